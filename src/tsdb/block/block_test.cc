@@ -82,22 +82,28 @@ Labels TestLabels(size_t i) {
   return *Labels::FromPairs(std::move(pairs));
 }
 
-// A block of `num_series` series, each with `num_chunks` chunks of `per_chunk` samples.
+// A block of `num_series` series, each with `num_chunks` chunks of `per_chunk` samples. With
+// `per_target` > 0, series i is scraped from target i / per_target, and series of one target
+// have the same timestamps (as when a scrape's samples share its timestamp); otherwise every
+// series has its own jitter.
 TestBlock MakeBlock(size_t num_series, size_t num_chunks, size_t per_chunk,
-                    const std::function<Labels(size_t)>& labels = TestLabels) {
+                    const std::function<Labels(size_t)>& labels = TestLabels, size_t per_target = 0) {
   TestBlock b;
   b.series.resize(num_series);
   for (size_t i = 0; i < num_series; ++i) {
     TestSeries& s = b.series[i];
     s.labels = labels(i);
     std::mt19937_64 rng(i);
+    std::mt19937_64 target_rng(per_target > 0 ? 1'000'000 + i / per_target : 0);
+    std::mt19937_64& ts_rng = per_target > 0 ? target_rng : rng;
     ValueFn next = Shape(i);
     std::uniform_int_distribution<int64_t> jitter(0, 25);
     for (size_t c = 0; c < num_chunks; ++c) {
       Samples samples;
       for (size_t j = 0; j < per_chunk; ++j) {
         const size_t n = c * per_chunk + j;
-        samples.emplace_back(kStart + kInterval * static_cast<int64_t>(n) + jitter(rng), next(rng, n));
+        const int64_t t = kStart + kInterval * static_cast<int64_t>(n) + jitter(ts_rng);
+        samples.emplace_back(t, next(rng, n));
       }
       s.chunks.push_back(chunk::EncodeBest(samples));
       s.chunk_samples.push_back(std::move(samples));
@@ -252,6 +258,71 @@ TEST_F(BlockTest, RoundTripOfThousandsOfSeriesIsExact) {
   }
   EXPECT_EQ(r->SeriesLabels(3000).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(r->SeriesChunks(3000, kMin, kMax).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(BlockTest, SeriesOfOneTargetShareATimestampColumn) {
+  // 700 series, 7 per target; 3 chunks of 120 samples each. Every chunk's timestamps are its
+  // target's, so each is stored once as a column and the chunks as values only.
+  const TestBlock b = MakeBlock(700, 3, 120, TestLabels, /*per_target=*/7);
+  const TestBlock unshared = MakeBlock(700, 3, 120, TestLabels);
+  const std::string dir = WriteBlock(b);
+  auto r = Open(dir);
+  ASSERT_NE(r, nullptr);
+  for (uint32_t id = 0; id < b.series.size(); ++id) {
+    const TestSeries& want = b.series[id];
+    auto chunks = r->SeriesChunks(id, kMin, kMax);
+    ASSERT_TRUE(chunks.ok()) << chunks.status().ToString();
+    ASSERT_EQ(chunks->size(), want.chunks.size());
+    for (size_t c = 0; c < chunks->size(); ++c) {
+      auto chunk = r->ReadChunk((*chunks)[c]);
+      ASSERT_TRUE(chunk.ok()) << chunk.status().ToString();
+      EXPECT_TRUE(chunk::IsValuesOnly((*chunk)->encoding())) << chunk::EncodingName((*chunk)->encoding());
+      Status s;
+      const Samples got = ReadSamples(**chunk, &s);
+      ASSERT_TRUE(s.ok()) << s.ToString();
+      ASSERT_EQ(got.size(), want.chunk_samples[c].size());
+      for (size_t i = 0; i < got.size(); ++i) {
+        ASSERT_EQ(got[i].first, want.chunk_samples[c][i].first);
+        ASSERT_EQ(std::bit_cast<uint64_t>(got[i].second), std::bit_cast<uint64_t>(want.chunk_samples[c][i].second));
+      }
+    }
+  }
+  // The same values with a jitter per series cost more: every chunk keeps its own timestamps.
+  const uint64_t shared_bytes = *env_->FileSize(dir + "/chunks");
+  const uint64_t unshared_bytes = *env_->FileSize(WriteBlock(unshared) + "/chunks");
+  EXPECT_LT(shared_bytes, unshared_bytes);
+}
+
+TEST_F(BlockTest, ATimestampSequenceOfOneChunkIsNotShared) {
+  const TestBlock b = MakeBlock(5, 2, 60);  // own jitter per series: nothing to share
+  auto r = Open(WriteBlock(b));
+  ASSERT_NE(r, nullptr);
+  for (uint32_t id = 0; id < b.series.size(); ++id) {
+    const auto metas = r->SeriesChunks(id, kMin, kMax);
+    ASSERT_TRUE(metas.ok());
+    for (const ChunkMeta& cm : *metas) {
+      auto chunk = r->ReadChunk(cm);
+      ASSERT_TRUE(chunk.ok());
+      EXPECT_FALSE(chunk::IsValuesOnly((*chunk)->encoding()));
+    }
+  }
+}
+
+TEST_F(BlockTest, ChunksThatDoNotDecodeAreStoredAsGiven) {
+  // The writer shares timestamps only of chunks it can decode; others keep their bytes.
+  TestBlock b = MakeBlock(4, 1, 30, TestLabels, /*per_target=*/4);
+  std::string broken(b.data[0].chunks[0].bytes);
+  broken[0] = static_cast<char>(broken[0] + 1);  // one sample more than the stream holds
+  b.data[0].chunks[0].bytes = broken;
+  auto r = Open(WriteBlock(b));
+  ASSERT_NE(r, nullptr);
+  auto chunks = r->SeriesChunks(0, kMin, kMax);
+  auto chunk = r->ReadChunk(chunks->at(0));
+  ASSERT_TRUE(chunk.ok());
+  EXPECT_EQ((*chunk)->bytes(), broken);
+  auto other = r->ReadChunk(r->SeriesChunks(1, kMin, kMax)->at(0));
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(chunk::IsValuesOnly((*other)->encoding()));
 }
 
 TEST_F(BlockTest, ChunksOutliveTheReader) {
@@ -511,6 +582,13 @@ TEST_F(BlockTest, WriteRejectsInputThatBreaksItsContract) {
   }
   {
     TestBlock b = MakeBlock(3, 1, 5);
+    const auto values = chunk::EncodeBestValues(b.series[0].chunk_samples[0]);
+    b.data[0].chunks[0].encoding = values->encoding();
+    b.data[0].chunks[0].bytes = values->bytes();
+    EXPECT_EQ(code(b), StatusCode::kInvalidArgument);  // values only: the writer makes columns itself
+  }
+  {
+    TestBlock b = MakeBlock(3, 1, 5);
     b.data[0].labels = Labels();
     EXPECT_EQ(code(b), StatusCode::kInvalidArgument);
   }
@@ -608,7 +686,7 @@ TEST_F(BlockTest, AFullDiskLeavesNoBlock) {
 class BlockCorruptionTest : public BlockTest {
  protected:
   void SetUp() override {
-    block_ = MakeBlock(60, 3, 40);
+    block_ = MakeBlock(60, 3, 40, TestLabels, /*per_target=*/7);  // with timestamp columns
     dir_ = WriteBlock(block_);
     ASSERT_TRUE(OpenAndReadAll(env_, dir_).ok());
   }

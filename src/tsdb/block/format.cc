@@ -113,17 +113,17 @@ Result<MetaFile> DecodeMeta(std::string_view data, const std::string& path) {
   return m;
 }
 
-void AppendChunkRecord(chunk::Encoding encoding, std::string_view bytes, std::string* out) {
+void AppendChunkRecord(chunk::Encoding encoding, std::string_view bytes, std::string* out, uint64_t back) {
   const size_t start = out->size();
   out->push_back(static_cast<char>(encoding));
+  if (chunk::IsValuesOnly(encoding)) coding::PutVarint64(out, back);
   coding::PutVarint64(out, bytes.size());
   out->append(bytes);
   const uint32_t crc = Crc32(std::string_view(*out).substr(start));
   coding::PutFixed32(out, crc);
 }
 
-Status ReadChunkRecord(std::string_view data, uint64_t ref, const std::string& path, chunk::Encoding* encoding,
-                       std::string_view* bytes) {
+Result<ChunkRecord> ReadChunkRecord(std::string_view data, uint64_t ref, const std::string& path) {
   auto bad = [&](std::string_view what) {
     return Corruption(path + ": chunk at offset " + std::to_string(ref) + ": " + std::string(what));
   };
@@ -131,16 +131,20 @@ Status ReadChunkRecord(std::string_view data, uint64_t ref, const std::string& p
     return bad("outside the file's records (file of " + std::to_string(data.size()) + " bytes)");
   }
   Decoder d(data.substr(ref));
-  d.Bytes(1);
+  const auto encoding = static_cast<chunk::Encoding>(static_cast<uint8_t>(d.Bytes(1)[0]));
+  const uint64_t back = chunk::IsValuesOnly(encoding) ? d.Varint() : 0;
   const uint64_t n = d.Varint();
   if (!d.ok() || n > d.remaining() || d.remaining() - n < 4) return bad("runs past the end of the file");
   const size_t covered = d.position() + static_cast<size_t>(n);
   const std::string_view record = data.substr(ref, covered);
   const uint32_t want = coding::DecodeFixed32(data.data() + ref + covered);
   if (Crc32(record) != want) return bad("checksum mismatch");
-  *encoding = static_cast<chunk::Encoding>(static_cast<uint8_t>(record[0]));
-  *bytes = record.substr(covered - static_cast<size_t>(n));
-  return Status::Ok();
+  ChunkRecord r{encoding, record.substr(covered - static_cast<size_t>(n)), 0};
+  if (chunk::IsValuesOnly(encoding)) {
+    if (back == 0 || back > ref - kHeaderSize) return bad("its timestamp column is outside the file's records");
+    r.column_ref = ref - back;
+  }
+  return r;
 }
 
 std::string FrameIndex(std::string_view symbols, std::string_view series, std::string_view labels) {

@@ -38,7 +38,9 @@ inline constexpr size_t kSectionCrcSize = 4;
 // walk at most kSampleEvery - 1 entries from there.
 inline constexpr uint32_t kSampleEvery = 16;
 
-// A chunk record: encoding (1) | varint length | bytes | CRC-32 of all before (4, LE).
+// A chunk record: encoding (1) | varint length | bytes | CRC-32 of all before (4, LE). A
+// values-only chunk's record has, after the encoding, a varint `back`: its timestamp column is
+// the record that starts `back` bytes before it.
 inline constexpr size_t kChunkRecordMinSize = 6;
 
 
@@ -60,12 +62,18 @@ std::string EncodeMeta(const MetaFile& m);
 // kCorruption naming `path` for anything but a well-formed meta file.
 Result<MetaFile> DecodeMeta(std::string_view data, const std::string& path);
 
-// Appends a chunk record to *out.
-void AppendChunkRecord(chunk::Encoding encoding, std::string_view bytes, std::string* out);
+// Appends a chunk record to *out. `back` (> 0) is for values-only encodings only, 0 otherwise.
+void AppendChunkRecord(chunk::Encoding encoding, std::string_view bytes, std::string* out, uint64_t back = 0);
+
+struct ChunkRecord {
+  chunk::Encoding encoding;
+  std::string_view bytes;
+  uint64_t column_ref = 0;  // values-only encodings: the offset of the timestamp column's record
+};
 // The record at offset `ref` of the chunks file `data` (named `path` in errors), after checking
-// that it lies inside the file and its CRC.
-Status ReadChunkRecord(std::string_view data, uint64_t ref, const std::string& path, chunk::Encoding* encoding,
-                       std::string_view* bytes);
+// that it lies inside the file and its CRC (and that a column reference points backwards
+// inside the file; what is there is the caller's to check).
+Result<ChunkRecord> ReadChunkRecord(std::string_view data, uint64_t ref, const std::string& path);
 
 // The whole index file around three section payloads: header, sections with their CRCs, table
 // of contents.

@@ -62,12 +62,21 @@ Result<std::vector<ChunkMeta>> Reader::SeriesChunks(uint32_t id, int64_t mint, i
 }
 
 Result<std::unique_ptr<chunk::Chunk>> Reader::ReadChunk(const ChunkMeta& c) const {
-  chunk::Encoding encoding;
-  std::string_view bytes;
-  TYTO_RETURN_IF_ERROR(format::ReadChunkRecord(chunks_file_->data(), c.ref, chunks_path_, &encoding, &bytes));
-  auto chunk = chunk::ChunkFromBytes(encoding, std::string(bytes));
-  if (!chunk.ok()) return chunk.status().WithContext(chunks_path_ + ": chunk at offset " + std::to_string(c.ref));
-  return chunk;
+  const std::string_view data = chunks_file_->data();
+  TYTO_ASSIGN_OR_RETURN(const format::ChunkRecord record, format::ReadChunkRecord(data, c.ref, chunks_path_));
+  const std::string where = chunks_path_ + ": chunk at offset " + std::to_string(c.ref);
+  auto chunk = chunk::ChunkFromBytes(record.encoding, std::string(record.bytes));
+  if (!chunk.ok()) return chunk.status().WithContext(where);
+  if (!chunk::IsValuesOnly(record.encoding)) return chunk;
+  TYTO_ASSIGN_OR_RETURN(const format::ChunkRecord column,
+                        format::ReadChunkRecord(data, record.column_ref, chunks_path_));
+  auto timestamps = chunk::ChunkFromBytes(column.encoding, std::string(column.bytes));
+  if (!timestamps.ok()) {
+    return timestamps.status().WithContext(where + ", its timestamp column at offset " + std::to_string(record.column_ref));
+  }
+  auto joined = chunk::WithTimestamps(std::move(timestamps).value(), std::move(chunk).value());
+  if (!joined.ok()) return joined.status().WithContext(where);
+  return joined;
 }
 
 Result<std::vector<std::string>> Reader::LabelNames() const { return index_->LabelNames(); }

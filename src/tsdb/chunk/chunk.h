@@ -2,12 +2,17 @@
 //
 // The head appends samples to an open chunk and cuts it when it is full (about 120 samples or
 // a time span); blocks persist a chunk's bytes() next to its Encoding, and read it back with
-// ChunkFromBytes. Two encodings exist (byte layouts: docs/format/chunks.md):
+// ChunkFromBytes. The encodings (byte layouts: docs/format/chunks.md):
 //   kXor      Gorilla-style: delta-of-delta timestamps, XOR'd float bits. Any values.
 //   kInteger  for values that are decimals with few digits (counters, byte gauges, percentages,
 //             temperatures): scaled integers coded as deltas with a per-chunk Rice parameter,
 //             timestamps on a per-chunk grid. Any value still round-trips (escapes), but the
 //             encoding only pays off when most values are such decimals; EncodeBest picks.
+//   kXorValues, kIntegerValues
+//             the same without timestamps. Series scraped from one target share their
+//             timestamps, so a block stores such a column once (any chunk of the two encodings
+//             above, its values ignored) and the series' values in these; WithTimestamps joins
+//             the two. On their own, their sample i reads as timestamp i.
 //
 // Both are lossless: a sample's timestamp (any int64) and its value's exact bits (NaN payloads
 // such as Prometheus's staleness marker, ±Inf, -0.0, denormals) come back unchanged, in
@@ -32,10 +37,18 @@ enum class Encoding : uint8_t {
   kXor = 1,
   // 2 is reserved for native histograms.
   kInteger = 3,
+  kXorValues = 4,
+  kIntegerValues = 5,
 };
+
+// True for kXorValues and kIntegerValues: chunks whose timestamps are another chunk's.
+bool IsValuesOnly(Encoding e);
 
 // "xor", "integer", or "unknown".
 std::string_view EncodingName(Encoding e);
+
+// Samples in order: (timestamp in ms, value).
+using Samples = std::vector<std::pair<int64_t, double>>;
 
 // The sample count is a uint16 in every chunk header.
 inline constexpr int kMaxSamples = 65535;
@@ -84,8 +97,9 @@ class Chunk {
   virtual std::unique_ptr<Iterator> NewIterator() const = 0;
 };
 
-// An empty chunk. Precondition: e is kXor or kInteger (anything else is a bug and aborts).
-// An empty kInteger chunk uses generic parameters; EncodeBest tunes them to the data.
+// An empty chunk. Precondition: e is a known encoding (anything else is a bug and aborts).
+// An empty kInteger chunk uses generic parameters; EncodeBest tunes them to the data. Appending
+// to a values-only chunk ignores the timestamps.
 std::unique_ptr<Chunk> NewChunk(Encoding e);
 
 // Wraps persisted bytes. Checks the header (an unknown encoding is kUnimplemented, a malformed
@@ -95,6 +109,16 @@ Result<std::unique_ptr<Chunk>> ChunkFromBytes(Encoding e, std::string bytes);
 // Encodes `samples` (in order, any timestamps) as the smallest of the candidate encodings: XOR,
 // and kInteger with parameters chosen for these samples. Used when a full head chunk is cut.
 // Precondition: samples.size() <= kMaxSamples (more is a bug and aborts).
-std::unique_ptr<Chunk> EncodeBest(const std::vector<std::pair<int64_t, double>>& samples);
+std::unique_ptr<Chunk> EncodeBest(const Samples& samples);
+
+// The same for the values alone (the timestamps are ignored): the smaller of kXorValues and
+// kIntegerValues.
+std::unique_ptr<Chunk> EncodeBestValues(const Samples& samples);
+
+// A read-only chunk with the timestamps of `timestamps` (a chunk that is not values-only; its
+// values are ignored) and the values of `values` (a values-only chunk). Its encoding() and
+// bytes() are the values chunk's; NewAppender returns nullptr. kCorruption unless both hold the
+// same number of samples and the encodings are as said; the caller names the chunks in context.
+Result<std::unique_ptr<Chunk>> WithTimestamps(std::unique_ptr<Chunk> timestamps, std::unique_ptr<Chunk> values);
 
 }  // namespace tyto::tsdb::chunk

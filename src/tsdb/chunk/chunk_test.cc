@@ -438,7 +438,7 @@ TEST(ChunkPropertyTest, ArbitraryBytesNeverCrash) {
     std::string bytes(rng() % 64, '\0');
     for (auto& c : bytes) c = static_cast<char>(rng());
     if (bytes.size() >= 2 && rng() % 2) bytes[1] = 0;  // a plausible sample count
-    for (const Encoding e : {Encoding::kXor, Encoding::kInteger}) {
+    for (const Encoding e : {Encoding::kXor, Encoding::kInteger, Encoding::kXorValues, Encoding::kIntegerValues}) {
       auto r = ChunkFromBytes(e, bytes);
       if (!r.ok()) continue;
       Status status;
@@ -447,6 +447,137 @@ TEST(ChunkPropertyTest, ArbitraryBytesNeverCrash) {
       EXPECT_TRUE(status.ok() || status.code() == StatusCode::kCorruption);
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values-only chunks and timestamp columns
+
+// The samples' values at timestamps 0, 1, 2, ...: what a values-only chunk reads as alone.
+Samples AtIndexes(const Samples& samples) {
+  Samples out;
+  for (size_t i = 0; i < samples.size(); ++i) out.emplace_back(static_cast<int64_t>(i), samples[i].second);
+  return out;
+}
+
+// A timestamp column for `samples`: their timestamps, values 0.
+std::unique_ptr<Chunk> Column(const Samples& samples) {
+  Samples ts;
+  for (const auto& [t, v] : samples) ts.emplace_back(t, 0.0);
+  return EncodeBest(ts);
+}
+
+std::unique_ptr<Chunk> Joined(const Chunk& column, const Chunk& values) {
+  auto r = WithTimestamps(Reopen(column), Reopen(values));
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? std::move(r).value() : nullptr;
+}
+
+TEST(ValuesOnlyTest, RoundTripAloneAndJoinedWithAColumn) {
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 2000; ++i) {
+    const Samples samples = RandomSamples(rng);
+    const auto column = Column(samples);
+    for (int b = 0; b < 3; ++b) {
+      SCOPED_TRACE("chunk " + std::to_string(i) + " builder " + std::to_string(b));
+      auto values = b == 0   ? Build(Encoding::kXorValues, samples)
+                    : b == 1 ? Build(Encoding::kIntegerValues, samples)
+                             : EncodeBestValues(samples);
+      ASSERT_TRUE(IsValuesOnly(values->encoding()));
+      Status status;
+      ASSERT_TRUE(SameSamples(AtIndexes(samples), ReadAll(*values, &status)));
+      ASSERT_TRUE(status.ok()) << status.ToString();
+      auto reopened = Reopen(*values);
+      ASSERT_NE(reopened, nullptr);
+      EXPECT_EQ(reopened->bytes(), values->bytes());
+      auto joined = Joined(*column, *values);
+      ASSERT_NE(joined, nullptr);
+      EXPECT_EQ(joined->encoding(), values->encoding());
+      EXPECT_EQ(joined->NewAppender(), nullptr);
+      ASSERT_TRUE(SameSamples(samples, ReadAll(*joined, &status)));
+      ASSERT_TRUE(status.ok()) << status.ToString();
+      // Appending after reopening continues the same stream.
+      const size_t split = samples.empty() ? 0 : rng() % (samples.size() + 1);
+      auto first = Build(values->encoding(), Samples(samples.begin(), samples.begin() + static_cast<ptrdiff_t>(split)));
+      auto again = Reopen(*first);
+      auto app = again->NewAppender();
+      ASSERT_NE(app, nullptr);
+      for (size_t j = split; j < samples.size(); ++j) app->Append(samples[j].first, samples[j].second);
+      ASSERT_TRUE(SameSamples(AtIndexes(samples), ReadAll(*again, &status)));
+    }
+  }
+}
+
+// Dropping the timestamps is what values-only chunks are for: they are never larger than the
+// same encoder with timestamps.
+TEST(ValuesOnlyTest, NeverLargerThanWithTimestamps) {
+  std::mt19937_64 rng(12);
+  for (int i = 0; i < 500; ++i) {
+    const Samples samples = RandomSamples(rng);
+    EXPECT_LE(Build(Encoding::kXorValues, samples)->bytes().size(), Build(Encoding::kXor, samples)->bytes().size());
+    EXPECT_LE(EncodeBestValues(samples)->bytes().size(), Build(Encoding::kXorValues, samples)->bytes().size());
+  }
+}
+
+TEST(ValuesOnlyTest, JoinedSeekMatchesTheModel) {
+  std::mt19937_64 rng(13);
+  for (int i = 0; i < 1000; ++i) {
+    Samples samples = RandomSamples(rng);
+    std::sort(samples.begin(), samples.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    auto joined = Joined(*Column(samples), *EncodeBestValues(samples));
+    ASSERT_NE(joined, nullptr);
+    auto it = joined->NewIterator();
+    ModelIterator model(samples);
+    for (int op = 0; op < 12; ++op) {
+      bool got = false;
+      bool want = false;
+      if (rng() % 3 == 0) {
+        got = it->Next();
+        want = model.Next();
+      } else {
+        int64_t target = static_cast<int64_t>(rng());
+        if (!samples.empty() && rng() % 4 != 0) target = samples[rng() % samples.size()].first;
+        got = it->Seek(target);
+        want = model.Seek(target);
+      }
+      ASSERT_EQ(got, want) << "chunk " << i << " op " << op;
+      if (want) {
+        EXPECT_EQ(it->t(), model.at().first);
+        EXPECT_EQ(Bits(it->v()), Bits(model.at().second));
+      }
+    }
+    EXPECT_TRUE(it->status().ok());
+  }
+}
+
+TEST(ValuesOnlyTest, TruncationIsDetected) {
+  std::mt19937_64 rng(14);
+  for (int i = 0; i < 100; ++i) {
+    const Samples samples = RandomSamples(rng, 60);
+    for (const Encoding e : {Encoding::kXorValues, Encoding::kIntegerValues}) {
+      const std::string bytes(e == Encoding::kXorValues ? Build(e, samples)->bytes() : EncodeBestValues(samples)->bytes());
+      for (size_t len = 0; len < bytes.size(); ++len) {
+        auto r = ChunkFromBytes(e, bytes.substr(0, len));
+        if (!r.ok()) continue;
+        Status status;
+        const Samples got = ReadAll(**r, &status);
+        ASSERT_EQ(status.code(), StatusCode::kCorruption) << "chunk " << i << " truncated to " << len;
+      }
+    }
+  }
+}
+
+TEST(ValuesOnlyTest, WithTimestampsChecksItsInputs) {
+  const Samples samples = {{1000, 1}, {2000, 2}, {3000, 3}};
+  const Samples fewer = {{1000, 1}, {2000, 2}};
+  auto expect_corrupt = [](std::unique_ptr<Chunk> ts, std::unique_ptr<Chunk> values, std::string_view why) {
+    auto r = WithTimestamps(std::move(ts), std::move(values));
+    ASSERT_FALSE(r.ok()) << why;
+    EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << why;
+  };
+  expect_corrupt(Column(fewer), EncodeBestValues(samples), "fewer timestamps than values");
+  expect_corrupt(Column(samples), EncodeBest(samples), "values with their own timestamps");
+  expect_corrupt(EncodeBestValues(samples), EncodeBestValues(samples), "a values-only column");
+  EXPECT_TRUE(WithTimestamps(Column(samples), EncodeBestValues(samples)).ok());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -540,6 +671,8 @@ TEST(ChunkTest, IteratorStopsForGoodAtTheEnd) {
 TEST(ChunkTest, EncodingNames) {
   EXPECT_EQ(EncodingName(Encoding::kXor), "xor");
   EXPECT_EQ(EncodingName(Encoding::kInteger), "integer");
+  EXPECT_EQ(EncodingName(Encoding::kXorValues), "xor-values");
+  EXPECT_EQ(EncodingName(Encoding::kIntegerValues), "integer-values");
   EXPECT_EQ(EncodingName(static_cast<Encoding>(2)), "unknown");
 }
 
@@ -558,7 +691,11 @@ TEST(ChunkFromBytesTest, RejectsUnknownEncodingsAndBadHeaders) {
   expect_corrupt(Encoding::kXor, std::string("\0", 1), "half a count field");
   expect_corrupt(Encoding::kXor, std::string("\0\0\x01", 3), "bytes after an empty chunk");
   expect_corrupt(Encoding::kInteger, std::string("\0\0\0\0", 4), "short header");
-  expect_corrupt(Encoding::kInteger, std::string("\0\0\x02\0\0", 5), "unknown timestamp mode");
+  expect_corrupt(Encoding::kInteger, std::string("\0\0\x02\0\0", 5), "no timestamps in a chunk that has them");
+  expect_corrupt(Encoding::kInteger, std::string("\0\0\x03\0\0", 5), "unknown timestamp mode");
+  expect_corrupt(Encoding::kIntegerValues, std::string("\0\0\0\0\0", 5), "timestamps in a values-only chunk");
+  expect_corrupt(Encoding::kIntegerValues, std::string("\0\0\x01\0\0", 5), "grid mode in a values-only chunk");
+  EXPECT_TRUE(ChunkFromBytes(Encoding::kIntegerValues, std::string("\0\0\x02\0\0", 5)).ok());
   expect_corrupt(Encoding::kInteger, std::string("\0\0\x04\0\0", 5), "grid width in delta-of-delta mode");
   expect_corrupt(Encoding::kInteger, std::string("\0\0\x01\0\0\x01\x00", 7), "grid mode without a width");
   expect_corrupt(Encoding::kInteger, std::string("\0\0\0\x13\0", 5), "scale 19");

@@ -51,7 +51,7 @@ size_t IntegerHeaderSize(const IntegerParams& p) {
   return n;
 }
 
-Result<size_t> ParseIntegerHeader(std::string_view chunk, IntegerParams* p) {
+Result<size_t> ParseIntegerHeader(std::string_view chunk, Encoding e, IntegerParams* p) {
   if (chunk.size() < kCountBytes + kFixedHeaderBytes) {
     return Corruption("integer chunk: " + std::to_string(chunk.size()) + " bytes, shorter than its header");
   }
@@ -60,7 +60,11 @@ Result<size_t> ParseIntegerHeader(std::string_view chunk, IntegerParams* p) {
   const auto c = static_cast<uint8_t>(chunk[4]);
   IntegerParams q;
   const int mode = a & 3;
-  if (mode > 1) return Corruption("integer chunk: unknown timestamp mode " + std::to_string(mode));
+  const bool values_only = e == Encoding::kIntegerValues;
+  if (values_only ? mode != 2 : mode > 1) {
+    return Corruption("integer chunk: timestamp mode " + std::to_string(mode) + " in a" +
+                      (values_only ? " values-only" : "n") + " integer chunk");
+  }
   q.timestamp_mode = static_cast<TimestampMode>(mode);
   q.grid_width = a >> 2;
   if ((q.timestamp_mode == TimestampMode::kGrid) != (q.grid_width != 0)) {
@@ -110,9 +114,9 @@ IntegerChunk::IntegerChunk(const IntegerParams& params) : params_(params) {
 IntegerChunk::IntegerChunk(const IntegerParams& params, size_t header_size, BitWriter stream, int count)
     : params_(params), header_size_(header_size), stream_(std::move(stream)), count_(count), state_ready_(count == 0) {}
 
-Result<std::unique_ptr<IntegerChunk>> IntegerChunk::Open(std::string bytes) {
+Result<std::unique_ptr<IntegerChunk>> IntegerChunk::Open(std::string bytes, Encoding e) {
   IntegerParams params;
-  TYTO_ASSIGN_OR_RETURN(const size_t header_size, ParseIntegerHeader(bytes, &params));
+  TYTO_ASSIGN_OR_RETURN(const size_t header_size, ParseIntegerHeader(bytes, e, &params));
   const int count = GetCount(bytes);
   if (count == 0 && bytes.size() != header_size) {
     return Corruption("integer chunk: no samples but " + std::to_string(bytes.size() - header_size) +
@@ -147,7 +151,7 @@ void IntegerChunk::Append(int64_t t, double v, std::optional<int64_t> mantissa) 
   if (count_ == 0) {
     state_ = IntegerState{};
     first_value_bits_ = bits;
-    PutFirstTimestamp(stream_, state_, t);
+    PutFirstTimestamp(stream_, state_, params_, t);
   } else {
     PutTimestamp(stream_, state_, params_, t);
   }
@@ -190,6 +194,10 @@ enum class SampleFault { kNone, kTimestampEscape, kValue };
 // bits (a grid escape of 63 + 80, a value escape of 17 + 80).
 template <TimestampMode kMode>
 [[gnu::always_inline]] inline SampleFault DecodeTimestamp(BitReader& r, IntegerState& s, const IntegerParams& p) {
+  if constexpr (kMode == TimestampMode::kNone) {
+    ++s.ts.t;
+    return SampleFault::kNone;
+  }
   r.FillUp();
   if constexpr (kMode == TimestampMode::kDeltaOfDelta) {
     s.ts.Apply(GetDeltaOfDelta(r));
@@ -259,17 +267,26 @@ template <int kOrder>
 
 int IntegerIterator::DecodeBlock(int64_t* ts, double* vs, int max) {
   if (failed()) return 0;
-  const bool grid = params_.timestamp_mode == TimestampMode::kGrid;
+  switch (params_.timestamp_mode) {
+    case TimestampMode::kGrid:
+      return DecodeBlockFor<TimestampMode::kGrid>(ts, vs, max);
+    case TimestampMode::kDeltaOfDelta:
+      return DecodeBlockFor<TimestampMode::kDeltaOfDelta>(ts, vs, max);
+    case TimestampMode::kNone:
+      break;
+  }
+  return DecodeBlockFor<TimestampMode::kNone>(ts, vs, max);
+}
+
+template <TimestampMode kMode>
+int IntegerIterator::DecodeBlockFor(int64_t* ts, double* vs, int max) {
   switch (params_.order) {
     case 0:
-      return grid ? DecodeBlockIn<TimestampMode::kGrid, 0>(ts, vs, max)
-                  : DecodeBlockIn<TimestampMode::kDeltaOfDelta, 0>(ts, vs, max);
+      return DecodeBlockIn<kMode, 0>(ts, vs, max);
     case 1:
-      return grid ? DecodeBlockIn<TimestampMode::kGrid, 1>(ts, vs, max)
-                  : DecodeBlockIn<TimestampMode::kDeltaOfDelta, 1>(ts, vs, max);
+      return DecodeBlockIn<kMode, 1>(ts, vs, max);
     default:
-      return grid ? DecodeBlockIn<TimestampMode::kGrid, 2>(ts, vs, max)
-                  : DecodeBlockIn<TimestampMode::kDeltaOfDelta, 2>(ts, vs, max);
+      return DecodeBlockIn<kMode, 2>(ts, vs, max);
   }
 }
 
@@ -282,7 +299,7 @@ int IntegerIterator::DecodeBlockIn(int64_t* ts, double* vs, int max) {
   int n = 0;
   if (read_ == 0 && todo > 0) {  // sample 0: a zig-zag varint timestamp, then a whole value
     uint64_t zigzag = 0;
-    if (!GetBitVarint(r, &zigzag)) {
+    if (kMode != TimestampMode::kNone && !GetBitVarint(r, &zigzag)) {
       Fail("integer chunk: malformed first timestamp", 0);
       return 0;
     }

@@ -39,7 +39,9 @@ namespace tyto::tsdb::chunk {
 
 __extension__ typedef __int128 Int128;  // NOLINT(modernize-use-using): __extension__ needs typedef
 
-enum class TimestampMode : uint8_t { kDeltaOfDelta = 0, kGrid = 1 };
+// kNone is the mode of Encoding::kIntegerValues, and only of it: no timestamp bits at all
+// (sample i reads as timestamp i; a timestamp column supplies the real ones).
+enum class TimestampMode : uint8_t { kDeltaOfDelta = 0, kGrid = 1, kNone = 2 };
 
 // A Rice code's quotient is written in unary; this many 1 bits instead mean an escape, after
 // which '0' + varint is the residual, '10' + varint the value's mantissa, '11' + 64 bits the
@@ -65,8 +67,9 @@ struct IntegerParams {
 void PutIntegerHeader(std::string* dst, const IntegerParams& p);
 // The header's bytes after the count field, for pricing a choice of parameters.
 size_t IntegerHeaderSize(const IntegerParams& p);
-// Parses and checks the header of a whole chunk; returns its length (count field included).
-Result<size_t> ParseIntegerHeader(std::string_view chunk, IntegerParams* p);
+// Parses and checks the header of a whole chunk of Encoding `e` (kInteger or kIntegerValues);
+// returns its length (count field included).
+Result<size_t> ParseIntegerHeader(std::string_view chunk, Encoding e, IntegerParams* p);
 
 // What the encoder carries from one sample to the next; the decoder rebuilds the same.
 struct IntegerState {
@@ -130,10 +133,10 @@ inline uint64_t GridSnap(int64_t x, uint64_t interval) {
   return static_cast<uint64_t>(q * i);
 }
 
-// Sample 0's timestamp: a zig-zag varint.
+// Sample 0's timestamp: a zig-zag varint (nothing in mode kNone).
 template <typename Writer>
-void PutFirstTimestamp(Writer& w, IntegerState& s, int64_t t) {
-  PutBitVarint(w, coding::ZigZag(t));
+void PutFirstTimestamp(Writer& w, IntegerState& s, const IntegerParams& p, int64_t t) {
+  if (p.timestamp_mode != TimestampMode::kNone) PutBitVarint(w, coding::ZigZag(t));
   s.ts = DeltaOfDeltaState{static_cast<uint64_t>(t), 0};
   s.grid_base = static_cast<uint64_t>(t);
 }
@@ -141,6 +144,7 @@ void PutFirstTimestamp(Writer& w, IntegerState& s, int64_t t) {
 // Timestamps after the first.
 template <typename Writer>
 void PutTimestamp(Writer& w, IntegerState& s, const IntegerParams& p, int64_t t) {
+  if (p.timestamp_mode == TimestampMode::kNone) return;
   if (p.timestamp_mode == TimestampMode::kDeltaOfDelta) {
     PutDeltaOfDelta(w, s.ts.Next(t));
     return;
@@ -204,13 +208,15 @@ void PutValue(Writer& w, IntegerState& s, const IntegerParams& p, std::optional<
 class IntegerChunk final : public Chunk {
  public:
   explicit IntegerChunk(const IntegerParams& params);  // empty
-  // Checks the header of persisted bytes.
-  static Result<std::unique_ptr<IntegerChunk>> Open(std::string bytes);
+  // Checks the header of persisted bytes of Encoding `e` (kInteger or kIntegerValues).
+  static Result<std::unique_ptr<IntegerChunk>> Open(std::string bytes, Encoding e);
 
   IntegerChunk(const IntegerChunk&) = delete;
   IntegerChunk& operator=(const IntegerChunk&) = delete;
 
-  Encoding encoding() const override { return Encoding::kInteger; }
+  Encoding encoding() const override {
+    return params_.timestamp_mode == TimestampMode::kNone ? Encoding::kIntegerValues : Encoding::kInteger;
+  }
   std::string_view bytes() const override { return stream_.bytes(); }
   int num_samples() const override { return count_; }
   std::unique_ptr<Appender> NewAppender() override;
@@ -247,6 +253,8 @@ class IntegerIterator final : public SampleIterator<IntegerIterator> {
   uint64_t bit_length() const { return 8 * header_size_ + reader_.position(); }
 
  private:
+  template <TimestampMode kMode>
+  int DecodeBlockFor(int64_t* ts, double* vs, int max);
   template <TimestampMode kMode, int kOrder>
   int DecodeBlockIn(int64_t* ts, double* vs, int max);
 
@@ -260,8 +268,6 @@ class IntegerIterator final : public SampleIterator<IntegerIterator> {
   uint8_t tail_[BitReader::kPaddedTailSize];  // the reader's padded copy of the stream's end
 };
 
-using Samples = std::vector<std::pair<int64_t, double>>;
-
 // An integer chunk holding `samples`, with parameters chosen to make it small
 // (integer_plan.cc). `decimals[i]` is FindDecimal(samples[i].second), when the caller has it.
 // Precondition: samples.size() <= kMaxSamples.
@@ -271,5 +277,9 @@ std::unique_ptr<IntegerChunk> EncodeInteger(const Samples& samples,
 
 // The parameters EncodeInteger would choose; exposed for tests.
 IntegerParams PlanInteger(const Samples& samples);
+
+// A kIntegerValues chunk of `samples`' values (their timestamps are ignored).
+std::unique_ptr<IntegerChunk> EncodeIntegerValues(const Samples& samples,
+                                                  const std::vector<std::optional<Decimal>>& decimals);
 
 }  // namespace tyto::tsdb::chunk

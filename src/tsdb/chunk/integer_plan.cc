@@ -223,7 +223,7 @@ Mantissas PlanValues(const Samples& samples, const std::vector<std::optional<Dec
 uint64_t PriceTimestamps(const Samples& samples, const IntegerParams& p) {
   BitCounter counter;
   IntegerState s;
-  PutFirstTimestamp(counter, s, samples[0].first);
+  PutFirstTimestamp(counter, s, p, samples[0].first);
   const uint64_t first_bits = counter.bits();
   for (size_t i = 1; i < samples.size(); ++i) PutTimestamp(counter, s, p, samples[i].first);
   IntegerParams header;
@@ -363,6 +363,16 @@ std::unique_ptr<IntegerChunk> EncodeInteger(const Samples& samples,
                                             const std::vector<std::optional<Decimal>>& decimals) {
   IntegerParams p;
   const Mantissas m = Plan(samples, decimals, &p);
+  auto chunk = std::make_unique<IntegerChunk>(p);
+  for (size_t i = 0; i < samples.size(); ++i) chunk->Append(samples[i].first, samples[i].second, m[i]);
+  return chunk;
+}
+
+std::unique_ptr<IntegerChunk> EncodeIntegerValues(const Samples& samples,
+                                                  const std::vector<std::optional<Decimal>>& decimals) {
+  IntegerParams p;
+  const Mantissas m = samples.empty() ? Mantissas{} : PlanValues(samples, decimals, &p);
+  p.timestamp_mode = TimestampMode::kNone;
   auto chunk = std::make_unique<IntegerChunk>(p);
   for (size_t i = 0; i < samples.size(); ++i) chunk->Append(samples[i].first, samples[i].second, m[i]);
   return chunk;

@@ -57,11 +57,12 @@ class XorAppender final : public Appender {
 
 }  // namespace
 
-XorChunk::XorChunk() { stream_.WriteBytes("\0\0", kCountBytes); }
+XorChunk::XorChunk(bool values_only) : values_only_(values_only) { stream_.WriteBytes("\0\0", kCountBytes); }
 
-XorChunk::XorChunk(BitWriter stream, int count) : stream_(std::move(stream)), count_(count), state_ready_(count == 0) {}
+XorChunk::XorChunk(BitWriter stream, int count, bool values_only)
+    : values_only_(values_only), stream_(std::move(stream)), count_(count), state_ready_(count == 0) {}
 
-Result<std::unique_ptr<XorChunk>> XorChunk::Open(std::string bytes) {
+Result<std::unique_ptr<XorChunk>> XorChunk::Open(std::string bytes, bool values_only) {
   if (bytes.size() < kCountBytes) {
     return Corruption("xor chunk: " + std::to_string(bytes.size()) + " bytes, shorter than its header");
   }
@@ -70,12 +71,12 @@ Result<std::unique_ptr<XorChunk>> XorChunk::Open(std::string bytes) {
     return Corruption("xor chunk: no samples but " + std::to_string(bytes.size()) + " bytes");
   }
   const uint64_t bit_length = 8 * uint64_t{bytes.size()};
-  return std::unique_ptr<XorChunk>(new XorChunk(BitWriter(std::move(bytes), bit_length), count));
+  return std::unique_ptr<XorChunk>(new XorChunk(BitWriter(std::move(bytes), bit_length), count, values_only));
 }
 
 std::unique_ptr<Appender> XorChunk::NewAppender() {
   if (!state_ready_) {
-    XorIterator it(stream_.bytes(), count_);
+    XorIterator it(stream_.bytes(), count_, values_only_);
     while (it.Next()) {
     }
     if (!it.status().ok()) return nullptr;
@@ -87,37 +88,43 @@ std::unique_ptr<Appender> XorChunk::NewAppender() {
 }
 
 std::unique_ptr<Iterator> XorChunk::NewIterator() const {
-  return std::make_unique<XorIterator>(stream_.bytes(), count_);
+  return std::make_unique<XorIterator>(stream_.bytes(), count_, values_only_);
 }
 
 void XorChunk::Append(int64_t t, double v) {
   CheckRoomForSample(count_);
   const auto bits = std::bit_cast<uint64_t>(v);
   if (count_ == 0) {
-    PutBitVarint(stream_, coding::ZigZag(t));
+    if (!values_only_) PutBitVarint(stream_, coding::ZigZag(t));
     stream_.Write(bits, 64);
     state_ = XorState{};
     state_.ts.t = static_cast<uint64_t>(t);
     state_.value_bits = bits;
   } else {
-    PutDeltaOfDelta(stream_, state_.ts.Next(t));
+    if (!values_only_) PutDeltaOfDelta(stream_, state_.ts.Next(t));
     PutValue(stream_, state_, bits);
   }
   ++count_;
   SetCount(stream_.mutable_bytes(), count_);
 }
 
-XorIterator::XorIterator(std::string_view chunk, int count)
-    : reader_(chunk.data() + kCountBytes, chunk.size() - kCountBytes), count_(count) {}
+XorIterator::XorIterator(std::string_view chunk, int count, bool values_only)
+    : reader_(chunk.data() + kCountBytes, chunk.size() - kCountBytes), count_(count), values_only_(values_only) {}
 
 namespace {
 
 enum class SampleFault { kNone, kWindowPast64, kWindowBeforeSet };
 
 // Decodes a sample after the first (at most 146 bits). Precondition: the reader may FillUp().
+// Without timestamps, sample i's timestamp is i.
+template <bool kTimestamps>
 [[gnu::always_inline]] inline SampleFault DecodeSample(BitReader& r, XorState& s) {
   r.FillUp();  // >= 56 bits: a bucket of up to 41 bits, then up to 2 + 11 control bits
-  s.ts.Apply(GetDeltaOfDelta(r));
+  if constexpr (kTimestamps) {
+    s.ts.Apply(GetDeltaOfDelta(r));
+  } else {
+    ++s.ts.t;
+  }
   const uint64_t buf = r.buffer();
   const auto control = static_cast<unsigned>(buf >> 62);  // '0x', '10', '11'
   if (control < 2) {                                      // '0': the same value
@@ -151,13 +158,18 @@ enum class SampleFault { kNone, kWindowPast64, kWindowBeforeSet };
 
 int XorIterator::DecodeBlock(int64_t* ts, double* vs, int max) {
   if (failed()) return 0;
+  return values_only_ ? DecodeBlockIn<false>(ts, vs, max) : DecodeBlockIn<true>(ts, vs, max);
+}
+
+template <bool kTimestamps>
+int XorIterator::DecodeBlockIn(int64_t* ts, double* vs, int max) {
   BitReader r = reader_;  // local copies keep the decoder's state in registers
   XorState s = state_;
   const int todo = std::min(count_ - read_, max);
   int n = 0;
   if (read_ == 0 && todo > 0) {
     uint64_t zigzag = 0;
-    if (!GetBitVarint(r, &zigzag)) {
+    if (kTimestamps && !GetBitVarint(r, &zigzag)) {
       Fail("xor chunk: malformed first timestamp", 0);
       return 0;
     }
@@ -175,7 +187,7 @@ int XorIterator::DecodeBlock(int64_t* ts, double* vs, int max) {
   for (; n < todo; ++n) {
     if (r.NearEnd()) [[unlikely]]
       r.UsePaddedTail(tail_);
-    fault = DecodeSample(r, s);
+    fault = DecodeSample<kTimestamps>(r, s);
     if (fault != SampleFault::kNone) [[unlikely]]
       break;
     if (r.overrun()) [[unlikely]] {

@@ -25,16 +25,18 @@ struct XorState {
   int significant = 0;      // 1..64, or 0 before any window exists
 };
 
+// Encoding::kXor, or with `values_only` Encoding::kXorValues: the same stream without the
+// timestamps (sample i then reads as timestamp i; a timestamp column supplies the real ones).
 class XorChunk final : public Chunk {
  public:
-  XorChunk();  // empty
+  explicit XorChunk(bool values_only = false);  // empty
   // Checks the header of persisted bytes.
-  static Result<std::unique_ptr<XorChunk>> Open(std::string bytes);
+  static Result<std::unique_ptr<XorChunk>> Open(std::string bytes, bool values_only = false);
 
   XorChunk(const XorChunk&) = delete;
   XorChunk& operator=(const XorChunk&) = delete;
 
-  Encoding encoding() const override { return Encoding::kXor; }
+  Encoding encoding() const override { return values_only_ ? Encoding::kXorValues : Encoding::kXor; }
   std::string_view bytes() const override { return stream_.bytes(); }
   int num_samples() const override { return count_; }
   std::unique_ptr<Appender> NewAppender() override;
@@ -43,8 +45,9 @@ class XorChunk final : public Chunk {
   void Append(int64_t t, double v);
 
  private:
-  XorChunk(BitWriter stream, int count);
+  XorChunk(BitWriter stream, int count, bool values_only);
 
+  bool values_only_ = false;
   BitWriter stream_;  // the whole chunk: count field, then the bit stream
   int count_ = 0;
   bool state_ready_ = true;  // false for opened bytes until NewAppender decodes them
@@ -53,8 +56,9 @@ class XorChunk final : public Chunk {
 
 class XorIterator final : public SampleIterator<XorIterator> {
  public:
-  // `chunk`: a whole chunk's bytes, count field included; `count`: the samples to read.
-  XorIterator(std::string_view chunk, int count);
+  // `chunk`: a whole chunk's bytes, count field included; `count`: the samples to read;
+  // `values_only`: the stream has no timestamps (kXorValues).
+  XorIterator(std::string_view chunk, int count, bool values_only = false);
   int DecodeBlock(int64_t* ts, double* vs, int max);
 
   // After Next() returned false with an OK status: the encoder state after the last sample,
@@ -63,8 +67,12 @@ class XorIterator final : public SampleIterator<XorIterator> {
   uint64_t bit_length() const { return 8 * kCountBytes + reader_.position(); }
 
  private:
+  template <bool kTimestamps>
+  int DecodeBlockIn(int64_t* ts, double* vs, int max);
+
   BitReader reader_;
   int count_;
+  bool values_only_;
   int read_ = 0;
   XorState state_;
   uint8_t tail_[BitReader::kPaddedTailSize];  // the reader's padded copy of the stream's end
