@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "api/remote_write_handler.h"
 #include "common/build_info.h"
 #include "common/log.h"
 
@@ -117,6 +118,9 @@ Status Server::Start() {
   db_options.retention_bytes = cfg.storage.retention_size;
   TYTO_ASSIGN_OR_RETURN(db_, tsdb::DB::Open(env_, cfg.storage.data_dir, db_options, &registry_));
   db_->StartBackground(std::chrono::minutes(1));
+  // Routes that need the storage are added once it is open, before the network threads start.
+  remote_write_ = std::make_unique<ingest::RemoteWriteReceiver>(db_.get(), ingest::RemoteWriteOptions{}, &registry_);
+  api::AddRemoteWriteRoutes(&router_, &guard_, &registry_, remote_write_.get());
 
   http_ = std::make_unique<http::Server>([this](http::Request& r) { return router_.Dispatch(r); }, &registry_,
                                          cfg.http.threads);

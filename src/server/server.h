@@ -16,6 +16,7 @@
 #include "auth/auth.h"
 #include "common/mutex.h"
 #include "http/server.h"
+#include "ingest/remote_write.h"
 #include "instrumentation/metrics.h"
 #include "server/config.h"
 #include "tsdb/db.h"
@@ -66,6 +67,7 @@ class Server {
   std::unique_ptr<http::Server> http_;
   std::unique_ptr<FileLock> data_lock_;
   std::unique_ptr<tsdb::DB> db_;
+  std::unique_ptr<ingest::RemoteWriteReceiver> remote_write_;  // writes into db_
   std::atomic<bool> ready_{false};
 
   instrumentation::Gauge& reload_ok_;

@@ -1,0 +1,111 @@
+#include "api/remote_write_handler.h"
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+
+#include "common/log.h"
+#include "ingest/remote_write.h"
+
+namespace tyto::api {
+namespace {
+
+using http::Request;
+using http::Response;
+using ingest::WriteResult;
+
+const log::Logger kLog("api");
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Why the request's headers rule out a remote write 1.0 body, or "" when they do not.
+// Prometheus's own receiver does not insist on the headers, so absent ones are accepted.
+std::string UnsupportedEncoding(const Request& req) {
+  if (auto enc = req.Header("Content-Encoding")) {
+    if (Lower(Trim(*enc)) != "snappy") {
+      return "unsupported Content-Encoding \"" + std::string(*enc) +
+             "\": remote write bodies are snappy-compressed (Content-Encoding: snappy)";
+    }
+  }
+  if (auto type = req.Header("Content-Type")) {
+    const std::string t = Lower(*type);
+    const size_t proto = t.find("proto=");
+    if (proto != std::string::npos && t.find("prometheus.writerequest", proto) == std::string::npos) {
+      return "unsupported Content-Type \"" + std::string(*type) +
+             "\": only remote write 1.0 (prometheus.WriteRequest) is supported";
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+void AddRemoteWriteRoutes(http::Router* router, auth::Guard* guard, instrumentation::Registry* registry,
+                          ingest::RemoteWriteReceiver* receiver) {
+  auto& family = registry->AddCounter("tyto_remote_write_requests_total",
+                                      "Remote write requests answered, by HTTP status code.", {"code"});
+  // Resolved once: WithLabels takes a lock, and every code this handler answers is known.
+  struct Codes {
+    instrumentation::Counter *c204, *c400, *c413, *c415, *c500;
+  };
+  const Codes codes{&family.WithLabels({"204"}), &family.WithLabels({"400"}), &family.WithLabels({"413"}),
+                    &family.WithLabels({"415"}), &family.WithLabels({"500"})};
+  router->Add(
+      {"POST"}, "/api/v1/write", "/api/v1/write",
+      guard->Require(auth::Scope::kWrite, [receiver, codes](Request& req) {
+        Response resp;
+        if (std::string why = UnsupportedEncoding(req); !why.empty()) {
+          resp = Response::Text(415, why + "\n");
+        } else {
+          WriteResult r = receiver->Write(req.body);
+          switch (r.outcome) {
+            case WriteResult::Outcome::kStored:
+              resp = Response::Text(204, "");
+              if (r.exemplars_ignored + r.histograms_ignored + r.metadata_ignored > 0) {
+                resp.headers.emplace_back("X-Tyto-Ignored",
+                                          "exemplars=" + std::to_string(r.exemplars_ignored) +
+                                              " histograms=" + std::to_string(r.histograms_ignored) +
+                                              " metadata=" + std::to_string(r.metadata_ignored));
+              }
+              break;
+            case WriteResult::Outcome::kPartlyRejected:
+            case WriteResult::Outcome::kBadRequest: {
+              const bool too_large = r.error.code() == StatusCode::kResourceExhausted &&
+                                     r.outcome == WriteResult::Outcome::kBadRequest;
+              resp = Response::Text(too_large ? 413 : 400, r.error.message() + "\n");
+              kLog.Warn("remote write refused", {{"status", resp.status},
+                                                 {"remote", req.remote},
+                                                 {"by", req.principal.name},
+                                                 {"samples_stored", r.samples_stored},
+                                                 {"samples_rejected", r.samples_rejected},
+                                                 {"error", r.error.message()}});
+              break;
+            }
+            case WriteResult::Outcome::kStorageFailed:
+              resp = Response::Text(500, "storage failed, nothing of this request was stored; retry: " +
+                                             r.error.message() + "\n");
+              break;
+          }
+        }
+        switch (resp.status) {
+          case 204: codes.c204->Inc(); break;
+          case 400: codes.c400->Inc(); break;
+          case 413: codes.c413->Inc(); break;
+          case 415: codes.c415->Inc(); break;
+          default: codes.c500->Inc(); break;
+        }
+        return resp;
+      }));
+}
+
+}  // namespace tyto::api

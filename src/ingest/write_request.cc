@@ -1,0 +1,146 @@
+#include "ingest/write_request.h"
+
+#include <string>
+
+#include "ingest/protobuf_wire.h"
+#include "scrape/text_lexing.h"
+
+namespace tyto::ingest {
+namespace {
+
+// WriteRequest
+constexpr uint32_t kTimeseriesField = 1;
+constexpr uint32_t kMetadataField = 3;
+// TimeSeries
+constexpr uint32_t kLabelsField = 1;
+constexpr uint32_t kSamplesField = 2;
+constexpr uint32_t kExemplarsField = 3;
+constexpr uint32_t kHistogramsField = 4;
+// Label
+constexpr uint32_t kNameField = 1;
+constexpr uint32_t kValueField = 2;
+// Sample
+constexpr uint32_t kSampleValueField = 1;
+constexpr uint32_t kSampleTimestampField = 2;
+
+Status At(const std::string& where, const Status& st) { return InvalidArgument(where + ": " + st.message()); }
+
+std::string Index(std::string_view what, size_t i) { return std::string(what) + "[" + std::to_string(i) + "]"; }
+
+Status DecodeLabel(ProtoReader r, LabelView* out) {
+  while (r.Next()) {
+    if (r.field() == kNameField) (void)r.ReadBytes(&out->name);
+    else if (r.field() == kValueField) (void)r.ReadBytes(&out->value);
+  }
+  return r.status();
+}
+
+Status DecodeSample(ProtoReader r, Sample* out) {
+  while (r.Next()) {
+    if (r.field() == kSampleValueField) {
+      (void)r.ReadDouble(&out->v);
+    } else if (r.field() == kSampleTimestampField) {
+      uint64_t t = 0;
+      if (r.ReadVarint(&t)) out->t = static_cast<int64_t>(t);  // int64: two's complement, 10 bytes if negative
+    }
+  }
+  return r.status();
+}
+
+Status DecodeSeries(ProtoReader r, WriteRequest* out) {
+  WriteRequest::Series& s = out->series.back();
+  s.labels_begin = s.labels_end = static_cast<uint32_t>(out->labels.size());
+  s.samples_begin = s.samples_end = static_cast<uint32_t>(out->samples.size());
+  while (r.Next()) {
+    switch (r.field()) {
+      case kLabelsField: {
+        ProtoReader sub("");
+        if (!r.ReadMessage(&sub)) return At(Index("labels", s.labels_end - s.labels_begin), r.status());
+        LabelView l;
+        if (Status st = DecodeLabel(sub, &l); !st.ok()) return At(Index("labels", s.labels_end - s.labels_begin), st);
+        out->labels.push_back(l);
+        ++s.labels_end;
+        break;
+      }
+      case kSamplesField: {
+        ProtoReader sub("");
+        if (!r.ReadMessage(&sub)) return At(Index("samples", s.samples_end - s.samples_begin), r.status());
+        Sample sample;
+        if (Status st = DecodeSample(sub, &sample); !st.ok()) {
+          return At(Index("samples", s.samples_end - s.samples_begin), st);
+        }
+        out->samples.push_back(sample);
+        ++s.samples_end;
+        break;
+      }
+      case kExemplarsField: ++out->exemplars; break;
+      case kHistogramsField: ++out->histograms; break;
+      default: break;
+    }
+  }
+  return r.status();
+}
+
+}  // namespace
+
+void WriteRequest::Clear() {
+  series.clear();
+  labels.clear();
+  samples.clear();
+  exemplars = histograms = metadata = 0;
+}
+
+Status DecodeWriteRequest(std::string_view message, WriteRequest* out) {
+  out->Clear();
+  ProtoReader r(message);
+  while (r.Next()) {
+    if (r.field() == kTimeseriesField) {
+      const size_t at = r.field_offset();
+      ProtoReader sub("");
+      if (!r.ReadMessage(&sub)) return At(Index("timeseries", out->series.size()), r.status());
+      out->series.push_back({});
+      out->series.back().offset = at;
+      if (Status st = DecodeSeries(sub, out); !st.ok()) return At(Index("timeseries", out->series.size() - 1), st);
+    } else if (r.field() == kMetadataField) {
+      ++out->metadata;
+    }
+  }
+  if (!r.ok()) return At("WriteRequest", r.status());
+  return Status::Ok();
+}
+
+Status CheckSeriesLabels(const WriteRequest& request, size_t i) {
+  const WriteRequest::Series& s = request.series[i];
+  const std::string series = Index("timeseries", i);
+  if (s.labels_begin == s.labels_end) return InvalidArgument(series + " has no labels");
+  bool has_name = false;
+  for (uint32_t k = s.labels_begin; k < s.labels_end; ++k) {
+    const LabelView& l = request.labels[k];
+    const std::string where = series + "." + Index("labels", k - s.labels_begin);
+    if (l.name.empty()) return InvalidArgument(where + ": empty label name");
+    if (size_t bad = scrape::FindInvalidUtf8(l.name); bad != l.name.size()) {
+      return InvalidArgument(where + ": label name \"" + scrape::Printable(l.name) + "\" is not valid UTF-8 at byte " +
+                             std::to_string(bad));
+    }
+    if (size_t bad = scrape::FindInvalidUtf8(l.value); bad != l.value.size()) {
+      return InvalidArgument(where + ": value of label \"" + scrape::Printable(l.name) +
+                             "\" is not valid UTF-8 at byte " + std::to_string(bad) + ": \"" +
+                             scrape::Printable(l.value) + "\"");
+    }
+    if (k > s.labels_begin) {
+      const std::string_view prev = request.labels[k - 1].name;
+      if (l.name == prev) {
+        return InvalidArgument(where + ": label name \"" + scrape::Printable(l.name) + "\" given twice");
+      }
+      if (l.name < prev) {
+        return InvalidArgument(where + ": labels are not sorted by name: \"" + scrape::Printable(l.name) +
+                               "\" comes after \"" + scrape::Printable(prev) + "\"");
+      }
+    }
+    if (l.name == kMetricNameLabel) has_name = !l.value.empty();
+  }
+  if (!has_name) return InvalidArgument(series + ": no metric name (a non-empty __name__ label)");
+  return Status::Ok();
+}
+
+}  // namespace tyto::ingest

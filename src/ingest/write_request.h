@@ -1,0 +1,59 @@
+// The Prometheus remote write 1.0 request (prometheus.WriteRequest, prompb/remote.proto and
+// prompb/types.proto), decoded by hand from its protobuf wire format, and the checks its labels
+// must pass before their samples are stored.
+//
+// The fields read (field numbers as in the .proto files):
+//   WriteRequest  1 timeseries (TimeSeries, repeated)   3 metadata (counted, not kept)
+//   TimeSeries    1 labels (Label, repeated)            2 samples (Sample, repeated)
+//                 3 exemplars, 4 histograms (counted, not kept: Tyto has no store for them yet)
+//   Label         1 name (string)   2 value (string)
+//   Sample        1 value (double)  2 timestamp (int64, milliseconds)
+// Every other field is skipped, so newer senders' additions do no harm.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "tyto/status.h"
+#include "tyto/storage.h"
+
+namespace tyto::ingest {
+
+struct LabelView {
+  std::string_view name;
+  std::string_view value;
+};
+
+// A decoded WriteRequest. Strings point into the buffer it was decoded from, which must outlive
+// it. The series' labels and samples are ranges of the flat `labels` and `samples` arrays, so a
+// request of any size is decoded with a handful of allocations (reused across Decode calls).
+struct WriteRequest {
+  struct Series {
+    uint32_t labels_begin = 0, labels_end = 0;    // [begin, end) in `labels`
+    uint32_t samples_begin = 0, samples_end = 0;  // [begin, end) in `samples`
+    size_t offset = 0;  // of the TimeSeries message in the decoded buffer, for error messages
+  };
+  std::vector<Series> series;
+  std::vector<LabelView> labels;
+  std::vector<Sample> samples;
+  uint64_t exemplars = 0;   // in all series
+  uint64_t histograms = 0;  // in all series
+  uint64_t metadata = 0;
+
+  void Clear();
+};
+
+// Decodes `message` (an uncompressed WriteRequest) into *out, replacing what it held. On a
+// malformed message returns InvalidArgument naming where ("timeseries[3].labels[1]: invalid
+// protobuf at byte 57: ...") and *out is unspecified.
+Status DecodeWriteRequest(std::string_view message, WriteRequest* out);
+
+// Checks the labels of series `i` as the remote write specification requires: at least one
+// label; names non-empty, valid UTF-8 (Prometheus accepts any UTF-8 name now) and sorted
+// strictly ascending by bytes (so no name repeats); values valid UTF-8; a non-empty `__name__`.
+// Returns InvalidArgument naming the series index, the label index and the label.
+Status CheckSeriesLabels(const WriteRequest& request, size_t i);
+
+}  // namespace tyto::ingest

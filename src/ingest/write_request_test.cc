@@ -1,0 +1,184 @@
+#include "ingest/write_request.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "ingest/snappy_codec.h"
+#include "testing/remote_write_builder.h"
+
+namespace tyto::ingest {
+namespace {
+
+using testing::EncodeTimeSeries;
+using testing::EncodeWriteRequest;
+using testing::PutBytesField;
+using testing::PutVarintField;
+using testing::RemoteWriteSeries;
+
+const RemoteWriteSeries kUp = {{{"__name__", "up"}, {"instance", "a:9100"}, {"job", "node"}},
+                               {{1000, 1}, {16000, 0}}};
+
+std::string LabelsOf(const WriteRequest& r, size_t i) {
+  std::string out;
+  for (uint32_t k = r.series[i].labels_begin; k < r.series[i].labels_end; ++k) {
+    out += std::string(r.labels[k].name) + "=" + std::string(r.labels[k].value) + ";";
+  }
+  return out;
+}
+
+TEST(WriteRequestTest, DecodesSeriesLabelsAndSamples) {
+  RemoteWriteSeries gpu = {{{"DCGM_FI_DEV_GPU_TEMP", ""}, {"__name__", "DCGM_FI_DEV_GPU_TEMP"}, {"gpu", "0"}},
+                           {{-5, 41.5}, {INT64_MAX, -0.0}, {7, std::nan("")}}, 2, 1};
+  gpu.labels.erase(gpu.labels.begin());
+  const std::string body = EncodeWriteRequest({kUp, gpu}, 3);  // the views point into it
+  WriteRequest r;
+  ASSERT_TRUE(DecodeWriteRequest(body, &r).ok());
+  ASSERT_EQ(r.series.size(), 2u);
+  EXPECT_EQ(LabelsOf(r, 0), "__name__=up;instance=a:9100;job=node;");
+  EXPECT_EQ(LabelsOf(r, 1), "__name__=DCGM_FI_DEV_GPU_TEMP;gpu=0;");
+  ASSERT_EQ(r.samples.size(), 5u);
+  EXPECT_EQ(r.series[0].samples_end - r.series[0].samples_begin, 2u);
+  EXPECT_EQ(r.samples[1].t, 16000);
+  EXPECT_EQ(r.samples[2].t, -5);
+  EXPECT_EQ(r.samples[2].v, 41.5);
+  EXPECT_EQ(r.samples[3].t, INT64_MAX);
+  EXPECT_TRUE(std::signbit(r.samples[3].v));
+  EXPECT_TRUE(std::isnan(r.samples[4].v));
+  EXPECT_EQ(r.exemplars, 2u);
+  EXPECT_EQ(r.histograms, 1u);
+  EXPECT_EQ(r.metadata, 3u);
+  EXPECT_EQ(r.series[0].offset, 0u);
+  EXPECT_TRUE(CheckSeriesLabels(r, 0).ok());
+  EXPECT_TRUE(CheckSeriesLabels(r, 1).ok());
+}
+
+TEST(WriteRequestTest, SkipsUnknownFieldsEverywhere) {
+  std::string label;
+  PutBytesField(&label, 1, "__name__");
+  PutVarintField(&label, 9, 1);
+  PutBytesField(&label, 2, "up");
+  std::string sample;
+  PutVarintField(&sample, 2, 5);
+  PutBytesField(&sample, 15, "future");
+  std::string ts;
+  PutBytesField(&ts, 1, label);
+  PutVarintField(&ts, 20, 3);
+  PutBytesField(&ts, 2, sample);
+  std::string req;
+  PutVarintField(&req, 2, 1);  // a reserved field
+  PutBytesField(&req, 1, ts);
+  PutBytesField(&req, 99, "x");
+  WriteRequest r;
+  ASSERT_TRUE(DecodeWriteRequest(req, &r).ok());
+  ASSERT_EQ(r.series.size(), 1u);
+  EXPECT_EQ(LabelsOf(r, 0), "__name__=up;");
+  ASSERT_EQ(r.samples.size(), 1u);
+  EXPECT_EQ(r.samples[0].t, 5);
+  EXPECT_EQ(r.samples[0].v, 0);  // proto3 default
+}
+
+TEST(WriteRequestTest, EmptyRequestDecodesToNothing) {
+  WriteRequest r;
+  ASSERT_TRUE(DecodeWriteRequest("", &r).ok());
+  EXPECT_TRUE(r.series.empty());
+}
+
+TEST(WriteRequestTest, MalformedBodiesNameTheSeriesTheFieldAndTheByte) {
+  const std::string good = EncodeWriteRequest({kUp, kUp});
+  WriteRequest r;
+  // Every truncation of a valid body is either a shorter valid body or an error: never a crash.
+  int errors = 0;
+  for (size_t n = 0; n < good.size(); ++n) {
+    Status st = DecodeWriteRequest(std::string_view(good).substr(0, n), &r);
+    if (!st.ok()) {
+      ++errors;
+      EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+      EXPECT_NE(st.message().find("invalid protobuf at byte"), std::string::npos) << st.message();
+    }
+  }
+  EXPECT_GT(errors, static_cast<int>(good.size()) / 2);
+
+  // A sample's value with the wrong wire type, in the second series.
+  std::string bad_sample;
+  PutVarintField(&bad_sample, 1, 3);
+  std::string ts = EncodeTimeSeries(kUp);
+  PutBytesField(&ts, 2, bad_sample);
+  std::string req = EncodeWriteRequest({kUp});
+  PutBytesField(&req, 1, ts);
+  Status st = DecodeWriteRequest(req, &r);
+  EXPECT_EQ(st.message().rfind("timeseries[1]: samples[2]: invalid protobuf at byte ", 0), 0u) << st.message();
+  EXPECT_NE(st.message().find("field 1 has wire type varint, expected fixed64"), std::string::npos) << st.message();
+
+  // Garbage at the top level.
+  st = DecodeWriteRequest("\xff\xff\xff", &r);
+  EXPECT_EQ(st.message(), "WriteRequest: invalid protobuf at byte 0: truncated or over-long field key");
+  // A label that is not a message.
+  std::string ts2;
+  PutBytesField(&ts2, 1, "\x0a\x09" "x");
+  req.clear();
+  PutBytesField(&req, 1, ts2);
+  st = DecodeWriteRequest(req, &r);
+  EXPECT_EQ(st.message(), "timeseries[0]: labels[0]: invalid protobuf at byte 5: field 1: length 9 exceeds the 1 "
+                          "bytes left in the message");
+}
+
+Status CheckOnly(const RemoteWriteSeries& s) {
+  static std::string buf;  // the decoded views point into it
+  buf = EncodeWriteRequest({kUp, s});
+  WriteRequest r;
+  Status st = DecodeWriteRequest(buf, &r);
+  if (!st.ok()) return st;
+  return CheckSeriesLabels(r, 1);
+}
+
+TEST(WriteRequestTest, LabelChecksNameTheSeriesAndTheLabel) {
+  using L = std::vector<std::pair<std::string, std::string>>;
+  auto with = [](L labels) { return RemoteWriteSeries{std::move(labels), {{1, 1}}}; };
+  EXPECT_EQ(CheckOnly(with({})).message(), "timeseries[1] has no labels");
+  EXPECT_EQ(CheckOnly(with({{"__name__", "up"}, {"job", "a"}, {"instance", "b"}})).message(),
+            "timeseries[1].labels[2]: labels are not sorted by name: \"instance\" comes after \"job\"");
+  EXPECT_EQ(CheckOnly(with({{"__name__", "up"}, {"job", "a"}, {"job", "b"}})).message(),
+            "timeseries[1].labels[2]: label name \"job\" given twice");
+  EXPECT_EQ(CheckOnly(with({{"", "x"}, {"__name__", "up"}})).message(), "timeseries[1].labels[0]: empty label name");
+  EXPECT_EQ(CheckOnly(with({{"__name__", "up"}, {"b\xff", "x"}})).message(),
+            "timeseries[1].labels[1]: label name \"b\\xff\" is not valid UTF-8 at byte 1");
+  EXPECT_EQ(CheckOnly(with({{"__name__", "up"}, {"job", "ok\xc3("}})).message(),
+            "timeseries[1].labels[1]: value of label \"job\" is not valid UTF-8 at byte 2: \"ok\\xc3(\"");
+  EXPECT_EQ(CheckOnly(with({{"job", "a"}})).message(), "timeseries[1]: no metric name (a non-empty __name__ label)");
+  EXPECT_EQ(CheckOnly(with({{"__name__", ""}, {"job", "a"}})).message(),
+            "timeseries[1]: no metric name (a non-empty __name__ label)");
+  // UTF-8 names (Prometheus 3) and empty values (= label absent) are fine.
+  EXPECT_TRUE(CheckOnly(with({{"__name__", "gpu.temp °C"}, {"région", "é"}, {"zone", ""}})).ok());
+}
+
+TEST(SnappyTest, RoundTripsAndRefusesCorruptOrOversizedBlocks) {
+  const std::string raw = EncodeWriteRequest({kUp, kUp, kUp});
+  const std::string packed = SnappyCompress(raw);
+  std::string out;
+  ASSERT_TRUE(SnappyUncompress(packed, raw.size(), &out).ok());
+  EXPECT_EQ(out, raw);
+
+  Status st = SnappyUncompress(packed, raw.size() - 1, &out);
+  EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(st.message(), "snappy block declares " + std::to_string(raw.size()) +
+                              " bytes uncompressed, more than the limit of " + std::to_string(raw.size() - 1));
+  // A tiny body declaring 4 GiB is refused before anything is allocated.
+  st = SnappyUncompress(std::string("\xff\xff\xff\xff\x0f", 5), 64 << 20, &out);
+  EXPECT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
+
+  EXPECT_EQ(SnappyUncompress("", 100, &out).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(SnappyUncompress(raw, 1 << 20, &out).code(), StatusCode::kInvalidArgument);  // not compressed
+  for (size_t n = 1; n < packed.size(); ++n) {  // truncated: never a crash, always an error
+    EXPECT_FALSE(SnappyUncompress(std::string_view(packed).substr(0, n), 1 << 20, &out).ok()) << n;
+  }
+  std::string flipped = packed;
+  flipped[packed.size() / 2] ^= 0x5a;
+  st = SnappyUncompress(flipped, 1 << 20, &out);
+  if (st.ok()) {
+    EXPECT_NE(out, raw);  // a flipped literal byte decodes, to other bytes
+  }
+}
+
+}  // namespace
+}  // namespace tyto::ingest
