@@ -2,6 +2,7 @@
 // Appending lives in head_append.cc, reading in head_read.cc.
 #include "tsdb/head.h"
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 
@@ -26,6 +27,9 @@ Head::Head(Env* env, std::string wal_dir, HeadOptions options, instrumentation::
                                             "Samples committed to the head.").WithLabels({});
   series_created_ = &registry->AddCounter("tyto_tsdb_head_series_created_total",
                                           "Series created in the head.").WithLabels({});
+  series_removed_ = &registry->AddCounter("tyto_tsdb_head_series_removed_total",
+                                          "Series removed from the head once all their samples were in blocks.")
+                         .WithLabels({});
   auto& rejected = registry->AddCounter("tyto_tsdb_head_samples_rejected_total", "Samples refused, by reason.",
                                         {"reason"});
   rejected_out_of_order_ = &rejected.WithLabels({"out_of_order"});
@@ -113,7 +117,7 @@ Status Head::ReplayDir(const std::string& dir, uint64_t from_segment, Status* da
         const int64_t floor = persisted_before_.load();
         for (const auto& s : samples) {
           if (s.t < floor) continue;  // already in a block
-          MemSeries* ms = ByRef(s.ref);
+          MemSeries* ms = Get(s.ref).get();  // replay runs alone: nothing removes series meanwhile
           if (ms == nullptr) {
             ++replay_.unknown_series_samples;
             continue;
@@ -168,16 +172,19 @@ Status Head::Replay() {
   return Status::Ok();
 }
 
-std::vector<SeriesSamples> Head::CollectRange(int64_t mint, int64_t maxt) const {
-  std::vector<MemSeries*> all;
-  {
-    MutexLock lock(&series_mu_);
-    for (const auto& s : by_ref_) {
-      if (s) all.push_back(s.get());
-    }
+std::vector<std::shared_ptr<MemSeries>> Head::AllSeries() const {
+  std::vector<std::shared_ptr<MemSeries>> all;
+  MutexLock lock(&series_mu_);
+  all.reserve(num_series_.load());
+  for (const auto& s : by_ref_) {
+    if (s) all.push_back(s);
   }
+  return all;
+}
+
+std::vector<SeriesSamples> Head::CollectRange(int64_t mint, int64_t maxt) const {
   std::vector<SeriesSamples> out;
-  for (MemSeries* s : all) {
+  for (const auto& s : AllSeries()) {
     MutexLock lock(&s->mu());
     if (s->empty() || s->max_time() < mint || s->min_time() > maxt) continue;
     auto samples = s->SamplesIn(mint, maxt);
@@ -199,9 +206,36 @@ Status Head::Truncate(int64_t boundary) {
       s->DropBefore(boundary);
     }
   }
+  RemoveEmptySeries();
   min_time_ = std::max(min_time_.load(), boundary);
   if (!wal_) return Status::Ok();
   return WriteCheckpoint();
+}
+
+void Head::RemoveEmptySeries() {
+  std::vector<std::pair<SeriesRef, Labels>> removed;
+  {
+    MutexLock lock(&series_mu_);
+    for (auto& s : by_ref_) {
+      if (!s || s->pending_appends.load() > 0) continue;
+      {
+        MutexLock series_lock(&s->mu());
+        if (s->holds_samples()) continue;
+      }
+      auto& same_hash = by_hash_[s->labels().Hash()];
+      same_hash.erase(std::remove(same_hash.begin(), same_hash.end(), s.get()), same_hash.end());
+      if (same_hash.empty()) by_hash_.erase(s->labels().Hash());
+      auto metric = per_metric_.find(std::string(s->labels().MetricName()));
+      if (metric != per_metric_.end() && --metric->second == 0) per_metric_.erase(metric);
+      removed.emplace_back(s->ref(), s->labels());
+      s.reset();  // queries holding it keep it alive until they finish
+      --num_series_;
+    }
+  }
+  if (removed.empty()) return;
+  index_.Remove(removed);
+  series_removed_->Inc(static_cast<double>(removed.size()));
+  kLog.Info("series without samples in memory removed from the head", {{"series", removed.size()}});
 }
 
 // Starts a new segment, writes every series and every sample still in memory into
@@ -261,10 +295,18 @@ Status Head::WriteCheckpoint() {
   return Status::Ok();
 }
 
-MemSeries* Head::ByRef(SeriesRef ref) const {
+std::shared_ptr<MemSeries> Head::Get(SeriesRef ref) const {
   MutexLock lock(&series_mu_);
   if (ref == 0 || ref > by_ref_.size()) return nullptr;
-  return by_ref_[ref - 1].get();
+  return by_ref_[ref - 1];
+}
+
+MemSeries* Head::Pin(SeriesRef ref) const {
+  MutexLock lock(&series_mu_);
+  if (ref == 0 || ref > by_ref_.size() || !by_ref_[ref - 1]) return nullptr;
+  MemSeries* s = by_ref_[ref - 1].get();
+  ++s->pending_appends;
+  return s;
 }
 
 Status Head::CheckLabels(const Labels& labels) const {
@@ -294,7 +336,10 @@ Result<MemSeries*> Head::GetOrCreate(const Labels& labels) {
     MutexLock lock(&series_mu_);
     if (auto it = by_hash_.find(hash); it != by_hash_.end()) {
       for (MemSeries* s : it->second) {
-        if (s->labels() == labels) return s;
+        if (s->labels() == labels) {
+          ++s->pending_appends;
+          return s;
+        }
       }
     }
   }
@@ -303,7 +348,10 @@ Result<MemSeries*> Head::GetOrCreate(const Labels& labels) {
   // Looked up again: another appender may have created it meanwhile.
   if (auto it = by_hash_.find(hash); it != by_hash_.end()) {
     for (MemSeries* s : it->second) {
-      if (s->labels() == labels) return s;
+      if (s->labels() == labels) {
+        ++s->pending_appends;
+        return s;
+      }
     }
   }
   if (options_.max_series && num_series_.load() >= options_.max_series) {
@@ -316,6 +364,7 @@ Result<MemSeries*> Head::GetOrCreate(const Labels& labels) {
                              " reached (max_series_per_metric=" + std::to_string(options_.max_series_per_metric) + ")");
   }
   MemSeries* created = InsertLocked(by_ref_.size() + 1, hash, labels);
+  ++created->pending_appends;
   series_created_->Inc();
   return created;
 }
@@ -323,7 +372,7 @@ Result<MemSeries*> Head::GetOrCreate(const Labels& labels) {
 MemSeries* Head::InsertLocked(SeriesRef ref, uint64_t hash, const Labels& labels) {
   if (by_ref_.size() < ref) by_ref_.resize(ref);
   auto& slot = by_ref_[ref - 1];
-  slot = std::make_unique<MemSeries>(ref, labels, options_.chunk_samples, options_.block_range.count());
+  slot = std::make_shared<MemSeries>(ref, labels, options_.chunk_samples, options_.block_range.count());
   by_hash_[hash].push_back(slot.get());
   ++per_metric_[std::string(labels.MetricName())];
   index_.Add(ref, labels);

@@ -98,9 +98,10 @@ class Head final : public Storage {
   // those samples in time order. Series without samples there are left out.
   std::vector<SeriesSamples> CollectRange(int64_t mint, int64_t maxt) const;
 
-  // After samples before `boundary` are safely in a block: drops them from memory, refuses
-  // samples older than `boundary` from now on (kOutOfOrderSample), and writes a WAL checkpoint
-  // so the segments holding them can be deleted. Boundaries only move forward.
+  // After samples before `boundary` are safely in a block: drops them from memory, removes the
+  // series left without samples (their data is in blocks; an append recreates them, under a
+  // new ref), refuses samples older than `boundary` from now on (kOutOfOrderSample), and writes
+  // a WAL checkpoint so the segments holding them can be deleted. Boundaries only move forward.
   Status Truncate(int64_t boundary);
 
   // Samples older than this are in blocks and no longer accepted.
@@ -142,9 +143,17 @@ class Head final : public Storage {
   // Adds a new series under `ref` to every lookup structure.
   MemSeries* InsertLocked(SeriesRef ref, uint64_t hash, const Labels& labels) REQUIRES(series_mu_);
   Status WriteCheckpoint() REQUIRES(commit_mu_);
-  // Finds the series or creates it (unlogged). Errors: bad labels, limits.
+  // Finds the series or creates it (unlogged), pinned for an appender (pending_appends raised;
+  // the appender lowers it). Errors: bad labels, limits.
   Result<MemSeries*> GetOrCreate(const Labels& labels);
-  MemSeries* ByRef(SeriesRef ref) const;
+  // The series with `ref` pinned for an appender, or null.
+  MemSeries* Pin(SeriesRef ref) const;
+  // The series with `ref`, or null; the pointer keeps it alive after the head removes it.
+  std::shared_ptr<MemSeries> Get(SeriesRef ref) const;
+  // Every series; pointers that keep them alive.
+  std::vector<std::shared_ptr<MemSeries>> AllSeries() const;
+  // Removes series without samples and without pending appends from every lookup structure.
+  void RemoveEmptySeries() REQUIRES(commit_mu_);
   Status CheckLabels(const Labels& labels) const;
   // Writes the batch to the WAL and applies it. Serialised by commit_mu_.
   Status CommitBatch(std::vector<PendingSample>& batch);
@@ -157,7 +166,8 @@ class Head final : public Storage {
 
   // Series by ref (dense, starting at 1) and by label hash.
   mutable Mutex series_mu_;
-  std::vector<std::unique_ptr<MemSeries>> by_ref_ GUARDED_BY(series_mu_);
+  // Null where a series was removed; refs are never reused.
+  std::vector<std::shared_ptr<MemSeries>> by_ref_ GUARDED_BY(series_mu_);
   std::unordered_map<uint64_t, std::vector<MemSeries*>> by_hash_ GUARDED_BY(series_mu_);
   std::unordered_map<std::string, uint64_t> per_metric_ GUARDED_BY(series_mu_);
   std::atomic<uint64_t> num_series_{0};
@@ -177,6 +187,7 @@ class Head final : public Storage {
   std::unique_ptr<instrumentation::Registry> own_registry_;
   instrumentation::Counter* samples_appended_;
   instrumentation::Counter* series_created_;
+  instrumentation::Counter* series_removed_;
   instrumentation::Counter* rejected_out_of_order_;
   instrumentation::Counter* rejected_duplicate_;
   instrumentation::Counter* rejected_limit_;

@@ -16,7 +16,8 @@ class HeadAppender final : public Appender {
                         " is older than data already persisted to blocks (before " +
                         std::to_string(head_->persisted_before_.load()) + ")");
     }
-    MemSeries* s = ref != 0 ? head_->ByRef(ref) : nullptr;
+    // Pinned: the head does not remove the series while the batch holds it.
+    MemSeries* s = ref != 0 ? head_->Pin(ref) : nullptr;
     if (s == nullptr) {
       auto created = head_->GetOrCreate(labels);
       if (!created.ok()) {
@@ -25,6 +26,7 @@ class HeadAppender final : public Appender {
       }
       s = *created;
     }
+    Unpin unpin{s};
     Verdict verdict;
     {
       MutexLock lock(&s->mu());
@@ -46,18 +48,29 @@ class HeadAppender final : public Appender {
       case Verdict::kInsertOutOfOrder: break;
     }
     batch_.push_back({s, t, v});
+    unpin.series = nullptr;  // the batch keeps the pin until Commit or Rollback
     return s->ref();
   }
 
   Status Commit() override {
     Status st = head_->CommitBatch(batch_);
-    batch_.clear();
+    Rollback();
     return st;
   }
 
-  void Rollback() override { batch_.clear(); }
+  void Rollback() override {
+    for (const Head::PendingSample& p : batch_) --p.series->pending_appends;
+    batch_.clear();
+  }
 
  private:
+  struct Unpin {
+    MemSeries* series;
+    ~Unpin() {
+      if (series != nullptr) --series->pending_appends;
+    }
+  };
+
   Head* head_;
   std::vector<Head::PendingSample> batch_;
 };

@@ -104,7 +104,7 @@ class HeadQuerier final : public Querier {
   std::unique_ptr<SeriesSet> Select(const std::vector<Matcher>& matchers) override {
     std::vector<SelectedSeries> out;
     for (SeriesRef ref : head_->index_.Select(matchers)) {
-      MemSeries* s = head_->ByRef(ref);
+      const std::shared_ptr<MemSeries> s = head_->Get(ref);
       if (s == nullptr) continue;
       MutexLock lock(&s->mu());
       if (s->empty() || s->max_time() < mint_ || s->min_time() > maxt_) continue;
@@ -129,7 +129,7 @@ class HeadQuerier final : public Querier {
   std::vector<Labels> InRange(const std::vector<Matcher>& matchers) {
     std::vector<Labels> out;
     for (SeriesRef ref : head_->index_.Select(matchers)) {
-      MemSeries* s = head_->ByRef(ref);
+      const std::shared_ptr<MemSeries> s = head_->Get(ref);
       if (s == nullptr) continue;
       MutexLock lock(&s->mu());
       if (s->empty() || s->max_time() < mint_ || s->min_time() > maxt_) continue;

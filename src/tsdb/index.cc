@@ -1,6 +1,8 @@
 #include "tsdb/index.h"
 
 #include <algorithm>
+#include <set>
+#include <string_view>
 
 #include "tsdb/postings.h"
 
@@ -20,6 +22,31 @@ void Index::Add(SeriesRef ref, const Labels& labels) {
     value->second.push_back(ref);
   }
   all_.push_back(ref);
+}
+
+void Index::Remove(const std::vector<std::pair<SeriesRef, Labels>>& series) {
+  std::vector<SeriesRef> refs;
+  refs.reserve(series.size());
+  for (const auto& [ref, labels] : series) refs.push_back(ref);
+  std::sort(refs.begin(), refs.end());
+  auto gone = [&](SeriesRef r) { return std::binary_search(refs.begin(), refs.end(), r); };
+  // Each affected postings list is filtered once, however many of its series go.
+  std::set<std::pair<std::string_view, std::string_view>> pairs;
+  for (const auto& [ref, labels] : series) {
+    for (const Label& l : labels) pairs.emplace(l.name, l.value);
+  }
+  MutexLock lock(&mu_);
+  for (const auto& [n, v] : pairs) {
+    auto name = postings_.find(n);
+    if (name == postings_.end()) continue;
+    auto value = name->second.find(v);
+    if (value == name->second.end()) continue;
+    std::vector<SeriesRef>& list = value->second;
+    list.erase(std::remove_if(list.begin(), list.end(), gone), list.end());
+    if (list.empty()) name->second.erase(value);
+    if (name->second.empty()) postings_.erase(name);
+  }
+  all_.erase(std::remove_if(all_.begin(), all_.end(), gone), all_.end());
 }
 
 std::vector<SeriesRef> Index::Matching(const Values& values, const Matcher& m, bool want) const {

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/mutex.h"
@@ -20,6 +21,10 @@ class Index {
  public:
   // Precondition: ref is larger than every ref added before.
   void Add(SeriesRef ref, const Labels& labels) EXCLUDES(mu_);
+
+  // Removes series (refs with their labels, as added), and label names and values no series
+  // has any more.
+  void Remove(const std::vector<std::pair<SeriesRef, Labels>>& series) EXCLUDES(mu_);
 
   // Sorted refs of series matching every matcher. Matchers that match "" also select series
   // without the label. With no matcher that excludes "", starts from every series.

@@ -2,6 +2,7 @@
 // open for appends), and a small sorted buffer of out-of-order samples merged on read.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -61,6 +62,11 @@ class MemSeries {
   int64_t min_time() const REQUIRES(mu_) { return min_t_; }
   int64_t max_time() const REQUIRES(mu_) { return max_t_; }
   bool empty() const REQUIRES(mu_) { return max_t_ == INT64_MIN; }
+  // Whether any sample is in memory (after DropBefore a series may hold none, yet remember its
+  // newest time).
+  bool holds_samples() const REQUIRES(mu_) {
+    return !closed_.empty() || (open_ && open_->num_samples() > 0) || !out_of_order_.empty();
+  }
   // Samples held, and bytes of their encoded chunks (plus 16 per out-of-order sample).
   uint64_t num_samples() const REQUIRES(mu_);
   uint64_t chunk_bytes() const REQUIRES(mu_);
@@ -73,6 +79,10 @@ class MemSeries {
 
   // Whether the series has been written to the WAL; guarded by the head's commit mutex.
   bool logged = false;
+  // Samples appenders hold for the series but have not committed or rolled back; while it is
+  // above 0 the head does not remove the series (it is taken and checked under the head's
+  // series mutex).
+  std::atomic<int> pending_appends{0};
 
  private:
   std::optional<uint64_t> ValueBitsAt(int64_t t) const REQUIRES(mu_);
