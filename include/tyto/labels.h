@@ -51,7 +51,34 @@ class Labels {
   friend bool operator<(const Labels& a, const Labels& b);
 
  private:
+  friend class LabelsBuilder;
   std::vector<Label> pairs_;  // sorted by name, names unique, values non-empty
+};
+
+// Edits a label set (relabelling, adding target labels to scraped series): Set and Del in any
+// order, then Build. Setting an empty value deletes, as in Prometheus.
+class LabelsBuilder {
+ public:
+  LabelsBuilder() = default;
+  explicit LabelsBuilder(const Labels& base) : pairs_(base.pairs_) {}
+  void Reset(const Labels& base) { pairs_ = base.pairs_; }
+
+  // The value of `name`, or "" when absent.
+  std::string_view Get(std::string_view name) const;
+  // Precondition: `name` is not empty (an empty name is ignored).
+  void Set(std::string_view name, std::string_view value);
+  void Del(std::string_view name);
+  const std::vector<Label>& pairs() const { return pairs_; }
+  bool empty() const { return pairs_.empty(); }
+
+  Labels Build() const {
+    Labels l;
+    l.pairs_ = pairs_;
+    return l;
+  }
+
+ private:
+  std::vector<Label> pairs_;  // as in Labels: sorted, unique names, non-empty values
 };
 
 // Appends `value` escaped as label values are in the exposition format and in PromQL strings:

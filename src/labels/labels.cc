@@ -32,13 +32,43 @@ Labels Labels::Of(std::initializer_list<std::string_view> name_value_pairs) {
   return std::move(l).value();
 }
 
-std::string_view Labels::Get(std::string_view name) const {
-  auto it = std::lower_bound(pairs_.begin(), pairs_.end(), name,
-                             [](const Label& l, std::string_view n) { return l.name < n; });
-  return it != pairs_.end() && it->name == name ? std::string_view(it->value) : std::string_view();
+namespace {
+
+std::vector<Label>::const_iterator Find(const std::vector<Label>& pairs, std::string_view name) {
+  return std::lower_bound(pairs.begin(), pairs.end(), name, [](const Label& l, std::string_view n) { return l.name < n; });
 }
 
+std::string_view ValueOf(const std::vector<Label>& pairs, std::string_view name) {
+  auto it = Find(pairs, name);
+  return it != pairs.end() && it->name == name ? std::string_view(it->value) : std::string_view();
+}
+
+}  // namespace
+
+std::string_view Labels::Get(std::string_view name) const { return ValueOf(pairs_, name); }
+
 bool Labels::Has(std::string_view name) const { return !Get(name).empty(); }
+
+std::string_view LabelsBuilder::Get(std::string_view name) const { return ValueOf(pairs_, name); }
+
+void LabelsBuilder::Set(std::string_view name, std::string_view value) {
+  if (name.empty()) return;
+  if (value.empty()) {
+    Del(name);
+    return;
+  }
+  auto it = pairs_.begin() + (Find(pairs_, name) - pairs_.cbegin());
+  if (it != pairs_.end() && it->name == name) {
+    it->value.assign(value);
+  } else {
+    pairs_.insert(it, Label{std::string(name), std::string(value)});
+  }
+}
+
+void LabelsBuilder::Del(std::string_view name) {
+  auto it = Find(pairs_, name);
+  if (it != pairs_.end() && it->name == name) pairs_.erase(it);
+}
 
 uint64_t Labels::Hash() const {
   // FNV-1a over name 0xff value 0xff ..., then a final avalanche (splitmix64's) so that

@@ -58,5 +58,20 @@ TEST(StaleMarkerTest, IsDistinctFromOrdinaryNaN) {
   EXPECT_FALSE(IsStaleMarker(0.0));
 }
 
+TEST(LabelsBuilderTest, SetsDeletesAndKeepsOrder) {
+  LabelsBuilder b(Labels::Of({"job", "node", "instance", "a:1"}));
+  b.Set("__name__", "up");
+  b.Set("job", "api");
+  b.Set("instance", "");  // an empty value deletes
+  b.Del("absent");
+  b.Set("", "ignored");
+  EXPECT_EQ(b.Get("job"), "api");
+  EXPECT_EQ(b.Get("instance"), "");
+  EXPECT_EQ(b.Build(), Labels::Of({"__name__", "up", "job", "api"}));
+  EXPECT_EQ(b.Build().ToString(), "up{job=\"api\"}");
+  b.Reset(Labels());
+  EXPECT_TRUE(b.empty());
+}
+
 }  // namespace
 }  // namespace tyto
