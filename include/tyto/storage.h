@@ -70,13 +70,32 @@ class SeriesSet {
   virtual Status status() const = 0;
 };
 
+// What the caller will compute from a selection, as Prometheus's storage.SelectHints: lets a
+// store that keeps aggregates of old data (rollups) return the aggregate that answers best.
+// Default-constructed: no hint. docs/rollups.md lists which function reads which aggregate.
+struct SelectHints {
+  // The PromQL function or aggregation applied to the selected series: "rate",
+  // "max_over_time", "min", ...; empty when unknown or none.
+  std::string func;
+  int64_t step_ms = 0;   // the query's evaluation step; 0 for an instant query or none
+  int64_t range_ms = 0;  // the range of a range selector (the 5m of rate(x[5m])); 0 for none
+};
+
 // Reads a consistent view over [mint, maxt]. Thread-safe.
 class Querier {
  public:
   virtual ~Querier() = default;
   // Series with at least one sample in range that match every matcher (at least one matcher
-  // must not match the empty string, as in Prometheus).
+  // must not match the empty string, as in Prometheus). Where only aggregates of old data are
+  // left, their average per window is returned (as SelectWithHints with no hint).
   virtual std::unique_ptr<SeriesSet> Select(const std::vector<Matcher>& matchers) = 0;
+  // Select, told what the caller computes from the samples. Stores that keep raw samples only
+  // ignore the hints, as this default does.
+  virtual std::unique_ptr<SeriesSet> SelectWithHints(const std::vector<Matcher>& matchers,
+                                                     const SelectHints& hints) {
+    (void)hints;
+    return Select(matchers);
+  }
   // Sorted, distinct label names of series in range (matching `matchers` if any).
   virtual Result<std::vector<std::string>> LabelNames(const std::vector<Matcher>& matchers) = 0;
   // Sorted, distinct values of `name` on series in range (matching `matchers` if any).

@@ -1,9 +1,12 @@
 // DB: the metrics engine as the rest of Tyto sees it. The head keeps recent samples in memory
 // (and in the WAL); every completed block range (2 h) is written to an immutable block on disk
-// and dropped from the head; queries merge the blocks they overlap with the head; retention
-// removes blocks that are too old or too many bytes.
+// and dropped from the head; compaction merges adjacent blocks into longer ones (2 h -> 6 h ->
+// 24 h); queries merge the blocks they overlap with the head. Retention removes raw blocks that
+// are too old, after rolling them up into 5-minute and 1-hour aggregates (rollup.h), which
+// have retentions of their own and answer queries where raw samples are gone.
 //
-// Layout of the directory:  <dir>/wal/ (see head.h)   <dir>/blocks/<id>/ (docs/format/block.md)
+// Layout of the directory:  <dir>/wal/ (see head.h)   <dir>/blocks/<id>/ (docs/format/block.md,
+// rollup blocks: docs/format/rollups.md)
 //
 // Thread-safe.
 #pragma once
@@ -33,7 +36,12 @@ struct DBOptions {
   // Blocks older than this, counted back from the newest sample (as Prometheus counts), are
   // removed. 0 keeps everything.
   std::chrono::milliseconds retention{std::chrono::hours(24 * 15)};
-  // When blocks take more than this many bytes, the oldest are removed. 0: no size limit.
+  // Rollups of raw blocks removed by `retention` are kept this long (same counting); 0 keeps
+  // them forever.
+  std::chrono::milliseconds retention_5m{std::chrono::hours(24 * 90)};
+  std::chrono::milliseconds retention_1h{std::chrono::hours(24 * 365 * 2)};
+  // When blocks (raw and rollups) take more than this many bytes, those holding the oldest time
+  // ranges are removed (raw before its rollups, with no rollup made). 0: no size limit.
   uint64_t retention_bytes = 0;
 };
 
@@ -52,7 +60,13 @@ class DB final : public Storage {
   // Writes everything in the head up to its newest sample's block range to blocks, whether
   // or not the range is complete (for shutdown and benchmarks that measure disk use).
   Result<int> Flush();
-  // Removes blocks past the time or size retention. Returns the blocks removed.
+  // Merges blocks of each tier (raw, 5 m, 1 h) that lie in one aligned compaction range no
+  // new data can reach (compact.h), until no such group is left. Crash-safe: the new block is
+  // durable before it replaces its sources in queries, and sources a crash left behind are
+  // removed at Open. Returns the blocks written.
+  Result<int> Compact();
+  // Rolls up raw blocks past the time retention (if their rollups would be kept), then removes
+  // blocks past their tier's time retention or the size retention. Returns the blocks removed.
   Result<int> ApplyRetention();
 
   // Backfill: writes `series` (sorted samples per series; any time) as blocks, one per block
@@ -60,7 +74,7 @@ class DB final : public Storage {
   // or the head's samples, so nothing already stored is shadowed. Returns the blocks written.
   Result<int> Import(std::vector<SeriesSamples> series);
 
-  // Runs CutBlocks and ApplyRetention every `every` on a thread of its own, until Close.
+  // Runs CutBlocks, Compact and ApplyRetention every `every` on a thread of its own, until Close.
   void StartBackground(std::chrono::milliseconds every);
   // Stops the background thread and syncs the WAL.
   Status Close();
@@ -79,6 +93,17 @@ class DB final : public Storage {
   Result<int> PersistOldestRanges(int64_t keep_span);
   // Encodes and writes one block of [mint, maxt] from series sorted by labels; 0 if empty.
   Result<int> WriteBlock(int64_t mint, int64_t maxt, const std::vector<SeriesSamples>& series);
+  // Opens the block written as `written` and, in one step for queries, puts it in place of
+  // the blocks named in its sources; then removes those from disk.
+  Status SwapIn(const block::Meta& written) REQUIRES(cut_mu_);
+  // Blocks of one resolution, by min_time.
+  std::vector<std::shared_ptr<block::Reader>> BlocksOf(int64_t resolution_ms) const;
+  // Merges one planned group of a tier; false when none is left.
+  Result<bool> CompactOnce(int64_t resolution_ms) REQUIRES(cut_mu_);
+  // Writes the rollup of `raw` at `resolution_ms` unless a rollup block already covers it.
+  Status EnsureRollup(const block::Reader& raw, int64_t resolution_ms) REQUIRES(cut_mu_);
+  // The time before which no new data can reach the tier (compact.h's horizon).
+  int64_t Horizon(int64_t resolution_ms) const;
 
   Env* env_;
   std::string dir_;
@@ -88,7 +113,7 @@ class DB final : public Storage {
 
   mutable Mutex blocks_mu_;
   std::vector<std::shared_ptr<block::Reader>> blocks_ GUARDED_BY(blocks_mu_);  // by min_time
-  Mutex cut_mu_;  // one cut or retention pass at a time
+  Mutex cut_mu_;  // one cut, compaction, import or retention pass at a time
 
   Mutex bg_mu_;
   std::condition_variable_any bg_cv_;
@@ -98,6 +123,10 @@ class DB final : public Storage {
   instrumentation::Counter* blocks_written_ = nullptr;
   instrumentation::Counter* blocks_removed_ = nullptr;
   instrumentation::Counter* maintenance_failures_ = nullptr;
+  instrumentation::Counter* compactions_ = nullptr;
+  instrumentation::Counter* compaction_failures_ = nullptr;
+  instrumentation::Counter* rollups_written_ = nullptr;
+  instrumentation::Counter* rollup_series_skipped_ = nullptr;
   std::unique_ptr<instrumentation::Registry> own_registry_;
 };
 

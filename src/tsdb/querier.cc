@@ -193,7 +193,8 @@ class ChainIterator final : public SeriesIterator {
 // K-way merge of sorted series sets; equal label sets become one series.
 class MergeSeriesSet final : public SeriesSet {
  public:
-  explicit MergeSeriesSet(std::vector<std::unique_ptr<SeriesSet>> sets) : sets_(std::move(sets)) {
+  MergeSeriesSet(std::vector<std::unique_ptr<SeriesSet>> sets, IteratorJoin join)
+      : sets_(std::move(sets)), join_(std::move(join)) {
     live_.resize(sets_.size());
     for (size_t i = 0; i < sets_.size(); ++i) Advance(i);
   }
@@ -218,7 +219,7 @@ class MergeSeriesSet final : public SeriesSet {
   std::unique_ptr<SeriesIterator> Iterator() const override {
     std::vector<std::unique_ptr<SeriesIterator>> its;
     for (size_t i : current_) its.push_back(sets_[i]->Iterator());
-    return std::make_unique<ChainIterator>(std::move(its));
+    return join_(std::move(its));
   }
   Status status() const override { return status_; }
 
@@ -229,6 +230,7 @@ class MergeSeriesSet final : public SeriesSet {
   }
 
   std::vector<std::unique_ptr<SeriesSet>> sets_;
+  IteratorJoin join_;
   std::vector<bool> live_;
   std::vector<size_t> current_;  // sources on the current series, in time order
   Status status_;
@@ -239,10 +241,13 @@ class MergeQuerier final : public Querier {
   explicit MergeQuerier(std::vector<std::unique_ptr<Querier>> qs) : qs_(std::move(qs)) {}
 
   std::unique_ptr<SeriesSet> Select(const std::vector<Matcher>& matchers) override {
-    if (qs_.size() == 1) return qs_[0]->Select(matchers);
+    return SelectWithHints(matchers, SelectHints{});
+  }
+  std::unique_ptr<SeriesSet> SelectWithHints(const std::vector<Matcher>& matchers, const SelectHints& hints) override {
+    if (qs_.size() == 1) return qs_[0]->SelectWithHints(matchers, hints);
     std::vector<std::unique_ptr<SeriesSet>> sets;
-    for (auto& q : qs_) sets.push_back(q->Select(matchers));
-    return std::make_unique<MergeSeriesSet>(std::move(sets));
+    for (auto& q : qs_) sets.push_back(q->SelectWithHints(matchers, hints));
+    return std::make_unique<MergeSeriesSet>(std::move(sets), NewChainIterator);
   }
   Result<std::vector<std::string>> LabelNames(const std::vector<Matcher>& matchers) override {
     return Union([&](Querier& q) { return q.LabelNames(matchers); });
@@ -267,7 +272,42 @@ class MergeQuerier final : public Querier {
   std::vector<std::unique_ptr<Querier>> qs_;
 };
 
+class VectorIterator final : public SeriesIterator {
+ public:
+  explicit VectorIterator(std::vector<Sample> samples) : samples_(std::move(samples)) {}
+  bool Next() override { return ++pos_ < samples_.size(); }
+  bool Seek(int64_t t) override {
+    if (pos_ == static_cast<size_t>(-1)) pos_ = 0;
+    while (pos_ < samples_.size() && samples_[pos_].t < t) ++pos_;
+    return pos_ < samples_.size();
+  }
+  Sample At() const override { return samples_[pos_]; }
+  Status status() const override { return Status::Ok(); }
+
+ private:
+  std::vector<Sample> samples_;
+  size_t pos_ = static_cast<size_t>(-1);
+};
+
 }  // namespace
+
+std::unique_ptr<SeriesIterator> NewBlockSeriesIterator(std::shared_ptr<block::Reader> block,
+                                                       std::vector<block::ChunkMeta> chunks, int64_t mint,
+                                                       int64_t maxt) {
+  return std::make_unique<BlockSeriesIterator>(std::move(block), std::move(chunks), mint, maxt);
+}
+
+std::unique_ptr<SeriesIterator> NewChainIterator(std::vector<std::unique_ptr<SeriesIterator>> its) {
+  return std::make_unique<ChainIterator>(std::move(its));
+}
+
+std::unique_ptr<SeriesSet> NewMergeSeriesSet(std::vector<std::unique_ptr<SeriesSet>> sets, IteratorJoin join) {
+  return std::make_unique<MergeSeriesSet>(std::move(sets), std::move(join));
+}
+
+std::unique_ptr<SeriesIterator> NewVectorIterator(std::vector<Sample> samples) {
+  return std::make_unique<VectorIterator>(std::move(samples));
+}
 
 std::vector<std::string> LabelNamesOf(const std::vector<Labels>& series) {
   std::vector<std::string> names;
