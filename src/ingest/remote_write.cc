@@ -12,6 +12,23 @@ namespace {
 
 const log::Logger kLog("ingest");
 
+// Buffers kept by each network thread between requests, so that a steady stream of requests
+// does not allocate (and page-fault in) fresh megabytes each time. Buffers grown past
+// kKeepBytes by an unusually large request are released after it.
+struct Scratch {
+  std::string raw;
+  WriteRequest request;
+};
+constexpr size_t kKeepBytes = 8 << 20;
+
+void ReleaseIfLarge(Scratch* s) {
+  if (s->raw.capacity() > kKeepBytes) s->raw = std::string();
+  if (s->request.labels.capacity() * sizeof(LabelView) > kKeepBytes ||
+      s->request.samples.capacity() * sizeof(Sample) > kKeepBytes) {
+    s->request = WriteRequest();
+  }
+}
+
 }  // namespace
 
 RemoteWriteReceiver::RemoteWriteReceiver(Storage* storage, RemoteWriteOptions options,
@@ -40,9 +57,13 @@ RemoteWriteReceiver::RemoteWriteReceiver(Storage* storage, RemoteWriteOptions op
 }
 
 WriteResult RemoteWriteReceiver::Write(std::string_view body) {
+  thread_local Scratch scratch;
+  struct Release {
+    ~Release() { ReleaseIfLarge(&scratch); }
+  } release;
+  std::string& raw = scratch.raw;
+  WriteRequest& req = scratch.request;
   WriteResult result;
-  std::string raw;
-  WriteRequest req;
   Status st = SnappyUncompress(body, options_.max_decompressed_bytes, &raw);
   if (st.ok()) st = DecodeWriteRequest(raw, &req);
   if (!st.ok()) {
@@ -69,7 +90,6 @@ WriteResult RemoteWriteReceiver::Write(std::string_view body) {
     result.samples_rejected += n;
     if (first_rejection.ok()) first_rejection = why;
   };
-  std::vector<Label> pairs;
   for (size_t i = 0; i < req.series.size(); ++i) {
     const WriteRequest::Series& s = req.series[i];
     const uint64_t n = s.samples_end - s.samples_begin;
@@ -78,12 +98,12 @@ WriteResult RemoteWriteReceiver::Write(std::string_view body) {
       reject(rejected_invalid_labels_, n, bad);
       continue;
     }
-    pairs.clear();
+    std::vector<Label> pairs;  // moved into the Labels
+    pairs.reserve(s.labels_end - s.labels_begin);
     for (uint32_t k = s.labels_begin; k < s.labels_end; ++k) {
       pairs.push_back({std::string(req.labels[k].name), std::string(req.labels[k].value)});
     }
     auto labels = Labels::FromPairs(std::move(pairs));
-    pairs = {};
     if (!labels.ok()) {  // CheckSeriesLabels admits only what FromPairs accepts; kept as a guard
       reject(rejected_invalid_labels_, n, labels.status().WithContext("timeseries[" + std::to_string(i) + "]"));
       continue;

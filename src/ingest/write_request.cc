@@ -110,36 +110,37 @@ Status DecodeWriteRequest(std::string_view message, WriteRequest* out) {
 }
 
 Status CheckSeriesLabels(const WriteRequest& request, size_t i) {
+  // The messages are built only on failure: this runs for every series of every request.
   const WriteRequest::Series& s = request.series[i];
-  const std::string series = Index("timeseries", i);
-  if (s.labels_begin == s.labels_end) return InvalidArgument(series + " has no labels");
+  const auto series = [i] { return Index("timeseries", i); };
+  if (s.labels_begin == s.labels_end) return InvalidArgument(series() + " has no labels");
   bool has_name = false;
   for (uint32_t k = s.labels_begin; k < s.labels_end; ++k) {
     const LabelView& l = request.labels[k];
-    const std::string where = series + "." + Index("labels", k - s.labels_begin);
-    if (l.name.empty()) return InvalidArgument(where + ": empty label name");
+    const auto where = [&] { return series() + "." + Index("labels", k - s.labels_begin); };
+    if (l.name.empty()) return InvalidArgument(where() + ": empty label name");
     if (size_t bad = scrape::FindInvalidUtf8(l.name); bad != l.name.size()) {
-      return InvalidArgument(where + ": label name \"" + scrape::Printable(l.name) + "\" is not valid UTF-8 at byte " +
+      return InvalidArgument(where() + ": label name \"" + scrape::Printable(l.name) + "\" is not valid UTF-8 at byte " +
                              std::to_string(bad));
     }
     if (size_t bad = scrape::FindInvalidUtf8(l.value); bad != l.value.size()) {
-      return InvalidArgument(where + ": value of label \"" + scrape::Printable(l.name) +
+      return InvalidArgument(where() + ": value of label \"" + scrape::Printable(l.name) +
                              "\" is not valid UTF-8 at byte " + std::to_string(bad) + ": \"" +
                              scrape::Printable(l.value) + "\"");
     }
     if (k > s.labels_begin) {
       const std::string_view prev = request.labels[k - 1].name;
       if (l.name == prev) {
-        return InvalidArgument(where + ": label name \"" + scrape::Printable(l.name) + "\" given twice");
+        return InvalidArgument(where() + ": label name \"" + scrape::Printable(l.name) + "\" given twice");
       }
       if (l.name < prev) {
-        return InvalidArgument(where + ": labels are not sorted by name: \"" + scrape::Printable(l.name) +
+        return InvalidArgument(where() + ": labels are not sorted by name: \"" + scrape::Printable(l.name) +
                                "\" comes after \"" + scrape::Printable(prev) + "\"");
       }
     }
     if (l.name == kMetricNameLabel) has_name = !l.value.empty();
   }
-  if (!has_name) return InvalidArgument(series + ": no metric name (a non-empty __name__ label)");
+  if (!has_name) return InvalidArgument(series() + ": no metric name (a non-empty __name__ label)");
   return Status::Ok();
 }
 
