@@ -20,6 +20,7 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "common/log.h"
 #include "common/mutex.h"
@@ -100,7 +101,6 @@ struct Server::Impl {
       : handler(std::move(h)),
         threads_wanted(n > 0 ? n : std::max(2u, std::thread::hardware_concurrency())),
         ioc(threads_wanted),
-        acceptor(ioc),
         requests(registry->AddCounter("tyto_http_requests_total", "HTTP requests answered, by handler and code.",
                                       {"handler", "code"})),
         latency(registry->AddHistogram("tyto_http_request_duration_seconds",
@@ -123,8 +123,16 @@ struct Server::Impl {
     return options;
   }
 
-  void DoAccept();
-  void OnAccept(beast::error_code ec, tcp::socket socket);
+  // A listening socket and the handler its requests go to: Listen()'s uses `handler`, each
+  // AddListener() call adds one with its own.
+  struct Listener {
+    Listener(asio::io_context& ioc, const Handler* h) : acceptor(ioc), handler(h) {}
+    tcp::acceptor acceptor;
+    const Handler* handler;
+  };
+
+  void DoAccept(Listener* l);
+  void OnAccept(Listener* l, beast::error_code ec, tcp::socket socket);
   void Register(SessionBase* s, std::weak_ptr<SessionBase> w) {
     MutexLock lock(&mu);
     sessions.emplace(s, std::move(w));
@@ -146,7 +154,11 @@ struct Server::Impl {
   int threads_wanted;
   asio::io_context ioc;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
-  tcp::acceptor acceptor;
+  Listener primary{ioc, &handler};
+  tcp::acceptor& acceptor = primary.acceptor;
+  // Added before Start(), never removed while running; their handlers live here.
+  std::vector<std::unique_ptr<Handler>> extra_handlers;
+  std::vector<std::unique_ptr<Listener>> extra_listeners;
   std::vector<std::thread> threads;
   std::atomic<bool> draining{false};
   std::atomic<bool> started{false};
@@ -169,8 +181,8 @@ class Session final : public SessionBase {
   using Stream = std::conditional_t<kTls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
 
  public:
-  Session(Server::Impl* server, tcp::socket&& socket, std::shared_ptr<ssl::context> tls)
-      : SessionBase(server), tls_(std::move(tls)), stream_(MakeStream(std::move(socket), tls_.get())) {
+  Session(Server::Impl* server, const Handler* handler, tcp::socket&& socket, std::shared_ptr<ssl::context> tls)
+      : SessionBase(server), tls_(std::move(tls)), handler_(handler), stream_(MakeStream(std::move(socket), tls_.get())) {
     beast::error_code ec;
     auto ep = Tcp().socket().remote_endpoint(ec);
     if (!ec) remote_ = EndpointString(ep);
@@ -334,7 +346,7 @@ class Session final : public SessionBase {
       resp.handler = "(protocol)";
     } else {
       try {
-        resp = server_->handler(req);
+        resp = (*handler_)(req);
       } catch (const std::exception& e) {
         // A handler bug must not take the server down; it is logged and answered with a 500.
         kLog.Error("handler threw", {{"path", req.path}, {"error", e.what()}});
@@ -417,6 +429,7 @@ class Session final : public SessionBase {
   }
 
   std::shared_ptr<ssl::context> tls_;  // keeps the context alive: declared before stream_
+  const Handler* handler_;
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -431,24 +444,24 @@ class Session final : public SessionBase {
   bool fd_closed_ GUARDED_BY(fd_mu_) = false;
 };
 
-void Server::Impl::DoAccept() {
-  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-    OnAccept(ec, std::move(socket));
+void Server::Impl::DoAccept(Listener* l) {
+  l->acceptor.async_accept(asio::make_strand(ioc), [this, l](beast::error_code ec, tcp::socket socket) {
+    OnAccept(l, ec, std::move(socket));
   });
 }
 
-void Server::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
-  if (draining || !acceptor.is_open()) return;
+void Server::Impl::OnAccept(Listener* l, beast::error_code ec, tcp::socket socket) {
+  if (draining || !l->acceptor.is_open()) return;
   if (ec) {
     kLog.Warn("accept failed", {{"error", ec.message()}});
     if (ec == asio::error::no_descriptors) {
       rejected.WithLabels({"no_file_descriptors"}).Inc();
       // Out of file descriptors: wait a little for some to close instead of spinning.
       auto timer = std::make_shared<asio::steady_timer>(ioc, std::chrono::milliseconds(100));
-      timer->async_wait([this, timer](beast::error_code) { DoAccept(); });
+      timer->async_wait([this, l, timer](beast::error_code) { DoAccept(l); });
       return;
     }
-    return DoAccept();
+    return DoAccept(l);
   }
   std::shared_ptr<const ServerOptions> opts;
   std::shared_ptr<ssl::context> ctx;
@@ -471,18 +484,18 @@ void Server::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
     socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), ignored);
     socket.shutdown(tcp::socket::shutdown_both, ignored);
     socket.close(ignored);
-    return DoAccept();
+    return DoAccept(l);
   }
   beast::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   std::shared_ptr<SessionBase> s;
   if (ctx) {
-    s = std::make_shared<Session<true>>(this, std::move(socket), ctx);
+    s = std::make_shared<Session<true>>(this, l->handler, std::move(socket), ctx);
   } else {
-    s = std::make_shared<Session<false>>(this, std::move(socket), nullptr);
+    s = std::make_shared<Session<false>>(this, l->handler, std::move(socket), nullptr);
   }
   s->Run();
-  DoAccept();
+  DoAccept(l);
 }
 
 Server::Server(Handler handler, instrumentation::Registry* registry, int threads)
@@ -524,13 +537,15 @@ Status Server::SetOptions(const ServerOptions& options) {
   return Status::Ok();
 }
 
-Status Server::Listen(const HostPort& address) {
+namespace {
+
+Status OpenAcceptor(asio::io_context& ioc, tcp::acceptor& acceptor, const HostPort& address) {
   boost::system::error_code ec;
   tcp::endpoint ep;
   if (address.host.empty()) {
     ep = tcp::endpoint(tcp::v6(), address.port);
   } else {
-    tcp::resolver resolver(impl_->ioc);
+    tcp::resolver resolver(ioc);
     auto results = resolver.resolve(address.host, std::to_string(address.port),
                                     tcp::resolver::numeric_service | tcp::resolver::passive, ec);
     if (ec || results.empty()) {
@@ -539,13 +554,32 @@ Status Server::Listen(const HostPort& address) {
     ep = results.begin()->endpoint();
   }
   std::string where = EndpointString(ep);
-  impl_->acceptor.open(ep.protocol(), ec);
-  if (!ec && address.host.empty()) impl_->acceptor.set_option(boost::asio::ip::v6_only(false), ec);
-  if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl_->acceptor.bind(ep, ec);
-  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return IOError("cannot listen on " + where + ": " + ec.message());
+  acceptor.open(ep.protocol(), ec);
+  if (!ec && address.host.empty()) acceptor.set_option(boost::asio::ip::v6_only(false), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    return IOError("cannot listen on " + where + ": " + ec.message());
+  }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status Server::Listen(const HostPort& address) { return OpenAcceptor(impl_->ioc, impl_->acceptor, address); }
+
+Result<uint16_t> Server::AddListener(const HostPort& address, Handler handler) {
+  auto h = std::make_unique<Handler>(std::move(handler));
+  auto l = std::make_unique<Impl::Listener>(impl_->ioc, h.get());
+  if (Status s = OpenAcceptor(impl_->ioc, l->acceptor, address); !s.ok()) return s;
+  boost::system::error_code ec;
+  uint16_t port = l->acceptor.local_endpoint(ec).port();
+  impl_->extra_handlers.push_back(std::move(h));
+  impl_->extra_listeners.push_back(std::move(l));
+  return port;
 }
 
 uint16_t Server::port() const {
@@ -564,7 +598,10 @@ size_t Server::open_connections() const {
 void Server::Start() {
   impl_->started = true;
   impl_->work.emplace(impl_->ioc.get_executor());
-  asio::post(impl_->ioc, [impl = impl_.get()] { impl->DoAccept(); });
+  asio::post(impl_->ioc, [impl = impl_.get()] {
+    if (impl->acceptor.is_open()) impl->DoAccept(&impl->primary);
+    for (auto& l : impl->extra_listeners) impl->DoAccept(l.get());
+  });
   for (int i = 0; i < impl_->threads_wanted; ++i) {
     impl_->threads.emplace_back([impl = impl_.get()] { impl->ioc.run(); });
   }
@@ -576,6 +613,7 @@ bool Server::Shutdown(std::chrono::milliseconds grace) {
   asio::post(impl_->ioc, [impl = impl_.get()] {
     beast::error_code ignored;
     impl->acceptor.close(ignored);
+    for (auto& l : impl->extra_listeners) l->acceptor.close(ignored);
   });
   for (auto& s : impl_->Live()) s->Drain();
   auto deadline = std::chrono::steady_clock::now() + grace;

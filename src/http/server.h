@@ -63,6 +63,13 @@ class Server {
   Status Listen(const HostPort& address);
   uint16_t port() const;
 
+  // Binds and listens on another address whose requests go to `handler` instead of the
+  // server's; returns the port bound (port 0 picks a free one). The listeners share the network
+  // threads, options, connection cap and metrics, so one process can serve many ports (the
+  // fleet simulator, src/simulate, serves one per simulated exporter) without a thread each.
+  // Call before Start(); a server may have only such listeners and never call Listen().
+  Result<uint16_t> AddListener(const HostPort& address, Handler handler);
+
   // Starts the network threads. Call once, after Listen.
   void Start();
 

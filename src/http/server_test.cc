@@ -212,6 +212,36 @@ TEST_F(ServerTest, RecordsRequestsByHandlerAndCode) {
   EXPECT_NE(m.find("tyto_http_request_duration_seconds_count{handler=\"echo\"} 2"), std::string::npos);
 }
 
+TEST_F(ServerTest, ExtraListenersEachReachTheirOwnHandlerOnSharedThreads) {
+  server_ = std::make_unique<Server>([](Request&) { return Response::Text(200, "main"); }, &registry_, 2);
+  ASSERT_TRUE(server_->Listen({"127.0.0.1", 0}).ok());
+  std::vector<uint16_t> ports;
+  for (int i = 0; i < 50; ++i) {
+    auto p = server_->AddListener({"127.0.0.1", 0}, [i](Request& r) {
+      Response resp = Response::Text(200, "listener " + std::to_string(i) + " " + r.path);
+      resp.handler = "extra";
+      return resp;
+    });
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    ports.push_back(*p);
+  }
+  // A port already taken is refused with the address named.
+  auto taken = server_->AddListener({"127.0.0.1", ports[0]}, [](Request&) { return Response::Text(200, ""); });
+  ASSERT_FALSE(taken.ok());
+  EXPECT_NE(taken.status().message().find(std::to_string(ports[0])), std::string::npos) << taken.status().ToString();
+  server_->Start();
+  EXPECT_EQ(testing::HttpGet(server_->port(), "/x")->body, "main");
+  for (int i : {0, 17, 49}) {
+    auto r = testing::HttpGet(ports[i], "/metrics");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->body, "listener " + std::to_string(i) + " /metrics");
+  }
+  EXPECT_NE(registry_.Expose().find("tyto_http_requests_total{handler=\"extra\",code=\"200\"} 3"), std::string::npos);
+  EXPECT_TRUE(server_->Shutdown(1s));
+  // Every listener is closed by the shutdown.
+  EXPECT_FALSE(TestConnection::Connect(ports[17], false, 1s).ok());
+}
+
 TEST_F(ServerTest, ConnectionsBeyondTheCapGet503) {
   ServerOptions o;
   o.max_connections = 2;
