@@ -26,7 +26,7 @@ bool ProtoReader::Fail(const char* at, std::string what) {
   return false;
 }
 
-bool ProtoReader::Next() {
+bool ProtoReader::NextSlow() {
   if (!status_.ok()) return false;
   if (value_pending_ && !SkipValue()) return false;
   if (p_ == end_) return false;
@@ -98,7 +98,7 @@ bool ProtoReader::ReadDouble(double* v) {
   return true;
 }
 
-bool ProtoReader::ReadBytes(std::string_view* v) {
+bool ProtoReader::ReadBytesSlow(std::string_view* v) {
   if (!ExpectWireType(WireType::kLengthDelimited)) return false;
   const char* at = p_;
   uint64_t n = 0;

@@ -51,7 +51,22 @@ class ProtoReader {
 
   // Moves to the next field, skipping the value of the current one if it was not read. Returns
   // false at the end of the message or on an error (then status() says what and where).
-  bool Next();
+  bool Next() {
+    // Inline fast path: a one-byte key (fields 1 to 15) with a supported wire type.
+    if (status_.ok() && !value_pending_ && p_ != end_) {
+      const auto key = static_cast<uint8_t>(*p_);
+      const uint8_t type = key & 7;
+      if (key < 0x80 && key >= 8 && (type <= 2 || type == 5)) {
+        field_ = key >> 3;
+        wire_type_ = static_cast<WireType>(type);
+        field_offset_ = Offset(p_);
+        ++p_;
+        value_pending_ = true;
+        return true;
+      }
+    }
+    return NextSlow();
+  }
 
   uint32_t field() const { return field_; }
   WireType wire_type() const { return wire_type_; }
@@ -64,7 +79,19 @@ class ProtoReader {
   bool ReadFixed64(uint64_t* v);
   bool ReadDouble(double* v);
   // A length-delimited value (bytes, string or an embedded message), pointing into the message.
-  bool ReadBytes(std::string_view* v);
+  bool ReadBytes(std::string_view* v) {
+    // Inline fast path: a length below 128 that fits.
+    if (status_.ok() && value_pending_ && wire_type_ == WireType::kLengthDelimited && p_ != end_) {
+      const auto n = static_cast<uint8_t>(*p_);
+      if (n < 0x80 && n <= end_ - p_ - 1) {
+        *v = std::string_view(p_ + 1, n);
+        p_ += 1 + n;
+        value_pending_ = false;
+        return true;
+      }
+    }
+    return ReadBytesSlow(v);
+  }
   // A length-delimited value as an embedded message's reader.
   bool ReadMessage(ProtoReader* sub);
 
@@ -73,6 +100,8 @@ class ProtoReader {
 
  private:
   size_t Offset(const char* p) const { return base_ + static_cast<size_t>(p - begin_); }
+  bool NextSlow();
+  bool ReadBytesSlow(std::string_view* v);
   bool Fail(const char* at, std::string what);
   bool ExpectWireType(WireType want);
   bool SkipValue();
