@@ -93,9 +93,17 @@ const Section<Config>& ConfigSchema() {
                 "Data directory (locked: one server per directory). Storage options take a restart.")
         .Duration("retention", &StorageConfig::retention,
                   "Raw samples older than this, counted back from the newest sample (as Prometheus counts), "
-                  "are removed a block at a time. 0s keeps everything.")
+                  "are removed a block at a time, after being rolled up into 5-minute and 1-hour aggregates "
+                  "(docs/rollups.md). 0s keeps everything.")
+        .Duration("retention_5m", &StorageConfig::retention_5m,
+                  "5-minute rollups (count, sum, min, max, counter per window) of removed raw samples are kept "
+                  "this long, counted the same way. Queries read them where raw samples are gone. 0s keeps them.")
+        .Duration("retention_1h", &StorageConfig::retention_1h,
+                  "1-hour rollups are kept this long; they answer where 5-minute rollups are gone too. 0s keeps "
+                  "them.")
         .ByteSize("retention_size", &StorageConfig::retention_size,
-                  "When blocks take more than this, the oldest are removed. 0B: no size limit.")
+                  "When blocks (raw and rollups) take more than this, those holding the oldest time are removed. "
+                  "0B: no size limit.")
         .Enum("wal_fsync", &StorageConfig::wal_fsync, {"always", "interval", "never"},
               "When the write-ahead log is fsynced. A sample is acknowledged once it is in the log, so kill -9 "
               "never loses one; a power cut can lose: nothing with always, up to wal_fsync_interval with "

@@ -47,6 +47,8 @@ struct AuthConfig {
 struct StorageConfig {
   std::string data_dir = "./data";
   std::chrono::milliseconds retention{std::chrono::hours(24 * 15)};
+  std::chrono::milliseconds retention_5m{std::chrono::hours(24 * 90)};
+  std::chrono::milliseconds retention_1h{std::chrono::hours(24 * 365 * 2)};
   uint64_t retention_size = 0;
   std::string wal_fsync = "interval";
   std::chrono::milliseconds wal_fsync_interval{std::chrono::seconds(1)};

@@ -45,7 +45,8 @@ tsdb::HeadOptions HeadOptionsFrom(const StorageConfig& s) {
 }
 
 bool SameStorageOptions(const StorageConfig& a, const StorageConfig& b) {
-  return a.retention == b.retention && a.retention_size == b.retention_size && a.wal_fsync == b.wal_fsync && a.wal_fsync_interval == b.wal_fsync_interval &&
+  return a.retention == b.retention && a.retention_5m == b.retention_5m && a.retention_1h == b.retention_1h &&
+         a.retention_size == b.retention_size && a.wal_fsync == b.wal_fsync && a.wal_fsync_interval == b.wal_fsync_interval &&
          a.out_of_order_window == b.out_of_order_window && a.max_series == b.max_series &&
          a.max_series_per_metric == b.max_series_per_metric && a.max_label_count == b.max_label_count &&
          a.max_label_name_bytes == b.max_label_name_bytes && a.max_label_value_bytes == b.max_label_value_bytes;
@@ -115,6 +116,8 @@ Status Server::Start() {
   tsdb::DBOptions db_options;
   db_options.head = HeadOptionsFrom(cfg.storage);
   db_options.retention = cfg.storage.retention;
+  db_options.retention_5m = cfg.storage.retention_5m;
+  db_options.retention_1h = cfg.storage.retention_1h;
   db_options.retention_bytes = cfg.storage.retention_size;
   TYTO_ASSIGN_OR_RETURN(db_, tsdb::DB::Open(env_, cfg.storage.data_dir, db_options, &registry_));
   db_->StartBackground(std::chrono::minutes(1));
