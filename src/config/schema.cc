@@ -153,6 +153,51 @@ bool DecodeStringList(const Node& n, std::vector<std::string>* out, Diagnostics*
   return ok;
 }
 
+bool DecodeStringMap(const Node& n, std::map<std::string, std::string>* out, Diagnostics* d) {
+  if (n.IsNull()) return true;
+  if (!n.IsMap()) {
+    d->Add(n.position(), "expected a mapping of strings, got " + std::string(n.KindName()));
+    return false;
+  }
+  std::map<std::string, std::string> m;
+  bool ok = true;
+  for (const auto& [k, v] : n.entries()) {
+    if (!ExpectScalar(k, "a string key", d) || !ExpectScalar(v, "a string", d)) {
+      ok = false;
+      continue;
+    }
+    if (!m.emplace(k.scalar(), v.scalar()).second) {
+      d->Add(k.position(), "duplicate key '" + k.scalar() + "'");
+      ok = false;
+    }
+  }
+  if (ok) *out = std::move(m);
+  return ok;
+}
+
+bool DecodeStringListMap(const Node& n, std::map<std::string, std::vector<std::string>>* out, Diagnostics* d) {
+  if (n.IsNull()) return true;
+  if (!n.IsMap()) {
+    d->Add(n.position(), "expected a mapping of lists of strings, got " + std::string(n.KindName()));
+    return false;
+  }
+  std::map<std::string, std::vector<std::string>> m;
+  bool ok = true;
+  for (const auto& [k, v] : n.entries()) {
+    std::vector<std::string> list;
+    if (!ExpectScalar(k, "a string key", d) || !DecodeStringList(v, &list, d)) {
+      ok = false;
+      continue;
+    }
+    if (!m.emplace(k.scalar(), std::move(list)).second) {
+      d->Add(k.position(), "duplicate key '" + k.scalar() + "'");
+      ok = false;
+    }
+  }
+  if (ok) *out = std::move(m);
+  return ok;
+}
+
 bool DecodeEnum(const Node& n, const std::vector<std::string>& allowed, std::string* out, Diagnostics* d) {
   std::string v = *out;
   if (!DecodeString(n, &v, d)) return false;

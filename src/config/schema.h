@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,9 @@ bool DecodeDuration(const Node& n, std::chrono::milliseconds min, std::chrono::m
                     Diagnostics* d);
 bool DecodeByteSize(const Node& n, uint64_t min, uint64_t* out, Diagnostics* d);
 bool DecodeStringList(const Node& n, std::vector<std::string>* out, Diagnostics* d);
+// A mapping of strings to strings (labels), and of strings to lists of strings (URL params).
+bool DecodeStringMap(const Node& n, std::map<std::string, std::string>* out, Diagnostics* d);
+bool DecodeStringListMap(const Node& n, std::map<std::string, std::vector<std::string>>* out, Diagnostics* d);
 // A string that must be one of `allowed`.
 bool DecodeEnum(const Node& n, const std::vector<std::string>& allowed, std::string* out, Diagnostics* d);
 
@@ -120,6 +124,16 @@ class Section {
     return Option(std::move(key), "list of strings", std::move(help),
                   [m](const Node& n, T& t, Diagnostics& d) { DecodeStringList(n, &(t.*m), &d); },
                   [m](const T& t) { return FormatList(t.*m); });
+  }
+  Section& StringMap(std::string key, std::map<std::string, std::string> T::*m, std::string help) {
+    return Option(std::move(key), "mapping of strings", std::move(help),
+                  [m](const Node& n, T& t, Diagnostics& d) { DecodeStringMap(n, &(t.*m), &d); },
+                  [](const T&) { return std::string("{}"); });
+  }
+  Section& StringListMap(std::string key, std::map<std::string, std::vector<std::string>> T::*m, std::string help) {
+    return Option(std::move(key), "mapping of lists of strings", std::move(help),
+                  [m](const Node& n, T& t, Diagnostics& d) { DecodeStringListMap(n, &(t.*m), &d); },
+                  [](const T&) { return std::string("{}"); });
   }
   // A nested mapping decoded by its own table.
   template <typename U>

@@ -1,0 +1,106 @@
+// ScrapeLoop: what one scrape of one target turns into in storage, as Prometheus does it.
+//
+// A successful scrape: the body (gzip undone, format from Content-Type) is parsed; each sample
+// gets the target's labels (a scraped label that clashes becomes exported_<name>, or wins with
+// honor_labels), metric_relabel_configs run, the label limits are checked, and the sample is
+// appended at its own timestamp (honor_timestamps) or the scrape's start. Series the previous
+// scrape had and this one lacks get a staleness marker. Then the synthetic series: up,
+// scrape_duration_seconds, scrape_samples_scraped, scrape_samples_post_metric_relabeling and
+// scrape_series_added. Everything of one scrape is committed at once.
+//
+// A failed scrape (connection, HTTP status, body too large, a parse error naming line and
+// column, sample_limit or a label limit exceeded) stores none of its samples: up is 0 and every
+// series of the last successful scrape gets a staleness marker. Samples the storage refuses one
+// by one (out of order, duplicate, a series limit) are skipped and counted, as Prometheus does.
+//
+// Not thread-safe: one scrape at a time per loop (the manager sees to it); status() may be read
+// from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/mutex.h"
+#include "relabel/relabel.h"
+#include "scrape/config.h"
+#include "scrape/target.h"
+#include "tyto/storage.h"
+
+namespace tyto::scrape {
+
+// The Accept header Prometheus sends: OpenMetrics preferred, the text format accepted.
+inline constexpr char kAcceptHeader[] =
+    "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
+    "text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+// What a scrape fetched: a response, or why there is none.
+struct Fetched {
+  Status status;  // not OK: the fetch failed
+  int http_status = 0;
+  std::string content_type;
+  std::string content_encoding;
+  std::string body;
+};
+
+struct TargetStatus {
+  std::string health = "unknown";  // "up", "down", "unknown" (not scraped yet)
+  std::string last_error;
+  int64_t last_scrape_ms = 0;
+  double last_duration_seconds = 0;
+  uint64_t last_samples = 0;
+};
+
+class ScrapeLoop {
+ public:
+  ScrapeLoop(Storage* storage, Target target, std::shared_ptr<const ScrapeConfig> job,
+             std::shared_ptr<const relabel::Relabeler> metric_relabel);
+
+  const Target& target() const { return target_; }
+
+  // Stores one scrape that started at `start_ms` and took `duration`.
+  void Report(int64_t start_ms, std::chrono::duration<double> duration, const Fetched& fetched);
+
+  // The target is gone (discovery dropped it, or the job was removed): marks every series of its
+  // last scrape, and its synthetic series, stale at `now_ms`.
+  void Stop(int64_t now_ms);
+
+  TargetStatus status() const EXCLUDES(mu_);
+
+ private:
+  struct CachedSeries {
+    Labels labels;  // final; empty when relabelling dropped the series
+    SeriesRef ref = 0;
+    uint64_t last_seen = 0;  // scrape number
+  };
+  struct Outcome {
+    uint64_t scraped = 0;
+    uint64_t post_relabel = 0;
+    uint64_t added = 0;
+  };
+
+  // Appends the body's samples; an error fails the scrape.
+  Status AppendBody(Appender* app, int64_t start_ms, const Fetched& fetched, Outcome* out);
+  // The final labels of a scraped series (empty if dropped), or an error for a limit.
+  Result<Labels> Finalize(const Labels& scraped) const;
+  void AppendStale(Appender* app, int64_t t, const std::vector<Labels>& series);
+  void AppendReport(Appender* app, int64_t t, bool up, double duration, const Outcome& o);
+  void SetStatus(int64_t start_ms, double duration, const Status& error, uint64_t samples) EXCLUDES(mu_);
+
+  Storage* storage_;
+  Target target_;
+  std::shared_ptr<const ScrapeConfig> job_;
+  std::shared_ptr<const relabel::Relabeler> metric_relabel_;
+  std::unordered_map<std::string, CachedSeries> cache_;  // by the body's series text
+  std::vector<Labels> last_series_;                      // stored by the last successful scrape
+  uint64_t scrape_number_ = 0;
+  bool reported_ = false;  // synthetic series exist
+
+  mutable Mutex mu_;
+  TargetStatus status_ GUARDED_BY(mu_);
+};
+
+}  // namespace tyto::scrape

@@ -1,0 +1,178 @@
+// ScrapeLoop over a real head: what one scrape stores, staleness, failures, limits, labels.
+#include "scrape/scrape_loop.h"
+
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+
+#include "http/gzip.h"
+#include "testing/temp_dir.h"
+#include "tsdb/head.h"
+
+namespace tyto::scrape {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ScrapeLoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto h = tsdb::Head::Open(Env::Default(), dir_.Path("wal"), {}, nullptr);
+    ASSERT_TRUE(h.ok()) << h.status().ToString();
+    head_ = std::move(h).value();
+    target_.labels = Labels::Of({"job", "node", "instance", "h:9100"});
+    job_.job_name = "node";
+  }
+
+  std::unique_ptr<ScrapeLoop> Loop() {
+    auto metric = relabel::Relabeler::Compile(job_.metric_relabel_configs);
+    EXPECT_TRUE(metric.ok());
+    return std::make_unique<ScrapeLoop>(head_.get(), target_, std::make_shared<const ScrapeConfig>(job_),
+                                        std::make_shared<const relabel::Relabeler>(std::move(metric).value()));
+  }
+
+  static Fetched Body(std::string body, std::string content_type = "text/plain; version=0.0.4") {
+    Fetched f;
+    f.http_status = 200;
+    f.content_type = std::move(content_type);
+    f.body = std::move(body);
+    return f;
+  }
+
+  // The samples of the one series `selector` names ({__name__="a", ...}).
+  std::vector<Sample> Samples(std::vector<std::pair<std::string, std::string>> eq) {
+    std::vector<Matcher> m;
+    for (auto& [k, v] : eq) m.push_back(*Matcher::Make(MatchType::kEqual, k, v));
+    auto q = head_->NewQuerier(INT64_MIN, INT64_MAX);
+    auto set = (*q)->Select(m);
+    std::vector<Sample> out;
+    int series = 0;
+    while (set->Next()) {
+      ++series;
+      auto it = set->Iterator();
+      while (it->Next()) out.push_back(it->At());
+    }
+    EXPECT_LE(series, 1);
+    return out;
+  }
+  double Last(const std::string& name) {
+    auto s = Samples({{"__name__", name}});
+    return s.empty() ? NAN : s.back().v;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<tsdb::Head> head_;
+  Target target_;
+  ScrapeConfig job_;
+};
+
+TEST_F(ScrapeLoopTest, StoresSamplesWithTargetLabelsAndReportsSyntheticSeries) {
+  auto loop = Loop();
+  loop->Report(1000, 50ms, Body("# TYPE a gauge\na 1\nb{x=\"y\"} 2\n"));
+  auto a = Samples({{"__name__", "a"}, {"job", "node"}, {"instance", "h:9100"}});
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].t, 1000);
+  EXPECT_EQ(a[0].v, 1);
+  EXPECT_EQ(Samples({{"__name__", "b"}, {"x", "y"}}).size(), 1u);
+  EXPECT_EQ(Last("up"), 1);
+  EXPECT_DOUBLE_EQ(Last("scrape_duration_seconds"), 0.05);
+  EXPECT_EQ(Last("scrape_samples_scraped"), 2);
+  EXPECT_EQ(Last("scrape_samples_post_metric_relabeling"), 2);
+  EXPECT_EQ(Last("scrape_series_added"), 2);
+  EXPECT_EQ(loop->status().health, "up");
+}
+
+TEST_F(ScrapeLoopTest, SeriesThatDisappearGetAStalenessMarker) {
+  auto loop = Loop();
+  loop->Report(1000, 10ms, Body("a 1\nb 2\n"));
+  loop->Report(16000, 10ms, Body("a 3\n"));
+  auto b = Samples({{"__name__", "b"}});
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b[1].t, 16000);
+  EXPECT_TRUE(IsStaleMarker(b[1].v));
+  EXPECT_EQ(Last("scrape_series_added"), 0);
+  loop->Report(31000, 10ms, Body("a 4\nb 5\n"));  // b comes back: a new series for the count
+  EXPECT_EQ(Last("scrape_series_added"), 1);
+}
+
+TEST_F(ScrapeLoopTest, AFailedScrapeStoresNothingAndEndsEverySeries) {
+  auto loop = Loop();
+  loop->Report(1000, 10ms, Body("a 1\n"));
+  Fetched bad = Body("a 2\n");
+  bad.http_status = 500;
+  loop->Report(16000, 10ms, bad);
+  auto a = Samples({{"__name__", "a"}});
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_TRUE(IsStaleMarker(a[1].v));
+  EXPECT_EQ(Last("up"), 0);
+  EXPECT_EQ(loop->status().health, "down");
+  EXPECT_EQ(loop->status().last_error, "server returned HTTP status 500");
+  // A parse error names the line; nothing of that body is kept.
+  loop->Report(31000, 10ms, Body("a 3\nb{ 4\n"));
+  EXPECT_NE(loop->status().last_error.find("line 2"), std::string::npos) << loop->status().last_error;
+  EXPECT_EQ(Samples({{"__name__", "a"}}).size(), 2u);
+  Fetched refused;
+  refused.status = Status(StatusCode::kUnavailable, "connecting to http://h:9100: refused");
+  loop->Report(46000, 10ms, refused);
+  EXPECT_EQ(loop->status().last_error, "connecting to http://h:9100: refused");
+}
+
+TEST_F(ScrapeLoopTest, ClashingLabelsAreExportedUnlessHonored) {
+  Loop()->Report(1000, 10ms, Body("a{job=\"app\",instance=\"x\"} 1\n"));
+  EXPECT_EQ(Samples({{"__name__", "a"}, {"job", "node"}, {"exported_job", "app"}, {"exported_instance", "x"}}).size(), 1u);
+  job_.honor_labels = true;
+  Loop()->Report(2000, 10ms, Body("c{job=\"app\"} 1\n"));
+  EXPECT_EQ(Samples({{"__name__", "c"}, {"job", "app"}, {"instance", "h:9100"}}).size(), 1u);
+}
+
+TEST_F(ScrapeLoopTest, MetricRelabellingAndLimits) {
+  relabel::Config drop;
+  drop.action = "drop";
+  drop.source_labels = {"__name__"};
+  drop.regex = "go_.*";
+  job_.metric_relabel_configs = {drop};
+  job_.sample_limit = 2;
+  auto loop = Loop();
+  loop->Report(1000, 10ms, Body("go_gc 1\na 1\nb 1\n"));
+  EXPECT_TRUE(Samples({{"__name__", "go_gc"}}).empty());
+  EXPECT_EQ(Last("scrape_samples_scraped"), 3);
+  EXPECT_EQ(Last("scrape_samples_post_metric_relabeling"), 2);
+  loop->Report(16000, 10ms, Body("a 2\nb 2\nc 2\n"));  // 3 after relabelling: over the limit
+  EXPECT_EQ(Last("up"), 0);
+  EXPECT_NE(loop->status().last_error.find("sample_limit"), std::string::npos);
+  EXPECT_TRUE(Samples({{"__name__", "c"}}).empty());
+  job_.sample_limit = 0;
+  job_.label_limit = 3;
+  auto limited = Loop();
+  limited->Report(1000, 10ms, Body("d{p=\"1\",q=\"2\"} 1\n"));  // 5 labels with job and instance
+  EXPECT_NE(limited->status().last_error.find("label_limit"), std::string::npos);
+}
+
+TEST_F(ScrapeLoopTest, GzipOpenMetricsAndTimestamps) {
+  Fetched f = Body("# TYPE a gauge\na 1 5.5\n# EOF\n", "application/openmetrics-text; version=1.0.0");
+  f.body = http::GzipCompress(f.body);
+  f.content_encoding = "gzip";
+  Loop()->Report(9000, 10ms, f);
+  auto a = Samples({{"__name__", "a"}});
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].t, 5500);  // the target's own timestamp
+  job_.honor_timestamps = false;
+  Loop()->Report(9000, 10ms, Body("z 1 5000\n"));
+  EXPECT_EQ(Samples({{"__name__", "z"}})[0].t, 9000);
+}
+
+TEST_F(ScrapeLoopTest, StopEndsTheTargetsSeries) {
+  auto loop = Loop();
+  loop->Report(1000, 10ms, Body("a 1\n"));
+  loop->Stop(5000);
+  auto a = Samples({{"__name__", "a"}});
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_TRUE(IsStaleMarker(a[1].v));
+  auto up = Samples({{"__name__", "up"}});
+  ASSERT_EQ(up.size(), 2u);
+  EXPECT_TRUE(IsStaleMarker(up[1].v));
+}
+
+}  // namespace
+}  // namespace tyto::scrape
