@@ -52,9 +52,12 @@ int Analyze(const std::string& data_dir, size_t top) {
   std::printf("Blocks: %zu\n", metas.size());
   for (size_t i = 0; i < metas.size(); ++i) {
     const auto& m = metas[i];
-    std::printf("  %s  %s .. %s  series %" PRIu64 "  samples %" PRIu64 "  bytes %" PRIu64 " (%.2f bytes/sample)\n",
-                m.id.c_str(), Time(m.min_time).c_str(), Time(m.max_time).c_str(), m.num_series, m.num_samples,
-                sizes[i], m.num_samples ? static_cast<double>(sizes[i]) / static_cast<double>(m.num_samples) : 0.0);
+    std::string kind = m.resolution_ms == 0 ? "raw" : "rollup " + std::to_string(m.resolution_ms / 60000) + "m";
+    std::printf("  %s  %s .. %s  %s level %d  series %" PRIu64 "  samples %" PRIu64 "  bytes %" PRIu64
+                " (%.2f bytes/sample)\n",
+                m.id.c_str(), Time(m.min_time).c_str(), Time(m.max_time).c_str(), kind.c_str(), m.level, m.num_series,
+                m.num_samples, sizes[i],
+                m.num_samples ? static_cast<double>(sizes[i]) / static_cast<double>(m.num_samples) : 0.0);
   }
   tsdb::HeadStats st = (*head)->head()->Stats(top);
   std::printf("\nHead (in-memory, from the WAL)\n");
@@ -205,9 +208,13 @@ int Import(const std::string& file, const std::string& data_dir, bool prometheus
   std::fprintf(stderr, "writing blocks...\n");
   auto blocks = (*db)->Import(std::move(series));
   if (!blocks.ok()) return fail(blocks.status().message());
+  // Merge the 2 h blocks into longer ones now, as the server would in the background.
+  std::fprintf(stderr, "compacting %d blocks...\n", *blocks);
+  auto merged = (*db)->Compact();
+  if (!merged.ok()) return fail("compacting the imported blocks: " + merged.status().message());
   if (Status s = (*db)->Close(); !s.ok()) return fail(s.message());
-  std::printf("imported %" PRIu64 " samples of %zu series into %d blocks in %s\n", samples, num_series, *blocks,
-              data_dir.c_str());
+  std::printf("imported %" PRIu64 " samples of %zu series into %d blocks, compacted into %zu, in %s\n", samples,
+              num_series, *blocks, (*db)->num_blocks(), data_dir.c_str());
   return 0;
 }
 

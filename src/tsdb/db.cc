@@ -234,6 +234,9 @@ Result<int> DB::Import(std::vector<SeriesSamples> series) {
     TYTO_ASSIGN_OR_RETURN(int n, WriteBlock(lo, lo + range - 1, part));
     written += n;
   }
+  // The head holds only newer samples (checked above); from now on it refuses samples in the
+  // imported ranges too, as it does for blocks it cut, and compaction may merge them.
+  if (!by_range.empty()) TYTO_RETURN_IF_ERROR(head_->Truncate(by_range.rbegin()->first + range));
   return written;
 }
 

@@ -92,8 +92,10 @@ class CounterChainIterator final : public SeriesIterator {
       } else {
         exhausted_ = true;
       }
+      if (started_ && s.t <= cur_.t) continue;  // sources overlapping in time: keep the earlier one's
       if (std::isnan(s.v)) {  // ordinary NaN or a staleness marker: as it is
         cur_ = s;
+        started_ = true;
         return true;
       }
       if (!source_started_) {

@@ -95,12 +95,12 @@ TEST(TsdbImportTest, BackfillsIntoBlocksThatToolsAndTheServerRead) {
   std::ofstream(file) << Backfill(start, 5);
   CommandResult r = RunCommand({TYTO_BINARY, "tsdb", "import", file, "--data-dir", dir.Path("data")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "imported 600 samples of 2 series into 3 blocks in " + dir.Path("data") + "\n");
+  EXPECT_EQ(r.out, "imported 600 samples of 2 series into 3 blocks, compacted into 1, in " + dir.Path("data") + "\n");
   EXPECT_NE(r.err.find("100%"), std::string::npos) << r.err;
 
   r = RunCommand({TYTO_BINARY, "tsdb", "analyze", dir.Path("data")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("Blocks: 3\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Blocks: 1\n"), std::string::npos) << r.out;  // the three 2 h blocks merged
 
   r = RunCommand({TYTO_BINARY, "tsdb", "dump", dir.Path("data"), "gpu_temp_celsius{gpu=\"1\"}"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -139,7 +139,7 @@ TEST(TsdbImportTest, OneSeriesHoweverItsLabelsAreWritten) {
                          "x{ a=\"1\", b=\"2\" , c=\"\"} 3 1735689720000\n";
   CommandResult r = RunCommand({TYTO_BINARY, "tsdb", "import", "--prometheus-text", file, "--data-dir", dir.Path("data")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "imported 3 samples of 1 series into 1 blocks in " + dir.Path("data") + "\n");
+  EXPECT_EQ(r.out, "imported 3 samples of 1 series into 1 blocks, compacted into 1, in " + dir.Path("data") + "\n");
 }
 
 TEST(TsdbImportTest, BadInputNamesTheLine) {
