@@ -1,5 +1,5 @@
-// The tyto binary: `serve`, `version`, `check config`, `token new`. Later subsystems add
-// `agent`, `query`, `simulate` and `tsdb`.
+// The tyto binary: `serve`, `version`, `check config`, `token new`, `tsdb`, `simulate`. Later
+// subsystems add `agent` and `query`.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "server/config.h"
 #include "server/server.h"
+#include "simulate_cmd.h"
 #include "tsdb_tools.h"
 
 namespace {
@@ -114,6 +115,17 @@ int main(int argc, char** argv) {
   dump->add_option("--min-time", dump_min, "Earliest timestamp, ms since the epoch");
   dump->add_option("--max-time", dump_max, "Latest timestamp, ms since the epoch");
 
+  tyto::tools::SimulateFlags sim;
+  auto* simulate = app.add_subcommand(
+      "simulate", "Serve a simulated AI fleet (dcgm-exporter, node_exporter, vLLM, TGI, Triton) for demos and tests");
+  simulate->add_option("--nodes", sim.nodes, "Simulated nodes (default 4)");
+  simulate->add_option("--gpus-per-node", sim.gpus_per_node, "GPUs per node (default 8)");
+  simulate->add_option("--listen-base", sim.listen_base,
+                       "HOST:PORT of the first endpoint; the others take the next ports (port 0: free ports)");
+  simulate->add_option("--scenario", sim.scenario_file, "Scenario YAML file (default: the built-in demo incidents)");
+  simulate->add_option("--seed", sim.seed, "Random seed: the same seed gives the same fleet (default 42)");
+  simulate->add_option("--targets-file", sim.targets_file, "Write a Prometheus file_sd JSON file listing every endpoint");
+
   CLI11_PARSE(app, argc, argv);
 
   if (serve->parsed()) {
@@ -135,5 +147,6 @@ int main(int argc, char** argv) {
   if (analyze->parsed()) return tyto::tools::Analyze(tsdb_dir, analyze_top);
   if (import->parsed()) return tyto::tools::Import(import_file, import_dir, import_prometheus_text);
   if (dump->parsed()) return tyto::tools::Dump(tsdb_dir, dump_selector, dump_min, dump_max);
+  if (simulate->parsed()) return tyto::tools::Simulate(sim);
   return 2;
 }

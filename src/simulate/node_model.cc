@@ -22,9 +22,11 @@ constexpr uint32_t kThrottleSwPowerCap = 0x4;
 constexpr uint32_t kThrottleSwThermal = 0x20;
 constexpr uint32_t kThrottleHwThermal = 0x40;
 
-const ModelSpec kVllmModel{"meta-llama/Llama-3.1-70B-Instruct", 4, 1400, 300, 0.18, 0.035};
-const ModelSpec kTgiModel{"mistralai/Mixtral-8x7B-Instruct-v0.1", 2, 1100, 260, 0.12, 0.022};
-const ModelSpec kTritonModel{"ensemble", 4, 1600, 350, 0.15, 0.03};  // TensorRT-LLM behind Triton
+// Short chat turns, so that a replica's capacity (kRequestsPerGpu x tensor_parallel) fits its
+// batch: at 60% load about half of max_num_seqs run (Little's law) and the KV cache is half full.
+const ModelSpec kVllmModel{"meta-llama/Llama-3.1-70B-Instruct", 4, 1000, 180, 0.15, 0.02};
+const ModelSpec kTgiModel{"mistralai/Mixtral-8x7B-Instruct-v0.1", 2, 900, 200, 0.12, 0.015};
+const ModelSpec kTritonModel{"ensemble", 4, 1200, 200, 0.15, 0.018};  // TensorRT-LLM behind Triton
 
 // Histogram bounds as the real servers use them.
 const std::vector<double> kVllmTtftBuckets = {0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25,

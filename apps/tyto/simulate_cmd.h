@@ -1,0 +1,24 @@
+// `tyto simulate`: serves a simulated AI fleet (src/simulate) on local ports until SIGTERM or
+// SIGINT. docs/simulate.md describes what it serves and the scenario format.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace tyto::tools {
+
+struct SimulateFlags {
+  int nodes = 4;
+  int gpus_per_node = 8;
+  std::string listen_base = "127.0.0.1:0";  // HOST:PORT; port 0: the kernel picks each port
+  std::string scenario_file;                // empty: the built-in demo scenario
+  uint64_t seed = 42;
+  std::string targets_file;  // empty: none written
+  int threads = 2;
+};
+
+// Returns the exit code: 0 after a signal, 1 when the fleet cannot start, 2 on bad flags or a
+// bad scenario file (its errors name file:line:column).
+int Simulate(const SimulateFlags& flags);
+
+}  // namespace tyto::tools
