@@ -30,7 +30,9 @@ TEST(SimulateTest, ServesEveryJobListedInTheTargetsFile) {
   std::string text;
   for (int i = 0; i < 3000 && text.empty(); ++i) {
     text = ReadFile(targets);
-    if (text.empty()) ASSERT_EQ(child.Wait(10ms), -1) << "exited early; log:\n" << ReadFile(tmp.path() + "/simulate.log");
+    if (text.empty()) {
+      ASSERT_EQ(child.Wait(10ms), -1) << "exited early; log:\n" << ReadFile(tmp.path() + "/simulate.log");
+    }
   }
   ASSERT_FALSE(text.empty()) << ReadFile(tmp.path() + "/simulate.log");
 
