@@ -1,8 +1,6 @@
 #include "api/ops_handlers.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
+#include "api/json.h"
 #include "common/build_info.h"
 #include "common/log.h"
 
@@ -14,26 +12,6 @@ using http::Request;
 using http::Response;
 
 const log::Logger kLog("api");
-
-// {"status":"success","data":{...}} with `fill` writing the data object's members.
-Response Success(const std::function<void(rapidjson::Writer<rapidjson::StringBuffer>&)>& fill) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  w.Key("status");
-  w.String("success");
-  w.Key("data");
-  w.StartObject();
-  fill(w);
-  w.EndObject();
-  w.EndObject();
-  return Response::Json(200, std::string(buf.GetString(), buf.GetSize()));
-}
-
-void String(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view key, std::string_view value) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
 
 }  // namespace
 

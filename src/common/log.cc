@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "common/mutex.h"
+#include "common/units.h"
 #include "tyto/clock.h"
 
 namespace tyto::log {
@@ -18,14 +19,6 @@ std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
 
 Mutex g_sink_mu;
 std::function<void(std::string_view)>* g_sink GUARDED_BY(g_sink_mu) = nullptr;
-
-void FormatTimestamp(int64_t ms, char* out, size_t cap) {
-  time_t secs = static_cast<time_t>(ms / 1000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  size_t n = strftime(out, cap, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(out + n, cap - n, ".%03dZ", static_cast<int>(ms % 1000));
-}
 
 }  // namespace
 
@@ -55,8 +48,7 @@ std::string FormatLine(int64_t unix_millis, Level level, std::string_view compon
                        std::string_view msg, Fields fields) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  char ts[40];
-  FormatTimestamp(unix_millis, ts, sizeof(ts));
+  const std::string ts = FormatTimestamp(unix_millis);
   auto str = [&w](std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); };
   w.StartObject();
   str("ts");

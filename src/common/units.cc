@@ -1,6 +1,8 @@
 #include "common/units.h"
 
 #include <array>
+#include <cstdio>
+#include <ctime>
 #include <limits>
 
 namespace tyto {
@@ -122,6 +124,16 @@ std::string FormatByteSize(uint64_t bytes) {
     ++u;
   }
   return std::to_string(bytes) + std::string(kUnits[u]);
+}
+
+std::string FormatTimestamp(int64_t unix_millis) {
+  const auto secs = static_cast<time_t>(unix_millis / 1000);
+  struct tm tm {};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf + n, sizeof(buf) - n, ".%03dZ", static_cast<int>(unix_millis % 1000));
+  return buf;
 }
 
 }  // namespace tyto

@@ -17,6 +17,10 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
 // The shortest form ParseDuration reads back to the same value ("1h30m", "0s").
 std::string FormatDuration(std::chrono::milliseconds d);
 
+// Milliseconds since the Unix epoch as RFC 3339 in UTC with milliseconds:
+// "2026-11-22T12:29:34.053Z" (log lines, API timestamps).
+std::string FormatTimestamp(int64_t unix_millis);
+
 // A byte size: an integer with an optional unit B, KiB, MiB, GiB, TiB, PiB (powers of 1024),
 // or KB, MB, GB, TB, PB as Prometheus reads them (also powers of 1024); e.g. "512MiB", "10GB".
 Result<uint64_t> ParseByteSize(std::string_view text);

@@ -131,7 +131,18 @@ const Section<Config>& ConfigSchema() {
     root->Nested("http", &Config::http, http)
         .Nested("storage", &Config::storage, storage)
         .Nested("auth", &Config::auth, auth)
-        .Nested("log", &Config::log, log);
+        .Nested("log", &Config::log, log)
+        .Nested("global", &Config::global, scrape::GlobalSchema())
+        .List("scrape_configs", &Config::scrape_configs, scrape::ScrapeConfigSchema())
+        .Validate([](const Config& c, const Node& n, Diagnostics& d) {
+          std::vector<std::string> names;
+          for (const auto& job : c.scrape_configs) {
+            if (std::find(names.begin(), names.end(), job.job_name) != names.end()) {
+              d.Add(n.position(), "scrape_configs: job_name '" + job.job_name + "' is used twice");
+            }
+            names.push_back(job.job_name);
+          }
+        });
     return root;
   }();
   return *schema;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "scrape/config.h"
 #include "config/schema.h"
 #include "tyto/env.h"
 
@@ -69,6 +70,9 @@ struct Config {
   StorageConfig storage;
   AuthConfig auth;
   LogConfig log;
+  // Prometheus's sections, pasted as they are from prometheus.yml.
+  scrape::GlobalConfig global;
+  std::vector<scrape::ScrapeConfig> scrape_configs;
 };
 
 // Command-line flags that override the file.

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "api/remote_write_handler.h"
+#include "api/targets_handler.h"
 #include "common/build_info.h"
 #include "common/log.h"
 
@@ -124,6 +125,8 @@ Status Server::Start() {
   // Routes that need the storage are added once it is open, before the network threads start.
   remote_write_ = std::make_unique<ingest::RemoteWriteReceiver>(db_.get(), ingest::RemoteWriteOptions{}, &registry_);
   api::AddRemoteWriteRoutes(&router_, &guard_, &registry_, remote_write_.get());
+  scrape_ = std::make_unique<scrape::Manager>(db_.get(), clock_, &registry_);
+  api::AddTargetsRoutes(&router_, &guard_, scrape_.get());
 
   http_ = std::make_unique<http::Server>([this](http::Request& r) { return router_.Dispatch(r); }, &registry_,
                                          cfg.http.threads);
@@ -159,6 +162,7 @@ Status Server::Start() {
 // first because they can fail (TLS files); nothing else changes if they do.
 Status Server::Apply(const Config& cfg) {
   TYTO_RETURN_IF_ERROR(http_->SetOptions(HttpOptions(cfg.http)));
+  TYTO_RETURN_IF_ERROR(scrape_->ApplyConfig(cfg.global, cfg.scrape_configs));
   guard_.Set(MakeAuthenticator(cfg.auth));
   log::SetLevel(*log::ParseLevel(cfg.log.level));
   return Status::Ok();
@@ -222,6 +226,7 @@ int Server::RunUntilSignalled() {
 bool Server::Shutdown() {
   ready_ = false;
   bool clean = true;
+  scrape_.reset();  // no more scrapes: what they stored is in the WAL already
   if (http_) {
     std::chrono::milliseconds grace;
     {

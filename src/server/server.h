@@ -17,6 +17,7 @@
 #include "common/mutex.h"
 #include "http/server.h"
 #include "ingest/remote_write.h"
+#include "scrape/manager.h"
 #include "instrumentation/metrics.h"
 #include "server/config.h"
 #include "tsdb/db.h"
@@ -68,6 +69,7 @@ class Server {
   std::unique_ptr<FileLock> data_lock_;
   std::unique_ptr<tsdb::DB> db_;
   std::unique_ptr<ingest::RemoteWriteReceiver> remote_write_;  // writes into db_
+  std::unique_ptr<scrape::Manager> scrape_;                    // writes into db_
   std::atomic<bool> ready_{false};
 
   instrumentation::Gauge& reload_ok_;

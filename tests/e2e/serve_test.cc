@@ -198,6 +198,45 @@ TEST_F(ServeTest, SighupReloadKeepsOldConfigOnError) {
   EXPECT_NE(HttpGet(port_, "/-/log-level")->body.find("\"level\":\"warn\""), std::string::npos);
 }
 
+TEST_F(ServeTest, ScrapesTargetsFromAPrometheusScrapeConfigAndListsThem) {
+  std::string cfg = dir_ + "/tyto.yml";
+  std::ofstream(cfg) << "log:\n  level: info\n";
+  Child* c = Serve({"--config", cfg});
+  ASSERT_TRUE(c);
+  // Now that the port is known: Tyto scrapes its own /metrics, as a pasted prometheus.yml
+  // section, applied by a reload.
+  std::ofstream(cfg, std::ios::trunc) << "global:\n  scrape_interval: 200ms\n  scrape_timeout: 200ms\n"
+                                         "scrape_configs:\n"
+                                         "  - job_name: self\n"
+                                         "    static_configs:\n"
+                                         "      - targets: ['127.0.0.1:"
+                                      << port_ << "']\n        labels: {env: e2e}\n";
+  c->Signal(SIGHUP);
+  std::string targets;
+  for (int i = 0; i < 500; ++i) {
+    targets = HttpGet(port_, "/api/v1/targets")->body;
+    if (targets.find("\"health\":\"up\"") != std::string::npos) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_NE(targets.find("\"health\":\"up\""), std::string::npos) << targets;
+  EXPECT_NE(targets.find("\"scrapePool\":\"self\""), std::string::npos) << targets;
+  EXPECT_NE(targets.find("\"env\":\"e2e\""), std::string::npos) << targets;
+  EXPECT_NE(targets.find("\"scrapeUrl\":\"http://127.0.0.1:" + std::to_string(port_) + "/metrics\""),
+            std::string::npos)
+      << targets;
+  std::string metrics;
+  for (int i = 0; i < 500; ++i) {
+    metrics = HttpGet(port_, "/metrics")->body;
+    if (metrics.find("tyto_scrapes_total 0") == std::string::npos &&
+        metrics.find("tyto_scrapes_total") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(metrics.find("tyto_scrapes_total 0\n"), std::string::npos) << metrics;
+  EXPECT_EQ(HttpGet(port_, "/api/v1/targets?state=bogus")->status, 400);
+}
+
 TEST_F(ServeTest, NonLoopbackNeedsTokensOrTheInsecureFlag) {
   CommandResult r = RunCommand({TYTO_BINARY, "serve", "--data-dir", dir_ + "/data", "--listen", "0.0.0.0:0"});
   EXPECT_EQ(r.exit_code, 1);

@@ -1,0 +1,47 @@
+// JSON helpers shared by the API handlers (private to src/api): Prometheus's success envelope
+// and small writers. RapidJSON stays inside src/api.
+#pragma once
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <functional>
+#include <string_view>
+
+#include "http/message.h"
+#include "tyto/labels.h"
+
+namespace tyto::api {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// {"status":"success","data":{...}} with `fill` writing the data object's members.
+inline http::Response Success(const std::function<void(JsonWriter&)>& fill) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("status");
+  w.String("success");
+  w.Key("data");
+  w.StartObject();
+  fill(w);
+  w.EndObject();
+  w.EndObject();
+  return http::Response::Json(200, std::string(buf.GetString(), buf.GetSize()));
+}
+
+inline void Key(JsonWriter& w, std::string_view key) { w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size())); }
+
+inline void String(JsonWriter& w, std::string_view key, std::string_view value) {
+  Key(w, key);
+  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+// A label set as a JSON object: {"name":"value",...}.
+inline void LabelsObject(JsonWriter& w, const Labels& labels) {
+  w.StartObject();
+  for (const Label& l : labels) String(w, l.name, l.value);
+  w.EndObject();
+}
+
+}  // namespace tyto::api
