@@ -74,6 +74,8 @@ int main(int argc, char** argv) {
   serve->add_option("--data-dir", data_dir, "Data directory (overrides storage.data_dir; default ./data)");
   serve->add_option("--listen", listen, "HOST:PORT to serve HTTP on (overrides http.listen; default 127.0.0.1:9800)");
   serve->add_option("--log-level", log_level, "debug, info, warn or error (overrides log.level)");
+  serve->add_flag("--demo", overrides.demo,
+                  "Also run a simulated AI fleet (as `tyto simulate`) and scrape it, so there is live data at once");
   serve->add_flag("--insecure-no-auth", overrides.insecure_no_auth,
                   "Allow a non-loopback listen address without auth tokens");
 

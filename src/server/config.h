@@ -82,6 +82,8 @@ struct Overrides {
   std::optional<std::string> listen;
   std::optional<std::string> log_level;
   bool insecure_no_auth = false;
+  // Start the simulated AI fleet (`tyto simulate`) in-process and scrape it: a labelled demo.
+  bool demo = false;
 };
 
 // The option table for the whole file.

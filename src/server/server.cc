@@ -127,6 +127,7 @@ Status Server::Start() {
   api::AddRemoteWriteRoutes(&router_, &guard_, &registry_, remote_write_.get());
   scrape_ = std::make_unique<scrape::Manager>(db_.get(), clock_, &registry_);
   api::AddTargetsRoutes(&router_, &guard_, scrape_.get());
+  if (overrides_.demo) TYTO_RETURN_IF_ERROR(StartDemoFleet(cfg.storage.data_dir));
 
   http_ = std::make_unique<http::Server>([this](http::Request& r) { return router_.Dispatch(r); }, &registry_,
                                          cfg.http.threads);
@@ -162,9 +163,31 @@ Status Server::Start() {
 // first because they can fail (TLS files); nothing else changes if they do.
 Status Server::Apply(const Config& cfg) {
   TYTO_RETURN_IF_ERROR(http_->SetOptions(HttpOptions(cfg.http)));
-  TYTO_RETURN_IF_ERROR(scrape_->ApplyConfig(cfg.global, cfg.scrape_configs));
+  std::vector<scrape::ScrapeConfig> jobs = cfg.scrape_configs;
+  if (demo_fleet_) {
+    // The demo fleet's endpoints, from the file_sd file it wrote; each group names its job.
+    scrape::ScrapeConfig demo;
+    demo.job_name = "demo";
+    demo.scrape_interval = std::chrono::seconds(5);
+    demo.scrape_timeout = std::chrono::seconds(5);
+    demo.file_sd_configs = {{{demo_targets_file_}, std::chrono::minutes(5)}};
+    jobs.push_back(std::move(demo));
+  }
+  TYTO_RETURN_IF_ERROR(scrape_->ApplyConfig(cfg.global, jobs));
   guard_.Set(MakeAuthenticator(cfg.auth));
   log::SetLevel(*log::ParseLevel(cfg.log.level));
+  return Status::Ok();
+}
+
+Status Server::StartDemoFleet(const std::string& data_dir) {
+  simulate::FleetOptions options;
+  options.scenario = simulate::DefaultScenario(options.nodes, options.gpus_per_node);
+  TYTO_ASSIGN_OR_RETURN(demo_fleet_, simulate::Fleet::Create(options, clock_));
+  TYTO_RETURN_IF_ERROR(demo_fleet_->Start().WithContext("starting the demo fleet"));
+  demo_targets_file_ = data_dir + "/demo-targets.json";
+  TYTO_RETURN_IF_ERROR(demo_fleet_->WriteTargetsFile(env_, demo_targets_file_));
+  kLog.Info("demo: serving a simulated AI fleet and scraping it (every series is labelled simulated=\"true\")",
+            {{"nodes", options.nodes}, {"endpoints", demo_fleet_->endpoints().size()}, {"targets_file", demo_targets_file_}});
   return Status::Ok();
 }
 
@@ -227,6 +250,7 @@ bool Server::Shutdown() {
   ready_ = false;
   bool clean = true;
   scrape_.reset();  // no more scrapes: what they stored is in the WAL already
+  if (demo_fleet_) demo_fleet_->Stop();
   if (http_) {
     std::chrono::milliseconds grace;
     {

@@ -18,6 +18,7 @@
 #include "http/server.h"
 #include "ingest/remote_write.h"
 #include "scrape/manager.h"
+#include "simulate/fleet.h"
 #include "instrumentation/metrics.h"
 #include "server/config.h"
 #include "tsdb/db.h"
@@ -58,6 +59,8 @@ class Server {
 
  private:
   Status Apply(const Config& cfg);
+  // --demo: starts the simulated fleet and writes its file_sd targets file under data_dir.
+  Status StartDemoFleet(const std::string& data_dir);
 
   Overrides overrides_;
   Env* env_;
@@ -70,6 +73,8 @@ class Server {
   std::unique_ptr<tsdb::DB> db_;
   std::unique_ptr<ingest::RemoteWriteReceiver> remote_write_;  // writes into db_
   std::unique_ptr<scrape::Manager> scrape_;                    // writes into db_
+  std::unique_ptr<simulate::Fleet> demo_fleet_;                // --demo only; scraped by scrape_
+  std::string demo_targets_file_;
   std::atomic<bool> ready_{false};
 
   instrumentation::Gauge& reload_ok_;
