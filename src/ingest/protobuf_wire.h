@@ -72,6 +72,8 @@ class ProtoReader {
   WireType wire_type() const { return wire_type_; }
   // Offset of the current field's key in the outermost buffer.
   size_t field_offset() const { return field_offset_; }
+  // Offset, in the outermost buffer, of the next byte the reader has not consumed.
+  size_t offset() const { return Offset(p_); }
 
   // Read the current field's value. Each fails (returns false, sets status()) when the field's
   // wire type is not the one the reader expects or the value is truncated.

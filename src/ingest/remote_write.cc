@@ -1,6 +1,7 @@
 #include "ingest/remote_write.h"
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "common/log.h"
@@ -33,7 +34,12 @@ void ReleaseIfLarge(Scratch* s) {
 
 RemoteWriteReceiver::RemoteWriteReceiver(Storage* storage, RemoteWriteOptions options,
                                          instrumentation::Registry* registry)
-    : storage_(storage), options_(options) {
+    : storage_(storage), options_(options), cache_(options.series_cache_entries) {
+  cache_hits_ = &registry->AddCounter("tyto_remote_write_series_cache_hits_total",
+                                      "Remote write series found in the series cache by their encoded labels.")
+                     .WithLabels({});
+  registry->AddCallback("tyto_remote_write_series_cache_entries", "Series in the remote write series cache.",
+                        instrumentation::Type::kGauge, [this] { return static_cast<double>(cache_.size()); });
   samples_received_ = &registry->AddCounter("tyto_remote_write_samples_received_total",
                                             "Samples decoded from remote write requests.").WithLabels({});
   samples_stored_ = &registry->AddCounter("tyto_remote_write_samples_stored_total",
@@ -85,6 +91,7 @@ WriteResult RemoteWriteReceiver::Write(std::string_view body) {
   std::unique_ptr<Appender> app = storage_->NewAppender();
   Status first_rejection;
   uint64_t appended = 0;
+  uint64_t hits = 0;
   const auto reject = [&](instrumentation::Counter* reason, uint64_t n, const Status& why) {
     reason->Inc(static_cast<double>(n));
     result.samples_rejected += n;
@@ -94,24 +101,34 @@ WriteResult RemoteWriteReceiver::Write(std::string_view body) {
     const WriteRequest::Series& s = req.series[i];
     const uint64_t n = s.samples_end - s.samples_begin;
     if (n == 0) continue;  // only exemplars or histograms: counted above
-    if (Status bad = CheckSeriesLabels(req, i); !bad.ok()) {
-      reject(rejected_invalid_labels_, n, bad);
-      continue;
+    std::shared_ptr<SeriesCache::Entry> cached;
+    if (!s.label_bytes.empty()) cached = cache_.Find(s.label_bytes);
+    std::optional<Labels> built;
+    if (cached) {
+      ++hits;
+    } else {
+      if (Status bad = CheckSeriesLabels(req, i); !bad.ok()) {
+        reject(rejected_invalid_labels_, n, bad);
+        continue;
+      }
+      std::vector<Label> pairs;  // moved into the Labels
+      pairs.reserve(s.labels_end - s.labels_begin);
+      for (uint32_t k = s.labels_begin; k < s.labels_end; ++k) {
+        pairs.push_back({std::string(req.labels[k].name), std::string(req.labels[k].value)});
+      }
+      auto labels = Labels::FromPairs(std::move(pairs));
+      if (!labels.ok()) {  // CheckSeriesLabels admits only what FromPairs accepts; kept as a guard
+        reject(rejected_invalid_labels_, n, labels.status().WithContext("timeseries[" + std::to_string(i) + "]"));
+        continue;
+      }
+      built = std::move(labels).value();
     }
-    std::vector<Label> pairs;  // moved into the Labels
-    pairs.reserve(s.labels_end - s.labels_begin);
-    for (uint32_t k = s.labels_begin; k < s.labels_end; ++k) {
-      pairs.push_back({std::string(req.labels[k].name), std::string(req.labels[k].value)});
-    }
-    auto labels = Labels::FromPairs(std::move(pairs));
-    if (!labels.ok()) {  // CheckSeriesLabels admits only what FromPairs accepts; kept as a guard
-      reject(rejected_invalid_labels_, n, labels.status().WithContext("timeseries[" + std::to_string(i) + "]"));
-      continue;
-    }
-    SeriesRef ref = 0;
+    const Labels& labels = cached ? cached->labels : *built;
+    const SeriesRef first_ref = cached ? cached->ref.load(std::memory_order_relaxed) : 0;
+    SeriesRef ref = first_ref;
     for (uint32_t k = s.samples_begin; k < s.samples_end; ++k) {
       const Sample& sample = req.samples[k];
-      Result<SeriesRef> r = app->Append(ref, *labels, sample.t, sample.v);
+      Result<SeriesRef> r = app->Append(ref, labels, sample.t, sample.v);
       if (r.ok()) {
         ref = *r;
         ++appended;
@@ -144,7 +161,12 @@ WriteResult RemoteWriteReceiver::Write(std::string_view body) {
         }
       }
     }
+    if (ref != first_ref && ref != 0) {
+      if (cached) cached->ref.store(ref, std::memory_order_relaxed);  // the storage dropped the old one
+      else if (!s.label_bytes.empty()) cache_.Insert(s.label_bytes, std::move(*built), ref);
+    }
   }
+  cache_hits_->Inc(static_cast<double>(hits));
 
   if (Status commit = app->Commit(); !commit.ok()) {
     rejected_storage_->Inc(static_cast<double>(appended));

@@ -6,7 +6,8 @@
 //   2. decode the whole WriteRequest (write_request.h); a snappy or protobuf error rejects the
 //      request with nothing stored (kBadRequest): a later part of a broken body cannot be
 //      trusted, and a sender retrying it would fail the same way;
-//   3. for each series: check its labels (a series with bad labels is skipped, counted, and
+//   3. for each series: find its labels and SeriesRef by their bytes in the series cache, or
+//      check its labels (a series with bad labels is skipped, counted, and
 //      makes the request kPartlyRejected), then Append each sample; samples the storage refuses
 //      (out of order, too old, a duplicate with another value, a series or label limit) are
 //      skipped and counted the same way, as Prometheus does so that senders do not retry a
@@ -24,6 +25,7 @@
 #include <string>
 #include <string_view>
 
+#include "ingest/series_cache.h"
 #include "instrumentation/metrics.h"
 #include "tyto/status.h"
 #include "tyto/storage.h"
@@ -34,6 +36,9 @@ struct RemoteWriteOptions {
   // Largest decompressed WriteRequest. Checked against snappy's declared length before
   // allocating. Prometheus sends bodies of a few hundred KiB, vmagent up to 8 MiB compressed.
   uint64_t max_decompressed_bytes = 64ull * 1024 * 1024;
+  // Series whose labels and SeriesRef are remembered by their encoded bytes (series_cache.h),
+  // about 1 KiB each. 0 turns the cache off.
+  size_t series_cache_entries = 256 * 1024;
 };
 
 struct WriteResult {
@@ -67,6 +72,8 @@ class RemoteWriteReceiver {
  private:
   Storage* storage_;
   RemoteWriteOptions options_;
+  SeriesCache cache_;
+  instrumentation::Counter* cache_hits_;
   instrumentation::Counter* samples_received_;
   instrumentation::Counter* samples_stored_;
   instrumentation::Counter* rejected_invalid_labels_;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "ingest/snappy_codec.h"
 #include "testing/fault_injection_env.h"
 #include "testing/remote_write_builder.h"
@@ -168,6 +170,99 @@ TEST_F(RemoteWriteTest, StorageFailureStoresNothingOfTheRequest) {
   EXPECT_EQ(Stored("up", "b").size(), static_cast<size_t>(t - 1));
   receiver_.reset();
   head_.reset();  // before `env` goes
+}
+
+}  // namespace
+}  // namespace tyto::ingest
+
+namespace tyto::ingest {
+namespace {
+
+// A storage that records the refs it is given, and can forget a series (as a head does once a
+// series has had no samples for a while) so that its old ref no longer resolves.
+class RecordingStorage final : public Storage {
+ public:
+  class App final : public Appender {
+   public:
+    explicit App(RecordingStorage* s) : s_(s) {}
+    Result<SeriesRef> Append(SeriesRef ref, const Labels& labels, int64_t, double) override {
+      s_->refs_given.push_back(ref);
+      if (ref != 0 && s_->by_ref.count(ref)) return ref;
+      for (auto& [r, l] : s_->by_ref) {
+        if (l == labels) return r;
+      }
+      s_->by_ref[++s_->next_ref] = labels;
+      return s_->next_ref;
+    }
+    Status Commit() override { return Status::Ok(); }
+    void Rollback() override {}
+
+   private:
+    RecordingStorage* s_;
+  };
+  std::unique_ptr<Appender> NewAppender() override { return std::make_unique<App>(this); }
+  Result<std::unique_ptr<Querier>> NewQuerier(int64_t, int64_t) override {
+    return Status(StatusCode::kUnimplemented, "not here");
+  }
+
+  std::map<SeriesRef, Labels> by_ref;
+  SeriesRef next_ref = 0;
+  std::vector<SeriesRef> refs_given;
+};
+
+TEST(RemoteWriteCacheTest, KnownSeriesGoByRefAndADroppedRefIsReplaced) {
+  RecordingStorage storage;
+  instrumentation::Registry registry;
+  RemoteWriteReceiver receiver(&storage, {}, &registry);
+  auto body = [](int64_t t) {
+    return SnappyCompress(EncodeWriteRequest({Series("up", "a", {{t, 1}}), Series("up", "b", {{t, 1}})}));
+  };
+  ASSERT_EQ(receiver.Write(body(1)).outcome, Outcome::kStored);
+  ASSERT_EQ(receiver.Write(body(2)).outcome, Outcome::kStored);
+  EXPECT_EQ(storage.refs_given, (std::vector<SeriesRef>{0, 0, 1, 2}));  // by ref the second time
+  EXPECT_NE(registry.Expose().find("tyto_remote_write_series_cache_hits_total 2\n"), std::string::npos);
+  EXPECT_NE(registry.Expose().find("tyto_remote_write_series_cache_entries 2\n"), std::string::npos);
+
+  storage.by_ref.erase(1);  // "a" is dropped; its next append creates it again as ref 3
+  storage.refs_given.clear();
+  ASSERT_EQ(receiver.Write(body(3)).outcome, Outcome::kStored);
+  ASSERT_EQ(receiver.Write(body(4)).outcome, Outcome::kStored);
+  EXPECT_EQ(storage.refs_given, (std::vector<SeriesRef>{1, 2, 3, 2}));
+  EXPECT_EQ(storage.by_ref.at(3), Labels::Of({"__name__", "up", "instance", "a", "job", "node"}));
+
+  // The same labels encoded differently (a label after a sample: not contiguous) are checked
+  // and looked up by labels every time, never cached under partial bytes.
+  std::string ts = testing::EncodeTimeSeries({{{"__name__", "up"}}, {{5, 1}}});
+  testing::PutBytesField(&ts, 1, [] {
+    std::string l;
+    testing::PutBytesField(&l, 1, "zone");
+    testing::PutBytesField(&l, 2, "eu");
+    return l;
+  }());
+  std::string req;
+  testing::PutBytesField(&req, 1, ts);
+  storage.refs_given.clear();
+  ASSERT_EQ(receiver.Write(SnappyCompress(req)).outcome, Outcome::kStored);
+  ASSERT_EQ(receiver.Write(SnappyCompress(req)).outcome, Outcome::kStored);
+  EXPECT_EQ(storage.refs_given, (std::vector<SeriesRef>{0, 0}));
+  EXPECT_EQ(storage.by_ref.at(4), Labels::Of({"__name__", "up", "zone", "eu"}));
+}
+
+TEST(SeriesCacheTest, FindsByExactBytesAndStaysWithinItsBound) {
+  SeriesCache cache(32);  // 2 per shard
+  EXPECT_EQ(cache.Find("a"), nullptr);
+  cache.Insert("a", Labels::Of({"__name__", "a"}), 7);
+  auto e = cache.Find("a");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->ref.load(), 7u);
+  EXPECT_EQ(e->labels.MetricName(), "a");
+  EXPECT_EQ(cache.Find("ab"), nullptr);
+  for (int i = 0; i < 1000; ++i) cache.Insert("k" + std::to_string(i), Labels::Of({"__name__", "k"}), 1);
+  EXPECT_LE(cache.size(), 32u);
+  EXPECT_EQ(e->labels.MetricName(), "a");  // a held entry outlives its eviction
+  SeriesCache off(0);
+  off.Insert("a", Labels::Of({"__name__", "a"}), 7);
+  EXPECT_EQ(off.Find("a"), nullptr);
 }
 
 }  // namespace

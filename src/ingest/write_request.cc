@@ -47,15 +47,27 @@ Status DecodeSample(ProtoReader r, Sample* out) {
   return r.status();
 }
 
-Status DecodeSeries(ProtoReader r, WriteRequest* out) {
+// `buffer` is the outermost buffer `r`'s offsets count from.
+Status DecodeSeries(std::string_view buffer, ProtoReader r, WriteRequest* out) {
   WriteRequest::Series& s = out->series.back();
   s.labels_begin = s.labels_end = static_cast<uint32_t>(out->labels.size());
   s.samples_begin = s.samples_end = static_cast<uint32_t>(out->samples.size());
+  size_t labels_from = 0, labels_to = 0;  // the label fields' bytes while contiguous
+  bool contiguous = true;
+  bool in_labels = false;
   while (r.Next()) {
+    if (r.field() != kLabelsField) in_labels = false;
     switch (r.field()) {
       case kLabelsField: {
+        if (s.labels_end == s.labels_begin) {
+          labels_from = r.field_offset();
+          in_labels = true;
+        } else if (!in_labels) {
+          contiguous = false;
+        }
         ProtoReader sub("");
         if (!r.ReadMessage(&sub)) return At(Index("labels", s.labels_end - s.labels_begin), r.status());
+        labels_to = r.offset();
         LabelView l;
         if (Status st = DecodeLabel(sub, &l); !st.ok()) return At(Index("labels", s.labels_end - s.labels_begin), st);
         out->labels.push_back(l);
@@ -78,6 +90,7 @@ Status DecodeSeries(ProtoReader r, WriteRequest* out) {
       default: break;
     }
   }
+  if (contiguous && labels_to > labels_from) s.label_bytes = buffer.substr(labels_from, labels_to - labels_from);
   return r.status();
 }
 
@@ -100,7 +113,7 @@ Status DecodeWriteRequest(std::string_view message, WriteRequest* out) {
       if (!r.ReadMessage(&sub)) return At(Index("timeseries", out->series.size()), r.status());
       out->series.push_back({});
       out->series.back().offset = at;
-      if (Status st = DecodeSeries(sub, out); !st.ok()) return At(Index("timeseries", out->series.size() - 1), st);
+      if (Status st = DecodeSeries(message, sub, out); !st.ok()) return At(Index("timeseries", out->series.size() - 1), st);
     } else if (r.field() == kMetadataField) {
       ++out->metadata;
     }

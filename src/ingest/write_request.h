@@ -34,6 +34,9 @@ struct WriteRequest {
     uint32_t labels_begin = 0, labels_end = 0;    // [begin, end) in `labels`
     uint32_t samples_begin = 0, samples_end = 0;  // [begin, end) in `samples`
     size_t offset = 0;  // of the TimeSeries message in the decoded buffer, for error messages
+    // The encoded label fields, when they are contiguous (every sender writes labels first):
+    // two series with the same bytes here have the same labels. Empty otherwise.
+    std::string_view label_bytes;
   };
   std::vector<Series> series;
   std::vector<LabelView> labels;
