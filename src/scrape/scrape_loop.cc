@@ -74,26 +74,25 @@ Status ScrapeLoop::AppendBody(Appender* app, int64_t start_ms, const Fetched& fe
   if (body.size() > max_body) return ResourceExhausted("body_size_limit exceeded (" + std::to_string(max_body) + " bytes)");
 
   TextParser parser(body, FormatFromContentType(fetched.content_type));
-  ++scrape_number_;
-  std::vector<Labels> seen;
+  const uint64_t now = ++scrape_number_;
   for (;;) {
     auto entry = parser.Next();
     if (!entry.ok()) return entry.status();
     if (*entry == Entry::kEOF) break;
     if (*entry != Entry::kSeries) continue;
     ++out->scraped;
-    auto [it, inserted] = cache_.try_emplace(std::string(parser.series()));
-    CachedSeries& c = it->second;
+    auto it = cache_.find(parser.series());
+    const bool inserted = it == cache_.end();
     if (inserted) {
       auto labels = Finalize(parser.labels());
       if (!labels.ok()) return labels.status();
-      c.labels = std::move(labels).value();
+      it = cache_.emplace(std::string(parser.series()), CachedSeries{std::move(labels).value()}).first;
     }
-    const bool new_this_scrape = inserted || c.last_seen + 1 != scrape_number_;
-    if (c.last_seen == scrape_number_ && !c.labels.empty()) {
-      continue;  // the same series twice in one body: Prometheus keeps the first
-    }
-    c.last_seen = scrape_number_;
+    CachedSeries& c = it->second;
+    if (c.last_seen == now) continue;  // the same series twice in one body: Prometheus keeps the first
+    const bool added = inserted || !c.committed;
+    c.last_seen = now;
+    c.pending = false;
     if (c.labels.empty()) continue;  // dropped by metric_relabel_configs
     ++out->post_relabel;
     if (job_->sample_limit > 0 && out->post_relabel > job_->sample_limit) {
@@ -101,28 +100,26 @@ Status ScrapeLoop::AppendBody(Appender* app, int64_t start_ms, const Fetched& fe
     }
     const int64_t t = job_->honor_timestamps && parser.timestamp_ms() ? *parser.timestamp_ms() : start_ms;
     auto ref = app->Append(c.ref, c.labels, t, parser.value());
-    if (ref.ok()) {
-      c.ref = *ref;
-      if (new_this_scrape) ++out->added;
-      seen.push_back(c.labels);
-    }
     // Refused one by one (out of order, duplicate, a series limit): skipped, as Prometheus does.
+    if (!ref.ok()) continue;
+    c.ref = *ref;
+    c.pending = true;
+    if (added) ++out->added;
   }
-  // Series of the last scrape that this one lacks end now.
-  std::sort(seen.begin(), seen.end());
-  std::vector<Labels> gone;
-  for (const Labels& l : last_series_) {
-    if (!std::binary_search(seen.begin(), seen.end(), l)) gone.push_back(l);
-  }
-  AppendStale(app, start_ms, gone);
-  last_series_ = std::move(seen);
-  // Forget series not in this body, so the cache follows what the target exposes.
-  std::erase_if(cache_, [this](const auto& kv) { return kv.second.last_seen != scrape_number_; });
+  EndSeriesNotSeen(app, start_ms, now);
   return Status::Ok();
 }
 
-void ScrapeLoop::AppendStale(Appender* app, int64_t t, const std::vector<Labels>& series) {
-  for (const Labels& l : series) (void)app->Append(0, l, t, StaleMarker());  // refused: already ended
+void ScrapeLoop::EndSeriesNotSeen(Appender* app, int64_t t, uint64_t now) {
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    CachedSeries& c = it->second;
+    if (c.last_seen == now && now != 0) {
+      ++it;
+      continue;
+    }
+    if (c.committed) (void)app->Append(c.ref, c.labels, t, StaleMarker());  // refused: it had ended
+    it = cache_.erase(it);
+  }
 }
 
 void ScrapeLoop::AppendReport(Appender* app, int64_t t, bool up, double duration, const Outcome& o) {
@@ -147,15 +144,15 @@ void ScrapeLoop::Report(int64_t start_ms, std::chrono::duration<double> duration
     AppendReport(app.get(), start_ms, true, duration.count(), o);
     st = app->Commit();
   }
-  if (!st.ok()) {
-    // Nothing of a failed scrape is kept: up 0, and the last scrape's series end.
+  if (st.ok()) {
+    for (auto& [text, c] : cache_) c.committed = c.pending;
+  } else {
+    // Nothing of a failed scrape is kept: up 0, and the last successful scrape's series end.
     app->Rollback();
-    cache_.clear();
     const uint64_t scraped = o.scraped;
     o = Outcome{};
     o.scraped = st.code() == StatusCode::kResourceExhausted ? scraped : 0;
-    AppendStale(app.get(), start_ms, last_series_);
-    last_series_.clear();
+    EndSeriesNotSeen(app.get(), start_ms, 0);
     AppendReport(app.get(), start_ms, false, duration.count(), o);
     (void)app->Commit();  // the storage logs and counts its own failures
   }
@@ -164,20 +161,16 @@ void ScrapeLoop::Report(int64_t start_ms, std::chrono::duration<double> duration
 
 void ScrapeLoop::Stop(int64_t now_ms) {
   auto app = storage_->NewAppender();
-  AppendStale(app.get(), now_ms, last_series_);
+  EndSeriesNotSeen(app.get(), now_ms, 0);
   if (reported_) {
-    std::vector<Labels> synthetic;
     for (const char* name : {"up", "scrape_duration_seconds", "scrape_samples_scraped",
                              "scrape_samples_post_metric_relabeling", "scrape_series_added"}) {
       LabelsBuilder lb(target_.labels);
       lb.Set(kMetricNameLabel, name);
-      synthetic.push_back(lb.Build());
+      (void)app->Append(0, lb.Build(), now_ms, StaleMarker());
     }
-    AppendStale(app.get(), now_ms, synthetic);
   }
   (void)app->Commit();
-  last_series_.clear();
-  cache_.clear();
 }
 
 void ScrapeLoop::SetStatus(int64_t start_ms, double duration, const Status& error, uint64_t samples) {

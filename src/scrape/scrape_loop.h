@@ -75,6 +75,13 @@ class ScrapeLoop {
     Labels labels;  // final; empty when relabelling dropped the series
     SeriesRef ref = 0;
     uint64_t last_seen = 0;  // scrape number
+    bool pending = false;    // the storage took its sample in the scrape in progress
+    bool committed = false;  // the last successful scrape stored it
+  };
+  // Looks entries up by the body's text without building a std::string per sample.
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
   struct Outcome {
     uint64_t scraped = 0;
@@ -86,7 +93,9 @@ class ScrapeLoop {
   Status AppendBody(Appender* app, int64_t start_ms, const Fetched& fetched, Outcome* out);
   // The final labels of a scraped series (empty if dropped), or an error for a limit.
   Result<Labels> Finalize(const Labels& scraped) const;
-  void AppendStale(Appender* app, int64_t t, const std::vector<Labels>& series);
+  // Marks stale the series stored by the last successful scrape that scrape `now` did not see
+  // (all of them when `now` is 0), and forgets every entry not seen in `now`.
+  void EndSeriesNotSeen(Appender* app, int64_t t, uint64_t now);
   void AppendReport(Appender* app, int64_t t, bool up, double duration, const Outcome& o);
   void SetStatus(int64_t start_ms, double duration, const Status& error, uint64_t samples) EXCLUDES(mu_);
 
@@ -94,8 +103,8 @@ class ScrapeLoop {
   Target target_;
   std::shared_ptr<const ScrapeConfig> job_;
   std::shared_ptr<const relabel::Relabeler> metric_relabel_;
-  std::unordered_map<std::string, CachedSeries> cache_;  // by the body's series text
-  std::vector<Labels> last_series_;                      // stored by the last successful scrape
+  // By the body's series text: the series of the last successful scrape, and the one in progress.
+  std::unordered_map<std::string, CachedSeries, TextHash, std::equal_to<>> cache_;
   uint64_t scrape_number_ = 0;
   bool reported_ = false;  // synthetic series exist
 

@@ -118,6 +118,19 @@ TEST_F(ScrapeLoopTest, AFailedScrapeStoresNothingAndEndsEverySeries) {
   EXPECT_EQ(loop->status().last_error, "connecting to http://h:9100: refused");
 }
 
+TEST_F(ScrapeLoopTest, AScrapeFailingHalfwayStillEndsTheSeriesItHadTouched) {
+  auto loop = Loop();
+  loop->Report(1000, 10ms, Body("a 1\n"));
+  loop->Report(16000, 10ms, Body("a 2\nb{ 3\n"));  // a is read, then the parse fails
+  auto a = Samples({{"__name__", "a"}});
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[1].t, 16000);
+  EXPECT_TRUE(IsStaleMarker(a[1].v));
+  loop->Report(31000, 10ms, Body("a 3\n"));
+  EXPECT_EQ(Samples({{"__name__", "a"}}).back().v, 3);
+  EXPECT_EQ(Last("scrape_series_added"), 1);
+}
+
 TEST_F(ScrapeLoopTest, ClashingLabelsAreExportedUnlessHonored) {
   Loop()->Report(1000, 10ms, Body("a{job=\"app\",instance=\"x\"} 1\n"));
   EXPECT_EQ(Samples({{"__name__", "a"}, {"job", "node"}, {"exported_job", "app"}, {"exported_instance", "x"}}).size(), 1u);
