@@ -18,7 +18,8 @@
 // Time: the model advances in fixed ticks from the fleet's creation time, read from the Clock,
 // and a page is rendered when it is requested, from the state at the clock's current tick. So
 // the same seed, scenario and clock readings give byte-identical pages however often, and in
-// whatever order, the endpoints are scraped; tests drive a FakeClock and never sleep.
+// whatever order, the endpoints are scraped; tests drive a FakeClock and never sleep. The model
+// never rewinds: a clock read earlier than the last scrape of a node gets that node's latest state.
 //
 // Threads: one http::Server with `threads` network threads listens on every endpoint's port;
 // no thread per endpoint. Scrapes of one node's endpoints serialise on that node's lock.

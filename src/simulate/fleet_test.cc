@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <map>
+#include <regex>
 #include <set>
 
 #include "scrape/text_parser.h"
@@ -155,8 +156,12 @@ TEST_F(FleetTest, EveryPageParsesAndIsLabelledSimulated) {
       ParsedPage p = Parse(page.body);
       ASSERT_EQ(p.error, "") << f->endpoints()[i].job() << "\n" << page.body;
       ASSERT_GT(p.values.size(), 5u);
+      static const std::regex kUuid("GPU-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
       for (const auto& [series, l] : p.labels) {
         EXPECT_EQ(l.Get("simulated"), "true") << series;
+        if (l.Has("UUID")) {
+          EXPECT_TRUE(std::regex_match(std::string(l.Get("UUID")), kUuid)) << series;
+        }
         const std::string family = FamilyOf(p, l.MetricName());
         EXPECT_TRUE(p.types.count(family)) << "no TYPE for " << series;
         EXPECT_TRUE(p.helps.count(family)) << "no HELP for " << series;

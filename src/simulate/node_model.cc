@@ -51,9 +51,10 @@ double SmoothNoise(uint64_t seed, double t_seconds) {
   return at(k0) * (1 - s) + at(k0 + 1) * s;
 }
 
+// The top `digits` hex digits of v (1 to 16), zero-padded.
 std::string Hex(uint64_t v, int digits) {
   char buf[20];
-  std::snprintf(buf, sizeof(buf), "%0*llx", digits, static_cast<unsigned long long>(v & ((digits >= 16) ? ~0ull : ((1ull << (4 * digits)) - 1))));
+  std::snprintf(buf, sizeof(buf), "%0*llx", digits, static_cast<unsigned long long>(v >> (64 - 4 * digits)));
   return buf;
 }
 
@@ -183,8 +184,10 @@ NodeModel::NodeModel(const FleetContext* ctx, int index, ServerKind kind)
     GpuState gpu;
     gpu.index = g;
     gpu.replica = g / tp < n_replicas ? g / tp : -1;
-    gpu.uuid = "GPU-" + Hex(rng_.Next(), 8) + "-" + Hex(rng_.Next(), 4) + "-" + Hex(rng_.Next(), 4) + "-" +
-               Hex(rng_.Next(), 4) + "-" + Hex(rng_.Next(), 12);
+    // One draw per statement: the order of operands of + is unspecified, and a seed must give
+    // the same UUIDs with every compiler.
+    gpu.uuid = "GPU-" + Hex(rng_.Next(), 8);
+    for (int digits : {4, 4, 4, 12}) gpu.uuid += "-" + Hex(rng_.Next(), digits);
     char bus[32];
     std::snprintf(bus, sizeof(bus), "00000000:%02X:00.0", (0x18 + 0x10 * g) & 0xff);
     gpu.pci_bus_id = bus;
