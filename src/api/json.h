@@ -15,19 +15,26 @@ namespace tyto::api {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
-// {"status":"success","data":{...}} with `fill` writing the data object's members.
-inline http::Response Success(const std::function<void(JsonWriter&)>& fill) {
+// {"status":"success","data":...} with `fill` writing the data value, whatever its kind.
+inline http::Response SuccessValue(const std::function<void(JsonWriter&)>& fill) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
   w.Key("status");
   w.String("success");
   w.Key("data");
-  w.StartObject();
   fill(w);
   w.EndObject();
-  w.EndObject();
   return http::Response::Json(200, std::string(buf.GetString(), buf.GetSize()));
+}
+
+// {"status":"success","data":{...}} with `fill` writing the data object's members.
+inline http::Response Success(const std::function<void(JsonWriter&)>& fill) {
+  return SuccessValue([&fill](JsonWriter& w) {
+    w.StartObject();
+    fill(w);
+    w.EndObject();
+  });
 }
 
 inline void Key(JsonWriter& w, std::string_view key) { w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size())); }

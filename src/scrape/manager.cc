@@ -107,9 +107,9 @@ struct Manager::Pool {
   std::vector<Labels> dropped;
 };
 
-Manager::Manager(Storage* storage, Clock* clock, instrumentation::Registry* registry,
+Manager::Manager(Storage* storage, Clock* clock, instrumentation::Registry* registry, Sinks sinks,
                  std::chrono::milliseconds file_check_every)
-    : storage_(storage), clock_(clock), file_check_every_(file_check_every), client_(std::make_unique<http::Client>(2)) {
+    : storage_(storage), sinks_(sinks), clock_(clock), file_check_every_(file_check_every), client_(std::make_unique<http::Client>(2)) {
   scrapes_ = &registry->AddCounter("tyto_scrapes_total", "Scrapes finished, successful or not.").WithLabels({});
   scrape_failures_ = &registry->AddCounter("tyto_scrape_failures_total", "Scrapes that failed (up = 0).").WithLabels({});
   skipped_ = &registry
@@ -259,7 +259,7 @@ void Manager::SyncTargets(Pool* pool, int64_t now_ms) {
     const int64_t phase = static_cast<int64_t>(Fnv(key) % static_cast<uint64_t>(interval));
     const int64_t wait = ((phase - now_ms % interval) % interval + interval) % interval;
     s->next = mono + std::chrono::milliseconds(wait);
-    s->loop = std::make_shared<ScrapeLoop>(storage_, std::move(t), pool->job, pool->metric_relabel);
+    s->loop = std::make_shared<ScrapeLoop>(storage_, std::move(t), pool->job, pool->metric_relabel, sinks_);
     loops.emplace(key, std::move(s));
   }
   for (auto& [key, s] : pool->loops) {  // gone: their series end now

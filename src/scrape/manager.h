@@ -55,7 +55,7 @@ class Manager {
  public:
   // `file_check_every`: how often file_sd files are checked for changes (they are re-read at
   // least every refresh_interval as well).
-  Manager(Storage* storage, Clock* clock, instrumentation::Registry* registry,
+  Manager(Storage* storage, Clock* clock, instrumentation::Registry* registry, Sinks sinks = {},
           std::chrono::milliseconds file_check_every = std::chrono::seconds(5));
   ~Manager();  // stops every loop (marking nothing stale: the process is going away)
 
@@ -80,6 +80,7 @@ class Manager {
   void StartScrape(const std::shared_ptr<Scheduled>& s) REQUIRES(mu_);
 
   Storage* storage_;
+  Sinks sinks_;
   Clock* clock_;
   const std::chrono::milliseconds file_check_every_;
   std::unique_ptr<http::Client> client_;

@@ -101,7 +101,7 @@ TEST_F(ManagerTest, ScrapesStaticTargetsOnScheduleAndReportsThem) {
 }
 
 TEST_F(ManagerTest, FileSdTargetsFollowTheFile) {
-  Manager m(head_.get(), Clock::Real(), &registry_, 50ms);
+  Manager m(head_.get(), Clock::Real(), &registry_, {}, 50ms);
   const std::string file = dir_.Path("targets.json");
   {
     std::ofstream(file) << R"([{"targets": [")" << Address() << R"("], "labels": {"team": "ml"}}])";

@@ -16,8 +16,12 @@ std::string HttpError(int status) { return "server returned HTTP status " + std:
 }  // namespace
 
 ScrapeLoop::ScrapeLoop(Storage* storage, Target target, std::shared_ptr<const ScrapeConfig> job,
-                       std::shared_ptr<const relabel::Relabeler> metric_relabel)
-    : storage_(storage), target_(std::move(target)), job_(std::move(job)), metric_relabel_(std::move(metric_relabel)) {}
+                       std::shared_ptr<const relabel::Relabeler> metric_relabel, Sinks sinks)
+    : storage_(storage),
+      sinks_(sinks),
+      target_(std::move(target)),
+      job_(std::move(job)),
+      metric_relabel_(std::move(metric_relabel)) {}
 
 Result<Labels> ScrapeLoop::Finalize(const Labels& scraped) const {
   LabelsBuilder lb(scraped);
@@ -79,6 +83,11 @@ Status ScrapeLoop::AppendBody(Appender* app, int64_t start_ms, const Fetched& fe
     auto entry = parser.Next();
     if (!entry.ok()) return entry.status();
     if (*entry == Entry::kEOF) break;
+    if (sinks_.metadata != nullptr) {
+      if (*entry == Entry::kType) out->metadata[std::string(parser.family())].type = MetricTypeName(parser.type());
+      if (*entry == Entry::kHelp) out->metadata[std::string(parser.family())].help = parser.help();
+      if (*entry == Entry::kUnit) out->metadata[std::string(parser.family())].unit = parser.unit();
+    }
     if (*entry != Entry::kSeries) continue;
     ++out->scraped;
     auto it = cache_.find(parser.series());
@@ -105,6 +114,10 @@ Status ScrapeLoop::AppendBody(Appender* app, int64_t start_ms, const Fetched& fe
     c.ref = *ref;
     c.pending = true;
     if (added) ++out->added;
+    if (sinks_.exemplars != nullptr && parser.exemplar()) {
+      const Exemplar& e = *parser.exemplar();
+      out->exemplars.push_back({c.labels, {e.labels, e.value, e.timestamp_ms.value_or(t)}});
+    }
   }
   EndSeriesNotSeen(app, start_ms, now);
   return Status::Ok();
@@ -146,6 +159,11 @@ void ScrapeLoop::Report(int64_t start_ms, std::chrono::duration<double> duration
   }
   if (st.ok()) {
     for (auto& [text, c] : cache_) c.committed = c.pending;
+    for (auto& [family, m] : o.metadata) {
+      if (m.type.empty()) m.type = "unknown";
+      sinks_.metadata->Update(family, m);
+    }
+    for (auto& [series, e] : o.exemplars) sinks_.exemplars->Add(series, std::move(e));
   } else {
     // Nothing of a failed scrape is kept: up 0, and the last successful scrape's series end.
     app->Rollback();

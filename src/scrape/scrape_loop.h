@@ -19,12 +19,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "common/mutex.h"
+#include "metastore/metastore.h"
 #include "relabel/relabel.h"
 #include "scrape/config.h"
 #include "scrape/target.h"
@@ -54,10 +56,16 @@ struct TargetStatus {
   uint64_t last_samples = 0;
 };
 
+// Where scrapes put what is not samples; either may be null.
+struct Sinks {
+  metastore::MetadataStore* metadata = nullptr;  // TYPE, HELP and UNIT of each family
+  metastore::ExemplarStore* exemplars = nullptr;  // OpenMetrics exemplars, with the series' final labels
+};
+
 class ScrapeLoop {
  public:
   ScrapeLoop(Storage* storage, Target target, std::shared_ptr<const ScrapeConfig> job,
-             std::shared_ptr<const relabel::Relabeler> metric_relabel);
+             std::shared_ptr<const relabel::Relabeler> metric_relabel, Sinks sinks = {});
 
   const Target& target() const { return target_; }
 
@@ -87,6 +95,9 @@ class ScrapeLoop {
     uint64_t scraped = 0;
     uint64_t post_relabel = 0;
     uint64_t added = 0;
+    // Kept only if the scrape succeeds.
+    std::map<std::string, metastore::Metadata> metadata;
+    std::vector<std::pair<Labels, metastore::Exemplar>> exemplars;
   };
 
   // Appends the body's samples; an error fails the scrape.
@@ -100,6 +111,7 @@ class ScrapeLoop {
   void SetStatus(int64_t start_ms, double duration, const Status& error, uint64_t samples) EXCLUDES(mu_);
 
   Storage* storage_;
+  Sinks sinks_;
   Target target_;
   std::shared_ptr<const ScrapeConfig> job_;
   std::shared_ptr<const relabel::Relabeler> metric_relabel_;

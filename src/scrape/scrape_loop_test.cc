@@ -175,6 +175,34 @@ TEST_F(ScrapeLoopTest, GzipOpenMetricsAndTimestamps) {
   EXPECT_EQ(Samples({{"__name__", "z"}})[0].t, 9000);
 }
 
+TEST_F(ScrapeLoopTest, MetadataAndExemplarsOfSuccessfulScrapesAreKept) {
+  metastore::MetadataStore metadata;
+  metastore::ExemplarStore exemplars;
+  auto metric = relabel::Relabeler::Compile({});
+  ScrapeLoop loop(head_.get(), target_, std::make_shared<const ScrapeConfig>(job_),
+                  std::make_shared<const relabel::Relabeler>(std::move(metric).value()), {&metadata, &exemplars});
+  loop.Report(9000, 10ms,
+              Body("# TYPE lat_seconds histogram\n# UNIT lat_seconds seconds\n# HELP lat_seconds Latency.\n"
+                   "lat_seconds_bucket{le=\"0.5\"} 3 # {trace_id=\"abc\"} 0.42 8.5\n"
+                   "lat_seconds_bucket{le=\"+Inf\"} 4\nlat_seconds_count 4\nlat_seconds_sum 1.5\n# EOF\n",
+                   "application/openmetrics-text; version=1.0.0"));
+  ASSERT_EQ(loop.status().health, "up") << loop.status().last_error;
+  auto m = metadata.Get("lat_seconds", 0, 0);
+  ASSERT_EQ(m["lat_seconds"].size(), 1u);
+  EXPECT_EQ(m["lat_seconds"][0].type, "histogram");
+  EXPECT_EQ(m["lat_seconds"][0].unit, "seconds");
+  EXPECT_EQ(m["lat_seconds"][0].help, "Latency.");
+  auto ex = exemplars.Query({}, 0, 100000);
+  ASSERT_EQ(ex.size(), 1u);
+  EXPECT_EQ(ex[0].series.Get("job"), "node");  // the series' final labels
+  EXPECT_EQ(ex[0].series.Get("le"), "0.5");
+  EXPECT_EQ(ex[0].exemplars[0].labels.Get("trace_id"), "abc");
+  EXPECT_EQ(ex[0].exemplars[0].timestamp_ms, 8500);
+  // A failed scrape adds nothing.
+  loop.Report(24000, 10ms, Body("# TYPE other gauge\nother 1\nbroken{\n"));
+  EXPECT_TRUE(metadata.Get("other", 0, 0).empty());
+}
+
 TEST_F(ScrapeLoopTest, StopEndsTheTargetsSeries) {
   auto loop = Loop();
   loop->Report(1000, 10ms, Body("a 1\n"));

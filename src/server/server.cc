@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "api/remote_write_handler.h"
+#include "api/metastore_handlers.h"
 #include "api/targets_handler.h"
 #include "common/build_info.h"
 #include "common/log.h"
@@ -125,8 +126,9 @@ Status Server::Start() {
   // Routes that need the storage are added once it is open, before the network threads start.
   remote_write_ = std::make_unique<ingest::RemoteWriteReceiver>(db_.get(), ingest::RemoteWriteOptions{}, &registry_);
   api::AddRemoteWriteRoutes(&router_, &guard_, &registry_, remote_write_.get());
-  scrape_ = std::make_unique<scrape::Manager>(db_.get(), clock_, &registry_);
+  scrape_ = std::make_unique<scrape::Manager>(db_.get(), clock_, &registry_, scrape::Sinks{&metadata_, &exemplars_});
   api::AddTargetsRoutes(&router_, &guard_, scrape_.get());
+  api::AddMetastoreRoutes(&router_, &guard_, &metadata_, &exemplars_);
   if (overrides_.demo) TYTO_RETURN_IF_ERROR(StartDemoFleet(cfg.storage.data_dir));
 
   http_ = std::make_unique<http::Server>([this](http::Request& r) { return router_.Dispatch(r); }, &registry_,

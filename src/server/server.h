@@ -72,7 +72,9 @@ class Server {
   std::unique_ptr<FileLock> data_lock_;
   std::unique_ptr<tsdb::DB> db_;
   std::unique_ptr<ingest::RemoteWriteReceiver> remote_write_;  // writes into db_
-  std::unique_ptr<scrape::Manager> scrape_;                    // writes into db_
+  metastore::MetadataStore metadata_;
+  metastore::ExemplarStore exemplars_;
+  std::unique_ptr<scrape::Manager> scrape_;                    // writes into db_, metadata_, exemplars_
   std::unique_ptr<simulate::Fleet> demo_fleet_;                // --demo only; scraped by scrape_
   std::string demo_targets_file_;
   std::atomic<bool> ready_{false};

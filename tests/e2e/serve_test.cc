@@ -235,6 +235,22 @@ TEST_F(ServeTest, ScrapesTargetsFromAPrometheusScrapeConfigAndListsThem) {
   }
   EXPECT_EQ(metrics.find("tyto_scrapes_total 0\n"), std::string::npos) << metrics;
   EXPECT_EQ(HttpGet(port_, "/api/v1/targets?state=bogus")->status, 400);
+  // The scraped page's TYPE and HELP lines are served as metadata.
+  std::string metadata;
+  for (int i = 0; i < 500; ++i) {
+    metadata = HttpGet(port_, "/api/v1/metadata?metric=tyto_scrapes_total")->body;
+    if (metadata.find("\"type\":\"counter\"") != std::string::npos) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_NE(metadata.find("{\"tyto_scrapes_total\":[{\"type\":\"counter\",\"help\":\"Scrapes finished"),
+            std::string::npos)
+      << metadata;
+  auto exemplars = HttpGet(port_, "/api/v1/query_exemplars?query=up&start=0");
+  EXPECT_EQ(exemplars->status, 200);
+  EXPECT_EQ(exemplars->body, "{\"status\":\"success\",\"data\":[]}");
+  auto bad = HttpGet(port_, "/api/v1/query_exemplars?query=up{&start=0");
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("selector 'up{', column 4: unclosed '{'"), std::string::npos) << bad->body;
 }
 
 TEST_F(ServeTest, NonLoopbackNeedsTokensOrTheInsecureFlag) {

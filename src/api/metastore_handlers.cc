@@ -1,0 +1,106 @@
+#include "api/metastore_handlers.h"
+
+#include <cstdlib>
+
+#include "api/json.h"
+#include "api/params.h"
+#include "instrumentation/metrics.h"
+#include "metastore/metastore.h"
+#include "tyto/selector.h"
+
+namespace tyto::api {
+namespace {
+
+using http::Request;
+using http::Response;
+
+// A non-negative integer parameter; 0 when absent.
+Result<size_t> Count(const Request& req, std::string_view name) {
+  auto v = req.Param(name);
+  if (!v || v->empty()) return 0;
+  const std::string s(*v);
+  char* end = nullptr;
+  const long long n = std::strtoll(s.c_str(), &end, 10);
+  if (end != s.c_str() + s.size() || n < 0) {
+    return InvalidArgument("invalid parameter \"" + std::string(name) + "\": \"" + s + "\" is not a count");
+  }
+  return static_cast<size_t>(n);
+}
+
+}  // namespace
+
+void AddMetastoreRoutes(http::Router* router, auth::Guard* guard, const metastore::MetadataStore* metadata,
+                        const metastore::ExemplarStore* exemplars) {
+  router->Add({"GET"}, "/api/v1/metadata", "/api/v1/metadata",
+              guard->Require(auth::Scope::kRead, [metadata](Request& req) {
+                auto limit = Count(req, "limit");
+                auto per_metric = Count(req, "limit_per_metric");
+                if (!limit.ok()) return Response::Error(400, "bad_data", limit.status().message());
+                if (!per_metric.ok()) return Response::Error(400, "bad_data", per_metric.status().message());
+                const auto families = metadata->Get(std::string(req.Param("metric").value_or("")), *limit, *per_metric);
+                return Success([&](JsonWriter& w) {
+                  for (const auto& [name, list] : families) {
+                    Key(w, name);
+                    w.StartArray();
+                    for (const metastore::Metadata& m : list) {
+                      w.StartObject();
+                      String(w, "type", m.type);
+                      String(w, "help", m.help);
+                      String(w, "unit", m.unit);
+                      w.EndObject();
+                    }
+                    w.EndArray();
+                  }
+                });
+              }));
+
+  router->Add({"GET", "POST"}, "/api/v1/query_exemplars", "/api/v1/query_exemplars",
+              guard->Require(auth::Scope::kRead, [exemplars](Request& req) {
+                auto query = req.Param("query");
+                if (!query || query->empty()) return Response::Error(400, "bad_data", "missing parameter \"query\"");
+                auto matchers = ParseSeriesSelector(*query);
+                if (!matchers.ok()) {
+                  return Response::Error(400, "bad_data", "invalid parameter \"query\": " + matchers.status().message());
+                }
+                int64_t start = INT64_MIN;
+                int64_t end = INT64_MAX;
+                if (auto s = req.Param("start"); s && !s->empty()) {
+                  auto t = ParseTimeParam("start", *s);
+                  if (!t.ok()) return Response::Error(400, "bad_data", t.status().message());
+                  start = *t;
+                }
+                if (auto e = req.Param("end"); e && !e->empty()) {
+                  auto t = ParseTimeParam("end", *e);
+                  if (!t.ok()) return Response::Error(400, "bad_data", t.status().message());
+                  end = *t;
+                }
+                if (end < start) {
+                  return Response::Error(400, "bad_data", "end timestamp must not be before start time");
+                }
+                const auto found = exemplars->Query(*matchers, start, end);
+                return SuccessValue([&](JsonWriter& w) {
+                  w.StartArray();
+                  for (const metastore::ExemplarSeries& s : found) {
+                    w.StartObject();
+                    Key(w, "seriesLabels");
+                    LabelsObject(w, s.series);
+                    Key(w, "exemplars");
+                    w.StartArray();
+                    for (const metastore::Exemplar& e : s.exemplars) {
+                      w.StartObject();
+                      Key(w, "labels");
+                      LabelsObject(w, e.labels);
+                      String(w, "value", instrumentation::FormatValue(e.value));
+                      Key(w, "timestamp");
+                      w.Double(static_cast<double>(e.timestamp_ms) / 1000.0);
+                      w.EndObject();
+                    }
+                    w.EndArray();
+                    w.EndObject();
+                  }
+                  w.EndArray();
+                });
+              }));
+}
+
+}  // namespace tyto::api
