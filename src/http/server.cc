@@ -643,6 +643,11 @@ bool Server::Shutdown(std::chrono::milliseconds grace) {
   }
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+  // The close posted above may not have run before stop(); with the threads gone, close here so
+  // the ports refuse connections once Shutdown returns.
+  beast::error_code ignored;
+  impl_->acceptor.close(ignored);
+  for (auto& l : impl_->extra_listeners) l->acceptor.close(ignored);
   return true;
 }
 
