@@ -49,26 +49,28 @@ bool ExemplarStore::Same(const Exemplar& a, const Exemplar& b) {
          std::bit_cast<uint64_t>(a.value) == std::bit_cast<uint64_t>(b.value);
 }
 
+std::unordered_multimap<uint64_t, ExemplarStore::Entry>::iterator ExemplarStore::FindLast(uint64_t hash,
+                                                                                         const Labels& series) {
+  auto [begin, end] = last_.equal_range(hash);
+  auto it = std::find_if(begin, end, [&](const auto& kv) { return kv.second.series == series; });
+  return it == end ? last_.end() : it;
+}
+
 void ExemplarStore::Add(const Labels& series, Exemplar e) {
   if (capacity_ == 0) return;
   const uint64_t hash = series.Hash();
   MutexLock lock(&mu_);
-  auto find_last = [this](uint64_t h, const Labels& s) {
-    auto [begin, end] = last_.equal_range(h);
-    auto it = std::find_if(begin, end, [&](const auto& kv) { return kv.second.series == s; });
-    return it == end ? last_.end() : it;
-  };
-  auto last = find_last(hash, series);
+  auto last = FindLast(hash, series);
   // A scrape repeats a bucket's exemplar until a new one replaces it: keep it once.
   if (last != last_.end() && Same(last->second.exemplar, e)) return;
   if (ring_.size() >= capacity_) {
     const Entry& oldest = ring_.front();
-    auto newest_of_oldest = find_last(oldest.series.Hash(), oldest.series);
+    auto newest_of_oldest = FindLast(oldest.series.Hash(), oldest.series);
     if (newest_of_oldest != last_.end() && Same(newest_of_oldest->second.exemplar, oldest.exemplar)) {
       last_.erase(newest_of_oldest);  // its series has no exemplar left in the ring
     }
     ring_.pop_front();
-    last = find_last(hash, series);
+    last = FindLast(hash, series);
   }
   ring_.push_back({series, e});
   if (last != last_.end()) {

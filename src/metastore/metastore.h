@@ -84,6 +84,8 @@ class ExemplarStore {
     Exemplar exemplar;
   };
   static bool Same(const Exemplar& a, const Exemplar& b);
+  // The newest exemplar of `series` in the ring, or last_.end().
+  std::unordered_multimap<uint64_t, Entry>::iterator FindLast(uint64_t hash, const Labels& series) REQUIRES(mu_);
 
   const size_t capacity_;
   mutable Mutex mu_;
