@@ -47,6 +47,8 @@ struct Config {
   uint64_t modulus = 0;
   std::string replacement = "$1";
   std::string action = "replace";
+
+  friend bool operator==(const Config&, const Config&) = default;
 };
 
 // The option table for one rule (for `relabel_configs`, `metric_relabel_configs` and other

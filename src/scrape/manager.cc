@@ -5,14 +5,14 @@
 #include <sys/stat.h>
 
 #include <atomic>
-#include <fstream>
-#include <sstream>
+#include <optional>
 
 #include "common/build_info.h"
 #include "common/log.h"
 #include "config/schema.h"
 #include "config/yaml.h"
 #include "http/client.h"
+#include "tyto/env.h"
 
 namespace tyto::scrape {
 namespace {
@@ -27,14 +27,29 @@ std::string Base64(std::string_view s) {
   return out;
 }
 
-Result<std::string> ReadSecretFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(StatusCode::kNotFound, "cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
+// An inline secret, or its file's content without trailing line breaks (read at every scrape,
+// so a rotated secret needs no reload).
+Result<std::string> Secret(const std::string& inline_value, const std::string& file, std::string_view what) {
+  if (file.empty()) return inline_value;
+  auto s = Env::Default()->ReadFile(file);
+  if (!s.ok()) return s.status().WithContext(std::string(what));
+  std::string v = std::move(s).value();
+  while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
+  return v;
+}
+
+// The Authorization header a job's scrapes send, if any.
+Result<std::optional<std::string>> AuthorizationHeader(const ScrapeConfig& job) {
+  const BasicAuth& b = job.basic_auth;
+  if (!b.username.empty() || !b.password.empty() || !b.password_file.empty()) {
+    TYTO_ASSIGN_OR_RETURN(std::string password, Secret(b.password, b.password_file, "basic_auth password_file"));
+    return std::optional<std::string>("Basic " + Base64(b.username + ":" + password));
+  }
+  const Authorization& a = job.authorization;
+  if (a.credentials.empty() && a.credentials_file.empty()) return std::optional<std::string>();
+  TYTO_ASSIGN_OR_RETURN(std::string credentials,
+                        Secret(a.credentials, a.credentials_file, "authorization credentials_file"));
+  return std::optional<std::string>(a.type + " " + credentials);
 }
 
 uint64_t Fnv(std::string_view s) {
@@ -56,7 +71,7 @@ const config::Section<TargetGroup>& GroupSchema() {
 }  // namespace
 
 Result<std::vector<TargetGroup>> ReadTargetFile(const std::string& path) {
-  TYTO_ASSIGN_OR_RETURN(const std::string text, ReadSecretFile(path));
+  TYTO_ASSIGN_OR_RETURN(const std::string text, Env::Default()->ReadFile(path));
   // YAML is a superset of JSON, so one parser reads both kinds of file.
   TYTO_ASSIGN_OR_RETURN(const config::Node root, config::ParseYaml(text, path));
   std::vector<TargetGroup> groups;
@@ -246,6 +261,10 @@ void Manager::SyncTargets(Pool* pool, int64_t now_ms) {
     if (loops.count(key)) continue;  // the same target twice
     auto old = pool->loops.find(key);
     if (old != pool->loops.end() && old->second->config->scrape_interval == pool->job->scrape_interval) {
+      {
+        MutexLock r(&old->second->report_mu);
+        old->second->loop->Reconfigure(pool->job, pool->metric_relabel);
+      }
       old->second->config = pool->job;
       loops.emplace(key, std::move(old->second));
       pool->loops.erase(old);
@@ -317,33 +336,14 @@ void Manager::StartScrape(const std::shared_ptr<Scheduled>& s) {
                  {"User-Agent", "Tyto/" + std::string(GetBuildInfo().version)},
                  {"X-Prometheus-Scrape-Timeout-Seconds",
                   std::to_string(static_cast<double>(t.timeout.count()) / 1000.0)}};
-  if (!job.basic_auth.username.empty() || !job.basic_auth.password.empty() || !job.basic_auth.password_file.empty()) {
-    std::string password = job.basic_auth.password;
-    if (!job.basic_auth.password_file.empty()) {
-      auto p = ReadSecretFile(job.basic_auth.password_file);
-      if (!p.ok()) {
-        Fetched f;
-        f.status = p.status().WithContext("basic_auth password_file");
-        finish(std::move(f));
-        return;
-      }
-      password = *p;
-    }
-    req.headers.emplace_back("Authorization", "Basic " + Base64(job.basic_auth.username + ":" + password));
-  } else if (!job.authorization.credentials.empty() || !job.authorization.credentials_file.empty()) {
-    std::string credentials = job.authorization.credentials;
-    if (!job.authorization.credentials_file.empty()) {
-      auto c = ReadSecretFile(job.authorization.credentials_file);
-      if (!c.ok()) {
-        Fetched f;
-        f.status = c.status().WithContext("authorization credentials_file");
-        finish(std::move(f));
-        return;
-      }
-      credentials = *c;
-    }
-    req.headers.emplace_back("Authorization", job.authorization.type + " " + credentials);
+  auto authorization = AuthorizationHeader(job);
+  if (!authorization.ok()) {
+    Fetched f;
+    f.status = authorization.status();
+    finish(std::move(f));
+    return;
   }
+  if (*authorization) req.headers.emplace_back("Authorization", **authorization);
   client_->Get(std::move(req), [finish](Result<http::ClientResponse> r) {
     Fetched f;
     if (!r.ok()) {

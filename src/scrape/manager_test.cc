@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "http/server.h"
@@ -19,8 +20,13 @@ using namespace std::chrono_literals;
 class ManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    router_.Add({"GET"}, "/metrics", "metrics", [this](http::Request&) {
+    router_.Add({"GET"}, "/metrics", "metrics", [this](http::Request& r) {
       ++hits_;
+      {
+        std::lock_guard<std::mutex> lock(seen_mu_);
+        seen_authorization_ = std::string(r.Header("Authorization").value_or(""));
+        seen_accept_ = std::string(r.Header("Accept").value_or(""));
+      }
       return http::Response::Text(200, "demo_value 42\n");
     });
     server_ = std::make_unique<http::Server>([this](http::Request& r) { return router_.Dispatch(r); }, &registry_, 2);
@@ -66,7 +72,44 @@ class ManagerTest : public ::testing::Test {
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<tsdb::Head> head_;
   std::atomic<int> hits_{0};
+  std::mutex seen_mu_;
+  std::string seen_authorization_;
+  std::string seen_accept_;
 };
+
+TEST_F(ManagerTest, SendsAuthorizationFromFilesAndPrometheusAcceptHeader) {
+  Manager m(head_.get(), Clock::Real(), &registry_);
+  const std::string secret = dir_.Path("token");
+  { std::ofstream(secret) << "s3cret\n"; }
+  ScrapeConfig job = Job("auth");
+  job.authorization.credentials_file = secret;
+  job.static_configs = {{{Address()}, {}}};
+  ASSERT_TRUE(m.ApplyConfig({}, {job}).ok());
+  ASSERT_TRUE(Eventually([&] {
+    std::lock_guard<std::mutex> lock(seen_mu_);
+    return seen_authorization_ == "Bearer s3cret";
+  }));
+  {
+    std::lock_guard<std::mutex> lock(seen_mu_);
+    EXPECT_EQ(seen_accept_, kAcceptHeader);
+  }
+  job.authorization = {};
+  job.basic_auth.username = "u";
+  job.basic_auth.password = "p";
+  ASSERT_TRUE(m.ApplyConfig({}, {job}).ok());
+  ASSERT_TRUE(Eventually([&] {
+    std::lock_guard<std::mutex> lock(seen_mu_);
+    return seen_authorization_ == "Basic dTpw";  // base64("u:p")
+  }));
+  // A missing password file fails the scrape, naming it.
+  job.basic_auth.password = "";
+  job.basic_auth.password_file = dir_.Path("absent");
+  ASSERT_TRUE(m.ApplyConfig({}, {job}).ok());
+  ASSERT_TRUE(Eventually([&] {
+    auto t = m.Targets();
+    return t.size() == 1 && t[0].status.last_error.find("basic_auth password_file") != std::string::npos;
+  }));
+}
 
 TEST_F(ManagerTest, ScrapesStaticTargetsOnScheduleAndReportsThem) {
   Manager m(head_.get(), Clock::Real(), &registry_);

@@ -23,6 +23,18 @@ ScrapeLoop::ScrapeLoop(Storage* storage, Target target, std::shared_ptr<const Sc
       job_(std::move(job)),
       metric_relabel_(std::move(metric_relabel)) {}
 
+void ScrapeLoop::Reconfigure(std::shared_ptr<const ScrapeConfig> job,
+                             std::shared_ptr<const relabel::Relabeler> metric_relabel) {
+  const ScrapeConfig& a = *job_;
+  const ScrapeConfig& b = *job;
+  const bool same_labels = a.metric_relabel_configs == b.metric_relabel_configs && a.honor_labels == b.honor_labels &&
+                           a.label_limit == b.label_limit && a.label_name_length_limit == b.label_name_length_limit &&
+                           a.label_value_length_limit == b.label_value_length_limit;
+  if (!same_labels) cache_.clear();
+  job_ = std::move(job);
+  metric_relabel_ = std::move(metric_relabel);
+}
+
 Result<Labels> ScrapeLoop::Finalize(const Labels& scraped) const {
   LabelsBuilder lb(scraped);
   for (const Label& t : target_.labels) {

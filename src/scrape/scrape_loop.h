@@ -69,6 +69,11 @@ class ScrapeLoop {
 
   const Target& target() const { return target_; }
 
+  // A reload changed the job's configuration. When what decides series' labels changed
+  // (metric_relabel_configs, honor_labels, label limits) the series cache starts over, as
+  // Prometheus does: series the new rules rename end by the lookback, not by a marker.
+  void Reconfigure(std::shared_ptr<const ScrapeConfig> job, std::shared_ptr<const relabel::Relabeler> metric_relabel);
+
   // Stores one scrape that started at `start_ms` and took `duration`.
   void Report(int64_t start_ms, std::chrono::duration<double> duration, const Fetched& fetched);
 

@@ -162,6 +162,22 @@ TEST_F(ScrapeLoopTest, MetricRelabellingAndLimits) {
   EXPECT_NE(limited->status().last_error.find("label_limit"), std::string::npos);
 }
 
+TEST_F(ScrapeLoopTest, AReloadWithNewRelabellingAppliesToKnownSeries) {
+  relabel::Config drop;
+  drop.action = "drop";
+  drop.source_labels = {"__name__"};
+  drop.regex = "go_.*";
+  job_.metric_relabel_configs = {drop};
+  auto loop = Loop();
+  loop->Report(1000, 10ms, Body("go_gc 1\na 1\n"));
+  EXPECT_TRUE(Samples({{"__name__", "go_gc"}}).empty());
+  job_.metric_relabel_configs.clear();
+  loop->Reconfigure(std::make_shared<const ScrapeConfig>(job_), std::make_shared<const relabel::Relabeler>());
+  loop->Report(16000, 10ms, Body("go_gc 2\na 2\n"));
+  EXPECT_EQ(Samples({{"__name__", "go_gc"}}).size(), 1u);
+  EXPECT_EQ(Samples({{"__name__", "a"}}).size(), 2u);
+}
+
 TEST_F(ScrapeLoopTest, GzipOpenMetricsAndTimestamps) {
   Fetched f = Body("# TYPE a gauge\na 1 5.5\n# EOF\n", "application/openmetrics-text; version=1.0.0");
   f.body = http::GzipCompress(f.body);
