@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "api/otlp_handler.h"
 #include "api/remote_write_handler.h"
 #include "api/metastore_handlers.h"
 #include "api/targets_handler.h"
@@ -126,6 +127,8 @@ Status Server::Start() {
   // Routes that need the storage are added once it is open, before the network threads start.
   remote_write_ = std::make_unique<ingest::RemoteWriteReceiver>(db_.get(), ingest::RemoteWriteOptions{}, &registry_);
   api::AddRemoteWriteRoutes(&router_, &guard_, &registry_, remote_write_.get());
+  otlp_ = std::make_unique<ingest::OtlpReceiver>(db_.get(), ingest::OtlpOptions{}, &registry_);
+  api::AddOtlpRoutes(&router_, &guard_, &registry_, otlp_.get());
   scrape_ = std::make_unique<scrape::Manager>(db_.get(), clock_, &registry_, scrape::Sinks{&metadata_, &exemplars_});
   api::AddTargetsRoutes(&router_, &guard_, scrape_.get());
   api::AddMetastoreRoutes(&router_, &guard_, &metadata_, &exemplars_);

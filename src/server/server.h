@@ -16,6 +16,7 @@
 #include "auth/auth.h"
 #include "common/mutex.h"
 #include "http/server.h"
+#include "ingest/otlp_receiver.h"
 #include "ingest/remote_write.h"
 #include "scrape/manager.h"
 #include "simulate/fleet.h"
@@ -72,6 +73,7 @@ class Server {
   std::unique_ptr<FileLock> data_lock_;
   std::unique_ptr<tsdb::DB> db_;
   std::unique_ptr<ingest::RemoteWriteReceiver> remote_write_;  // writes into db_
+  std::unique_ptr<ingest::OtlpReceiver> otlp_;                // writes into db_
   metastore::MetadataStore metadata_;
   metastore::ExemplarStore exemplars_;
   std::unique_ptr<scrape::Manager> scrape_;                    // writes into db_, metadata_, exemplars_
