@@ -6,7 +6,9 @@
 #include <rapidjson/writer.h>
 
 #include <functional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "http/message.h"
 #include "tyto/labels.h"
@@ -15,8 +17,10 @@ namespace tyto::api {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
-// {"status":"success","data":...} with `fill` writing the data value, whatever its kind.
-inline http::Response SuccessValue(const std::function<void(JsonWriter&)>& fill) {
+// {"status":"success","data":...[,"warnings":[...]]} with `fill` writing the data value,
+// whatever its kind.
+inline http::Response SuccessValue(const std::function<void(JsonWriter&)>& fill,
+                                   const std::vector<std::string>& warnings = {}) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
@@ -24,6 +28,12 @@ inline http::Response SuccessValue(const std::function<void(JsonWriter&)>& fill)
   w.String("success");
   w.Key("data");
   fill(w);
+  if (!warnings.empty()) {
+    w.Key("warnings");
+    w.StartArray();
+    for (const std::string& s : warnings) w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    w.EndArray();
+  }
   w.EndObject();
   return http::Response::Json(200, std::string(buf.GetString(), buf.GetSize()));
 }

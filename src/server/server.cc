@@ -8,6 +8,7 @@
 
 #include "api/otlp_handler.h"
 #include "api/remote_write_handler.h"
+#include "api/series_handlers.h"
 #include "api/metastore_handlers.h"
 #include "api/targets_handler.h"
 #include "common/build_info.h"
@@ -132,6 +133,7 @@ Status Server::Start() {
   scrape_ = std::make_unique<scrape::Manager>(db_.get(), clock_, &registry_, scrape::Sinks{&metadata_, &exemplars_});
   api::AddTargetsRoutes(&router_, &guard_, scrape_.get());
   api::AddMetastoreRoutes(&router_, &guard_, &metadata_, &exemplars_);
+  api::AddSeriesRoutes(&router_, &guard_, db_.get());
   if (overrides_.demo) TYTO_RETURN_IF_ERROR(StartDemoFleet(cfg.storage.data_dir));
 
   http_ = std::make_unique<http::Server>([this](http::Request& r) { return router_.Dispatch(r); }, &registry_,

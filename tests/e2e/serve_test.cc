@@ -251,6 +251,18 @@ TEST_F(ServeTest, ScrapesTargetsFromAPrometheusScrapeConfigAndListsThem) {
   auto bad = HttpGet(port_, "/api/v1/query_exemplars?query=up{&start=0");
   EXPECT_EQ(bad->status, 400);
   EXPECT_NE(bad->body.find("selector 'up{', column 4: unclosed '{'"), std::string::npos) << bad->body;
+
+  // What was scraped is listed by the series and label APIs Grafana uses.
+  auto series = HttpGet(port_, "/api/v1/series?match[]=up{job=%22self%22}");
+  EXPECT_EQ(series->status, 200);
+  EXPECT_NE(series->body.find("\"__name__\":\"up\""), std::string::npos) << series->body;
+  EXPECT_NE(series->body.find("\"env\":\"e2e\""), std::string::npos) << series->body;
+  EXPECT_NE(HttpGet(port_, "/api/v1/labels")->body.find("\"instance\""), std::string::npos);
+  EXPECT_EQ(HttpGet(port_, "/api/v1/label/job/values")->body, "{\"status\":\"success\",\"data\":[\"self\"]}");
+  auto limited = HttpGet(port_, "/api/v1/label/__name__/values?limit=1")->body;
+  EXPECT_NE(limited.find("\"warnings\":[\"results truncated due to limit\"]"), std::string::npos) << limited;
+  EXPECT_EQ(HttpGet(port_, "/api/v1/series")->status, 400);  // match[] is required
+  EXPECT_EQ(HttpGet(port_, "/api/v1/labels?start=soon")->status, 400);
 }
 
 TEST_F(ServeTest, NonLoopbackNeedsTokensOrTheInsecureFlag) {
