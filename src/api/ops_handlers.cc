@@ -61,6 +61,20 @@ void AddOpsRoutes(http::Router* router, auth::Guard* guard, instrumentation::Reg
                 return Success([&](auto& w) { String(w, "level", log::LevelName(*level)); });
               }));
 
+  router->Add({"POST", "PUT"}, "/api/v1/admin/tsdb/flush", "/api/v1/admin/tsdb/flush",
+              guard->Require(Scope::kAdmin, [flush = hooks.flush](Request& req) {
+                if (!flush) return Response::Error(501, "unavailable", "flushing is not available");
+                kLog.Info("flush requested over HTTP", {{"by", req.principal.name}});
+                auto out = flush();
+                if (!out.ok()) return Response::Error(500, "internal", "flush failed: " + out.status().message());
+                return Success([&](auto& w) {
+                  Key(w, "blocks_written");
+                  w.Int(out->blocks_written);
+                  Key(w, "compactions");
+                  w.Int(out->compactions);
+                });
+              }));
+
   router->Add({"GET"}, "/api/v1/status/buildinfo", "/api/v1/status/buildinfo",
               guard->Require(Scope::kRead, [](Request&) {
                 const BuildInfo& b = GetBuildInfo();

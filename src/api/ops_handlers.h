@@ -24,9 +24,20 @@ struct ReloadOutcome {
   std::vector<std::string> restart_required;
 };
 
+// What a flush wrote: blocks cut from the head, and blocks compaction then merged.
+struct FlushOutcome {
+  int blocks_written = 0;
+  int compactions = 0;
+};
+
 struct OpsHooks {
   std::function<bool()> ready;
   std::function<ReloadOutcome()> reload;
+  // POST /api/v1/admin/tsdb/flush (admin): writes everything in the head to blocks now and
+  // compacts them, for backups and for measuring disk use (as VictoriaMetrics's
+  // /internal/force_flush). Samples older than what it wrote are refused afterwards, as after
+  // any block cut. Absent: the route answers 501.
+  std::function<Result<FlushOutcome>()> flush;
 };
 
 void AddOpsRoutes(http::Router* router, auth::Guard* guard, instrumentation::Registry* registry, OpsHooks hooks);

@@ -105,7 +105,15 @@ Server::Server(Overrides overrides, Env* env, Clock* clock)
       .Set(1);
   instrumentation::RegisterProcessMetrics(&registry_);
   api::AddOpsRoutes(&router_, &guard_, &registry_,
-                    {.ready = [this] { return ready_.load(); }, .reload = [this] { return Reload(); }});
+                    {.ready = [this] { return ready_.load(); },
+                     .reload = [this] { return Reload(); },
+                     .flush = [this]() -> Result<api::FlushOutcome> {
+                       if (!db_) return FailedPrecondition("the storage is not open");
+                       api::FlushOutcome out;
+                       TYTO_ASSIGN_OR_RETURN(out.blocks_written, db_->Flush());
+                       TYTO_ASSIGN_OR_RETURN(out.compactions, db_->Compact());
+                       return out;
+                     }});
 }
 
 Server::~Server() { Shutdown(); }

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <thread>
@@ -263,6 +264,19 @@ TEST_F(ServeTest, ScrapesTargetsFromAPrometheusScrapeConfigAndListsThem) {
   EXPECT_NE(limited.find("\"warnings\":[\"results truncated due to limit\"]"), std::string::npos) << limited;
   EXPECT_EQ(HttpGet(port_, "/api/v1/series")->status, 400);  // match[] is required
   EXPECT_EQ(HttpGet(port_, "/api/v1/labels?start=soon")->status, 400);
+
+  // A flush writes the head's samples to blocks, which the series API still finds.
+  auto conn = TestConnection::Connect(port_);
+  ASSERT_TRUE(conn.ok());
+  ASSERT_TRUE((*conn)->Send("POST", "/api/v1/admin/tsdb/flush").ok());
+  auto flushed = (*conn)->Read();
+  ASSERT_TRUE(flushed.ok());
+  EXPECT_EQ(flushed->status, 200) << flushed->body;
+  EXPECT_NE(flushed->body.find("\"blocks_written\":1"), std::string::npos) << flushed->body;
+  std::vector<std::string> blocks;
+  for (const auto& e : std::filesystem::directory_iterator(dir_ + "/data/blocks")) blocks.push_back(e.path());
+  EXPECT_EQ(blocks.size(), 1u);
+  EXPECT_NE(HttpGet(port_, "/api/v1/series?match[]=up")->body.find("\"job\":\"self\""), std::string::npos);
 }
 
 TEST_F(ServeTest, NonLoopbackNeedsTokensOrTheInsecureFlag) {
