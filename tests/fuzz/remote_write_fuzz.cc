@@ -74,7 +74,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static auto* storage = new AcceptingStorage();
   static auto* registry = new tyto::instrumentation::Registry();
   static auto* receiver = new tyto::ingest::RemoteWriteReceiver(
-      storage, tyto::ingest::RemoteWriteOptions{.max_decompressed_bytes = 1 << 20}, registry);
+      storage, tyto::ingest::RemoteWriteOptions{.max_decompressed_bytes = 1 << 20, .series_cache_entries = 1024},
+      registry);  // a small series cache, so that inputs also go through its eviction
   WriteResult r = receiver->Write(input);
   if (r.samples_stored + r.samples_rejected != r.samples_received && r.outcome != WriteResult::Outcome::kBadRequest) {
     __builtin_trap();
