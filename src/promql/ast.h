@@ -47,6 +47,7 @@ enum class BinaryOp {
   kAdd, kSub, kMul, kDiv, kMod, kPow, kAtan2,      // arithmetic (atan2 is a keyword operator)
   kEql, kNeq, kGtr, kLss, kGte, kLte,               // comparison: == != > < >= <=
   kAnd, kOr, kUnless,                               // set operators
+  kTrimUpper, kTrimLower,  // </ and >/ : trim native histograms' buckets above/below a value
 };
 std::string_view BinaryOpName(BinaryOp op);  // "+", "==", "and", "atan2", ...
 bool IsComparison(BinaryOp op);
@@ -134,7 +135,7 @@ struct StringLiteral final : Expr {
 // arithmetic (+ - * / % ^) on NumberLiterals, unary minus, step(), range(), min_of(a, b),
 // max_of(a, b). Values are seconds. The parser folds those that do not use step() or range()
 // into the owning node's milliseconds and keeps the expression for printing; those that do are
-// left for the engine to evaluate with EvaluateDuration (duration.h).
+// left for the engine to evaluate with EvaluateDuration (parser.h).
 struct DurationExpr final : Expr {
   static constexpr NodeKind kKind = NodeKind::kDuration;
   enum class Op { kBinary, kNegate, kStep, kRange, kMinOf, kMaxOf };
