@@ -190,7 +190,8 @@ class Parser {
  private:
   // --- tokens and errors ---
 
-  const Token& Peek(size_t k = 0) {
+  // By value: a reference into the lookahead would dangle after Take().
+  Token Peek(size_t k = 0) {
     while (la_.size() <= k) la_.push_back(lex_.Next());
     return la_[k];
   }
