@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "api/otlp_handler.h"
+#include "api/query_handlers.h"
 #include "api/remote_write_handler.h"
 #include "api/series_handlers.h"
 #include "api/metastore_handlers.h"
@@ -142,6 +143,8 @@ Status Server::Start() {
   api::AddTargetsRoutes(&router_, &guard_, scrape_.get());
   api::AddMetastoreRoutes(&router_, &guard_, &metadata_, &exemplars_);
   api::AddSeriesRoutes(&router_, &guard_, db_.get());
+  engine_ = std::make_unique<promql::Engine>(db_.get());
+  api::AddQueryRoutes(&router_, &guard_, engine_.get(), clock_);
   if (overrides_.demo) TYTO_RETURN_IF_ERROR(StartDemoFleet(cfg.storage.data_dir));
 
   http_ = std::make_unique<http::Server>([this](http::Request& r) { return router_.Dispatch(r); }, &registry_,

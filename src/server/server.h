@@ -18,6 +18,7 @@
 #include "http/server.h"
 #include "ingest/otlp_receiver.h"
 #include "ingest/remote_write.h"
+#include "promql/engine.h"
 #include "scrape/manager.h"
 #include "simulate/fleet.h"
 #include "instrumentation/metrics.h"
@@ -76,6 +77,7 @@ class Server {
   std::unique_ptr<ingest::OtlpReceiver> otlp_;                // writes into db_
   metastore::MetadataStore metadata_;
   metastore::ExemplarStore exemplars_;
+  std::unique_ptr<promql::Engine> engine_;                     // reads db_
   std::unique_ptr<scrape::Manager> scrape_;                    // writes into db_, metadata_, exemplars_
   std::unique_ptr<simulate::Fleet> demo_fleet_;                // --demo only; scraped by scrape_
   std::string demo_targets_file_;

@@ -262,6 +262,24 @@ TEST_F(ServeTest, ScrapesTargetsFromAPrometheusScrapeConfigAndListsThem) {
   EXPECT_EQ(HttpGet(port_, "/api/v1/label/job/values")->body, "{\"status\":\"success\",\"data\":[\"self\"]}");
   auto limited = HttpGet(port_, "/api/v1/label/__name__/values?limit=1")->body;
   EXPECT_NE(limited.find("\"warnings\":[\"results truncated due to limit\"]"), std::string::npos) << limited;
+  // PromQL over what was scraped.
+  auto query = HttpGet(port_, "/api/v1/query?query=up%7Bjob%3D%22self%22%7D");
+  EXPECT_EQ(query->status, 200);
+  EXPECT_NE(query->body.find("\"resultType\":\"vector\""), std::string::npos) << query->body;
+  EXPECT_NE(query->body.find("\"value\":["), std::string::npos) << query->body;
+  EXPECT_NE(query->body.find(",\"1\"]"), std::string::npos) << query->body;
+  EXPECT_EQ(HttpGet(port_, "/api/v1/query?query=1%2B1&time=100")->body,
+            "{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\",\"result\":[100,\"2\"]}}");
+  auto bad_query = HttpGet(port_, "/api/v1/query?query=sum(");
+  EXPECT_EQ(bad_query->status, 400);
+  EXPECT_NE(bad_query->body.find("parse error"), std::string::npos) << bad_query->body;
+  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto range = HttpGet(port_, "/api/v1/query_range?query=count(up)&start=" + std::to_string(now_s - 60) +
+                                  "&end=" + std::to_string(now_s + 5) + "&step=5s");
+  EXPECT_EQ(range->status, 200);
+  EXPECT_NE(range->body.find("\"resultType\":\"matrix\""), std::string::npos) << range->body;
+  EXPECT_EQ(HttpGet(port_, "/api/v1/query_range?query=up&start=0&end=100000&step=1")->status, 400);  // > 11,000 points
+
   EXPECT_EQ(HttpGet(port_, "/api/v1/series")->status, 400);  // match[] is required
   EXPECT_EQ(HttpGet(port_, "/api/v1/labels?start=soon")->status, 400);
 

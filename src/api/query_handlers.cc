@@ -1,0 +1,163 @@
+#include "api/query_handlers.h"
+
+#include <charconv>
+#include <cmath>
+
+#include "api/json.h"
+#include "api/params.h"
+#include "common/units.h"
+#include "promql/engine.h"
+
+namespace tyto::api {
+namespace {
+
+using http::Request;
+using http::Response;
+
+// Prometheus's jsonutil.MarshalTimestamp: seconds, then '.' and three digits of milliseconds
+// when there are any.
+void Timestamp(JsonWriter& w, int64_t ms) {
+  std::string s;
+  if (ms < 0) {
+    s.push_back('-');
+    ms = -ms;
+  }
+  s += std::to_string(ms / 1000);
+  if (const int64_t frac = ms % 1000; frac != 0) {
+    s.push_back('.');
+    if (frac < 100) s.push_back('0');
+    if (frac < 10) s.push_back('0');
+    s += std::to_string(frac);
+  }
+  w.RawValue(s.data(), s.size(), rapidjson::kNumberType);
+}
+
+// Prometheus's strconv.FormatFloat(v, 'f', -1, 64), with +Inf, -Inf and NaN.
+std::string FloatString(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[400];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
+  return std::string(buf, ec == std::errc() ? end : buf);
+}
+
+void PointArray(JsonWriter& w, int64_t t, const std::string& value) {
+  w.StartArray();
+  Timestamp(w, t);
+  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+  w.EndArray();
+}
+
+Response QueryResponse(const promql::QueryResult& r) {
+  return SuccessValue(
+      [&](JsonWriter& w) {
+        w.StartObject();
+        String(w, "resultType", promql::ValueTypeApiName(r.type));
+        Key(w, "result");
+        switch (r.type) {
+          case promql::ValueType::kScalar:
+            PointArray(w, r.time, FloatString(r.scalar));
+            break;
+          case promql::ValueType::kString:
+            PointArray(w, r.time, r.string);
+            break;
+          case promql::ValueType::kVector:
+            w.StartArray();
+            for (const promql::Element& e : r.vector) {
+              w.StartObject();
+              Key(w, "metric");
+              LabelsObject(w, e.metric);
+              Key(w, "value");
+              PointArray(w, r.time, FloatString(e.v));
+              w.EndObject();
+            }
+            w.EndArray();
+            break;
+          default:
+            w.StartArray();
+            for (const promql::Series& s : r.matrix) {
+              w.StartObject();
+              Key(w, "metric");
+              LabelsObject(w, s.metric);
+              Key(w, "values");
+              w.StartArray();
+              for (const promql::Point& p : s.points) PointArray(w, p.t, FloatString(p.v));
+              w.EndArray();
+              w.EndObject();
+            }
+            w.EndArray();
+            break;
+        }
+        w.EndObject();
+      },
+      r.warnings);
+}
+
+// A duration ("15s", "1m") or seconds ("15", "0.5") to milliseconds.
+Result<int64_t> StepParam(std::string_view v) {
+  if (auto d = ParseDuration(v); d.ok()) return d->count();
+  const std::string s(v);
+  char* end = nullptr;
+  const double secs = std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(secs)) {
+    return InvalidArgument("invalid parameter \"step\": cannot parse \"" + s + "\" to a valid duration");
+  }
+  return static_cast<int64_t>(std::llround(secs * 1000));
+}
+
+Response QueryError(const Status& s) {
+  // Parse and type errors are the caller's; failures while running are "execution".
+  if (s.code() == StatusCode::kResourceExhausted) return Response::Error(422, "execution", s.message());
+  if (s.message().find("parse error") != std::string::npos) return Response::Error(400, "bad_data", s.message());
+  if (s.code() == StatusCode::kInvalidArgument) return Response::Error(422, "execution", s.message());
+  return Response::Error(500, "internal", s.message());
+}
+
+}  // namespace
+
+void AddQueryRoutes(http::Router* router, auth::Guard* guard, const promql::Engine* engine, Clock* clock) {
+  router->Add({"GET", "POST"}, "/api/v1/query", "/api/v1/query",
+              guard->Require(auth::Scope::kRead, [engine, clock](Request& req) {
+                auto q = req.Param("query");
+                if (!q || q->empty()) return Response::Error(400, "bad_data", "invalid parameter \"query\": empty query");
+                int64_t t = clock->NowMillis();
+                if (auto tp = req.Param("time"); tp && !tp->empty()) {
+                  auto parsed = ParseTimeParam("time", *tp);
+                  if (!parsed.ok()) return Response::Error(400, "bad_data", parsed.status().message());
+                  t = *parsed;
+                }
+                auto r = engine->Instant(*q, t);
+                if (!r.ok()) return QueryError(r.status());
+                return QueryResponse(*r);
+              }));
+
+  router->Add({"GET", "POST"}, "/api/v1/query_range", "/api/v1/query_range",
+              guard->Require(auth::Scope::kRead, [engine](Request& req) {
+                auto q = req.Param("query");
+                if (!q || q->empty()) return Response::Error(400, "bad_data", "invalid parameter \"query\": empty query");
+                auto start = ParseTimeParam("start", req.Param("start").value_or(""));
+                if (!start.ok()) return Response::Error(400, "bad_data", start.status().message());
+                auto end = ParseTimeParam("end", req.Param("end").value_or(""));
+                if (!end.ok()) return Response::Error(400, "bad_data", end.status().message());
+                if (*end < *start) {
+                  return Response::Error(400, "bad_data", "invalid parameter \"end\": end timestamp must not be before start time");
+                }
+                auto step = StepParam(req.Param("step").value_or(""));
+                if (!step.ok()) return Response::Error(400, "bad_data", step.status().message());
+                if (*step <= 0) {
+                  return Response::Error(400, "bad_data",
+                                         "invalid parameter \"step\": zero or negative query resolution step widths are "
+                                         "not accepted. Try a positive integer");
+                }
+                if ((*end - *start) / *step > 11000) {
+                  return Response::Error(400, "bad_data",
+                                         "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing "
+                                         "the query resolution (?step=XX)");
+                }
+                auto r = engine->Range(*q, *start, *end, *step);
+                if (!r.ok()) return QueryError(r.status());
+                return QueryResponse(*r);
+              }));
+}
+
+}  // namespace tyto::api

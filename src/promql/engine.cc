@@ -1,0 +1,1003 @@
+// The evaluator: selectors read once per query, every node evaluated at every step.
+#include "promql/engine.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <numbers>
+#include <ctime>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+
+#include <re2/re2.h>
+
+#include "promql/eval.h"
+#include "promql/functions.h"
+#include "promql/parser.h"
+
+namespace tyto::promql {
+
+Labels DropName(const Labels& l) {
+  if (!l.Has(kMetricNameLabel)) return l;
+  LabelsBuilder b(l);
+  b.Del(kMetricNameLabel);
+  return b.Build();
+}
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+Status RuntimeError(std::string msg) { return InvalidArgument(std::move(msg)); }
+
+// The signature of a label set restricted to (on) or without (ignoring) `names`, for matching
+// and grouping.
+std::string Signature(const Labels& l, const std::vector<std::string>& names, bool on) {
+  std::string sig;
+  for (const Label& x : l) {
+    const bool listed = std::find(names.begin(), names.end(), x.name) != names.end();
+    if (on ? !listed : (listed || x.name == kMetricNameLabel)) continue;
+    sig.append(x.name);
+    sig.push_back('\xff');
+    sig.append(x.value);
+    sig.push_back('\xff');
+  }
+  return sig;
+}
+
+Labels KeepOnly(const Labels& l, const std::vector<std::string>& names, bool on) {
+  LabelsBuilder b;
+  for (const Label& x : l) {
+    const bool listed = std::find(names.begin(), names.end(), x.name) != names.end();
+    if (on ? listed : (!listed && x.name != kMetricNameLabel)) b.Set(x.name, x.value);
+  }
+  return b.Build();
+}
+
+class Evaluator {
+ public:
+  Evaluator(Storage* storage, const EngineOptions& options, int64_t query_start, int64_t query_end)
+      : storage_(storage), options_(options), query_start_(query_start), query_end_(query_end) {}
+
+  Result<Val> Eval(const Expr& e, const Steps& steps);
+  // A range-vector node (matrix selector or subquery) at every step.
+  Result<std::vector<Window>> EvalWindows(const Expr& e, const Steps& steps);
+
+ private:
+  // The time a selector or subquery is evaluated at for step time t.
+  int64_t At(AtModifier at, int64_t ts, const Duration& offset, int64_t t) const {
+    int64_t base = t;
+    if (at == AtModifier::kTimestamp) base = ts;
+    if (at == AtModifier::kStart) base = query_start_;
+    if (at == AtModifier::kEnd) base = query_end_;
+    return base - offset.value.count();
+  }
+  Result<std::vector<Series>> Load(const VectorSelector& vs, int64_t mint, int64_t maxt);
+  Result<Val> EvalSelector(const VectorSelector& vs, const Steps& steps);
+  Result<Val> EvalBinary(const BinaryExpr& b, const Steps& steps);
+  Result<Val> EvalAggregate(const AggregateExpr& a, const Steps& steps);
+  Result<Val> EvalCall(const Call& c, const Steps& steps);
+  Status Charge(uint64_t samples) {
+    loaded_ += samples;
+    if (loaded_ > options_.max_samples) {
+      return ResourceExhausted("query processing would load too many samples into memory in query execution");
+    }
+    return Status::Ok();
+  }
+
+  Storage* storage_;
+  const EngineOptions& options_;
+  int64_t query_start_;
+  int64_t query_end_;
+  uint64_t loaded_ = 0;
+};
+
+Result<std::vector<Series>> Evaluator::Load(const VectorSelector& vs, int64_t mint, int64_t maxt) {
+  TYTO_ASSIGN_OR_RETURN(auto q, storage_->NewQuerier(mint, maxt));
+  auto set = q->Select(vs.matchers);
+  std::vector<Series> out;
+  while (set->Next()) {
+    Series s{set->labels(), {}};
+    auto it = set->Iterator();
+    while (it->Next()) {
+      const Sample smp = it->At();
+      s.points.push_back({smp.t, smp.v});
+    }
+    TYTO_RETURN_IF_ERROR(it->status());
+    TYTO_RETURN_IF_ERROR(Charge(s.points.size()));
+    out.push_back(std::move(s));
+  }
+  TYTO_RETURN_IF_ERROR(set->status());
+  return out;
+}
+
+Result<Val> Evaluator::EvalSelector(const VectorSelector& vs, const Steps& steps) {
+  const int64_t lookback = options_.lookback_delta.count();
+  const int64_t first = At(vs.at, vs.timestamp_ms, vs.offset, steps.start);
+  const int64_t last = At(vs.at, vs.timestamp_ms, vs.offset, steps.end);
+  TYTO_ASSIGN_OR_RETURN(std::vector<Series> series, Load(vs, std::min(first, last) - lookback + 1, std::max(first, last)));
+  Val out;
+  out.type = ValueType::kVector;
+  out.vectors.resize(steps.size());
+  for (const Series& s : series) {
+    for (size_t i = 0; i < steps.size(); ++i) {
+      const int64_t t = At(vs.at, vs.timestamp_ms, vs.offset, steps.At(i));
+      auto it = std::upper_bound(s.points.begin(), s.points.end(), t, [](int64_t x, const Point& p) { return x < p.t; });
+      if (it == s.points.begin()) continue;
+      --it;
+      if (it->t <= t - lookback || IsStaleMarker(it->v)) continue;
+      out.vectors[i].push_back({s.metric, it->v, it->t});
+    }
+  }
+  return out;
+}
+
+Result<std::vector<Window>> Evaluator::EvalWindows(const Expr& e, const Steps& steps) {
+  std::vector<Window> out(steps.size());
+  if (e.kind() == NodeKind::kMatrixSelector) {
+    const auto& m = e.As<MatrixSelector>();
+    const VectorSelector& vs = *m.selector;
+    const int64_t range = m.range.value.count();
+    const int64_t first = At(vs.at, vs.timestamp_ms, vs.offset, steps.start);
+    const int64_t last = At(vs.at, vs.timestamp_ms, vs.offset, steps.end);
+    TYTO_ASSIGN_OR_RETURN(std::vector<Series> series, Load(vs, std::min(first, last) - range + 1, std::max(first, last)));
+    for (size_t i = 0; i < steps.size(); ++i) {
+      const int64_t t = At(vs.at, vs.timestamp_ms, vs.offset, steps.At(i));
+      out[i].end = t;
+      out[i].range = range;
+      for (const Series& s : series) {
+        // Left-open: (t - range, t].
+        auto lo = std::upper_bound(s.points.begin(), s.points.end(), t - range, [](int64_t x, const Point& p) { return x < p.t; });
+        auto hi = std::upper_bound(lo, s.points.end(), t, [](int64_t x, const Point& p) { return x < p.t; });
+        Series w{s.metric, {}};
+        for (auto it = lo; it != hi; ++it) {
+          if (!IsStaleMarker(it->v)) w.points.push_back(*it);
+        }
+        if (!w.points.empty()) out[i].series.push_back(std::move(w));
+      }
+    }
+    return out;
+  }
+  if (e.kind() == NodeKind::kSubquery) {
+    const auto& sq = e.As<SubqueryExpr>();
+    const int64_t range = sq.range.value.count();
+    const int64_t step = sq.step.value.count() > 0 ? sq.step.value.count() : options_.default_subquery_step.count();
+    const int64_t first = At(sq.at, sq.timestamp_ms, sq.offset, steps.start);
+    const int64_t last = At(sq.at, sq.timestamp_ms, sq.offset, steps.end);
+    // Inner steps: multiples of the step, from the first after (first - range) to last.
+    const int64_t lo = std::min(first, last) - range;
+    int64_t start = step * (lo / step);
+    if (start <= lo) start += step;
+    const int64_t end = std::max(first, last);
+    std::map<Labels, Series> by_labels;
+    if (start <= end) {
+      const Steps inner{start, end - ((end - start) % step), step};
+      TYTO_ASSIGN_OR_RETURN(Val v, Eval(*sq.expr, inner));
+      for (size_t i = 0; i < inner.size(); ++i) {
+        if (v.type == ValueType::kScalar) {
+          by_labels[Labels()].points.push_back({inner.At(i), v.scalars[i]});
+          continue;
+        }
+        for (const Elem& el : v.vectors[i]) {
+          Series& s = by_labels[el.metric];
+          s.metric = el.metric;
+          s.points.push_back({inner.At(i), el.v});
+        }
+      }
+    }
+    for (size_t i = 0; i < steps.size(); ++i) {
+      const int64_t t = At(sq.at, sq.timestamp_ms, sq.offset, steps.At(i));
+      out[i].end = t;
+      out[i].range = range;
+      for (const auto& [labels, s] : by_labels) {
+        Series w{labels, {}};
+        for (const Point& p : s.points) {
+          if (p.t > t - range && p.t <= t) w.points.push_back(p);
+        }
+        if (!w.points.empty()) out[i].series.push_back(std::move(w));
+      }
+    }
+    return out;
+  }
+  if (e.kind() == NodeKind::kParen) return EvalWindows(*e.As<ParenExpr>().expr, steps);
+  return RuntimeError("expected a range vector");
+}
+
+Result<Val> Evaluator::Eval(const Expr& e, const Steps& steps) {
+  switch (e.kind()) {
+    case NodeKind::kNumberLiteral: {
+      Val v;
+      v.type = ValueType::kScalar;
+      v.scalars.assign(steps.size(), e.As<NumberLiteral>().value);
+      return v;
+    }
+    case NodeKind::kStringLiteral: {
+      Val v;
+      v.type = ValueType::kString;
+      v.str = e.As<StringLiteral>().value;
+      return v;
+    }
+    case NodeKind::kParen:
+      return Eval(*e.As<ParenExpr>().expr, steps);
+    case NodeKind::kVectorSelector:
+      return EvalSelector(e.As<VectorSelector>(), steps);
+    case NodeKind::kUnary: {
+      const auto& u = e.As<UnaryExpr>();
+      TYTO_ASSIGN_OR_RETURN(Val v, Eval(*u.expr, steps));
+      if (u.op == BinaryOp::kAdd) return v;
+      for (double& s : v.scalars) s = -s;
+      for (Vector& vec : v.vectors) {
+        for (Elem& el : vec) {
+          el.v = -el.v;
+          el.metric = DropName(el.metric);
+        }
+      }
+      return v;
+    }
+    case NodeKind::kBinary:
+      return EvalBinary(e.As<BinaryExpr>(), steps);
+    case NodeKind::kAggregate:
+      return EvalAggregate(e.As<AggregateExpr>(), steps);
+    case NodeKind::kCall:
+      return EvalCall(e.As<Call>(), steps);
+    case NodeKind::kMatrixSelector:
+    case NodeKind::kSubquery:
+    case NodeKind::kDuration:
+      break;
+  }
+  return RuntimeError("unexpected range vector where an instant value is needed");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binary operators
+
+double Arith(BinaryOp op, double l, double r, bool* keep) {
+  *keep = true;
+  switch (op) {
+    case BinaryOp::kAdd: return l + r;
+    case BinaryOp::kSub: return l - r;
+    case BinaryOp::kMul: return l * r;
+    case BinaryOp::kDiv: return l / r;
+    case BinaryOp::kMod: return std::fmod(l, r);
+    case BinaryOp::kPow: return std::pow(l, r);
+    case BinaryOp::kAtan2: return std::atan2(l, r);
+    case BinaryOp::kEql: *keep = l == r; return l;
+    case BinaryOp::kNeq: *keep = l != r; return l;
+    case BinaryOp::kGtr: *keep = l > r; return l;
+    case BinaryOp::kLss: *keep = l < r; return l;
+    case BinaryOp::kGte: *keep = l >= r; return l;
+    case BinaryOp::kLte: *keep = l <= r; return l;
+    case BinaryOp::kAnd:
+    case BinaryOp::kOr:
+    case BinaryOp::kUnless:
+    case BinaryOp::kTrimUpper:
+    case BinaryOp::kTrimLower: break;
+  }
+  return kNaN;
+}
+
+Result<Val> Evaluator::EvalBinary(const BinaryExpr& b, const Steps& steps) {
+  if (b.op == BinaryOp::kTrimUpper || b.op == BinaryOp::kTrimLower) {
+    return RuntimeError("the operator " + std::string(BinaryOpName(b.op)) +
+                        " applies to native histograms, which Tyto does not store yet");
+  }
+  TYTO_ASSIGN_OR_RETURN(Val lhs, Eval(*b.lhs, steps));
+  TYTO_ASSIGN_OR_RETURN(Val rhs, Eval(*b.rhs, steps));
+  const bool comparison = IsComparison(b.op);
+  Val out;
+  // scalar op scalar
+  if (lhs.type == ValueType::kScalar && rhs.type == ValueType::kScalar) {
+    out.type = ValueType::kScalar;
+    out.scalars.resize(steps.size());
+    for (size_t i = 0; i < steps.size(); ++i) {
+      bool keep = true;
+      double v = Arith(b.op, lhs.scalars[i], rhs.scalars[i], &keep);
+      if (comparison) v = keep ? 1 : 0;  // scalar comparisons need bool, which gives 0/1
+      out.scalars[i] = v;
+    }
+    return out;
+  }
+  out.type = ValueType::kVector;
+  out.vectors.resize(steps.size());
+  // vector op scalar, scalar op vector
+  if (lhs.type == ValueType::kScalar || rhs.type == ValueType::kScalar) {
+    const bool scalar_left = lhs.type == ValueType::kScalar;
+    const Val& vec = scalar_left ? rhs : lhs;
+    const Val& sc = scalar_left ? lhs : rhs;
+    for (size_t i = 0; i < steps.size(); ++i) {
+      for (const Elem& el : vec.vectors[i]) {
+        const double l = scalar_left ? sc.scalars[i] : el.v;
+        const double r = scalar_left ? el.v : sc.scalars[i];
+        bool keep = true;
+        double v = Arith(b.op, l, r, &keep);
+        if (comparison && !b.return_bool) {
+          if (!keep) continue;
+          v = el.v;  // a filter keeps the vector's value
+        } else if (comparison) {
+          v = keep ? 1 : 0;
+        }
+        Labels metric = (comparison && !b.return_bool) ? el.metric : DropName(el.metric);
+        out.vectors[i].push_back({std::move(metric), v, steps.At(i)});
+      }
+    }
+    return out;
+  }
+  // vector op vector
+  const VectorMatching m = b.matching.value_or(VectorMatching{});
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Vector& L = lhs.vectors[i];
+    const Vector& R = rhs.vectors[i];
+    Vector& O = out.vectors[i];
+    const int64_t t = steps.At(i);
+    if (b.op == BinaryOp::kAnd || b.op == BinaryOp::kUnless) {
+      std::set<std::string> right;
+      for (const Elem& r : R) right.insert(Signature(r.metric, m.matching_labels, m.on));
+      for (const Elem& l : L) {
+        const bool found = right.count(Signature(l.metric, m.matching_labels, m.on)) > 0;
+        if (found == (b.op == BinaryOp::kAnd)) O.push_back(l);
+      }
+      continue;
+    }
+    if (b.op == BinaryOp::kOr) {
+      std::set<std::string> left;
+      for (const Elem& l : L) {
+        left.insert(Signature(l.metric, m.matching_labels, m.on));
+        O.push_back(l);
+      }
+      for (const Elem& r : R) {
+        if (!left.count(Signature(r.metric, m.matching_labels, m.on))) O.push_back(r);
+      }
+      continue;
+    }
+    const bool many_left = m.card == Cardinality::kManyToOne;
+    const bool many_right = m.card == Cardinality::kOneToMany;
+    // The "one" side is indexed by signature; duplicates there are an error.
+    const Vector& one = many_right ? L : R;
+    const Vector& many = many_right ? R : L;
+    std::map<std::string, const Elem*> index;
+    for (const Elem& el : one) {
+      const std::string sig = Signature(el.metric, m.matching_labels, m.on);
+      if (!index.emplace(sig, &el).second) {
+        return RuntimeError(std::string("found duplicate series for the match group ") +
+                            KeepOnly(el.metric, m.matching_labels, m.on).ToString() + " on the " +
+                            (many_right ? "left" : "right") +
+                            " hand-side of the operation: [" + el.metric.ToString() + ", " +
+                            index[sig]->metric.ToString() + "];many-to-many matching not allowed: matching labels must be unique on one side");
+      }
+    }
+    std::set<std::string> seen_one_to_one;
+    std::set<Labels> out_labels;
+    for (const Elem& me : many) {
+      const std::string sig = Signature(me.metric, m.matching_labels, m.on);
+      auto it = index.find(sig);
+      if (it == index.end()) continue;
+      const Elem& oe = *it->second;
+      const Elem& l = many_right ? oe : me;
+      const Elem& r = many_right ? me : oe;
+      if (!many_left && !many_right && !seen_one_to_one.insert(sig).second) {
+        return RuntimeError("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
+      }
+      bool keep = true;
+      double v = Arith(b.op, l.v, r.v, &keep);
+      if (comparison && !b.return_bool) {
+        if (!keep) continue;
+      } else if (comparison) {
+        v = keep ? 1 : 0;
+      }
+      // Result labels: the many side's (the left's for one-to-one), name dropped unless a
+      // filtering comparison; on(...) keeps only those labels for one-to-one.
+      Labels base = many_right ? r.metric : l.metric;
+      LabelsBuilder lb(base);
+      if (!(comparison && !b.return_bool)) lb.Del(kMetricNameLabel);
+      if (m.card == Cardinality::kOneToOne) {
+        if (m.on) {
+          LabelsBuilder only;
+          for (const Label& x : lb.pairs()) {
+            if (std::find(m.matching_labels.begin(), m.matching_labels.end(), x.name) != m.matching_labels.end()) {
+              only.Set(x.name, x.value);
+            }
+          }
+          lb = only;
+        } else {
+          for (const std::string& n : m.matching_labels) lb.Del(n);
+        }
+      } else {
+        const Elem& one_el = oe;
+        for (const std::string& n : m.include) {
+          const std::string_view v2 = one_el.metric.Get(n);
+          if (v2.empty()) {
+            lb.Del(n);
+          } else {
+            lb.Set(n, v2);
+          }
+        }
+      }
+      Labels result = lb.Build();
+      if (!out_labels.insert(result).second) {
+        return RuntimeError("multiple matches for labels: grouping labels must ensure unique matches");
+      }
+      O.push_back({std::move(result), comparison && !b.return_bool ? l.v : v, t});
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Aggregations
+
+Result<Val> Evaluator::EvalAggregate(const AggregateExpr& a, const Steps& steps) {
+  TYTO_ASSIGN_OR_RETURN(Val in, Eval(*a.expr, steps));
+  Val param;
+  if (a.param) {
+    TYTO_ASSIGN_OR_RETURN(param, Eval(*a.param, steps));
+  }
+  Val out;
+  out.type = ValueType::kVector;
+  out.vectors.resize(steps.size());
+  const bool by_name = !a.without && std::find(a.grouping.begin(), a.grouping.end(), std::string(kMetricNameLabel)) != a.grouping.end();
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const int64_t t = steps.At(i);
+    struct Group {
+      Labels labels;
+      std::vector<const Elem*> elems;
+    };
+    std::map<std::string, Group> groups;
+    std::vector<std::string> order;
+    for (const Elem& el : in.vectors[i]) {
+      std::string sig;
+      Labels gl;
+      if (a.without) {
+        LabelsBuilder b(el.metric);
+        b.Del(kMetricNameLabel);
+        for (const std::string& n : a.grouping) b.Del(n);
+        gl = b.Build();
+      } else {
+        LabelsBuilder b;
+        for (const std::string& n : a.grouping) {
+          const std::string_view v = el.metric.Get(n);
+          if (!v.empty()) b.Set(n, v);
+        }
+        gl = b.Build();
+      }
+      if (!by_name && a.op != AggregateOp::kTopk && a.op != AggregateOp::kBottomk && a.op != AggregateOp::kLimitk &&
+          a.op != AggregateOp::kLimitRatio) {
+        gl = DropName(gl);
+      }
+      sig = gl.ToString();
+      auto [it, inserted] = groups.try_emplace(sig);
+      if (inserted) {
+        it->second.labels = gl;
+        order.push_back(sig);
+      }
+      it->second.elems.push_back(&el);
+    }
+    Vector& O = out.vectors[i];
+    for (const std::string& sig : order) {
+      const Group& g = groups[sig];
+      const auto& E = g.elems;
+      auto emit = [&](double v) { O.push_back({g.labels, v, t}); };
+      switch (a.op) {
+        case AggregateOp::kSum: {
+          double s = 0, c = 0;
+          for (const Elem* e : E) {
+            const double y = e->v - c;
+            const double tt = s + y;
+            c = (tt - s) - y;
+            s = tt;
+          }
+          emit(s);
+          break;
+        }
+        case AggregateOp::kAvg: {
+          double mean = 0, n = 0;
+          for (const Elem* e : E) {
+            n += 1;
+            if (std::isinf(mean) && std::isinf(e->v) && (mean > 0) == (e->v > 0)) continue;
+            mean += e->v / n - mean / n;
+          }
+          emit(mean);
+          break;
+        }
+        case AggregateOp::kCount: emit(static_cast<double>(E.size())); break;
+        case AggregateOp::kGroup: emit(1); break;
+        case AggregateOp::kMin:
+        case AggregateOp::kMax: {
+          double m = E.front()->v;
+          for (const Elem* e : E) {
+            if ((a.op == AggregateOp::kMin ? e->v < m : e->v > m) || std::isnan(m)) m = e->v;
+          }
+          emit(m);
+          break;
+        }
+        case AggregateOp::kStddev:
+        case AggregateOp::kStdvar: {
+          double n = 0, mean = 0, m2 = 0;
+          for (const Elem* e : E) {
+            n += 1;
+            const double d = e->v - mean;
+            mean += d / n;
+            m2 += d * (e->v - mean);
+          }
+          const double var = m2 / n;
+          emit(a.op == AggregateOp::kStdvar ? var : std::sqrt(var));
+          break;
+        }
+        case AggregateOp::kQuantile: {
+          const double q = param.scalars[i];
+          std::vector<double> v;
+          for (const Elem* e : E) v.push_back(e->v);
+          std::sort(v.begin(), v.end());
+          double r = kNaN;
+          if (q < 0) {
+            r = -std::numeric_limits<double>::infinity();
+          } else if (q > 1) {
+            r = std::numeric_limits<double>::infinity();
+          } else if (!std::isnan(q)) {
+            const double rank = q * static_cast<double>(v.size() - 1);
+            const auto lo = static_cast<size_t>(std::floor(rank));
+            const size_t hi = std::min(lo + 1, v.size() - 1);
+            const double w = rank - std::floor(rank);
+            r = v[lo] * (1 - w) + v[hi] * w;
+          }
+          emit(r);
+          break;
+        }
+        case AggregateOp::kTopk:
+        case AggregateOp::kBottomk:
+        case AggregateOp::kLimitk: {
+          const double kf = param.scalars[i];
+          if (std::isnan(kf)) return RuntimeError("Parameter value is NaN");
+          const auto k = static_cast<size_t>(std::max(0.0, std::min(kf, static_cast<double>(E.size()))));
+          std::vector<const Elem*> sorted = E;
+          if (a.op != AggregateOp::kLimitk) {
+            const bool top = a.op == AggregateOp::kTopk;
+            std::stable_sort(sorted.begin(), sorted.end(), [top](const Elem* x, const Elem* y) {
+              if (std::isnan(x->v)) return false;
+              if (std::isnan(y->v)) return true;
+              return top ? x->v > y->v : x->v < y->v;
+            });
+          }
+          for (size_t j = 0; j < k; ++j) O.push_back({sorted[j]->metric, sorted[j]->v, t});
+          break;
+        }
+        case AggregateOp::kCountValues: {
+          const std::string label = param.str;
+          std::map<std::string, double> counts;
+          std::map<std::string, Labels> labels;
+          for (const Elem* e : E) {
+            // As Prometheus's strconv.FormatFloat(v, 'f', -1, 64): the shortest digits, no exponent.
+            std::string value;
+            if (std::isnan(e->v)) {
+              value = "NaN";
+            } else if (std::isinf(e->v)) {
+              value = e->v > 0 ? "+Inf" : "-Inf";
+            } else {
+              char buf[400];
+              auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), e->v, std::chars_format::fixed);
+              value.assign(buf, ec == std::errc() ? end : buf);
+            }
+            counts[value] += 1;
+            LabelsBuilder b(g.labels);
+            b.Set(label, value);
+            labels[value] = b.Build();
+          }
+          for (const auto& [value, n] : counts) O.push_back({labels[value], n, t});
+          break;
+        }
+        case AggregateOp::kLimitRatio:
+          return RuntimeError("limit_ratio is not supported yet");
+      }
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Functions
+
+double HistogramQuantile(double q, std::vector<std::pair<double, double>> buckets) {
+  if (std::isnan(q)) return kNaN;
+  if (q < 0) return -std::numeric_limits<double>::infinity();
+  if (q > 1) return std::numeric_limits<double>::infinity();
+  std::sort(buckets.begin(), buckets.end());
+  if (buckets.size() < 2 || !std::isinf(buckets.back().first) || buckets.back().first < 0) return kNaN;
+  // Merge equal upper bounds; force monotonic counts.
+  std::vector<std::pair<double, double>> b;
+  for (const auto& x : buckets) {
+    if (!b.empty() && b.back().first == x.first) {
+      b.back().second += x.second;
+    } else {
+      b.push_back(x);
+    }
+  }
+  for (size_t i = 1; i < b.size(); ++i) b[i].second = std::max(b[i].second, b[i - 1].second);
+  const double observations = b.back().second;
+  if (observations == 0) return kNaN;
+  double rank = q * observations;
+  size_t idx = 0;
+  while (idx < b.size() - 1 && b[idx].second < rank) ++idx;
+  if (idx == b.size() - 1) return b[b.size() - 2].first;
+  if (idx == 0 && b[0].first <= 0) return b[0].first;
+  double start = 0, end = b[idx].first, count = b[idx].second;
+  if (idx > 0) {
+    start = b[idx - 1].first;
+    count -= b[idx - 1].second;
+    rank -= b[idx - 1].second;
+  }
+  return start + (end - start) * (rank / count);
+}
+
+Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
+  const std::string_view name = c.func->name;
+  Val out;
+  out.type = c.func->return_type == ValueType::kScalar ? ValueType::kScalar : ValueType::kVector;
+  if (out.type == ValueType::kScalar) {
+    out.scalars.resize(steps.size());
+  } else {
+    out.vectors.resize(steps.size());
+  }
+  // Range-vector functions.
+  const bool range_arg = !c.args.empty() && std::any_of(c.args.begin(), c.args.end(), [](const ExprPtr& a) {
+    return a->type() == ValueType::kMatrix;
+  });
+  if (range_arg && name != "absent_over_time") {
+    std::vector<Val> scalars;
+    const Expr* matrix = nullptr;
+    for (const ExprPtr& a : c.args) {
+      if (a->type() == ValueType::kMatrix) {
+        matrix = a.get();
+      } else {
+        TYTO_ASSIGN_OR_RETURN(Val v, Eval(*a, steps));
+        scalars.push_back(std::move(v));
+      }
+    }
+    TYTO_ASSIGN_OR_RETURN(std::vector<Window> windows, EvalWindows(*matrix, steps));
+    const bool keep_name = name == "last_over_time" || name == "first_over_time";
+    for (size_t i = 0; i < steps.size(); ++i) {
+      std::vector<double> args;
+      for (const Val& v : scalars) args.push_back(v.scalars.empty() ? 0 : v.scalars[i]);
+      std::set<Labels> seen;
+      for (const Series& s : windows[i].series) {
+        double v = 0;
+        if (!RangeFunction(name, s, windows[i], args, &v)) continue;
+        Labels metric = keep_name ? s.metric : DropName(s.metric);
+        if (!seen.insert(metric).second) return RuntimeError("vector cannot contain metrics with the same labelset");
+        out.vectors[i].push_back({std::move(metric), v, steps.At(i)});
+      }
+    }
+    return out;
+  }
+  if (name == "absent_over_time") {
+    TYTO_ASSIGN_OR_RETURN(std::vector<Window> windows, EvalWindows(*c.args[0], steps));
+    const Expr* inner = c.args[0].get();
+    while (inner->kind() == NodeKind::kParen) inner = inner->As<ParenExpr>().expr.get();
+    LabelsBuilder lb;
+    if (inner->kind() == NodeKind::kMatrixSelector) {
+      for (const Matcher& m : inner->As<MatrixSelector>().selector->matchers) {
+        if (m.type() == MatchType::kEqual && m.name() != kMetricNameLabel) lb.Set(m.name(), m.value());
+      }
+    }
+    for (size_t i = 0; i < steps.size(); ++i) {
+      if (windows[i].series.empty()) out.vectors[i].push_back({lb.Build(), 1, steps.At(i)});
+    }
+    return out;
+  }
+  // Evaluate the arguments.
+  std::vector<Val> args;
+  for (const ExprPtr& a : c.args) {
+    TYTO_ASSIGN_OR_RETURN(Val v, Eval(*a, steps));
+    args.push_back(std::move(v));
+  }
+  if (name == "time") {
+    for (size_t i = 0; i < steps.size(); ++i) out.scalars[i] = static_cast<double>(steps.At(i)) / 1000;
+    return out;
+  }
+  if (name == "pi") {
+    for (double& s : out.scalars) s = std::numbers::pi;
+    return out;
+  }
+  if (name == "scalar") {
+    for (size_t i = 0; i < steps.size(); ++i) {
+      out.scalars[i] = args[0].vectors[i].size() == 1 ? args[0].vectors[i][0].v : kNaN;
+    }
+    return out;
+  }
+  if (name == "vector") {
+    for (size_t i = 0; i < steps.size(); ++i) out.vectors[i].push_back({Labels(), args[0].scalars[i], steps.At(i)});
+    return out;
+  }
+  if (name == "absent") {
+    LabelsBuilder lb;
+    const Expr* inner = c.args[0].get();
+    while (inner->kind() == NodeKind::kParen) inner = inner->As<ParenExpr>().expr.get();
+    if (inner->kind() == NodeKind::kVectorSelector) {
+      for (const Matcher& m : inner->As<VectorSelector>().matchers) {
+        if (m.type() == MatchType::kEqual && m.name() != kMetricNameLabel) lb.Set(m.name(), m.value());
+      }
+    }
+    for (size_t i = 0; i < steps.size(); ++i) {
+      if (args[0].vectors[i].empty()) out.vectors[i].push_back({lb.Build(), 1, steps.At(i)});
+    }
+    return out;
+  }
+  auto for_each = [&](auto fn) -> Status {
+    for (size_t i = 0; i < steps.size(); ++i) {
+      std::set<Labels> seen;
+      for (const Elem& el : args[0].vectors[i]) {
+        Elem r = el;
+        r.t = steps.At(i);
+        if (!fn(i, &r)) continue;
+        if (!seen.insert(r.metric).second) return RuntimeError("vector cannot contain metrics with the same labelset");
+        out.vectors[i].push_back(std::move(r));
+      }
+    }
+    return Status::Ok();
+  };
+  if (ElementFn f = SimpleFunction(name)) {
+    TYTO_RETURN_IF_ERROR(for_each([&](size_t, Elem* e) {
+      e->v = f(e->v);
+      e->metric = DropName(e->metric);
+      return true;
+    }));
+    return out;
+  }
+  if (name == "timestamp") {
+    for (size_t i = 0; i < steps.size(); ++i) {
+      for (const Elem& el : args[0].vectors[i]) {
+        out.vectors[i].push_back({DropName(el.metric), static_cast<double>(el.t) / 1000, steps.At(i)});
+      }
+    }
+    return out;
+  }
+  if (name == "round") {
+    TYTO_RETURN_IF_ERROR(for_each([&](size_t i, Elem* e) {
+      const double to = args.size() > 1 ? args[1].scalars[i] : 1;
+      const double inv = 1.0 / to;
+      e->v = std::floor(e->v * inv + 0.5) / inv;
+      e->metric = DropName(e->metric);
+      return true;
+    }));
+    return out;
+  }
+  if (name == "clamp" || name == "clamp_min" || name == "clamp_max") {
+    TYTO_RETURN_IF_ERROR(for_each([&](size_t i, Elem* e) {
+      double lo = -std::numeric_limits<double>::infinity(), hi = std::numeric_limits<double>::infinity();
+      if (name == "clamp") {
+        lo = args[1].scalars[i];
+        hi = args[2].scalars[i];
+        if (lo > hi) return false;
+      } else if (name == "clamp_min") {
+        lo = args[1].scalars[i];
+      } else {
+        hi = args[1].scalars[i];
+      }
+      e->v = std::isnan(lo) || std::isnan(hi) ? kNaN : std::max(lo, std::min(hi, e->v));
+      e->metric = DropName(e->metric);
+      return true;
+    }));
+    return out;
+  }
+  if (name == "sort" || name == "sort_desc") {
+    const bool desc = name == "sort_desc";
+    for (size_t i = 0; i < steps.size(); ++i) {
+      Vector v = args[0].vectors[i];
+      std::stable_sort(v.begin(), v.end(), [desc](const Elem& x, const Elem& y) {
+        if (std::isnan(x.v)) return false;
+        if (std::isnan(y.v)) return true;
+        return desc ? x.v > y.v : x.v < y.v;
+      });
+      out.vectors[i] = std::move(v);
+    }
+    return out;
+  }
+  if (name == "sort_by_label" || name == "sort_by_label_desc") {
+    const bool desc = name == "sort_by_label_desc";
+    for (size_t i = 0; i < steps.size(); ++i) {
+      Vector v = args[0].vectors[i];
+      std::stable_sort(v.begin(), v.end(), [&](const Elem& x, const Elem& y) {
+        for (size_t k = 1; k < args.size(); ++k) {
+          const std::string_view a = x.metric.Get(args[k].str), b = y.metric.Get(args[k].str);
+          if (a != b) return desc ? a > b : a < b;
+        }
+        return desc ? y.metric < x.metric : x.metric < y.metric;
+      });
+      out.vectors[i] = std::move(v);
+    }
+    return out;
+  }
+  if (name == "label_replace") {
+    const std::string& dst = args[1].str;
+    const std::string& repl = args[2].str;
+    const std::string& src = args[3].str;
+    RE2::Options opts;
+    opts.set_dot_nl(true);
+    opts.set_log_errors(false);
+    RE2 re("^(?s:" + args[4].str + ")$", opts);
+    if (!re.ok()) return RuntimeError("invalid regular expression in label_replace(): " + args[4].str);
+    if (dst.empty()) return RuntimeError("invalid destination label name in label_replace(): " + dst);
+    TYTO_RETURN_IF_ERROR(for_each([&](size_t, Elem* e) {
+      const std::string value(e->metric.Get(src));
+      std::string result;
+      if (RE2::FullMatch(value, re)) {
+        result = value;
+        std::string rewritten = repl;
+        // Go's Expand: $1, ${1}, $name
+        std::string expanded;
+        std::vector<re2::StringPiece> groups(static_cast<size_t>(re.NumberOfCapturingGroups()) + 1);
+        re.Match(value, 0, value.size(), RE2::ANCHOR_BOTH, groups.data(), static_cast<int>(groups.size()));
+        for (size_t k = 0; k < rewritten.size(); ++k) {
+          if (rewritten[k] != '$' || k + 1 == rewritten.size()) {
+            expanded.push_back(rewritten[k]);
+            continue;
+          }
+          if (rewritten[k + 1] == '$') {
+            expanded.push_back('$');
+            ++k;
+            continue;
+          }
+          const bool brace = rewritten[k + 1] == '{';
+          size_t j = k + 1 + (brace ? 1 : 0);
+          size_t n = j;
+          while (n < rewritten.size() && (std::isalnum(static_cast<unsigned char>(rewritten[n])) || rewritten[n] == '_')) ++n;
+          if (n == j || (brace && (n >= rewritten.size() || rewritten[n] != '}'))) {
+            expanded.push_back('$');
+            continue;
+          }
+          const std::string ref = rewritten.substr(j, n - j);
+          if (std::all_of(ref.begin(), ref.end(), ::isdigit)) {
+            const size_t g = std::stoul(ref);
+            if (g < groups.size()) expanded.append(groups[g].data(), groups[g].size());
+          } else {
+            const auto& named = re.NamedCapturingGroups();
+            if (auto it = named.find(ref); it != named.end()) {
+              expanded.append(groups[static_cast<size_t>(it->second)].data(), groups[static_cast<size_t>(it->second)].size());
+            }
+          }
+          k = n - (brace ? 0 : 1);
+        }
+        LabelsBuilder b(e->metric);
+        b.Set(dst, expanded);
+        e->metric = b.Build();
+      }
+      return true;
+    }));
+    return out;
+  }
+  if (name == "label_join") {
+    const std::string& dst = args[1].str;
+    const std::string& sep = args[2].str;
+    TYTO_RETURN_IF_ERROR(for_each([&](size_t, Elem* e) {
+      std::string joined;
+      for (size_t k = 3; k < args.size(); ++k) {
+        if (k > 3) joined += sep;
+        joined.append(e->metric.Get(args[k].str));
+      }
+      LabelsBuilder b(e->metric);
+      b.Set(dst, joined);
+      e->metric = b.Build();
+      return true;
+    }));
+    return out;
+  }
+  if (name == "histogram_quantile") {
+    for (size_t i = 0; i < steps.size(); ++i) {
+      std::map<Labels, std::vector<std::pair<double, double>>> by;
+      for (const Elem& el : args[1].vectors[i]) {
+        const std::string_view le = el.metric.Get("le");
+        if (le.empty()) continue;
+        const std::string les(le);
+        char* end = nullptr;
+        const double bound = std::strtod(les.c_str(), &end);
+        if (end == les.c_str()) continue;
+        LabelsBuilder b(el.metric);
+        b.Del("le");
+        b.Del(kMetricNameLabel);
+        by[b.Build()].push_back({bound, el.v});
+      }
+      for (auto& [labels, buckets] : by) {
+        out.vectors[i].push_back({labels, HistogramQuantile(args[0].scalars[i], buckets), steps.At(i)});
+      }
+    }
+    return out;
+  }
+  if (name == "day_of_month" || name == "day_of_week" || name == "day_of_year" || name == "days_in_month" ||
+      name == "hour" || name == "minute" || name == "month" || name == "year") {
+    auto calc = [&](double secs) {
+      const auto t = static_cast<time_t>(std::floor(secs));
+      std::tm tm{};
+      gmtime_r(&t, &tm);
+      if (name == "day_of_month") return static_cast<double>(tm.tm_mday);
+      if (name == "day_of_week") return static_cast<double>(tm.tm_wday);
+      if (name == "day_of_year") return static_cast<double>(tm.tm_yday + 1);
+      if (name == "hour") return static_cast<double>(tm.tm_hour);
+      if (name == "minute") return static_cast<double>(tm.tm_min);
+      if (name == "month") return static_cast<double>(tm.tm_mon + 1);
+      if (name == "year") return static_cast<double>(tm.tm_year + 1900);
+      static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+      const int y = tm.tm_year + 1900;
+      const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+      return static_cast<double>(tm.tm_mon == 1 && leap ? 29 : kDays[tm.tm_mon]);
+    };
+    for (size_t i = 0; i < steps.size(); ++i) {
+      if (args.empty()) {
+        out.vectors[i].push_back({Labels(), calc(static_cast<double>(steps.At(i)) / 1000), steps.At(i)});
+        continue;
+      }
+      for (const Elem& el : args[0].vectors[i]) {
+        out.vectors[i].push_back({DropName(el.metric), std::isnan(el.v) ? kNaN : calc(el.v), steps.At(i)});
+      }
+    }
+    return out;
+  }
+  return RuntimeError("function \"" + std::string(name) + "\" is not supported yet");
+}
+
+}  // namespace
+
+Result<QueryResult> Engine::Exec(const Expr& expr, int64_t start_ms, int64_t end_ms, int64_t step_ms, bool instant) const {
+  if (step_ms <= 0) return InvalidArgument("zero or negative query resolution step widths are not accepted");
+  if (end_ms < start_ms) return InvalidArgument("end timestamp must not be before start time");
+  Evaluator ev(storage_, options_, start_ms, end_ms);
+  const Steps steps{start_ms, end_ms, step_ms};
+  QueryResult r;
+  r.time = start_ms;
+  if (expr.type() == ValueType::kMatrix) {
+    if (!instant) return InvalidArgument("invalid expression type \"range vector\" for range query, must be Scalar or instant Vector");
+    TYTO_ASSIGN_OR_RETURN(std::vector<Window> w, ev.EvalWindows(expr, steps));
+    r.type = ValueType::kMatrix;
+    r.matrix = std::move(w[0].series);
+    return r;
+  }
+  TYTO_ASSIGN_OR_RETURN(Val v, ev.Eval(expr, steps));
+  if (v.type == ValueType::kString) {
+    if (!instant) return InvalidArgument("invalid expression type \"string\" for range query, must be Scalar or instant Vector");
+    r.type = ValueType::kString;
+    r.string = v.str;
+    return r;
+  }
+  if (instant) {
+    if (v.type == ValueType::kScalar) {
+      r.type = ValueType::kScalar;
+      r.scalar = v.scalars[0];
+      return r;
+    }
+    r.type = ValueType::kVector;
+    std::set<Labels> seen;
+    for (Elem& e : v.vectors[0]) {
+      if (!seen.insert(e.metric).second) return InvalidArgument("vector cannot contain metrics with the same labelset");
+      r.vector.push_back({std::move(e.metric), e.v});
+    }
+    return r;
+  }
+  r.type = ValueType::kMatrix;
+  std::map<Labels, Series> by;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    if (v.type == ValueType::kScalar) {
+      by[Labels()].points.push_back({steps.At(i), v.scalars[i]});
+      continue;
+    }
+    std::set<Labels> seen;
+    for (Elem& e : v.vectors[i]) {
+      if (!seen.insert(e.metric).second) return InvalidArgument("vector cannot contain metrics with the same labelset");
+      Series& s = by[e.metric];
+      s.metric = e.metric;
+      s.points.push_back({steps.At(i), e.v});
+    }
+  }
+  for (auto& [labels, s] : by) r.matrix.push_back(std::move(s));
+  return r;
+}
+
+Result<QueryResult> Engine::Instant(std::string_view query, int64_t time_ms) const {
+  TYTO_ASSIGN_OR_RETURN(ExprPtr expr, Parse(query));
+  return Exec(*expr, time_ms, time_ms, 1, /*instant=*/true);
+}
+
+Result<QueryResult> Engine::Range(std::string_view query, int64_t start_ms, int64_t end_ms, int64_t step_ms) const {
+  TYTO_ASSIGN_OR_RETURN(ExprPtr expr, Parse(query));
+  return Exec(*expr, start_ms, end_ms, step_ms, /*instant=*/false);
+}
+
+}  // namespace tyto::promql

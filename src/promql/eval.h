@@ -1,0 +1,59 @@
+// The evaluator's internals, shared by engine.cc and the function and operator files (private to
+// src/promql).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "promql/engine.h"
+
+namespace tyto::promql {
+
+// An instant-vector element inside the evaluator: `t` is the sample's own timestamp for a
+// selector's element (timestamp() reads it), the evaluation time otherwise.
+struct Elem {
+  Labels metric;
+  double v = 0;
+  int64_t t = 0;
+};
+using Vector = std::vector<Elem>;
+
+// The evaluation times: start, start + step, ..., end.
+struct Steps {
+  int64_t start = 0;
+  int64_t end = 0;
+  int64_t step = 1;
+  size_t size() const { return static_cast<size_t>((end - start) / step) + 1; }
+  int64_t At(size_t i) const { return start + static_cast<int64_t>(i) * step; }
+};
+
+// A node's value at every step: scalars, instant vectors, or one string.
+struct Val {
+  ValueType type = ValueType::kNone;
+  std::vector<double> scalars;
+  std::vector<Vector> vectors;
+  std::string str;
+};
+
+// A range vector at one step: each series' points in its window, and the window's end.
+struct Window {
+  std::vector<Series> series;
+  int64_t end = 0;    // the window is (end - range, end]
+  int64_t range = 0;  // ms
+};
+
+// Labels without __name__.
+Labels DropName(const Labels& l);
+
+// The value of an instant-vector function of one argument, element by element (abs, ceil, ...),
+// or null if `name` is not one.
+using ElementFn = double (*)(double);
+ElementFn SimpleFunction(std::string_view name);
+
+// Evaluates a range-vector function (rate, *_over_time, ...) over one series' window; false when
+// it has no value there.
+bool RangeFunction(std::string_view name, const Series& s, const Window& w, const std::vector<double>& args,
+                   double* out);
+
+}  // namespace tyto::promql
