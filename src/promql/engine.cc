@@ -62,8 +62,9 @@ class Evaluator {
       : storage_(storage), options_(options), query_start_(query_start), query_end_(query_end) {}
 
   Result<Val> Eval(const Expr& e, const Steps& steps);
-  // A range-vector node (matrix selector or subquery) at every step.
-  Result<std::vector<Window>> EvalWindows(const Expr& e, const Steps& steps);
+  // A range-vector node (matrix selector or subquery) at every step. `func` is the function
+  // applied to it, passed to the storage as a hint (rollups answer rate() with their counter).
+  Result<std::vector<Window>> EvalWindows(const Expr& e, const Steps& steps, std::string_view func = {});
 
  private:
   // The time a selector or subquery is evaluated at for step time t.
@@ -74,7 +75,7 @@ class Evaluator {
     if (at == AtModifier::kEnd) base = query_end_;
     return base - offset.value.count();
   }
-  Result<std::vector<Series>> Load(const VectorSelector& vs, int64_t mint, int64_t maxt);
+  Result<std::vector<Series>> Load(const VectorSelector& vs, int64_t mint, int64_t maxt, const SelectHints& hints = {});
   Result<Val> EvalSelector(const VectorSelector& vs, const Steps& steps);
   Result<Val> EvalBinary(const BinaryExpr& b, const Steps& steps);
   Result<Val> EvalAggregate(const AggregateExpr& a, const Steps& steps);
@@ -94,9 +95,10 @@ class Evaluator {
   uint64_t loaded_ = 0;
 };
 
-Result<std::vector<Series>> Evaluator::Load(const VectorSelector& vs, int64_t mint, int64_t maxt) {
+Result<std::vector<Series>> Evaluator::Load(const VectorSelector& vs, int64_t mint, int64_t maxt,
+                                            const SelectHints& hints) {
   TYTO_ASSIGN_OR_RETURN(auto q, storage_->NewQuerier(mint, maxt));
-  auto set = q->Select(vs.matchers);
+  auto set = q->SelectWithHints(vs.matchers, hints);
   std::vector<Series> out;
   while (set->Next()) {
     Series s{set->labels(), {}};
@@ -134,7 +136,7 @@ Result<Val> Evaluator::EvalSelector(const VectorSelector& vs, const Steps& steps
   return out;
 }
 
-Result<std::vector<Window>> Evaluator::EvalWindows(const Expr& e, const Steps& steps) {
+Result<std::vector<Window>> Evaluator::EvalWindows(const Expr& e, const Steps& steps, std::string_view func) {
   std::vector<Window> out(steps.size());
   if (e.kind() == NodeKind::kMatrixSelector) {
     const auto& m = e.As<MatrixSelector>();
@@ -142,7 +144,12 @@ Result<std::vector<Window>> Evaluator::EvalWindows(const Expr& e, const Steps& s
     const int64_t range = m.range.value.count();
     const int64_t first = At(vs.at, vs.timestamp_ms, vs.offset, steps.start);
     const int64_t last = At(vs.at, vs.timestamp_ms, vs.offset, steps.end);
-    TYTO_ASSIGN_OR_RETURN(std::vector<Series> series, Load(vs, std::min(first, last) - range + 1, std::max(first, last)));
+    SelectHints hints;
+    hints.func = std::string(func);
+    hints.range_ms = range;
+    hints.step_ms = steps.size() > 1 ? steps.step : 0;
+    TYTO_ASSIGN_OR_RETURN(std::vector<Series> series,
+                          Load(vs, std::min(first, last) - range + 1, std::max(first, last), hints));
     for (size_t i = 0; i < steps.size(); ++i) {
       const int64_t t = At(vs.at, vs.timestamp_ms, vs.offset, steps.At(i));
       out[i].end = t;
@@ -201,7 +208,7 @@ Result<std::vector<Window>> Evaluator::EvalWindows(const Expr& e, const Steps& s
     }
     return out;
   }
-  if (e.kind() == NodeKind::kParen) return EvalWindows(*e.As<ParenExpr>().expr, steps);
+  if (e.kind() == NodeKind::kParen) return EvalWindows(*e.As<ParenExpr>().expr, steps, func);
   return RuntimeError("expected a range vector");
 }
 
@@ -653,7 +660,7 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
         scalars.push_back(std::move(v));
       }
     }
-    TYTO_ASSIGN_OR_RETURN(std::vector<Window> windows, EvalWindows(*matrix, steps));
+    TYTO_ASSIGN_OR_RETURN(std::vector<Window> windows, EvalWindows(*matrix, steps, name));
     const bool keep_name = name == "last_over_time" || name == "first_over_time";
     for (size_t i = 0; i < steps.size(); ++i) {
       std::vector<double> args;
