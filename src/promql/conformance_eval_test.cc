@@ -176,6 +176,7 @@ class ScriptRunner {
     head_ = std::move(h).value();
     poisoned_ = false;
     unread_.clear();
+    native_.clear();
   }
 
   bool Indented(const std::string& l) const { return !l.empty() && (l[0] == ' ' || l[0] == '\t'); }
@@ -192,7 +193,17 @@ class ScriptRunner {
       if (l.empty()) break;
       auto sr = SeriesAndRest(l);
       auto values = sr ? Values(sr->second) : std::nullopt;
-      if (!step || word != "load" || !values) {
+      if (word == "load_with_nhcb" && sr && values) {
+        // The classic buckets load as they are; the native histograms made of them do not exist
+        // here, so evals that name the histogram itself are skipped.
+        std::string base(sr->first.MetricName());
+        for (std::string_view suffix : {"_bucket", "_sum", "_count"}) {
+          if (base.size() > suffix.size() && base.compare(base.size() - suffix.size(), suffix.size(), suffix) == 0) {
+            base.resize(base.size() - suffix.size());
+          }
+        }
+        native_.insert(base);
+      } else if (!step || word != "load" || !values) {
         // Histograms or a form not read here: evals that name this metric are skipped.
         if (sr && !sr->first.MetricName().empty()) {
           unread_.insert(std::string(sr->first.MetricName()));
@@ -220,6 +231,13 @@ class ScriptRunner {
     for (const std::string& name : unread_) {
       if (line.find(name) != std::string::npos) skip = true;
     }
+    for (const std::string& name : native_) {
+      // The histogram's own name, not followed by _bucket/_sum/_count.
+      for (size_t at = line.find(name); at != std::string::npos; at = line.find(name, at + 1)) {
+        const size_t after = at + name.size();
+        if (after >= line.size() || line[after] != '_') skip = true;
+      }
+    }
     for (; j < lines.size() && Indented(lines[j]); ++j) {
       const std::string l = Trim(lines[j]);
       if (l.empty()) break;
@@ -229,6 +247,7 @@ class ScriptRunner {
         if (l.rfind("expect string", 0) == 0 || l.rfind("expect range vector", 0) == 0) skip = true;
         continue;
       }
+      if (l[0] == '#') continue;  // a comment among the expectations
       if (l.find("{{") != std::string::npos) skip = true;
       expected.push_back(l);
     }
@@ -257,7 +276,10 @@ class ScriptRunner {
       ++result_.passed;
     } else {
       ++result_.failed;
-      if (result_.failures.size() < 5) result_.failures.push_back(line + "\n      " + error);
+      // TYTO_CONFORMANCE_VERBOSE=1 lists every failure, not only the first few per file.
+      if (result_.failures.size() < 5 || std::getenv("TYTO_CONFORMANCE_VERBOSE") != nullptr) {
+        result_.failures.push_back(line + "\n      " + error);
+      }
     }
     return j - 1;
   }
@@ -339,11 +361,12 @@ class ScriptRunner {
   std::unique_ptr<tsdb::Head> head_;
   bool poisoned_ = false;
   std::set<std::string> unread_;  // metrics whose samples were not loaded
+  std::set<std::string> native_;  // histograms load_with_nhcb would also have made native
   FileResult result_;
 };
 
 // Evals that pass today; raise it when the engine gets better, never lower it.
-constexpr int kPassFloor = 895;
+constexpr int kPassFloor = 1030;
 
 TEST(PromqlConformanceTest, PrometheusTestScripts) {
   const std::filesystem::path dir = std::filesystem::path(TYTO_SOURCE_DIR) / ".." / "shared" / "conformance" / "promql";

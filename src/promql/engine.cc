@@ -2,6 +2,7 @@
 #include "promql/engine.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <numbers>
@@ -32,6 +33,46 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 Status RuntimeError(std::string msg) { return InvalidArgument(std::move(msg)); }
 
+bool ValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + static_cast<size_t>(n) > s.size()) return false;
+    for (int k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + static_cast<size_t>(k)]) >> 6) != 2) return false;
+    }
+    i += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Natural order, as Prometheus's sort_by_label: runs of digits compare by their number.
+bool NaturalLess(std::string_view a, std::string_view b) {
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    const bool da = std::isdigit(static_cast<unsigned char>(a[i])) != 0;
+    const bool db = std::isdigit(static_cast<unsigned char>(b[j])) != 0;
+    if (da && db) {
+      size_t ie = i, je = j;
+      while (ie < a.size() && std::isdigit(static_cast<unsigned char>(a[ie]))) ++ie;
+      while (je < b.size() && std::isdigit(static_cast<unsigned char>(b[je]))) ++je;
+      std::string_view na = a.substr(i, ie - i), nb = b.substr(j, je - j);
+      while (na.size() > 1 && na[0] == '0') na.remove_prefix(1);
+      while (nb.size() > 1 && nb[0] == '0') nb.remove_prefix(1);
+      if (na.size() != nb.size()) return na.size() < nb.size();
+      if (na != nb) return na < nb;
+      i = ie;
+      j = je;
+      continue;
+    }
+    if (a[i] != b[j]) return a[i] < b[j];
+    ++i;
+    ++j;
+  }
+  return a.size() - i < b.size() - j;
+}
+
 // The signature of a label set restricted to (on) or without (ignoring) `names`, for matching
 // and grouping.
 std::string Signature(const Labels& l, const std::vector<std::string>& names, bool on) {
@@ -58,8 +99,12 @@ Labels KeepOnly(const Labels& l, const std::vector<std::string>& names, bool on)
 
 class Evaluator {
  public:
-  Evaluator(Storage* storage, const EngineOptions& options, int64_t query_start, int64_t query_end)
-      : storage_(storage), options_(options), query_start_(query_start), query_end_(query_end) {}
+  Evaluator(Storage* storage, const EngineOptions& options, int64_t query_start, int64_t query_end, int64_t query_step)
+      : storage_(storage),
+        options_(options),
+        query_start_(query_start),
+        query_end_(query_end),
+        query_step_(query_step) {}
 
   Result<Val> Eval(const Expr& e, const Steps& steps);
   // A range-vector node (matrix selector or subquery) at every step. `func` is the function
@@ -68,12 +113,19 @@ class Evaluator {
 
  private:
   // The time a selector or subquery is evaluated at for step time t.
-  int64_t At(AtModifier at, int64_t ts, const Duration& offset, int64_t t) const {
+  int64_t At(AtModifier at, int64_t ts, int64_t offset_ms, int64_t t) const {
     int64_t base = t;
     if (at == AtModifier::kTimestamp) base = ts;
     if (at == AtModifier::kStart) base = query_start_;
     if (at == AtModifier::kEnd) base = query_end_;
-    return base - offset.value.count();
+    return base - offset_ms;
+  }
+  // A duration slot's milliseconds; expressions with step() or range() are evaluated here.
+  Result<int64_t> Ms(const Duration& d) const {
+    if (d.IsConstant() || !d.expr) return d.value.count();
+    TYTO_ASSIGN_OR_RETURN(auto v, EvaluateDuration(*d.expr, std::chrono::milliseconds(query_step_),
+                                                   std::chrono::milliseconds(query_end_ - query_start_)));
+    return v.count();
   }
   Result<std::vector<Series>> Load(const VectorSelector& vs, int64_t mint, int64_t maxt, const SelectHints& hints = {});
   Result<Val> EvalSelector(const VectorSelector& vs, const Steps& steps);
@@ -92,6 +144,7 @@ class Evaluator {
   const EngineOptions& options_;
   int64_t query_start_;
   int64_t query_end_;
+  int64_t query_step_;  // 0 for instant queries
   uint64_t loaded_ = 0;
 };
 
@@ -117,15 +170,16 @@ Result<std::vector<Series>> Evaluator::Load(const VectorSelector& vs, int64_t mi
 
 Result<Val> Evaluator::EvalSelector(const VectorSelector& vs, const Steps& steps) {
   const int64_t lookback = options_.lookback_delta.count();
-  const int64_t first = At(vs.at, vs.timestamp_ms, vs.offset, steps.start);
-  const int64_t last = At(vs.at, vs.timestamp_ms, vs.offset, steps.end);
+  TYTO_ASSIGN_OR_RETURN(const int64_t offset, Ms(vs.offset));
+  const int64_t first = At(vs.at, vs.timestamp_ms, offset, steps.start);
+  const int64_t last = At(vs.at, vs.timestamp_ms, offset, steps.end);
   TYTO_ASSIGN_OR_RETURN(std::vector<Series> series, Load(vs, std::min(first, last) - lookback + 1, std::max(first, last)));
   Val out;
   out.type = ValueType::kVector;
   out.vectors.resize(steps.size());
   for (const Series& s : series) {
     for (size_t i = 0; i < steps.size(); ++i) {
-      const int64_t t = At(vs.at, vs.timestamp_ms, vs.offset, steps.At(i));
+      const int64_t t = At(vs.at, vs.timestamp_ms, offset, steps.At(i));
       auto it = std::upper_bound(s.points.begin(), s.points.end(), t, [](int64_t x, const Point& p) { return x < p.t; });
       if (it == s.points.begin()) continue;
       --it;
@@ -141,9 +195,10 @@ Result<std::vector<Window>> Evaluator::EvalWindows(const Expr& e, const Steps& s
   if (e.kind() == NodeKind::kMatrixSelector) {
     const auto& m = e.As<MatrixSelector>();
     const VectorSelector& vs = *m.selector;
-    const int64_t range = m.range.value.count();
-    const int64_t first = At(vs.at, vs.timestamp_ms, vs.offset, steps.start);
-    const int64_t last = At(vs.at, vs.timestamp_ms, vs.offset, steps.end);
+    TYTO_ASSIGN_OR_RETURN(const int64_t range, Ms(m.range));
+    TYTO_ASSIGN_OR_RETURN(const int64_t offset, Ms(vs.offset));
+    const int64_t first = At(vs.at, vs.timestamp_ms, offset, steps.start);
+    const int64_t last = At(vs.at, vs.timestamp_ms, offset, steps.end);
     SelectHints hints;
     hints.func = std::string(func);
     hints.range_ms = range;
@@ -151,9 +206,10 @@ Result<std::vector<Window>> Evaluator::EvalWindows(const Expr& e, const Steps& s
     TYTO_ASSIGN_OR_RETURN(std::vector<Series> series,
                           Load(vs, std::min(first, last) - range + 1, std::max(first, last), hints));
     for (size_t i = 0; i < steps.size(); ++i) {
-      const int64_t t = At(vs.at, vs.timestamp_ms, vs.offset, steps.At(i));
+      const int64_t t = At(vs.at, vs.timestamp_ms, offset, steps.At(i));
       out[i].end = t;
       out[i].range = range;
+      out[i].step_time = steps.At(i);
       for (const Series& s : series) {
         // Left-open: (t - range, t].
         auto lo = std::upper_bound(s.points.begin(), s.points.end(), t - range, [](int64_t x, const Point& p) { return x < p.t; });
@@ -169,10 +225,12 @@ Result<std::vector<Window>> Evaluator::EvalWindows(const Expr& e, const Steps& s
   }
   if (e.kind() == NodeKind::kSubquery) {
     const auto& sq = e.As<SubqueryExpr>();
-    const int64_t range = sq.range.value.count();
-    const int64_t step = sq.step.value.count() > 0 ? sq.step.value.count() : options_.default_subquery_step.count();
-    const int64_t first = At(sq.at, sq.timestamp_ms, sq.offset, steps.start);
-    const int64_t last = At(sq.at, sq.timestamp_ms, sq.offset, steps.end);
+    TYTO_ASSIGN_OR_RETURN(const int64_t range, Ms(sq.range));
+    TYTO_ASSIGN_OR_RETURN(int64_t step, Ms(sq.step));
+    if (step <= 0) step = options_.default_subquery_step.count();
+    TYTO_ASSIGN_OR_RETURN(const int64_t offset, Ms(sq.offset));
+    const int64_t first = At(sq.at, sq.timestamp_ms, offset, steps.start);
+    const int64_t last = At(sq.at, sq.timestamp_ms, offset, steps.end);
     // Inner steps: multiples of the step, from the first after (first - range) to last.
     const int64_t lo = std::min(first, last) - range;
     int64_t start = step * (lo / step);
@@ -195,9 +253,10 @@ Result<std::vector<Window>> Evaluator::EvalWindows(const Expr& e, const Steps& s
       }
     }
     for (size_t i = 0; i < steps.size(); ++i) {
-      const int64_t t = At(sq.at, sq.timestamp_ms, sq.offset, steps.At(i));
+      const int64_t t = At(sq.at, sq.timestamp_ms, offset, steps.At(i));
       out[i].end = t;
       out[i].range = range;
+      out[i].step_time = steps.At(i);
       for (const auto& [labels, s] : by_labels) {
         Series w{labels, {}};
         for (const Point& p : s.points) {
@@ -440,6 +499,12 @@ Result<Val> Evaluator::EvalAggregate(const AggregateExpr& a, const Steps& steps)
   if (a.param) {
     TYTO_ASSIGN_OR_RETURN(param, Eval(*a.param, steps));
   }
+  if (a.op == AggregateOp::kTopk || a.op == AggregateOp::kBottomk || a.op == AggregateOp::kLimitk ||
+      a.op == AggregateOp::kLimitRatio) {
+    for (double k : param.scalars) {
+      if (std::isnan(k)) return RuntimeError("Parameter value is NaN");
+    }
+  }
   Val out;
   out.type = ValueType::kVector;
   out.vectors.resize(steps.size());
@@ -487,24 +552,15 @@ Result<Val> Evaluator::EvalAggregate(const AggregateExpr& a, const Steps& steps)
       auto emit = [&](double v) { O.push_back({g.labels, v, t}); };
       switch (a.op) {
         case AggregateOp::kSum: {
-          double s = 0, c = 0;
-          for (const Elem* e : E) {
-            const double y = e->v - c;
-            const double tt = s + y;
-            c = (tt - s) - y;
-            s = tt;
-          }
-          emit(s);
+          KahanSum k;
+          for (const Elem* e : E) k.Add(e->v);
+          emit(k.Value());
           break;
         }
         case AggregateOp::kAvg: {
-          double mean = 0, n = 0;
-          for (const Elem* e : E) {
-            n += 1;
-            if (std::isinf(mean) && std::isinf(e->v) && (mean > 0) == (e->v > 0)) continue;
-            mean += e->v / n - mean / n;
-          }
-          emit(mean);
+          AvgAccumulator avg;
+          for (const Elem* e : E) avg.Add(e->v);
+          emit(avg.Value());
           break;
         }
         case AggregateOp::kCount: emit(static_cast<double>(E.size())); break;
@@ -532,23 +588,9 @@ Result<Val> Evaluator::EvalAggregate(const AggregateExpr& a, const Steps& steps)
           break;
         }
         case AggregateOp::kQuantile: {
-          const double q = param.scalars[i];
           std::vector<double> v;
           for (const Elem* e : E) v.push_back(e->v);
-          std::sort(v.begin(), v.end());
-          double r = kNaN;
-          if (q < 0) {
-            r = -std::numeric_limits<double>::infinity();
-          } else if (q > 1) {
-            r = std::numeric_limits<double>::infinity();
-          } else if (!std::isnan(q)) {
-            const double rank = q * static_cast<double>(v.size() - 1);
-            const auto lo = static_cast<size_t>(std::floor(rank));
-            const size_t hi = std::min(lo + 1, v.size() - 1);
-            const double w = rank - std::floor(rank);
-            r = v[lo] * (1 - w) + v[hi] * w;
-          }
-          emit(r);
+          emit(Quantile(param.scalars[i], std::move(v)));
           break;
         }
         case AggregateOp::kTopk:
@@ -603,6 +645,17 @@ Result<Val> Evaluator::EvalAggregate(const AggregateExpr& a, const Steps& steps)
 
 // ---------------------------------------------------------------------------------------------
 // Functions
+
+// absent()'s labels: each name given exactly once, by an equality matcher.
+LabelsBuilder AbsentLabels(const std::vector<Matcher>& matchers) {
+  std::map<std::string, int> uses;
+  for (const Matcher& m : matchers) ++uses[m.name()];
+  LabelsBuilder lb;
+  for (const Matcher& m : matchers) {
+    if (m.type() == MatchType::kEqual && m.name() != kMetricNameLabel && uses[m.name()] == 1) lb.Set(m.name(), m.value());
+  }
+  return lb;
+}
 
 double HistogramQuantile(double q, std::vector<std::pair<double, double>> buckets) {
   if (std::isnan(q)) return kNaN;
@@ -681,11 +734,7 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
     const Expr* inner = c.args[0].get();
     while (inner->kind() == NodeKind::kParen) inner = inner->As<ParenExpr>().expr.get();
     LabelsBuilder lb;
-    if (inner->kind() == NodeKind::kMatrixSelector) {
-      for (const Matcher& m : inner->As<MatrixSelector>().selector->matchers) {
-        if (m.type() == MatchType::kEqual && m.name() != kMetricNameLabel) lb.Set(m.name(), m.value());
-      }
-    }
+    if (inner->kind() == NodeKind::kMatrixSelector) lb = AbsentLabels(inner->As<MatrixSelector>().selector->matchers);
     for (size_t i = 0; i < steps.size(); ++i) {
       if (windows[i].series.empty()) out.vectors[i].push_back({lb.Build(), 1, steps.At(i)});
     }
@@ -699,6 +748,15 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
   }
   if (name == "time") {
     for (size_t i = 0; i < steps.size(); ++i) out.scalars[i] = static_cast<double>(steps.At(i)) / 1000;
+    return out;
+  }
+  if (name == "step" || name == "range" || name == "start" || name == "end") {
+    double v = 0;
+    if (name == "step") v = static_cast<double>(query_step_) / 1000;
+    if (name == "range") v = static_cast<double>(query_end_ - query_start_) / 1000;
+    if (name == "start") v = static_cast<double>(query_start_) / 1000;
+    if (name == "end") v = static_cast<double>(query_end_) / 1000;
+    for (double& x : out.scalars) x = v;
     return out;
   }
   if (name == "pi") {
@@ -719,11 +777,7 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
     LabelsBuilder lb;
     const Expr* inner = c.args[0].get();
     while (inner->kind() == NodeKind::kParen) inner = inner->As<ParenExpr>().expr.get();
-    if (inner->kind() == NodeKind::kVectorSelector) {
-      for (const Matcher& m : inner->As<VectorSelector>().matchers) {
-        if (m.type() == MatchType::kEqual && m.name() != kMetricNameLabel) lb.Set(m.name(), m.value());
-      }
-    }
+    if (inner->kind() == NodeKind::kVectorSelector) lb = AbsentLabels(inner->As<VectorSelector>().matchers);
     for (size_t i = 0; i < steps.size(); ++i) {
       if (args[0].vectors[i].empty()) out.vectors[i].push_back({lb.Build(), 1, steps.At(i)});
     }
@@ -806,7 +860,7 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
       std::stable_sort(v.begin(), v.end(), [&](const Elem& x, const Elem& y) {
         for (size_t k = 1; k < args.size(); ++k) {
           const std::string_view a = x.metric.Get(args[k].str), b = y.metric.Get(args[k].str);
-          if (a != b) return desc ? a > b : a < b;
+          if (a != b) return desc ? NaturalLess(b, a) : NaturalLess(a, b);
         }
         return desc ? y.metric < x.metric : x.metric < y.metric;
       });
@@ -823,7 +877,7 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
     opts.set_log_errors(false);
     RE2 re("^(?s:" + args[4].str + ")$", opts);
     if (!re.ok()) return RuntimeError("invalid regular expression in label_replace(): " + args[4].str);
-    if (dst.empty()) return RuntimeError("invalid destination label name in label_replace(): " + dst);
+    if (dst.empty() || !ValidUtf8(dst)) return RuntimeError("invalid destination label name in label_replace(): " + dst);
     TYTO_RETURN_IF_ERROR(for_each([&](size_t, Elem* e) {
       const std::string value(e->metric.Get(src));
       std::string result;
@@ -946,7 +1000,7 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
 Result<QueryResult> Engine::Exec(const Expr& expr, int64_t start_ms, int64_t end_ms, int64_t step_ms, bool instant) const {
   if (step_ms <= 0) return InvalidArgument("zero or negative query resolution step widths are not accepted");
   if (end_ms < start_ms) return InvalidArgument("end timestamp must not be before start time");
-  Evaluator ev(storage_, options_, start_ms, end_ms);
+  Evaluator ev(storage_, options_, start_ms, end_ms, instant ? 0 : step_ms);
   const Steps steps{start_ms, end_ms, step_ms};
   QueryResult r;
   r.time = start_ms;

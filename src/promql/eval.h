@@ -2,6 +2,7 @@
 // src/promql).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -39,9 +40,48 @@ struct Val {
 // A range vector at one step: each series' points in its window, and the window's end.
 struct Window {
   std::vector<Series> series;
-  int64_t end = 0;    // the window is (end - range, end]
-  int64_t range = 0;  // ms
+  int64_t end = 0;        // the window is (end - range, end]
+  int64_t range = 0;      // ms
+  int64_t step_time = 0;  // the evaluation step's time (differs from end with @ or offset)
 };
+
+// Kahan-Babuska-Neumaier summation, as Prometheus's kahanSumInc.
+struct KahanSum {
+  double sum = 0;
+  double c = 0;
+  void Add(double v) {
+    const double t = sum + v;
+    if (std::isinf(t)) {
+      c = 0;
+    } else if (std::fabs(sum) >= std::fabs(v)) {
+      c += (sum - t) + v;
+    } else {
+      c += (v - t) + sum;
+    }
+    sum = t;
+  }
+  double Value() const { return sum + c; }
+};
+
+// The mean as Prometheus's avg and avg_over_time compute it: a compensated sum while it does not
+// overflow, then an incremental mean that keeps infinities right.
+class AvgAccumulator {
+ public:
+  void Add(double v);
+  double Value() const;
+
+ private:
+  double count_ = 0;
+  KahanSum sum_;
+  bool incremental_ = false;
+  double mean_ = 0;
+  double c_ = 0;
+};
+
+// Sorts as Go's sort.Float64s: NaN first.
+void SortNaNFirst(std::vector<double>* v);
+// The φ-quantile of the values, as Prometheus's quantile (NaN for no values).
+double Quantile(double q, std::vector<double> v);
 
 // Labels without __name__.
 Labels DropName(const Labels& l);

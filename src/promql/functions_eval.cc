@@ -46,24 +46,6 @@ constexpr Named kSimple[] = {
     {"cosh", Cosh},   {"tanh", Tanh},   {"asinh", Asinh}, {"acosh", Acosh}, {"atanh", Atanh},
 };
 
-// Kahan-Babuska-Neumaier summation, as Prometheus's kahanSumInc.
-struct KahanSum {
-  double sum = 0;
-  double c = 0;
-  void Add(double v) {
-    const double t = sum + v;
-    if (std::isinf(t)) {
-      c = 0;
-    } else if (std::fabs(sum) >= std::fabs(v)) {
-      c += (sum - t) + v;
-    } else {
-      c += (v - t) + sum;
-    }
-    sum = t;
-  }
-  double Value() const { return sum + c; }
-};
-
 // Prometheus's extrapolatedRate for rate, increase and delta.
 bool ExtrapolatedRate(const Series& s, const Window& w, bool counter, bool rate, double* out) {
   const auto& p = s.points;
@@ -138,11 +120,13 @@ void LinearRegression(const std::vector<Point>& p, int64_t at, double* slope, do
   *intercept = sum_y / n - *slope * sum_x / n;
 }
 
+}  // namespace
+
 double Quantile(double q, std::vector<double> v) {
   if (v.empty() || std::isnan(q)) return std::numeric_limits<double>::quiet_NaN();
   if (q < 0) return -std::numeric_limits<double>::infinity();
   if (q > 1) return std::numeric_limits<double>::infinity();
-  std::sort(v.begin(), v.end());
+  SortNaNFirst(&v);
   const double n = static_cast<double>(v.size());
   const double rank = q * (n - 1);
   const auto lower = static_cast<size_t>(std::max(0.0, std::floor(rank)));
@@ -151,7 +135,41 @@ double Quantile(double q, std::vector<double> v) {
   return v[lower] * (1 - weight) + v[upper] * weight;
 }
 
-}  // namespace
+void SortNaNFirst(std::vector<double>* v) {
+  // Go's sort.Float64s, which Prometheus uses: NaN before every other value.
+  std::sort(v->begin(), v->end(), [](double a, double b) { return std::isnan(a) ? !std::isnan(b) : a < b; });
+}
+
+void AvgAccumulator::Add(double f) {
+  count_ += 1;
+  if (!incremental_) {
+    KahanSum next = sum_;
+    next.Add(f);
+    // A plain mean while the sum does not overflow (and for the first value in any case).
+    if (count_ == 1 || !std::isinf(next.sum)) {
+      sum_ = next;
+      return;
+    }
+    incremental_ = true;
+    mean_ = sum_.sum / (count_ - 1);
+    c_ = sum_.c / (count_ - 1);
+  }
+  if (std::isinf(mean_)) {
+    if (std::isinf(f) && (mean_ > 0) == (f > 0)) return;  // Inf of the same sign: the mean stays
+    if (!std::isinf(f) && !std::isnan(f)) return;         // a finite value cannot move an infinite mean
+  }
+  const double corrected = mean_ + c_;
+  KahanSum k{mean_, c_};
+  k.Add(f / count_ - corrected / count_);
+  mean_ = k.sum;
+  c_ = k.c;
+}
+
+double AvgAccumulator::Value() const {
+  if (incremental_) return mean_ + c_;
+  return sum_.sum / count_ + sum_.c / count_;
+}
+
 
 ElementFn SimpleFunction(std::string_view name) {
   for (const Named& n : kSimple) {
@@ -182,24 +200,9 @@ bool RangeFunction(std::string_view name, const Series& s, const Window& w, cons
     for (const Point& q : p) k.Add(q.v);
     *out = k.Value();
   } else if (name == "avg_over_time") {
-    // Prometheus sums directly while it can, and falls back to an incremental mean on overflow.
-    KahanSum k;
-    bool overflow = false;
-    for (const Point& q : p) {
-      k.Add(q.v);
-      if (std::isinf(k.sum) && !std::isinf(q.v)) overflow = true;
-    }
-    if (!overflow) {
-      *out = k.Value() / static_cast<double>(p.size());
-    } else {
-      double mean = 0;
-      double n = 0;
-      for (const Point& q : p) {
-        n += 1;
-        mean += q.v / n - mean / n;
-      }
-      *out = mean;
-    }
+    AvgAccumulator avg;
+    for (const Point& q : p) avg.Add(q.v);
+    *out = avg.Value();
   } else if (name == "min_over_time" || name == "max_over_time") {
     const bool want_min = name == "min_over_time";
     double m = p.front().v;
@@ -227,6 +230,30 @@ bool RangeFunction(std::string_view name, const Series& s, const Window& w, cons
     const double median = Quantile(0.5, v);
     for (double& x : v) x = std::fabs(x - median);
     *out = Quantile(0.5, std::move(v));
+  } else if (name == "ts_of_first_over_time") {
+    *out = static_cast<double>(p.front().t) / 1000;
+  } else if (name == "ts_of_last_over_time") {
+    *out = static_cast<double>(p.back().t) / 1000;
+  } else if (name == "ts_of_min_over_time" || name == "ts_of_max_over_time") {
+    const bool want_min = name == "ts_of_min_over_time";
+    size_t best = 0;
+    for (size_t i = 1; i < p.size(); ++i) {
+      // The latest of equal extremes, as Prometheus.
+      if ((want_min ? p[i].v <= p[best].v : p[i].v >= p[best].v) || std::isnan(p[best].v)) best = i;
+    }
+    *out = static_cast<double>(p[best].t) / 1000;
+  } else if (name == "double_exponential_smoothing") {
+    // Prometheus's funcDoubleExponentialSmoothing (formerly holt_winters).
+    const double sf = args.size() > 0 ? args[0] : 0, tf = args.size() > 1 ? args[1] : 0;
+    if (p.size() < 2) return false;
+    double s0 = 0, s1 = p[0].v, b = p[1].v - p[0].v;
+    for (size_t i = 1; i < p.size(); ++i) {
+      const double x = sf * p[i].v;
+      b = i > 1 ? tf * (s1 - s0) + (1 - tf) * b : b;
+      s0 = s1;
+      s1 = x + (1 - sf) * (s0 + b);
+    }
+    *out = s1;
   } else if (name == "changes" || name == "resets") {
     double n = 0;
     for (size_t i = 1; i < p.size(); ++i) {
@@ -245,7 +272,7 @@ bool RangeFunction(std::string_view name, const Series& s, const Window& w, cons
   } else if (name == "predict_linear") {
     if (p.size() < 2) return false;
     double slope = 0, intercept = 0;
-    LinearRegression(p, w.end, &slope, &intercept);
+    LinearRegression(p, w.step_time, &slope, &intercept);  // at the step's time, even with @
     *out = slope * (args.empty() ? 0 : args[0]) + intercept;
   } else {
     return false;
