@@ -149,7 +149,7 @@ std::string FormatNumber(double v) {
 }
 
 std::string FormatSeconds(double seconds) {
-  return FormatDuration(std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)));
+  return FormatDuration(std::chrono::milliseconds(std::llround(seconds * 1000)));
 }
 
 void PrintDuration(const Duration& d, std::string& out) {

@@ -366,10 +366,14 @@ class ScriptRunner {
 };
 
 // Evals that pass today; raise it when the engine gets better, never lower it.
-constexpr int kPassFloor = 1030;
+constexpr int kPassFloor = 1033;
 
 TEST(PromqlConformanceTest, PrometheusTestScripts) {
-  const std::filesystem::path dir = std::filesystem::path(TYTO_SOURCE_DIR) / ".." / "shared" / "conformance" / "promql";
+  // TYTO_CONFORMANCE_DIR runs another folder of scripts (to try out a case).
+  const char* other = std::getenv("TYTO_CONFORMANCE_DIR");
+  const std::filesystem::path dir = other != nullptr ? std::filesystem::path(other)
+                                                     : std::filesystem::path(TYTO_SOURCE_DIR) / ".." / "shared" /
+                                                           "conformance" / "promql";
   if (!std::filesystem::exists(dir)) GTEST_SKIP() << dir << " not found (../shared beside the checkout)";
   std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {

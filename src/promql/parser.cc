@@ -167,7 +167,8 @@ Result<double> DurationSeconds(const Expr& e, double step_s, double range_s) {
 Result<std::chrono::milliseconds> SecondsToMillis(double s) {
   double ms = s * 1000;
   if (!std::isfinite(ms) || std::fabs(ms) >= 9.2e18) return InvalidArgument("duration out of range");
-  return std::chrono::milliseconds(static_cast<int64_t>(ms));
+  // Rounded, not truncated: 1.001 s is 1000.9999999999999 ms in binary.
+  return std::chrono::milliseconds(std::llround(ms));
 }
 
 class Parser {

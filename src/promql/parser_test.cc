@@ -62,6 +62,8 @@ const Valid kValid[] = {
     {"foo offset 1m @ start()", "foo @ start() offset 1m"},
     {"foo @ end()", "foo @ end()"},
     {"foo[5m]", "foo[5m]"},
+    {"foo[1001ms]", "foo[1s1ms]"},  // 1.001 s is 1000.999... ms in binary: rounded, not truncated
+    {"foo[5m] offset 1001ms", "foo[5m] offset 1s1ms"},
     {"foo[90s]", "foo[1m30s]"},
     {"foo[5]", "foo[5s]"},
     {"foo[5m] offset 1m", "foo[5m] offset 1m"},
