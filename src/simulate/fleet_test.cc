@@ -262,7 +262,7 @@ TEST_F(FleetTest, DynamicsKeepTheInvariantsOverHours) {
           counts[b.Build().ToString() + std::string(name.substr(0, name.size() - 6))] = v;
         }
         // Physical ranges, and integers where the real exporters give integers.
-        auto integer = [&] { EXPECT_EQ(v, std::floor(v)) << series; };
+        auto integer = [value = v, text = series] { EXPECT_EQ(value, std::floor(value)) << text; };  // clang 14 cannot capture structured bindings
         if (name == "DCGM_FI_DEV_GPU_UTIL" || name == "DCGM_FI_DEV_MEM_COPY_UTIL") {
           EXPECT_TRUE(v >= 0 && v <= 100) << series << " " << v;
           integer();

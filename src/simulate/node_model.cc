@@ -10,7 +10,6 @@ namespace {
 
 constexpr double kPi = 3.141592653589793;
 constexpr double kFbTotalMiB = 81559;  // NVIDIA H100 80GB HBM3
-constexpr double kFbReservedMiB = 548;
 constexpr double kMaxSmClockMHz = 1980;
 constexpr double kIdleSmClockMHz = 345;
 constexpr double kPowerLimitW = 700;
