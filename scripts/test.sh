@@ -22,11 +22,11 @@ for b in $builds; do
       cmake -S . -B $dir -G Ninja -DCMAKE_BUILD_TYPE=Release -DTYTO_WERROR=ON >/dev/null ;;
     asan)
       dir=build-asan
-      cmake -S . -B $dir -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
+      cmake -S . -B $dir -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O1 -DCMAKE_CXX_COMPILER=clang++ \
         -DTYTO_SANITIZE=address,undefined -DTYTO_WERROR=ON -DTYTO_BUILD_BENCHMARKS=OFF >/dev/null ;;
     tsan)
       dir=build-tsan
-      cmake -S . -B $dir -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
+      cmake -S . -B $dir -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O1 -DCMAKE_CXX_COMPILER=clang++ \
         -DTYTO_SANITIZE=thread -DTYTO_WERROR=ON -DTYTO_BUILD_BENCHMARKS=OFF >/dev/null ;;
     *) echo "unknown build '$b'" >&2; exit 2 ;;
   esac

@@ -267,8 +267,6 @@ int Server::RunUntilSignalled() {
 bool Server::Shutdown() {
   ready_ = false;
   bool clean = true;
-  scrape_.reset();  // no more scrapes: what they stored is in the WAL already
-  if (demo_fleet_) demo_fleet_->Stop();
   if (http_) {
     std::chrono::milliseconds grace;
     {
@@ -277,6 +275,11 @@ bool Server::Shutdown() {
     }
     clean = http_->Shutdown(grace);
   }
+  // After the HTTP server: its handlers read the scrape manager (/api/v1/targets, /metrics).
+  // What the scrapes stored is in the WAL already. A handler abandoned past the deadline may
+  // still run: then everything is left to the process's exit.
+  if (clean) scrape_.reset();
+  if (demo_fleet_) demo_fleet_->Stop();
   if (db_ && clean) {
     // Every acknowledged sample is already in the WAL; this makes it durable against power loss too.
     if (Status s = db_->Close(); !s.ok()) kLog.Error("final WAL sync failed", {{"error", s}});
