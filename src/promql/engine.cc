@@ -109,7 +109,7 @@ class Evaluator {
   Result<Val> Eval(const Expr& e, const Steps& steps);
   // A range-vector node (matrix selector or subquery) at every step. `func` is the function
   // applied to it, passed to the storage as a hint (rollups answer rate() with their counter).
-  Result<std::vector<Window>> EvalWindows(const Expr& e, const Steps& steps, std::string_view func = {});
+  Result<Windows> EvalWindows(const Expr& e, const Steps& steps, std::string_view func = {});
 
  private:
   // The time a selector or subquery is evaluated at for step time t.
@@ -190,8 +190,20 @@ Result<Val> Evaluator::EvalSelector(const VectorSelector& vs, const Steps& steps
   return out;
 }
 
-Result<std::vector<Window>> Evaluator::EvalWindows(const Expr& e, const Steps& steps, std::string_view func) {
-  std::vector<Window> out(steps.size());
+// The window (t - range, t] of each series, as views into `data` (sorted by time).
+void Slice(const std::vector<Series>& data, int64_t t, int64_t range, Window* w) {
+  auto after = [](int64_t x, const Point& p) { return x < p.t; };
+  for (size_t k = 0; k < data.size(); ++k) {
+    const auto& pts = data[k].points;
+    auto lo = std::upper_bound(pts.begin(), pts.end(), t - range, after);  // left-open
+    auto hi = std::upper_bound(lo, pts.end(), t, after);
+    if (lo != hi) w->series.push_back({k, std::span<const Point>(&*lo, static_cast<size_t>(hi - lo))});
+  }
+}
+
+Result<Windows> Evaluator::EvalWindows(const Expr& e, const Steps& steps, std::string_view func) {
+  Windows out;
+  out.steps.resize(steps.size());
   if (e.kind() == NodeKind::kMatrixSelector) {
     const auto& m = e.As<MatrixSelector>();
     const VectorSelector& vs = *m.selector;
@@ -203,23 +215,14 @@ Result<std::vector<Window>> Evaluator::EvalWindows(const Expr& e, const Steps& s
     hints.func = std::string(func);
     hints.range_ms = range;
     hints.step_ms = steps.size() > 1 ? steps.step : 0;
-    TYTO_ASSIGN_OR_RETURN(std::vector<Series> series,
-                          Load(vs, std::min(first, last) - range + 1, std::max(first, last), hints));
+    TYTO_ASSIGN_OR_RETURN(out.data, Load(vs, std::min(first, last) - range + 1, std::max(first, last), hints));
+    for (Series& s : out.data) std::erase_if(s.points, [](const Point& p) { return IsStaleMarker(p.v); });
     for (size_t i = 0; i < steps.size(); ++i) {
-      const int64_t t = At(vs.at, vs.timestamp_ms, offset, steps.At(i));
-      out[i].end = t;
-      out[i].range = range;
-      out[i].step_time = steps.At(i);
-      for (const Series& s : series) {
-        // Left-open: (t - range, t].
-        auto lo = std::upper_bound(s.points.begin(), s.points.end(), t - range, [](int64_t x, const Point& p) { return x < p.t; });
-        auto hi = std::upper_bound(lo, s.points.end(), t, [](int64_t x, const Point& p) { return x < p.t; });
-        Series w{s.metric, {}};
-        for (auto it = lo; it != hi; ++it) {
-          if (!IsStaleMarker(it->v)) w.points.push_back(*it);
-        }
-        if (!w.points.empty()) out[i].series.push_back(std::move(w));
-      }
+      Window& w = out.steps[i];
+      w.end = At(vs.at, vs.timestamp_ms, offset, steps.At(i));
+      w.range = range;
+      w.step_time = steps.At(i);
+      Slice(out.data, w.end, range, &w);
     }
     return out;
   }
@@ -252,18 +255,13 @@ Result<std::vector<Window>> Evaluator::EvalWindows(const Expr& e, const Steps& s
         }
       }
     }
+    for (auto& [labels, s] : by_labels) out.data.push_back(std::move(s));
     for (size_t i = 0; i < steps.size(); ++i) {
-      const int64_t t = At(sq.at, sq.timestamp_ms, offset, steps.At(i));
-      out[i].end = t;
-      out[i].range = range;
-      out[i].step_time = steps.At(i);
-      for (const auto& [labels, s] : by_labels) {
-        Series w{labels, {}};
-        for (const Point& p : s.points) {
-          if (p.t > t - range && p.t <= t) w.points.push_back(p);
-        }
-        if (!w.points.empty()) out[i].series.push_back(std::move(w));
-      }
+      Window& w = out.steps[i];
+      w.end = At(sq.at, sq.timestamp_ms, offset, steps.At(i));
+      w.range = range;
+      w.step_time = steps.At(i);
+      Slice(out.data, w.end, range, &w);
     }
     return out;
   }
@@ -713,30 +711,42 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
         scalars.push_back(std::move(v));
       }
     }
-    TYTO_ASSIGN_OR_RETURN(std::vector<Window> windows, EvalWindows(*matrix, steps, name));
+    TYTO_ASSIGN_OR_RETURN(Windows windows, EvalWindows(*matrix, steps, name));
     const bool keep_name = name == "last_over_time" || name == "first_over_time";
+    // Each series' result labels, computed once for all steps; duplicates among them (series
+    // that differ only by name) are an error wherever two meet at one step.
+    std::vector<Labels> metrics;
+    metrics.reserve(windows.data.size());
+    for (const Series& s : windows.data) metrics.push_back(keep_name ? s.metric : DropName(s.metric));
+    std::vector<int64_t> last_step(windows.data.size(), -1);
+    std::map<Labels, size_t> first_of;
+    std::vector<size_t> canonical(windows.data.size());
+    for (size_t k = 0; k < metrics.size(); ++k) canonical[k] = first_of.emplace(metrics[k], k).first->second;
+    const bool collisions = first_of.size() != metrics.size();
+    std::vector<double> args(scalars.size());
     for (size_t i = 0; i < steps.size(); ++i) {
-      std::vector<double> args;
-      for (const Val& v : scalars) args.push_back(v.scalars.empty() ? 0 : v.scalars[i]);
-      std::set<Labels> seen;
-      for (const Series& s : windows[i].series) {
+      for (size_t a = 0; a < scalars.size(); ++a) args[a] = scalars[a].scalars.empty() ? 0 : scalars[a].scalars[i];
+      for (const SeriesView& view : windows.steps[i].series) {
         double v = 0;
-        if (!RangeFunction(name, s, windows[i], args, &v)) continue;
-        Labels metric = keep_name ? s.metric : DropName(s.metric);
-        if (!seen.insert(metric).second) return RuntimeError("vector cannot contain metrics with the same labelset");
-        out.vectors[i].push_back({std::move(metric), v, steps.At(i)});
+        if (!RangeFunction(name, view.points, windows.steps[i], args, &v)) continue;
+        if (collisions) {
+          int64_t& seen = last_step[canonical[view.index]];
+          if (seen == static_cast<int64_t>(i)) return RuntimeError("vector cannot contain metrics with the same labelset");
+          seen = static_cast<int64_t>(i);
+        }
+        out.vectors[i].push_back({metrics[view.index], v, steps.At(i)});
       }
     }
     return out;
   }
   if (name == "absent_over_time") {
-    TYTO_ASSIGN_OR_RETURN(std::vector<Window> windows, EvalWindows(*c.args[0], steps));
+    TYTO_ASSIGN_OR_RETURN(Windows windows, EvalWindows(*c.args[0], steps));
     const Expr* inner = c.args[0].get();
     while (inner->kind() == NodeKind::kParen) inner = inner->As<ParenExpr>().expr.get();
     LabelsBuilder lb;
     if (inner->kind() == NodeKind::kMatrixSelector) lb = AbsentLabels(inner->As<MatrixSelector>().selector->matchers);
     for (size_t i = 0; i < steps.size(); ++i) {
-      if (windows[i].series.empty()) out.vectors[i].push_back({lb.Build(), 1, steps.At(i)});
+      if (windows.steps[i].series.empty()) out.vectors[i].push_back({lb.Build(), 1, steps.At(i)});
     }
     return out;
   }
@@ -1006,9 +1016,11 @@ Result<QueryResult> Engine::Exec(const Expr& expr, int64_t start_ms, int64_t end
   r.time = start_ms;
   if (expr.type() == ValueType::kMatrix) {
     if (!instant) return InvalidArgument("invalid expression type \"range vector\" for range query, must be Scalar or instant Vector");
-    TYTO_ASSIGN_OR_RETURN(std::vector<Window> w, ev.EvalWindows(expr, steps));
+    TYTO_ASSIGN_OR_RETURN(Windows w, ev.EvalWindows(expr, steps));
     r.type = ValueType::kMatrix;
-    r.matrix = std::move(w[0].series);
+    for (const SeriesView& view : w.steps[0].series) {
+      r.matrix.push_back({w.data[view.index].metric, std::vector<Point>(view.points.begin(), view.points.end())});
+    }
     return r;
   }
   TYTO_ASSIGN_OR_RETURN(Val v, ev.Eval(expr, steps));

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -37,9 +38,15 @@ struct Val {
   std::string str;
 };
 
+// One series' points inside a window: a view into Windows::data (no copy per step).
+struct SeriesView {
+  size_t index = 0;  // into Windows::data
+  std::span<const Point> points;
+};
+
 // A range vector at one step: each series' points in its window, and the window's end.
 struct Window {
-  std::vector<Series> series;
+  std::vector<SeriesView> series;
   int64_t end = 0;        // the window is (end - range, end]
   int64_t range = 0;      // ms
   int64_t step_time = 0;  // the evaluation step's time (differs from end with @ or offset)
@@ -83,6 +90,13 @@ void SortNaNFirst(std::vector<double>* v);
 // The φ-quantile of the values, as Prometheus's quantile (NaN for no values).
 double Quantile(double q, std::vector<double> v);
 
+// A range-vector node at every step: the series (read once, staleness markers removed) and each
+// step's window over them.
+struct Windows {
+  std::vector<Series> data;
+  std::vector<Window> steps;
+};
+
 // Labels without __name__.
 Labels DropName(const Labels& l);
 
@@ -93,7 +107,7 @@ ElementFn SimpleFunction(std::string_view name);
 
 // Evaluates a range-vector function (rate, *_over_time, ...) over one series' window; false when
 // it has no value there.
-bool RangeFunction(std::string_view name, const Series& s, const Window& w, const std::vector<double>& args,
-                   double* out);
+bool RangeFunction(std::string_view name, std::span<const Point> points, const Window& w,
+                   const std::vector<double>& args, double* out);
 
 }  // namespace tyto::promql

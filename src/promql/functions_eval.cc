@@ -47,8 +47,7 @@ constexpr Named kSimple[] = {
 };
 
 // Prometheus's extrapolatedRate for rate, increase and delta.
-bool ExtrapolatedRate(const Series& s, const Window& w, bool counter, bool rate, double* out) {
-  const auto& p = s.points;
+bool ExtrapolatedRate(std::span<const Point> p, const Window& w, bool counter, bool rate, double* out) {
   if (p.size() < 2) return false;
   double result = p.back().v - p.front().v;
   if (counter) {
@@ -75,8 +74,7 @@ bool ExtrapolatedRate(const Series& s, const Window& w, bool counter, bool rate,
   return true;
 }
 
-bool InstantRate(const Series& s, bool rate, double* out) {
-  const auto& p = s.points;
+bool InstantRate(std::span<const Point> p, bool rate, double* out) {
   if (p.size() < 2) return false;
   const Point& last = p.back();
   const Point& prev = p[p.size() - 2];
@@ -91,7 +89,7 @@ bool InstantRate(const Series& s, bool rate, double* out) {
 
 // Least-squares slope and intercept at `at` (seconds relative to it), as Prometheus's
 // linearRegression.
-void LinearRegression(const std::vector<Point>& p, int64_t at, double* slope, double* intercept) {
+void LinearRegression(std::span<const Point> p, int64_t at, double* slope, double* intercept) {
   double n = 0, sum_x = 0, sum_y = 0, sum_xy = 0, sum_x2 = 0;
   KahanSum cx, cy, cxy, cx2;
   bool const_y = true;
@@ -178,14 +176,13 @@ ElementFn SimpleFunction(std::string_view name) {
   return nullptr;
 }
 
-bool RangeFunction(std::string_view name, const Series& s, const Window& w, const std::vector<double>& args,
-                   double* out) {
-  const auto& p = s.points;
-  if (name == "rate") return ExtrapolatedRate(s, w, true, true, out);
-  if (name == "increase") return ExtrapolatedRate(s, w, true, false, out);
-  if (name == "delta") return ExtrapolatedRate(s, w, false, false, out);
-  if (name == "irate") return InstantRate(s, true, out);
-  if (name == "idelta") return InstantRate(s, false, out);
+bool RangeFunction(std::string_view name, std::span<const Point> p, const Window& w,
+                   const std::vector<double>& args, double* out) {
+  if (name == "rate") return ExtrapolatedRate(p, w, true, true, out);
+  if (name == "increase") return ExtrapolatedRate(p, w, true, false, out);
+  if (name == "delta") return ExtrapolatedRate(p, w, false, false, out);
+  if (name == "irate") return InstantRate(p, true, out);
+  if (name == "idelta") return InstantRate(p, false, out);
   if (p.empty()) return false;
   if (name == "count_over_time") {
     *out = static_cast<double>(p.size());
