@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 #include <re2/re2.h>
 
@@ -507,44 +508,56 @@ Result<Val> Evaluator::EvalAggregate(const AggregateExpr& a, const Steps& steps)
   out.type = ValueType::kVector;
   out.vectors.resize(steps.size());
   const bool by_name = !a.without && std::find(a.grouping.begin(), a.grouping.end(), std::string(kMetricNameLabel)) != a.grouping.end();
+  const bool keeps_name = a.op == AggregateOp::kTopk || a.op == AggregateOp::kBottomk ||
+                          a.op == AggregateOp::kLimitk || a.op == AggregateOp::kLimitRatio;
+  // The group of each distinct input label set, computed once for all steps (the same series
+  // come back at every step).
+  struct LabelsHash {
+    size_t operator()(const Labels& l) const { return l.Hash(); }
+  };
+  std::unordered_map<Labels, size_t, LabelsHash> group_of;
+  std::map<std::string, size_t> group_by_sig;
+  std::vector<Labels> group_labels;
+  auto GroupOf = [&](const Labels& metric) {
+    auto hit = group_of.find(metric);
+    if (hit != group_of.end()) return hit->second;
+    LabelsBuilder b;
+    if (a.without) {
+      b.Reset(metric);
+      b.Del(kMetricNameLabel);
+      for (const std::string& n : a.grouping) b.Del(n);
+    } else {
+      for (const std::string& n : a.grouping) {
+        const std::string_view v = metric.Get(n);
+        if (!v.empty()) b.Set(n, v);
+      }
+    }
+    if (!by_name && !keeps_name) b.Del(kMetricNameLabel);
+    Labels gl = b.Build();
+    auto [it, inserted] = group_by_sig.try_emplace(gl.ToString(), group_labels.size());
+    if (inserted) group_labels.push_back(std::move(gl));
+    group_of.emplace(metric, it->second);
+    return it->second;
+  };
   for (size_t i = 0; i < steps.size(); ++i) {
     const int64_t t = steps.At(i);
     struct Group {
       Labels labels;
       std::vector<const Elem*> elems;
     };
-    std::map<std::string, Group> groups;
-    std::vector<std::string> order;
+    std::unordered_map<size_t, Group> groups;
+    std::vector<size_t> order;  // groups in order of first appearance
     for (const Elem& el : in.vectors[i]) {
-      std::string sig;
-      Labels gl;
-      if (a.without) {
-        LabelsBuilder b(el.metric);
-        b.Del(kMetricNameLabel);
-        for (const std::string& n : a.grouping) b.Del(n);
-        gl = b.Build();
-      } else {
-        LabelsBuilder b;
-        for (const std::string& n : a.grouping) {
-          const std::string_view v = el.metric.Get(n);
-          if (!v.empty()) b.Set(n, v);
-        }
-        gl = b.Build();
-      }
-      if (!by_name && a.op != AggregateOp::kTopk && a.op != AggregateOp::kBottomk && a.op != AggregateOp::kLimitk &&
-          a.op != AggregateOp::kLimitRatio) {
-        gl = DropName(gl);
-      }
-      sig = gl.ToString();
-      auto [it, inserted] = groups.try_emplace(sig);
+      const size_t g = GroupOf(el.metric);
+      auto [it, inserted] = groups.try_emplace(g);
       if (inserted) {
-        it->second.labels = gl;
-        order.push_back(sig);
+        it->second.labels = group_labels[g];
+        order.push_back(g);
       }
       it->second.elems.push_back(&el);
     }
     Vector& O = out.vectors[i];
-    for (const std::string& sig : order) {
+    for (const size_t sig : order) {
       const Group& g = groups[sig];
       const auto& E = g.elems;
       auto emit = [&](double v) { O.push_back({g.labels, v, t}); };
