@@ -281,7 +281,15 @@ void Print(const Expr& e, std::string& out) {
       break;
     case NodeKind::kBinary: {
       const auto& b = e.As<BinaryExpr>();
-      Print(*b.lhs, out);
+      // A signed number left of ^ ("+Inf", "-1") would read back as a unary sign over the power
+      // (^ binds tighter): parentheses keep the tree (found by the fuzzer: "+Inf ^ 1").
+      std::string lhs;
+      Print(*b.lhs, lhs);
+      if (b.op == BinaryOp::kPow && b.lhs->kind() == NodeKind::kNumberLiteral && !lhs.empty() &&
+          (lhs[0] == '+' || lhs[0] == '-')) {
+        lhs = "(" + lhs + ")";
+      }
+      out += lhs;
       out += ' ';
       out += BinaryOpName(b.op);
       if (b.return_bool) out += " bool";

@@ -63,6 +63,8 @@ const Valid kValid[] = {
     {"foo @ end()", "foo @ end()"},
     {"foo[5m]", "foo[5m]"},
     {"foo[1001ms]", "foo[1s1ms]"},  // 1.001 s is 1000.999... ms in binary: rounded, not truncated
+    {"1.5 + +Inf ^ 1", "1.5 + +(+Inf) ^ 1"},  // a signed number left of ^ keeps its parentheses
+    {"Inf ^ 2", "(+Inf) ^ 2"},
     {"foo[5m] offset 1001ms", "foo[5m] offset 1s1ms"},
     {"foo[90s]", "foo[1m30s]"},
     {"foo[5]", "foo[5s]"},
