@@ -18,6 +18,7 @@
 #include "promql/eval.h"
 #include "promql/functions.h"
 #include "promql/parser.h"
+#include "relabel/relabel.h"
 
 namespace tyto::promql {
 
@@ -903,44 +904,14 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
     if (dst.empty() || !ValidUtf8(dst)) return RuntimeError("invalid destination label name in label_replace(): " + dst);
     TYTO_RETURN_IF_ERROR(for_each([&](size_t, Elem* e) {
       const std::string value(e->metric.Get(src));
-      std::string result;
-      if (RE2::FullMatch(value, re)) {
-        result = value;
-        std::string rewritten = repl;
-        // Go's Expand: $1, ${1}, $name
-        std::string expanded;
-        std::vector<re2::StringPiece> groups(static_cast<size_t>(re.NumberOfCapturingGroups()) + 1);
-        re.Match(value, 0, value.size(), RE2::ANCHOR_BOTH, groups.data(), static_cast<int>(groups.size()));
-        for (size_t k = 0; k < rewritten.size(); ++k) {
-          if (rewritten[k] != '$' || k + 1 == rewritten.size()) {
-            expanded.push_back(rewritten[k]);
-            continue;
-          }
-          if (rewritten[k + 1] == '$') {
-            expanded.push_back('$');
-            ++k;
-            continue;
-          }
-          const bool brace = rewritten[k + 1] == '{';
-          size_t j = k + 1 + (brace ? 1 : 0);
-          size_t n = j;
-          while (n < rewritten.size() && (std::isalnum(static_cast<unsigned char>(rewritten[n])) || rewritten[n] == '_')) ++n;
-          if (n == j || (brace && (n >= rewritten.size() || rewritten[n] != '}'))) {
-            expanded.push_back('$');
-            continue;
-          }
-          const std::string ref = rewritten.substr(j, n - j);
-          if (std::all_of(ref.begin(), ref.end(), ::isdigit)) {
-            const size_t g = std::stoul(ref);
-            if (g < groups.size()) expanded.append(groups[g].data(), groups[g].size());
-          } else {
-            const auto& named = re.NamedCapturingGroups();
-            if (auto it = named.find(ref); it != named.end()) {
-              expanded.append(groups[static_cast<size_t>(it->second)].data(), groups[static_cast<size_t>(it->second)].size());
-            }
-          }
-          k = n - (brace ? 0 : 1);
-        }
+      std::vector<re2::StringPiece> pieces(static_cast<size_t>(re.NumberOfCapturingGroups()) + 1);
+      if (re.Match(value, 0, value.size(), RE2::ANCHOR_BOTH, pieces.data(), static_cast<int>(pieces.size()))) {
+        // Go's regexp.Expand, as label_replace uses it: relabelling's implementation.
+        std::vector<std::string_view> groups;
+        for (const re2::StringPiece& g : pieces) groups.emplace_back(g.data(), g.size());
+        std::vector<std::string> names(pieces.size());
+        for (const auto& [n, index] : re.NamedCapturingGroups()) names[static_cast<size_t>(index)] = n;
+        const std::string expanded = relabel::Expand(repl, groups, names);
         LabelsBuilder b(e->metric);
         b.Set(dst, expanded);
         e->metric = b.Build();
