@@ -330,38 +330,43 @@ class ModelIterator {
   int64_t pos_ = -1;
 };
 
+// Random Next and Seek calls on `chunk`'s iterator and on the model agree (`what` names the case).
+void ExpectSeekMatchesTheModel(const Chunk& chunk, const Samples& samples, std::mt19937_64& rng,
+                               const std::string& what) {
+  auto it = chunk.NewIterator();
+  ModelIterator model(samples);
+  for (int op = 0; op < 12; ++op) {
+    bool got = false;
+    bool want = false;
+    if (rng() % 3 == 0) {
+      got = it->Next();
+      want = model.Next();
+    } else {
+      // A target near a sample's timestamp, or anywhere.
+      int64_t target = static_cast<int64_t>(rng());
+      if (!samples.empty() && rng() % 4 != 0) {
+        target = samples[rng() % samples.size()].first;
+        if (rng() % 2) target = static_cast<int64_t>(static_cast<uint64_t>(target) + rng() % 3 - 1);
+      }
+      got = it->Seek(target);
+      want = model.Seek(target);
+    }
+    ASSERT_EQ(got, want) << what << " op " << op;
+    if (want) {
+      EXPECT_EQ(it->t(), model.at().first) << what;
+      EXPECT_EQ(Bits(it->v()), Bits(model.at().second)) << what;
+    }
+  }
+  EXPECT_TRUE(it->status().ok()) << what;
+}
+
 TEST(ChunkPropertyTest, SeekMatchesTheModel) {
   std::mt19937_64 rng(4);
   for (int i = 0; i < 2000; ++i) {
     Samples samples = RandomSamples(rng);
     if (rng() % 2) std::sort(samples.begin(), samples.end(), [](auto& a, auto& b) { return a.first < b.first; });
     for (const Builder b : kBuilders) {
-      auto chunk = Build(b, samples);
-      auto it = chunk->NewIterator();
-      ModelIterator model(samples);
-      for (int op = 0; op < 12; ++op) {
-        bool got = false;
-        bool want = false;
-        if (rng() % 3 == 0) {
-          got = it->Next();
-          want = model.Next();
-        } else {
-          // A target near a sample's timestamp, or anywhere.
-          int64_t target = static_cast<int64_t>(rng());
-          if (!samples.empty() && rng() % 4 != 0) {
-            target = samples[rng() % samples.size()].first;
-            if (rng() % 2) target = static_cast<int64_t>(static_cast<uint64_t>(target) + rng() % 3 - 1);
-          }
-          got = it->Seek(target);
-          want = model.Seek(target);
-        }
-        ASSERT_EQ(got, want) << "chunk " << i << " op " << op;
-        if (want) {
-          EXPECT_EQ(it->t(), model.at().first);
-          EXPECT_EQ(Bits(it->v()), Bits(model.at().second));
-        }
-      }
-      EXPECT_TRUE(it->status().ok());
+      ExpectSeekMatchesTheModel(*Build(b, samples), samples, rng, "chunk " + std::to_string(i));
     }
   }
 }
@@ -525,27 +530,7 @@ TEST(ValuesOnlyTest, JoinedSeekMatchesTheModel) {
     std::sort(samples.begin(), samples.end(), [](auto& a, auto& b) { return a.first < b.first; });
     auto joined = Joined(*Column(samples), *EncodeBestValues(samples));
     ASSERT_NE(joined, nullptr);
-    auto it = joined->NewIterator();
-    ModelIterator model(samples);
-    for (int op = 0; op < 12; ++op) {
-      bool got = false;
-      bool want = false;
-      if (rng() % 3 == 0) {
-        got = it->Next();
-        want = model.Next();
-      } else {
-        int64_t target = static_cast<int64_t>(rng());
-        if (!samples.empty() && rng() % 4 != 0) target = samples[rng() % samples.size()].first;
-        got = it->Seek(target);
-        want = model.Seek(target);
-      }
-      ASSERT_EQ(got, want) << "chunk " << i << " op " << op;
-      if (want) {
-        EXPECT_EQ(it->t(), model.at().first);
-        EXPECT_EQ(Bits(it->v()), Bits(model.at().second));
-      }
-    }
-    EXPECT_TRUE(it->status().ok());
+    ExpectSeekMatchesTheModel(*joined, samples, rng, "chunk " + std::to_string(i));
   }
 }
 
