@@ -435,11 +435,8 @@ Result<Val> Evaluator::EvalBinary(const BinaryExpr& b, const Steps& steps) {
     }
     std::set<std::string> seen_one_to_one;
     std::set<Labels> out_labels;
-    for (const Elem& me : many) {
-      const std::string sig = Signature(me.metric, m.matching_labels, m.on);
-      auto it = index.find(sig);
-      if (it == index.end()) continue;
-      const Elem& oe = *it->second;
+    // A pair of elements that match: the result element, if the operation keeps one.
+    auto combine = [&](const Elem& me, const Elem& oe, const std::string& sig) -> Status {
       const Elem& l = many_right ? oe : me;
       const Elem& r = many_right ? me : oe;
       if (!many_left && !many_right && !seen_one_to_one.insert(sig).second) {
@@ -448,7 +445,7 @@ Result<Val> Evaluator::EvalBinary(const BinaryExpr& b, const Steps& steps) {
       bool keep = true;
       double v = Arith(b.op, l.v, r.v, &keep);
       if (comparison && !b.return_bool) {
-        if (!keep) continue;
+        if (!keep) return Status::Ok();
       } else if (comparison) {
         v = keep ? 1 : 0;
       }
@@ -470,9 +467,8 @@ Result<Val> Evaluator::EvalBinary(const BinaryExpr& b, const Steps& steps) {
           for (const std::string& n : m.matching_labels) lb.Del(n);
         }
       } else {
-        const Elem& one_el = oe;
         for (const std::string& n : m.include) {
-          const std::string_view v2 = one_el.metric.Get(n);
+          const std::string_view v2 = oe.metric.Get(n);
           if (v2.empty()) {
             lb.Del(n);
           } else {
@@ -485,6 +481,29 @@ Result<Val> Evaluator::EvalBinary(const BinaryExpr& b, const Steps& steps) {
         return RuntimeError("multiple matches for labels: grouping labels must ensure unique matches");
       }
       O.push_back({std::move(result), comparison && !b.return_bool ? l.v : v, t});
+      return Status::Ok();
+    };
+    // fill(), fill_left(), fill_right(): an element without a match on the other side pairs with a
+    // stand-in there, carrying the fill value and the matching labels.
+    const std::optional<double> fill_one = many_right ? m.fill_left : m.fill_right;
+    const std::optional<double> fill_many = many_right ? m.fill_right : m.fill_left;
+    std::set<std::string> matched_one;
+    for (const Elem& me : many) {
+      const std::string sig = Signature(me.metric, m.matching_labels, m.on);
+      auto it = index.find(sig);
+      if (it != index.end()) {
+        matched_one.insert(sig);
+        TYTO_RETURN_IF_ERROR(combine(me, *it->second, sig));
+      } else if (fill_one) {
+        TYTO_RETURN_IF_ERROR(combine(me, Elem{KeepOnly(me.metric, m.matching_labels, m.on), *fill_one, t}, sig));
+      }
+    }
+    if (fill_many) {
+      for (const Elem& oe : one) {
+        const std::string sig = Signature(oe.metric, m.matching_labels, m.on);
+        if (matched_one.count(sig)) continue;
+        TYTO_RETURN_IF_ERROR(combine(Elem{KeepOnly(oe.metric, m.matching_labels, m.on), *fill_many, t}, oe, sig));
+      }
     }
   }
   return out;
