@@ -688,6 +688,77 @@ LabelsBuilder AbsentLabels(const std::vector<Matcher>& matchers) {
   return lb;
 }
 
+// Classic histogram buckets ({le="..."} series) grouped by their other labels (name dropped):
+// (upper bound, cumulative count) pairs.
+std::map<Labels, std::vector<std::pair<double, double>>> ClassicBuckets(const Vector& v) {
+  std::map<Labels, std::vector<std::pair<double, double>>> by;
+  for (const Elem& el : v) {
+    const std::string_view le = el.metric.Get("le");
+    if (le.empty()) continue;
+    const std::string les(le);
+    char* end = nullptr;
+    const double bound = std::strtod(les.c_str(), &end);
+    if (end == les.c_str()) continue;
+    LabelsBuilder b(el.metric);
+    b.Del("le");
+    b.Del(kMetricNameLabel);
+    by[b.Build()].push_back({bound, el.v});
+  }
+  return by;
+}
+
+// The fraction of observations between lower and upper, interpolating linearly inside buckets, as
+// Prometheus's BucketFraction over classic buckets.
+double BucketFraction(double lower, double upper, std::vector<std::pair<double, double>> buckets) {
+  std::sort(buckets.begin(), buckets.end());
+  if (buckets.empty() || !std::isinf(buckets.back().first) || buckets.back().first < 0) return kNaN;
+  std::vector<std::pair<double, double>> b;
+  for (const auto& x : buckets) {
+    if (!b.empty() && b.back().first == x.first) {
+      b.back().second += x.second;
+    } else {
+      b.push_back(x);
+    }
+  }
+  for (size_t i = 1; i < b.size(); ++i) b[i].second = std::max(b[i].second, b[i - 1].second);
+  const double count = b.back().second;
+  if (count == 0 || std::isnan(lower) || std::isnan(upper)) return kNaN;
+  if (lower >= upper) return 0;
+  double rank = 0, lower_rank = 0, upper_rank = 0;
+  bool lower_set = false, upper_set = false;
+  for (size_t i = 0; i < b.size(); ++i) {
+    // The first bucket starts at 0 when its upper bound is positive, as for histogram_quantile.
+    const double lb = i > 0 ? b[i - 1].first : (b[0].first > 0 ? 0 : -std::numeric_limits<double>::infinity());
+    const double ub = b[i].first;
+    auto interpolate = [&](double v) {
+      if (std::isinf(lb) || std::isinf(ub)) return rank;  // no width to interpolate over
+      return rank + (b[i].second - rank) * (v - lb) / (ub - lb);
+    };
+    if (!lower_set && lb >= lower) {
+      lower_rank = rank;
+      lower_set = true;
+    }
+    if (!upper_set && lb >= upper) {
+      upper_rank = rank;
+      upper_set = true;
+    }
+    if (lower_set && upper_set) break;
+    if (!lower_set && lb < lower && ub > lower) {
+      lower_rank = interpolate(lower);
+      lower_set = true;
+    }
+    if (!upper_set && lb < upper && ub > upper) {
+      upper_rank = interpolate(upper);
+      upper_set = true;
+    }
+    if (lower_set && upper_set) break;
+    rank = b[i].second;
+  }
+  if (!lower_set || lower_rank > count) lower_rank = count;
+  if (!upper_set || upper_rank > count) upper_rank = count;
+  return (upper_rank - lower_rank) / count;
+}
+
 double HistogramQuantile(double q, std::vector<std::pair<double, double>> buckets) {
   if (std::isnan(q)) return kNaN;
   if (q < 0) return -std::numeric_limits<double>::infinity();
@@ -800,6 +871,15 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
     if (name == "start") v = static_cast<double>(query_start_) / 1000;
     if (name == "end") v = static_cast<double>(query_end_) / 1000;
     for (double& x : out.scalars) x = v;
+    return out;
+  }
+  if (name == "min_of" || name == "max_of") {
+    // As Go's math.Min and math.Max: NaN if either is.
+    const bool want_min = name == "min_of";
+    for (size_t i = 0; i < steps.size(); ++i) {
+      const double x = args[0].scalars[i], y = args[1].scalars[i];
+      out.scalars[i] = std::isnan(x) || std::isnan(y) ? kNaN : want_min ? std::min(x, y) : std::max(x, y);
+    }
     return out;
   }
   if (name == "pi") {
@@ -955,21 +1035,45 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
     }));
     return out;
   }
+  if (name == "histogram_fraction") {
+    for (size_t i = 0; i < steps.size(); ++i) {
+      for (auto& [labels, buckets] : ClassicBuckets(args[2].vectors[i])) {
+        out.vectors[i].push_back({labels, BucketFraction(args[0].scalars[i], args[1].scalars[i], buckets), steps.At(i)});
+      }
+    }
+    return out;
+  }
+  if (name == "histogram_quantiles") {
+    // histogram_quantiles(v, "label", q1, q2, ...): one series per φ, labelled with it in
+    // OpenMetrics' canonical form ("0.0", "0.25", "1.0").
+    const std::string& label = args[1].str;
+    for (size_t i = 0; i < steps.size(); ++i) {
+      const auto by = ClassicBuckets(args[0].vectors[i]);
+      for (size_t k = 2; k < args.size(); ++k) {
+        const double q = args[k].scalars[i];
+        std::string text;
+        if (std::isnan(q)) {
+          text = "NaN";
+        } else if (std::isinf(q)) {
+          text = q > 0 ? "+Inf" : "-Inf";
+        } else {
+          char buf[64];
+          auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), q);
+          text.assign(buf, ec == std::errc() ? end : buf);
+          if (text.find_first_of(".e") == std::string::npos) text += ".0";
+        }
+        for (const auto& [labels, buckets] : by) {
+          LabelsBuilder lb(labels);
+          lb.Set(label, text);
+          out.vectors[i].push_back({lb.Build(), HistogramQuantile(q, buckets), steps.At(i)});
+        }
+      }
+    }
+    return out;
+  }
   if (name == "histogram_quantile") {
     for (size_t i = 0; i < steps.size(); ++i) {
-      std::map<Labels, std::vector<std::pair<double, double>>> by;
-      for (const Elem& el : args[1].vectors[i]) {
-        const std::string_view le = el.metric.Get("le");
-        if (le.empty()) continue;
-        const std::string les(le);
-        char* end = nullptr;
-        const double bound = std::strtod(les.c_str(), &end);
-        if (end == les.c_str()) continue;
-        LabelsBuilder b(el.metric);
-        b.Del("le");
-        b.Del(kMetricNameLabel);
-        by[b.Build()].push_back({bound, el.v});
-      }
+      const auto by = ClassicBuckets(args[1].vectors[i]);
       for (auto& [labels, buckets] : by) {
         out.vectors[i].push_back({labels, HistogramQuantile(args[0].scalars[i], buckets), steps.At(i)});
       }
