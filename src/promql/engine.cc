@@ -707,11 +707,11 @@ std::map<Labels, std::vector<std::pair<double, double>>> ClassicBuckets(const Ve
   return by;
 }
 
-// The fraction of observations between lower and upper, interpolating linearly inside buckets, as
-// Prometheus's BucketFraction over classic buckets.
-double BucketFraction(double lower, double upper, std::vector<std::pair<double, double>> buckets) {
+// Classic buckets as histogram_quantile and histogram_fraction read them: sorted by upper bound,
+// equal bounds merged, counts forced monotonic; empty unless the last bound is +Inf.
+std::vector<std::pair<double, double>> NormalizeBuckets(std::vector<std::pair<double, double>> buckets) {
   std::sort(buckets.begin(), buckets.end());
-  if (buckets.empty() || !std::isinf(buckets.back().first) || buckets.back().first < 0) return kNaN;
+  if (buckets.empty() || !std::isinf(buckets.back().first) || buckets.back().first < 0) return {};
   std::vector<std::pair<double, double>> b;
   for (const auto& x : buckets) {
     if (!b.empty() && b.back().first == x.first) {
@@ -721,6 +721,14 @@ double BucketFraction(double lower, double upper, std::vector<std::pair<double, 
     }
   }
   for (size_t i = 1; i < b.size(); ++i) b[i].second = std::max(b[i].second, b[i - 1].second);
+  return b;
+}
+
+// The fraction of observations between lower and upper, interpolating linearly inside buckets, as
+// Prometheus's BucketFraction over classic buckets.
+double BucketFraction(double lower, double upper, std::vector<std::pair<double, double>> buckets) {
+  const std::vector<std::pair<double, double>> b = NormalizeBuckets(std::move(buckets));
+  if (b.empty()) return kNaN;
   const double count = b.back().second;
   if (count == 0 || std::isnan(lower) || std::isnan(upper)) return kNaN;
   if (lower >= upper) return 0;
@@ -763,18 +771,9 @@ double HistogramQuantile(double q, std::vector<std::pair<double, double>> bucket
   if (std::isnan(q)) return kNaN;
   if (q < 0) return -std::numeric_limits<double>::infinity();
   if (q > 1) return std::numeric_limits<double>::infinity();
-  std::sort(buckets.begin(), buckets.end());
-  if (buckets.size() < 2 || !std::isinf(buckets.back().first) || buckets.back().first < 0) return kNaN;
-  // Merge equal upper bounds; force monotonic counts.
-  std::vector<std::pair<double, double>> b;
-  for (const auto& x : buckets) {
-    if (!b.empty() && b.back().first == x.first) {
-      b.back().second += x.second;
-    } else {
-      b.push_back(x);
-    }
-  }
-  for (size_t i = 1; i < b.size(); ++i) b[i].second = std::max(b[i].second, b[i - 1].second);
+  if (buckets.size() < 2) return kNaN;
+  const std::vector<std::pair<double, double>> b = NormalizeBuckets(std::move(buckets));
+  if (b.empty()) return kNaN;
   const double observations = b.back().second;
   if (observations == 0) return kNaN;
   double rank = q * observations;

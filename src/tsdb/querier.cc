@@ -121,7 +121,7 @@ class BlockQuerier final : public Querier {
 
   std::unique_ptr<SeriesSet> Select(const std::vector<Matcher>& matchers) override {
     auto ids = block_->Select(matchers);
-    if (!ids.ok()) return std::make_unique<ErrorSeriesSet>(ids.status());
+    if (!ids.ok()) return NewErrorSeriesSet(ids.status());
     return std::make_unique<BlockSeriesSet>(block_, std::move(ids).value(), mint_, maxt_);
   }
 
@@ -290,6 +290,8 @@ class VectorIterator final : public SeriesIterator {
 };
 
 }  // namespace
+
+std::unique_ptr<SeriesSet> NewErrorSeriesSet(Status s) { return std::make_unique<ErrorSeriesSet>(std::move(s)); }
 
 std::unique_ptr<SeriesIterator> NewBlockSeriesIterator(std::shared_ptr<block::Reader> block,
                                                        std::vector<block::ChunkMeta> chunks, int64_t mint,

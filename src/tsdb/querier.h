@@ -48,4 +48,7 @@ std::unique_ptr<SeriesSet> NewMergeSeriesSet(std::vector<std::unique_ptr<SeriesS
 // An iterator over samples held in memory, in time order.
 std::unique_ptr<SeriesIterator> NewVectorIterator(std::vector<Sample> samples);
 
+// A series set with no series that reports `s` (a selection that failed).
+std::unique_ptr<SeriesSet> NewErrorSeriesSet(Status s);
+
 }  // namespace tyto::tsdb

@@ -157,19 +157,6 @@ class CounterChainIterator final : public SeriesIterator {
   Status status_;
 };
 
-class ErrorSeriesSet final : public SeriesSet {
- public:
-  explicit ErrorSeriesSet(Status s) : status_(std::move(s)) {}
-  bool Next() override { return false; }
-  const Labels& labels() const override { return labels_; }
-  std::unique_ptr<SeriesIterator> Iterator() const override { return nullptr; }
-  Status status() const override { return status_; }
-
- private:
-  Status status_;
-  Labels labels_;
-};
-
 // One series of a rollup block as a query sees it: its labels without `__rollup__`, and the
 // block's ids of the aggregate series that answer (one, or sum and count for the average).
 struct Entry {
@@ -235,11 +222,11 @@ class RollupBlockQuerier final : public Querier {
   std::unique_ptr<SeriesSet> SelectWithHints(const std::vector<Matcher>& matchers, const SelectHints& hints) override {
     std::optional<Aggregate> agg = ForFunction(hints.func);
     auto entries = Find(matchers, agg.value_or(Aggregate::kSum));
-    if (!entries.ok()) return std::make_unique<ErrorSeriesSet>(entries.status());
+    if (!entries.ok()) return NewErrorSeriesSet(entries.status());
     if (!agg) {
       // The average: pair each sum series with the count series of the same labels.
       auto counts = Find(matchers, Aggregate::kCount);
-      if (!counts.ok()) return std::make_unique<ErrorSeriesSet>(counts.status());
+      if (!counts.ok()) return NewErrorSeriesSet(counts.status());
       std::vector<Entry> paired;
       size_t j = 0;
       for (Entry& e : *entries) {
