@@ -102,7 +102,11 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   template <typename Stream>
   void Write(Stream& stream) {
-    request_.method(bhttp::verb::get);
+    if (const bhttp::verb verb = bhttp::string_to_verb(req_.method); verb != bhttp::verb::unknown) {
+      request_.method(verb);
+    } else {
+      request_.method_string(req_.method);
+    }
     request_.target(req_.target);
     request_.version(11);
     const bool default_port = req_.port == (req_.https ? 443 : 80);
@@ -112,6 +116,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     request_.set(bhttp::field::host, host);
     request_.set(bhttp::field::connection, "close");
     for (const auto& [k, v] : req_.headers) request_.set(k, v);
+    request_.body() = std::move(req_.body);
+    request_.prepare_payload();
     Lowest().expires_at(deadline_);
     bhttp::async_write(stream, request_, [self = shared_from_this(), &stream](beast::error_code ec, size_t) {
       if (ec) return self->Finish(FromError(ec, self->req_, "sending to"));
@@ -161,7 +167,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::shared_ptr<ssl::context> tls_ctx_;
   std::optional<ssl::stream<beast::tcp_stream>> tls_;
   beast::flat_buffer buffer_;
-  bhttp::request<bhttp::empty_body> request_;
+  bhttp::request<bhttp::string_body> request_;
   bhttp::response_parser<bhttp::string_body> parser_;
 };
 
@@ -175,7 +181,7 @@ class Client::Impl {
     pool_.join();
   }
 
-  void Get(ClientRequest req, std::function<void(Result<ClientResponse>)> done) {
+  void Send(ClientRequest req, std::function<void(Result<ClientResponse>)> done) {
     std::shared_ptr<ssl::context> ctx;
     if (req.https) {
       auto c = TlsContext(req.tls);
@@ -231,8 +237,8 @@ class Client::Impl {
 Client::Client(int threads) : impl_(std::make_unique<Impl>(threads)) {}
 Client::~Client() = default;
 
-void Client::Get(ClientRequest request, std::function<void(Result<ClientResponse>)> done) {
-  impl_->Get(std::move(request), std::move(done));
+void Client::Send(ClientRequest request, std::function<void(Result<ClientResponse>)> done) {
+  impl_->Send(std::move(request), std::move(done));
 }
 
 }  // namespace tyto::http

@@ -1,5 +1,5 @@
-// Client: asynchronous HTTP/1.1 GETs for scrapes (and later webhooks), many at once on a few
-// threads: thousands of targets need no thread each.
+// Client: asynchronous HTTP/1.1 requests for scrapes, `tyto query` (and later webhooks), many
+// at once on a few threads: thousands of targets need no thread each.
 //
 // One connection per request (closed after the response), a deadline over the whole exchange
 // (resolve, connect, TLS handshake, write, read), a cap on the body read, and TLS with a CA
@@ -32,11 +32,13 @@ struct TlsClientOptions {
 };
 
 struct ClientRequest {
+  std::string method = "GET";
   bool https = false;
   std::string host;  // a name or an IP literal (IPv6 without brackets)
   uint16_t port = 80;
   std::string target = "/";  // path and query, already escaped
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string, std::string>> headers;  // Content-Type among them, for a body
+  std::string body;  // sent with its Content-Length (also 0 for a POST or PUT without one)
   std::chrono::milliseconds timeout{std::chrono::seconds(10)};
   uint64_t max_body_bytes = 0;  // 0: no limit
   TlsClientOptions tls;
@@ -64,7 +66,7 @@ class Client {
   // (any status code) or an error: kDeadlineExceeded after the timeout, kResourceExhausted for
   // a body over the cap, kUnavailable for connection failures, kInvalidArgument for bad TLS
   // files, each naming the address.
-  void Get(ClientRequest request, std::function<void(Result<ClientResponse>)> done);
+  void Send(ClientRequest request, std::function<void(Result<ClientResponse>)> done);
 
  private:
   class Impl;

@@ -29,6 +29,10 @@ class ClientTest : public ::testing::Test {
       return Response::Text(200, "late");
     });
     router_.Add({"GET"}, "/missing", "missing", [](Request&) { return Response::Text(404, "no"); });
+    router_.Add({"POST", "DELETE"}, "/echo", "echo", [](Request& r) {
+      return Response::Text(200, r.method + " " + std::string(r.Header("content-length").value_or("-")) + " " +
+                                     std::string(r.Param("q").value_or("")) + "|" + r.body);
+    });
     server_ = std::make_unique<Server>([this](Request& r) { return router_.Dispatch(r); }, &registry_, 2);
     ASSERT_TRUE(server_->Listen({"127.0.0.1", 0}).ok());
     server_->Start();
@@ -45,7 +49,7 @@ class ClientTest : public ::testing::Test {
     req.max_body_bytes = max_body;
     req.headers = {{"Accept", "text/plain"}};
     std::promise<Result<ClientResponse>> p;
-    client_.Get(req, [&p](Result<ClientResponse> r) { p.set_value(std::move(r)); });
+    client_.Send(req, [&p](Result<ClientResponse> r) { p.set_value(std::move(r)); });
     return p.get_future().get();
   }
 
@@ -64,6 +68,30 @@ TEST_F(ClientTest, GetsStatusHeadersAndBody) {
   auto missing = Get("/missing");
   ASSERT_TRUE(missing.ok());
   EXPECT_EQ(missing->status, 404);
+}
+
+TEST_F(ClientTest, SendsTheMethodAndBodyGiven) {
+  auto send = [this](std::string method, std::string body, std::vector<std::pair<std::string, std::string>> headers) {
+    ClientRequest req;
+    req.method = std::move(method);
+    req.host = "127.0.0.1";
+    req.port = server_->port();
+    req.target = "/echo";
+    req.body = std::move(body);
+    req.headers = std::move(headers);
+    std::promise<Result<ClientResponse>> p;
+    client_.Send(req, [&p](Result<ClientResponse> r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  };
+  auto form = send("POST", "q=up%7Bjob%3D%22x%22%7D", {{"Content-Type", "application/x-www-form-urlencoded"}});
+  ASSERT_TRUE(form.ok()) << form.status().ToString();
+  EXPECT_EQ(form->body, "POST 23 up{job=\"x\"}|q=up%7Bjob%3D%22x%22%7D");
+  auto empty = send("POST", "", {});
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_EQ(empty->body, "POST 0 |");
+  auto del = send("DELETE", "", {});
+  ASSERT_TRUE(del.ok()) << del.status().ToString();
+  EXPECT_EQ(del->body, "DELETE - |");
 }
 
 TEST_F(ClientTest, BodyLimitTimeoutAndRefusedConnectionAreNamedErrors) {
@@ -99,7 +127,7 @@ TEST_F(ClientTest, ManyRequestsAtOnceOnTwoThreads) {
     req.host = "127.0.0.1";
     req.port = server_->port();
     req.target = "/metrics";
-    client_.Get(req, [&](Result<ClientResponse> r) {
+    client_.Send(req, [&](Result<ClientResponse> r) {
       if (r.ok() && r->status == 200) ++ok;
       if (--left == 0) all.set_value();
     });
@@ -115,7 +143,7 @@ TEST_F(ClientTest, BadTlsFilesAreInvalidArgument) {
   req.port = server_->port();
   req.tls.ca_file = "/nonexistent/ca.pem";
   std::promise<Result<ClientResponse>> p;
-  client_.Get(req, [&p](Result<ClientResponse> r) { p.set_value(std::move(r)); });
+  client_.Send(req, [&p](Result<ClientResponse> r) { p.set_value(std::move(r)); });
   auto r = p.get_future().get();
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().ToString();
   EXPECT_NE(r.status().message().find("/nonexistent/ca.pem"), std::string::npos);

@@ -344,7 +344,7 @@ void Manager::StartScrape(const std::shared_ptr<Scheduled>& s) {
     return;
   }
   if (*authorization) req.headers.emplace_back("Authorization", **authorization);
-  client_->Get(std::move(req), [finish](Result<http::ClientResponse> r) {
+  client_->Send(std::move(req), [finish](Result<http::ClientResponse> r) {
     Fetched f;
     if (!r.ok()) {
       f.status = r.status();

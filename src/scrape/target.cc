@@ -1,60 +1,10 @@
 #include "scrape/target.h"
 
-#include <cstdlib>
-
 #include "common/units.h"
+#include "http/url.h"
 
 namespace tyto::scrape {
 namespace {
-
-// RFC 3986 query escaping, as Go's url.Values.Encode does it.
-void AppendQueryEscaped(std::string* out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out->push_back(static_cast<char>(c));
-    } else if (c == ' ') {
-      out->push_back('+');
-    } else {
-      out->push_back('%');
-      out->push_back(kHex[c >> 4]);
-      out->push_back(kHex[c & 15]);
-    }
-  }
-}
-
-// "host:port", "[v6]:port", or a host alone (the scheme's port).
-Status SplitAddress(std::string_view addr, bool https, std::string* host, uint16_t* port) {
-  *port = https ? 443 : 80;
-  std::string_view port_text;
-  if (!addr.empty() && addr[0] == '[') {
-    const size_t close = addr.find(']');
-    if (close == std::string_view::npos) return InvalidArgument("address '" + std::string(addr) + "': unclosed '['");
-    *host = std::string(addr.substr(1, close - 1));
-    if (close + 1 < addr.size()) {
-      if (addr[close + 1] != ':') return InvalidArgument("address '" + std::string(addr) + "': expected ':' after ']'");
-      port_text = addr.substr(close + 2);
-    }
-  } else {
-    const size_t colon = addr.rfind(':');
-    if (colon != std::string_view::npos && addr.find(':') != colon) {
-      return InvalidArgument("address '" + std::string(addr) + "': an IPv6 address needs brackets");
-    }
-    *host = std::string(addr.substr(0, colon));
-    if (colon != std::string_view::npos) port_text = addr.substr(colon + 1);
-  }
-  if (host->empty()) return InvalidArgument("address '" + std::string(addr) + "' has no host");
-  if (!port_text.empty() || addr.back() == ':') {
-    char* end = nullptr;
-    const std::string p(port_text);
-    const long v = std::strtol(p.c_str(), &end, 10);
-    if (p.empty() || *end != '\0' || v < 1 || v > 65535) {
-      return InvalidArgument("address '" + std::string(addr) + "': bad port '" + p + "'");
-    }
-    *port = static_cast<uint16_t>(v);
-  }
-  return Status::Ok();
-}
 
 Result<Target> Populate(const ScrapeConfig& job, const relabel::Relabeler& relabel, const std::string& address,
                         const std::map<std::string, std::string>& group_labels, std::vector<Labels>* dropped) {
@@ -83,7 +33,7 @@ Result<Target> Populate(const ScrapeConfig& job, const relabel::Relabeler& relab
   const std::string scheme(lb.Get("__scheme__"));
   if (scheme != "http" && scheme != "https") return InvalidArgument("__scheme__ '" + scheme + "' is not http or https");
   t.https = scheme == "https";
-  TYTO_RETURN_IF_ERROR(SplitAddress(addr, t.https, &t.host, &t.port));
+  TYTO_RETURN_IF_ERROR(http::SplitAddress(addr, t.https, &t.host, &t.port));
   auto interval = ParseDuration(lb.Get("__scrape_interval__"));
   auto timeout = ParseDuration(lb.Get("__scrape_timeout__"));
   if (!interval.ok() || interval->count() <= 0) return InvalidArgument("bad __scrape_interval__");
@@ -105,16 +55,11 @@ Result<Target> Populate(const ScrapeConfig& job, const relabel::Relabeler& relab
       }
     }
   }
-  std::string query;
+  std::vector<std::pair<std::string, std::string>> query;
   for (const auto& [name, values] : params) {
-    for (const std::string& v : values) {
-      query += query.empty() ? "?" : "&";
-      AppendQueryEscaped(&query, name);
-      query += '=';
-      AppendQueryEscaped(&query, v);
-    }
+    for (const std::string& v : values) query.emplace_back(name, v);
   }
-  t.path_and_query = path + query;
+  t.path_and_query = query.empty() ? path : path + "?" + http::EncodeQueryString(query);
   set_default("instance", addr);
   LabelsBuilder out;
   for (const Label& l : lb.pairs()) {
