@@ -3,6 +3,7 @@
 // same series exactly when their label sets are equal.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -23,6 +24,26 @@ struct Label {
 class Labels {
  public:
   Labels() = default;
+  // Copies share one immutable set (a reference count), so passing a series' labels along a
+  // query's steps costs no allocation; the hash is computed once per set.
+  Labels(const Labels& o) noexcept : rep_(o.rep_) {
+    if (rep_ != nullptr) rep_->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  Labels(Labels&& o) noexcept : rep_(o.rep_) { o.rep_ = nullptr; }
+  Labels& operator=(const Labels& o) noexcept {
+    Labels(o).Swap(*this);
+    return *this;
+  }
+  Labels& operator=(Labels&& o) noexcept {
+    Labels(std::move(o)).Swap(*this);
+    return *this;
+  }
+  ~Labels() { Release(); }
+  void Swap(Labels& o) noexcept {
+    Rep* r = rep_;
+    rep_ = o.rep_;
+    o.rep_ = r;
+  }
 
   // Sorts by name. Fails on an empty name or a name given twice. Pairs with an empty value are
   // dropped: in Prometheus an empty label value is the same as no label.
@@ -35,11 +56,11 @@ class Labels {
   bool Has(std::string_view name) const;
   std::string_view MetricName() const { return Get(kMetricNameLabel); }
 
-  const std::vector<Label>& pairs() const { return pairs_; }
-  size_t size() const { return pairs_.size(); }
-  bool empty() const { return pairs_.empty(); }
-  auto begin() const { return pairs_.begin(); }
-  auto end() const { return pairs_.end(); }
+  const std::vector<Label>& pairs() const { return rep_ != nullptr ? rep_->pairs : NoPairs(); }
+  size_t size() const { return pairs().size(); }
+  bool empty() const { return rep_ == nullptr; }
+  auto begin() const { return pairs().begin(); }
+  auto end() const { return pairs().end(); }
 
   // A stable 64-bit hash of the whole set (same set, same hash, across runs and machines).
   uint64_t Hash() const;
@@ -47,12 +68,25 @@ class Labels {
   // Prometheus's notation: up{instance="a:9100", job="node"}; values escaped.
   std::string ToString() const;
 
-  friend bool operator==(const Labels& a, const Labels& b) { return a.pairs_ == b.pairs_; }
+  friend bool operator==(const Labels& a, const Labels& b) {
+    return a.rep_ == b.rep_ || a.pairs() == b.pairs();
+  }
   friend bool operator<(const Labels& a, const Labels& b);
 
  private:
   friend class LabelsBuilder;
-  std::vector<Label> pairs_;  // sorted by name, names unique, values non-empty
+  struct Rep {
+    std::atomic<uint32_t> refs{1};
+    mutable std::atomic<uint64_t> hash{0};  // 0: not computed yet
+    std::vector<Label> pairs;               // sorted by name, names unique, values non-empty
+  };
+  // Takes pairs already sorted, unique and non-empty; none gives the empty set.
+  static Labels Adopt(std::vector<Label> pairs);
+  static const std::vector<Label>& NoPairs();
+  void Release() noexcept {
+    if (rep_ != nullptr && rep_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete rep_;
+  }
+  Rep* rep_ = nullptr;  // null for the empty set
 };
 
 // Edits a label set (relabelling, adding target labels to scraped series): Set and Del in any
@@ -60,8 +94,8 @@ class Labels {
 class LabelsBuilder {
  public:
   LabelsBuilder() = default;
-  explicit LabelsBuilder(const Labels& base) : pairs_(base.pairs_) {}
-  void Reset(const Labels& base) { pairs_ = base.pairs_; }
+  explicit LabelsBuilder(const Labels& base) : pairs_(base.pairs()) {}
+  void Reset(const Labels& base) { pairs_ = base.pairs(); }
 
   // The value of `name`, or "" when absent.
   std::string_view Get(std::string_view name) const;
@@ -71,11 +105,7 @@ class LabelsBuilder {
   const std::vector<Label>& pairs() const { return pairs_; }
   bool empty() const { return pairs_.empty(); }
 
-  Labels Build() const {
-    Labels l;
-    l.pairs_ = pairs_;
-    return l;
-  }
+  Labels Build() const { return Labels::Adopt(pairs_); }
 
  private:
   std::vector<Label> pairs_;  // as in Labels: sorted, unique names, non-empty values

@@ -16,9 +16,21 @@ Result<Labels> Labels::FromPairs(std::vector<Label> pairs) {
       return InvalidArgument("label name '" + pairs[i].name + "' given twice");
     }
   }
+  return Adopt(std::move(pairs));
+}
+
+Labels Labels::Adopt(std::vector<Label> pairs) {
   Labels l;
-  l.pairs_ = std::move(pairs);
+  if (!pairs.empty()) {
+    l.rep_ = new Rep;
+    l.rep_->pairs = std::move(pairs);
+  }
   return l;
+}
+
+const std::vector<Label>& Labels::NoPairs() {
+  static const std::vector<Label> none;
+  return none;
 }
 
 Labels Labels::Of(std::initializer_list<std::string_view> name_value_pairs) {
@@ -45,7 +57,7 @@ std::string_view ValueOf(const std::vector<Label>& pairs, std::string_view name)
 
 }  // namespace
 
-std::string_view Labels::Get(std::string_view name) const { return ValueOf(pairs_, name); }
+std::string_view Labels::Get(std::string_view name) const { return ValueOf(pairs(), name); }
 
 bool Labels::Has(std::string_view name) const { return !Get(name).empty(); }
 
@@ -71,6 +83,9 @@ void LabelsBuilder::Del(std::string_view name) {
 }
 
 uint64_t Labels::Hash() const {
+  if (rep_ != nullptr) {
+    if (const uint64_t cached = rep_->hash.load(std::memory_order_relaxed); cached != 0) return cached;
+  }
   // FNV-1a over name 0xff value 0xff ..., then a final avalanche (splitmix64's) so that
   // similar label sets spread over hash-table buckets.
   uint64_t h = 0xcbf29ce484222325ull;
@@ -82,7 +97,7 @@ uint64_t Labels::Hash() const {
     h ^= 0xff;
     h *= 0x100000001b3ull;
   };
-  for (const Label& l : pairs_) {
+  for (const Label& l : pairs()) {
     mix(l.name);
     mix(l.value);
   }
@@ -91,6 +106,7 @@ uint64_t Labels::Hash() const {
   h ^= h >> 27;
   h *= 0x94d049bb133111ebull;
   h ^= h >> 31;
+  if (rep_ != nullptr) rep_->hash.store(h, std::memory_order_relaxed);
   return h;
 }
 
@@ -98,7 +114,7 @@ std::string Labels::ToString() const {
   std::string out(MetricName());
   out += '{';
   bool first = true;
-  for (const Label& l : pairs_) {
+  for (const Label& l : pairs()) {
     if (l.name == kMetricNameLabel) continue;
     if (!first) out += ", ";
     first = false;
@@ -112,12 +128,15 @@ std::string Labels::ToString() const {
 }
 
 bool operator<(const Labels& a, const Labels& b) {
-  size_t n = std::min(a.pairs_.size(), b.pairs_.size());
+  if (a.rep_ == b.rep_) return false;
+  const std::vector<Label>& x = a.pairs();
+  const std::vector<Label>& y = b.pairs();
+  const size_t n = std::min(x.size(), y.size());
   for (size_t i = 0; i < n; ++i) {
-    if (a.pairs_[i].name != b.pairs_[i].name) return a.pairs_[i].name < b.pairs_[i].name;
-    if (a.pairs_[i].value != b.pairs_[i].value) return a.pairs_[i].value < b.pairs_[i].value;
+    if (x[i].name != y[i].name) return x[i].name < y[i].name;
+    if (x[i].value != y[i].value) return x[i].value < y[i].value;
   }
-  return a.pairs_.size() < b.pairs_.size();
+  return x.size() < y.size();
 }
 
 void AppendEscapedLabelValue(std::string* out, std::string_view value) {
