@@ -25,6 +25,7 @@ enum class StatusCode : uint8_t {
   kPermissionDenied,    // valid credentials without the needed scope
   kUnavailable,         // retryable: shutting down, overloaded
   kDeadlineExceeded,
+  kCancelled,           // the caller gave up (a client went away)
   kIOError,             // the operating system refused (see message for errno text)
   kNoSpace,             // disk full (ENOSPC, EDQUOT)
   kCorruption,          // stored data failed a checksum or structural check
@@ -67,6 +68,8 @@ inline Status InvalidArgument(std::string msg) { return {StatusCode::kInvalidArg
 inline Status NotFound(std::string msg) { return {StatusCode::kNotFound, std::move(msg)}; }
 inline Status FailedPrecondition(std::string msg) { return {StatusCode::kFailedPrecondition, std::move(msg)}; }
 inline Status ResourceExhausted(std::string msg) { return {StatusCode::kResourceExhausted, std::move(msg)}; }
+inline Status DeadlineExceeded(std::string msg) { return {StatusCode::kDeadlineExceeded, std::move(msg)}; }
+inline Status Cancelled(std::string msg) { return {StatusCode::kCancelled, std::move(msg)}; }
 inline Status Unavailable(std::string msg) { return {StatusCode::kUnavailable, std::move(msg)}; }
 inline Status IOError(std::string msg) { return {StatusCode::kIOError, std::move(msg)}; }
 inline Status Corruption(std::string msg) { return {StatusCode::kCorruption, std::move(msg)}; }

@@ -14,6 +14,7 @@ std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kPermissionDenied: return "permission_denied";
     case StatusCode::kUnavailable: return "unavailable";
     case StatusCode::kDeadlineExceeded: return "deadline_exceeded";
+    case StatusCode::kCancelled: return "cancelled";
     case StatusCode::kIOError: return "io_error";
     case StatusCode::kNoSpace: return "no_space";
     case StatusCode::kCorruption: return "corruption";

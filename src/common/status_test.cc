@@ -53,6 +53,7 @@ TEST(StatusTest, CodeNamesAreSnakeCaseAndDistinct) {
   EXPECT_EQ(StatusCodeName(StatusCode::kPermissionDenied), "permission_denied");
   EXPECT_EQ(StatusCodeName(StatusCode::kUnavailable), "unavailable");
   EXPECT_EQ(StatusCodeName(StatusCode::kDeadlineExceeded), "deadline_exceeded");
+  EXPECT_EQ(StatusCodeName(StatusCode::kCancelled), "cancelled");
   EXPECT_EQ(StatusCodeName(StatusCode::kIOError), "io_error");
   EXPECT_EQ(StatusCodeName(StatusCode::kNoSpace), "no_space");
   EXPECT_EQ(StatusCodeName(StatusCode::kCorruption), "corruption");

@@ -2,6 +2,7 @@
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <poll.h>
 #include <strings.h>
 
 #include <cstdlib>
@@ -27,6 +28,15 @@ std::string_view Trim(std::string_view s) {
 }
 
 }  // namespace
+
+bool Request::ClientGone() const {
+  if (connection_fd < 0) return false;
+  // POLLRDHUP: the peer shut down its sending side, seen even with unread bytes pending (a
+  // pipelined request, a TLS close_notify) and the same for plain and TLS connections.
+  pollfd p{connection_fd, POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) != 1) return false;
+  return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
 
 std::optional<std::string_view> Request::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
@@ -102,6 +112,7 @@ std::string_view StatusText(int status) {
     case 422: return "Unprocessable Entity";
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
+    case 499: return "Client Closed Request";  // nginx's, as Prometheus uses it
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     default: return "Unknown";

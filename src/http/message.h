@@ -32,6 +32,13 @@ struct Request {
   // Values of ":name" segments of the matched route pattern.
   std::vector<std::pair<std::string, std::string>> path_params;
   Principal principal;
+  // The connection's socket while the request is handled (-1 in tests that build requests).
+  int connection_fd = -1;
+
+  // Whether the client closed its side of the connection (or it broke) while the request is
+  // handled, so long work such as a query can stop: a non-blocking check, cheap but a system
+  // call. False when unknown.
+  bool ClientGone() const;
 
   // First header with this name, compared case-insensitively.
   std::optional<std::string_view> Header(std::string_view name) const;

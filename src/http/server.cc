@@ -334,6 +334,7 @@ class Session final : public SessionBase {
     for (const auto& f : msg) req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     req.body = std::move(msg.body());
     req.remote = remote_;
+    req.connection_fd = fd_;
     const bool keep_alive = msg.keep_alive();
     const bool head = msg.method() == bhttp::verb::head;
     const auto ae = msg[bhttp::field::accept_encoding];

@@ -83,6 +83,28 @@ TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_EQ(c->Read()->body, "B");
 }
 
+TEST_F(ServerTest, HandlerSeesTheClientGoAway) {
+  std::atomic<int> at_start{-1}, gone{-1};
+  router_.Add({"GET"}, "/wait", "wait", [&](Request& r) {
+    at_start = r.ClientGone();
+    bool g = false;
+    for (int i = 0; i < 2000 && !g; ++i) {  // at most 10 s
+      std::this_thread::sleep_for(5ms);
+      g = r.ClientGone();
+    }
+    gone = g;
+    return Response::Text(200, "late");
+  });
+  StartServer();
+  auto c = Connect();
+  ASSERT_TRUE(c->Send("GET", "/wait").ok());
+  for (int i = 0; i < 1000 && at_start < 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(at_start, 0);  // connected and waiting: not gone
+  c.reset();               // the client gives up
+  for (int i = 0; i < 2000 && gone < 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(gone, 1);
+}
+
 TEST_F(ServerTest, OversizedHeadersGet431) {
   ServerOptions o;
   o.max_header_bytes = 1024;
