@@ -1,5 +1,5 @@
-// The tyto binary: `serve`, `version`, `check config`, `token new`, `tsdb`, `simulate`. Later
-// subsystems add `agent` and `query`.
+// The tyto binary: `serve`, `version`, `check config`, `token new`, `tsdb`, `simulate`, `query`.
+// Later subsystems add `agent`.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
@@ -7,6 +7,7 @@
 #include "auth/auth.h"
 #include "common/build_info.h"
 #include "common/log.h"
+#include "query_cmd.h"
 #include "server/config.h"
 #include "server/server.h"
 #include "simulate_cmd.h"
@@ -128,6 +129,26 @@ int main(int argc, char** argv) {
   simulate->add_option("--seed", sim.seed, "Random seed: the same seed gives the same fleet (default 42)");
   simulate->add_option("--targets-file", sim.targets_file, "Write a Prometheus file_sd JSON file listing every endpoint");
 
+  tyto::tools::QueryFlags query_flags;
+  auto* query = app.add_subcommand(
+      "query", "Run a PromQL query on a running Tyto (or Prometheus) and print the result");
+  query->add_option("EXPR", query_flags.expr, "The PromQL expression, e.g. 'rate(up[5m])'")->required();
+  query->add_option("--time", query_flags.time,
+                    "Evaluation time of an instant query: RFC 3339 or Unix seconds (default: the server's now)");
+  query->add_option("--start", query_flags.start, "A range query's start: RFC 3339 or Unix seconds (with --end, --step)");
+  query->add_option("--end", query_flags.end, "A range query's end: RFC 3339 or Unix seconds");
+  query->add_option("--step", query_flags.step, "A range query's resolution: a duration (15s, 1m) or seconds");
+  query->add_option("--server", query_flags.server,
+                    "Base URL of the server, http:// or https:// (default " + query_flags.server + ")");
+  query->add_option("--token", query_flags.token, "API token, sent as Authorization: Bearer")
+      ->envname("TYTO_TOKEN");
+  query->add_option("--ca-file", query_flags.ca_file, "https: CA certificates (PEM) to verify the server with");
+  query->add_flag("--insecure-skip-verify", query_flags.insecure_skip_verify,
+                  "https: accept any server certificate (self-signed test setups only)");
+  query->add_option("--timeout", query_flags.timeout, "Give up after this long (default 2m)");
+  query->add_flag("--json", query_flags.json,
+                  "Print the server's JSON response as it came ({\"status\":\"success\",\"data\":...}), for jq");
+
   CLI11_PARSE(app, argc, argv);
 
   if (serve->parsed()) {
@@ -150,5 +171,6 @@ int main(int argc, char** argv) {
   if (import->parsed()) return tyto::tools::Import(import_file, import_dir, import_prometheus_text);
   if (dump->parsed()) return tyto::tools::Dump(tsdb_dir, dump_selector, dump_min, dump_max);
   if (simulate->parsed()) return tyto::tools::Simulate(sim);
+  if (query->parsed()) return tyto::tools::Query(query_flags);
   return 2;
 }
