@@ -1,6 +1,7 @@
 // A declarative option table for a YAML configuration section. One table per section drives
-// strict decoding (types, ranges, unknown keys with a did-you-mean, duplicates) and the
-// reference documentation (every key with its type, default and help), so the two never
+// strict decoding (types, ranges, unknown keys with a did-you-mean, duplicates), the reference
+// documentation (every key with its type, default and help) and the encoding of a decoded
+// value back to YAML (with secrets redacted, for /api/v1/status/config), so the three never
 // disagree. Defaults are the member initializers of the config struct.
 //
 //   Section<HttpConfig> http("http", "The HTTP server");
@@ -68,23 +69,37 @@ class Section {
   using Decoder = std::function<void(const Node&, T&, Diagnostics&)>;
   using Formatter = std::function<std::string(const T&)>;
   using Check = std::function<void(const T&, const Node& map, Diagnostics&)>;
+  // Writes the option's value (the key is already written).
+  using Encoder = std::function<void(const T&, Writer&)>;
 
   Section(std::string name, std::string help) : name_(std::move(name)), help_(std::move(help)) {}
 
   const std::string& name() const { return name_; }
 
-  // The general form; the typed helpers below call it.
+  // The general form; the typed helpers below call it. Without `encode`, the value is written
+  // as `format` gives it.
   Section& Option(std::string key, std::string type, std::string help, Decoder decode, Formatter format,
-                  std::function<void(const std::string&, std::vector<OptionDoc>*)> children = nullptr) {
+                  std::function<void(const std::string&, std::vector<OptionDoc>*)> children = nullptr,
+                  Encoder encode = nullptr) {
     options_.push_back({std::move(key), std::move(type), std::move(help), std::move(decode),
-                        std::move(format), std::move(children)});
+                        std::move(format), std::move(children), std::move(encode)});
     return *this;
   }
 
   Section& String(std::string key, std::string T::*m, std::string help) {
-    return Option(std::move(key), "string", std::move(help),
-                  [m](const Node& n, T& t, Diagnostics& d) { DecodeString(n, &(t.*m), &d); },
-                  [m](const T& t) { return Quote(t.*m); });
+    return Option(
+        std::move(key), "string", std::move(help),
+        [m](const Node& n, T& t, Diagnostics& d) { DecodeString(n, &(t.*m), &d); },
+        [m](const T& t) { return Quote(t.*m); }, nullptr, [m](const T& t, Writer& w) { w.String(t.*m); });
+  }
+  // A string that must not be shown (a password, a token, the hash of one): documented and
+  // decoded as a string, encoded as "<secret>" when set (as Prometheus shows its secrets).
+  Section& Secret(std::string key, std::string T::*m, std::string help) {
+    return Option(
+        std::move(key), "string", std::move(help),
+        [m](const Node& n, T& t, Diagnostics& d) { DecodeString(n, &(t.*m), &d); },
+        [m](const T& t) { return Quote(t.*m); }, nullptr,
+        [m](const T& t, Writer& w) { w.String((t.*m).empty() ? "" : "<secret>"); });
   }
   Section& Bool(std::string key, bool T::*m, std::string help) {
     return Option(std::move(key), "bool", std::move(help),
@@ -116,24 +131,44 @@ class Section {
   Section& Enum(std::string key, std::string T::*m, std::vector<std::string> allowed, std::string help) {
     std::string type = "one of";
     for (size_t i = 0; i < allowed.size(); ++i) type += (i ? ", " : " ") + allowed[i];
-    return Option(std::move(key), std::move(type), std::move(help),
-                  [m, allowed](const Node& n, T& t, Diagnostics& d) { DecodeEnum(n, allowed, &(t.*m), &d); },
-                  [m](const T& t) { return t.*m; });
+    return Option(
+        std::move(key), std::move(type), std::move(help),
+        [m, allowed](const Node& n, T& t, Diagnostics& d) { DecodeEnum(n, allowed, &(t.*m), &d); },
+        [m](const T& t) { return t.*m; }, nullptr, [m](const T& t, Writer& w) { w.String(t.*m); });
   }
   Section& StringList(std::string key, std::vector<std::string> T::*m, std::string help) {
-    return Option(std::move(key), "list of strings", std::move(help),
-                  [m](const Node& n, T& t, Diagnostics& d) { DecodeStringList(n, &(t.*m), &d); },
-                  [m](const T& t) { return FormatList(t.*m); });
+    return Option(
+        std::move(key), "list of strings", std::move(help),
+        [m](const Node& n, T& t, Diagnostics& d) { DecodeStringList(n, &(t.*m), &d); },
+        [m](const T& t) { return FormatList(t.*m); }, nullptr, [m](const T& t, Writer& w) { EncodeList(t.*m, w); });
   }
   Section& StringMap(std::string key, std::map<std::string, std::string> T::*m, std::string help) {
-    return Option(std::move(key), "mapping of strings", std::move(help),
-                  [m](const Node& n, T& t, Diagnostics& d) { DecodeStringMap(n, &(t.*m), &d); },
-                  [](const T&) { return std::string("{}"); });
+    return Option(
+        std::move(key), "mapping of strings", std::move(help),
+        [m](const Node& n, T& t, Diagnostics& d) { DecodeStringMap(n, &(t.*m), &d); },
+        [](const T&) { return std::string("{}"); }, nullptr,
+        [m](const T& t, Writer& w) {
+          w.BeginMap();
+          for (const auto& [k, v] : t.*m) {
+            w.Key(k);
+            w.String(v);
+          }
+          w.EndMap();
+        });
   }
   Section& StringListMap(std::string key, std::map<std::string, std::vector<std::string>> T::*m, std::string help) {
-    return Option(std::move(key), "mapping of lists of strings", std::move(help),
-                  [m](const Node& n, T& t, Diagnostics& d) { DecodeStringListMap(n, &(t.*m), &d); },
-                  [](const T&) { return std::string("{}"); });
+    return Option(
+        std::move(key), "mapping of lists of strings", std::move(help),
+        [m](const Node& n, T& t, Diagnostics& d) { DecodeStringListMap(n, &(t.*m), &d); },
+        [](const T&) { return std::string("{}"); }, nullptr,
+        [m](const T& t, Writer& w) {
+          w.BeginMap();
+          for (const auto& [k, v] : t.*m) {
+            w.Key(k);
+            EncodeList(v, w);
+          }
+          w.EndMap();
+        });
   }
   // A nested mapping decoded by its own table.
   template <typename U>
@@ -141,7 +176,8 @@ class Section {
     return Option(
         key, "mapping", sub.help_,
         [m, sub](const Node& n, T& t, Diagnostics& d) { sub.Decode(n, &(t.*m), &d); },
-        nullptr, [sub](const std::string& prefix, std::vector<OptionDoc>* out) { sub.Document(prefix, out); });
+        nullptr, [sub](const std::string& prefix, std::vector<OptionDoc>* out) { sub.Document(prefix, out); },
+        [m, sub](const T& t, Writer& w) { sub.Encode(t.*m, w); });
   }
   // A list of mappings, each decoded by `item`; a default-constructed U is the starting point.
   template <typename U>
@@ -162,7 +198,12 @@ class Section {
           }
         },
         [](const T&) { return std::string("[]"); },
-        [item](const std::string& prefix, std::vector<OptionDoc>* out) { item.Document(prefix + "[]", out); });
+        [item](const std::string& prefix, std::vector<OptionDoc>* out) { item.Document(prefix + "[]", out); },
+        [m, item](const T& t, Writer& w) {
+          w.BeginList();
+          for (const U& u : t.*m) item.Encode(u, w);
+          w.EndList();
+        });
   }
   // A rule over several fields, run after the fields are decoded (and only if they decoded).
   Section& Validate(Check check) {
@@ -216,6 +257,23 @@ class Section {
     }
   }
 
+  // Writes `value` as a mapping of every option, defaults included, in table order; what
+  // decodes back to the same value, except that secrets read "<secret>".
+  void Encode(const T& value, Writer& w) const {
+    w.BeginMap();
+    for (const Entry& e : options_) {
+      w.Key(e.key);
+      if (e.encode) {
+        e.encode(value, w);
+      } else if (e.format) {
+        w.Plain(e.format(value));
+      } else {
+        w.Plain("null");
+      }
+    }
+    w.EndMap();
+  }
+
   std::vector<std::string> Keys() const {
     std::vector<std::string> keys;
     for (const Entry& e : options_) keys.push_back(e.key);
@@ -233,6 +291,7 @@ class Section {
     Decoder decode;
     Formatter format;
     std::function<void(const std::string&, std::vector<OptionDoc>*)> children;
+    Encoder encode;
   };
 
   const Entry* Find(const std::string& key) const {
@@ -244,6 +303,11 @@ class Section {
   // "section 'http'", or "the top level" for the root section (which has no name).
   std::string Where() const { return name_.empty() ? "the top level" : "section '" + name_ + "'"; }
   static std::string Quote(const std::string& s) { return s.empty() ? "\"\"" : s; }
+  static void EncodeList(const std::vector<std::string>& v, Writer& w) {
+    w.BeginList();
+    for (const std::string& s : v) w.String(s);
+    w.EndList();
+  }
   static std::string FormatList(const std::vector<std::string>& v) {
     std::string s = "[";
     for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];

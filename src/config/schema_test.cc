@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -472,6 +473,95 @@ TEST(DidYouMeanTest, ReturnsEmptyWhenNothingIsClose) {
 TEST(DidYouMeanTest, PrefersTheNearerOfTwo) {
   EXPECT_EQ(DidYouMean("infp", {"info", "warn"}), "info");
   EXPECT_EQ(DidYouMean("wam", {"info", "warn"}), "warn");
+}
+
+TEST(SchemaEncodeTest, WritesEveryOptionInTableOrderAndReadsBack) {
+  Decoded r = Decode(R"(
+http:
+  listen: "0.0.0.0:9900"
+  read_timeout: 1m30s
+  cors_origins: [https://grafana.example, "true"]
+  tls: {cert_file: /c.pem, key_file: /k.pem}
+auth:
+  tokens:
+    - {name: grafana, scopes: [read]}
+    - {name: "123", scopes: []}
+level: debug
+)");
+  ASSERT_THAT(r.errors, IsEmpty());
+  Writer w;
+  Schema().Encode(r.config, w);
+  EXPECT_EQ(w.Text(),
+            "http:\n"
+            "  listen: 0.0.0.0:9900\n"
+            "  read_timeout: 1m30s\n"
+            "  max_body_bytes: 16KiB\n"
+            "  max_connections: 100\n"
+            "  gzip: true\n"
+            "  cors_origins:\n"
+            "    - https://grafana.example\n"
+            "    - \"true\"\n"
+            "  tls:\n"
+            "    cert_file: /c.pem\n"
+            "    key_file: /k.pem\n"
+            "auth:\n"
+            "  tokens:\n"
+            "    - name: grafana\n"
+            "      scopes:\n"
+            "        - read\n"
+            "    - name: \"123\"\n"
+            "      scopes: []\n"
+            "level: debug\n"
+            "workers: 4\n");
+  Decoded again = Decode(w.Text());
+  ASSERT_THAT(again.errors, IsEmpty()) << w.Text();
+  Writer w2;
+  Schema().Encode(again.config, w2);
+  EXPECT_EQ(w2.Text(), w.Text());
+}
+
+struct Credentials {
+  std::string user;
+  std::string password;
+  std::string token;
+  std::map<std::string, std::string> labels;
+};
+
+TEST(SchemaEncodeTest, SecretsAreRedactedWhenSet) {
+  Section<Credentials> s("credentials", "Credentials.");
+  s.String("user", &Credentials::user, "User.")
+      .Secret("password", &Credentials::password, "Password.")
+      .Secret("token", &Credentials::token, "Token.")
+      .StringMap("labels", &Credentials::labels, "Labels.");
+  Writer w;
+  s.Encode({"admin", "hunter2", "", {{"env", "prod"}, {"empty", ""}}}, w);
+  EXPECT_EQ(w.Text(), "user: admin\npassword: <secret>\ntoken: \"\"\nlabels:\n  empty: \"\"\n  env: prod\n");
+  std::vector<OptionDoc> docs;
+  s.Document("", &docs);
+  EXPECT_EQ(docs[1].type, "string");  // documented as any string
+}
+
+TEST(YamlWriterTest, QuotesWhatWouldReadBackAsSomethingElse) {
+  Writer w;
+  w.BeginList();
+  for (const char* s : {"plain", "", "true", "False", "null", "~", "12", "1.5", "0x10", "1h", "a: b", "- x", "#c", "{}",
+                        "it's", "two\nlines"}) {
+    w.String(s);
+  }
+  w.EndList();
+  auto root = ParseYaml(w.Text(), "w.yml");
+  ASSERT_TRUE(root.ok()) << w.Text();
+  std::vector<std::string> back;
+  for (const Node& n : root->items()) {
+    EXPECT_TRUE(n.IsScalar()) << w.Text();
+    back.push_back(n.scalar());
+  }
+  EXPECT_THAT(back, ElementsAre("plain", "", "true", "False", "null", "~", "12", "1.5", "0x10", "1h", "a: b", "- x",
+                                "#c", "{}", "it's", "two\nlines"));
+  EXPECT_THAT(w.Text(), HasSubstr("- plain\n"));
+  EXPECT_THAT(w.Text(), HasSubstr("- 1h\n"));
+  EXPECT_THAT(w.Text(), HasSubstr("- \"true\"\n"));
+  EXPECT_THAT(w.Text(), HasSubstr("- \"12\"\n"));
 }
 
 }  // namespace

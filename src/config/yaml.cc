@@ -87,4 +87,83 @@ Result<Node> ParseYaml(std::string_view text, const std::string& file) {
   }
 }
 
+Writer::Writer() : out_(std::make_unique<YAML::Emitter>()) {}
+Writer::~Writer() = default;
+
+void Writer::Flush() {
+  if (pending_ == Pending::kMap) *out_ << YAML::BeginMap;
+  if (pending_ == Pending::kList) *out_ << YAML::BeginSeq;
+  pending_ = Pending::kNone;
+}
+
+void Writer::BeginMap() {
+  Flush();
+  pending_ = Pending::kMap;
+}
+
+void Writer::EndMap() {
+  if (pending_ == Pending::kMap) {
+    *out_ << YAML::Flow << YAML::BeginMap << YAML::EndMap;
+    pending_ = Pending::kNone;
+    return;
+  }
+  *out_ << YAML::EndMap;
+}
+
+void Writer::BeginList() {
+  Flush();
+  pending_ = Pending::kList;
+}
+
+void Writer::EndList() {
+  if (pending_ == Pending::kList) {
+    *out_ << YAML::Flow << YAML::BeginSeq << YAML::EndSeq;
+    pending_ = Pending::kNone;
+    return;
+  }
+  *out_ << YAML::EndSeq;
+}
+
+void Writer::Key(std::string_view key) {
+  Flush();
+  *out_ << YAML::Key << std::string(key) << YAML::Value;
+}
+
+void Writer::String(std::string_view value) {
+  // yaml-cpp leaves "true", "123" or "null" plain, which would read back as another type (or
+  // as nothing); a plain scalar must mean the same string.
+  Flush();
+  const std::string s(value);
+  bool plain_is_safe = !s.empty() && s != "~" && s != "null" && s != "Null" && s != "NULL";
+  if (plain_is_safe) {
+    try {
+      const YAML::Node reread = YAML::Load(s);
+      bool b = false;
+      double d = 0;
+      plain_is_safe = reread.IsScalar() && reread.Scalar() == s && !YAML::convert<bool>::decode(reread, b) &&
+                      !YAML::convert<double>::decode(reread, d);
+    } catch (const YAML::Exception&) {
+      plain_is_safe = false;
+    }
+  }
+  if (plain_is_safe) {
+    *out_ << s;
+  } else {
+    *out_ << YAML::DoubleQuoted << s;
+  }
+}
+
+void Writer::Plain(std::string_view value) {
+  Flush();
+  *out_ << std::string(value);
+}
+
+std::string Writer::Text() const {
+  std::string s = out_->c_str();
+  if (s.empty() && pending_ == Pending::kMap) s = "{}";
+  if (s.empty() && pending_ == Pending::kList) s = "[]";
+  if (s.empty() || s.back() != '\n') s.push_back('\n');
+  return s;
+}
+
 }  // namespace tyto::config

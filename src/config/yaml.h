@@ -11,6 +11,7 @@
 #include "tyto/status.h"
 
 namespace YAML {
+class Emitter;
 class Node;
 }
 
@@ -64,5 +65,39 @@ class Node {
 // Parses one YAML document. An empty text gives a null node. Syntax errors name
 // file:line:column. Never throws.
 Result<Node> ParseYaml(std::string_view text, const std::string& file);
+
+// Writes one YAML document in block style, for showing a configuration (the option tables'
+// Encode, /api/v1/status/config). Calls must nest properly: a Key before every value of a
+// mapping, Begin and End in pairs; empty mappings and lists are written as {} and []. Never
+// throws.
+class Writer {
+ public:
+  Writer();
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  void BeginMap();
+  void EndMap();
+  void BeginList();
+  void EndList();
+  void Key(std::string_view key);
+  // A string, quoted where YAML would otherwise read it as something else (or as nothing: "").
+  void String(std::string_view value);
+  // A number, boolean, duration or size, written as it is.
+  void Plain(std::string_view value);
+
+  // The document written so far, ending in a newline.
+  std::string Text() const;
+
+ private:
+  // A mapping or list is begun when its first entry comes, so an empty one can be written as
+  // {} or [] instead of a block with nothing in it.
+  enum class Pending { kNone, kMap, kList };
+  void Flush();
+
+  std::unique_ptr<YAML::Emitter> out_;
+  Pending pending_ = Pending::kNone;
+};
 
 }  // namespace tyto::config

@@ -31,7 +31,7 @@ const Section<ScrapeConfig>& ScrapeConfigSchema() {
   static const auto* s = [] {
     Section<BasicAuth> basic("basic_auth", "HTTP basic authentication for scrapes.");
     basic.String("username", &BasicAuth::username, "User name.")
-        .String("password", &BasicAuth::password, "Password.")
+        .Secret("password", &BasicAuth::password, "Password.")
         .String("password_file", &BasicAuth::password_file, "A file holding the password (read at each scrape).")
         .Validate([](const BasicAuth& b, const Node& n, Diagnostics& d) {
           if (!b.password.empty() && !b.password_file.empty()) {
@@ -40,7 +40,7 @@ const Section<ScrapeConfig>& ScrapeConfigSchema() {
         });
     Section<Authorization> authz("authorization", "The Authorization header for scrapes.");
     authz.String("type", &Authorization::type, "The scheme: Bearer, or another word.")
-        .String("credentials", &Authorization::credentials, "The credentials.")
+        .Secret("credentials", &Authorization::credentials, "The credentials.")
         .String("credentials_file", &Authorization::credentials_file, "A file holding the credentials.")
         .Validate([](const Authorization& a, const Node& n, Diagnostics& d) {
           if (!a.credentials.empty() && !a.credentials_file.empty()) {
