@@ -61,4 +61,21 @@ inline void LabelsObject(JsonWriter& w, const Labels& labels) {
   w.EndObject();
 }
 
+// Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest decimal that reads back as v, never
+// with an exponent; "+Inf", "-Inf", "NaN". How Prometheus writes sample values.
+std::string FormatFloat(double v);
+
+// Go's strconv.FormatFloat(v, 'e', -1, 64): "1e+00", "2.5e-07". How Prometheus writes an
+// alert's value.
+std::string FormatFloatExponent(double v);
+
+// A float64 as Go's encoding/json writes it: "0", "1.5", "1e+21", "1e-7" (not RapidJSON's
+// "0.0"). NaN and infinities, which JSON cannot hold, are written as null.
+void GoNumber(JsonWriter& w, double v);
+
+// A time as Go's encoding/json writes a time.Time (RFC 3339, UTC here, the fraction's
+// trailing zeros cut): "2023-11-14T22:13:20.5Z". 0 is Go's zero time,
+// "0001-01-01T00:00:00Z", which Prometheus shows for "never".
+std::string GoTime(int64_t unix_millis);
+
 }  // namespace tyto::api

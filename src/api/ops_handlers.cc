@@ -1,7 +1,6 @@
 #include "api/ops_handlers.h"
 
 #include "api/json.h"
-#include "common/build_info.h"
 #include "common/log.h"
 
 namespace tyto::api {
@@ -72,19 +71,6 @@ void AddOpsRoutes(http::Router* router, auth::Guard* guard, instrumentation::Reg
                   w.Int(out->blocks_written);
                   Key(w, "compactions");
                   w.Int(out->compactions);
-                });
-              }));
-
-  router->Add({"GET"}, "/api/v1/status/buildinfo", "/api/v1/status/buildinfo",
-              guard->Require(Scope::kRead, [](Request&) {
-                const BuildInfo& b = GetBuildInfo();
-                return Success([&](auto& w) {
-                  String(w, "version", b.version);
-                  String(w, "revision", b.revision);
-                  String(w, "branch", "");
-                  String(w, "buildUser", "");
-                  String(w, "buildDate", "");
-                  String(w, "goVersion", b.compiler);
                 });
               }));
 }

@@ -5,7 +5,7 @@
 //   POST /-/reload  (or PUT)        admin    re-read the configuration file
 //   GET  /-/log-level               read     {"level":"info"}
 //   PUT  /-/log-level?level=debug   admin    change the log level at run time (also POST)
-//   GET  /api/v1/status/buildinfo   read     version and revision, as Prometheus answers it
+// (/api/v1/status/* are in status_handlers.h.)
 #pragma once
 
 #include <functional>

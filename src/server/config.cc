@@ -53,7 +53,7 @@ const Section<Config>& ConfigSchema() {
 
     Section<TokenConfig> token("auth.tokens[]", "An API token.");
     token.String("name", &TokenConfig::name, "Who holds the token; shown in logs and the audit trail.")
-        .String("secret_sha256", &TokenConfig::secret_sha256,
+        .Secret("secret_sha256", &TokenConfig::secret_sha256,
                 "SHA-256 of the secret, 64 hex digits (`tyto token new` prints one).")
         .StringList("scopes", &TokenConfig::scopes, "Any of read, write, admin (admin implies the other two).")
         .Validate([](const TokenConfig& t, const Node& n, Diagnostics& d) {
@@ -199,6 +199,12 @@ Status CheckExposure(const Config& config, bool insecure_no_auth) {
                             " without auth tokens: anyone who can reach it could read and write all data. "
                             "Configure auth.tokens (see `tyto token new`), listen on 127.0.0.1, or pass "
                             "--insecure-no-auth to accept the risk");
+}
+
+std::string ConfigYaml(const Config& config) {
+  config::Writer w;
+  ConfigSchema().Encode(config, w);
+  return w.Text();
 }
 
 std::string ConfigReference() {

@@ -104,6 +104,11 @@ Result<Config> ResolveConfig(Env* env, const Overrides& overrides);
 // --insecure-no-auth was given.
 Status CheckExposure(const Config& config, bool insecure_no_auth);
 
+// The whole configuration as YAML, every option with its value (defaults included), secrets
+// (token hashes, scrape passwords and credentials) shown as "<secret>". It decodes back to the
+// same configuration but for those. For /api/v1/status/config.
+std::string ConfigYaml(const Config& config);
+
 // Markdown reference of every option (key, type, default, description).
 std::string ConfigReference();
 

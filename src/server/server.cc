@@ -2,18 +2,24 @@
 
 #include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <thread>
 
 #include "api/otlp_handler.h"
 #include "api/query_handlers.h"
 #include "api/remote_write_handler.h"
+#include "api/rules_handlers.h"
 #include "api/series_handlers.h"
 #include "api/metastore_handlers.h"
+#include "api/syntax_handlers.h"
 #include "api/targets_handler.h"
 #include "common/build_info.h"
 #include "common/log.h"
+#include "common/units.h"
 
 namespace tyto::server {
 namespace {
@@ -65,6 +71,22 @@ std::shared_ptr<const auth::Authenticator> MakeAuthenticator(const AuthConfig& a
     tokens.push_back({t.name, t.secret_sha256, auth::EffectiveScopes(scopes)});
   }
   return std::make_shared<const auth::Authenticator>(std::move(tokens));
+}
+
+// The head's statistics as /api/v1/status/tsdb ranks them: every label pair with its series.
+api::HeadCardinality CardinalityOf(const tsdb::HeadStats& st) {
+  api::HeadCardinality c;
+  c.num_series = st.series;
+  c.min_time = st.min_time;
+  c.max_time = st.max_time;
+  c.pairs.reserve(st.series_by_label_pair.size());
+  for (const auto& [pair, series] : st.series_by_label_pair) {
+    // "name=value": label names hold no '=' in practice (Prometheus's legacy names cannot), so
+    // the first one ends the name.
+    const size_t eq = pair.find('=');
+    c.pairs.push_back({pair.substr(0, eq), eq == std::string::npos ? "" : pair.substr(eq + 1), series});
+  }
+  return c;
 }
 
 // A server holding thousands of connections needs more descriptors than the usual soft limit.
@@ -145,6 +167,10 @@ Status Server::Start() {
   api::AddSeriesRoutes(&router_, &guard_, db_.get());
   engine_ = std::make_unique<promql::Engine>(db_.get());
   api::AddQueryRoutes(&router_, &guard_, engine_.get(), clock_);
+  api::AddSyntaxRoutes(&router_, &guard_);
+  api::AddRulesRoutes(&router_, &guard_, &rules_);
+  start_time_ms_ = clock_->NowMillis();
+  api::AddStatusRoutes(&router_, &guard_, StatusSources());
   if (overrides_.demo) TYTO_RETURN_IF_ERROR(StartDemoFleet(cfg.storage.data_dir));
 
   http_ = std::make_unique<http::Server>([this](http::Request& r) { return router_.Dispatch(r); }, &registry_,
@@ -195,6 +221,45 @@ Status Server::Apply(const Config& cfg) {
   guard_.Set(MakeAuthenticator(cfg.auth));
   log::SetLevel(*log::ParseLevel(cfg.log.level));
   return Status::Ok();
+}
+
+api::StatusSources Server::StatusSources() {
+  api::StatusSources s;
+  s.runtime = [this] {
+    api::RuntimeInfo r;
+    r.start_time_ms = start_time_ms_;
+    char buf[4096];
+    if (::getcwd(buf, sizeof(buf)) != nullptr) r.cwd = buf;
+    if (::gethostname(buf, sizeof(buf)) == 0) r.hostname = std::string(buf, strnlen(buf, sizeof(buf)));
+    r.server_time_ms = clock_->NowMillis();
+    r.reload_config_success = reload_ok_.Value() == 1;
+    r.last_config_time_ms = static_cast<int64_t>(reload_time_.Value() * 1000);
+    r.corruption_count = db_ && !db_->head()->replay_stats().repaired.empty() ? 1 : 0;
+    if (auto tasks = env_->ListDir("/proc/self/task"); tasks.ok()) r.thread_count = static_cast<int64_t>(tasks->size());
+    r.cpu_count = static_cast<int64_t>(std::thread::hardware_concurrency());
+    MutexLock lock(&reload_mu_);
+    const StorageConfig& st = config_.storage;
+    if (st.retention.count() > 0) r.storage_retention = FormatDuration(st.retention);
+    if (st.retention_size > 0) {
+      r.storage_retention += (r.storage_retention.empty() ? "" : " or ") + FormatByteSize(st.retention_size);
+    }
+    return r;
+  };
+  s.flags = {{"config", overrides_.config_file.value_or("")},
+             {"data-dir", overrides_.data_dir.value_or("")},
+             {"demo", overrides_.demo ? "true" : "false"},
+             {"insecure-no-auth", overrides_.insecure_no_auth ? "true" : "false"},
+             {"listen", overrides_.listen.value_or("")},
+             {"log-level", overrides_.log_level.value_or("")}};
+  s.config_yaml = [this] {
+    MutexLock lock(&reload_mu_);
+    return ConfigYaml(config_);
+  };
+  s.head = [this]() -> Result<api::HeadCardinality> {
+    if (!db_) return FailedPrecondition("the storage is not open");
+    return CardinalityOf(db_->head()->Stats(SIZE_MAX));
+  };
+  return s;
 }
 
 Status Server::StartDemoFleet(const std::string& data_dir) {

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "api/ops_handlers.h"
+#include "api/rules_source.h"
+#include "api/status_handlers.h"
 #include "auth/auth.h"
 #include "common/mutex.h"
 #include "http/server.h"
@@ -63,6 +65,8 @@ class Server {
   Status Apply(const Config& cfg);
   // --demo: starts the simulated fleet and writes its file_sd targets file under data_dir.
   Status StartDemoFleet(const std::string& data_dir);
+  // What /api/v1/status/* read: this process, its flags, its configuration, its storage.
+  api::StatusSources StatusSources();
 
   Overrides overrides_;
   Env* env_;
@@ -78,10 +82,12 @@ class Server {
   metastore::MetadataStore metadata_;
   metastore::ExemplarStore exemplars_;
   std::unique_ptr<promql::Engine> engine_;                     // reads db_
+  api::NullRulesSource rules_;                                 // until the rules engine (issue 9)
   std::unique_ptr<scrape::Manager> scrape_;                    // writes into db_, metadata_, exemplars_
   std::unique_ptr<simulate::Fleet> demo_fleet_;                // --demo only; scraped by scrape_
   std::string demo_targets_file_;
   std::atomic<bool> ready_{false};
+  int64_t start_time_ms_ = 0;
 
   instrumentation::Gauge& reload_ok_;
   instrumentation::Gauge& reload_time_;

@@ -1,0 +1,62 @@
+#include "api/json.h"
+
+#include <charconv>
+#include <cmath>
+
+#include "common/units.h"
+
+namespace tyto::api {
+namespace {
+
+std::string NonFinite(double v) {
+  if (std::isnan(v)) return "NaN";
+  return v > 0 ? "+Inf" : "-Inf";
+}
+
+}  // namespace
+
+std::string FormatFloat(double v) {
+  if (!std::isfinite(v)) return NonFinite(v);
+  char buf[400];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
+  return std::string(buf, ec == std::errc() ? end : buf);
+}
+
+std::string FormatFloatExponent(double v) {
+  if (!std::isfinite(v)) return NonFinite(v);
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  return std::string(buf, ec == std::errc() ? end : buf);
+}
+
+void GoNumber(JsonWriter& w, double v) {
+  if (!std::isfinite(v)) {
+    w.Null();
+    return;
+  }
+  // encoding/json: decimal for 1e-6 <= |v| < 1e21 (and 0), the exponent form otherwise, with
+  // an exponent of one digit written without a leading zero ("1e-7", not "1e-07").
+  const double a = std::fabs(v);
+  std::string s;
+  if (a == 0 || (a >= 1e-6 && a < 1e21)) {
+    s = FormatFloat(v);
+  } else {
+    s = FormatFloatExponent(v);
+    const size_t e = s.find('e');
+    if (e != std::string::npos && s.size() - e == 4 && s[e + 2] == '0') s.erase(e + 2, 1);
+  }
+  w.RawValue(s.data(), s.size(), rapidjson::kNumberType);
+}
+
+std::string GoTime(int64_t unix_millis) {
+  if (unix_millis == 0) return "0001-01-01T00:00:00Z";
+  std::string s = FormatTimestamp(unix_millis);  // "...:SS.mmmZ"
+  const size_t dot = s.rfind('.');
+  if (dot == std::string::npos) return s;
+  size_t end = s.size() - 1;  // the 'Z'
+  while (end > dot + 1 && s[end - 1] == '0') --end;
+  if (end == dot + 1) end = dot;
+  return s.substr(0, end) + "Z";
+}
+
+}  // namespace tyto::api

@@ -1,0 +1,51 @@
+#include "api/json.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+namespace tyto::api {
+namespace {
+
+std::string Number(double v) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  GoNumber(w, v);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+TEST(JsonTest, FloatsAreWrittenAsGoWritesThem) {
+  EXPECT_EQ(FormatFloat(1), "1");
+  EXPECT_EQ(FormatFloat(0.1), "0.1");
+  EXPECT_EQ(FormatFloat(1e21), "1000000000000000000000");
+  EXPECT_EQ(FormatFloat(-2.5e-7), "-0.00000025");
+  EXPECT_EQ(FormatFloat(std::numeric_limits<double>::infinity()), "+Inf");
+  EXPECT_EQ(FormatFloat(-std::numeric_limits<double>::infinity()), "-Inf");
+  EXPECT_EQ(FormatFloat(std::nan("")), "NaN");
+
+  EXPECT_EQ(FormatFloatExponent(1), "1e+00");
+  EXPECT_EQ(FormatFloatExponent(0.5), "5e-01");
+  EXPECT_EQ(FormatFloatExponent(123.456), "1.23456e+02");
+  EXPECT_EQ(FormatFloatExponent(1e100), "1e+100");
+
+  EXPECT_EQ(Number(0), "0");
+  EXPECT_EQ(Number(60), "60");
+  EXPECT_EQ(Number(1.5), "1.5");
+  EXPECT_EQ(Number(0.000001), "0.000001");
+  EXPECT_EQ(Number(1e-7), "1e-7");
+  EXPECT_EQ(Number(1e21), "1e+21");
+  EXPECT_EQ(Number(1.5e300), "1.5e+300");
+  EXPECT_EQ(Number(std::nan("")), "null");
+}
+
+TEST(JsonTest, TimesAreWrittenAsGoWritesThem) {
+  EXPECT_EQ(GoTime(0), "0001-01-01T00:00:00Z");
+  EXPECT_EQ(GoTime(1'700'000'000'000), "2023-11-14T22:13:20Z");
+  EXPECT_EQ(GoTime(1'700'000'000'500), "2023-11-14T22:13:20.5Z");
+  EXPECT_EQ(GoTime(1'700'000'000'050), "2023-11-14T22:13:20.05Z");
+  EXPECT_EQ(GoTime(1'700'000'000'123), "2023-11-14T22:13:20.123Z");
+}
+
+}  // namespace
+}  // namespace tyto::api
