@@ -1,12 +1,13 @@
 #include "api/metastore_handlers.h"
 
 #include <cstdlib>
+#include <map>
 
 #include "api/json.h"
 #include "api/params.h"
 #include "instrumentation/metrics.h"
 #include "metastore/metastore.h"
-#include "tyto/selector.h"
+#include "promql/parser.h"
 
 namespace tyto::api {
 namespace {
@@ -25,6 +26,12 @@ Result<size_t> Count(const Request& req, std::string_view name) {
     return InvalidArgument("invalid parameter \"" + std::string(name) + "\": \"" + s + "\" is not a count");
   }
   return static_cast<size_t>(n);
+}
+
+// The matchers of every vector selector in `e`, as Prometheus's parser.ExtractSelectors.
+void Selectors(const promql::Expr& e, std::vector<std::vector<Matcher>>* out) {
+  if (e.kind() == promql::NodeKind::kVectorSelector) out->push_back(e.As<promql::VectorSelector>().matchers);
+  promql::ForEachChild(e, [out](const promql::Expr& child) { Selectors(child, out); });
 }
 
 }  // namespace
@@ -56,12 +63,10 @@ void AddMetastoreRoutes(http::Router* router, auth::Guard* guard, const metastor
 
   router->Add({"GET", "POST"}, "/api/v1/query_exemplars", "/api/v1/query_exemplars",
               guard->Require(auth::Scope::kRead, [exemplars](Request& req) {
-                auto query = req.Param("query");
-                if (!query || query->empty()) return Response::Error(400, "bad_data", "missing parameter \"query\"");
-                auto matchers = ParseSeriesSelector(*query);
-                if (!matchers.ok()) {
-                  return Response::Error(400, "bad_data", "invalid parameter \"query\": " + matchers.status().message());
-                }
+                auto expr = promql::Parse(req.Param("query").value_or(""));
+                if (!expr.ok()) return Response::Error(400, "bad_data", expr.status().message());
+                std::vector<std::vector<Matcher>> selectors;
+                Selectors(**expr, &selectors);
                 int64_t start = INT64_MIN;
                 int64_t end = INT64_MAX;
                 if (auto s = req.Param("start"); s && !s->empty()) {
@@ -77,7 +82,15 @@ void AddMetastoreRoutes(http::Router* router, auth::Guard* guard, const metastor
                 if (end < start) {
                   return Response::Error(400, "bad_data", "end timestamp must not be before start time");
                 }
-                const auto found = exemplars->Query(*matchers, start, end);
+                // A series several selectors match has the same exemplars for each: once is enough.
+                std::map<Labels, std::vector<metastore::Exemplar>> by_series;
+                for (const auto& matchers : selectors) {
+                  for (metastore::ExemplarSeries& s : exemplars->Query(matchers, start, end)) {
+                    by_series.try_emplace(std::move(s.series), std::move(s.exemplars));
+                  }
+                }
+                std::vector<metastore::ExemplarSeries> found;
+                for (auto& [series, list] : by_series) found.push_back({series, std::move(list)});
                 return SuccessValue([&](JsonWriter& w) {
                   w.StartArray();
                   for (const metastore::ExemplarSeries& s : found) {

@@ -108,7 +108,10 @@ Result<int64_t> StepParam(std::string_view v) {
 Response QueryError(const Status& s) {
   // Parse and type errors are the caller's; failures while running are "execution".
   if (s.code() == StatusCode::kResourceExhausted) return Response::Error(422, "execution", s.message());
-  if (s.message().find("parse error") != std::string::npos) return Response::Error(400, "bad_data", s.message());
+  if (s.message().find("parse error") != std::string::npos ||
+      s.message().rfind("invalid expression type", 0) == 0) {  // a string over a range: refused before running
+    return Response::Error(400, "bad_data", s.message());
+  }
   if (s.code() == StatusCode::kInvalidArgument) return Response::Error(422, "execution", s.message());
   return Response::Error(500, "internal", s.message());
 }

@@ -1,6 +1,8 @@
 #include "api/series_handlers.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdint>
 #include <set>
 
 #include "api/json.h"
@@ -45,6 +47,57 @@ Result<Common> ParseCommon(const Request& req, bool match_required) {
     c.limit = static_cast<size_t>(n);
   }
   return c;
+}
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// A label name in a URL path as Prometheus 3 and Grafana escape names that are not
+// [a-zA-Z_][a-zA-Z0-9_]*: "U__" then the name with "_" written "__" and any other character
+// "_<hex code point>_" ("U__http_2e_method" is "http.method"). Anything malformed is taken as
+// written, as Prometheus's model.UnescapeName does.
+std::string UnescapeLabelName(const std::string& name) {
+  if (name.rfind("U__", 0) != 0) return name;
+  std::string out;
+  for (size_t i = 3; i < name.size(); ++i) {
+    if (name[i] != '_') {
+      out.push_back(name[i]);
+      continue;
+    }
+    if (++i >= name.size()) return name;
+    if (name[i] == '_') {
+      out.push_back('_');
+      continue;
+    }
+    uint32_t cp = 0;
+    size_t digits = 0;
+    for (;; ++i, ++digits) {
+      // At most five digits, as Prometheus reads them.
+      if (i >= name.size() || digits >= 6) return name;
+      if (name[i] == '_') break;
+      const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+      if (!std::isxdigit(static_cast<unsigned char>(c))) return name;
+      cp = cp * 16 + static_cast<uint32_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+    }
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return name;
+    AppendUtf8(cp, &out);
+  }
+  return out;
 }
 
 Response BadData(const Status& s) { return Response::Error(400, "bad_data", s.message()); }
@@ -126,7 +179,7 @@ void AddSeriesRoutes(http::Router* router, auth::Guard* guard, Storage* storage)
 
   router->Add({"GET"}, "/api/v1/label/:name/values", "/api/v1/label/:name/values",
               guard->Require(auth::Scope::kRead, [storage](Request& req) {
-                const std::string name(req.PathParam("name").value_or(""));
+                const std::string name = UnescapeLabelName(std::string(req.PathParam("name").value_or("")));
                 if (name.empty()) return Response::Error(400, "bad_data", "invalid label name: \"\"");
                 auto c = ParseCommon(req, /*match_required=*/false);
                 if (!c.ok()) return BadData(c.status());

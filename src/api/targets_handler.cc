@@ -39,7 +39,7 @@ void AddTargetsRoutes(http::Router* router, auth::Guard* guard, scrape::Manager*
                     String(w, "lastError", t.status.last_error);
                     String(w, "lastScrape", LastScrape(t.status.last_scrape_ms));
                     Key(w, "lastScrapeDuration");
-                    w.Double(t.status.last_duration_seconds);
+                    GoNumber(w, t.status.last_duration_seconds);
                     Key(w, "lastSamplesScraped");
                     w.Uint64(t.status.last_samples);
                     String(w, "health", t.status.health);
