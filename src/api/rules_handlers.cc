@@ -15,7 +15,8 @@ namespace {
 using http::Request;
 using http::Response;
 
-bool Contains(const std::vector<std::string_view>& set, std::string_view v) {
+// Whether a filter parameter lets `v` through: given no values, everything passes.
+bool InFilter(const std::vector<std::string_view>& set, std::string_view v) {
   return set.empty() || std::find(set.begin(), set.end(), v) != set.end();
 }
 
@@ -141,12 +142,12 @@ Response Rules(const Request& req, const RulesSource& source) {
       if (NextToken(g) != next_token) continue;
       found_token = true;
     }
-    if (!Contains(group_names, g.name) || !Contains(files, g.file)) continue;
+    if (!InFilter(group_names, g.name) || !InFilter(files, g.file)) continue;
     std::vector<const Rule*> rules;
     for (const Rule& r : g.rules) {
       const bool alerting = r.kind == Rule::Kind::kAlerting;
       if ((alerting && type == "record") || (!alerting && type == "alert")) continue;
-      if (!Contains(rule_names, r.name) || !MatchesAny(selectors, r.labels)) continue;
+      if (!InFilter(rule_names, r.name) || !MatchesAny(selectors, r.labels)) continue;
       rules.push_back(&r);
     }
     if (rules.empty()) continue;
