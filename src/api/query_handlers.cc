@@ -1,6 +1,5 @@
 #include "api/query_handlers.h"
 
-#include <charconv>
 #include <cmath>
 
 #include "api/json.h"
@@ -32,15 +31,6 @@ void Timestamp(JsonWriter& w, int64_t ms) {
   w.RawValue(s.data(), s.size(), rapidjson::kNumberType);
 }
 
-// Prometheus's strconv.FormatFloat(v, 'f', -1, 64), with +Inf, -Inf and NaN.
-std::string FloatString(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[400];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
-  return std::string(buf, ec == std::errc() ? end : buf);
-}
-
 void PointArray(JsonWriter& w, int64_t t, const std::string& value) {
   w.StartArray();
   Timestamp(w, t);
@@ -56,7 +46,7 @@ Response QueryResponse(const promql::QueryResult& r) {
         Key(w, "result");
         switch (r.type) {
           case promql::ValueType::kScalar:
-            PointArray(w, r.time, FloatString(r.scalar));
+            PointArray(w, r.time, FormatFloat(r.scalar));
             break;
           case promql::ValueType::kString:
             PointArray(w, r.time, r.string);
@@ -68,7 +58,7 @@ Response QueryResponse(const promql::QueryResult& r) {
               Key(w, "metric");
               LabelsObject(w, e.metric);
               Key(w, "value");
-              PointArray(w, r.time, FloatString(e.v));
+              PointArray(w, r.time, FormatFloat(e.v));
               w.EndObject();
             }
             w.EndArray();
@@ -81,7 +71,7 @@ Response QueryResponse(const promql::QueryResult& r) {
               LabelsObject(w, s.metric);
               Key(w, "values");
               w.StartArray();
-              for (const promql::Point& p : s.points) PointArray(w, p.t, FloatString(p.v));
+              for (const promql::Point& p : s.points) PointArray(w, p.t, FormatFloat(p.v));
               w.EndArray();
               w.EndObject();
             }
@@ -93,20 +83,37 @@ Response QueryResponse(const promql::QueryResult& r) {
       r.warnings);
 }
 
-// A duration ("15s", "1m") or seconds ("15", "0.5") to milliseconds.
-Result<int64_t> StepParam(std::string_view v) {
+// A duration ("15s", "1m") or seconds ("15", "0.5") to milliseconds; `name` is the parameter.
+Result<int64_t> DurationParam(std::string_view name, std::string_view v) {
   if (auto d = ParseDuration(v); d.ok()) return d->count();
   const std::string s(v);
   char* end = nullptr;
   const double secs = std::strtod(s.c_str(), &end);
   if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(secs)) {
-    return InvalidArgument("invalid parameter \"step\": cannot parse \"" + s + "\" to a valid duration");
+    return InvalidArgument("invalid parameter \"" + std::string(name) + "\": cannot parse \"" + s +
+                           "\" to a valid duration");
   }
   return static_cast<int64_t>(std::llround(secs * 1000));
 }
 
+// What stops the query besides the engine's own limits: the client going away, and the
+// request's `timeout` parameter.
+Result<promql::QueryContext> Context(const Request& req) {
+  promql::QueryContext ctx;
+  ctx.cancelled = [&req] { return req.ClientGone(); };
+  if (auto t = req.Param("timeout"); t && !t->empty()) {
+    TYTO_ASSIGN_OR_RETURN(int64_t ms, DurationParam("timeout", *t));
+    if (ms <= 0) return InvalidArgument("invalid parameter \"timeout\": must be positive");
+    ctx.timeout = std::chrono::milliseconds(ms);
+  }
+  return ctx;
+}
+
 Response QueryError(const Status& s) {
-  // Parse and type errors are the caller's; failures while running are "execution".
+  // As Prometheus answers: a timeout is 503 "timeout", a client gone 499 "canceled", a limit
+  // or a run-time failure 422 "execution", a parse or type error 400 "bad_data".
+  if (s.code() == StatusCode::kDeadlineExceeded) return Response::Error(503, "timeout", s.message());
+  if (s.code() == StatusCode::kCancelled) return Response::Error(499, "canceled", s.message());
   if (s.code() == StatusCode::kResourceExhausted) return Response::Error(422, "execution", s.message());
   if (s.message().find("parse error") != std::string::npos ||
       s.message().rfind("invalid expression type", 0) == 0) {  // a string over a range: refused before running
@@ -129,7 +136,9 @@ void AddQueryRoutes(http::Router* router, auth::Guard* guard, const promql::Engi
                   if (!parsed.ok()) return Response::Error(400, "bad_data", parsed.status().message());
                   t = *parsed;
                 }
-                auto r = engine->Instant(*q, t);
+                auto ctx = Context(req);
+                if (!ctx.ok()) return Response::Error(400, "bad_data", ctx.status().message());
+                auto r = engine->Instant(*q, t, *ctx);
                 if (!r.ok()) return QueryError(r.status());
                 return QueryResponse(*r);
               }));
@@ -145,7 +154,7 @@ void AddQueryRoutes(http::Router* router, auth::Guard* guard, const promql::Engi
                 if (*end < *start) {
                   return Response::Error(400, "bad_data", "invalid parameter \"end\": end timestamp must not be before start time");
                 }
-                auto step = StepParam(req.Param("step").value_or(""));
+                auto step = DurationParam("step", req.Param("step").value_or(""));
                 if (!step.ok()) return Response::Error(400, "bad_data", step.status().message());
                 if (*step <= 0) {
                   return Response::Error(400, "bad_data",
@@ -157,7 +166,9 @@ void AddQueryRoutes(http::Router* router, auth::Guard* guard, const promql::Engi
                                          "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing "
                                          "the query resolution (?step=XX)");
                 }
-                auto r = engine->Range(*q, *start, *end, *step);
+                auto ctx = Context(req);
+                if (!ctx.ok()) return Response::Error(400, "bad_data", ctx.status().message());
+                auto r = engine->Range(*q, *start, *end, *step, *ctx);
                 if (!r.ok()) return QueryError(r.status());
                 return QueryResponse(*r);
               }));

@@ -99,11 +99,39 @@ Labels KeepOnly(const Labels& l, const std::vector<std::string>& names, bool on)
   return b.Build();
 }
 
+// Stops a query past its deadline or once its caller gives up. Check() runs per node evaluated
+// and per series loaded: the clock is read each time (cheap), the cancellation callback (a
+// system call for the HTTP API) at most every 10 ms.
+class Stopper {
+ public:
+  using Clock = std::chrono::steady_clock;
+  Stopper(Clock::time_point deadline, const std::function<bool()>* cancelled)
+      : deadline_(deadline), cancelled_(cancelled) {}
+
+  Status Check(std::string_view where = "expression evaluation") {
+    const Clock::time_point now = Clock::now();
+    if (now >= deadline_) return DeadlineExceeded("query timed out in " + std::string(where));
+    if (cancelled_ != nullptr && *cancelled_ && now >= next_poll_) {
+      next_poll_ = now + std::chrono::milliseconds(10);
+      if ((*cancelled_)()) return Cancelled("query was canceled in " + std::string(where));
+    }
+    return Status::Ok();
+  }
+  Clock::time_point deadline() const { return deadline_; }
+
+ private:
+  Clock::time_point deadline_;
+  const std::function<bool()>* cancelled_;
+  Clock::time_point next_poll_{};
+};
+
 class Evaluator {
  public:
-  Evaluator(Storage* storage, const EngineOptions& options, int64_t query_start, int64_t query_end, int64_t query_step)
+  Evaluator(Storage* storage, const EngineOptions& options, Stopper* stop, int64_t query_start, int64_t query_end,
+            int64_t query_step)
       : storage_(storage),
         options_(options),
+        stop_(stop),
         query_start_(query_start),
         query_end_(query_end),
         query_step_(query_step) {}
@@ -135,6 +163,7 @@ class Evaluator {
   Result<Val> EvalAggregate(const AggregateExpr& a, const Steps& steps);
   Result<Val> EvalCall(const Call& c, const Steps& steps);
   Status Charge(uint64_t samples) {
+    TYTO_RETURN_IF_ERROR(stop_->Check());
     loaded_ += samples;
     if (loaded_ > options_.max_samples) {
       return ResourceExhausted("query processing would load too many samples into memory in query execution");
@@ -144,6 +173,7 @@ class Evaluator {
 
   Storage* storage_;
   const EngineOptions& options_;
+  Stopper* stop_;
   int64_t query_start_;
   int64_t query_end_;
   int64_t query_step_;  // 0 for instant queries
@@ -272,6 +302,7 @@ Result<Windows> Evaluator::EvalWindows(const Expr& e, const Steps& steps, std::s
 }
 
 Result<Val> Evaluator::Eval(const Expr& e, const Steps& steps) {
+  TYTO_RETURN_IF_ERROR(stop_->Check());
   switch (e.kind()) {
     case NodeKind::kNumberLiteral: {
       Val v;
@@ -1113,10 +1144,32 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
 
 }  // namespace
 
-Result<QueryResult> Engine::Exec(const Expr& expr, int64_t start_ms, int64_t end_ms, int64_t step_ms, bool instant) const {
+Result<QueryResult> Engine::Exec(const Expr& expr, int64_t start_ms, int64_t end_ms, int64_t step_ms, bool instant,
+                                 const QueryContext& ctx) const {
   if (step_ms <= 0) return InvalidArgument("zero or negative query resolution step widths are not accepted");
   if (end_ms < start_ms) return InvalidArgument("end timestamp must not be before start time");
-  Evaluator ev(storage_, options_, start_ms, end_ms, instant ? 0 : step_ms);
+  std::chrono::milliseconds limit = options_.timeout;
+  if (ctx.timeout && *ctx.timeout < limit) limit = *ctx.timeout;
+  Stopper stop(Stopper::Clock::now() + limit, &ctx.cancelled);
+  // The concurrency gate: wait for a slot, within the deadline, while the caller still wants it.
+  if (options_.max_concurrency > 0) {
+    MutexLock lock(&gate_mu_);
+    while (running_ >= options_.max_concurrency) {
+      TYTO_RETURN_IF_ERROR(stop.Check("query queue"));
+      gate_cv_.wait_until(gate_mu_.native(), std::min(stop.deadline(), Stopper::Clock::now() + std::chrono::milliseconds(10)));
+    }
+    ++running_;
+  }
+  struct Slot {
+    const Engine* engine;
+    ~Slot() {
+      if (engine->options_.max_concurrency <= 0) return;
+      MutexLock lock(&engine->gate_mu_);
+      --engine->running_;
+      engine->gate_cv_.notify_one();
+    }
+  } slot{this};
+  Evaluator ev(storage_, options_, &stop, start_ms, end_ms, instant ? 0 : step_ms);
   const Steps steps{start_ms, end_ms, step_ms};
   QueryResult r;
   r.time = start_ms;
@@ -1169,14 +1222,15 @@ Result<QueryResult> Engine::Exec(const Expr& expr, int64_t start_ms, int64_t end
   return r;
 }
 
-Result<QueryResult> Engine::Instant(std::string_view query, int64_t time_ms) const {
+Result<QueryResult> Engine::Instant(std::string_view query, int64_t time_ms, const QueryContext& ctx) const {
   TYTO_ASSIGN_OR_RETURN(ExprPtr expr, Parse(query));
-  return Exec(*expr, time_ms, time_ms, 1, /*instant=*/true);
+  return Exec(*expr, time_ms, time_ms, 1, /*instant=*/true, ctx);
 }
 
-Result<QueryResult> Engine::Range(std::string_view query, int64_t start_ms, int64_t end_ms, int64_t step_ms) const {
+Result<QueryResult> Engine::Range(std::string_view query, int64_t start_ms, int64_t end_ms, int64_t step_ms,
+                                  const QueryContext& ctx) const {
   TYTO_ASSIGN_OR_RETURN(ExprPtr expr, Parse(query));
-  return Exec(*expr, start_ms, end_ms, step_ms, /*instant=*/false);
+  return Exec(*expr, start_ms, end_ms, step_ms, /*instant=*/false, ctx);
 }
 
 }  // namespace tyto::promql

@@ -123,6 +123,21 @@ const Section<Config>& ConfigSchema() {
         .Int("max_label_value_bytes", &StorageConfig::max_label_value_bytes, "Longest label value (0: no limit).", 0,
              1 << 24);
 
+    Section<QueryConfig> query("query", "PromQL evaluation (Prometheus's --query.* flags).");
+    query
+        .Duration("lookback_delta", &QueryConfig::lookback_delta,
+                  "How far back an instant selector looks for a sample (Prometheus's query.lookback-delta).",
+                  std::chrono::milliseconds(1))
+        .Duration("timeout", &QueryConfig::timeout,
+                  "A query running longer fails with errorType timeout (503); the API's timeout parameter can "
+                  "only shorten it.",
+                  std::chrono::milliseconds(1))
+        .Int("max_samples", &QueryConfig::max_samples,
+             "Samples one query may hold in memory at once; more fails it with errorType execution (422).", 1,
+             INT64_MAX)
+        .Int("max_concurrency", &QueryConfig::max_concurrency,
+             "Queries evaluated at once; more wait for a slot within their timeout (0: no limit).", 0, 100000);
+
     Section<LogConfig> log("log", "Logging: JSON lines on stderr.");
     log.Enum("level", &LogConfig::level, {"debug", "info", "warn", "error"},
              "Least severe level written. Also settable at run time with PUT /-/log-level.");
@@ -131,6 +146,7 @@ const Section<Config>& ConfigSchema() {
     root->Nested("http", &Config::http, http)
         .Nested("storage", &Config::storage, storage)
         .Nested("auth", &Config::auth, auth)
+        .Nested("query", &Config::query, query)
         .Nested("log", &Config::log, log)
         .Nested("global", &Config::global, scrape::GlobalSchema())
         .List("scrape_configs", &Config::scrape_configs, scrape::ScrapeConfigSchema())

@@ -61,6 +61,14 @@ struct StorageConfig {
   int64_t max_label_value_bytes = 4096;
 };
 
+// PromQL evaluation, as Prometheus's --query.* flags.
+struct QueryConfig {
+  std::chrono::milliseconds lookback_delta{std::chrono::minutes(5)};
+  std::chrono::milliseconds timeout{std::chrono::minutes(2)};
+  uint64_t max_samples = 50'000'000;
+  int64_t max_concurrency = 20;
+};
+
 struct LogConfig {
   std::string level = "info";
 };
@@ -69,6 +77,7 @@ struct Config {
   HttpConfig http;
   StorageConfig storage;
   AuthConfig auth;
+  QueryConfig query;
   LogConfig log;
   // Prometheus's sections, pasted as they are from prometheus.yml.
   scrape::GlobalConfig global;

@@ -165,7 +165,12 @@ Status Server::Start() {
   api::AddTargetsRoutes(&router_, &guard_, scrape_.get());
   api::AddMetastoreRoutes(&router_, &guard_, &metadata_, &exemplars_);
   api::AddSeriesRoutes(&router_, &guard_, db_.get());
-  engine_ = std::make_unique<promql::Engine>(db_.get());
+  promql::EngineOptions eo;
+  eo.lookback_delta = cfg.query.lookback_delta;
+  eo.timeout = cfg.query.timeout;
+  eo.max_samples = cfg.query.max_samples;
+  eo.max_concurrency = static_cast<int>(cfg.query.max_concurrency);
+  engine_ = std::make_unique<promql::Engine>(db_.get(), eo);
   api::AddQueryRoutes(&router_, &guard_, engine_.get(), clock_);
   api::AddSyntaxRoutes(&router_, &guard_);
   api::AddRulesRoutes(&router_, &guard_, &rules_);
