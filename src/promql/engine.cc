@@ -17,16 +17,33 @@
 
 #include "promql/eval.h"
 #include "promql/functions.h"
+#include "promql/lex.h"
 #include "promql/parser.h"
 #include "relabel/relabel.h"
 
 namespace tyto::promql {
 
+bool IsMetadataLabel(std::string_view name) { return name == kMetricNameLabel || name == "__type__" || name == "__unit__"; }
+
 Labels DropName(const Labels& l) {
-  if (!l.Has(kMetricNameLabel)) return l;
+  if (std::none_of(l.begin(), l.end(), [](const Label& x) { return IsMetadataLabel(x.name); })) return l;
   LabelsBuilder b(l);
   b.Del(kMetricNameLabel);
+  b.Del("__type__");
+  b.Del("__unit__");
   return b.Build();
+}
+
+std::string LabelsString(const Labels& l) {
+  std::string out = "{";
+  for (const Label& x : l) {
+    if (out.size() > 1) out += ", ";
+    out += IsLegacyLabelName(x.name) ? x.name : GoQuote(x.name);
+    out += '=';
+    out += GoQuote(x.value);
+  }
+  out += '}';
+  return out;
 }
 
 namespace {
@@ -90,6 +107,14 @@ std::string Signature(const Labels& l, const std::vector<std::string>& names, bo
   return sig;
 }
 
+// The expression inside any parentheses: what Prometheus's annotations point at for a function
+// argument or aggregation parameter.
+const Expr& Unparenthesized(const Expr& e) {
+  const Expr* x = &e;
+  while (x->kind() == NodeKind::kParen) x = x->As<ParenExpr>().expr.get();
+  return *x;
+}
+
 Labels KeepOnly(const Labels& l, const std::vector<std::string>& names, bool on) {
   LabelsBuilder b;
   for (const Label& x : l) {
@@ -140,6 +165,22 @@ class Evaluator {
   // A range-vector node (matrix selector or subquery) at every step. `func` is the function
   // applied to it, passed to the storage as a hint (rollups answer rate() with their counter).
   Result<Windows> EvalWindows(const Expr& e, const Steps& steps, std::string_view func = {});
+  // The query's warnings and infos.
+  Annotations& annotations() { return annotations_; }
+  // Drops an element's metric name (and metadata labels) now or, with delayed name removal,
+  // marks it to be dropped when the query ends.
+  void DropNameOf(Elem* e) const {
+    if (options_.delayed_name_removal) {
+      e->drop_name = true;
+    } else {
+      e->metric = DropName(e->metric);
+    }
+  }
+  // A new element with `src`'s labels, name dropped (or marked) as DropNameOf does.
+  Elem NameDropped(const Elem& src, double v, int64_t t) const {
+    if (options_.delayed_name_removal) return {src.metric, v, t, true};
+    return {DropName(src.metric), v, t, false};
+  }
 
  private:
   // The time a selector or subquery is evaluated at for step time t.
@@ -162,6 +203,10 @@ class Evaluator {
   Result<Val> EvalBinary(const BinaryExpr& b, const Steps& steps);
   Result<Val> EvalAggregate(const AggregateExpr& a, const Steps& steps);
   Result<Val> EvalCall(const Call& c, const Steps& steps);
+  Result<Val> EvalInfo(const Call& c, const Steps& steps);
+  // The time the first selector of `e` reads at for step time t (its @ and offsets and those of
+  // the subqueries around it), which info() reads its info series at.
+  Result<std::function<int64_t(int64_t)>> ReferenceTime(const Expr& e);
   Status Charge(uint64_t samples) {
     TYTO_RETURN_IF_ERROR(stop_->Check());
     loaded_ += samples;
@@ -178,6 +223,7 @@ class Evaluator {
   int64_t query_end_;
   int64_t query_step_;  // 0 for instant queries
   uint64_t loaded_ = 0;
+  Annotations annotations_;
 };
 
 Result<std::vector<Series>> Evaluator::Load(const VectorSelector& vs, int64_t mint, int64_t maxt,
@@ -205,10 +251,29 @@ Result<Val> Evaluator::EvalSelector(const VectorSelector& vs, const Steps& steps
   TYTO_ASSIGN_OR_RETURN(const int64_t offset, Ms(vs.offset));
   const int64_t first = At(vs.at, vs.timestamp_ms, offset, steps.start);
   const int64_t last = At(vs.at, vs.timestamp_ms, offset, steps.end);
-  TYTO_ASSIGN_OR_RETURN(std::vector<Series> series, Load(vs, std::min(first, last) - lookback + 1, std::max(first, last)));
+  // A smoothed selector also reads the lookback delta after t, to interpolate towards it.
+  const int64_t after = vs.smoothed ? lookback : 0;
+  TYTO_ASSIGN_OR_RETURN(std::vector<Series> series,
+                        Load(vs, std::min(first, last) - lookback + 1, std::max(first, last) + after));
   Val out;
   out.type = ValueType::kVector;
   out.vectors.resize(steps.size());
+  if (vs.smoothed) {
+    auto after_t = [](int64_t x, const Point& p) { return x < p.t; };
+    for (Series& s : series) {
+      std::erase_if(s.points, [](const Point& p) { return IsStaleMarker(p.v); });
+      for (size_t i = 0; i < steps.size(); ++i) {
+        const int64_t t = At(vs.at, vs.timestamp_ms, offset, steps.At(i));
+        auto lo = std::upper_bound(s.points.begin(), s.points.end(), t - lookback, after_t);
+        auto hi = std::upper_bound(lo, s.points.end(), t + lookback, after_t);
+        double v = 0;
+        if (SmoothedValue(std::span<const Point>(s.points.data() + (lo - s.points.begin()), static_cast<size_t>(hi - lo)), t, &v)) {
+          out.vectors[i].push_back({s.metric, v, t});
+        }
+      }
+    }
+    return out;
+  }
   for (const Series& s : series) {
     for (size_t i = 0; i < steps.size(); ++i) {
       const int64_t t = At(vs.at, vs.timestamp_ms, offset, steps.At(i));
@@ -247,14 +312,21 @@ Result<Windows> Evaluator::EvalWindows(const Expr& e, const Steps& steps, std::s
     hints.func = std::string(func);
     hints.range_ms = range;
     hints.step_ms = steps.size() > 1 ? steps.step : 0;
-    TYTO_ASSIGN_OR_RETURN(out.data, Load(vs, std::min(first, last) - range + 1, std::max(first, last), hints));
+    // An anchored window also holds the lookback delta before it, a smoothed one that before
+    // and after it: their functions find the samples at the window's edges there.
+    const int64_t lookback = options_.lookback_delta.count();
+    const int64_t before = vs.anchored || vs.smoothed ? lookback : 0;
+    const int64_t after = vs.smoothed ? lookback : 0;
+    TYTO_ASSIGN_OR_RETURN(out.data, Load(vs, std::min(first, last) - range - before + 1, std::max(first, last) + after, hints));
     for (Series& s : out.data) std::erase_if(s.points, [](const Point& p) { return IsStaleMarker(p.v); });
     for (size_t i = 0; i < steps.size(); ++i) {
       Window& w = out.steps[i];
       w.end = At(vs.at, vs.timestamp_ms, offset, steps.At(i));
       w.range = range;
       w.step_time = steps.At(i);
-      Slice(out.data, w.end, range, &w);
+      w.anchored = vs.anchored;
+      w.smoothed = vs.smoothed;
+      Slice(out.data, w.end + after, range + before + after, &w);
     }
     return out;
   }
@@ -281,8 +353,12 @@ Result<Windows> Evaluator::EvalWindows(const Expr& e, const Steps& steps, std::s
           continue;
         }
         for (const Elem& el : v.vectors[i]) {
-          Series& s = by_labels[el.metric];
-          s.metric = el.metric;
+          // A subquery's result is a finished value: names marked for removal go here.
+          Series& s = el.drop_name ? by_labels[DropName(el.metric)] : by_labels[el.metric];
+          if (!s.points.empty() && s.points.back().t == inner.At(i)) {
+            return RuntimeError("vector cannot contain metrics with the same labelset");
+          }
+          if (s.points.empty()) s.metric = el.drop_name ? DropName(el.metric) : el.metric;
           s.points.push_back({inner.At(i), el.v});
         }
       }
@@ -328,7 +404,7 @@ Result<Val> Evaluator::Eval(const Expr& e, const Steps& steps) {
       for (Vector& vec : v.vectors) {
         for (Elem& el : vec) {
           el.v = -el.v;
-          el.metric = DropName(el.metric);
+          DropNameOf(&el);
         }
       }
       return v;
@@ -415,8 +491,8 @@ Result<Val> Evaluator::EvalBinary(const BinaryExpr& b, const Steps& steps) {
         } else if (comparison) {
           v = keep ? 1 : 0;
         }
-        Labels metric = (comparison && !b.return_bool) ? el.metric : DropName(el.metric);
-        out.vectors[i].push_back({std::move(metric), v, steps.At(i)});
+        out.vectors[i].push_back(comparison && !b.return_bool ? Elem{el.metric, v, steps.At(i), el.drop_name}
+                                                              : NameDropped(el, v, steps.At(i)));
       }
     }
     return out;
@@ -457,11 +533,14 @@ Result<Val> Evaluator::EvalBinary(const BinaryExpr& b, const Steps& steps) {
     for (const Elem& el : one) {
       const std::string sig = Signature(el.metric, m.matching_labels, m.on);
       if (!index.emplace(sig, &el).second) {
+        // The two series in label order, so that the message does not depend on input order.
+        const Labels& x = el.metric;
+        const Labels& y = index[sig]->metric;
         return RuntimeError(std::string("found duplicate series for the match group ") +
-                            KeepOnly(el.metric, m.matching_labels, m.on).ToString() + " on the " +
-                            (many_right ? "left" : "right") +
-                            " hand-side of the operation: [" + el.metric.ToString() + ", " +
-                            index[sig]->metric.ToString() + "];many-to-many matching not allowed: matching labels must be unique on one side");
+                            LabelsString(KeepOnly(el.metric, m.matching_labels, m.on)) + " on the " +
+                            (many_right ? "left" : "right") + " hand-side of the operation: [" +
+                            LabelsString(y < x ? y : x) + ", " + LabelsString(y < x ? x : y) +
+                            "];many-to-many matching not allowed: matching labels must be unique on one side");
       }
     }
     std::set<std::string> seen_one_to_one;
@@ -484,7 +563,17 @@ Result<Val> Evaluator::EvalBinary(const BinaryExpr& b, const Steps& steps) {
       // filtering comparison; on(...) keeps only those labels for one-to-one.
       Labels base = many_right ? r.metric : l.metric;
       LabelsBuilder lb(base);
-      if (!(comparison && !b.return_bool)) lb.Del(kMetricNameLabel);
+      // Arithmetic changes what the series measures: its name and metadata labels go now. A
+      // bool comparison drops them too (at the end with delayed name removal); a filtering
+      // comparison keeps them.
+      bool drop_name = false;
+      if (!comparison || (b.return_bool && !options_.delayed_name_removal)) {
+        lb.Del(kMetricNameLabel);
+        lb.Del("__type__");
+        lb.Del("__unit__");
+      } else if (b.return_bool) {
+        drop_name = true;
+      }
       if (m.card == Cardinality::kOneToOne) {
         if (m.on) {
           LabelsBuilder only;
@@ -511,13 +600,15 @@ Result<Val> Evaluator::EvalBinary(const BinaryExpr& b, const Steps& steps) {
       if (!out_labels.insert(result).second) {
         return RuntimeError("multiple matches for labels: grouping labels must ensure unique matches");
       }
-      O.push_back({std::move(result), comparison && !b.return_bool ? l.v : v, t});
+      O.push_back({std::move(result), comparison && !b.return_bool ? l.v : v, t, drop_name});
       return Status::Ok();
     };
     // fill(), fill_left(), fill_right(): an element without a match on the other side pairs with a
-    // stand-in there, carrying the fill value and the matching labels.
-    const std::optional<double> fill_one = many_right ? m.fill_left : m.fill_right;
-    const std::optional<double> fill_many = many_right ? m.fill_right : m.fill_left;
+    // stand-in there, carrying the fill value and the matching labels. As in Prometheus, which
+    // swaps the sides for group_right before filling, fill_right stands in for a missing "one"
+    // element and fill_left for a missing "many" one, whichever side each is on.
+    const std::optional<double> fill_one = m.fill_right;
+    const std::optional<double> fill_many = m.fill_left;
     std::set<std::string> matched_one;
     for (const Elem& me : many) {
       const std::string sig = Signature(me.metric, m.matching_labels, m.on);
@@ -544,20 +635,51 @@ Result<Val> Evaluator::EvalBinary(const BinaryExpr& b, const Steps& steps) {
 // Aggregations
 
 Result<Val> Evaluator::EvalAggregate(const AggregateExpr& a, const Steps& steps) {
-  TYTO_ASSIGN_OR_RETURN(Val in, Eval(*a.expr, steps));
   Val param;
   if (a.param) {
     TYTO_ASSIGN_OR_RETURN(param, Eval(*a.param, steps));
   }
-  if (a.op == AggregateOp::kTopk || a.op == AggregateOp::kBottomk || a.op == AggregateOp::kLimitk ||
-      a.op == AggregateOp::kLimitRatio) {
-    for (double k : param.scalars) {
-      if (std::isnan(k)) return RuntimeError("Parameter value is NaN");
-    }
-  }
+  TYTO_ASSIGN_OR_RETURN(Val in, Eval(*a.expr, steps));
   Val out;
   out.type = ValueType::kVector;
   out.vectors.resize(steps.size());
+  // The parameter over all steps, checked before aggregating as Prometheus does.
+  double pmin = std::numeric_limits<double>::infinity(), pmax = -pmin;
+  bool pnan = false;
+  for (double k : param.scalars) {
+    pnan = pnan || std::isnan(k);
+    if (!std::isnan(k)) {
+      pmin = std::min(pmin, k);
+      pmax = std::max(pmax, k);
+    }
+  }
+  const PositionRange param_pos = a.param ? Unparenthesized(*a.param).position() : PositionRange{};
+  switch (a.op) {
+    case AggregateOp::kTopk:
+    case AggregateOp::kBottomk:
+    case AggregateOp::kLimitk:
+      if (!pnan && pmax < 1) return out;
+      if (pnan) return RuntimeError("Parameter value is NaN");
+      if (pmin <= -9223372036854775808.0) return RuntimeError("Scalar value " + FormatGoFloat(pmin) + " underflows int64");
+      if (pmax >= 9223372036854774784.0) return RuntimeError("Scalar value " + FormatGoFloat(pmax) + " overflows int64");
+      break;
+    case AggregateOp::kLimitRatio:
+      if (!pnan && pmax == 0 && pmin == 0) return out;
+      if (pnan) return RuntimeError("Ratio value is NaN");
+      if (pmax > 1) annotations_.Warn("ratio value should be between -1 and 1, got " + FormatGoFloat(pmax) + ", capping to 1", param_pos);
+      if (pmin < -1) annotations_.Warn("ratio value should be between -1 and 1, got " + FormatGoFloat(pmin) + ", capping to -1", param_pos);
+      break;
+    case AggregateOp::kQuantile:
+      if (pnan) {
+        annotations_.Warn("quantile value should be between 0 and 1, got NaN", param_pos);
+      } else {
+        if (pmax > 1) annotations_.Warn("quantile value should be between 0 and 1, got " + FormatGoFloat(pmax), param_pos);
+        if (pmin < 0) annotations_.Warn("quantile value should be between 0 and 1, got " + FormatGoFloat(pmin), param_pos);
+      }
+      break;
+    default:
+      break;
+  }
   const bool by_name = !a.without && std::find(a.grouping.begin(), a.grouping.end(), std::string(kMetricNameLabel)) != a.grouping.end();
   const bool keeps_name = a.op == AggregateOp::kTopk || a.op == AggregateOp::kBottomk ||
                           a.op == AggregateOp::kLimitk || a.op == AggregateOp::kLimitRatio;
@@ -567,6 +689,7 @@ Result<Val> Evaluator::EvalAggregate(const AggregateExpr& a, const Steps& steps)
     size_t operator()(const Labels& l) const { return l.Hash(); }
   };
   std::unordered_map<Labels, size_t, LabelsHash> group_of;
+  std::unordered_map<Labels, double, LabelsHash> ratio_offset;  // limit_ratio's, per series
   std::map<std::string, size_t> group_by_sig;
   std::vector<Labels> group_labels;
   auto GroupOf = [&](const Labels& metric) {
@@ -611,7 +734,9 @@ Result<Val> Evaluator::EvalAggregate(const AggregateExpr& a, const Steps& steps)
     for (const size_t sig : order) {
       const Group& g = groups[sig];
       const auto& E = g.elems;
-      auto emit = [&](double v) { O.push_back({g.labels, v, t}); };
+      // With delayed name removal a group's name goes if any member's does.
+      const bool drop_name = std::any_of(E.begin(), E.end(), [](const Elem* e) { return e->drop_name; });
+      auto emit = [&](double v) { O.push_back({g.labels, v, t, drop_name}); };
       switch (a.op) {
         case AggregateOp::kSum: {
           KahanSum k;
@@ -670,7 +795,7 @@ Result<Val> Evaluator::EvalAggregate(const AggregateExpr& a, const Steps& steps)
               return top ? x->v > y->v : x->v < y->v;
             });
           }
-          for (size_t j = 0; j < k; ++j) O.push_back({sorted[j]->metric, sorted[j]->v, t});
+          for (size_t j = 0; j < k; ++j) O.push_back({sorted[j]->metric, sorted[j]->v, t, sorted[j]->drop_name});
           break;
         }
         case AggregateOp::kCountValues: {
@@ -697,8 +822,19 @@ Result<Val> Evaluator::EvalAggregate(const AggregateExpr& a, const Steps& steps)
           for (const auto& [value, n] : counts) O.push_back({labels[value], n, t});
           break;
         }
-        case AggregateOp::kLimitRatio:
-          return RuntimeError("limit_ratio is not supported yet");
+        case AggregateOp::kLimitRatio: {
+          // Each series is kept or not by where its labels hash to in [0, 1), so that r and
+          // -(1 - r) select complementary sets, at every step the same.
+          const double r = std::clamp(param.scalars[i], -1.0, 1.0);
+          if (r == 0) break;
+          for (const Elem* e : E) {
+            auto [hit, inserted] = ratio_offset.try_emplace(e->metric, 0.0);
+            if (inserted) hit->second = RatioSampleOffset(e->metric);
+            const double offset = hit->second;
+            if ((r >= 0 && offset < r) || (r < 0 && offset >= 1 + r)) O.push_back({e->metric, e->v, t, e->drop_name});
+          }
+          break;
+        }
       }
     }
   }
@@ -719,106 +855,121 @@ LabelsBuilder AbsentLabels(const std::vector<Matcher>& matchers) {
   return lb;
 }
 
-// Classic histogram buckets ({le="..."} series) grouped by their other labels (name dropped):
-// (upper bound, cumulative count) pairs.
-std::map<Labels, std::vector<std::pair<double, double>>> ClassicBuckets(const Vector& v) {
+// Classic histogram buckets ({le="..."} series) grouped by their other labels, name included
+// (two histograms of different names are two groups, as in Prometheus): (upper bound, cumulative
+// count) pairs. A series whose le is missing or not a number is left out with Prometheus's
+// warning, naming the metric when names are dropped late (as Prometheus does).
+std::map<Labels, std::vector<std::pair<double, double>>> ClassicBuckets(const Vector& v, bool name_in_warning,
+                                                                      Annotations* annotations, PositionRange pos) {
   std::map<Labels, std::vector<std::pair<double, double>>> by;
   for (const Elem& el : v) {
-    const std::string_view le = el.metric.Get("le");
-    if (le.empty()) continue;
-    const std::string les(le);
+    const std::string le(el.metric.Get("le"));
     char* end = nullptr;
-    const double bound = std::strtod(les.c_str(), &end);
-    if (end == les.c_str()) continue;
+    const double bound = le.empty() || std::isspace(static_cast<unsigned char>(le[0])) ? kNaN : std::strtod(le.c_str(), &end);
+    if (end == nullptr || end != le.c_str() + le.size()) {
+      std::string text = "bucket label \"le\" is missing or has a malformed value of " + GoQuote(le);
+      if (name_in_warning && el.metric.Has(kMetricNameLabel)) text += " for metric name " + GoQuote(el.metric.MetricName());
+      annotations->Warn(text, pos);
+      continue;
+    }
     LabelsBuilder b(el.metric);
     b.Del("le");
-    b.Del(kMetricNameLabel);
     by[b.Build()].push_back({bound, el.v});
   }
   return by;
 }
 
-// Classic buckets as histogram_quantile and histogram_fraction read them: sorted by upper bound,
-// equal bounds merged, counts forced monotonic; empty unless the last bound is +Inf.
-std::vector<std::pair<double, double>> NormalizeBuckets(std::vector<std::pair<double, double>> buckets) {
-  std::sort(buckets.begin(), buckets.end());
-  if (buckets.empty() || !std::isinf(buckets.back().first) || buckets.back().first < 0) return {};
-  std::vector<std::pair<double, double>> b;
-  for (const auto& x : buckets) {
-    if (!b.empty() && b.back().first == x.first) {
-      b.back().second += x.second;
-    } else {
-      b.push_back(x);
+Result<std::function<int64_t(int64_t)>> Evaluator::ReferenceTime(const Expr& e) {
+  // The @ and offset of the first selector and of the subqueries around it, outermost first.
+  struct Hop {
+    AtModifier at;
+    int64_t timestamp_ms;
+    const Duration* offset;
+  };
+  std::vector<Hop> hops;
+  std::function<bool(const Expr&)> find = [&](const Expr& x) {
+    if (x.kind() == NodeKind::kVectorSelector) {
+      const auto& vs = x.As<VectorSelector>();
+      hops.push_back({vs.at, vs.timestamp_ms, &vs.offset});
+      return true;
+    }
+    if (x.kind() == NodeKind::kSubquery) {
+      const auto& sq = x.As<SubqueryExpr>();
+      hops.push_back({sq.at, sq.timestamp_ms, &sq.offset});
+      if (find(*sq.expr)) return true;
+      hops.pop_back();
+      return false;
+    }
+    bool found = false;
+    ForEachChild(x, [&](const Expr& child) { found = found || find(child); });
+    return found;
+  };
+  find(e);
+  // From the selector outwards, offsets add up until an @ fixes the time.
+  int64_t offset = 0;
+  for (auto h = hops.rbegin(); h != hops.rend(); ++h) {
+    TYTO_ASSIGN_OR_RETURN(const int64_t ms, Ms(*h->offset));
+    offset += ms;
+    if (h->at != AtModifier::kNone) {
+      const int64_t fixed = At(h->at, h->timestamp_ms, offset, 0);
+      return std::function<int64_t(int64_t)>([fixed](int64_t) { return fixed; });
     }
   }
-  for (size_t i = 1; i < b.size(); ++i) b[i].second = std::max(b[i].second, b[i - 1].second);
-  return b;
+  return std::function<int64_t(int64_t)>([offset](int64_t t) { return t - offset; });
 }
 
-// The fraction of observations between lower and upper, interpolating linearly inside buckets, as
-// Prometheus's BucketFraction over classic buckets.
-double BucketFraction(double lower, double upper, std::vector<std::pair<double, double>> buckets) {
-  const std::vector<std::pair<double, double>> b = NormalizeBuckets(std::move(buckets));
-  if (b.empty()) return kNaN;
-  const double count = b.back().second;
-  if (count == 0 || std::isnan(lower) || std::isnan(upper)) return kNaN;
-  if (lower >= upper) return 0;
-  double rank = 0, lower_rank = 0, upper_rank = 0;
-  bool lower_set = false, upper_set = false;
-  for (size_t i = 0; i < b.size(); ++i) {
-    // The first bucket starts at 0 when its upper bound is positive, as for histogram_quantile.
-    const double lb = i > 0 ? b[i - 1].first : (b[0].first > 0 ? 0 : -std::numeric_limits<double>::infinity());
-    const double ub = b[i].first;
-    auto interpolate = [&](double v) {
-      if (std::isinf(lb) || std::isinf(ub)) return rank;  // no width to interpolate over
-      return rank + (b[i].second - rank) * (v - lb) / (ub - lb);
-    };
-    if (!lower_set && lb >= lower) {
-      lower_rank = rank;
-      lower_set = true;
+Result<Val> Evaluator::EvalInfo(const Call& c, const Steps& steps) {
+  TYTO_ASSIGN_OR_RETURN(Val base, Eval(*c.args[0], steps));
+  // The second argument's __name__ matchers pick the info metrics: target_info without any,
+  // those also named *_info with only negative ones. Its other matchers pick the data labels.
+  std::vector<Matcher> info_names, data_matchers;
+  if (c.args.size() > 1) {
+    for (const Matcher& m : Unparenthesized(*c.args[1]).As<VectorSelector>().matchers) {
+      (m.name() == kMetricNameLabel ? info_names : data_matchers).push_back(m);
     }
-    if (!upper_set && lb >= upper) {
-      upper_rank = rank;
-      upper_set = true;
-    }
-    if (lower_set && upper_set) break;
-    if (!lower_set && lb < lower && ub > lower) {
-      lower_rank = interpolate(lower);
-      lower_set = true;
-    }
-    if (!upper_set && lb < upper && ub > upper) {
-      upper_rank = interpolate(upper);
-      upper_set = true;
-    }
-    if (lower_set && upper_set) break;
-    rank = b[i].second;
   }
-  if (!lower_set || lower_rank > count) lower_rank = count;
-  if (!upper_set || upper_rank > count) upper_rank = count;
-  return (upper_rank - lower_rank) / count;
-}
-
-double HistogramQuantile(double q, std::vector<std::pair<double, double>> buckets) {
-  if (std::isnan(q)) return kNaN;
-  if (q < 0) return -std::numeric_limits<double>::infinity();
-  if (q > 1) return std::numeric_limits<double>::infinity();
-  if (buckets.size() < 2) return kNaN;
-  const std::vector<std::pair<double, double>> b = NormalizeBuckets(std::move(buckets));
-  if (b.empty()) return kNaN;
-  const double observations = b.back().second;
-  if (observations == 0) return kNaN;
-  double rank = q * observations;
-  size_t idx = 0;
-  while (idx < b.size() - 1 && b[idx].second < rank) ++idx;
-  if (idx == b.size() - 1) return b[b.size() - 2].first;
-  if (idx == 0 && b[0].first <= 0) return b[0].first;
-  double start = 0, end = b[idx].first, count = b[idx].second;
-  if (idx > 0) {
-    start = b[idx - 1].first;
-    count -= b[idx - 1].second;
-    rank -= b[idx - 1].second;
+  if (info_names.empty()) {
+    TYTO_ASSIGN_OR_RETURN(Matcher m, Matcher::Make(MatchType::kEqual, std::string(kMetricNameLabel), "target_info"));
+    info_names.push_back(std::move(m));
+  } else if (std::none_of(info_names.begin(), info_names.end(), [](const Matcher& m) {
+               return m.type() == MatchType::kEqual || m.type() == MatchType::kRegexMatch;
+             })) {
+    TYTO_ASSIGN_OR_RETURN(Matcher m, Matcher::Make(MatchType::kRegexMatch, std::string(kMetricNameLabel), ".+_info"));
+    info_names.push_back(std::move(m));
   }
-  return start + (end - start) * (rank / count);
+  // The values of the identifying labels among the series to enrich: the info series to read.
+  std::map<std::string, std::set<std::string>> id_values;
+  for (const Vector& vec : base.vectors) {
+    for (const Elem& el : vec) {
+      if (IsInfoSeries(el.metric, info_names)) continue;
+      for (std::string_view name : {"instance", "job"}) {
+        const std::string_view v = el.metric.Get(name);
+        if (!v.empty()) id_values[std::string(name)].emplace(v);
+      }
+    }
+  }
+  const int64_t lookback = options_.lookback_delta.count();
+  std::vector<int64_t> refs(steps.size());
+  std::vector<Series> info;
+  if (!id_values.empty()) {
+    TYTO_ASSIGN_OR_RETURN(auto ref, ReferenceTime(*c.args[0]));
+    for (size_t i = 0; i < steps.size(); ++i) refs[i] = ref(steps.At(i));
+    VectorSelector select;
+    select.matchers = info_names;
+    select.matchers.insert(select.matchers.end(), data_matchers.begin(), data_matchers.end());
+    for (const auto& [name, values] : id_values) {
+      std::string re;
+      for (const std::string& v : values) re += (re.empty() ? "" : "|") + RE2::QuoteMeta(v);
+      TYTO_ASSIGN_OR_RETURN(Matcher m, Matcher::Make(MatchType::kRegexMatch, name, re));
+      select.matchers.push_back(std::move(m));
+    }
+    SelectHints hints;
+    hints.func = "info";
+    const auto [lo, hi] = std::minmax_element(refs.begin(), refs.end());
+    TYTO_ASSIGN_OR_RETURN(info, Load(select, *lo - lookback + 1, *hi, hints));
+  }
+  TYTO_RETURN_IF_ERROR(EnrichWithInfo(info, refs, lookback, info_names, data_matchers, &base));
+  return base;
 }
 
 Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
@@ -839,27 +990,48 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
     const Expr* matrix = nullptr;
     for (const ExprPtr& a : c.args) {
       if (a->type() == ValueType::kMatrix) {
-        matrix = a.get();
+        matrix = &Unparenthesized(*a);
       } else {
         TYTO_ASSIGN_OR_RETURN(Val v, Eval(*a, steps));
         scalars.push_back(std::move(v));
       }
     }
+    if (matrix->kind() == NodeKind::kMatrixSelector) {
+      // Extended range selectors hand their functions samples outside the range: only those
+      // that pick the edges from them accept one.
+      const VectorSelector& vs = *matrix->As<MatrixSelector>().selector;
+      if (vs.anchored && name != "changes" && name != "delta" && name != "increase" && name != "rate" && name != "resets") {
+        return RuntimeError("anchored modifier can only be used with: changes, delta, increase, rate, resets - not with " +
+                            std::string(name));
+      }
+      if (vs.smoothed && name != "delta" && name != "increase" && name != "rate") {
+        return RuntimeError("smoothed modifier can only be used with: delta, increase, rate - not with " + std::string(name));
+      }
+    }
     TYTO_ASSIGN_OR_RETURN(Windows windows, EvalWindows(*matrix, steps, name));
     const bool keep_name = name == "last_over_time" || name == "first_over_time";
+    const bool drop_late = !keep_name && options_.delayed_name_removal;
     // Each series' result labels, computed once for all steps; duplicates among them (series
     // that differ only by name) are an error wherever two meet at one step.
     std::vector<Labels> metrics;
     metrics.reserve(windows.data.size());
-    for (const Series& s : windows.data) metrics.push_back(keep_name ? s.metric : DropName(s.metric));
+    for (const Series& s : windows.data) metrics.push_back(keep_name || drop_late ? s.metric : DropName(s.metric));
     std::vector<int64_t> last_step(windows.data.size(), -1);
     std::map<Labels, size_t> first_of;
     std::vector<size_t> canonical(windows.data.size());
     for (size_t k = 0; k < metrics.size(); ++k) canonical[k] = first_of.emplace(metrics[k], k).first->second;
     const bool collisions = first_of.size() != metrics.size();
+    // rate() and increase() over a metric not named like a counter get Prometheus's info.
+    const bool counter_check = name == "rate" || name == "increase";
+    std::vector<bool> had_value(counter_check ? windows.data.size() : 0, false);
+    const bool quantile_check = name == "quantile_over_time";
     std::vector<double> args(scalars.size());
     for (size_t i = 0; i < steps.size(); ++i) {
       for (size_t a = 0; a < scalars.size(); ++a) args[a] = scalars[a].scalars.empty() ? 0 : scalars[a].scalars[i];
+      if (quantile_check && !windows.steps[i].series.empty() && (std::isnan(args[0]) || args[0] < 0 || args[0] > 1)) {
+        annotations_.Warn("quantile value should be between 0 and 1, got " + FormatGoFloat(args[0]),
+                          Unparenthesized(*c.args[0]).position());
+      }
       for (const SeriesView& view : windows.steps[i].series) {
         double v = 0;
         if (!RangeFunction(name, view.points, windows.steps[i], args, &v)) continue;
@@ -868,7 +1040,31 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
           if (seen == static_cast<int64_t>(i)) return RuntimeError("vector cannot contain metrics with the same labelset");
           seen = static_cast<int64_t>(i);
         }
-        out.vectors[i].push_back({metrics[view.index], v, steps.At(i)});
+        if (counter_check) had_value[view.index] = true;
+        out.vectors[i].push_back({metrics[view.index], v, steps.At(i), drop_late});
+      }
+    }
+    std::string_view reported;  // series come sorted by labels, so by name: one message per name
+    for (size_t k = 0; k < had_value.size(); ++k) {
+      const std::string_view metric_name = windows.data[k].metric.MetricName();
+      if (!had_value[k] || metric_name.empty()) continue;
+      if (options_.type_and_unit_labels) {
+        const std::string_view type = windows.data[k].metric.Get("__type__");
+        if (type != "counter" && type != "histogram") {
+          annotations_.Info("metric might not be a counter, __type__ label is not set to \"counter\" or \"histogram\", got " +
+                                GoQuote(type) + ": " + GoQuote(metric_name),
+                            matrix->position());
+        }
+        continue;
+      }
+      if (metric_name == reported) continue;
+      reported = metric_name;
+      static constexpr std::string_view kCounterSuffixes[] = {"_total", "_sum", "_count", "_bucket"};
+      if (std::none_of(std::begin(kCounterSuffixes), std::end(kCounterSuffixes),
+                       [&](std::string_view x) { return metric_name.ends_with(x); })) {
+        annotations_.Info("metric might not be a counter, name does not end in _total/_sum/_count/_bucket: " +
+                              GoQuote(metric_name),
+                          matrix->position());
       }
     }
     return out;
@@ -883,6 +1079,10 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
       if (windows.steps[i].series.empty()) out.vectors[i].push_back({lb.Build(), 1, steps.At(i)});
     }
     return out;
+  }
+  if (name == "info") return EvalInfo(c, steps);
+  if (query_step_ != 0 && (name == "sort" || name == "sort_desc" || name == "sort_by_label" || name == "sort_by_label_desc")) {
+    annotations_.Warn("sort is ineffective for range queries since results are always ordered by labels", c.position());
   }
   // Evaluate the arguments.
   std::vector<Val> args;
@@ -952,7 +1152,7 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
   if (ElementFn f = SimpleFunction(name)) {
     TYTO_RETURN_IF_ERROR(for_each([&](size_t, Elem* e) {
       e->v = f(e->v);
-      e->metric = DropName(e->metric);
+      DropNameOf(e);
       return true;
     }));
     return out;
@@ -960,7 +1160,7 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
   if (name == "timestamp") {
     for (size_t i = 0; i < steps.size(); ++i) {
       for (const Elem& el : args[0].vectors[i]) {
-        out.vectors[i].push_back({DropName(el.metric), static_cast<double>(el.t) / 1000, steps.At(i)});
+        out.vectors[i].push_back(NameDropped(el, static_cast<double>(el.t) / 1000, steps.At(i)));
       }
     }
     return out;
@@ -970,7 +1170,7 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
       const double to = args.size() > 1 ? args[1].scalars[i] : 1;
       const double inv = 1.0 / to;
       e->v = std::floor(e->v * inv + 0.5) / inv;
-      e->metric = DropName(e->metric);
+      DropNameOf(e);
       return true;
     }));
     return out;
@@ -988,7 +1188,7 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
         hi = args[1].scalars[i];
       }
       e->v = std::isnan(lo) || std::isnan(hi) ? kNaN : std::max(lo, std::min(hi, e->v));
-      e->metric = DropName(e->metric);
+      DropNameOf(e);
       return true;
     }));
     return out;
@@ -1044,6 +1244,7 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
         LabelsBuilder b(e->metric);
         b.Set(dst, expanded);
         e->metric = b.Build();
+        if (dst == kMetricNameLabel) e->drop_name = false;  // a name set here stays
       }
       return true;
     }));
@@ -1061,51 +1262,71 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
       LabelsBuilder b(e->metric);
       b.Set(dst, joined);
       e->metric = b.Build();
+      if (dst == kMetricNameLabel) e->drop_name = false;
       return true;
     }));
     return out;
   }
-  if (name == "histogram_fraction") {
-    for (size_t i = 0; i < steps.size(); ++i) {
-      for (auto& [labels, buckets] : ClassicBuckets(args[2].vectors[i])) {
-        out.vectors[i].push_back({labels, BucketFraction(args[0].scalars[i], args[1].scalars[i], buckets), steps.At(i)});
+  if (name == "histogram_fraction" || name == "histogram_quantile" || name == "histogram_quantiles") {
+    // Classic histograms: histogram_fraction(lower, upper, v), histogram_quantile(φ, v) and
+    // histogram_quantiles(v, "label", φ1, φ2, ...), the last giving one series per φ labelled
+    // with it in OpenMetrics' canonical form ("0.0", "0.25", "1.0").
+    const size_t vec_arg = name == "histogram_fraction" ? 2 : name == "histogram_quantile" ? 1 : 0;
+    const PositionRange vec_pos = Unparenthesized(*c.args[vec_arg]).position();
+    auto check_quantile = [&](double q, const Expr& arg) {
+      if (std::isnan(q) || q < 0 || q > 1) {
+        annotations_.Warn("quantile value should be between 0 and 1, got " + FormatGoFloat(q), Unparenthesized(arg).position());
       }
-    }
-    return out;
-  }
-  if (name == "histogram_quantiles") {
-    // histogram_quantiles(v, "label", q1, q2, ...): one series per φ, labelled with it in
-    // OpenMetrics' canonical form ("0.0", "0.25", "1.0").
-    const std::string& label = args[1].str;
+    };
     for (size_t i = 0; i < steps.size(); ++i) {
-      const auto by = ClassicBuckets(args[0].vectors[i]);
-      for (size_t k = 2; k < args.size(); ++k) {
-        const double q = args[k].scalars[i];
-        std::string text;
-        if (std::isnan(q)) {
-          text = "NaN";
-        } else if (std::isinf(q)) {
-          text = q > 0 ? "+Inf" : "-Inf";
-        } else {
-          char buf[64];
-          auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), q);
-          text.assign(buf, ec == std::errc() ? end : buf);
-          if (text.find_first_of(".e") == std::string::npos) text += ".0";
+      const int64_t t = steps.At(i);
+      auto emit = [&](Labels metric, double v) {
+        Elem r{std::move(metric), v, t};
+        DropNameOf(&r);
+        out.vectors[i].push_back(std::move(r));
+      };
+      auto quantile = [&](double q, const Labels& metric, const std::vector<std::pair<double, double>>& buckets) {
+        bool forced = false;
+        const double v = BucketQuantile(q, buckets, &forced);
+        if (forced) {
+          std::string text =
+              "input to histogram_quantile needed to be fixed for monotonicity (see "
+              "https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile)";
+          if (options_.delayed_name_removal && metric.Has(kMetricNameLabel)) text += " for metric name " + GoQuote(metric.MetricName());
+          annotations_.Info(text, vec_pos);
         }
-        for (const auto& [labels, buckets] : by) {
-          LabelsBuilder lb(labels);
-          lb.Set(label, text);
-          out.vectors[i].push_back({lb.Build(), HistogramQuantile(q, buckets), steps.At(i)});
-        }
+        return v;
+      };
+      if (name == "histogram_quantile") check_quantile(args[0].scalars[i], *c.args[0]);
+      if (name == "histogram_quantiles") {
+        for (size_t k = 2; k < args.size(); ++k) check_quantile(args[k].scalars[i], *c.args[k]);
       }
-    }
-    return out;
-  }
-  if (name == "histogram_quantile") {
-    for (size_t i = 0; i < steps.size(); ++i) {
-      const auto by = ClassicBuckets(args[1].vectors[i]);
-      for (auto& [labels, buckets] : by) {
-        out.vectors[i].push_back({labels, HistogramQuantile(args[0].scalars[i], buckets), steps.At(i)});
+      const auto by = ClassicBuckets(args[vec_arg].vectors[i], options_.delayed_name_removal, &annotations_, vec_pos);
+      if (name == "histogram_fraction") {
+        for (const auto& [labels, buckets] : by) emit(labels, BucketFraction(args[0].scalars[i], args[1].scalars[i], buckets));
+      } else if (name == "histogram_quantile") {
+        for (const auto& [labels, buckets] : by) emit(labels, quantile(args[0].scalars[i], labels, buckets));
+      } else {
+        const std::string& label = args[1].str;
+        for (size_t k = 2; k < args.size(); ++k) {
+          const double q = args[k].scalars[i];
+          std::string text;
+          if (std::isnan(q)) {
+            text = "NaN";
+          } else if (std::isinf(q)) {
+            text = q > 0 ? "+Inf" : "-Inf";
+          } else {
+            char buf[64];
+            auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), q);
+            text.assign(buf, ec == std::errc() ? end : buf);
+            if (text.find_first_of(".e") == std::string::npos) text += ".0";
+          }
+          for (const auto& [labels, buckets] : by) {
+            LabelsBuilder lb(labels);
+            lb.Set(label, text);
+            emit(lb.Build(), quantile(q, labels, buckets));
+          }
+        }
       }
     }
     return out;
@@ -1134,12 +1355,37 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
         continue;
       }
       for (const Elem& el : args[0].vectors[i]) {
-        out.vectors[i].push_back({DropName(el.metric), std::isnan(el.v) ? kNaN : calc(el.v), steps.At(i)});
+        out.vectors[i].push_back(NameDropped(el, std::isnan(el.v) ? kNaN : calc(el.v), steps.At(i)));
       }
     }
     return out;
   }
   return RuntimeError("function \"" + std::string(name) + "\" is not supported yet");
+}
+
+QueryResult WithAnnotations(Evaluator* ev, QueryResult r) {
+  r.warnings = ev->annotations().TakeWarnings();
+  r.infos = ev->annotations().TakeInfos();
+  return r;
+}
+
+// Annotations end with " (1:<byte offset + 1>)"; in a query of several lines that becomes the
+// line and column, as Prometheus reports them.
+Result<QueryResult> LocateAnnotations(std::string_view query, Result<QueryResult> r) {
+  if (!r.ok() || query.find('\n') == std::string_view::npos) return r;
+  for (std::vector<std::string>* list : {&r->warnings, &r->infos}) {
+    for (std::string& a : *list) {
+      const size_t open = a.rfind(" (1:");
+      if (open == std::string::npos || a.back() != ')') continue;
+      const size_t offset = std::strtoull(a.c_str() + open + 4, nullptr, 10) - 1;
+      if (offset > query.size()) continue;
+      const size_t line_start = query.rfind('\n', offset == 0 ? std::string_view::npos : offset - 1);
+      const size_t line = static_cast<size_t>(std::count(query.begin(), query.begin() + static_cast<std::ptrdiff_t>(offset), '\n')) + 1;
+      const size_t column = line_start == std::string_view::npos ? offset + 1 : offset - line_start;
+      a.replace(open, std::string::npos, " (" + std::to_string(line) + ":" + std::to_string(column) + ")");
+    }
+  }
+  return r;
 }
 
 }  // namespace
@@ -1177,31 +1423,39 @@ Result<QueryResult> Engine::Exec(const Expr& expr, int64_t start_ms, int64_t end
     if (!instant) return InvalidArgument("invalid expression type \"range vector\" for range query, must be Scalar or instant Vector");
     TYTO_ASSIGN_OR_RETURN(Windows w, ev.EvalWindows(expr, steps));
     r.type = ValueType::kMatrix;
-    for (const SeriesView& view : w.steps[0].series) {
+    const Window& at = w.steps[0];
+    for (const SeriesView& view : at.series) {
+      if (at.anchored || at.smoothed) {
+        // The samples at the range's edges, picked or interpolated, around those inside.
+        std::vector<Point> points = ExtendFloats(view.points, at.end - at.range, at.end, at.smoothed);
+        if (!points.empty()) r.matrix.push_back({w.data[view.index].metric, std::move(points)});
+        continue;
+      }
       r.matrix.push_back({w.data[view.index].metric, std::vector<Point>(view.points.begin(), view.points.end())});
     }
-    return r;
+    return WithAnnotations(&ev, std::move(r));
   }
   TYTO_ASSIGN_OR_RETURN(Val v, ev.Eval(expr, steps));
   if (v.type == ValueType::kString) {
     if (!instant) return InvalidArgument("invalid expression type \"string\" for range query, must be Scalar or instant Vector");
     r.type = ValueType::kString;
     r.string = v.str;
-    return r;
+    return WithAnnotations(&ev, std::move(r));
   }
   if (instant) {
     if (v.type == ValueType::kScalar) {
       r.type = ValueType::kScalar;
       r.scalar = v.scalars[0];
-      return r;
+      return WithAnnotations(&ev, std::move(r));
     }
     r.type = ValueType::kVector;
     std::set<Labels> seen;
     for (Elem& e : v.vectors[0]) {
+      if (e.drop_name) e.metric = DropName(e.metric);  // delayed name removal ends here
       if (!seen.insert(e.metric).second) return InvalidArgument("vector cannot contain metrics with the same labelset");
       r.vector.push_back({std::move(e.metric), e.v});
     }
-    return r;
+    return WithAnnotations(&ev, std::move(r));
   }
   r.type = ValueType::kMatrix;
   std::map<Labels, Series> by;
@@ -1212,6 +1466,9 @@ Result<QueryResult> Engine::Exec(const Expr& expr, int64_t start_ms, int64_t end
     }
     std::set<Labels> seen;
     for (Elem& e : v.vectors[i]) {
+      // Delayed name removal ends here: series that differ only by name become one, as long
+      // as no two of them have a value at the same step.
+      if (e.drop_name) e.metric = DropName(e.metric);
       if (!seen.insert(e.metric).second) return InvalidArgument("vector cannot contain metrics with the same labelset");
       Series& s = by[e.metric];
       s.metric = e.metric;
@@ -1219,18 +1476,18 @@ Result<QueryResult> Engine::Exec(const Expr& expr, int64_t start_ms, int64_t end
     }
   }
   for (auto& [labels, s] : by) r.matrix.push_back(std::move(s));
-  return r;
+  return WithAnnotations(&ev, std::move(r));
 }
 
 Result<QueryResult> Engine::Instant(std::string_view query, int64_t time_ms, const QueryContext& ctx) const {
   TYTO_ASSIGN_OR_RETURN(ExprPtr expr, Parse(query));
-  return Exec(*expr, time_ms, time_ms, 1, /*instant=*/true, ctx);
+  return LocateAnnotations(query, Exec(*expr, time_ms, time_ms, 1, /*instant=*/true, ctx));
 }
 
 Result<QueryResult> Engine::Range(std::string_view query, int64_t start_ms, int64_t end_ms, int64_t step_ms,
                                   const QueryContext& ctx) const {
   TYTO_ASSIGN_OR_RETURN(ExprPtr expr, Parse(query));
-  return Exec(*expr, start_ms, end_ms, step_ms, /*instant=*/false, ctx);
+  return LocateAnnotations(query, Exec(*expr, start_ms, end_ms, step_ms, /*instant=*/false, ctx));
 }
 
 }  // namespace tyto::promql

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -13,11 +14,14 @@
 namespace tyto::promql {
 
 // An instant-vector element inside the evaluator: `t` is the sample's own timestamp for a
-// selector's element (timestamp() reads it), the evaluation time otherwise.
+// selector's element (timestamp() reads it), the evaluation time otherwise. `drop_name`: with
+// delayed name removal (EngineOptions), the metric name is still in `metric` but goes when the
+// query ends (or a subquery's result is formed), as Prometheus's Sample.DropName.
 struct Elem {
   Labels metric;
   double v = 0;
   int64_t t = 0;
+  bool drop_name = false;
 };
 using Vector = std::vector<Elem>;
 
@@ -45,11 +49,16 @@ struct SeriesView {
 };
 
 // A range vector at one step: each series' points in its window, and the window's end.
+// Extended range selectors see more: `anchored` also the lookback delta before the window,
+// `smoothed` the lookback delta before and after it (their functions pick the samples at the
+// window's edges from those).
 struct Window {
   std::vector<SeriesView> series;
   int64_t end = 0;        // the window is (end - range, end]
   int64_t range = 0;      // ms
   int64_t step_time = 0;  // the evaluation step's time (differs from end with @ or offset)
+  bool anchored = false;
+  bool smoothed = false;
 };
 
 // Kahan-Babuska-Neumaier summation, as Prometheus's kahanSumInc.
@@ -97,8 +106,34 @@ struct Windows {
   std::vector<Window> steps;
 };
 
-// Labels without __name__.
+// Labels without the metric name and the metadata labels that go with it (__type__, __unit__),
+// as Prometheus drops them together.
 Labels DropName(const Labels& l);
+bool IsMetadataLabel(std::string_view name);
+
+// Prometheus's labels.String(): {__name__="up", job="node"}, names quoted where not plain.
+std::string LabelsString(const Labels& l);
+
+// Go's strconv.FormatFloat(v, 'g', -1, 64), as Prometheus's messages print numbers ("%g").
+std::string FormatGoFloat(double v);
+
+// The warnings and infos of one query (Prometheus's annotations), each text once, in the order
+// first reported. A message ends with the position of the expression it is about, " (1:7)":
+// line 1 and the byte column, which Engine::Instant and Range turn into the line and column of
+// a query written over several lines.
+class Annotations {
+ public:
+  void Warn(std::string_view text, PositionRange pos) { Add(&warnings_, "PromQL warning: ", text, pos); }
+  void Info(std::string_view text, PositionRange pos) { Add(&infos_, "PromQL info: ", text, pos); }
+  std::vector<std::string> TakeWarnings() { return std::move(warnings_); }
+  std::vector<std::string> TakeInfos() { return std::move(infos_); }
+
+ private:
+  void Add(std::vector<std::string>* to, std::string_view kind, std::string_view text, PositionRange pos);
+  std::set<std::string> seen_;
+  std::vector<std::string> warnings_;
+  std::vector<std::string> infos_;
+};
 
 // The value of an instant-vector function of one argument, element by element (abs, ceil, ...),
 // or null if `name` is not one.
@@ -109,5 +144,39 @@ ElementFn SimpleFunction(std::string_view name);
 // it has no value there.
 bool RangeFunction(std::string_view name, std::span<const Point> points, const Window& w,
                    const std::vector<double>& args, double* out);
+
+// An anchored or smoothed range as Prometheus's extendFloats returns it for a range-vector
+// result: a point at the window's start and one at its end (picked, or interpolated when
+// smoothed) around the samples strictly inside. `points` spans the extended window.
+std::vector<Point> ExtendFloats(std::span<const Point> points, int64_t start, int64_t end, bool smoothed);
+
+// A smoothed instant selector's value at t from a series' samples in (t - lookback, t + lookback]:
+// the sample at t, or the linear interpolation between its neighbours, or the last one before t;
+// false when there is none before or at t.
+bool SmoothedValue(std::span<const Point> points, int64_t t, double* out);
+
+// Prometheus's classic-histogram bucket quantile: `buckets` are (upper bound, cumulative count)
+// pairs. Sets *forced_monotonic when decreasing counts had to be raised (an info in Prometheus).
+double BucketQuantile(double q, std::vector<std::pair<double, double>> buckets, bool* forced_monotonic);
+// The fraction of observations between lower and upper in classic buckets (linear
+// interpolation inside a bucket; none inside a bucket of infinite width).
+double BucketFraction(double lower, double upper, std::vector<std::pair<double, double>> buckets);
+
+// info(): whether a series is itself one of the info metrics asked for (its name matches every
+// __name__ matcher, one of them positive, as the engine makes sure), which info() leaves as it is.
+bool IsInfoSeries(const Labels& l, const std::vector<Matcher>& name_matchers);
+// info(): enriches each step's elements of `base` with the data labels of the info series (read
+// over the query, staleness markers kept) current at that step's reference time: the newest
+// sample within the lookback delta per info metric and identifying labels (instance, job).
+// With data matchers, only their labels are added, and a series no info series describes is
+// dropped unless every data matcher matches the empty string. Errors as Prometheus's: two info
+// series with the same identifying labels and sample time, or two info metrics giving a label
+// different values ("conflicting label: x").
+Status EnrichWithInfo(const std::vector<Series>& info, std::span<const int64_t> ref_times, int64_t lookback,
+                      const std::vector<Matcher>& name_matchers, const std::vector<Matcher>& data_matchers, Val* base);
+
+// Where limit_ratio puts a series in [0, 1): Prometheus's hash of its labels (xxHash64 of
+// name\xffvalue\xff...) over the largest uint64.
+double RatioSampleOffset(const Labels& l);
 
 }  // namespace tyto::promql

@@ -1110,21 +1110,10 @@ class Parser {
         if (f.variadic == 0) break;
         k = nargs - 1;
       }
+      // Which functions accept an anchored or smoothed range is checked when the query runs,
+      // as Prometheus does (the error has no position).
       ExpectType(*c.args[i], f.arg_types[k], "call to function " + quoted);
       if (!ok()) return;
-      if (c.args[i]->kind() == NodeKind::kMatrixSelector) {
-        const VectorSelector& vs = *c.args[i]->As<MatrixSelector>().selector;
-        std::string_view n = f.name;
-        if (vs.anchored && n != "changes" && n != "delta" && n != "increase" && n != "rate" && n != "resets") {
-          Fail(start, "anchored modifier can only be used with: changes, delta, increase, rate, resets - not with " +
-                          std::string(n));
-          return;
-        }
-        if (vs.smoothed && n != "delta" && n != "increase" && n != "rate") {
-          Fail(start, "smoothed modifier can only be used with: delta, increase, rate - not with " + std::string(n));
-          return;
-        }
-      }
     }
   }
 

@@ -135,6 +135,9 @@ const Valid kValid[] = {
     {"increase(foo[1m] anchored)", "increase(foo[1m] anchored)"},
     {"rate(foo[1m] smoothed)", "rate(foo[1m] smoothed)"},
     {"foo smoothed", "foo smoothed"},
+    // Parsed; the engine refuses functions that cannot take an extended range (as Prometheus).
+    {"deriv(foo[3m] smoothed)", "deriv(foo[3m] smoothed)"},
+    {"max_over_time(foo[3m] anchored)", "max_over_time(foo[3m] anchored)"},
     {"1 - -1", "1 - -1"},
     {"-1 ^ 2", "-1 ^ 2"},
     {"2 * -foo * 3", "2 * -foo * 3"},
@@ -312,9 +315,6 @@ const Invalid kInvalid[] = {
     {"foo[5m][10m:1m]", "1:1: parse error: subquery is only allowed on instant vector, got matrix instead"},
     {"foo[0s]", "1:5: parse error: duration must be greater than 0"},
     {"foo bar", "1:5: parse error: unexpected identifier \"bar\""},
-    {"deriv(foo[3m] smoothed)", "1:1: parse error: smoothed modifier can only be used with: delta, increase, rate - not with deriv"},
-    {"max_over_time(foo[3m] anchored)",
-     "1:1: parse error: anchored modifier can only be used with: changes, delta, increase, rate, resets - not with max_over_time"},
     {"foo\n  + bar +", "2:10: parse error: unexpected end of input"},
     {"\"\\xzz\"", "1:4: parse error: illegal character U+007A 'z' in escape sequence"},
 };
