@@ -1026,6 +1026,7 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
     std::vector<bool> had_value(counter_check ? windows.data.size() : 0, false);
     const bool quantile_check = name == "quantile_over_time";
     std::vector<double> args(scalars.size());
+    const RangeFn fn = RangeFunctionId(name);
     for (size_t i = 0; i < steps.size(); ++i) {
       for (size_t a = 0; a < scalars.size(); ++a) args[a] = scalars[a].scalars.empty() ? 0 : scalars[a].scalars[i];
       if (quantile_check && !windows.steps[i].series.empty() && (std::isnan(args[0]) || args[0] < 0 || args[0] > 1)) {
@@ -1034,7 +1035,7 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
       }
       for (const SeriesView& view : windows.steps[i].series) {
         double v = 0;
-        if (!RangeFunction(name, view.points, windows.steps[i], args, &v)) continue;
+        if (!RangeFunction(fn, view.points, windows.steps[i], args, &v)) continue;
         if (collisions) {
           int64_t& seen = last_step[canonical[view.index]];
           if (seen == static_cast<int64_t>(i)) return RuntimeError("vector cannot contain metrics with the same labelset");

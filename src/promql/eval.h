@@ -98,6 +98,8 @@ class AvgAccumulator {
 void SortNaNFirst(std::vector<double>* v);
 // The φ-quantile of the values, as Prometheus's quantile (NaN for no values).
 double Quantile(double q, std::vector<double> v);
+// The same, reordering *v instead of copying it.
+double QuantileInPlace(double q, std::vector<double>* v);
 
 // A range-vector node at every step: the series (read once, staleness markers removed) and each
 // step's window over them.
@@ -142,8 +144,16 @@ ElementFn SimpleFunction(std::string_view name);
 
 // Evaluates a range-vector function (rate, *_over_time, ...) over one series' window; false when
 // it has no value there.
-bool RangeFunction(std::string_view name, std::span<const Point> points, const Window& w,
-                   const std::vector<double>& args, double* out);
+// Resolved once per call, not per step and series.
+enum class RangeFn : uint8_t {
+  kNone, kRate, kIncrease, kDelta, kIrate, kIdelta, kCountOverTime, kPresentOverTime, kLastOverTime,
+  kFirstOverTime, kSumOverTime, kAvgOverTime, kMinOverTime, kMaxOverTime, kStddevOverTime, kStdvarOverTime,
+  kQuantileOverTime, kMadOverTime, kTsOfFirstOverTime, kTsOfLastOverTime, kTsOfMinOverTime, kTsOfMaxOverTime,
+  kDoubleExponentialSmoothing, kChanges, kResets, kDeriv, kPredictLinear,
+};
+RangeFn RangeFunctionId(std::string_view name);  // kNone for a name that is not one
+bool RangeFunction(RangeFn fn, std::span<const Point> points, const Window& w, const std::vector<double>& args,
+                   double* out);
 
 // An anchored or smoothed range as Prometheus's extendFloats returns it for a range-vector
 // result: a point at the window's start and one at its end (picked, or interpolated when

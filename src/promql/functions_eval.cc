@@ -182,17 +182,24 @@ void LinearRegression(std::span<const Point> p, int64_t at, double* slope, doubl
 
 }  // namespace
 
-double Quantile(double q, std::vector<double> v) {
-  if (v.empty() || std::isnan(q)) return std::numeric_limits<double>::quiet_NaN();
+double Quantile(double q, std::vector<double> v) { return QuantileInPlace(q, &v); }
+
+double QuantileInPlace(double q, std::vector<double>* v) {
+  if (v->empty() || std::isnan(q)) return std::numeric_limits<double>::quiet_NaN();
   if (q < 0) return -std::numeric_limits<double>::infinity();
   if (q > 1) return std::numeric_limits<double>::infinity();
-  SortNaNFirst(&v);
-  const double n = static_cast<double>(v.size());
+  // The two order statistics around the rank, as in the sorted values (NaN first, as Go's
+  // sort.Float64s), without sorting the rest.
+  auto less = [](double a, double b) { return std::isnan(a) ? !std::isnan(b) : a < b; };
+  const double n = static_cast<double>(v->size());
   const double rank = q * (n - 1);
   const auto lower = static_cast<size_t>(std::max(0.0, std::floor(rank)));
   const auto upper = static_cast<size_t>(std::min(n - 1, lower + 1.0));
   const double weight = rank - std::floor(rank);
-  return v[lower] * (1 - weight) + v[upper] * weight;
+  std::nth_element(v->begin(), v->begin() + static_cast<ptrdiff_t>(lower), v->end(), less);
+  const double lo = (*v)[lower];
+  const double hi = upper == lower ? lo : *std::min_element(v->begin() + static_cast<ptrdiff_t>(upper), v->end(), less);
+  return lo * (1 - weight) + hi * weight;
 }
 
 void SortNaNFirst(std::vector<double>* v) {
@@ -238,13 +245,48 @@ ElementFn SimpleFunction(std::string_view name) {
   return nullptr;
 }
 
-bool RangeFunction(std::string_view name, std::span<const Point> p, const Window& w,
-                   const std::vector<double>& args, double* out) {
+RangeFn RangeFunctionId(std::string_view name) {
+  static constexpr std::pair<std::string_view, RangeFn> kNames[] = {
+      {"rate", RangeFn::kRate},
+      {"increase", RangeFn::kIncrease},
+      {"delta", RangeFn::kDelta},
+      {"irate", RangeFn::kIrate},
+      {"idelta", RangeFn::kIdelta},
+      {"count_over_time", RangeFn::kCountOverTime},
+      {"present_over_time", RangeFn::kPresentOverTime},
+      {"last_over_time", RangeFn::kLastOverTime},
+      {"first_over_time", RangeFn::kFirstOverTime},
+      {"sum_over_time", RangeFn::kSumOverTime},
+      {"avg_over_time", RangeFn::kAvgOverTime},
+      {"min_over_time", RangeFn::kMinOverTime},
+      {"max_over_time", RangeFn::kMaxOverTime},
+      {"stddev_over_time", RangeFn::kStddevOverTime},
+      {"stdvar_over_time", RangeFn::kStdvarOverTime},
+      {"quantile_over_time", RangeFn::kQuantileOverTime},
+      {"mad_over_time", RangeFn::kMadOverTime},
+      {"ts_of_first_over_time", RangeFn::kTsOfFirstOverTime},
+      {"ts_of_last_over_time", RangeFn::kTsOfLastOverTime},
+      {"ts_of_min_over_time", RangeFn::kTsOfMinOverTime},
+      {"ts_of_max_over_time", RangeFn::kTsOfMaxOverTime},
+      {"double_exponential_smoothing", RangeFn::kDoubleExponentialSmoothing},
+      {"changes", RangeFn::kChanges},
+      {"resets", RangeFn::kResets},
+      {"deriv", RangeFn::kDeriv},
+      {"predict_linear", RangeFn::kPredictLinear},
+  };
+  for (const auto& [n, fn] : kNames) {
+    if (n == name) return fn;
+  }
+  return RangeFn::kNone;
+}
+
+bool RangeFunction(RangeFn fn, std::span<const Point> p, const Window& w, const std::vector<double>& args,
+                   double* out) {
   if (w.anchored || w.smoothed) {
-    if (name == "rate") return ExtendedRate(p, w, true, true, out);
-    if (name == "increase") return ExtendedRate(p, w, true, false, out);
-    if (name == "delta") return ExtendedRate(p, w, false, false, out);
-    if (name == "changes" || name == "resets") {
+    if (fn == RangeFn::kRate) return ExtendedRate(p, w, true, true, out);
+    if (fn == RangeFn::kIncrease) return ExtendedRate(p, w, true, false, out);
+    if (fn == RangeFn::kDelta) return ExtendedRate(p, w, false, false, out);
+    if (fn == RangeFn::kChanges || fn == RangeFn::kResets) {
       // Anchored: from the last sample at or before the window's start.
       const int64_t range_start = w.end - w.range;
       if (p.empty() || p.back().t <= range_start) return false;
@@ -252,107 +294,145 @@ bool RangeFunction(std::string_view name, std::span<const Point> p, const Window
       p = p.subspan(after_start > 0 ? after_start - 1 : 0);
     }
   }
-  if (name == "rate") return ExtrapolatedRate(p, w, true, true, out);
-  if (name == "increase") return ExtrapolatedRate(p, w, true, false, out);
-  if (name == "delta") return ExtrapolatedRate(p, w, false, false, out);
-  if (name == "irate") return InstantRate(p, true, out);
-  if (name == "idelta") return InstantRate(p, false, out);
+  switch (fn) {
+    case RangeFn::kRate: return ExtrapolatedRate(p, w, true, true, out);
+    case RangeFn::kIncrease: return ExtrapolatedRate(p, w, true, false, out);
+    case RangeFn::kDelta: return ExtrapolatedRate(p, w, false, false, out);
+    case RangeFn::kIrate: return InstantRate(p, true, out);
+    case RangeFn::kIdelta: return InstantRate(p, false, out);
+    default: break;
+  }
   if (p.empty()) return false;
-  if (name == "count_over_time") {
-    *out = static_cast<double>(p.size());
-  } else if (name == "present_over_time") {
-    *out = 1;
-  } else if (name == "last_over_time") {
-    *out = p.back().v;
-  } else if (name == "first_over_time") {
-    *out = p.front().v;
-  } else if (name == "sum_over_time") {
-    KahanSum k;
-    for (const Point& q : p) k.Add(q.v);
-    *out = k.Value();
-  } else if (name == "avg_over_time") {
-    AvgAccumulator avg;
-    for (const Point& q : p) avg.Add(q.v);
-    *out = avg.Value();
-  } else if (name == "min_over_time" || name == "max_over_time") {
-    const bool want_min = name == "min_over_time";
-    double m = p.front().v;
-    for (const Point& q : p) {
-      if ((want_min ? q.v < m : q.v > m) || std::isnan(m)) m = q.v;
+  switch (fn) {
+    case RangeFn::kCountOverTime:
+      *out = static_cast<double>(p.size());
+      break;
+    case RangeFn::kPresentOverTime:
+      *out = 1;
+      break;
+    case RangeFn::kLastOverTime:
+      *out = p.back().v;
+      break;
+    case RangeFn::kFirstOverTime:
+      *out = p.front().v;
+      break;
+    case RangeFn::kSumOverTime: {
+      KahanSum k;
+      for (const Point& q : p) k.Add(q.v);
+      *out = k.Value();
+      break;
     }
-    *out = m;
-  } else if (name == "stddev_over_time" || name == "stdvar_over_time") {
-    double n = 0, mean = 0, m2 = 0;
-    for (const Point& q : p) {
-      n += 1;
-      const double delta = q.v - mean;
-      mean += delta / n;
-      m2 += delta * (q.v - mean);
+    case RangeFn::kAvgOverTime: {
+      AvgAccumulator avg;
+      for (const Point& q : p) avg.Add(q.v);
+      *out = avg.Value();
+      break;
     }
-    const double var = m2 / n;
-    *out = name == "stdvar_over_time" ? var : std::sqrt(var);
-  } else if (name == "quantile_over_time") {
-    std::vector<double> v;
-    for (const Point& q : p) v.push_back(q.v);
-    *out = Quantile(args.empty() ? 0 : args[0], std::move(v));
-  } else if (name == "mad_over_time") {
-    std::vector<double> v;
-    for (const Point& q : p) {
-      if (std::isnan(q.v)) {
-        *out = std::numeric_limits<double>::quiet_NaN();  // a NaN sample makes the result NaN
-        return true;
+    case RangeFn::kMinOverTime:
+    case RangeFn::kMaxOverTime: {
+      const bool want_min = fn == RangeFn::kMinOverTime;
+      double m = p.front().v;
+      for (const Point& q : p) {
+        if ((want_min ? q.v < m : q.v > m) || std::isnan(m)) m = q.v;
       }
-      v.push_back(q.v);
+      *out = m;
+      break;
     }
-    const double median = Quantile(0.5, v);
-    for (double& x : v) x = std::fabs(x - median);
-    *out = Quantile(0.5, std::move(v));
-  } else if (name == "ts_of_first_over_time") {
-    *out = static_cast<double>(p.front().t) / 1000;
-  } else if (name == "ts_of_last_over_time") {
-    *out = static_cast<double>(p.back().t) / 1000;
-  } else if (name == "ts_of_min_over_time" || name == "ts_of_max_over_time") {
-    const bool want_min = name == "ts_of_min_over_time";
-    size_t best = 0;
-    for (size_t i = 1; i < p.size(); ++i) {
-      // The latest of equal extremes, as Prometheus.
-      if ((want_min ? p[i].v <= p[best].v : p[i].v >= p[best].v) || std::isnan(p[best].v)) best = i;
-    }
-    *out = static_cast<double>(p[best].t) / 1000;
-  } else if (name == "double_exponential_smoothing") {
-    // Prometheus's funcDoubleExponentialSmoothing (formerly holt_winters).
-    const double sf = args.size() > 0 ? args[0] : 0, tf = args.size() > 1 ? args[1] : 0;
-    if (p.size() < 2) return false;
-    double s0 = 0, s1 = p[0].v, b = p[1].v - p[0].v;
-    for (size_t i = 1; i < p.size(); ++i) {
-      const double x = sf * p[i].v;
-      b = i > 1 ? tf * (s1 - s0) + (1 - tf) * b : b;
-      s0 = s1;
-      s1 = x + (1 - sf) * (s0 + b);
-    }
-    *out = s1;
-  } else if (name == "changes" || name == "resets") {
-    double n = 0;
-    for (size_t i = 1; i < p.size(); ++i) {
-      if (name == "changes") {
-        if (p[i].v != p[i - 1].v && !(std::isnan(p[i].v) && std::isnan(p[i - 1].v))) n += 1;
-      } else if (p[i].v < p[i - 1].v) {
+    case RangeFn::kStddevOverTime:
+    case RangeFn::kStdvarOverTime: {
+      double n = 0, mean = 0, m2 = 0;
+      for (const Point& q : p) {
         n += 1;
+        const double delta = q.v - mean;
+        mean += delta / n;
+        m2 += delta * (q.v - mean);
       }
+      const double var = m2 / n;
+      *out = fn == RangeFn::kStdvarOverTime ? var : std::sqrt(var);
+      break;
     }
-    *out = n;
-  } else if (name == "deriv") {
-    if (p.size() < 2) return false;
-    double slope = 0, intercept = 0;
-    LinearRegression(p, p.front().t, &slope, &intercept);
-    *out = slope;
-  } else if (name == "predict_linear") {
-    if (p.size() < 2) return false;
-    double slope = 0, intercept = 0;
-    LinearRegression(p, w.step_time, &slope, &intercept);  // at the step's time, even with @
-    *out = slope * (args.empty() ? 0 : args[0]) + intercept;
-  } else {
-    return false;
+    case RangeFn::kQuantileOverTime: {
+      thread_local std::vector<double> v;  // reused: one allocation per thread, not per window
+      v.clear();
+      for (const Point& q : p) v.push_back(q.v);
+      *out = QuantileInPlace(args.empty() ? 0 : args[0], &v);
+      break;
+    }
+    case RangeFn::kMadOverTime: {
+      std::vector<double> v;
+      for (const Point& q : p) {
+        if (std::isnan(q.v)) {
+          *out = std::numeric_limits<double>::quiet_NaN();  // a NaN sample makes the result NaN
+          return true;
+        }
+        v.push_back(q.v);
+      }
+      const double median = Quantile(0.5, v);
+      for (double& x : v) x = std::fabs(x - median);
+      *out = Quantile(0.5, std::move(v));
+      break;
+    }
+    case RangeFn::kTsOfFirstOverTime:
+      *out = static_cast<double>(p.front().t) / 1000;
+      break;
+    case RangeFn::kTsOfLastOverTime:
+      *out = static_cast<double>(p.back().t) / 1000;
+      break;
+    case RangeFn::kTsOfMinOverTime:
+    case RangeFn::kTsOfMaxOverTime: {
+      const bool want_min = fn == RangeFn::kTsOfMinOverTime;
+      size_t best = 0;
+      for (size_t i = 1; i < p.size(); ++i) {
+        // The latest of equal extremes, as Prometheus.
+        if ((want_min ? p[i].v <= p[best].v : p[i].v >= p[best].v) || std::isnan(p[best].v)) best = i;
+      }
+      *out = static_cast<double>(p[best].t) / 1000;
+      break;
+    }
+    case RangeFn::kDoubleExponentialSmoothing: {
+      // Prometheus's funcDoubleExponentialSmoothing (formerly holt_winters).
+      const double sf = args.size() > 0 ? args[0] : 0, tf = args.size() > 1 ? args[1] : 0;
+      if (p.size() < 2) return false;
+      double s0 = 0, s1 = p[0].v, b = p[1].v - p[0].v;
+      for (size_t i = 1; i < p.size(); ++i) {
+        const double x = sf * p[i].v;
+        b = i > 1 ? tf * (s1 - s0) + (1 - tf) * b : b;
+        s0 = s1;
+        s1 = x + (1 - sf) * (s0 + b);
+      }
+      *out = s1;
+      break;
+    }
+    case RangeFn::kChanges: {
+      double n = 0;
+      for (size_t i = 1; i < p.size(); ++i) {
+        if (p[i].v != p[i - 1].v && !(std::isnan(p[i].v) && std::isnan(p[i - 1].v))) n += 1;
+      }
+      *out = n;
+      break;
+    }
+    case RangeFn::kResets: {
+      double n = 0;
+      for (size_t i = 1; i < p.size(); ++i) n += p[i].v < p[i - 1].v;
+      *out = n;
+      break;
+    }
+    case RangeFn::kDeriv: {
+      if (p.size() < 2) return false;
+      double slope = 0, intercept = 0;
+      LinearRegression(p, p.front().t, &slope, &intercept);
+      *out = slope;
+      break;
+    }
+    case RangeFn::kPredictLinear: {
+      if (p.size() < 2) return false;
+      double slope = 0, intercept = 0;
+      LinearRegression(p, w.step_time, &slope, &intercept);  // at the step's time, even with @
+      *out = slope * (args.empty() ? 0 : args[0]) + intercept;
+      break;
+    }
+    default:
+      return false;
   }
   return true;
 }
