@@ -274,29 +274,56 @@ Result<Val> Evaluator::EvalSelector(const VectorSelector& vs, const Steps& steps
     }
     return out;
   }
+  for (Vector& v : out.vectors) v.reserve(series.size());
   for (const Series& s : series) {
+    // The steps' times never decrease, so the latest sample at or before each is found by a
+    // cursor moving forward.
+    size_t next = 0;  // the first sample after the previous step's time
     for (size_t i = 0; i < steps.size(); ++i) {
       const int64_t t = At(vs.at, vs.timestamp_ms, offset, steps.At(i));
-      auto it = std::upper_bound(s.points.begin(), s.points.end(), t, [](int64_t x, const Point& p) { return x < p.t; });
-      if (it == s.points.begin()) continue;
-      --it;
-      if (it->t <= t - lookback || IsStaleMarker(it->v)) continue;
-      out.vectors[i].push_back({s.metric, it->v, it->t});
+      if (i > 0 && t < At(vs.at, vs.timestamp_ms, offset, steps.At(i - 1))) next = 0;
+      while (next < s.points.size() && s.points[next].t <= t) ++next;
+      if (next == 0) continue;
+      const Point& p = s.points[next - 1];
+      if (p.t <= t - lookback || IsStaleMarker(p.v)) continue;
+      out.vectors[i].push_back({s.metric, p.v, p.t});
     }
   }
   return out;
 }
 
-// The window (t - range, t] of each series, as views into `data` (sorted by time).
-void Slice(const std::vector<Series>& data, int64_t t, int64_t range, Window* w) {
-  auto after = [](int64_t x, const Point& p) { return x < p.t; };
-  for (size_t k = 0; k < data.size(); ++k) {
-    const auto& pts = data[k].points;
-    auto lo = std::upper_bound(pts.begin(), pts.end(), t - range, after);  // left-open
-    auto hi = std::upper_bound(lo, pts.end(), t, after);
-    if (lo != hi) w->series.push_back({k, std::span<const Point>(&*lo, static_cast<size_t>(hi - lo))});
+// Cuts the window (t - range, t] out of each series, as views into `data` (each sorted by
+// time). Steps come in time order, so every series keeps cursors that only move forward: a
+// whole range query slices in time linear in the samples, not a search per step and series.
+class Slicer {
+ public:
+  explicit Slicer(const std::vector<Series>& data) : data_(data), lo_(data.size(), 0), hi_(data.size(), 0) {}
+
+  void Slice(int64_t t, int64_t range, Window* w) {
+    if (t < last_t_) {  // not in time order (never expected): start over
+      std::fill(lo_.begin(), lo_.end(), 0);
+      std::fill(hi_.begin(), hi_.end(), 0);
+    }
+    last_t_ = t;
+    const int64_t from = t - range;  // left-open
+    w->series.reserve(data_.size());
+    for (size_t k = 0; k < data_.size(); ++k) {
+      const std::vector<Point>& pts = data_[k].points;
+      size_t lo = lo_[k];
+      while (lo < pts.size() && pts[lo].t <= from) ++lo;
+      size_t hi = std::max(hi_[k], lo);
+      while (hi < pts.size() && pts[hi].t <= t) ++hi;
+      lo_[k] = lo;
+      hi_[k] = hi;
+      if (lo != hi) w->series.push_back({k, std::span<const Point>(pts.data() + lo, hi - lo)});
+    }
   }
-}
+
+ private:
+  const std::vector<Series>& data_;
+  std::vector<size_t> lo_, hi_;
+  int64_t last_t_ = std::numeric_limits<int64_t>::min();
+};
 
 Result<Windows> Evaluator::EvalWindows(const Expr& e, const Steps& steps, std::string_view func) {
   Windows out;
@@ -319,6 +346,7 @@ Result<Windows> Evaluator::EvalWindows(const Expr& e, const Steps& steps, std::s
     const int64_t after = vs.smoothed ? lookback : 0;
     TYTO_ASSIGN_OR_RETURN(out.data, Load(vs, std::min(first, last) - range - before + 1, std::max(first, last) + after, hints));
     for (Series& s : out.data) std::erase_if(s.points, [](const Point& p) { return IsStaleMarker(p.v); });
+    Slicer slicer(out.data);
     for (size_t i = 0; i < steps.size(); ++i) {
       Window& w = out.steps[i];
       w.end = At(vs.at, vs.timestamp_ms, offset, steps.At(i));
@@ -326,7 +354,7 @@ Result<Windows> Evaluator::EvalWindows(const Expr& e, const Steps& steps, std::s
       w.step_time = steps.At(i);
       w.anchored = vs.anchored;
       w.smoothed = vs.smoothed;
-      Slice(out.data, w.end + after, range + before + after, &w);
+      slicer.Slice(w.end + after, range + before + after, &w);
     }
     return out;
   }
@@ -364,12 +392,13 @@ Result<Windows> Evaluator::EvalWindows(const Expr& e, const Steps& steps, std::s
       }
     }
     for (auto& [labels, s] : by_labels) out.data.push_back(std::move(s));
+    Slicer slicer(out.data);
     for (size_t i = 0; i < steps.size(); ++i) {
       Window& w = out.steps[i];
       w.end = At(sq.at, sq.timestamp_ms, offset, steps.At(i));
       w.range = range;
       w.step_time = steps.At(i);
-      Slice(out.data, w.end, range, &w);
+      slicer.Slice(w.end, range, &w);
     }
     return out;
   }
@@ -1033,6 +1062,7 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
         annotations_.Warn("quantile value should be between 0 and 1, got " + FormatGoFloat(args[0]),
                           Unparenthesized(*c.args[0]).position());
       }
+      out.vectors[i].reserve(windows.steps[i].series.size());
       for (const SeriesView& view : windows.steps[i].series) {
         double v = 0;
         if (!RangeFunction(fn, view.points, windows.steps[i], args, &v)) continue;
