@@ -37,8 +37,17 @@ class BlockSeriesIterator final : public SeriesIterator {
         status_ = c.status();
         return false;
       }
+      const bool starts_before = chunks_[next_ - 1].mint < mint_;
       chunk_ = std::move(c).value();
       it_ = chunk_->NewIterator();
+      // A chunk that starts before the range: its iterator skips to mint (faster than sample by
+      // sample through this loop).
+      if (starts_before) {
+        if (!it_->Seek(mint_)) continue;  // nothing in range here (or corrupt: checked above)
+        cur_ = {it_->t(), it_->v()};
+        if (cur_.t > maxt_) return false;
+        return true;
+      }
     }
     return false;
   }

@@ -116,11 +116,23 @@ class JoinedIterator final : public Iterator {
     return positioned_;
   }
   bool Seek(int64_t t) override {
+    size_t steps = 0;
+    return SeekCounting(t, &steps);
+  }
+  bool SeekCounting(int64_t t, size_t* steps) override {
+    *steps = 0;
+    if (done_) return false;
     if (positioned_ && timestamps_->t() >= t) return true;
-    while (Next()) {
-      if (timestamps_->t() >= t) return true;
+    // The timestamps seek in their own tight loop; the values follow by as many steps.
+    if (!timestamps_->SeekCounting(t, steps) || !values_->Advance(*steps)) return Finish();
+    positioned_ = true;
+    return true;
+  }
+  bool Advance(size_t n) override {
+    for (size_t i = 0; i < n; ++i) {
+      if (!Next()) return false;
     }
-    return false;
+    return true;
   }
   int64_t t() const override { return timestamps_->t(); }
   double v() const override { return values_->v(); }
@@ -132,6 +144,12 @@ class JoinedIterator final : public Iterator {
  private:
   std::unique_ptr<Iterator> timestamps_;
   std::unique_ptr<Iterator> values_;
+  bool Finish() {
+    positioned_ = false;
+    done_ = true;
+    return false;
+  }
+
   bool positioned_ = false;  // on a sample
   bool done_ = false;
 };

@@ -65,6 +65,11 @@ class Iterator {
   // Moves forward to the first sample, at or after the current one, whose timestamp is >= t
   // (the current sample counts: Seek never moves backwards). False if there is none.
   virtual bool Seek(int64_t t) = 0;
+  // Seek that also counts the Next steps it took: what a joined iterator needs to bring its
+  // values along (SeekCounting on the timestamps, then Advance on the values).
+  virtual bool SeekCounting(int64_t t, size_t* steps) = 0;
+  // Next, n times; false if the samples ran out first.
+  virtual bool Advance(size_t n) = 0;
   // The current sample; meaningful only after Next or Seek returned true.
   virtual int64_t t() const = 0;
   virtual double v() const = 0;

@@ -54,6 +54,21 @@ class SampleIterator : public Iterator {
     }
     return false;
   }
+  bool SeekCounting(int64_t t, size_t* steps) final {
+    *steps = 0;
+    if (current_ > 0 && ts_[current_] >= t) return true;
+    while (Next()) {
+      ++*steps;
+      if (ts_[current_] >= t) return true;
+    }
+    return false;
+  }
+  bool Advance(size_t n) final {
+    for (size_t i = 0; i < n; ++i) {
+      if (!Next()) return false;
+    }
+    return true;
+  }
   int64_t t() const final { return ts_[current_]; }
   double v() const final { return vs_[current_]; }
   Status status() const final { return status_; }
