@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <re2/re2.h>
 
@@ -714,9 +715,6 @@ Result<Val> Evaluator::EvalAggregate(const AggregateExpr& a, const Steps& steps)
                           a.op == AggregateOp::kLimitk || a.op == AggregateOp::kLimitRatio;
   // The group of each distinct input label set, computed once for all steps (the same series
   // come back at every step).
-  struct LabelsHash {
-    size_t operator()(const Labels& l) const { return l.Hash(); }
-  };
   std::unordered_map<Labels, size_t, LabelsHash> group_of;
   std::unordered_map<Labels, double, LabelsHash> ratio_offset;  // limit_ratio's, per series
   std::map<std::string, size_t> group_by_sig;
@@ -1168,8 +1166,10 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
     return out;
   }
   auto for_each = [&](auto fn) -> Status {
+    std::unordered_set<Labels, LabelsHash> seen;
     for (size_t i = 0; i < steps.size(); ++i) {
-      std::set<Labels> seen;
+      seen.clear();
+      out.vectors[i].reserve(args[0].vectors[i].size());
       for (const Elem& el : args[0].vectors[i]) {
         Elem r = el;
         r.t = steps.At(i);
@@ -1262,19 +1262,27 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
     RE2 re("^(?s:" + args[4].str + ")$", opts);
     if (!re.ok()) return RuntimeError("invalid regular expression in label_replace(): " + args[4].str);
     if (dst.empty() || !ValidUtf8(dst)) return RuntimeError("invalid destination label name in label_replace(): " + dst);
+    // The same series come back at every step: each distinct label set is rewritten once.
+    std::unordered_map<Labels, std::optional<Labels>, LabelsHash> rewritten;  // nullopt: no match
     TYTO_RETURN_IF_ERROR(for_each([&](size_t, Elem* e) {
-      const std::string value(e->metric.Get(src));
-      std::vector<re2::StringPiece> pieces(static_cast<size_t>(re.NumberOfCapturingGroups()) + 1);
-      if (re.Match(value, 0, value.size(), RE2::ANCHOR_BOTH, pieces.data(), static_cast<int>(pieces.size()))) {
-        // Go's regexp.Expand, as label_replace uses it: relabelling's implementation.
-        std::vector<std::string_view> groups;
-        for (const re2::StringPiece& g : pieces) groups.emplace_back(g.data(), g.size());
-        std::vector<std::string> names(pieces.size());
-        for (const auto& [n, index] : re.NamedCapturingGroups()) names[static_cast<size_t>(index)] = n;
-        const std::string expanded = relabel::Expand(repl, groups, names);
-        LabelsBuilder b(e->metric);
-        b.Set(dst, expanded);
-        e->metric = b.Build();
+      auto [it, fresh] = rewritten.try_emplace(e->metric);
+      if (fresh) {
+        const std::string value(e->metric.Get(src));
+        std::vector<re2::StringPiece> pieces(static_cast<size_t>(re.NumberOfCapturingGroups()) + 1);
+        if (re.Match(value, 0, value.size(), RE2::ANCHOR_BOTH, pieces.data(), static_cast<int>(pieces.size()))) {
+          // Go's regexp.Expand, as label_replace uses it: relabelling's implementation.
+          std::vector<std::string_view> groups;
+          for (const re2::StringPiece& g : pieces) groups.emplace_back(g.data(), g.size());
+          std::vector<std::string> names(pieces.size());
+          for (const auto& [n, index] : re.NamedCapturingGroups()) names[static_cast<size_t>(index)] = n;
+          const std::string expanded = relabel::Expand(repl, groups, names);
+          LabelsBuilder b(e->metric);
+          b.Set(dst, expanded);
+          it->second = b.Build();
+        }
+      }
+      if (it->second) {
+        e->metric = *it->second;
         if (dst == kMetricNameLabel) e->drop_name = false;  // a name set here stays
       }
       return true;
@@ -1284,15 +1292,20 @@ Result<Val> Evaluator::EvalCall(const Call& c, const Steps& steps) {
   if (name == "label_join") {
     const std::string& dst = args[1].str;
     const std::string& sep = args[2].str;
+    std::unordered_map<Labels, Labels, LabelsHash> rewritten;  // each distinct label set once
     TYTO_RETURN_IF_ERROR(for_each([&](size_t, Elem* e) {
-      std::string joined;
-      for (size_t k = 3; k < args.size(); ++k) {
-        if (k > 3) joined += sep;
-        joined.append(e->metric.Get(args[k].str));
+      auto [it, fresh] = rewritten.try_emplace(e->metric);
+      if (fresh) {
+        std::string joined;
+        for (size_t k = 3; k < args.size(); ++k) {
+          if (k > 3) joined += sep;
+          joined.append(e->metric.Get(args[k].str));
+        }
+        LabelsBuilder b(e->metric);
+        b.Set(dst, joined);
+        it->second = b.Build();
       }
-      LabelsBuilder b(e->metric);
-      b.Set(dst, joined);
-      e->metric = b.Build();
+      e->metric = it->second;
       if (dst == kMetricNameLabel) e->drop_name = false;
       return true;
     }));
@@ -1489,24 +1502,30 @@ Result<QueryResult> Engine::Exec(const Expr& expr, int64_t start_ms, int64_t end
     return WithAnnotations(&ev, std::move(r));
   }
   r.type = ValueType::kMatrix;
-  std::map<Labels, Series> by;
+  // Each step's elements join their series (found by hash: the same label sets come back at
+  // every step); a series given two values at one step is the duplicate-labels error.
+  std::unordered_map<Labels, size_t, LabelsHash> index;
   for (size_t i = 0; i < steps.size(); ++i) {
+    const int64_t t = steps.At(i);
     if (v.type == ValueType::kScalar) {
-      by[Labels()].points.push_back({steps.At(i), v.scalars[i]});
+      if (r.matrix.empty()) r.matrix.push_back({Labels(), {}});
+      r.matrix[0].points.push_back({t, v.scalars[i]});
       continue;
     }
-    std::set<Labels> seen;
     for (Elem& e : v.vectors[i]) {
       // Delayed name removal ends here: series that differ only by name become one, as long
       // as no two of them have a value at the same step.
       if (e.drop_name) e.metric = DropName(e.metric);
-      if (!seen.insert(e.metric).second) return InvalidArgument("vector cannot contain metrics with the same labelset");
-      Series& s = by[e.metric];
-      s.metric = e.metric;
-      s.points.push_back({steps.At(i), e.v});
+      auto [it, fresh] = index.try_emplace(e.metric, r.matrix.size());
+      if (fresh) r.matrix.push_back({e.metric, {}});
+      Series& s = r.matrix[it->second];
+      if (!s.points.empty() && s.points.back().t == t) {
+        return InvalidArgument("vector cannot contain metrics with the same labelset");
+      }
+      s.points.push_back({t, e.v});
     }
   }
-  for (auto& [labels, s] : by) r.matrix.push_back(std::move(s));
+  std::sort(r.matrix.begin(), r.matrix.end(), [](const Series& a, const Series& b) { return a.metric < b.metric; });
   return WithAnnotations(&ev, std::move(r));
 }
 
