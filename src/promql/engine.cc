@@ -276,6 +276,7 @@ Result<Val> Evaluator::EvalSelector(const VectorSelector& vs, const Steps& steps
     return out;
   }
   for (Vector& v : out.vectors) v.reserve(series.size());
+  uint64_t produced = 0;
   for (const Series& s : series) {
     // The steps' times never decrease, so the latest sample at or before each is found by a
     // cursor moving forward.
@@ -288,7 +289,12 @@ Result<Val> Evaluator::EvalSelector(const VectorSelector& vs, const Steps& steps
       const Point& p = s.points[next - 1];
       if (p.t <= t - lookback || IsStaleMarker(p.v)) continue;
       out.vectors[i].push_back({s.metric, p.v, p.t});
+      ++produced;
     }
+    // A sample repeats at every step its lookback reaches: those copies count against
+    // max_samples too, as in Prometheus, so a fine step cannot blow the memory up.
+    TYTO_RETURN_IF_ERROR(Charge(produced));
+    produced = 0;
   }
   return out;
 }
@@ -375,6 +381,9 @@ Result<Windows> Evaluator::EvalWindows(const Expr& e, const Steps& steps, std::s
     std::map<Labels, Series> by_labels;
     if (start <= end) {
       const Steps inner{start, end - ((end - start) % step), step};
+      // Every inner step holds a value per series: a fine subquery step over a long range is
+      // refused before it is evaluated, not after it has filled the memory.
+      TYTO_RETURN_IF_ERROR(Charge(inner.size()));
       TYTO_ASSIGN_OR_RETURN(Val v, Eval(*sq.expr, inner));
       for (size_t i = 0; i < inner.size(); ++i) {
         if (v.type == ValueType::kScalar) {

@@ -79,6 +79,13 @@ TEST_F(EngineLimitsTest, MaxSamplesFailsTheQuery) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
   EXPECT_TRUE(engine.Instant("m{i=\"1\"}", 99'000).ok());
+  // A sample repeated at every step of a fine range query counts each time, and so do a
+  // subquery's inner steps.
+  Engine fine(head_.get(), EngineOptions{.max_samples = 5'000});
+  EXPECT_TRUE(fine.Range("m{i=\"1\"}", 0, 99'000, 1000).ok());  // 100 samples, 100 steps
+  EXPECT_EQ(fine.Range("m{i=\"1\"}", 0, 99'000, 10).status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(fine.Instant("max_over_time(vector(1)[1h:100ms])", 99'000).status().code(),
+            StatusCode::kResourceExhausted);
 }
 
 TEST_F(EngineLimitsTest, ConcurrencyGateQueuesQueriesWithinTheirTimeout) {
