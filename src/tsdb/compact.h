@@ -24,7 +24,7 @@
 namespace tyto::tsdb {
 
 // Samples per chunk in blocks written by compaction (and rollups): fewer, longer chunks cost
-// less per sample than the 480 of a freshly cut block (docs/performance.md has the figures).
+// less per sample than the 120 of a freshly cut block (docs/performance.md has the figures).
 inline constexpr size_t kCompactedChunkSamples = 1920;
 
 // The aligned ranges blocks of a tier are merged into, ascending: `base` times each multiple,
