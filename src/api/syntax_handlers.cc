@@ -2,6 +2,7 @@
 
 #include "api/ast_json.h"
 #include "api/json.h"
+#include "promql/ast.h"
 #include "promql/parser.h"
 
 namespace tyto::api {
@@ -24,7 +25,8 @@ void AddSyntaxRoutes(http::Router* router, auth::Guard* guard) {
               guard->Require(auth::Scope::kRead, [](Request& req) {
                 auto expr = ParseQueryParam(req);
                 if (!expr.ok()) return Response::Error(400, "bad_data", expr.status().message());
-                const std::string text = (*expr)->String();
+                // Prometheus 3 answers expr.Pretty(0): long queries over several lines.
+                const std::string text = promql::Pretty(**expr);
                 return SuccessValue([&](JsonWriter& w) {
                   w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
                 });

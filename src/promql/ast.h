@@ -18,6 +18,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -290,6 +291,13 @@ struct Call final : Expr {
   std::vector<ExprPtr> args;
   PositionRange pos;
 };
+
+// The query as Prometheus's expr.Pretty(0) prints it, which its /api/v1/format_query answers
+// (pretty.cc): a node whose String() is longer than max_line_length bytes opens up over several
+// lines, its children indented by two spaces per level; one that fits stays on one line.
+// Parsing the result gives the same tree. Other limits than Prometheus's 100 are for tests.
+inline constexpr size_t kPrettyLineLength = 100;
+std::string Pretty(const Expr& e, size_t max_line_length = kPrettyLineLength);
 
 // Calls `f(child)` for each direct child expression, in the order they appear in the text.
 // Duration expressions of selectors and subqueries are not children (they are part of the node).
