@@ -36,8 +36,10 @@ class Printer {
  public:
   explicit Printer(size_t max_line) : max_line_(max_line) {}
 
-  void Print(const Expr& e, int level, std::string& out) const {
-    std::string text = e.String();
+  // `text` is e.String(), which the caller already has: each node's one-line text is printed
+  // once, by its parent (a query nests at most ParseOptions::max_depth levels, so the work is at
+  // most that many times the query's length).
+  void Print(const Expr& e, const std::string& text, int level, std::string& out) const {
     const bool split = text.size() > max_line_;
     switch (e.kind()) {
       case NodeKind::kNumberLiteral:
@@ -54,16 +56,17 @@ class Printer {
           return;
         }
         const auto& sq = e.As<SubqueryExpr>();
-        const size_t inner = sq.expr->String().size();
-        Print(*sq.expr, level, out);
-        out.append(text, inner, std::string::npos);  // "[range:step] @ t offset d"
+        const std::string inner = sq.expr->String();
+        Print(*sq.expr, inner, level, out);
+        out.append(text, inner.size(), std::string::npos);  // "[range:step] @ t offset d"
         return;
       }
       case NodeKind::kUnary: {
+        const std::string_view op = BinaryOpName(e.As<UnaryExpr>().op);
         std::string child;
-        Print(*e.As<UnaryExpr>().expr, level, child);
+        Print(*e.As<UnaryExpr>().expr, text.substr(op.size()), level, child);
         Indent(level, out);
-        out += BinaryOpName(e.As<UnaryExpr>().op);
+        out += op;
         out += Trim(child);
         return;
       }
@@ -79,7 +82,7 @@ class Printer {
       case NodeKind::kParen:
         Indent(level, out);
         out += "(\n";
-        Print(*e.As<ParenExpr>().expr, level + 1, out);
+        Print(*e.As<ParenExpr>().expr, text.substr(1, text.size() - 2), level + 1, out);
         out += '\n';
         Indent(level, out);
         out += ')';
@@ -91,7 +94,7 @@ class Printer {
         out += "(\n";
         for (size_t i = 0; i < c.args.size(); ++i) {
           if (i > 0) out += ",\n";
-          Print(*c.args[i], level + 1, out);
+          Print(*c.args[i], c.args[i]->String(), level + 1, out);
         }
         out += '\n';
         Indent(level, out);
@@ -101,16 +104,16 @@ class Printer {
       case NodeKind::kAggregate: {
         const auto& a = e.As<AggregateExpr>();
         // text is "<op> by (labels) (" + [param ", "] + expr + ")": keep what precedes "(".
-        size_t body = a.expr->String().size() + 2;
-        if (a.param) body += a.param->String().size() + 2;
+        const std::string body = a.expr->String();
+        const std::string param = a.param ? a.param->String() : "";
         Indent(level, out);
-        out.append(text, 0, text.size() - body);
+        out.append(text, 0, text.size() - body.size() - 2 - (a.param ? param.size() + 2 : 0));
         out += "(\n";
         if (a.param) {
-          Print(*a.param, level + 1, out);
+          Print(*a.param, param, level + 1, out);
           out += ",\n";
         }
-        Print(*a.expr, level + 1, out);
+        Print(*a.expr, body, level + 1, out);
         out += '\n';
         Indent(level, out);
         out += ')';
@@ -130,13 +133,13 @@ class Printer {
           Indent(level + 1, out);
           out += '(' + lhs + ')';
         } else {
-          Print(*b.lhs, level + 1, out);
+          Print(*b.lhs, lhs, level + 1, out);
         }
         out += '\n';
         Indent(level, out);
         out.append(text, lhs_size + 1, op_size);
         out += '\n';
-        Print(*b.rhs, level + 1, out);
+        Print(*b.rhs, rhs, level + 1, out);
         return;
       }
       default:
@@ -162,7 +165,7 @@ class Printer {
 
 std::string Pretty(const Expr& e, size_t max_line_length) {
   std::string out;
-  Printer(max_line_length).Print(e, 0, out);
+  Printer(max_line_length).Print(e, e.String(), 0, out);
   return out;
 }
 
