@@ -1,0 +1,5 @@
+#include <gtest/gtest.h>
+
+#include "collect/gpu/gpu_collector.h"
+
+TEST(GpuCollector, Builds) { SUCCEED(); }

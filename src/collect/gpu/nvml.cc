@@ -1,0 +1,3 @@
+#include "collect/gpu/nvml.h"
+
+namespace tyto::collect::gpu {}  // namespace tyto::collect::gpu
