@@ -1,3 +1,543 @@
 #include "collect/gpu/gpu_collector.h"
 
-namespace tyto::collect::gpu {}  // namespace tyto::collect::gpu
+#include <unistd.h>
+
+#include <array>
+#include <climits>
+#include <utility>
+
+#include "common/log.h"
+
+namespace tyto::collect::gpu {
+namespace {
+
+const log::Logger& Log() {
+  static const log::Logger logger("collect.gpu");
+  return logger;
+}
+
+// One metric family: dcgm-exporter's name, type and help where dcgm-exporter has the metric.
+struct Metric {
+  std::string_view name;
+  MetricType type;
+  std::string_view help;
+};
+
+constexpr Metric kGpuUtil{"DCGM_FI_DEV_GPU_UTIL", MetricType::kGauge, "GPU utilization (in %)."};
+constexpr Metric kMemCopyUtil{"DCGM_FI_DEV_MEM_COPY_UTIL", MetricType::kGauge, "Memory utilization (in %)."};
+constexpr Metric kEncUtil{"DCGM_FI_DEV_ENC_UTIL", MetricType::kGauge, "Encoder utilization (in %)."};
+constexpr Metric kDecUtil{"DCGM_FI_DEV_DEC_UTIL", MetricType::kGauge, "Decoder utilization (in %)."};
+constexpr Metric kFbTotal{"DCGM_FI_DEV_FB_TOTAL", MetricType::kGauge, "Framebuffer memory total (in MiB)."};
+constexpr Metric kFbFree{"DCGM_FI_DEV_FB_FREE", MetricType::kGauge, "Framebuffer memory free (in MiB)."};
+constexpr Metric kFbUsed{"DCGM_FI_DEV_FB_USED", MetricType::kGauge, "Framebuffer memory used (in MiB)."};
+constexpr Metric kFbReserved{"DCGM_FI_DEV_FB_RESERVED", MetricType::kGauge,
+                             "Framebuffer memory reserved by the driver (in MiB)."};
+constexpr Metric kGpuTemp{"DCGM_FI_DEV_GPU_TEMP", MetricType::kGauge, "GPU temperature (in C)."};
+constexpr Metric kMemoryTemp{"DCGM_FI_DEV_MEMORY_TEMP", MetricType::kGauge, "Memory temperature (in C)."};
+constexpr Metric kPowerUsage{"DCGM_FI_DEV_POWER_USAGE", MetricType::kGauge, "Power draw (in W)."};
+constexpr Metric kPowerLimit{"DCGM_FI_DEV_POWER_MGMT_LIMIT", MetricType::kGauge, "Power management limit (in W)."};
+constexpr Metric kEnergy{"DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", MetricType::kCounter,
+                         "Total energy consumption since boot (in mJ)."};
+constexpr Metric kSmClock{"DCGM_FI_DEV_SM_CLOCK", MetricType::kGauge, "SM clock frequency (in MHz)."};
+constexpr Metric kMemClock{"DCGM_FI_DEV_MEM_CLOCK", MetricType::kGauge, "Memory clock frequency (in MHz)."};
+constexpr Metric kThrottle{"DCGM_FI_DEV_CLOCK_THROTTLE_REASONS", MetricType::kGauge,
+                           "Current clock throttle reasons (a bit mask)."};
+constexpr Metric kPcieReplay{"DCGM_FI_DEV_PCIE_REPLAY_COUNTER", MetricType::kCounter, "Total number of PCIe retries."};
+constexpr Metric kPcieTx{"DCGM_FI_DEV_PCIE_TX_THROUGHPUT", MetricType::kGauge,
+                         "PCIe transmit throughput (in KB/s)."};
+constexpr Metric kPcieRx{"DCGM_FI_DEV_PCIE_RX_THROUGHPUT", MetricType::kGauge, "PCIe receive throughput (in KB/s)."};
+constexpr Metric kNvLinkBandwidth{"DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL", MetricType::kCounter,
+                                  "Total NVLink data transmitted and received over all links (in KiB)."};
+constexpr Metric kNvLinkCrcFlit{"DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL", MetricType::kCounter,
+                                "Total number of NVLink flow-control CRC errors."};
+constexpr Metric kNvLinkCrcData{"DCGM_FI_DEV_NVLINK_CRC_DATA_ERROR_COUNT_TOTAL", MetricType::kCounter,
+                                "Total number of NVLink data CRC errors."};
+constexpr Metric kNvLinkReplay{"DCGM_FI_DEV_NVLINK_REPLAY_ERROR_COUNT_TOTAL", MetricType::kCounter,
+                               "Total number of NVLink retries."};
+constexpr Metric kNvLinkRecovery{"DCGM_FI_DEV_NVLINK_RECOVERY_ERROR_COUNT_TOTAL", MetricType::kCounter,
+                                 "Total number of NVLink recovery errors."};
+constexpr Metric kEccSbeVol{"DCGM_FI_DEV_ECC_SBE_VOL_TOTAL", MetricType::kCounter,
+                            "Total number of single-bit volatile ECC errors."};
+constexpr Metric kEccDbeVol{"DCGM_FI_DEV_ECC_DBE_VOL_TOTAL", MetricType::kCounter,
+                            "Total number of double-bit volatile ECC errors."};
+constexpr Metric kEccSbeAgg{"DCGM_FI_DEV_ECC_SBE_AGG_TOTAL", MetricType::kCounter,
+                            "Total number of single-bit persistent ECC errors."};
+constexpr Metric kEccDbeAgg{"DCGM_FI_DEV_ECC_DBE_AGG_TOTAL", MetricType::kCounter,
+                            "Total number of double-bit persistent ECC errors."};
+constexpr Metric kRetiredSbe{"DCGM_FI_DEV_RETIRED_SBE", MetricType::kCounter,
+                             "Total number of retired pages due to single-bit errors."};
+constexpr Metric kRetiredDbe{"DCGM_FI_DEV_RETIRED_DBE", MetricType::kCounter,
+                             "Total number of retired pages due to double-bit errors."};
+constexpr Metric kRetiredPending{"DCGM_FI_DEV_RETIRED_PENDING", MetricType::kGauge,
+                                 "Whether pages are pending retirement (1) or not (0)."};
+constexpr Metric kRemapCorrectable{"DCGM_FI_DEV_CORRECTABLE_REMAPPED_ROWS", MetricType::kCounter,
+                                   "Number of remapped rows for correctable errors."};
+constexpr Metric kRemapUncorrectable{"DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS", MetricType::kCounter,
+                                     "Number of remapped rows for uncorrectable errors."};
+constexpr Metric kRemapPending{"DCGM_FI_DEV_ROW_REMAP_PENDING", MetricType::kGauge,
+                               "Whether remapping of rows is pending (1) or not (0)."};
+constexpr Metric kRemapFailure{"DCGM_FI_DEV_ROW_REMAP_FAILURE", MetricType::kGauge,
+                               "Whether remapping of rows has failed (1) or not (0)."};
+constexpr Metric kXid{"DCGM_FI_DEV_XID_ERRORS", MetricType::kGauge, "Value of the last XID error encountered."};
+constexpr Metric kXidTotal{"tyto_gpu_xid_errors_total", MetricType::kCounter,
+                           "XID error events seen since the collector started, by XID number."};
+constexpr Metric kFanSpeed{"DCGM_FI_DEV_FAN_SPEED", MetricType::kGauge, "Fan speed (in % of its maximum)."};
+constexpr Metric kPstate{"DCGM_FI_DEV_PSTATE", MetricType::kGauge, "Performance state (0 fastest to 15 slowest)."};
+constexpr Metric kInfo{"tyto_gpu_info", MetricType::kInfo,
+                       "A GPU's identity: name, UUID, serial, driver and CUDA versions; the value is 1."};
+constexpr Metric kLost{"tyto_gpu_lost", MetricType::kGauge,
+                       "1 while NVML reports the GPU lost (fallen off the bus), else 0."};
+
+// The fields read with one nvmlDeviceGetFieldValues call per GPU, and the metric each feeds.
+// The two NVLink throughput fields are summed into one metric (kNvLinkBandwidth).
+struct FieldMetric {
+  unsigned int field_id;
+  unsigned int scope_id;
+  const Metric* metric;
+};
+constexpr std::array<FieldMetric, 18> kFieldMetrics{{
+    {nvml::kFieldMemoryTemp, 0, &kMemoryTemp},
+    {nvml::kFieldEccSbeVolatileTotal, 0, &kEccSbeVol},
+    {nvml::kFieldEccDbeVolatileTotal, 0, &kEccDbeVol},
+    {nvml::kFieldEccSbeAggregateTotal, 0, &kEccSbeAgg},
+    {nvml::kFieldEccDbeAggregateTotal, 0, &kEccDbeAgg},
+    {nvml::kFieldRetiredSbe, 0, &kRetiredSbe},
+    {nvml::kFieldRetiredDbe, 0, &kRetiredDbe},
+    {nvml::kFieldRetiredPending, 0, &kRetiredPending},
+    {nvml::kFieldRemappedCorrectable, 0, &kRemapCorrectable},
+    {nvml::kFieldRemappedUncorrectable, 0, &kRemapUncorrectable},
+    {nvml::kFieldRemappedPending, 0, &kRemapPending},
+    {nvml::kFieldRemappedFailure, 0, &kRemapFailure},
+    {nvml::kFieldNvLinkCrcFlitErrorTotal, 0, &kNvLinkCrcFlit},
+    {nvml::kFieldNvLinkCrcDataErrorTotal, 0, &kNvLinkCrcData},
+    {nvml::kFieldNvLinkReplayErrorTotal, 0, &kNvLinkReplay},
+    {nvml::kFieldNvLinkRecoveryErrorTotal, 0, &kNvLinkRecovery},
+    {nvml::kFieldNvLinkThroughputDataTx, nvml::kScopeAllLinks, &kNvLinkBandwidth},
+    {nvml::kFieldNvLinkThroughputDataRx, nvml::kScopeAllLinks, &kNvLinkBandwidth},
+}};
+
+double FieldAsDouble(const nvml::FieldValue& v) {
+  switch (v.value_type) {
+    case nvml::kValueTypeDouble: return v.value.d;
+    case nvml::kValueTypeUnsignedInt: return static_cast<double>(v.value.ui);
+    case nvml::kValueTypeUnsignedLong: return static_cast<double>(v.value.ul);
+    case nvml::kValueTypeUnsignedLongLong: return static_cast<double>(v.value.ull);
+    case nvml::kValueTypeSignedLongLong: return static_cast<double>(v.value.sll);
+    case nvml::kValueTypeSignedInt: return static_cast<double>(v.value.si);
+    case nvml::kValueTypeUnsignedShort: return static_cast<double>(v.value.us);
+    default: return static_cast<double>(v.value.ull);
+  }
+}
+
+double MiB(unsigned long long bytes) { return static_cast<double>(bytes / (1024ull * 1024ull)); }
+
+// Reads a string through one of NVML's (device, buffer, length) getters; "" on failure.
+std::string ReadString(nvml::DeviceGetStringFn fn, nvml::Device device, unsigned int size) {
+  if (fn == nullptr) return "";
+  std::vector<char> buf(size + 1, '\0');
+  if (fn(device, buf.data(), size) != nvml::kSuccess) return "";
+  return std::string(buf.data());
+}
+
+std::string HostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "";
+  return std::string(buf);
+}
+
+// The MIG profile in a MIG device's name ("NVIDIA A100-SXM4-40GB MIG 1g.5gb" -> "1g.5gb").
+std::string MigProfile(const std::string& name) {
+  const size_t at = name.rfind("MIG ");
+  return at == std::string::npos ? name : name.substr(at + 4);
+}
+
+Labels WithName(const Labels& base, std::string_view name) {
+  LabelsBuilder b(base);
+  b.Set(kMetricNameLabel, name);
+  return b.Build();
+}
+
+}  // namespace
+
+// One round's samples, grouped by family so each family is described once, before its first
+// sample, in the order families first appeared.
+class GpuCollector::Round {
+ public:
+  // `labels` without __name__; the family's name is added at Flush.
+  void Add(const Metric& metric, const Labels& labels, double value) {
+    Family* family = nullptr;
+    for (Family& f : families_) {
+      if (f.metric == &metric) family = &f;
+    }
+    if (family == nullptr) {
+      families_.push_back({&metric, {}});
+      family = &families_.back();
+    }
+    family->points.emplace_back(labels, value);
+  }
+  void Merge(const Round& other) {
+    for (const Family& f : other.families_) {
+      for (const auto& [labels, value] : f.points) Add(*f.metric, labels, value);
+    }
+  }
+  void Flush(Sink* sink) const {
+    for (const Family& f : families_) {
+      sink->Describe(f.metric->name, f.metric->type, f.metric->help);
+      for (const auto& [labels, value] : f.points) sink->Add(WithName(labels, f.metric->name), value);
+    }
+  }
+
+ private:
+  struct Family {
+    const Metric* metric;
+    std::vector<std::pair<Labels, double>> points;
+  };
+  std::vector<Family> families_;
+};
+
+Descriptor GpuCollector::Describe() {
+  Descriptor d;
+  d.name = "gpu";
+  d.help = "NVIDIA GPUs through NVML (loaded at run time), with dcgm-exporter's metric names and labels";
+  d.default_interval = std::chrono::seconds(15);
+  d.options = {
+      {"library_path", "string", kNvmlLibraryName, "the NVML library to open: a soname or a path"},
+      {"hostname", "string", "", "the Hostname label; empty: the machine's host name"},
+      {"xid_events", "bool", "true", "read XID errors through NVML's event API"},
+  };
+  return d;
+}
+
+GpuCollector::GpuCollector(GpuOptions options) : options_(std::move(options)) {}
+
+GpuCollector::~GpuCollector() {
+  if (events_ != nullptr && nvml_ != nullptr && nvml_->fn().event_set_free != nullptr) {
+    (void)nvml_->fn().event_set_free(events_);  // nothing to do about a failure while closing
+  }
+}
+
+Status GpuCollector::Open() {
+  auto lib = NvmlLibrary::Open(options_.library_path);
+  if (!lib.ok()) return lib.status();
+  nvml_ = std::move(lib).value();
+  const NvmlFunctions& f = nvml_->fn();
+
+  if (f.system_get_driver_version != nullptr) {
+    std::array<char, nvml::kSystemDriverVersionBufferSize + 1> buf{};
+    if (f.system_get_driver_version(buf.data(), nvml::kSystemDriverVersionBufferSize) == nvml::kSuccess) {
+      driver_version_ = buf.data();
+    }
+  }
+  int cuda = 0;
+  if (f.system_get_cuda_driver_version != nullptr &&
+      f.system_get_cuda_driver_version(&cuda) == nvml::kSuccess && cuda > 0) {
+    cuda_version_ = std::to_string(cuda / 1000) + "." + std::to_string((cuda % 1000) / 10);
+  }
+  const std::string hostname = options_.hostname.empty() ? HostName() : options_.hostname;
+
+  unsigned int count = 0;
+  const nvml::Return rc = f.device_get_count(&count);
+  if (rc != nvml::kSuccess) return Unavailable("nvmlDeviceGetCount_v2: " + nvml_->ErrorString(rc));
+
+  for (unsigned int i = 0; i < count; ++i) {
+    Gpu gpu;
+    gpu.index = i;
+    const nvml::Return hrc = f.device_get_handle_by_index(i, &gpu.handle);
+    LabelsBuilder labels;
+    labels.Set("gpu", std::to_string(i));
+    labels.Set("Hostname", hostname);
+    labels.Set("DCGM_FI_DRIVER_VERSION", driver_version_);
+    if (hrc != nvml::kSuccess) {
+      // Listed but unreachable (lost at start-up, or no permission): reported, never read.
+      Log().Warn("cannot get a handle for a GPU", {{"gpu", i}, {"error", nvml_->ErrorString(hrc)}});
+      gpu.handle = nullptr;
+      gpu.lost = hrc == nvml::kErrorGpuIsLost;
+      gpu.labels = labels.Build();
+      gpus_.push_back(std::move(gpu));
+      continue;
+    }
+    gpu.uuid = ReadString(f.device_get_uuid, gpu.handle, nvml::kDeviceUuidBufferSize);
+    gpu.serial = ReadString(f.device_get_serial, gpu.handle, nvml::kDeviceSerialBufferSize);
+    labels.Set("UUID", gpu.uuid);
+    labels.Set("modelName", ReadString(f.device_get_name, gpu.handle, nvml::kDeviceNameBufferSize));
+    unsigned int minor = 0;
+    if (f.device_get_minor_number != nullptr && f.device_get_minor_number(gpu.handle, &minor) == nvml::kSuccess) {
+      labels.Set("device", "nvidia" + std::to_string(minor));
+    }
+    nvml::PciInfo pci{};
+    if (f.device_get_pci_info != nullptr && f.device_get_pci_info(gpu.handle, &pci) == nvml::kSuccess) {
+      pci.bus_id[sizeof(pci.bus_id) - 1] = '\0';
+      labels.Set("pci_bus_id", pci.bus_id);
+    }
+    gpu.labels = labels.Build();
+    gpus_.push_back(std::move(gpu));
+  }
+
+  if (options_.xid_events && f.event_set_create != nullptr && f.device_register_events != nullptr &&
+      f.event_set_wait != nullptr && f.event_set_free != nullptr) {
+    if (f.event_set_create(&events_) != nvml::kSuccess) {
+      events_ = nullptr;
+    } else {
+      for (Gpu& gpu : gpus_) {
+        if (gpu.handle == nullptr) continue;
+        // Not supported on some boards and in some containers: that GPU has no XID metric.
+        gpu.xid_registered =
+            f.device_register_events(gpu.handle, nvml::kEventTypeXidCriticalError, events_) == nvml::kSuccess;
+      }
+    }
+  }
+  Log().Info("NVML opened", {{"library", options_.library_path},
+                             {"gpus", gpus_.size()},
+                             {"driver_version", driver_version_},
+                             {"cuda_version", cuda_version_}});
+  return Status::Ok();
+}
+
+Status GpuCollector::Collect(int64_t now_ms, Sink* sink) {
+  (void)now_ms;  // NVML answers with the current state; the round's time is the sink's
+  if (disabled_) return Status::Ok();
+  if (!opened_) {
+    opened_ = true;
+    Status st = Open();
+    if (!st.ok()) {
+      disabled_ = true;
+      nvml_.reset();
+      gpus_.clear();
+      Log().Info("NVML not available; the gpu collector is disabled",
+                 {{"library", options_.library_path}, {"reason", st}});
+      return Status::Ok();
+    }
+  }
+
+  DrainXidEvents();
+  Round round;
+  for (Gpu& gpu : gpus_) ReadGpu(&gpu, &round);
+  round.Flush(sink);
+  return Status::Ok();
+}
+
+void GpuCollector::DrainXidEvents() {
+  if (events_ == nullptr) return;
+  // Bounded: a storm of events cannot hold the round; the rest wait for the next round.
+  for (int i = 0; i < 1024; ++i) {
+    nvml::EventData data{};
+    const nvml::Return rc = nvml_->fn().event_set_wait(events_, &data, 0);
+    if (rc == nvml::kErrorTimeout) return;  // nothing (more) pending
+    if (rc != nvml::kSuccess) {
+      // A GPU lost mid-wait, or an interrupted wait: the per-GPU reads report the former.
+      Log().Debug("nvmlEventSetWait_v2 failed", {{"error", nvml_->ErrorString(rc)}});
+      return;
+    }
+    if ((data.event_type & nvml::kEventTypeXidCriticalError) == 0) continue;
+    for (Gpu& gpu : gpus_) {
+      if (gpu.handle != data.device) continue;
+      gpu.last_xid = static_cast<double>(data.event_data);
+      gpu.xid_counts[data.event_data] += 1;
+      Log().Warn("XID error", {{"gpu", gpu.index}, {"UUID", gpu.uuid}, {"xid", data.event_data}});
+    }
+  }
+}
+
+void GpuCollector::ReadGpu(Gpu* gpu, Round* round) {
+  const NvmlFunctions& f = nvml_->fn();
+  const Labels& base = gpu->labels;
+  {
+    LabelsBuilder info(base);
+    info.Set("serial", gpu->serial);
+    info.Set("driver_version", driver_version_);
+    info.Set("cuda_version", cuda_version_);
+    round->Add(kInfo, info.Build(), 1);
+  }
+  if (gpu->handle == nullptr) {
+    round->Add(kLost, base, gpu->lost ? 1 : 0);
+    return;
+  }
+
+  // The samples of this GPU, kept aside until its reads are done: a GPU found lost part way
+  // through contributes only tyto_gpu_lost.
+  std::vector<std::pair<const Metric*, double>> samples;
+  nvml::Return lost_rc = nvml::kSuccess;
+  auto ok = [&](nvml::Return rc) {
+    if (rc == nvml::kErrorGpuIsLost) lost_rc = rc;
+    return rc == nvml::kSuccess;
+  };
+  auto going = [&]() { return lost_rc == nvml::kSuccess; };
+  const nvml::Device h = gpu->handle;
+
+  if (f.device_get_utilization_rates != nullptr) {
+    nvml::Utilization u{};
+    if (ok(f.device_get_utilization_rates(h, &u))) {
+      samples.emplace_back(&kGpuUtil, u.gpu);
+      samples.emplace_back(&kMemCopyUtil, u.memory);
+    }
+  }
+  unsigned int period_us = 0;
+  unsigned int value = 0;
+  if (going() && f.device_get_encoder_utilization != nullptr && ok(f.device_get_encoder_utilization(h, &value, &period_us))) {
+    samples.emplace_back(&kEncUtil, value);
+  }
+  if (going() && f.device_get_decoder_utilization != nullptr && ok(f.device_get_decoder_utilization(h, &value, &period_us))) {
+    samples.emplace_back(&kDecUtil, value);
+  }
+  if (going()) {
+    // Memory: v2 adds the driver's reserved share; older drivers have only v1.
+    bool have_memory = false;
+    if (f.device_get_memory_info_v2 != nullptr) {
+      nvml::MemoryV2 m{};
+      m.version = nvml::kMemoryV2Version;
+      if (ok(f.device_get_memory_info_v2(h, &m))) {
+        have_memory = true;
+        samples.emplace_back(&kFbTotal, MiB(m.total));
+        samples.emplace_back(&kFbFree, MiB(m.free));
+        samples.emplace_back(&kFbUsed, MiB(m.used));
+        samples.emplace_back(&kFbReserved, MiB(m.reserved));
+      }
+    }
+    if (going() && !have_memory && f.device_get_memory_info != nullptr) {
+      nvml::Memory m{};
+      if (ok(f.device_get_memory_info(h, &m))) {
+        samples.emplace_back(&kFbTotal, MiB(m.total));
+        samples.emplace_back(&kFbFree, MiB(m.free));
+        samples.emplace_back(&kFbUsed, MiB(m.used));
+      }
+    }
+  }
+  if (going() && f.device_get_temperature != nullptr && ok(f.device_get_temperature(h, nvml::kTemperatureGpu, &value))) {
+    samples.emplace_back(&kGpuTemp, value);
+  }
+  if (going() && f.device_get_power_usage != nullptr && ok(f.device_get_power_usage(h, &value))) {
+    samples.emplace_back(&kPowerUsage, value / 1000.0);
+  }
+  if (going() && f.device_get_power_management_limit != nullptr && ok(f.device_get_power_management_limit(h, &value))) {
+    samples.emplace_back(&kPowerLimit, value / 1000.0);
+  }
+  unsigned long long big = 0;
+  if (going() && f.device_get_total_energy_consumption != nullptr && ok(f.device_get_total_energy_consumption(h, &big))) {
+    samples.emplace_back(&kEnergy, static_cast<double>(big));
+  }
+  if (going() && f.device_get_clock_info != nullptr && ok(f.device_get_clock_info(h, nvml::kClockSm, &value))) {
+    samples.emplace_back(&kSmClock, value);
+  }
+  if (going() && f.device_get_clock_info != nullptr && ok(f.device_get_clock_info(h, nvml::kClockMem, &value))) {
+    samples.emplace_back(&kMemClock, value);
+  }
+  if (going() && f.device_get_current_clocks_throttle_reasons != nullptr &&
+      ok(f.device_get_current_clocks_throttle_reasons(h, &big))) {
+    samples.emplace_back(&kThrottle, static_cast<double>(big));
+  }
+  if (going() && f.device_get_pcie_replay_counter != nullptr && ok(f.device_get_pcie_replay_counter(h, &value))) {
+    samples.emplace_back(&kPcieReplay, value);
+  }
+  if (going() && f.device_get_pcie_throughput != nullptr && ok(f.device_get_pcie_throughput(h, nvml::kPcieUtilTxBytes, &value))) {
+    samples.emplace_back(&kPcieTx, value);
+  }
+  if (going() && f.device_get_pcie_throughput != nullptr && ok(f.device_get_pcie_throughput(h, nvml::kPcieUtilRxBytes, &value))) {
+    samples.emplace_back(&kPcieRx, value);
+  }
+  if (going() && f.device_get_fan_speed != nullptr && ok(f.device_get_fan_speed(h, &value))) {
+    samples.emplace_back(&kFanSpeed, value);
+  }
+  int pstate = 0;
+  if (going() && f.device_get_performance_state != nullptr && ok(f.device_get_performance_state(h, &pstate)) &&
+      pstate != nvml::kPstateUnknown) {
+    samples.emplace_back(&kPstate, pstate);
+  }
+  if (going() && f.device_get_field_values != nullptr) {
+    std::array<nvml::FieldValue, kFieldMetrics.size()> fields{};
+    for (size_t i = 0; i < kFieldMetrics.size(); ++i) {
+      fields[i].field_id = kFieldMetrics[i].field_id;
+      fields[i].scope_id = kFieldMetrics[i].scope_id;
+    }
+    if (ok(f.device_get_field_values(h, static_cast<int>(fields.size()), fields.data()))) {
+      double nvlink_total = 0;
+      int nvlink_parts = 0;
+      for (size_t i = 0; i < kFieldMetrics.size(); ++i) {
+        if (!ok(fields[i].nvml_return)) continue;  // this field is not supported here
+        if (kFieldMetrics[i].metric == &kNvLinkBandwidth) {
+          nvlink_total += FieldAsDouble(fields[i]);
+          ++nvlink_parts;
+          continue;
+        }
+        samples.emplace_back(kFieldMetrics[i].metric, FieldAsDouble(fields[i]));
+      }
+      if (nvlink_parts == 2) samples.emplace_back(&kNvLinkBandwidth, nvlink_total);
+    }
+  }
+  bool mig_lost = false;
+  Round mig;
+  if (going()) ReadMigInstances(gpu, &mig, &mig_lost);
+  if (mig_lost) lost_rc = nvml::kErrorGpuIsLost;
+
+  if (!going()) {
+    if (!gpu->lost) {
+      Log().Error("GPU lost: NVML reports it fell off the bus; its metrics stop until it answers again",
+                  {{"gpu", gpu->index}, {"UUID", gpu->uuid}, {"error", nvml_->ErrorString(lost_rc)}});
+    }
+    gpu->lost = true;
+    round->Add(kLost, base, 1);
+    return;
+  }
+  if (gpu->lost) Log().Info("GPU answers again", {{"gpu", gpu->index}, {"UUID", gpu->uuid}});
+  gpu->lost = false;
+  round->Add(kLost, base, 0);
+  for (const auto& [metric, v] : samples) round->Add(*metric, base, v);
+  round->Merge(mig);
+  if (gpu->xid_registered) {
+    round->Add(kXid, base, gpu->last_xid);
+    for (const auto& [xid, n] : gpu->xid_counts) {
+      LabelsBuilder b(base);
+      b.Set("xid", std::to_string(xid));
+      round->Add(kXidTotal, b.Build(), n);
+    }
+  }
+}
+
+void GpuCollector::ReadMigInstances(Gpu* gpu, Round* round, bool* lost) {
+  const NvmlFunctions& f = nvml_->fn();
+  if (f.device_get_mig_mode == nullptr || f.device_get_max_mig_device_count == nullptr ||
+      f.device_get_mig_device_handle_by_index == nullptr) {
+    return;
+  }
+  unsigned int current = 0;
+  unsigned int pending = 0;
+  nvml::Return rc = f.device_get_mig_mode(gpu->handle, &current, &pending);
+  if (rc == nvml::kErrorGpuIsLost) *lost = true;
+  if (rc != nvml::kSuccess || current != 1) return;
+  unsigned int max_count = 0;
+  rc = f.device_get_max_mig_device_count(gpu->handle, &max_count);
+  if (rc == nvml::kErrorGpuIsLost) *lost = true;
+  if (rc != nvml::kSuccess) return;
+  // MIG instances report memory per instance; utilization and the rest are the GPU's (NVML
+  // answers "not supported" for them on a MIG handle).
+  for (unsigned int i = 0; i < max_count; ++i) {
+    nvml::Device mig = nullptr;
+    rc = f.device_get_mig_device_handle_by_index(gpu->handle, i, &mig);
+    if (rc == nvml::kErrorGpuIsLost) {
+      *lost = true;
+      return;
+    }
+    if (rc != nvml::kSuccess) continue;  // an empty slot: NVML_ERROR_NOT_FOUND
+    LabelsBuilder b(gpu->labels);
+    unsigned int instance = 0;
+    if (f.device_get_gpu_instance_id != nullptr && f.device_get_gpu_instance_id(mig, &instance) == nvml::kSuccess) {
+      b.Set("GPU_I_ID", std::to_string(instance));
+    }
+    b.Set("GPU_I_PROFILE", MigProfile(ReadString(f.device_get_name, mig, nvml::kDeviceNameBufferSize)));
+    const Labels labels = b.Build();
+    if (f.device_get_memory_info != nullptr) {
+      nvml::Memory m{};
+      rc = f.device_get_memory_info(mig, &m);
+      if (rc == nvml::kErrorGpuIsLost) {
+        *lost = true;
+        return;
+      }
+      if (rc == nvml::kSuccess) {
+        round->Add(kFbTotal, labels, MiB(m.total));
+        round->Add(kFbFree, labels, MiB(m.free));
+        round->Add(kFbUsed, labels, MiB(m.used));
+      }
+    }
+  }
+}
+
+}  // namespace tyto::collect::gpu

@@ -1,2 +1,343 @@
-// A fake libnvidia-ml.so.1 for the GPU collector tests (in progress).
-extern "C" int tyto_fake_nvml_placeholder() { return 0; }
+// A fake libnvidia-ml.so.1 for the GPU collector's tests: NVML's C functions (the ones the
+// collector resolves), answering from a script the test loads. Built as a shared library named
+// libnvidia-ml.so.1 and opened by the collector through its real dlopen path.
+//
+// The script, one setting per line ("#" starts a comment):
+//   <device> <key> <value>
+// <device> is "-" for the system, a GPU index ("0"), or a MIG slot of a GPU ("0/1").
+// A value "!<code>" makes the call return that nvmlReturn_t (e.g. "!3" not supported,
+// "!15" GPU lost); a key that is absent answers NVML_ERROR_NOT_SUPPORTED. "<gpu> lost 1" makes
+// every call on that GPU answer NVML_ERROR_GPU_IS_LOST. "- event <gpu> <xid>" queues an XID
+// event; nvmlEventSetWait_v2 returns them in order, then NVML_ERROR_TIMEOUT.
+//
+// System keys: init, device_count, driver, cuda, event_set_create, event_wait.
+// Device keys: handle, name, uuid, serial, minor, pci_bus_id, util_gpu, util_mem, enc, dec,
+// mem_total, mem_free, mem_used, mem_reserved (present: nvmlDeviceGetMemoryInfo_v2 answers),
+// temp, power_mw, power_limit_mw, energy_mj, sm_clock, mem_clock, throttle, pcie_replay,
+// pcie_tx, pcie_rx, fan, pstate, field_<id>, register_events, mig_mode, mig_max, gpu_instance.
+//
+// Test hooks (extern "C"): tyto_fake_nvml_load(script) replaces the script (0 on success);
+// tyto_fake_nvml_count(name) counts calls to "init", "shutdown", "event_set_free".
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <sstream>
+#include <string>
+#include <utility>
+
+#include "collect/gpu/nvml_types.h"
+
+namespace nvml = tyto::collect::gpu::nvml;
+
+namespace {
+
+constexpr int kMaxGpus = 8;
+constexpr int kMaxMigSlots = 8;
+
+// Handles are addresses in this array, stable across script reloads.
+struct FakeDevice {
+  int gpu = 0;
+  int slot = -1;  // MIG slot, or -1 for the GPU itself
+};
+FakeDevice g_devices[kMaxGpus * (kMaxMigSlots + 1)];
+int g_event_set_marker = 0;
+
+struct State {
+  std::map<std::string, std::map<std::string, std::string>> settings;  // device -> key -> value
+  std::deque<std::pair<int, unsigned long long>> events;               // (gpu, xid)
+  std::map<std::string, int> counts;
+};
+State& S() {
+  static State state;
+  return state;
+}
+
+nvml::Device Handle(int gpu, int slot) {
+  FakeDevice* d = &g_devices[gpu * (kMaxMigSlots + 1) + slot + 1];
+  d->gpu = gpu;
+  d->slot = slot;
+  return reinterpret_cast<nvml::Device>(d);
+}
+
+std::string DeviceName(nvml::Device device) {
+  const auto* d = reinterpret_cast<const FakeDevice*>(device);
+  return d->slot < 0 ? std::to_string(d->gpu) : std::to_string(d->gpu) + "/" + std::to_string(d->slot);
+}
+
+// The value of `key` for `device`, or the scripted failure; NOT_SUPPORTED when absent.
+nvml::Return Lookup(const std::string& device, const std::string& key, std::string* out) {
+  const auto dev = S().settings.find(device);
+  if (dev == S().settings.end()) return device == "-" ? nvml::kErrorNotSupported : nvml::kErrorInvalidArgument;
+  const auto it = dev->second.find(key);
+  if (it == dev->second.end()) return nvml::kErrorNotSupported;
+  if (!it->second.empty() && it->second[0] == '!') return std::atoi(it->second.c_str() + 1);
+  *out = it->second;
+  return nvml::kSuccess;
+}
+
+// A device call: lost GPUs answer GPU_IS_LOST to everything.
+nvml::Return DeviceLookup(nvml::Device device, const std::string& key, std::string* out) {
+  if (device == nullptr) return nvml::kErrorInvalidArgument;
+  const auto* d = reinterpret_cast<const FakeDevice*>(device);
+  std::string lost;
+  if (Lookup(std::to_string(d->gpu), "lost", &lost) == nvml::kSuccess && lost == "1") return nvml::kErrorGpuIsLost;
+  return Lookup(DeviceName(device), key, out);
+}
+
+template <typename T>
+nvml::Return DeviceNumber(nvml::Device device, const std::string& key, T* out) {
+  std::string v;
+  const nvml::Return rc = DeviceLookup(device, key, &v);
+  if (rc == nvml::kSuccess) *out = static_cast<T>(std::strtoull(v.c_str(), nullptr, 10));
+  return rc;
+}
+
+nvml::Return CopyString(const std::string& v, char* buf, unsigned int size) {
+  if (v.size() + 1 > size) return nvml::kErrorInsufficientSize;
+  std::memcpy(buf, v.c_str(), v.size() + 1);
+  return nvml::kSuccess;
+}
+
+nvml::Return DeviceString(nvml::Device device, const std::string& key, char* buf, unsigned int size) {
+  std::string v;
+  const nvml::Return rc = DeviceLookup(device, key, &v);
+  return rc == nvml::kSuccess ? CopyString(v, buf, size) : rc;
+}
+
+}  // namespace
+
+extern "C" {
+
+__attribute__((visibility("default"))) int tyto_fake_nvml_load(const char* script) {
+  State& s = S();
+  s.settings.clear();
+  s.events.clear();
+  std::istringstream in(script);
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t hash = line.find('#');
+    if (hash != std::string::npos) line.resize(hash);
+    std::istringstream words(line);
+    std::string device;
+    std::string key;
+    if (!(words >> device >> key)) continue;
+    std::string value;
+    std::getline(words >> std::ws, value);
+    if (device == "-" && key == "event") {
+      std::istringstream ev(value);
+      int gpu = 0;
+      unsigned long long xid = 0;
+      if (!(ev >> gpu >> xid)) return 1;
+      s.events.emplace_back(gpu, xid);
+      continue;
+    }
+    s.settings[device][key] = value;
+  }
+  return 0;
+}
+
+__attribute__((visibility("default"))) int tyto_fake_nvml_count(const char* name) { return S().counts[name]; }
+
+nvml::Return nvmlInit_v2() {
+  S().counts["init"]++;
+  std::string v;
+  const nvml::Return rc = Lookup("-", "init", &v);
+  return rc == nvml::kErrorNotSupported ? nvml::kSuccess : rc;
+}
+
+nvml::Return nvmlShutdown() {
+  S().counts["shutdown"]++;
+  return nvml::kSuccess;
+}
+
+const char* nvmlErrorString(nvml::Return rc) {
+  switch (rc) {
+    case nvml::kSuccess: return "Success";
+    case nvml::kErrorNotSupported: return "Not Supported";
+    case nvml::kErrorDriverNotLoaded: return "Driver Not Loaded";
+    case nvml::kErrorTimeout: return "Timeout";
+    case nvml::kErrorGpuIsLost: return "GPU is lost";
+    default: return "Unknown Error";
+  }
+}
+
+nvml::Return nvmlSystemGetDriverVersion(char* buf, unsigned int size) {
+  std::string v;
+  const nvml::Return rc = Lookup("-", "driver", &v);
+  return rc == nvml::kSuccess ? CopyString(v, buf, size) : rc;
+}
+
+nvml::Return nvmlSystemGetCudaDriverVersion_v2(int* out) {
+  std::string v;
+  const nvml::Return rc = Lookup("-", "cuda", &v);
+  if (rc == nvml::kSuccess) *out = std::atoi(v.c_str());
+  return rc;
+}
+
+nvml::Return nvmlDeviceGetCount_v2(unsigned int* out) {
+  std::string v;
+  const nvml::Return rc = Lookup("-", "device_count", &v);
+  if (rc == nvml::kSuccess) *out = static_cast<unsigned int>(std::atoi(v.c_str()));
+  return rc;
+}
+
+nvml::Return nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvml::Device* out) {
+  if (index >= kMaxGpus) return nvml::kErrorInvalidArgument;
+  std::string v;
+  const nvml::Return rc = Lookup(std::to_string(index), "handle", &v);
+  if (rc != nvml::kSuccess && rc != nvml::kErrorNotSupported) return rc;  // a scripted failure
+  *out = Handle(static_cast<int>(index), -1);
+  return nvml::kSuccess;
+}
+
+nvml::Return nvmlDeviceGetName(nvml::Device d, char* buf, unsigned int size) { return DeviceString(d, "name", buf, size); }
+nvml::Return nvmlDeviceGetUUID(nvml::Device d, char* buf, unsigned int size) { return DeviceString(d, "uuid", buf, size); }
+nvml::Return nvmlDeviceGetSerial(nvml::Device d, char* buf, unsigned int size) {
+  return DeviceString(d, "serial", buf, size);
+}
+nvml::Return nvmlDeviceGetMinorNumber(nvml::Device d, unsigned int* out) { return DeviceNumber(d, "minor", out); }
+
+nvml::Return nvmlDeviceGetPciInfo_v3(nvml::Device d, nvml::PciInfo* out) {
+  std::memset(out, 0, sizeof(*out));
+  return DeviceString(d, "pci_bus_id", out->bus_id, sizeof(out->bus_id));
+}
+
+nvml::Return nvmlDeviceGetUtilizationRates(nvml::Device d, nvml::Utilization* out) {
+  nvml::Return rc = DeviceNumber(d, "util_gpu", &out->gpu);
+  if (rc == nvml::kSuccess) rc = DeviceNumber(d, "util_mem", &out->memory);
+  return rc;
+}
+
+nvml::Return nvmlDeviceGetEncoderUtilization(nvml::Device d, unsigned int* util, unsigned int* period) {
+  *period = 1000000;
+  return DeviceNumber(d, "enc", util);
+}
+nvml::Return nvmlDeviceGetDecoderUtilization(nvml::Device d, unsigned int* util, unsigned int* period) {
+  *period = 1000000;
+  return DeviceNumber(d, "dec", util);
+}
+
+nvml::Return nvmlDeviceGetMemoryInfo(nvml::Device d, nvml::Memory* out) {
+  nvml::Return rc = DeviceNumber(d, "mem_total", &out->total);
+  if (rc == nvml::kSuccess) rc = DeviceNumber(d, "mem_free", &out->free);
+  if (rc == nvml::kSuccess) rc = DeviceNumber(d, "mem_used", &out->used);
+  return rc;
+}
+
+nvml::Return nvmlDeviceGetMemoryInfo_v2(nvml::Device d, nvml::MemoryV2* out) {
+  if (out->version != nvml::kMemoryV2Version) return nvml::kErrorArgumentVersionMismatch;
+  nvml::Return rc = DeviceNumber(d, "mem_reserved", &out->reserved);
+  if (rc == nvml::kSuccess) rc = DeviceNumber(d, "mem_total", &out->total);
+  if (rc == nvml::kSuccess) rc = DeviceNumber(d, "mem_free", &out->free);
+  if (rc == nvml::kSuccess) rc = DeviceNumber(d, "mem_used", &out->used);
+  return rc;
+}
+
+nvml::Return nvmlDeviceGetTemperature(nvml::Device d, int sensor, unsigned int* out) {
+  if (sensor != nvml::kTemperatureGpu) return nvml::kErrorInvalidArgument;
+  return DeviceNumber(d, "temp", out);
+}
+nvml::Return nvmlDeviceGetPowerUsage(nvml::Device d, unsigned int* out) { return DeviceNumber(d, "power_mw", out); }
+nvml::Return nvmlDeviceGetPowerManagementLimit(nvml::Device d, unsigned int* out) {
+  return DeviceNumber(d, "power_limit_mw", out);
+}
+nvml::Return nvmlDeviceGetTotalEnergyConsumption(nvml::Device d, unsigned long long* out) {
+  return DeviceNumber(d, "energy_mj", out);
+}
+nvml::Return nvmlDeviceGetClockInfo(nvml::Device d, int type, unsigned int* out) {
+  if (type == nvml::kClockSm) return DeviceNumber(d, "sm_clock", out);
+  if (type == nvml::kClockMem) return DeviceNumber(d, "mem_clock", out);
+  return nvml::kErrorNotSupported;
+}
+nvml::Return nvmlDeviceGetCurrentClocksThrottleReasons(nvml::Device d, unsigned long long* out) {
+  return DeviceNumber(d, "throttle", out);
+}
+nvml::Return nvmlDeviceGetPcieReplayCounter(nvml::Device d, unsigned int* out) {
+  return DeviceNumber(d, "pcie_replay", out);
+}
+nvml::Return nvmlDeviceGetPcieThroughput(nvml::Device d, int counter, unsigned int* out) {
+  return DeviceNumber(d, counter == nvml::kPcieUtilTxBytes ? "pcie_tx" : "pcie_rx", out);
+}
+nvml::Return nvmlDeviceGetFanSpeed(nvml::Device d, unsigned int* out) { return DeviceNumber(d, "fan", out); }
+nvml::Return nvmlDeviceGetPerformanceState(nvml::Device d, int* out) { return DeviceNumber(d, "pstate", out); }
+
+nvml::Return nvmlDeviceGetFieldValues(nvml::Device d, int count, nvml::FieldValue* values) {
+  std::string ignored;
+  const nvml::Return rc = DeviceLookup(d, "lost_check", &ignored);
+  if (rc == nvml::kErrorGpuIsLost || rc == nvml::kErrorInvalidArgument) return rc;
+  for (int i = 0; i < count; ++i) {
+    nvml::FieldValue& v = values[i];
+    std::string text;
+    v.nvml_return = DeviceLookup(d, "field_" + std::to_string(v.field_id), &text);
+    if (v.nvml_return != nvml::kSuccess) continue;
+    if (text.find('.') != std::string::npos) {
+      v.value_type = nvml::kValueTypeDouble;
+      v.value.d = std::strtod(text.c_str(), nullptr);
+    } else {
+      v.value_type = nvml::kValueTypeUnsignedLongLong;
+      v.value.ull = std::strtoull(text.c_str(), nullptr, 10);
+    }
+  }
+  return nvml::kSuccess;
+}
+
+nvml::Return nvmlDeviceGetMigMode(nvml::Device d, unsigned int* current, unsigned int* pending) {
+  const nvml::Return rc = DeviceNumber(d, "mig_mode", current);
+  if (rc == nvml::kSuccess) *pending = *current;
+  return rc;
+}
+nvml::Return nvmlDeviceGetMaxMigDeviceCount(nvml::Device d, unsigned int* out) { return DeviceNumber(d, "mig_max", out); }
+nvml::Return nvmlDeviceGetMigDeviceHandleByIndex(nvml::Device d, unsigned int index, nvml::Device* out) {
+  std::string ignored;
+  const nvml::Return rc = DeviceLookup(d, "lost_check", &ignored);
+  if (rc == nvml::kErrorGpuIsLost) return rc;
+  const auto* parent = reinterpret_cast<const FakeDevice*>(d);
+  if (index >= kMaxMigSlots) return nvml::kErrorInvalidArgument;
+  const std::string name = std::to_string(parent->gpu) + "/" + std::to_string(index);
+  if (S().settings.find(name) == S().settings.end()) return nvml::kErrorNotFound;
+  *out = Handle(parent->gpu, static_cast<int>(index));
+  return nvml::kSuccess;
+}
+nvml::Return nvmlDeviceGetGpuInstanceId(nvml::Device d, unsigned int* out) { return DeviceNumber(d, "gpu_instance", out); }
+
+nvml::Return nvmlEventSetCreate(nvml::EventSet* out) {
+  std::string v;
+  const nvml::Return rc = Lookup("-", "event_set_create", &v);
+  if (rc != nvml::kSuccess && rc != nvml::kErrorNotSupported) return rc;
+  *out = reinterpret_cast<nvml::EventSet>(&g_event_set_marker);
+  return nvml::kSuccess;
+}
+
+nvml::Return nvmlDeviceRegisterEvents(nvml::Device d, unsigned long long types, nvml::EventSet set) {
+  if (set == nullptr || (types & nvml::kEventTypeXidCriticalError) == 0) return nvml::kErrorInvalidArgument;
+  std::string v;
+  const nvml::Return rc = DeviceLookup(d, "register_events", &v);
+  const auto& keys = S().settings[DeviceName(d)];
+  // Registering is supported unless the script says otherwise.
+  return rc == nvml::kErrorNotSupported && keys.find("register_events") == keys.end() ? nvml::kSuccess : rc;
+}
+
+nvml::Return nvmlEventSetWait_v2(nvml::EventSet set, nvml::EventData* out, unsigned int timeout_ms) {
+  (void)timeout_ms;  // never blocks: a pending event or an immediate timeout
+  if (set == nullptr) return nvml::kErrorInvalidArgument;
+  std::string v;
+  const nvml::Return rc = Lookup("-", "event_wait", &v);
+  if (rc != nvml::kSuccess && rc != nvml::kErrorNotSupported) return rc;
+  if (S().events.empty()) return nvml::kErrorTimeout;
+  const auto [gpu, xid] = S().events.front();
+  S().events.pop_front();
+  std::memset(out, 0, sizeof(*out));
+  out->device = Handle(gpu, -1);
+  out->event_type = nvml::kEventTypeXidCriticalError;
+  out->event_data = xid;
+  return nvml::kSuccess;
+}
+
+nvml::Return nvmlEventSetFree(nvml::EventSet set) {
+  (void)set;
+  S().counts["event_set_free"]++;
+  return nvml::kSuccess;
+}
+
+}  // extern "C"
