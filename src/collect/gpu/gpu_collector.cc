@@ -85,6 +85,9 @@ constexpr Metric kFanSpeed{"DCGM_FI_DEV_FAN_SPEED", MetricType::kGauge, "Fan spe
 constexpr Metric kPstate{"DCGM_FI_DEV_PSTATE", MetricType::kGauge, "Performance state (0 fastest to 15 slowest)."};
 constexpr Metric kInfo{"tyto_gpu_info", MetricType::kInfo,
                        "A GPU's identity: name, UUID, serial, driver and CUDA versions; the value is 1."};
+constexpr Metric kProcessMemory{"tyto_gpu_process_memory_bytes", MetricType::kGauge,
+                                "GPU memory used by a compute process (in bytes), by pid, with its container and pod "
+                                "when its cgroup can be read."};
 constexpr Metric kLost{"tyto_gpu_lost", MetricType::kGauge,
                        "1 while NVML reports the GPU lost (fallen off the bus), else 0."};
 
@@ -151,6 +154,14 @@ std::string MigProfile(const std::string& name) {
   return at == std::string::npos ? name : name.substr(at + 4);
 }
 
+bool IsHex64(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 Labels WithName(const Labels& base, std::string_view name) {
   LabelsBuilder b(base);
   b.Set(kMetricNameLabel, name);
@@ -158,6 +169,52 @@ Labels WithName(const Labels& base, std::string_view name) {
 }
 
 }  // namespace
+
+ProcessCgroup ParseProcessCgroup(std::string_view cgroup_file) {
+  ProcessCgroup out;
+  // Lines are "hierarchy-id:controllers:path"; cgroup v2's single line is "0::path".
+  std::string_view first_path;
+  while (!cgroup_file.empty()) {
+    const size_t nl = cgroup_file.find('\n');
+    std::string_view line = cgroup_file.substr(0, nl);
+    cgroup_file = nl == std::string_view::npos ? std::string_view() : cgroup_file.substr(nl + 1);
+    const size_t c1 = line.find(':');
+    const size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
+    if (c2 == std::string_view::npos) continue;
+    const std::string_view path = line.substr(c2 + 1);
+    if (first_path.empty()) first_path = path;
+    if (line.substr(0, c2 + 1) == "0::") {
+      out.path = std::string(path);
+      break;
+    }
+  }
+  if (out.path.empty()) out.path = std::string(first_path);
+
+  std::string_view rest = out.path;
+  while (!rest.empty()) {
+    const size_t slash = rest.find('/');
+    std::string_view part = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+    if (part.empty()) continue;
+    // The pod: "pod<uid>" (cgroupfs driver) or "kubepods-<qos>-pod<uid_with_underscores>.slice".
+    if (part.ends_with(".slice")) part.remove_suffix(6);
+    const size_t pod = part.rfind("pod");
+    if (pod != std::string_view::npos && (pod == 0 || part[pod - 1] == '-') &&
+        part.substr(0, pod).find("kubepods") != std::string_view::npos) {
+      std::string uid(part.substr(pod + 3));
+      for (char& c : uid) c = c == '_' ? '-' : c;
+      if (uid.size() == 36) out.pod_uid = uid;
+    } else if (pod == 0 && part.size() == 39) {
+      out.pod_uid = std::string(part.substr(3));
+    }
+    // The container: a bare id, or "<runtime>-<id>.scope".
+    if (part.ends_with(".scope")) part.remove_suffix(6);
+    const size_t dash = part.rfind('-');
+    const std::string_view id = dash == std::string_view::npos ? part : part.substr(dash + 1);
+    if (IsHex64(id)) out.container_id = std::string(id);
+  }
+  return out;
+}
 
 // One round's samples, grouped by family so each family is described once, before its first
 // sample, in the order families first appeared.
@@ -204,6 +261,7 @@ Descriptor GpuCollector::Describe() {
       {"library_path", "string", kNvmlLibraryName, "the NVML library to open: a soname or a path"},
       {"hostname", "string", "", "the Hostname label; empty: the machine's host name"},
       {"xid_events", "bool", "true", "read XID errors through NVML's event API"},
+      {"processes", "bool", "true", "report each compute process's GPU memory, with its container and pod"},
   };
   return d;
 }
@@ -467,6 +525,8 @@ void GpuCollector::ReadGpu(Gpu* gpu, Round* round) {
   Round mig;
   if (going()) ReadMigInstances(gpu, &mig, &mig_lost);
   if (mig_lost) lost_rc = nvml::kErrorGpuIsLost;
+  Round processes;
+  if (going() && options_.processes && !ReadProcesses(*gpu, &processes)) lost_rc = nvml::kErrorGpuIsLost;
 
   if (!going()) {
     if (!gpu->lost) {
@@ -482,6 +542,7 @@ void GpuCollector::ReadGpu(Gpu* gpu, Round* round) {
   round->Add(kLost, base, 0);
   for (const auto& [metric, v] : samples) round->Add(*metric, base, v);
   round->Merge(mig);
+  round->Merge(processes);
   if (gpu->xid_registered) {
     round->Add(kXid, base, gpu->last_xid);
     for (const auto& [xid, n] : gpu->xid_counts) {
@@ -490,6 +551,38 @@ void GpuCollector::ReadGpu(Gpu* gpu, Round* round) {
       round->Add(kXidTotal, b.Build(), n);
     }
   }
+}
+
+bool GpuCollector::ReadProcesses(const Gpu& gpu, Round* round) {
+  const NvmlFunctions& f = nvml_->fn();
+  if (f.device_get_compute_running_processes == nullptr) return true;
+  std::vector<nvml::ProcessInfo> procs(32);
+  nvml::Return rc = nvml::kErrorInsufficientSize;
+  unsigned int count = 0;
+  // The list can grow between the calls: a few tries, each with room for what was reported.
+  for (int attempt = 0; attempt < 3 && rc == nvml::kErrorInsufficientSize; ++attempt) {
+    count = static_cast<unsigned int>(procs.size());
+    rc = f.device_get_compute_running_processes(gpu.handle, &count, procs.data());
+    if (rc == nvml::kErrorInsufficientSize) procs.resize(count + 16);
+  }
+  if (rc == nvml::kErrorGpuIsLost) return false;
+  if (rc != nvml::kSuccess) return true;  // not supported here
+  Env* env = options_.env != nullptr ? options_.env : Env::Default();
+  for (unsigned int i = 0; i < count && i < procs.size(); ++i) {
+    const nvml::ProcessInfo& p = procs[i];
+    if (p.used_gpu_memory == nvml::kValueNotAvailable) continue;  // hidden (e.g. another container)
+    LabelsBuilder b(gpu.labels);
+    b.Set("pid", std::to_string(p.pid));
+    auto cgroup = env->ReadFile(options_.proc_root + "/" + std::to_string(p.pid) + "/cgroup");
+    if (cgroup.ok()) {
+      const ProcessCgroup where = ParseProcessCgroup(*cgroup);
+      b.Set("cgroup", where.path);
+      b.Set("container_id", where.container_id);
+      b.Set("pod_uid", where.pod_uid);
+    }
+    round->Add(kProcessMemory, b.Build(), static_cast<double>(p.used_gpu_memory));
+  }
+  return true;
 }
 
 void GpuCollector::ReadMigInstances(Gpu* gpu, Round* round, bool* lost) {

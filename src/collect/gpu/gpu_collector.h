@@ -20,6 +20,7 @@
 
 #include "collect/collector.h"
 #include "collect/gpu/nvml.h"
+#include "tyto/env.h"
 
 namespace tyto::collect::gpu {
 
@@ -30,7 +31,23 @@ struct GpuOptions {
   std::string hostname;
   // Read XID errors through NVML's event API (DCGM_FI_DEV_XID_ERRORS).
   bool xid_events = true;
+  // Report each compute process's GPU memory (tyto_gpu_process_memory_bytes), with its
+  // container and pod read from <proc_root>/<pid>/cgroup through `env` when readable.
+  bool processes = true;
+  Env* env = nullptr;  // null: Env::Default()
+  std::string proc_root = "/proc";
 };
+
+// Where a process runs, from its /proc/<pid>/cgroup: the cgroup v2 path ("0::" line; else the
+// first line's path), the container id (64 hex digits, from docker-, cri-containerd-, crio-,
+// libpod- scopes or a bare id) and the Kubernetes pod UID (kubepods "pod<uid>" components, with
+// systemd's underscores turned back into dashes). Fields not found are empty.
+struct ProcessCgroup {
+  std::string path;
+  std::string container_id;
+  std::string pod_uid;
+};
+ProcessCgroup ParseProcessCgroup(std::string_view cgroup_file);
 
 // Not thread-safe: one caller (the collector runner) at a time. The library is opened on the
 // first Collect and kept until the collector is destroyed.
@@ -67,6 +84,8 @@ class GpuCollector final : public Collector {
   void DrainXidEvents();
   void ReadGpu(Gpu* gpu, Round* round);
   void ReadMigInstances(Gpu* gpu, Round* round, bool* lost);
+  // Adds the GPU's compute processes to `round`; false when NVML reports the GPU lost.
+  bool ReadProcesses(const Gpu& gpu, Round* round);
 
   GpuOptions options_;
   bool opened_ = false;

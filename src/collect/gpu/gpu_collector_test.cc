@@ -5,11 +5,14 @@
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "common/log.h"
+#include "testing/temp_dir.h"
 
 namespace tyto::collect::gpu {
 namespace {
@@ -341,6 +344,54 @@ TEST_F(GpuCollectorTest, MigInstancesReportTheirMemory) {
   EXPECT_EQ(got.at(S("DCGM_FI_DEV_FB_USED", kGpu0)), 40000);  // the whole GPU still reported
 }
 
+TEST_F(GpuCollectorTest, ProcessesWithTheirContainersAndPods) {
+  // 40 processes: more than the first buffer holds, so the collector asks again.
+  std::string procs = "0 processes 4242:1073741824 4343:na 4444:2097152";
+  for (int pid = 5000; pid < 5037; ++pid) procs += " " + std::to_string(pid) + ":1048576";
+  Script(std::string(kTwoGpus) + procs + "\n");
+  tyto::testing::TempDir proc;
+  const std::string cid = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  std::filesystem::create_directories(proc.path() + "/4242");
+  std::ofstream(proc.path() + "/4242/cgroup")
+      << "0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod12345678_aaaa_bbbb_cccc_1234567890ab.slice/"
+         "cri-containerd-" << cid << ".scope\n";
+  GpuOptions o = Options();
+  o.proc_root = proc.path();
+  GpuCollector c(o);
+  const auto got = Round(&c);
+  EXPECT_EQ(got.at(R"(tyto_gpu_process_memory_bytes{DCGM_FI_DRIVER_VERSION="550.54.15", Hostname="node1", )"
+                   R"(UUID="GPU-0a1b2c3d-0000-0000-0000-000000000000", cgroup="/kubepods.slice/kubepods-burstable.slice/)"
+                   R"(kubepods-burstable-pod12345678_aaaa_bbbb_cccc_1234567890ab.slice/cri-containerd-)" + cid +
+                   R"(.scope", container_id=")" + cid + R"(", device="nvidia0", gpu="0", )"
+                   R"(modelName="NVIDIA H100 80GB HBM3", pci_bus_id="00000000:3B:00.0", pid="4242", )"
+                   R"(pod_uid="12345678-aaaa-bbbb-cccc-1234567890ab"})"),
+            1073741824);
+  // No readable cgroup: the pid alone. Not available: left out.
+  EXPECT_EQ(got.at("tyto_gpu_process_memory_bytes{" + std::string(kGpu0) + R"(, pid="4444"})"),
+            2097152);
+  int process_series = 0;
+  for (const auto& [series, v] : got) process_series += series.rfind("tyto_gpu_process_memory_bytes", 0) == 0 ? 1 : 0;
+  EXPECT_EQ(process_series, 39);  // 40 listed, one not available
+}
+
+TEST(ProcessCgroupTest, RuntimesAndDrivers) {
+  const std::string cid = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  auto p = ParseProcessCgroup("0::/system.slice/docker-" + cid + ".scope\n");
+  EXPECT_EQ(p.path, "/system.slice/docker-" + cid + ".scope");
+  EXPECT_EQ(p.container_id, cid);
+  EXPECT_EQ(p.pod_uid, "");
+  p = ParseProcessCgroup("12:memory:/kubepods/burstable/pod12345678-aaaa-bbbb-cccc-1234567890ab/" + cid +
+                         "\n0::/kubepods/burstable/pod12345678-aaaa-bbbb-cccc-1234567890ab/" + cid + "\n");
+  EXPECT_EQ(p.container_id, cid);
+  EXPECT_EQ(p.pod_uid, "12345678-aaaa-bbbb-cccc-1234567890ab");
+  p = ParseProcessCgroup("0::/user.slice/user-1000.slice/session-3.scope\n");
+  EXPECT_EQ(p.path, "/user.slice/user-1000.slice/session-3.scope");
+  EXPECT_EQ(p.container_id, "");
+  EXPECT_EQ(p.pod_uid, "");
+  p = ParseProcessCgroup("4:cpu,cpuacct:/docker/" + cid + "\n");  // cgroup v1 only
+  EXPECT_EQ(p.container_id, cid);
+}
+
 TEST_F(GpuCollectorTest, ShutsNvmlDownWhenDestroyed) {
   const int inits = count_("init");
   const int shutdowns = count_("shutdown");
@@ -358,7 +409,7 @@ TEST_F(GpuCollectorTest, ShutsNvmlDownWhenDestroyed) {
 TEST_F(GpuCollectorTest, Descriptor) {
   const Descriptor d = GpuCollector::Describe();
   EXPECT_EQ(d.name, "gpu");
-  ASSERT_EQ(d.options.size(), 3u);
+  ASSERT_EQ(d.options.size(), 4u);
   EXPECT_EQ(d.options[0].name, "library_path");
   EXPECT_EQ(d.options[0].default_value, "libnvidia-ml.so.1");
 }

@@ -70,6 +70,8 @@ Result<std::unique_ptr<NvmlLibrary>> NvmlLibrary::Open(const std::string& path) 
   Resolve(handle, "nvmlDeviceGetMaxMigDeviceCount", &fn.device_get_max_mig_device_count);
   Resolve(handle, "nvmlDeviceGetMigDeviceHandleByIndex", &fn.device_get_mig_device_handle_by_index);
   Resolve(handle, "nvmlDeviceGetGpuInstanceId", &fn.device_get_gpu_instance_id);
+  ResolveFirst(handle, "nvmlDeviceGetComputeRunningProcesses_v3", "nvmlDeviceGetComputeRunningProcesses_v2",
+               &fn.device_get_compute_running_processes);
   Resolve(handle, "nvmlEventSetCreate", &fn.event_set_create);
   Resolve(handle, "nvmlDeviceRegisterEvents", &fn.device_register_events);
   Resolve(handle, "nvmlEventSetWait_v2", &fn.event_set_wait);

@@ -140,6 +140,16 @@ struct EventData {
   unsigned int compute_instance_id;
 };
 
+// nvmlProcessInfo_t (the layout read by nvmlDeviceGetComputeRunningProcesses_v3 and _v2).
+struct ProcessInfo {
+  unsigned int pid;
+  unsigned long long used_gpu_memory;  // bytes, or kValueNotAvailable
+  unsigned int gpu_instance_id;
+  unsigned int compute_instance_id;
+};
+// NVML_VALUE_NOT_AVAILABLE as an unsigned long long.
+inline constexpr unsigned long long kValueNotAvailable = ~0ull;
+
 // Buffer sizes NVML documents for its string getters.
 inline constexpr unsigned int kSystemDriverVersionBufferSize = 80;
 inline constexpr unsigned int kDeviceNameBufferSize = 96;
@@ -169,6 +179,7 @@ using DeviceGetCodecUtilizationFn = Return (*)(Device, unsigned int*, unsigned i
 using DeviceGetFieldValuesFn = Return (*)(Device, int, FieldValue*);
 using DeviceGetMigModeFn = Return (*)(Device, unsigned int*, unsigned int*);  // current, pending
 using DeviceGetMigDeviceHandleByIndexFn = Return (*)(Device, unsigned int, Device*);
+using DeviceGetProcessesFn = Return (*)(Device, unsigned int*, ProcessInfo*);  // in: capacity, out: count
 using EventSetCreateFn = Return (*)(EventSet*);
 using DeviceRegisterEventsFn = Return (*)(Device, unsigned long long, EventSet);
 using EventSetWaitFn = Return (*)(EventSet, EventData*, unsigned int);  // timeout in ms

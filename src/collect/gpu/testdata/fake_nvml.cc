@@ -14,7 +14,8 @@
 // Device keys: handle, name, uuid, serial, minor, pci_bus_id, util_gpu, util_mem, enc, dec,
 // mem_total, mem_free, mem_used, mem_reserved (present: nvmlDeviceGetMemoryInfo_v2 answers),
 // temp, power_mw, power_limit_mw, energy_mj, sm_clock, mem_clock, throttle, pcie_replay,
-// pcie_tx, pcie_rx, fan, pstate, field_<id>, register_events, mig_mode, mig_max, gpu_instance.
+// pcie_tx, pcie_rx, fan, pstate, field_<id>, register_events, mig_mode, mig_max, gpu_instance,
+// processes ("<pid>:<bytes> ...", bytes "na" for NVML_VALUE_NOT_AVAILABLE).
 //
 // Test hooks (extern "C"): tyto_fake_nvml_load(script) replaces the script (0 on success);
 // tyto_fake_nvml_count(name) counts calls to "init", "shutdown", "event_set_free".
@@ -300,6 +301,28 @@ nvml::Return nvmlDeviceGetMigDeviceHandleByIndex(nvml::Device d, unsigned int in
   return nvml::kSuccess;
 }
 nvml::Return nvmlDeviceGetGpuInstanceId(nvml::Device d, unsigned int* out) { return DeviceNumber(d, "gpu_instance", out); }
+
+nvml::Return nvmlDeviceGetComputeRunningProcesses_v3(nvml::Device d, unsigned int* count, nvml::ProcessInfo* out) {
+  std::string v;
+  const nvml::Return rc = DeviceLookup(d, "processes", &v);
+  if (rc != nvml::kSuccess) return rc;
+  std::istringstream in(v);
+  std::string item;
+  unsigned int n = 0;
+  const unsigned int capacity = *count;
+  while (in >> item) {
+    const size_t colon = item.find(':');
+    if (n < capacity) {
+      out[n] = nvml::ProcessInfo{};
+      out[n].pid = static_cast<unsigned int>(std::strtoul(item.c_str(), nullptr, 10));
+      const std::string bytes = item.substr(colon + 1);
+      out[n].used_gpu_memory = bytes == "na" ? nvml::kValueNotAvailable : std::strtoull(bytes.c_str(), nullptr, 10);
+    }
+    ++n;
+  }
+  *count = n;
+  return n > capacity ? nvml::kErrorInsufficientSize : nvml::kSuccess;
+}
 
 nvml::Return nvmlEventSetCreate(nvml::EventSet* out) {
   std::string v;
