@@ -575,10 +575,10 @@ class HostCollector::Round {
       // cgroup v1 or no cgroup file system: nothing this collector understands.
       return c_->ReportSkipped(root + "/cgroup.controllers", NotFound("no cgroup v2 hierarchy"));
     }
-    Understood();
     // Depth-first, bounded by max_cgroups; ids as cAdvisor writes them ("/", "/system.slice").
     std::vector<std::pair<std::string, std::string>> stack = {{root, "/"}};
     size_t visited = 0;
+    bool read_any = false;
     while (!stack.empty()) {
       auto [dir, id] = std::move(stack.back());
       stack.pop_back();
@@ -587,7 +587,7 @@ class HostCollector::Round {
                                                   " cgroups; the rest are left out"));
         break;
       }
-      CollectCgroup(dir, id);
+      if (CollectCgroup(dir, id)) read_any = true;
       auto names = opt_.env->ListDir(dir);
       if (!names.ok()) continue;
       std::sort(names->rbegin(), names->rend());  // popped in name order
@@ -598,11 +598,20 @@ class HostCollector::Round {
         stack.emplace_back(child, id == "/" ? "/" + n : id + "/" + n);
       }
     }
+    if (read_any) {
+      Understood();
+    } else {
+      c_->ReportSkipped(root, Unavailable("no cgroup's cpu.stat, memory or io.stat file could be read"));
+    }
   }
 
-  void CollectCgroup(const std::string& dir, const std::string& id) {
+  // One cgroup's files; each is optional (a controller not enabled there has none). True when
+  // at least one could be read.
+  bool CollectCgroup(const std::string& dir, const std::string& id) {
     LabelPairs labels = {{"id", id}};
+    bool read_any = false;
     if (Result<std::string> t = ReadQuiet(dir + "/cpu.stat"); t.ok()) {
+      read_any = true;
       struct Field {
         std::string_view key;
         double scale;
@@ -628,6 +637,7 @@ class HostCollector::Round {
     }
     std::optional<uint64_t> current;
     if (Result<std::string> t = ReadQuiet(dir + "/memory.current"); t.ok()) {
+      read_any = true;
       current = ParseUint(TrimNewline(*t));
       if (current) {
         Add({"container_memory_usage_bytes", MetricType::kGauge, "Current memory usage in bytes, including all memory regardless of when it was accessed"},
@@ -635,6 +645,7 @@ class HostCollector::Round {
       }
     }
     if (Result<std::string> t = ReadQuiet(dir + "/memory.stat"); t.ok()) {
+      read_any = true;
       std::optional<uint64_t> inactive_file;
       for (const auto& [k, v] : ParseFlatKeyed(*t)) {
         if (k == "anon") {
@@ -654,11 +665,13 @@ class HostCollector::Round {
       }
     }
     if (Result<std::string> t = ReadQuiet(dir + "/memory.swap.current"); t.ok()) {
+      read_any = true;
       if (std::optional<uint64_t> v = ParseUint(TrimNewline(*t))) {
         Add({"container_memory_swap", MetricType::kGauge, "Container swap usage in bytes."}, labels, static_cast<double>(*v));
       }
     }
     if (Result<std::string> t = ReadQuiet(dir + "/io.stat"); t.ok()) {
+      read_any = true;
       for (const IoStatLine& io : ParseIoStat(*t)) {
         auto it = devices_.find({io.major, io.minor});
         std::string device = it != devices_.end() ? "/dev/" + it->second
@@ -674,6 +687,7 @@ class HostCollector::Round {
             static_cast<double>(io.wios));
       }
     }
+    return read_any;
   }
 
   HostCollector* c_;

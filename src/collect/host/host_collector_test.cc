@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "testing/fault_injection_env.h"
 #include "testing/temp_dir.h"
 
 namespace tyto::collect::host {
@@ -467,6 +468,23 @@ TEST_F(HostCollectorTest, NothingReadableFailsTheRound) {
   log::SetSinkForTesting({});
   EXPECT_EQ(r.status.code(), StatusCode::kUnavailable);
   EXPECT_TRUE(r.sink.points.empty());
+}
+
+// Every file operation failing (EIO, as if the file system vanished) fails the round without a
+// crash; when the file system comes back, so do the metrics. The statvfs of the fake is kept.
+TEST_F(HostCollectorTest, FailingFileSystemFailsTheRoundUntilItRecovers) {
+  testing::FaultInjectionEnv env(Env::Default());
+  HostOptions o = host_.Options();
+  o.env = &env;
+  HostCollector c(o);
+  env.FailAll(true);
+  Round broken = Collect(&c);
+  EXPECT_EQ(broken.status.code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(broken.sink.points.empty());
+  env.FailAll(false);
+  Round back = Collect(&c);
+  ASSERT_TRUE(back.status.ok()) << back.status.ToString();
+  EXPECT_DOUBLE_EQ(back.At("node_load1"), 0.21);
 }
 
 TEST(HostDescriptor, NamesTheCollectorAndItsOptions) {
