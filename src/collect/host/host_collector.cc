@@ -85,17 +85,42 @@ bool IsExcludedFsType(std::string_view t) {
   return kTypes.count(t) > 0;
 }
 
-// node_exporter's default --collector.netstat.fields, restricted to /proc/net/snmp's Tcp, Udp
-// and Ip groups (the ones this collector reads).
+// node_exporter's default --collector.netstat.fields, written out by hand:
+// ^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|
+//   TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|TCPRcvQDrop)|
+//   Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|
+//   Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$
 bool IsDefaultNetstatField(std::string_view f) {
-  static const std::unordered_set<std::string_view> kFields = {
-      "Ip_Forwarding",   "Tcp_ActiveOpens",     "Tcp_PassiveOpens",    "Tcp_CurrEstab", "Tcp_InSegs",
-      "Tcp_OutSegs",     "Tcp_RetransSegs",     "Tcp_InErrs",          "Tcp_OutRsts",   "Udp_InDatagrams",
-      "Udp_OutDatagrams", "Udp_NoPorts",        "Udp_InErrors",        "Udp_RcvbufErrors",
-      "Udp_SndbufErrors", "Udp6_InDatagrams",   "Udp6_OutDatagrams",   "Udp6_NoPorts",
-      "Udp6_InErrors",   "Udp6_RcvbufErrors",   "Udp6_SndbufErrors",   "Icmp_InMsgs",   "Icmp_OutMsgs",
-      "Icmp_InErrors",   "UdpLite_InErrors"};
-  return kFields.count(f) > 0;
+  auto ends = [&](std::string_view x) { return f.size() >= x.size() && f.substr(f.size() - x.size()) == x; };
+  if (ends("_InErrors") || ends("_InErrs") || f == "Ip_Forwarding") return true;
+  size_t us = f.find('_');
+  if (us == std::string_view::npos) return false;
+  std::string_view group = f.substr(0, us), field = f.substr(us + 1);
+  auto one_of = [&](std::initializer_list<std::string_view> names) {
+    for (std::string_view n : names) {
+      if (field == n) return true;
+    }
+    return false;
+  };
+  if (group == "Ip6" || group == "IpExt") return one_of({"InOctets", "OutOctets"});
+  if (group == "Icmp" || group == "Icmp6") return one_of({"InMsgs", "OutMsgs"});
+  if (group == "TcpExt") {
+    return field.substr(0, 6) == "Listen" || field.substr(0, 10) == "Syncookies" ||
+           one_of({"TCPSynRetrans", "TCPTimeouts", "TCPOFOQueue", "TCPRcvQDrop"});
+  }
+  if (group == "Tcp") {
+    return one_of({"ActiveOpens", "InSegs", "OutSegs", "OutRsts", "PassiveOpens", "RetransSegs", "CurrEstab"});
+  }
+  if (group == "Udp" || group == "Udp6") {
+    return one_of({"InDatagrams", "OutDatagrams", "NoPorts", "RcvbufErrors", "SndbufErrors"});
+  }
+  return false;
+}
+
+// node_exporter's default --collector.vmstat.fields, ^(oom_kill|pgpg|pswp|pg.*fault).*
+bool IsDefaultVmstatField(std::string_view f) {
+  if (f.substr(0, 8) == "oom_kill" || f.substr(0, 4) == "pgpg" || f.substr(0, 4) == "pswp") return true;
+  return f.substr(0, 2) == "pg" && f.find("fault", 2) != std::string_view::npos;
 }
 
 // Files in a cgroup v2 directory are named <controller>.<file>; child cgroups are directories
@@ -153,7 +178,7 @@ class HostCollector::Round {
  public:
   Round(HostCollector* c, Sink* sink) : c_(c), opt_(c->opt_), sink_(sink) {}
 
-  void Run() {
+  void Run(int64_t now_ms) {
     CollectStat();
     CollectLoadavg();
     CollectMeminfo();
@@ -161,11 +186,18 @@ class HostCollector::Round {
     CollectDiskstats();
     CollectFilesystems();
     CollectNetDev();
-    CollectNetSnmp();
+    CollectNetstat();
+    CollectVmstat();
     CollectTcpStates();
     CollectFileNr();
     CollectHwmon();
     if (opt_.cgroups) CollectCgroups();
+    // The round's time, as node_exporter's time collector gives it: dashboards compute uptime
+    // as node_time_seconds - node_boot_time_seconds. Only in a round that read something.
+    if (sources_read_ > 0) {
+      Add({"node_time_seconds", MetricType::kGauge, "System time in seconds since epoch (1970)."}, {},
+          static_cast<double>(now_ms) / 1000);
+    }
   }
   size_t sources_read() const { return sources_read_; }
 
@@ -430,22 +462,54 @@ class HostCollector::Round {
     }
   }
 
-  // --- /proc/net/snmp -----------------------------------------------------------------------
-  void CollectNetSnmp() {
-    std::string path = Proc("net/snmp");
+  // --- /proc/net/snmp, netstat, snmp6 ------------------------------------------------------
+  void CollectNetstat() {
+    std::set<std::string> seen;  // a field in two files would make a duplicate series
+    auto emit = [&](const std::vector<std::pair<std::string, double>>& fields) {
+      for (const auto& [field, value] : fields) {
+        if (!IsDefaultNetstatField(field) || !seen.insert(field).second) continue;
+        // node_exporter exports these untyped; the gauges here are the ones that go down.
+        bool gauge = field == "Tcp_CurrEstab" || field == "Ip_Forwarding";
+        std::string name = "node_netstat_" + field;
+        std::string help = "Statistic " + field + ".";
+        Add({name, gauge ? MetricType::kGauge : MetricType::kCounter, help}, {}, value);
+      }
+    };
+    for (std::string_view file : {"net/snmp", "net/netstat"}) {
+      std::string path = Proc(file);
+      std::optional<std::string> text = Read(path);
+      if (!text) continue;
+      auto fields = ParseNetSnmp(*text);
+      if (!fields.ok()) {
+        c_->ReportSkipped(path, fields.status());
+        continue;
+      }
+      Understood();
+      emit(*fields);
+    }
+    std::string path = Proc("net/snmp6");  // absent when IPv6 is off
+    if (std::optional<std::string> text = Read(path)) {
+      auto fields = ParseNetSnmp6(*text);
+      if (!fields.ok()) return c_->ReportSkipped(path, fields.status());
+      Understood();
+      emit(*fields);
+    }
+  }
+
+  // --- /proc/vmstat -------------------------------------------------------------------------
+  void CollectVmstat() {
+    std::string path = Proc("vmstat");
     std::optional<std::string> text = Read(path);
     if (!text) return;
-    auto fields = ParseNetSnmp(*text);
-    if (!fields.ok()) return c_->ReportSkipped(path, fields.status());
+    auto fields = ParseFlatKeyed(*text);
+    if (fields.empty()) return c_->ReportSkipped(path, InvalidArgument("no \"name value\" lines"));
     Understood();
     std::set<std::string> seen;
-    for (const auto& [field, value] : *fields) {
-      if (!IsDefaultNetstatField(field) || !seen.insert(field).second) continue;
-      // node_exporter exports these untyped; the gauges here are the ones that go down.
-      bool gauge = field == "Tcp_CurrEstab" || field == "Ip_Forwarding";
-      std::string name = "node_netstat_" + field;
-      std::string help = "Statistic " + field + ".";
-      Add({name, gauge ? MetricType::kGauge : MetricType::kCounter, help}, {}, value);
+    for (const auto& [field, value] : fields) {
+      if (!IsDefaultVmstatField(field) || !seen.insert(field).second) continue;
+      std::string name = "node_vmstat_" + field;
+      std::string help = "/proc/vmstat information field " + field + ".";
+      Add({name, MetricType::kCounter, help}, {}, static_cast<double>(value));
     }
   }
 
@@ -713,9 +777,9 @@ void HostCollector::ReportSkipped(const std::string& path, const Status& why) {
            "source skipped until it can be read", {{"path", path}, {"reason", why}});
 }
 
-Status HostCollector::Collect(int64_t /*now_ms*/, Sink* sink) {
+Status HostCollector::Collect(int64_t now_ms, Sink* sink) {
   Round round(this, sink);
-  round.Run();
+  round.Run(now_ms);
   if (round.sources_read() == 0) {
     return Unavailable("host collector: nothing readable under " + opt_.proc_path + " or " + opt_.sys_path);
   }

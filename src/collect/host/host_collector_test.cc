@@ -85,6 +85,21 @@ class FakeHost {
           "Tcp: 1 200 120000 -1 3556 230 341 161 12 29842 38112 427 0 2 0\n"
           "Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti\n"
           "Udp: 88542 120 0 89000 0 0 0 0\n");
+    Write("proc/net/netstat",
+          "TcpExt: SyncookiesSent SyncookiesRecv ListenOverflows ListenDrops TCPTimeouts DelayedACKs\n"
+          "TcpExt: 0 0 3 4 17 3003\n"
+          "IpExt: InNoRoutes InOctets OutOctets\n"
+          "IpExt: 0 2069489396 134579847\n");
+    Write("proc/net/snmp6",
+          "Ip6InReceives                   \t5069\n"
+          "Ip6InOctets                     \t725420\n"
+          "Icmp6InMsgs                     \t14\n"
+          "Udp6InDatagrams                 \t100\n"
+          "Udp6InErrors                    \t1\n"
+          "UdpLite6InErrors                \t0\n");
+    Write("proc/vmstat",
+          "nr_free_pages 1127172\npgpgin 251393788\npgpgout 1074418404\npswpin 12\npswpout 34\n"
+          "pgfault 4104512338\npgmajfault 116590\npgmajfault_s 5\noom_kill 1\npgalloc_dma 0\n");
     const char* kTcpHeader =
         "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
     Write("proc/net/tcp", std::string(kTcpHeader) +
@@ -352,11 +367,40 @@ TEST_F(HostCollectorTest, TcpStatesAndNetstat) {
   EXPECT_EQ(r.At("node_netstat_Udp_NoPorts"), 120);
   EXPECT_EQ(r.At("node_netstat_Ip_Forwarding"), 1);
   EXPECT_FALSE(r.Has("node_netstat_Tcp_MaxConn"));  // not in node_exporter's default field list
+  EXPECT_FALSE(r.Has("node_netstat_Ip_InReceives"));
+  EXPECT_EQ(r.At("node_netstat_TcpExt_ListenOverflows"), 3);
+  EXPECT_EQ(r.At("node_netstat_TcpExt_ListenDrops"), 4);
+  EXPECT_EQ(r.At("node_netstat_TcpExt_SyncookiesSent"), 0);
+  EXPECT_EQ(r.At("node_netstat_TcpExt_TCPTimeouts"), 17);
+  EXPECT_FALSE(r.Has("node_netstat_TcpExt_DelayedACKs"));
+  EXPECT_EQ(r.At("node_netstat_IpExt_InOctets"), 2069489396);
+  EXPECT_EQ(r.At("node_netstat_Ip6_InOctets"), 725420);
+  EXPECT_FALSE(r.Has("node_netstat_Ip6_InReceives"));
+  EXPECT_EQ(r.At("node_netstat_Icmp6_InMsgs"), 14);
+  EXPECT_EQ(r.At("node_netstat_Udp6_InDatagrams"), 100);
+  EXPECT_EQ(r.At("node_netstat_Udp6_InErrors"), 1);
+  EXPECT_EQ(r.At("node_netstat_UdpLite6_InErrors"), 0);
   EXPECT_EQ(r.types["node_netstat_Tcp_CurrEstab"], MetricType::kGauge);
   EXPECT_EQ(r.At(R"(node_tcp_connection_states{state="listen"})"), 2);  // one v4, one v6
   EXPECT_EQ(r.At(R"(node_tcp_connection_states{state="established"})"), 1);
   EXPECT_EQ(r.At(R"(node_tcp_connection_states{state="time_wait"})"), 1);
   EXPECT_FALSE(r.Has(R"(node_tcp_connection_states{state="close_wait"})"));
+}
+
+TEST_F(HostCollectorTest, VmstatDefaultFieldsAndTime) {
+  HostCollector c(host_.Options());
+  Round r = Collect(&c);
+  EXPECT_EQ(r.At("node_vmstat_pgpgin"), 251393788);
+  EXPECT_EQ(r.At("node_vmstat_pgpgout"), 1074418404);
+  EXPECT_EQ(r.At("node_vmstat_pswpin"), 12);
+  EXPECT_EQ(r.At("node_vmstat_pswpout"), 34);
+  EXPECT_EQ(r.At("node_vmstat_pgfault"), 4104512338);
+  EXPECT_EQ(r.At("node_vmstat_pgmajfault"), 116590);
+  EXPECT_EQ(r.At("node_vmstat_pgmajfault_s"), 5);
+  EXPECT_EQ(r.At("node_vmstat_oom_kill"), 1);
+  EXPECT_FALSE(r.Has("node_vmstat_nr_free_pages"));
+  EXPECT_FALSE(r.Has("node_vmstat_pgalloc_dma"));
+  EXPECT_EQ(r.At("node_time_seconds"), 1);  // Collect's now_ms, 1000
 }
 
 TEST_F(HostCollectorTest, FileDescriptors) {

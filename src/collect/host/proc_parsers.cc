@@ -275,6 +275,22 @@ Result<std::vector<std::pair<std::string, double>>> ParseNetSnmp(std::string_vie
   return out;
 }
 
+Result<std::vector<std::pair<std::string, double>>> ParseNetSnmp6(std::string_view text) {
+  std::vector<std::pair<std::string, double>> out;
+  ForEachLine(text, [&](std::string_view line) {
+    std::vector<std::string_view> f = SplitFields(line);
+    if (f.size() != 2) return;
+    size_t six = f[0].find('6');
+    if (six == std::string_view::npos || six == 0 || six + 1 >= f[0].size()) return;
+    std::optional<uint64_t> v = ParseUint(f[1]);
+    if (!v) return;
+    out.emplace_back(std::string(f[0].substr(0, six + 1)) + "_" + std::string(f[0].substr(six + 1)),
+                     static_cast<double>(*v));
+  });
+  if (out.empty()) return InvalidArgument("no \"Ip6InReceives 123\" lines");
+  return out;
+}
+
 Result<size_t> CountTcpStates(std::string_view text, std::array<uint64_t, 16>* counts) {
   size_t n = 0;
   bool saw_header = false;

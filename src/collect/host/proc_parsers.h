@@ -90,6 +90,10 @@ Result<std::vector<NetDevStats>> ParseNetDev(std::string_view text);
 // "Tcp: 1 ...", flattened to {"Tcp_RtoAlgorithm", 1}. Values may be negative (Tcp MaxConn).
 Result<std::vector<std::pair<std::string, double>>> ParseNetSnmp(std::string_view text);
 
+// /proc/net/snmp6: "Ip6InReceives 123" lines, named as node_exporter names them: split after
+// the protocol's "6", {"Ip6_InReceives", 123}.
+Result<std::vector<std::pair<std::string, double>>> ParseNetSnmp6(std::string_view text);
+
 // /proc/net/tcp and tcp6: counts sockets per state code (index 1..11; 0 and 12+ unused).
 // Adds to `counts`; returns how many socket lines were understood.
 Result<size_t> CountTcpStates(std::string_view text, std::array<uint64_t, 16>* counts);

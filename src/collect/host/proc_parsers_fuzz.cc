@@ -28,6 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)host::ParseMounts(text);
   (void)host::ParseNetDev(text);
   (void)host::ParseNetSnmp(text);
+  (void)host::ParseNetSnmp6(text);
   std::array<uint64_t, 16> counts{};
   (void)host::CountTcpStates(text, &counts);
   (void)host::ParseFileNr(text);

@@ -125,6 +125,17 @@ TEST(ProcParsers, NetSnmpPairsHeaderAndValues) {
   EXPECT_EQ((*s)[2].second, 12);
 }
 
+TEST(ProcParsers, NetSnmp6SplitsAfterTheProtocol) {
+  auto s = ParseNetSnmp6("Ip6InReceives  \t5069\nIcmp6InType133 2\nUdpLite6InErrors 0\nbogus\n6Bad 1\nIp6 2\n");
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s->size(), 3u);
+  EXPECT_EQ((*s)[0].first, "Ip6_InReceives");
+  EXPECT_EQ((*s)[0].second, 5069);
+  EXPECT_EQ((*s)[1].first, "Icmp6_InType133");
+  EXPECT_EQ((*s)[2].first, "UdpLite6_InErrors");
+  EXPECT_FALSE(ParseNetSnmp6("nothing here\n").ok());
+}
+
 TEST(ProcParsers, TcpStates) {
   std::array<uint64_t, 16> counts{};
   auto n = CountTcpStates(
@@ -189,6 +200,7 @@ TEST(ProcParsers, SurvivesGarbage) {
     (void)ParseMounts(s);
     (void)ParseNetDev(s);
     (void)ParseNetSnmp(s);
+    (void)ParseNetSnmp6(s);
     (void)CountTcpStates(s, &counts);
     (void)ParseFileNr(s);
     (void)ParseFlatKeyed(s);
