@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <sys/statvfs.h>
+#include <sys/utsname.h>
 
 #include <algorithm>
 #include <array>
@@ -190,6 +191,7 @@ class HostCollector::Round {
     CollectVmstat();
     CollectTcpStates();
     CollectFileNr();
+    CollectUname();
     CollectHwmon();
     if (opt_.cgroups) CollectCgroups();
     // The round's time, as node_exporter's time collector gives it: dashboards compute uptime
@@ -555,6 +557,35 @@ class HostCollector::Round {
         static_cast<double>(f->maximum));
   }
 
+  // --- /proc/sys/kernel: uname ---------------------------------------------------------------
+  // node_exporter reads uname(2); the same strings are in /proc/sys/kernel, which keeps the
+  // collector pointed at proc_path (a container's view of the host). The machine (x86_64) is
+  // not there; it comes from uname(2), the kernel the collector runs on.
+  void CollectUname() {
+    std::string dir = Proc("sys/kernel/");
+    Result<std::string> release = ReadQuiet(dir + "osrelease");
+    if (!release.ok()) return c_->ReportSkipped(dir + "osrelease", release.status());
+    Understood();
+    auto read = [&](const char* file) {
+      Result<std::string> t = ReadQuiet(dir + file);
+      return t.ok() ? TrimNewline(*t) : std::string();
+    };
+    std::string sysname = read("ostype"), version = read("version"), nodename = read("hostname"),
+                domainname = read("domainname");
+    std::string machine;
+    struct utsname u;
+    if (::uname(&u) == 0) machine = u.machine;
+    std::string rel = TrimNewline(*release);
+    Add({"node_uname_info", MetricType::kGauge, "Labeled system information as provided by the uname system call."},
+        {{"domainname", domainname},
+         {"machine", machine},
+         {"nodename", nodename},
+         {"release", rel},
+         {"sysname", sysname},
+         {"version", version}},
+        1);
+  }
+
   // --- /sys/class/hwmon ---------------------------------------------------------------------
   // The chip label is node_exporter's: from the device the hwmon entry belongs to,
   // "<bus or parent>_<device>" ("platform_coretemp_0", "pci0000:00_0000:00:18_3"), else the
@@ -602,14 +633,22 @@ class HostCollector::Round {
       if (chip_name.ok() && !TrimNewline(*chip_name).empty()) {
         Add(kChipNames, {{"chip", chip}, {"chip_name", TrimNewline(*chip_name)}}, 1);
       }
-      std::sort(files->begin(), files->end());
-      for (const std::string& f : *files) {
+      // Drivers older than the hwmon class layout keep their sensor files in device/.
+      std::vector<std::pair<std::string, std::string>> sensor_files;  // (directory, file name)
+      for (std::string& f : *files) sensor_files.emplace_back(dir, std::move(f));
+      if (auto in_device = opt_.env->ListDir(dir + "/device"); in_device.ok()) {
+        for (std::string& f : *in_device) sensor_files.emplace_back(dir + "/device", std::move(f));
+      }
+      std::sort(sensor_files.begin(), sensor_files.end(),
+                [](const auto& a, const auto& b) { return a.second < b.second; });
+      std::set<std::string> sensors_seen;
+      for (const auto& [sdir, f] : sensor_files) {
         // temp<N>_input: millidegrees Celsius.
         if (f.size() < 11 || f.compare(0, 4, "temp") != 0 || f.compare(f.size() - 6, 6, "_input") != 0) continue;
         std::string sensor = f.substr(0, f.size() - 6);
-        if (!ParseUint(std::string_view(sensor).substr(4))) continue;
-        auto read_milli = [&](const std::string& suffix) -> std::optional<double> {
-          Result<std::string> t = ReadQuiet(dir + "/" + sensor + suffix);
+        if (!ParseUint(std::string_view(sensor).substr(4)) || !sensors_seen.insert(sensor).second) continue;
+        auto read_milli = [&, &sdir = sdir](const std::string& suffix) -> std::optional<double> {
+          Result<std::string> t = ReadQuiet(sdir + "/" + sensor + suffix);
           if (!t.ok()) return std::nullopt;
           std::optional<double> v = ParseDouble(TrimNewline(*t));
           if (!v) return std::nullopt;
@@ -618,13 +657,13 @@ class HostCollector::Round {
         std::optional<double> input = read_milli("_input");
         if (!input) {
           // A sensor that cannot be read right now (ENXIO, EAGAIN) is normal; say it once.
-          c_->ReportSkipped(dir + "/" + f, InvalidArgument("unreadable or not a number"));
+          c_->ReportSkipped(sdir + "/" + f, InvalidArgument("unreadable or not a number"));
           continue;
         }
         Add(kTemp, {{"chip", chip}, {"sensor", sensor}}, *input);
         if (auto v = read_milli("_max")) Add(kMax, {{"chip", chip}, {"sensor", sensor}}, *v);
         if (auto v = read_milli("_crit")) Add(kCrit, {{"chip", chip}, {"sensor", sensor}}, *v);
-        Result<std::string> label = ReadQuiet(dir + "/" + sensor + "_label");
+        Result<std::string> label = ReadQuiet(sdir + "/" + sensor + "_label");
         if (label.ok() && !TrimNewline(*label).empty()) {
           Add(kSensorLabel, {{"chip", chip}, {"label", TrimNewline(*label)}, {"sensor", sensor}}, 1);
         }

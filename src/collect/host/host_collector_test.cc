@@ -114,6 +114,11 @@ class FakeHost {
                                "0A 00000000:00000000 00:00000000 00000000     0        0 19012 1 0000000000000000 "
                                "100 0 0 10 0\n");
     Write("proc/sys/fs/file-nr", "1024\t0\t9223372036854775807\n");
+    Write("proc/sys/kernel/ostype", "Linux\n");
+    Write("proc/sys/kernel/osrelease", "6.1.0-18-amd64\n");
+    Write("proc/sys/kernel/version", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)\n");
+    Write("proc/sys/kernel/hostname", "gpu-node-07\n");
+    Write("proc/sys/kernel/domainname", "(none)\n");
 
     // hwmon1: coretemp, reached through /sys/class/hwmon's symbolic link like the kernel's.
     std::string core = "sys/devices/platform/coretemp.0/hwmon/hwmon1/";
@@ -128,6 +133,10 @@ class FakeHost {
     // hwmon0: no device link (ACPI thermal zone): named by its "name" file.
     Write("sys/class/hwmon/hwmon0/name", "acpitz\n");
     Write("sys/class/hwmon/hwmon0/temp1_input", "27800\n");
+    // hwmon3: an old driver with its sensors in device/.
+    Write("sys/devices/platform/it87.656/temp1_input", "38000\n");
+    Write("sys/class/hwmon/hwmon3/name", "it8728\n");
+    Link("../../../devices/platform/it87.656", "sys/class/hwmon/hwmon3/device");
     // hwmon2: a sensor that does not answer.
     Write("sys/class/hwmon/hwmon2/name", "nct6775\n");
     Write("sys/class/hwmon/hwmon2/temp1_input", "garbage\n");
@@ -403,6 +412,24 @@ TEST_F(HostCollectorTest, VmstatDefaultFieldsAndTime) {
   EXPECT_EQ(r.At("node_time_seconds"), 1);  // Collect's now_ms, 1000
 }
 
+TEST_F(HostCollectorTest, UnameFromProcSysKernel) {
+  HostCollector c(host_.Options());
+  Round r = Collect(&c);
+  std::string found;
+  for (const auto& p : r.sink.points) {
+    if (p.labels.MetricName() != "node_uname_info") continue;
+    EXPECT_EQ(p.value, 1);
+    EXPECT_EQ(p.labels.Get("sysname"), "Linux");
+    EXPECT_EQ(p.labels.Get("release"), "6.1.0-18-amd64");
+    EXPECT_EQ(p.labels.Get("version"), "#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)");
+    EXPECT_EQ(p.labels.Get("nodename"), "gpu-node-07");
+    EXPECT_EQ(p.labels.Get("domainname"), "(none)");
+    EXPECT_FALSE(p.labels.Get("machine").empty());  // uname(2) of the test machine
+    found = p.labels.ToString();
+  }
+  EXPECT_FALSE(found.empty());
+}
+
 TEST_F(HostCollectorTest, FileDescriptors) {
   HostCollector c(host_.Options());
   Round r = Collect(&c);
@@ -421,6 +448,8 @@ TEST_F(HostCollectorTest, HwmonTemperaturesNamedAsNodeExporter) {
   EXPECT_EQ(r.At(R"(node_hwmon_chip_names{chip="platform_coretemp_0", chip_name="coretemp"})"), 1);
   EXPECT_DOUBLE_EQ(r.At(R"(node_hwmon_temp_celsius{chip="acpitz", sensor="temp1"})"), 27.8);
   EXPECT_FALSE(r.Has(R"(node_hwmon_temp_celsius{chip="nct6775", sensor="temp1"})"));
+  EXPECT_EQ(r.At(R"(node_hwmon_temp_celsius{chip="platform_it87_656", sensor="temp1"})"), 38);
+  EXPECT_EQ(r.At(R"(node_hwmon_chip_names{chip="platform_it87_656", chip_name="it8728"})"), 1);
 }
 
 TEST_F(HostCollectorTest, CgroupsPerContainer) {
