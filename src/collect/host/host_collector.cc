@@ -473,7 +473,8 @@ class HostCollector::Round {
         // node_exporter exports these untyped; the gauges here are the ones that go down.
         bool gauge = field == "Tcp_CurrEstab" || field == "Ip_Forwarding";
         std::string name = "node_netstat_" + field;
-        std::string help = "Statistic " + field + ".";
+        std::string help = "Statistic " + field + ".";  // node_exporter's: "Statistic TcpCurrEstab."
+        help.erase(help.find('_'), 1);
         Add({name, gauge ? MetricType::kGauge : MetricType::kCounter, help}, {}, value);
       }
     };

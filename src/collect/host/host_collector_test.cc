@@ -390,6 +390,11 @@ TEST_F(HostCollectorTest, TcpStatesAndNetstat) {
   EXPECT_EQ(r.At("node_netstat_Udp6_InErrors"), 1);
   EXPECT_EQ(r.At("node_netstat_UdpLite6_InErrors"), 0);
   EXPECT_EQ(r.types["node_netstat_Tcp_CurrEstab"], MetricType::kGauge);
+  for (const auto& f : r.sink.families) {
+    if (f.name == "node_netstat_Tcp_CurrEstab") {
+      EXPECT_EQ(f.help, "Statistic TcpCurrEstab.");
+    }
+  }
   EXPECT_EQ(r.At(R"(node_tcp_connection_states{state="listen"})"), 2);  // one v4, one v6
   EXPECT_EQ(r.At(R"(node_tcp_connection_states{state="established"})"), 1);
   EXPECT_EQ(r.At(R"(node_tcp_connection_states{state="time_wait"})"), 1);
