@@ -1,3 +1,4 @@
+// HostCollector: the round's plumbing, the /proc sources, and the real statvfs and realpath.
 #include "collect/host/host_collector.h"
 
 #include <stdlib.h>
@@ -16,31 +17,16 @@
 #include <utility>
 #include <vector>
 
+#include "collect/host/host_collector_round.h"
 #include "collect/host/proc_parsers.h"
 
 namespace tyto::collect::host {
 namespace {
 
-constexpr double kUserHz = 100;              // USER_HZ: /proc/stat's tick, fixed by the ABI
-constexpr double kSectorBytes = 512;         // /proc/diskstats counts 512-byte sectors always
+constexpr double kUserHz = 100;       // USER_HZ: /proc/stat's tick, fixed by the ABI
+constexpr double kSectorBytes = 512;  // /proc/diskstats counts 512-byte sectors always
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kMaxFileBytes = 64 << 20;  // a /proc file larger than this is not believed
-
-struct Family {
-  std::string_view name;
-  MetricType type;
-  std::string_view help;
-};
-
-using LabelPairs = std::initializer_list<std::pair<std::string_view, std::string_view>>;
-
-std::string Join(const std::string& root, std::string_view rest) {
-  std::string out = root;
-  while (!out.empty() && out.back() == '/') out.pop_back();
-  out += '/';
-  out += rest;
-  return out;
-}
 
 // A mount point under the host's root, as filepath.Join would write it: ("/host", "/") is
 // "/host", ("/", "/mnt") is "/mnt".
@@ -48,22 +34,6 @@ std::string RootfsPath(std::string root, const std::string& mountpoint) {
   while (!root.empty() && root.back() == '/') root.pop_back();
   if (mountpoint == "/") return root.empty() ? "/" : root;
   return root + mountpoint;
-}
-
-// node_exporter's hwmon name cleaning: lower case, anything but [a-z0-9:_] becomes '_'.
-std::string CleanHwmonName(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ':' || c == '_';
-    out += ok ? c : '_';
-  }
-  return out;
-}
-
-std::string TrimNewline(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
-  return s;
 }
 
 // node_exporter's default --collector.filesystem.mount-points-exclude and fs-types-exclude.
@@ -79,10 +49,9 @@ bool IsExcludedMountPoint(std::string_view mp) {
 
 bool IsExcludedFsType(std::string_view t) {
   static const std::unordered_set<std::string_view> kTypes = {
-      "autofs",     "binfmt_misc", "bpf",     "cgroup",   "cgroup2",    "configfs",  "debugfs",
-      "devpts",     "devtmpfs",    "fusectl", "hugetlbfs", "iso9660",   "mqueue",    "nsfs",
-      "overlay",    "proc",        "procfs",  "pstore",   "rpc_pipefs", "securityfs", "selinuxfs",
-      "squashfs",   "erofs",       "sysfs",   "tracefs"};
+      "autofs",     "binfmt_misc", "bpf",       "cgroup",   "cgroup2", "configfs", "debugfs", "devpts", "devtmpfs",
+      "fusectl",    "hugetlbfs",   "iso9660",   "mqueue",   "nsfs",    "overlay",  "proc",    "procfs", "pstore",
+      "rpc_pipefs", "securityfs",  "selinuxfs", "squashfs", "erofs",   "sysfs",    "tracefs"};
   return kTypes.count(t) > 0;
 }
 
@@ -124,16 +93,6 @@ bool IsDefaultVmstatField(std::string_view f) {
   return f.substr(0, 2) == "pg" && f.find("fault", 2) != std::string_view::npos;
 }
 
-// Files in a cgroup v2 directory are named <controller>.<file>; child cgroups are directories
-// whose names may contain dots too ("system.slice"), so the controller prefix tells them apart
-// without a stat per entry.
-bool IsCgroupControlFile(std::string_view name) {
-  static const std::unordered_set<std::string_view> kControllers = {
-      "cgroup", "cpu", "cpuset", "io", "memory", "pids", "hugetlb", "rdma", "misc", "irq"};
-  size_t dot = name.find('.');
-  return dot != std::string_view::npos && kControllers.count(name.substr(0, dot)) > 0;
-}
-
 }  // namespace
 
 Result<FilesystemUsage> StatFilesystem(const std::string& path) {
@@ -163,8 +122,9 @@ Result<std::string> ResolvePath(const std::string& path) {
 Descriptor HostDescriptor() {
   Descriptor d;
   d.name = "host";
-  d.help = "CPU, memory, pressure, disks, filesystems, network, TCP, processes, temperatures and "
-           "cgroup v2 containers from /proc and /sys, with node_exporter's and cAdvisor's names.";
+  d.help =
+      "CPU, memory, pressure, disks, filesystems, network, TCP, processes, temperatures and "
+      "cgroup v2 containers from /proc and /sys, with node_exporter's and cAdvisor's names.";
   d.options = {
       {"proc_path", "string", "/proc", "Where procfs is mounted (node_exporter's --path.procfs)."},
       {"sys_path", "string", "/sys", "Where sysfs is mounted (node_exporter's --path.sysfs)."},
@@ -174,633 +134,433 @@ Descriptor HostDescriptor() {
   return d;
 }
 
-// One round of collection: the sink, the names already described this round, and what was read.
-class HostCollector::Round {
- public:
-  Round(HostCollector* c, Sink* sink) : c_(c), opt_(c->opt_), sink_(sink) {}
+void HostCollector::Round::Run(int64_t now_ms) {
+  CollectStat();
+  CollectLoadavg();
+  CollectMeminfo();
+  CollectPressure();
+  CollectDiskstats();
+  CollectFilesystems();
+  CollectNetDev();
+  CollectNetstat();
+  CollectVmstat();
+  CollectTcpStates();
+  CollectFileNr();
+  CollectUname();
+  CollectHwmon();
+  if (opt_.cgroups) CollectCgroups();
+  // The round's time, as node_exporter's time collector gives it: dashboards compute uptime
+  // as node_time_seconds - node_boot_time_seconds. Only in a round that read something.
+  if (sources_read_ > 0) {
+    Add({"node_time_seconds", MetricType::kGauge, "System time in seconds since epoch (1970)."}, {},
+        static_cast<double>(now_ms) / 1000);
+  }
+}
 
-  void Run(int64_t now_ms) {
-    CollectStat();
-    CollectLoadavg();
-    CollectMeminfo();
-    CollectPressure();
-    CollectDiskstats();
-    CollectFilesystems();
-    CollectNetDev();
-    CollectNetstat();
-    CollectVmstat();
-    CollectTcpStates();
-    CollectFileNr();
-    CollectUname();
-    CollectHwmon();
-    if (opt_.cgroups) CollectCgroups();
-    // The round's time, as node_exporter's time collector gives it: dashboards compute uptime
-    // as node_time_seconds - node_boot_time_seconds. Only in a round that read something.
-    if (sources_read_ > 0) {
-      Add({"node_time_seconds", MetricType::kGauge, "System time in seconds since epoch (1970)."}, {},
-          static_cast<double>(now_ms) / 1000);
+Result<std::string> HostCollector::Round::ReadQuiet(const std::string& path) {
+  auto file = opt_.env->NewRandomAccessFile(path);
+  if (!file.ok()) return file.status();
+  std::string data, chunk;
+  while (data.size() < kMaxFileBytes) {
+    TYTO_RETURN_IF_ERROR((*file)->Read(data.size(), kReadChunk, &chunk));
+    data += chunk;
+    if (chunk.size() < kReadChunk) return data;
+  }
+  return ResourceExhausted(path + " is larger than 64 MiB");
+}
+
+std::optional<std::string> HostCollector::Round::Read(const std::string& path) {
+  Result<std::string> r = ReadQuiet(path);
+  if (!r.ok()) {
+    c_->ReportSkipped(path, r.status());
+    return std::nullopt;
+  }
+  return std::move(r).value();
+}
+
+void HostCollector::Round::Add(const Family& f, LabelPairs labels, double value) {
+  if (described_.insert(std::string(f.name)).second) sink_->Describe(f.name, f.type, f.help);
+  std::vector<Label> pairs;
+  pairs.reserve(labels.size() + 1);
+  pairs.push_back({std::string(kMetricNameLabel), std::string(f.name)});
+  for (const auto& [n, v] : labels) pairs.push_back({std::string(n), std::string(v)});
+  Result<Labels> ls = Labels::FromPairs(std::move(pairs));
+  if (ls.ok()) sink_->Add(*ls, value);
+}
+
+// --- /proc/stat ---------------------------------------------------------------------------
+void HostCollector::Round::CollectStat() {
+  std::string path = Proc("stat");
+  std::optional<std::string> text = Read(path);
+  if (!text) return;
+  Result<ProcStat> st = ParseProcStat(*text);
+  if (!st.ok()) return c_->ReportSkipped(path, st.status());
+  Understood();
+  static constexpr Family kCpu{"node_cpu_seconds_total", MetricType::kCounter, "Seconds the CPUs spent in each mode."};
+  static constexpr Family kGuest{"node_cpu_guest_seconds_total", MetricType::kCounter,
+                                 "Seconds the CPUs spent in guests (VMs) for each mode."};
+  static constexpr std::array<std::string_view, 8> kModes = {"user",   "nice", "system",  "idle",
+                                                             "iowait", "irq",  "softirq", "steal"};
+  for (const CpuTicks& cpu : st->cpus) {
+    for (size_t i = 0; i < kModes.size() && i < cpu.ticks.size(); ++i) {
+      Add(kCpu, {{"cpu", cpu.cpu}, {"mode", kModes[i]}}, static_cast<double>(cpu.ticks[i]) / kUserHz);
     }
+    if (cpu.ticks.size() > 8)
+      Add(kGuest, {{"cpu", cpu.cpu}, {"mode", "user"}}, static_cast<double>(cpu.ticks[8]) / kUserHz);
+    if (cpu.ticks.size() > 9)
+      Add(kGuest, {{"cpu", cpu.cpu}, {"mode", "nice"}}, static_cast<double>(cpu.ticks[9]) / kUserHz);
   }
-  size_t sources_read() const { return sources_read_; }
+  auto add = [&](const Family& f, const std::optional<uint64_t>& v) {
+    if (v) Add(f, {}, static_cast<double>(*v));
+  };
+  add({"node_intr_total", MetricType::kCounter, "Total number of interrupts serviced."}, st->intr);
+  add({"node_context_switches_total", MetricType::kCounter, "Total number of context switches."}, st->ctxt);
+  add({"node_boot_time_seconds", MetricType::kGauge, "Node boot time, in unixtime."}, st->btime);
+  add({"node_forks_total", MetricType::kCounter, "Total number of forks."}, st->processes);
+  add({"node_procs_running", MetricType::kGauge, "Number of processes in runnable state."}, st->procs_running);
+  add({"node_procs_blocked", MetricType::kGauge, "Number of processes blocked waiting for I/O to complete."},
+      st->procs_blocked);
+}
 
- private:
-  std::string Proc(std::string_view rest) const { return Join(opt_.proc_path, rest); }
-  std::string Sys(std::string_view rest) const { return Join(opt_.sys_path, rest); }
+// --- /proc/loadavg ------------------------------------------------------------------------
+void HostCollector::Round::CollectLoadavg() {
+  std::string path = Proc("loadavg");
+  std::optional<std::string> text = Read(path);
+  if (!text) return;
+  Result<std::array<double, 3>> l = ParseLoadavg(*text);
+  if (!l.ok()) return c_->ReportSkipped(path, l.status());
+  Understood();
+  Add({"node_load1", MetricType::kGauge, "1m load average."}, {}, (*l)[0]);
+  Add({"node_load5", MetricType::kGauge, "5m load average."}, {}, (*l)[1]);
+  Add({"node_load15", MetricType::kGauge, "15m load average."}, {}, (*l)[2]);
+}
 
-  // Reads a whole file. /proc files report size 0, so this reads until end of file rather
-  // than trusting the size. Quiet: the caller decides whether a missing file is worth a line.
-  Result<std::string> ReadQuiet(const std::string& path) {
-    auto file = opt_.env->NewRandomAccessFile(path);
-    if (!file.ok()) return file.status();
-    std::string data, chunk;
-    while (data.size() < kMaxFileBytes) {
-      TYTO_RETURN_IF_ERROR((*file)->Read(data.size(), kReadChunk, &chunk));
-      data += chunk;
-      if (chunk.size() < kReadChunk) return data;
-    }
-    return ResourceExhausted(path + " is larger than 64 MiB");
+// --- /proc/meminfo (memory and swap) ------------------------------------------------------
+void HostCollector::Round::CollectMeminfo() {
+  std::string path = Proc("meminfo");
+  std::optional<std::string> text = Read(path);
+  if (!text) return;
+  auto fields = ParseMeminfo(*text);
+  if (!fields.ok()) return c_->ReportSkipped(path, fields.status());
+  Understood();
+  std::set<std::string> seen;  // a field printed twice would make a duplicate series
+  for (const auto& [field, value] : *fields) {
+    if (!seen.insert(field).second) continue;
+    std::string name = "node_memory_" + field;
+    std::string help = "Memory information field " + field + ".";
+    Add({name, MetricType::kGauge, help}, {}, value);
   }
+}
 
-  // Reads a source, reporting it (once) when it cannot be read.
-  std::optional<std::string> Read(const std::string& path) {
-    Result<std::string> r = ReadQuiet(path);
-    if (!r.ok()) {
-      c_->ReportSkipped(path, r.status());
-      return std::nullopt;
-    }
-    return std::move(r).value();
-  }
-
-  // A source was understood: counts toward "something was collected".
-  void Understood() { ++sources_read_; }
-
-  void Add(const Family& f, LabelPairs labels, double value) {
-    if (described_.insert(std::string(f.name)).second) sink_->Describe(f.name, f.type, f.help);
-    std::vector<Label> pairs;
-    pairs.reserve(labels.size() + 1);
-    pairs.push_back({std::string(kMetricNameLabel), std::string(f.name)});
-    for (const auto& [n, v] : labels) pairs.push_back({std::string(n), std::string(v)});
-    Result<Labels> ls = Labels::FromPairs(std::move(pairs));
-    if (ls.ok()) sink_->Add(*ls, value);
-  }
-
-  // --- /proc/stat ---------------------------------------------------------------------------
-  void CollectStat() {
-    std::string path = Proc("stat");
+// --- /proc/pressure -----------------------------------------------------------------------
+void HostCollector::Round::CollectPressure() {
+  struct Resource {
+    std::string_view file;
+    Family waiting, stalled;
+  };
+  static constexpr std::array<Resource, 3> kResources = {{
+      {"cpu",
+       {"node_pressure_cpu_waiting_seconds_total", MetricType::kCounter,
+        "Total time in seconds that processes have waited for CPU time"},
+       {"node_pressure_cpu_stalled_seconds_total", MetricType::kCounter,
+        "Total time in seconds no process could make progress due to CPU congestion"}},
+      {"memory",
+       {"node_pressure_memory_waiting_seconds_total", MetricType::kCounter,
+        "Total time in seconds that processes have waited for memory"},
+       {"node_pressure_memory_stalled_seconds_total", MetricType::kCounter,
+        "Total time in seconds no process could make progress due to memory congestion"}},
+      {"io",
+       {"node_pressure_io_waiting_seconds_total", MetricType::kCounter,
+        "Total time in seconds that processes have waited due to IO congestion"},
+       {"node_pressure_io_stalled_seconds_total", MetricType::kCounter,
+        "Total time in seconds no process could make progress due to IO congestion"}},
+  }};
+  for (const Resource& r : kResources) {
+    std::string path = Proc("pressure/" + std::string(r.file));
     std::optional<std::string> text = Read(path);
-    if (!text) return;
-    Result<ProcStat> st = ParseProcStat(*text);
-    if (!st.ok()) return c_->ReportSkipped(path, st.status());
+    if (!text) continue;
+    Result<Pressure> p = ParsePressure(*text);
+    if (!p.ok()) {
+      c_->ReportSkipped(path, p.status());
+      continue;
+    }
     Understood();
-    static constexpr Family kCpu{"node_cpu_seconds_total", MetricType::kCounter,
-                                 "Seconds the CPUs spent in each mode."};
-    static constexpr Family kGuest{"node_cpu_guest_seconds_total", MetricType::kCounter,
-                                   "Seconds the CPUs spent in guests (VMs) for each mode."};
-    static constexpr std::array<std::string_view, 8> kModes = {"user", "nice",    "system", "idle",
-                                                              "iowait", "irq", "softirq", "steal"};
-    for (const CpuTicks& cpu : st->cpus) {
-      for (size_t i = 0; i < kModes.size() && i < cpu.ticks.size(); ++i) {
-        Add(kCpu, {{"cpu", cpu.cpu}, {"mode", kModes[i]}}, static_cast<double>(cpu.ticks[i]) / kUserHz);
-      }
-      if (cpu.ticks.size() > 8) Add(kGuest, {{"cpu", cpu.cpu}, {"mode", "user"}}, static_cast<double>(cpu.ticks[8]) / kUserHz);
-      if (cpu.ticks.size() > 9) Add(kGuest, {{"cpu", cpu.cpu}, {"mode", "nice"}}, static_cast<double>(cpu.ticks[9]) / kUserHz);
+    if (p->some_total_us) Add(r.waiting, {}, static_cast<double>(*p->some_total_us) / 1e6);
+    // The cpu file's "full" line (kernel 5.13+) is all zeros at the system level but real
+    // per cgroup; node_exporter reports it as it is.
+    if (p->full_total_us) Add(r.stalled, {}, static_cast<double>(*p->full_total_us) / 1e6);
+  }
+}
+
+// --- /proc/diskstats ----------------------------------------------------------------------
+void HostCollector::Round::CollectDiskstats() {
+  std::string path = Proc("diskstats");
+  std::optional<std::string> text = Read(path);
+  if (!text) return;
+  auto disks = ParseDiskstats(*text);
+  if (!disks.ok()) return c_->ReportSkipped(path, disks.status());
+  Understood();
+  for (const DiskStats& d : *disks) {
+    devices_[{d.major, d.minor}] = d.device;
+  }
+  struct Field {
+    size_t index;
+    double scale;
+    Family family;
+  };
+  static constexpr std::array<Field, 17> kFields = {{
+      {0,
+       1,
+       {"node_disk_reads_completed_total", MetricType::kCounter, "The total number of reads completed successfully."}},
+      {1, 1, {"node_disk_reads_merged_total", MetricType::kCounter, "The total number of reads merged."}},
+      {2,
+       kSectorBytes,
+       {"node_disk_read_bytes_total", MetricType::kCounter, "The total number of bytes read successfully."}},
+      {3,
+       1e-3,
+       {"node_disk_read_time_seconds_total", MetricType::kCounter, "The total number of seconds spent by all reads."}},
+      {4,
+       1,
+       {"node_disk_writes_completed_total", MetricType::kCounter,
+        "The total number of writes completed successfully."}},
+      {5, 1, {"node_disk_writes_merged_total", MetricType::kCounter, "The number of writes merged."}},
+      {6,
+       kSectorBytes,
+       {"node_disk_written_bytes_total", MetricType::kCounter, "The total number of bytes written successfully."}},
+      {7,
+       1e-3,
+       {"node_disk_write_time_seconds_total", MetricType::kCounter,
+        "This is the total number of seconds spent by all writes."}},
+      {8, 1, {"node_disk_io_now", MetricType::kGauge, "The number of I/Os currently in progress."}},
+      {9, 1e-3, {"node_disk_io_time_seconds_total", MetricType::kCounter, "Total seconds spent doing I/Os."}},
+      {10,
+       1e-3,
+       {"node_disk_io_time_weighted_seconds_total", MetricType::kCounter,
+        "The weighted # of seconds spent doing I/Os."}},
+      {11,
+       1,
+       {"node_disk_discards_completed_total", MetricType::kCounter,
+        "The total number of discards completed successfully."}},
+      {12, 1, {"node_disk_discards_merged_total", MetricType::kCounter, "The total number of discards merged."}},
+      {13,
+       1,
+       {"node_disk_discarded_sectors_total", MetricType::kCounter,
+        "The total number of sectors discarded successfully."}},
+      {14,
+       1e-3,
+       {"node_disk_discard_time_seconds_total", MetricType::kCounter,
+        "This is the total number of seconds spent by all discards."}},
+      {15,
+       1,
+       {"node_disk_flush_requests_total", MetricType::kCounter,
+        "The total number of flush requests completed successfully"}},
+      {16,
+       1e-3,
+       {"node_disk_flush_requests_time_seconds_total", MetricType::kCounter,
+        "This is the total number of seconds spent by all flush requests."}},
+  }};
+  std::set<std::string> seen;
+  for (const DiskStats& d : *disks) {
+    if (IsExcludedDisk(d.device) || !seen.insert(d.device).second) continue;
+    for (const Field& f : kFields) {
+      if (f.index >= d.fields.size()) break;
+      Add(f.family, {{"device", d.device}}, static_cast<double>(d.fields[f.index]) * f.scale);
     }
-    auto add = [&](const Family& f, const std::optional<uint64_t>& v) {
-      if (v) Add(f, {}, static_cast<double>(*v));
-    };
-    add({"node_intr_total", MetricType::kCounter, "Total number of interrupts serviced."}, st->intr);
-    add({"node_context_switches_total", MetricType::kCounter, "Total number of context switches."}, st->ctxt);
-    add({"node_boot_time_seconds", MetricType::kGauge, "Node boot time, in unixtime."}, st->btime);
-    add({"node_forks_total", MetricType::kCounter, "Total number of forks."}, st->processes);
-    add({"node_procs_running", MetricType::kGauge, "Number of processes in runnable state."}, st->procs_running);
-    add({"node_procs_blocked", MetricType::kGauge, "Number of processes blocked waiting for I/O to complete."},
-        st->procs_blocked);
   }
+}
 
-  // --- /proc/loadavg ------------------------------------------------------------------------
-  void CollectLoadavg() {
-    std::string path = Proc("loadavg");
+// --- /proc/1/mounts + statvfs -------------------------------------------------------------
+void HostCollector::Round::CollectFilesystems() {
+  // node_exporter reads init's mount table (the host's, when run in a container with the
+  // host's PID namespace) and falls back to its own.
+  std::string path = Proc("1/mounts");
+  Result<std::string> text = ReadQuiet(path);
+  if (!text.ok()) {
+    path = Proc("self/mounts");
+    text = ReadQuiet(path);
+  }
+  if (!text.ok()) return c_->ReportSkipped(path, text.status());
+  auto mounts = ParseMounts(*text);
+  if (!mounts.ok()) return c_->ReportSkipped(path, mounts.status());
+  Understood();
+  static constexpr Family kSize{"node_filesystem_size_bytes", MetricType::kGauge, "Filesystem size in bytes."};
+  static constexpr Family kFree{"node_filesystem_free_bytes", MetricType::kGauge, "Filesystem free space in bytes."};
+  static constexpr Family kAvail{"node_filesystem_avail_bytes", MetricType::kGauge,
+                                 "Filesystem space available to non-root users in bytes."};
+  static constexpr Family kFiles{"node_filesystem_files", MetricType::kGauge, "Filesystem total file nodes."};
+  static constexpr Family kFilesFree{"node_filesystem_files_free", MetricType::kGauge,
+                                     "Filesystem total free file nodes."};
+  static constexpr Family kReadonly{"node_filesystem_readonly", MetricType::kGauge, "Filesystem read-only status."};
+  static constexpr Family kError{"node_filesystem_device_error", MetricType::kGauge,
+                                 "Whether an error occurred while getting statistics for the given device."};
+  std::set<std::tuple<std::string, std::string, std::string>> seen;
+  for (const Mount& m : *mounts) {
+    if (IsExcludedMountPoint(m.mountpoint) || IsExcludedFsType(m.fstype)) continue;
+    if (!seen.insert({m.device, m.mountpoint, m.fstype}).second) continue;
+    LabelPairs labels = {{"device", m.device}, {"fstype", m.fstype}, {"mountpoint", m.mountpoint}};
+    std::string target = RootfsPath(opt_.rootfs_path, m.mountpoint);
+    Result<FilesystemUsage> u = opt_.stat_filesystem(target);
+    if (!u.ok()) {
+      c_->ReportSkipped(target, u.status());
+      Add(kError, labels, 1);
+      continue;
+    }
+    Add(kError, labels, 0);
+    Add(kSize, labels, static_cast<double>(u->size_bytes));
+    Add(kFree, labels, static_cast<double>(u->free_bytes));
+    Add(kAvail, labels, static_cast<double>(u->avail_bytes));
+    Add(kFiles, labels, static_cast<double>(u->files));
+    Add(kFilesFree, labels, static_cast<double>(u->files_free));
+    Add(kReadonly, labels, u->read_only ? 1 : 0);
+  }
+}
+
+// --- /proc/net/dev ------------------------------------------------------------------------
+void HostCollector::Round::CollectNetDev() {
+  std::string path = Proc("net/dev");
+  std::optional<std::string> text = Read(path);
+  if (!text) return;
+  auto devs = ParseNetDev(*text);
+  if (!devs.ok()) return c_->ReportSkipped(path, devs.status());
+  Understood();
+  static constexpr std::array<std::string_view, 16> kNames = {
+      "receive_bytes",  "receive_packets",  "receive_errs",       "receive_drop",
+      "receive_fifo",   "receive_frame",    "receive_compressed", "receive_multicast",
+      "transmit_bytes", "transmit_packets", "transmit_errs",      "transmit_drop",
+      "transmit_fifo",  "transmit_colls",   "transmit_carrier",   "transmit_compressed"};
+  std::array<std::string, 16> names, helps;
+  for (size_t i = 0; i < kNames.size(); ++i) {
+    names[i] = "node_network_" + std::string(kNames[i]) + "_total";
+    helps[i] = "Network device statistic " + std::string(kNames[i]) + ".";
+  }
+  std::set<std::string> seen;
+  for (const NetDevStats& d : *devs) {
+    if (!seen.insert(d.device).second) continue;
+    for (size_t i = 0; i < 16; ++i) {
+      Add({names[i], MetricType::kCounter, helps[i]}, {{"device", d.device}}, static_cast<double>(d.counters[i]));
+    }
+  }
+}
+
+// --- /proc/net/snmp, netstat, snmp6 ------------------------------------------------------
+void HostCollector::Round::CollectNetstat() {
+  std::set<std::string> seen;  // a field in two files would make a duplicate series
+  auto emit = [&](const std::vector<std::pair<std::string, double>>& fields) {
+    for (const auto& [field, value] : fields) {
+      if (!IsDefaultNetstatField(field) || !seen.insert(field).second) continue;
+      // node_exporter exports these untyped; the gauges here are the ones that go down.
+      bool gauge = field == "Tcp_CurrEstab" || field == "Ip_Forwarding";
+      std::string name = "node_netstat_" + field;
+      std::string help = "Statistic " + field + ".";  // node_exporter's: "Statistic TcpCurrEstab."
+      help.erase(help.find('_'), 1);
+      Add({name, gauge ? MetricType::kGauge : MetricType::kCounter, help}, {}, value);
+    }
+  };
+  for (std::string_view file : {"net/snmp", "net/netstat"}) {
+    std::string path = Proc(file);
     std::optional<std::string> text = Read(path);
-    if (!text) return;
-    Result<std::array<double, 3>> l = ParseLoadavg(*text);
-    if (!l.ok()) return c_->ReportSkipped(path, l.status());
+    if (!text) continue;
+    auto fields = ParseNetSnmp(*text);
+    if (!fields.ok()) {
+      c_->ReportSkipped(path, fields.status());
+      continue;
+    }
     Understood();
-    Add({"node_load1", MetricType::kGauge, "1m load average."}, {}, (*l)[0]);
-    Add({"node_load5", MetricType::kGauge, "5m load average."}, {}, (*l)[1]);
-    Add({"node_load15", MetricType::kGauge, "15m load average."}, {}, (*l)[2]);
+    emit(*fields);
   }
-
-  // --- /proc/meminfo (memory and swap) ------------------------------------------------------
-  void CollectMeminfo() {
-    std::string path = Proc("meminfo");
-    std::optional<std::string> text = Read(path);
-    if (!text) return;
-    auto fields = ParseMeminfo(*text);
+  std::string path = Proc("net/snmp6");  // absent when IPv6 is off
+  if (std::optional<std::string> text = Read(path)) {
+    auto fields = ParseNetSnmp6(*text);
     if (!fields.ok()) return c_->ReportSkipped(path, fields.status());
     Understood();
-    std::set<std::string> seen;  // a field printed twice would make a duplicate series
-    for (const auto& [field, value] : *fields) {
-      if (!seen.insert(field).second) continue;
-      std::string name = "node_memory_" + field;
-      std::string help = "Memory information field " + field + ".";
-      Add({name, MetricType::kGauge, help}, {}, value);
-    }
+    emit(*fields);
   }
+}
 
-  // --- /proc/pressure -----------------------------------------------------------------------
-  void CollectPressure() {
-    struct Resource {
-      std::string_view file;
-      Family waiting, stalled;
-    };
-    static constexpr std::array<Resource, 3> kResources = {{
-        {"cpu",
-         {"node_pressure_cpu_waiting_seconds_total", MetricType::kCounter,
-          "Total time in seconds that processes have waited for CPU time"},
-         {"node_pressure_cpu_stalled_seconds_total", MetricType::kCounter,
-          "Total time in seconds no process could make progress due to CPU congestion"}},
-        {"memory",
-         {"node_pressure_memory_waiting_seconds_total", MetricType::kCounter,
-          "Total time in seconds that processes have waited for memory"},
-         {"node_pressure_memory_stalled_seconds_total", MetricType::kCounter,
-          "Total time in seconds no process could make progress due to memory congestion"}},
-        {"io",
-         {"node_pressure_io_waiting_seconds_total", MetricType::kCounter,
-          "Total time in seconds that processes have waited due to IO congestion"},
-         {"node_pressure_io_stalled_seconds_total", MetricType::kCounter,
-          "Total time in seconds no process could make progress due to IO congestion"}},
-    }};
-    for (const Resource& r : kResources) {
-      std::string path = Proc("pressure/" + std::string(r.file));
-      std::optional<std::string> text = Read(path);
-      if (!text) continue;
-      Result<Pressure> p = ParsePressure(*text);
-      if (!p.ok()) {
-        c_->ReportSkipped(path, p.status());
-        continue;
-      }
-      Understood();
-      if (p->some_total_us) Add(r.waiting, {}, static_cast<double>(*p->some_total_us) / 1e6);
-      // The cpu file's "full" line (kernel 5.13+) is all zeros at the system level but real
-      // per cgroup; node_exporter reports it as it is.
-      if (p->full_total_us) Add(r.stalled, {}, static_cast<double>(*p->full_total_us) / 1e6);
-    }
+// --- /proc/vmstat -------------------------------------------------------------------------
+void HostCollector::Round::CollectVmstat() {
+  std::string path = Proc("vmstat");
+  std::optional<std::string> text = Read(path);
+  if (!text) return;
+  auto fields = ParseFlatKeyed(*text);
+  if (fields.empty()) return c_->ReportSkipped(path, InvalidArgument("no \"name value\" lines"));
+  Understood();
+  std::set<std::string> seen;
+  for (const auto& [field, value] : fields) {
+    if (!IsDefaultVmstatField(field) || !seen.insert(field).second) continue;
+    std::string name = "node_vmstat_" + field;
+    std::string help = "/proc/vmstat information field " + field + ".";
+    Add({name, MetricType::kCounter, help}, {}, static_cast<double>(value));
   }
+}
 
-  // --- /proc/diskstats ----------------------------------------------------------------------
-  void CollectDiskstats() {
-    std::string path = Proc("diskstats");
-    std::optional<std::string> text = Read(path);
-    if (!text) return;
-    auto disks = ParseDiskstats(*text);
-    if (!disks.ok()) return c_->ReportSkipped(path, disks.status());
-    Understood();
-    for (const DiskStats& d : *disks) {
-      devices_[{d.major, d.minor}] = d.device;
+// --- /proc/net/tcp, tcp6 ------------------------------------------------------------------
+void HostCollector::Round::CollectTcpStates() {
+  static constexpr std::array<std::string_view, 12> kStates = {"",           "established", "syn_sent",  "syn_recv",
+                                                               "fin_wait1",  "fin_wait2",   "time_wait", "close",
+                                                               "close_wait", "last_ack",    "listen",    "closing"};
+  std::array<uint64_t, 16> counts{};
+  bool any = false;
+  for (std::string_view file : {"net/tcp", "net/tcp6"}) {
+    std::string path = Proc(file);
+    std::optional<std::string> text = Read(path);  // tcp6 is absent when IPv6 is off
+    if (!text) continue;
+    Result<size_t> n = CountTcpStates(*text, &counts);
+    if (!n.ok()) {
+      c_->ReportSkipped(path, n.status());
+      continue;
     }
-    struct Field {
-      size_t index;
-      double scale;
-      Family family;
-    };
-    static constexpr std::array<Field, 17> kFields = {{
-        {0, 1, {"node_disk_reads_completed_total", MetricType::kCounter, "The total number of reads completed successfully."}},
-        {1, 1, {"node_disk_reads_merged_total", MetricType::kCounter, "The total number of reads merged."}},
-        {2, kSectorBytes, {"node_disk_read_bytes_total", MetricType::kCounter, "The total number of bytes read successfully."}},
-        {3, 1e-3, {"node_disk_read_time_seconds_total", MetricType::kCounter, "The total number of seconds spent by all reads."}},
-        {4, 1, {"node_disk_writes_completed_total", MetricType::kCounter, "The total number of writes completed successfully."}},
-        {5, 1, {"node_disk_writes_merged_total", MetricType::kCounter, "The number of writes merged."}},
-        {6, kSectorBytes, {"node_disk_written_bytes_total", MetricType::kCounter, "The total number of bytes written successfully."}},
-        {7, 1e-3, {"node_disk_write_time_seconds_total", MetricType::kCounter, "This is the total number of seconds spent by all writes."}},
-        {8, 1, {"node_disk_io_now", MetricType::kGauge, "The number of I/Os currently in progress."}},
-        {9, 1e-3, {"node_disk_io_time_seconds_total", MetricType::kCounter, "Total seconds spent doing I/Os."}},
-        {10, 1e-3, {"node_disk_io_time_weighted_seconds_total", MetricType::kCounter, "The weighted # of seconds spent doing I/Os."}},
-        {11, 1, {"node_disk_discards_completed_total", MetricType::kCounter, "The total number of discards completed successfully."}},
-        {12, 1, {"node_disk_discards_merged_total", MetricType::kCounter, "The total number of discards merged."}},
-        {13, 1, {"node_disk_discarded_sectors_total", MetricType::kCounter, "The total number of sectors discarded successfully."}},
-        {14, 1e-3, {"node_disk_discard_time_seconds_total", MetricType::kCounter, "This is the total number of seconds spent by all discards."}},
-        {15, 1, {"node_disk_flush_requests_total", MetricType::kCounter, "The total number of flush requests completed successfully"}},
-        {16, 1e-3, {"node_disk_flush_requests_time_seconds_total", MetricType::kCounter, "This is the total number of seconds spent by all flush requests."}},
-    }};
-    std::set<std::string> seen;
-    for (const DiskStats& d : *disks) {
-      if (IsExcludedDisk(d.device) || !seen.insert(d.device).second) continue;
-      for (const Field& f : kFields) {
-        if (f.index >= d.fields.size()) break;
-        Add(f.family, {{"device", d.device}}, static_cast<double>(d.fields[f.index]) * f.scale);
-      }
-    }
+    any = true;
   }
-
-  // --- /proc/1/mounts + statvfs -------------------------------------------------------------
-  void CollectFilesystems() {
-    // node_exporter reads init's mount table (the host's, when run in a container with the
-    // host's PID namespace) and falls back to its own.
-    std::string path = Proc("1/mounts");
-    Result<std::string> text = ReadQuiet(path);
-    if (!text.ok()) {
-      path = Proc("self/mounts");
-      text = ReadQuiet(path);
-    }
-    if (!text.ok()) return c_->ReportSkipped(path, text.status());
-    auto mounts = ParseMounts(*text);
-    if (!mounts.ok()) return c_->ReportSkipped(path, mounts.status());
-    Understood();
-    static constexpr Family kSize{"node_filesystem_size_bytes", MetricType::kGauge, "Filesystem size in bytes."};
-    static constexpr Family kFree{"node_filesystem_free_bytes", MetricType::kGauge, "Filesystem free space in bytes."};
-    static constexpr Family kAvail{"node_filesystem_avail_bytes", MetricType::kGauge,
-                                   "Filesystem space available to non-root users in bytes."};
-    static constexpr Family kFiles{"node_filesystem_files", MetricType::kGauge, "Filesystem total file nodes."};
-    static constexpr Family kFilesFree{"node_filesystem_files_free", MetricType::kGauge, "Filesystem total free file nodes."};
-    static constexpr Family kReadonly{"node_filesystem_readonly", MetricType::kGauge, "Filesystem read-only status."};
-    static constexpr Family kError{"node_filesystem_device_error", MetricType::kGauge,
-                                   "Whether an error occurred while getting statistics for the given device."};
-    std::set<std::tuple<std::string, std::string, std::string>> seen;
-    for (const Mount& m : *mounts) {
-      if (IsExcludedMountPoint(m.mountpoint) || IsExcludedFsType(m.fstype)) continue;
-      if (!seen.insert({m.device, m.mountpoint, m.fstype}).second) continue;
-      LabelPairs labels = {{"device", m.device}, {"fstype", m.fstype}, {"mountpoint", m.mountpoint}};
-      std::string target = RootfsPath(opt_.rootfs_path, m.mountpoint);
-      Result<FilesystemUsage> u = opt_.stat_filesystem(target);
-      if (!u.ok()) {
-        c_->ReportSkipped(target, u.status());
-        Add(kError, labels, 1);
-        continue;
-      }
-      Add(kError, labels, 0);
-      Add(kSize, labels, static_cast<double>(u->size_bytes));
-      Add(kFree, labels, static_cast<double>(u->free_bytes));
-      Add(kAvail, labels, static_cast<double>(u->avail_bytes));
-      Add(kFiles, labels, static_cast<double>(u->files));
-      Add(kFilesFree, labels, static_cast<double>(u->files_free));
-      Add(kReadonly, labels, u->read_only ? 1 : 0);
-    }
+  if (!any) return;
+  Understood();
+  // As node_exporter: only the states some socket is in.
+  for (size_t s = 1; s < kStates.size(); ++s) {
+    if (counts[s] == 0) continue;
+    Add({"node_tcp_connection_states", MetricType::kGauge, "Number of connection states."}, {{"state", kStates[s]}},
+        static_cast<double>(counts[s]));
   }
+}
 
-  // --- /proc/net/dev ------------------------------------------------------------------------
-  void CollectNetDev() {
-    std::string path = Proc("net/dev");
-    std::optional<std::string> text = Read(path);
-    if (!text) return;
-    auto devs = ParseNetDev(*text);
-    if (!devs.ok()) return c_->ReportSkipped(path, devs.status());
-    Understood();
-    static constexpr std::array<std::string_view, 16> kNames = {
-        "receive_bytes",  "receive_packets",  "receive_errs",  "receive_drop",
-        "receive_fifo",   "receive_frame",    "receive_compressed", "receive_multicast",
-        "transmit_bytes", "transmit_packets", "transmit_errs", "transmit_drop",
-        "transmit_fifo",  "transmit_colls",   "transmit_carrier", "transmit_compressed"};
-    std::array<std::string, 16> names, helps;
-    for (size_t i = 0; i < kNames.size(); ++i) {
-      names[i] = "node_network_" + std::string(kNames[i]) + "_total";
-      helps[i] = "Network device statistic " + std::string(kNames[i]) + ".";
-    }
-    std::set<std::string> seen;
-    for (const NetDevStats& d : *devs) {
-      if (!seen.insert(d.device).second) continue;
-      for (size_t i = 0; i < 16; ++i) {
-        Add({names[i], MetricType::kCounter, helps[i]}, {{"device", d.device}}, static_cast<double>(d.counters[i]));
-      }
-    }
-  }
+// --- /proc/sys/fs/file-nr -----------------------------------------------------------------
+void HostCollector::Round::CollectFileNr() {
+  std::string path = Proc("sys/fs/file-nr");
+  std::optional<std::string> text = Read(path);
+  if (!text) return;
+  Result<FileNr> f = ParseFileNr(*text);
+  if (!f.ok()) return c_->ReportSkipped(path, f.status());
+  Understood();
+  Add({"node_filefd_allocated", MetricType::kGauge, "File descriptor statistics: allocated."}, {},
+      static_cast<double>(f->allocated));
+  Add({"node_filefd_maximum", MetricType::kGauge, "File descriptor statistics: maximum."}, {},
+      static_cast<double>(f->maximum));
+}
 
-  // --- /proc/net/snmp, netstat, snmp6 ------------------------------------------------------
-  void CollectNetstat() {
-    std::set<std::string> seen;  // a field in two files would make a duplicate series
-    auto emit = [&](const std::vector<std::pair<std::string, double>>& fields) {
-      for (const auto& [field, value] : fields) {
-        if (!IsDefaultNetstatField(field) || !seen.insert(field).second) continue;
-        // node_exporter exports these untyped; the gauges here are the ones that go down.
-        bool gauge = field == "Tcp_CurrEstab" || field == "Ip_Forwarding";
-        std::string name = "node_netstat_" + field;
-        std::string help = "Statistic " + field + ".";  // node_exporter's: "Statistic TcpCurrEstab."
-        help.erase(help.find('_'), 1);
-        Add({name, gauge ? MetricType::kGauge : MetricType::kCounter, help}, {}, value);
-      }
-    };
-    for (std::string_view file : {"net/snmp", "net/netstat"}) {
-      std::string path = Proc(file);
-      std::optional<std::string> text = Read(path);
-      if (!text) continue;
-      auto fields = ParseNetSnmp(*text);
-      if (!fields.ok()) {
-        c_->ReportSkipped(path, fields.status());
-        continue;
-      }
-      Understood();
-      emit(*fields);
-    }
-    std::string path = Proc("net/snmp6");  // absent when IPv6 is off
-    if (std::optional<std::string> text = Read(path)) {
-      auto fields = ParseNetSnmp6(*text);
-      if (!fields.ok()) return c_->ReportSkipped(path, fields.status());
-      Understood();
-      emit(*fields);
-    }
-  }
-
-  // --- /proc/vmstat -------------------------------------------------------------------------
-  void CollectVmstat() {
-    std::string path = Proc("vmstat");
-    std::optional<std::string> text = Read(path);
-    if (!text) return;
-    auto fields = ParseFlatKeyed(*text);
-    if (fields.empty()) return c_->ReportSkipped(path, InvalidArgument("no \"name value\" lines"));
-    Understood();
-    std::set<std::string> seen;
-    for (const auto& [field, value] : fields) {
-      if (!IsDefaultVmstatField(field) || !seen.insert(field).second) continue;
-      std::string name = "node_vmstat_" + field;
-      std::string help = "/proc/vmstat information field " + field + ".";
-      Add({name, MetricType::kCounter, help}, {}, static_cast<double>(value));
-    }
-  }
-
-  // --- /proc/net/tcp, tcp6 ------------------------------------------------------------------
-  void CollectTcpStates() {
-    static constexpr std::array<std::string_view, 12> kStates = {
-        "",          "established", "syn_sent", "syn_recv",   "fin_wait1", "fin_wait2",
-        "time_wait", "close",       "close_wait", "last_ack", "listen",    "closing"};
-    std::array<uint64_t, 16> counts{};
-    bool any = false;
-    for (std::string_view file : {"net/tcp", "net/tcp6"}) {
-      std::string path = Proc(file);
-      std::optional<std::string> text = Read(path);  // tcp6 is absent when IPv6 is off
-      if (!text) continue;
-      Result<size_t> n = CountTcpStates(*text, &counts);
-      if (!n.ok()) {
-        c_->ReportSkipped(path, n.status());
-        continue;
-      }
-      any = true;
-    }
-    if (!any) return;
-    Understood();
-    // As node_exporter: only the states some socket is in.
-    for (size_t s = 1; s < kStates.size(); ++s) {
-      if (counts[s] == 0) continue;
-      Add({"node_tcp_connection_states", MetricType::kGauge, "Number of connection states."},
-          {{"state", kStates[s]}}, static_cast<double>(counts[s]));
-    }
-  }
-
-  // --- /proc/sys/fs/file-nr -----------------------------------------------------------------
-  void CollectFileNr() {
-    std::string path = Proc("sys/fs/file-nr");
-    std::optional<std::string> text = Read(path);
-    if (!text) return;
-    Result<FileNr> f = ParseFileNr(*text);
-    if (!f.ok()) return c_->ReportSkipped(path, f.status());
-    Understood();
-    Add({"node_filefd_allocated", MetricType::kGauge, "File descriptor statistics: allocated."}, {},
-        static_cast<double>(f->allocated));
-    Add({"node_filefd_maximum", MetricType::kGauge, "File descriptor statistics: maximum."}, {},
-        static_cast<double>(f->maximum));
-  }
-
-  // --- /proc/sys/kernel: uname ---------------------------------------------------------------
-  // node_exporter reads uname(2); the same strings are in /proc/sys/kernel, which keeps the
-  // collector pointed at proc_path (a container's view of the host). The machine (x86_64) is
-  // not there; it comes from uname(2), the kernel the collector runs on.
-  void CollectUname() {
-    std::string dir = Proc("sys/kernel/");
-    Result<std::string> release = ReadQuiet(dir + "osrelease");
-    if (!release.ok()) return c_->ReportSkipped(dir + "osrelease", release.status());
-    Understood();
-    auto read = [&](const char* file) {
-      Result<std::string> t = ReadQuiet(dir + file);
-      return t.ok() ? TrimNewline(*t) : std::string();
-    };
-    std::string sysname = read("ostype"), version = read("version"), nodename = read("hostname"),
-                domainname = read("domainname");
-    std::string machine;
-    struct utsname u;
-    if (::uname(&u) == 0) machine = u.machine;
-    std::string rel = TrimNewline(*release);
-    Add({"node_uname_info", MetricType::kGauge, "Labeled system information as provided by the uname system call."},
-        {{"domainname", domainname},
-         {"machine", machine},
-         {"nodename", nodename},
-         {"release", rel},
-         {"sysname", sysname},
-         {"version", version}},
-        1);
-  }
-
-  // --- /sys/class/hwmon ---------------------------------------------------------------------
-  // The chip label is node_exporter's: from the device the hwmon entry belongs to,
-  // "<bus or parent>_<device>" ("platform_coretemp_0", "pci0000:00_0000:00:18_3"), else the
-  // chip's "name" file, else the hwmon directory's name.
-  std::string HwmonChip(const std::string& dir, const std::string& hwmon) {
-    Result<std::string> dev = opt_.resolve_path(dir + "/device");
-    if (dev.ok()) {
-      std::string p = *dev;
-      while (p.size() > 1 && p.back() == '/') p.pop_back();
-      size_t slash = p.rfind('/');
-      std::string dev_name = CleanHwmonName(slash == std::string::npos ? p : p.substr(slash + 1));
-      std::string parent = slash == std::string::npos ? "" : p.substr(0, slash);
-      size_t slash2 = parent.rfind('/');
-      std::string dev_type = CleanHwmonName(slash2 == std::string::npos ? parent : parent.substr(slash2 + 1));
-      if (!dev_type.empty() && !dev_name.empty()) return dev_type + "_" + dev_name;
-      if (!dev_name.empty()) return dev_name;
-    }
-    Result<std::string> name = ReadQuiet(dir + "/name");
-    if (name.ok()) {
-      std::string n = CleanHwmonName(TrimNewline(*name));
-      if (!n.empty()) return n;
-    }
-    return hwmon;
-  }
-
-  void CollectHwmon() {
-    std::string root = Sys("class/hwmon");
-    auto entries = opt_.env->ListDir(root);
-    if (!entries.ok()) return c_->ReportSkipped(root, entries.status());
-    Understood();
-    std::sort(entries->begin(), entries->end());
-    static constexpr Family kTemp{"node_hwmon_temp_celsius", MetricType::kGauge, "Hardware monitor for temperature (input)"};
-    static constexpr Family kMax{"node_hwmon_temp_max_celsius", MetricType::kGauge, "Hardware monitor for temperature (max)"};
-    static constexpr Family kCrit{"node_hwmon_temp_crit_celsius", MetricType::kGauge, "Hardware monitor for temperature (crit)"};
-    static constexpr Family kChipNames{"node_hwmon_chip_names", MetricType::kGauge, "Annotation metric for human-readable chip names"};
-    static constexpr Family kSensorLabel{"node_hwmon_sensor_label", MetricType::kGauge, "Label for given chip and sensor"};
-    std::set<std::string> chips;
-    for (const std::string& hwmon : *entries) {
-      std::string dir = root + "/" + hwmon;
-      auto files = opt_.env->ListDir(dir);
-      if (!files.ok()) continue;
-      std::string chip = HwmonChip(dir, hwmon);
-      if (!chips.insert(chip).second) continue;
-      Result<std::string> chip_name = ReadQuiet(dir + "/name");
-      if (chip_name.ok() && !TrimNewline(*chip_name).empty()) {
-        Add(kChipNames, {{"chip", chip}, {"chip_name", TrimNewline(*chip_name)}}, 1);
-      }
-      // Drivers older than the hwmon class layout keep their sensor files in device/.
-      std::vector<std::pair<std::string, std::string>> sensor_files;  // (directory, file name)
-      for (std::string& f : *files) sensor_files.emplace_back(dir, std::move(f));
-      if (auto in_device = opt_.env->ListDir(dir + "/device"); in_device.ok()) {
-        for (std::string& f : *in_device) sensor_files.emplace_back(dir + "/device", std::move(f));
-      }
-      std::sort(sensor_files.begin(), sensor_files.end(),
-                [](const auto& a, const auto& b) { return a.second < b.second; });
-      std::set<std::string> sensors_seen;
-      for (const auto& [sdir, f] : sensor_files) {
-        // temp<N>_input: millidegrees Celsius.
-        if (f.size() < 11 || f.compare(0, 4, "temp") != 0 || f.compare(f.size() - 6, 6, "_input") != 0) continue;
-        std::string sensor = f.substr(0, f.size() - 6);
-        if (!ParseUint(std::string_view(sensor).substr(4)) || !sensors_seen.insert(sensor).second) continue;
-        auto read_milli = [&, &sdir = sdir](const std::string& suffix) -> std::optional<double> {
-          Result<std::string> t = ReadQuiet(sdir + "/" + sensor + suffix);
-          if (!t.ok()) return std::nullopt;
-          std::optional<double> v = ParseDouble(TrimNewline(*t));
-          if (!v) return std::nullopt;
-          return *v / 1000;
-        };
-        std::optional<double> input = read_milli("_input");
-        if (!input) {
-          // A sensor that cannot be read right now (ENXIO, EAGAIN) is normal; say it once.
-          c_->ReportSkipped(sdir + "/" + f, InvalidArgument("unreadable or not a number"));
-          continue;
-        }
-        Add(kTemp, {{"chip", chip}, {"sensor", sensor}}, *input);
-        if (auto v = read_milli("_max")) Add(kMax, {{"chip", chip}, {"sensor", sensor}}, *v);
-        if (auto v = read_milli("_crit")) Add(kCrit, {{"chip", chip}, {"sensor", sensor}}, *v);
-        Result<std::string> label = ReadQuiet(sdir + "/" + sensor + "_label");
-        if (label.ok() && !TrimNewline(*label).empty()) {
-          Add(kSensorLabel, {{"chip", chip}, {"label", TrimNewline(*label)}, {"sensor", sensor}}, 1);
-        }
-      }
-    }
-  }
-
-  // --- /sys/fs/cgroup (v2) ------------------------------------------------------------------
-  void CollectCgroups() {
-    std::string root = Sys("fs/cgroup");
-    if (!opt_.env->FileExists(root + "/cgroup.controllers")) {
-      // cgroup v1 or no cgroup file system: nothing this collector understands.
-      return c_->ReportSkipped(root + "/cgroup.controllers", NotFound("no cgroup v2 hierarchy"));
-    }
-    // Depth-first, bounded by max_cgroups; ids as cAdvisor writes them ("/", "/system.slice").
-    std::vector<std::pair<std::string, std::string>> stack = {{root, "/"}};
-    size_t visited = 0;
-    bool read_any = false;
-    while (!stack.empty()) {
-      auto [dir, id] = std::move(stack.back());
-      stack.pop_back();
-      if (visited++ >= opt_.max_cgroups) {
-        c_->ReportSkipped(root, ResourceExhausted("more than " + std::to_string(opt_.max_cgroups) +
-                                                  " cgroups; the rest are left out"));
-        break;
-      }
-      if (CollectCgroup(dir, id)) read_any = true;
-      auto names = opt_.env->ListDir(dir);
-      if (!names.ok()) continue;
-      std::sort(names->rbegin(), names->rend());  // popped in name order
-      for (const std::string& n : *names) {
-        if (IsCgroupControlFile(n)) continue;
-        std::string child = dir + "/" + n;
-        if (!opt_.env->FileExists(child + "/cgroup.procs")) continue;
-        stack.emplace_back(child, id == "/" ? "/" + n : id + "/" + n);
-      }
-    }
-    if (read_any) {
-      Understood();
-    } else {
-      c_->ReportSkipped(root, Unavailable("no cgroup's cpu.stat, memory or io.stat file could be read"));
-    }
-  }
-
-  // One cgroup's files; each is optional (a controller not enabled there has none). True when
-  // at least one could be read.
-  bool CollectCgroup(const std::string& dir, const std::string& id) {
-    LabelPairs labels = {{"id", id}};
-    bool read_any = false;
-    if (Result<std::string> t = ReadQuiet(dir + "/cpu.stat"); t.ok()) {
-      read_any = true;
-      struct Field {
-        std::string_view key;
-        double scale;
-        Family family;
-      };
-      static constexpr std::array<Field, 6> kFields = {{
-          {"usage_usec", 1e-6, {"container_cpu_usage_seconds_total", MetricType::kCounter, "Cumulative cpu time consumed in seconds."}},
-          {"user_usec", 1e-6, {"container_cpu_user_seconds_total", MetricType::kCounter, "Cumulative user cpu time consumed in seconds."}},
-          {"system_usec", 1e-6, {"container_cpu_system_seconds_total", MetricType::kCounter, "Cumulative system cpu time consumed in seconds."}},
-          {"nr_periods", 1, {"container_cpu_cfs_periods_total", MetricType::kCounter, "Number of elapsed enforcement period intervals."}},
-          {"nr_throttled", 1, {"container_cpu_cfs_throttled_periods_total", MetricType::kCounter, "Number of throttled period intervals."}},
-          {"throttled_usec", 1e-6, {"container_cpu_cfs_throttled_seconds_total", MetricType::kCounter, "Total time duration the container has been throttled."}},
-      }};
-      auto kv = ParseFlatKeyed(*t);
-      for (const Field& f : kFields) {
-        for (const auto& [k, v] : kv) {
-          if (k == f.key) {
-            Add(f.family, labels, static_cast<double>(v) * f.scale);
-            break;
-          }
-        }
-      }
-    }
-    std::optional<uint64_t> current;
-    if (Result<std::string> t = ReadQuiet(dir + "/memory.current"); t.ok()) {
-      read_any = true;
-      current = ParseUint(TrimNewline(*t));
-      if (current) {
-        Add({"container_memory_usage_bytes", MetricType::kGauge, "Current memory usage in bytes, including all memory regardless of when it was accessed"},
-            labels, static_cast<double>(*current));
-      }
-    }
-    if (Result<std::string> t = ReadQuiet(dir + "/memory.stat"); t.ok()) {
-      read_any = true;
-      std::optional<uint64_t> inactive_file;
-      for (const auto& [k, v] : ParseFlatKeyed(*t)) {
-        if (k == "anon") {
-          Add({"container_memory_rss", MetricType::kGauge, "Size of RSS in bytes."}, labels, static_cast<double>(v));
-        } else if (k == "file") {
-          Add({"container_memory_cache", MetricType::kGauge, "Number of bytes of page cache memory."}, labels,
-              static_cast<double>(v));
-        } else if (k == "inactive_file") {
-          inactive_file = v;
-        }
-      }
-      if (current && inactive_file) {
-        // cAdvisor's working set: usage less the inactive page cache the kernel can drop first.
-        uint64_t ws = *current > *inactive_file ? *current - *inactive_file : 0;
-        Add({"container_memory_working_set_bytes", MetricType::kGauge, "Current working set in bytes."}, labels,
-            static_cast<double>(ws));
-      }
-    }
-    if (Result<std::string> t = ReadQuiet(dir + "/memory.swap.current"); t.ok()) {
-      read_any = true;
-      if (std::optional<uint64_t> v = ParseUint(TrimNewline(*t))) {
-        Add({"container_memory_swap", MetricType::kGauge, "Container swap usage in bytes."}, labels, static_cast<double>(*v));
-      }
-    }
-    if (Result<std::string> t = ReadQuiet(dir + "/io.stat"); t.ok()) {
-      read_any = true;
-      for (const IoStatLine& io : ParseIoStat(*t)) {
-        auto it = devices_.find({io.major, io.minor});
-        std::string device = it != devices_.end() ? "/dev/" + it->second
-                                                  : std::to_string(io.major) + ":" + std::to_string(io.minor);
-        LabelPairs dl = {{"device", device}, {"id", id}};
-        Add({"container_fs_reads_bytes_total", MetricType::kCounter, "Cumulative count of bytes read"}, dl,
-            static_cast<double>(io.rbytes));
-        Add({"container_fs_writes_bytes_total", MetricType::kCounter, "Cumulative count of bytes written"}, dl,
-            static_cast<double>(io.wbytes));
-        Add({"container_fs_reads_total", MetricType::kCounter, "Cumulative count of reads completed"}, dl,
-            static_cast<double>(io.rios));
-        Add({"container_fs_writes_total", MetricType::kCounter, "Cumulative count of writes completed"}, dl,
-            static_cast<double>(io.wios));
-      }
-    }
-    return read_any;
-  }
-
-  HostCollector* c_;
-  const HostOptions& opt_;
-  Sink* sink_;
-  std::unordered_set<std::string> described_;
-  std::map<std::pair<uint32_t, uint32_t>, std::string> devices_;  // from diskstats, for io.stat
-  size_t sources_read_ = 0;
-};
+// --- /proc/sys/kernel: uname ---------------------------------------------------------------
+void HostCollector::Round::CollectUname() {
+  std::string dir = Proc("sys/kernel/");
+  Result<std::string> release = ReadQuiet(dir + "osrelease");
+  if (!release.ok()) return c_->ReportSkipped(dir + "osrelease", release.status());
+  Understood();
+  auto read = [&](const char* file) {
+    Result<std::string> t = ReadQuiet(dir + file);
+    return t.ok() ? TrimNewline(*t) : std::string();
+  };
+  std::string sysname = read("ostype"), version = read("version"), nodename = read("hostname"),
+              domainname = read("domainname");
+  std::string machine;
+  struct utsname u;
+  if (::uname(&u) == 0) machine = u.machine;
+  std::string rel = TrimNewline(*release);
+  Add({"node_uname_info", MetricType::kGauge, "Labeled system information as provided by the uname system call."},
+      {{"domainname", domainname},
+       {"machine", machine},
+       {"nodename", nodename},
+       {"release", rel},
+       {"sysname", sysname},
+       {"version", version}},
+      1);
+}
 
 HostCollector::HostCollector(HostOptions options) : opt_(std::move(options)) {
   if (opt_.env == nullptr) opt_.env = Env::Default();

@@ -158,7 +158,7 @@ class FakeHost {
     std::string scope = slice + "docker-abc.scope/";
     Write(scope + "cgroup.procs", "4242\n");
     Write(scope + "cpu.stat", "usage_usec 1000000\nuser_usec 600000\nsystem_usec 400000\n");
-    Write(scope + "memory.current", "garbage\n");  // malformed: skipped, the rest stays
+    Write(scope + "memory.current", "garbage\n");                       // malformed: skipped, the rest stays
     Write(scope + "io.stat", "7:3 rbytes=5 wbytes=6 rios=1 wios=2\n");  // a device not in diskstats
     // A directory without cgroup.procs is not a cgroup.
     Write(slice + "not-a-cgroup/file", "x\n");
@@ -232,7 +232,9 @@ Round Collect(HostCollector* c) {
 
 class HostCollectorTest : public ::testing::Test {
  protected:
-  void SetUp() override { log::SetSinkForTesting([](std::string_view) {}); }
+  void SetUp() override {
+    log::SetSinkForTesting([](std::string_view) {});
+  }
   void TearDown() override { log::SetSinkForTesting({}); }
   FakeHost host_;
 };
@@ -528,7 +530,7 @@ TEST_F(HostCollectorTest, MalformedSourcesSkippedWithOneLogLineEach) {
   EXPECT_FALSE(r1.Has("node_filefd_allocated"));
   EXPECT_FALSE(r1.Has(R"(node_network_receive_bytes_total{device="eth0"})"));
   EXPECT_TRUE(r1.Has(R"(node_disk_reads_completed_total{device="sda"})"));  // the rest goes on
-  EXPECT_EQ(lines.size(), after_first);  // nothing new the second time
+  EXPECT_EQ(lines.size(), after_first);                                     // nothing new the second time
   size_t loadavg_lines = 0;
   for (const std::string& l : lines) loadavg_lines += l.find("loadavg") != std::string::npos;
   EXPECT_EQ(loadavg_lines, 1u);

@@ -89,13 +89,20 @@ Result<ProcStat> ParseProcStat(std::string_view text) {
     }
     std::optional<uint64_t> v = ParseUint(f[1]);
     if (!v) return;
-    if (key == "intr") st.intr = v;
-    else if (key == "ctxt") st.ctxt = v;
-    else if (key == "btime") st.btime = v;
-    else if (key == "processes") st.processes = v;
-    else if (key == "procs_running") st.procs_running = v;
-    else if (key == "procs_blocked") st.procs_blocked = v;
-    else return;
+    if (key == "intr")
+      st.intr = v;
+    else if (key == "ctxt")
+      st.ctxt = v;
+    else if (key == "btime")
+      st.btime = v;
+    else if (key == "processes")
+      st.processes = v;
+    else if (key == "procs_running")
+      st.procs_running = v;
+    else if (key == "procs_blocked")
+      st.procs_blocked = v;
+    else
+      return;
     any = true;
   });
   if (!any) return InvalidArgument("no cpu, ctxt, btime or procs lines");
@@ -192,8 +199,8 @@ std::string UnescapeOctal(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '3' &&
-        s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' &&
+        s[i + 3] >= '0' && s[i + 3] <= '7') {
       out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
       i += 3;
     } else {
@@ -351,10 +358,14 @@ std::vector<IoStatLine> ParseIoStat(std::string_view text) {
       std::string_view key = f[i].substr(0, eq);
       std::optional<uint64_t> v = ParseUint(f[i].substr(eq + 1));
       if (!v) continue;
-      if (key == "rbytes") io.rbytes = *v;
-      else if (key == "wbytes") io.wbytes = *v;
-      else if (key == "rios") io.rios = *v;
-      else if (key == "wios") io.wios = *v;
+      if (key == "rbytes")
+        io.rbytes = *v;
+      else if (key == "wbytes")
+        io.wbytes = *v;
+      else if (key == "rios")
+        io.rios = *v;
+      else if (key == "wios")
+        io.wios = *v;
     }
     out.push_back(io);
   });

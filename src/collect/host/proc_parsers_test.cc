@@ -23,9 +23,9 @@ TEST(ProcParsers, ProcStatKeepsPerCoreLinesAndTotals) {
   auto st = ParseProcStat(
       "cpu  10 20 30 40 50 60 70 80 90 100\n"
       "cpu0 1 2 3 4 5 6 7 8 9 10\n"
-      "cpu1 1 2 3 4\n"       // a very old kernel: four fields
-      "cpuX 1 2 3 4 5\n"     // not a core
-      "cpu2 1 2\n"           // too short
+      "cpu1 1 2 3 4\n"    // a very old kernel: four fields
+      "cpuX 1 2 3 4 5\n"  // not a core
+      "cpu2 1 2\n"        // too short
       "intr 199305542 45 0\n"
       "ctxt 38014093\nbtime 1418183276\nprocesses 26442\nprocs_running 2\nprocs_blocked 1\n");
   ASSERT_TRUE(st.ok()) << st.status().ToString();
@@ -61,8 +61,9 @@ TEST(ProcParsers, MeminfoNamesAsNodeExporter) {
 }
 
 TEST(ProcParsers, Pressure) {
-  auto p = ParsePressure("some avg10=1.00 avg60=0.50 avg300=0.10 total=14036781\n"
-                         "full avg10=0.00 avg60=0.00 avg300=0.00 total=12\n");
+  auto p = ParsePressure(
+      "some avg10=1.00 avg60=0.50 avg300=0.10 total=14036781\n"
+      "full avg10=0.00 avg60=0.00 avg300=0.00 total=12\n");
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->some_total_us, 14036781u);
   EXPECT_EQ(p->full_total_us, 12u);
@@ -83,7 +84,8 @@ TEST(ProcParsers, DiskstatsNeedsElevenCounters) {
 }
 
 TEST(ProcParsers, DefaultDiskExclusion) {
-  for (const char* d : {"ram0", "zram12", "loop7", "fd0", "sda1", "hdb2", "vda15", "xvdf3", "nvme0n1p1", "nvme12n3p45"}) {
+  for (const char* d :
+       {"ram0", "zram12", "loop7", "fd0", "sda1", "hdb2", "vda15", "xvdf3", "nvme0n1p1", "nvme12n3p45"}) {
     EXPECT_TRUE(IsExcludedDisk(d)) << d;
   }
   for (const char* d : {"sda", "vdb", "xvda", "nvme0n1", "dm-0", "md127", "loop", "sr0", "nvme0n1p", "mmcblk0"}) {
@@ -103,7 +105,8 @@ TEST(ProcParsers, MountsDecodeOctalEscapes) {
 TEST(ProcParsers, NetDev) {
   auto d = ParseNetDev(
       "Inter-|   Receive                            |  Transmit\n"
-      " face |bytes    packets errs drop fifo frame compressed multicast|bytes packets errs drop fifo colls carrier compressed\n"
+      " face |bytes    packets errs drop fifo frame compressed multicast|bytes packets errs drop fifo colls carrier "
+      "compressed\n"
       "  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"
       "  bad: 1 2 3\n");
   ASSERT_TRUE(d.ok());
@@ -175,10 +178,16 @@ TEST(ProcParsers, FileNrAndCgroupFiles) {
 // Random bytes and mangled real lines through every parser: nothing crashes (ASan and UBSan
 // builds check the rest). proc_parsers_fuzz.cc does the same for longer under libFuzzer.
 TEST(ProcParsers, SurvivesGarbage) {
-  const std::string seeds[] = {
-      "cpu0 1 2 3 4 5 6 7 8 9 10\nctxt 5\n", "MemTotal: 5 kB\nActive(anon: 3 kB\n",
-      "some avg10=0 total=5\n", "8 0 sda 1 2 3 4 5 6 7 8 9 10 11\n", "a /b\\04 c d\n",
-      "Inter-|\n eth0: 1 2\n", "Tcp: A B\nTcp: 1 2\n", "sl\n 0: a b 0A\n", "1 2 3\n", "8:0 rbytes=1\n"};
+  const std::string seeds[] = {"cpu0 1 2 3 4 5 6 7 8 9 10\nctxt 5\n",
+                               "MemTotal: 5 kB\nActive(anon: 3 kB\n",
+                               "some avg10=0 total=5\n",
+                               "8 0 sda 1 2 3 4 5 6 7 8 9 10 11\n",
+                               "a /b\\04 c d\n",
+                               "Inter-|\n eth0: 1 2\n",
+                               "Tcp: A B\nTcp: 1 2\n",
+                               "sl\n 0: a b 0A\n",
+                               "1 2 3\n",
+                               "8:0 rbytes=1\n"};
   std::mt19937 rng(42);
   for (int iter = 0; iter < 3000; ++iter) {
     std::string s = seeds[iter % std::size(seeds)];
@@ -186,9 +195,15 @@ TEST(ProcParsers, SurvivesGarbage) {
     for (int e = 0; e < edits && !s.empty(); ++e) {
       size_t pos = rng() % s.size();
       switch (rng() % 3) {
-        case 0: s[pos] = static_cast<char>(rng() % 256); break;
-        case 1: s.erase(pos, 1); break;
-        default: s.insert(pos, 1, "0123456789 :\n\\()=-"[rng() % 19]); break;
+        case 0:
+          s[pos] = static_cast<char>(rng() % 256);
+          break;
+        case 1:
+          s.erase(pos, 1);
+          break;
+        default:
+          s.insert(pos, 1, "0123456789 :\n\\()=-"[rng() % 19]);
+          break;
       }
     }
     std::array<uint64_t, 16> counts{};
