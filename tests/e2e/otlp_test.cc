@@ -5,7 +5,6 @@
 #include <signal.h>
 
 #include <fstream>
-#include <regex>
 
 #include "auth/auth.h"
 #include "e2e/process.h"
@@ -32,13 +31,7 @@ class OtlpE2ETest : public ::testing::Test {
     child_ = std::make_unique<Child>(std::vector<std::string>{TYTO_BINARY, "serve", "--config", config, "--data-dir",
                                                               dir_.Path("data"), "--listen", "127.0.0.1:0"},
                                      dir_.Path("serve.log"));
-    static const std::regex kPort("\"msg\":\"Tyto started\".*\"port\":([0-9]+)");
-    for (int i = 0; i < 1000 && port_ == 0; ++i) {
-      std::smatch m;
-      std::string text = ReadFile(dir_.Path("serve.log"));
-      if (std::regex_search(text, m, kPort)) port_ = static_cast<uint16_t>(std::stoi(m[1]));
-      else if (child_->Wait(10ms) != -1) break;  // exited
-    }
+    port_ = WaitUntilServing(child_.get(), dir_.Path("serve.log"));
     ASSERT_NE(port_, 0) << "tyto serve did not start; log:\n" << ReadFile(dir_.Path("serve.log"));
   }
 

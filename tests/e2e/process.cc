@@ -6,8 +6,11 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <thread>
+
+#include "testing/http_client.h"
 
 namespace tyto::e2e {
 namespace {
@@ -99,6 +102,21 @@ int Child::Wait(std::chrono::milliseconds timeout, std::string* why) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+}
+
+uint16_t WaitUntilServing(Child* child, const std::string& log_path) {
+  static const std::regex kPort("\"msg\":\"Tyto started\".*\"port\":([0-9]+)");
+  for (int i = 0; i < 1000; ++i) {
+    std::smatch m;
+    const std::string text = ReadFile(log_path);
+    if (std::regex_search(text, m, kPort)) {
+      const auto port = static_cast<uint16_t>(std::stoi(m[1]));
+      auto r = testing::HttpGet(port, "/-/ready");
+      if (r.ok() && r->status == 200) return port;
+    }
+    if (child->Wait(std::chrono::milliseconds(10)) != -1) break;  // exited
+  }
+  return 0;
 }
 
 }  // namespace tyto::e2e

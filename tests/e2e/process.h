@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -35,5 +36,10 @@ class Child {
 };
 
 std::string ReadFile(const std::string& path);
+
+// Waits (up to 10 s) until a `tyto serve` child whose log goes to `log_path` has announced its
+// port ("Tyto started") and answers GET /-/ready with 200. The port, or 0 if the child exited
+// or did not get there in time.
+uint16_t WaitUntilServing(Child* child, const std::string& log_path);
 
 }  // namespace tyto::e2e

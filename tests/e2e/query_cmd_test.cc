@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <fstream>
 #include <mutex>
-#include <regex>
 
 #include "auth/auth.h"
 #include "e2e/process.h"
@@ -43,20 +42,7 @@ class QueryCommandTest : public ::testing::Test {
     child_ = std::make_unique<Child>(std::vector<std::string>{TYTO_BINARY, "serve", "--config", config, "--data-dir",
                                                               dir_.Path("data"), "--listen", "127.0.0.1:0"},
                                      dir_.Path("serve.log"));
-    static const std::regex kPort("\"msg\":\"Tyto started\".*\"port\":([0-9]+)");
-    for (int i = 0; i < 1000; ++i) {
-      std::smatch m;
-      const std::string text = ReadFile(dir_.Path("serve.log"));
-      if (std::regex_search(text, m, kPort)) {
-        const auto port = static_cast<uint16_t>(std::stoi(m[1]));
-        auto r = testing::HttpGet(port, "/-/ready");
-        if (r.ok() && r->status == 200) {
-          port_ = port;
-          break;
-        }
-      }
-      if (child_->Wait(10ms) != -1) break;  // exited
-    }
+    port_ = WaitUntilServing(child_.get(), dir_.Path("serve.log"));
     ASSERT_NE(port_, 0) << "tyto serve did not become ready; log:\n" << ReadFile(dir_.Path("serve.log"));
     server_ = "http://127.0.0.1:" + std::to_string(port_);
 

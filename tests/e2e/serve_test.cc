@@ -35,17 +35,8 @@ class ServeTest : public ::testing::Test {
     argv.insert(argv.end(), extra.begin(), extra.end());
     children_.push_back(std::make_unique<Child>(argv, dir_ + "/" + log));
     Child* c = children_.back().get();
-    static const std::regex kPort("\"msg\":\"Tyto started\".*\"port\":([0-9]+)");
-    for (int i = 0; i < 1000; ++i) {
-      std::smatch m;
-      std::string text = ReadFile(dir_ + "/" + log);
-      if (std::regex_search(text, m, kPort)) {
-        port_ = static_cast<uint16_t>(std::stoi(m[1]));
-        auto r = HttpGet(port_, "/-/ready");
-        if (r.ok() && r->status == 200) return c;
-      }
-      if (c->Wait(10ms) != -1) break;  // exited
-    }
+    port_ = WaitUntilServing(c, dir_ + "/" + log);
+    if (port_ != 0) return c;
     ADD_FAILURE() << "tyto serve did not become ready; log:\n" << ReadFile(dir_ + "/" + log);
     return nullptr;
   }
