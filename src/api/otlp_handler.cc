@@ -4,6 +4,7 @@
 #include <cctype>
 #include <string>
 
+#include "api/status_counters.h"
 #include "common/log.h"
 #include "http/gzip.h"
 #include "ingest/otlp_metrics.h"
@@ -127,21 +128,11 @@ void AddOtlpRoutes(http::Router* router, auth::Guard* guard, instrumentation::Re
                    ingest::OtlpReceiver* receiver) {
   auto& family = registry->AddCounter("tyto_otlp_requests_total", "OTLP/HTTP metrics requests answered, by HTTP status code.",
                                       {"code"});
-  struct Codes {
-    instrumentation::Counter *c200, *c400, *c413, *c415, *c503;
-  };
-  const Codes codes{&family.WithLabels({"200"}), &family.WithLabels({"400"}), &family.WithLabels({"413"}),
-                    &family.WithLabels({"415"}), &family.WithLabels({"503"})};
+  const StatusCounters<4> codes(family, {200, 400, 413, 415}, 503);
   router->Add({"POST"}, "/v1/metrics", "/v1/metrics",
               guard->Require(auth::Scope::kWrite, [receiver, codes](Request& req) {
                 Response resp = Handle(receiver, req);
-                switch (resp.status) {
-                  case 200: codes.c200->Inc(); break;
-                  case 400: codes.c400->Inc(); break;
-                  case 413: codes.c413->Inc(); break;
-                  case 415: codes.c415->Inc(); break;
-                  default: codes.c503->Inc(); break;
-                }
+                codes.Count(resp.status);
                 return resp;
               }));
 }

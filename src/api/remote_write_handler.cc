@@ -4,6 +4,7 @@
 #include <cctype>
 #include <string>
 
+#include "api/status_counters.h"
 #include "common/log.h"
 #include "ingest/remote_write.h"
 
@@ -54,12 +55,7 @@ void AddRemoteWriteRoutes(http::Router* router, auth::Guard* guard, instrumentat
                           ingest::RemoteWriteReceiver* receiver) {
   auto& family = registry->AddCounter("tyto_remote_write_requests_total",
                                       "Remote write requests answered, by HTTP status code.", {"code"});
-  // Resolved once: WithLabels takes a lock, and every code this handler answers is known.
-  struct Codes {
-    instrumentation::Counter *c204, *c400, *c413, *c415, *c500;
-  };
-  const Codes codes{&family.WithLabels({"204"}), &family.WithLabels({"400"}), &family.WithLabels({"413"}),
-                    &family.WithLabels({"415"}), &family.WithLabels({"500"})};
+  const StatusCounters<4> codes(family, {204, 400, 413, 415}, 500);
   router->Add(
       {"POST"}, "/api/v1/write", "/api/v1/write",
       guard->Require(auth::Scope::kWrite, [receiver, codes](Request& req) {
@@ -97,13 +93,7 @@ void AddRemoteWriteRoutes(http::Router* router, auth::Guard* guard, instrumentat
               break;
           }
         }
-        switch (resp.status) {
-          case 204: codes.c204->Inc(); break;
-          case 400: codes.c400->Inc(); break;
-          case 413: codes.c413->Inc(); break;
-          case 415: codes.c415->Inc(); break;
-          default: codes.c500->Inc(); break;
-        }
+        codes.Count(resp.status);
         return resp;
       }));
 }
