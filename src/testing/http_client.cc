@@ -160,14 +160,20 @@ std::string TestConnection::PeerCertificateSha256() const {
   return hex;
 }
 
-Result<TestResponse> HttpGet(uint16_t port, std::string_view target,
-                             const std::vector<std::pair<std::string, std::string>>& headers) {
+Result<TestResponse> HttpRequest(uint16_t port, std::string_view method, std::string_view target,
+                                 const std::vector<std::pair<std::string, std::string>>& headers,
+                                 std::string_view body) {
   auto c = TestConnection::Connect(port);
   if (!c.ok()) return c.status();
   auto h = headers;
   h.emplace_back("Connection", "close");
-  TYTO_RETURN_IF_ERROR((*c)->Send("GET", target, h));
+  TYTO_RETURN_IF_ERROR((*c)->Send(method, target, h, body));
   return (*c)->Read();
+}
+
+Result<TestResponse> HttpGet(uint16_t port, std::string_view target,
+                             const std::vector<std::pair<std::string, std::string>>& headers) {
+  return HttpRequest(port, "GET", target, headers);
 }
 
 }  // namespace tyto::testing

@@ -58,6 +58,9 @@ class TestConnection {
 };
 
 // One request on a fresh connection.
+Result<TestResponse> HttpRequest(uint16_t port, std::string_view method, std::string_view target,
+                                 const std::vector<std::pair<std::string, std::string>>& headers = {},
+                                 std::string_view body = {});
 Result<TestResponse> HttpGet(uint16_t port, std::string_view target,
                              const std::vector<std::pair<std::string, std::string>>& headers = {});
 

@@ -4,11 +4,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <fstream>
 
-#include "auth/auth.h"
 #include "e2e/process.h"
+#include "e2e/serve_fixture.h"
 #include "http/gzip.h"
+#include "http/message.h"
 #include "testing/http_client.h"
 #include "testing/otlp_builder.h"
 #include "testing/temp_dir.h"
@@ -17,31 +17,21 @@ namespace tyto::e2e {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::TestConnection;
 using testing::TestResponse;
 namespace pb = testing::otlp_pb;
 
 class OtlpE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string config = dir_.Path("tyto.yml");
-    std::ofstream(config) << "auth:\n  tokens:\n"
-                          << "    - name: collector\n      secret_sha256: " << auth::HashSecret("w-secret")
-                          << "\n      scopes: [write]\n";
-    child_ = std::make_unique<Child>(std::vector<std::string>{TYTO_BINARY, "serve", "--config", config, "--data-dir",
-                                                              dir_.Path("data"), "--listen", "127.0.0.1:0"},
-                                     dir_.Path("serve.log"));
-    port_ = WaitUntilServing(child_.get(), dir_.Path("serve.log"));
+    ServedTyto s = ServeWithTokens(dir_, {{"collector", "w-secret", "write"}});
+    child_ = std::move(s.child);
+    port_ = s.port;
     ASSERT_NE(port_, 0) << "tyto serve did not start; log:\n" << ReadFile(dir_.Path("serve.log"));
   }
 
   TestResponse Post(const std::string& body, http::Headers headers) {
-    auto conn = TestConnection::Connect(port_);
-    EXPECT_TRUE(conn.ok()) << conn.status().ToString();
-    if (!conn.ok()) return {};
     headers.emplace_back("Authorization", "Bearer w-secret");
-    EXPECT_TRUE((*conn)->Send("POST", "/v1/metrics", headers, body).ok());
-    auto r = (*conn)->Read();
+    auto r = testing::HttpRequest(port_, "POST", "/v1/metrics", headers, body);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : TestResponse{};
   }

@@ -10,14 +10,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
 #include <mutex>
 
-#include "auth/auth.h"
 #include "e2e/process.h"
+#include "e2e/serve_fixture.h"
 #include "http/router.h"
 #include "http/server.h"
-#include "ingest/snappy_codec.h"
 #include "instrumentation/metrics.h"
 #include "testing/http_client.h"
 #include "testing/remote_write_builder.h"
@@ -33,16 +31,9 @@ class QueryCommandTest : public ::testing::Test {
  protected:
   // `tyto serve` with a write token and a read token, and six samples of two series stored.
   void SetUp() override {
-    const std::string config = dir_.Path("tyto.yml");
-    std::ofstream(config) << "auth:\n  tokens:\n"
-                          << "    - name: agent\n      secret_sha256: " << auth::HashSecret("w-secret")
-                          << "\n      scopes: [write]\n"
-                          << "    - name: cli\n      secret_sha256: " << auth::HashSecret("r-secret")
-                          << "\n      scopes: [read]\n";
-    child_ = std::make_unique<Child>(std::vector<std::string>{TYTO_BINARY, "serve", "--config", config, "--data-dir",
-                                                              dir_.Path("data"), "--listen", "127.0.0.1:0"},
-                                     dir_.Path("serve.log"));
-    port_ = WaitUntilServing(child_.get(), dir_.Path("serve.log"));
+    ServedTyto s = ServeWithTokens(dir_, {{"agent", "w-secret", "write"}, {"cli", "r-secret", "read"}});
+    child_ = std::move(s.child);
+    port_ = s.port;
     ASSERT_NE(port_, 0) << "tyto serve did not become ready; log:\n" << ReadFile(dir_.Path("serve.log"));
     server_ = "http://127.0.0.1:" + std::to_string(port_);
 
@@ -50,20 +41,10 @@ class QueryCommandTest : public ::testing::Test {
     auto gpu = [](std::string id, std::vector<std::pair<int64_t, double>> samples) {
       return RemoteWriteSeries{{{"__name__", "gpu_temp"}, {"gpu", std::move(id)}, {"job", "dcgm"}}, std::move(samples)};
     };
-    const std::string body = ingest::SnappyCompress(testing::EncodeWriteRequest(
-        {gpu("0", {{1'000'000, 41}, {1'015'000, 42}, {1'030'000, 43.5}}),
-         gpu("10", {{1'000'000, 55}, {1'015'000, 56}, {1'030'000, 57}})}));
-    auto conn = testing::TestConnection::Connect(port_);
-    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-    ASSERT_TRUE((*conn)
-                    ->Send("POST", "/api/v1/write",
-                           {{"Content-Encoding", "snappy"},
-                            {"Content-Type", "application/x-protobuf"},
-                            {"X-Prometheus-Remote-Write-Version", "0.1.0"},
-                            {"Authorization", "Bearer w-secret"}},
-                           body)
-                    .ok());
-    auto pushed = (*conn)->Read();
+    auto pushed = PushRemoteWrite(port_,
+                                  {gpu("0", {{1'000'000, 41}, {1'015'000, 42}, {1'030'000, 43.5}}),
+                                   gpu("10", {{1'000'000, 55}, {1'015'000, 56}, {1'030'000, 57}})},
+                                  "w-secret");
     ASSERT_TRUE(pushed.ok()) << pushed.status().ToString();
     ASSERT_EQ(pushed->status, 204) << pushed->body;
   }

@@ -4,11 +4,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <fstream>
 
-#include "auth/auth.h"
 #include "e2e/process.h"
-#include "ingest/snappy_codec.h"
+#include "e2e/serve_fixture.h"
 #include "testing/http_client.h"
 #include "testing/remote_write_builder.h"
 #include "testing/temp_dir.h"
@@ -25,33 +23,14 @@ class RemoteWriteE2ETest : public ::testing::Test {
  protected:
   // Starts `tyto serve` with a write token ("agent") and a read token ("grafana").
   void SetUp() override {
-    const std::string config = dir_.Path("tyto.yml");
-    std::ofstream(config) << "auth:\n  tokens:\n"
-                          << "    - name: agent\n      secret_sha256: " << auth::HashSecret("w-secret")
-                          << "\n      scopes: [write]\n"
-                          << "    - name: grafana\n      secret_sha256: " << auth::HashSecret("r-secret")
-                          << "\n      scopes: [read]\n";
-    child_ = std::make_unique<Child>(std::vector<std::string>{TYTO_BINARY, "serve", "--config", config, "--data-dir",
-                                                              dir_.Path("data"), "--listen", "127.0.0.1:0"},
-                                     dir_.Path("serve.log"));
-    port_ = WaitUntilServing(child_.get(), dir_.Path("serve.log"));
+    ServedTyto s = ServeWithTokens(dir_, {{"agent", "w-secret", "write"}, {"grafana", "r-secret", "read"}});
+    child_ = std::move(s.child);
+    port_ = s.port;
     ASSERT_NE(port_, 0) << "tyto serve did not start; log:\n" << ReadFile(dir_.Path("serve.log"));
   }
 
   TestResponse Push(const std::vector<RemoteWriteSeries>& series, const std::string& secret = "w-secret") {
-    auto conn = TestConnection::Connect(port_);
-    EXPECT_TRUE(conn.ok()) << conn.status().ToString();
-    if (!conn.ok()) return {};
-    const std::string body = ingest::SnappyCompress(testing::EncodeWriteRequest(series));
-    EXPECT_TRUE((*conn)
-                    ->Send("POST", "/api/v1/write",
-                           {{"Content-Encoding", "snappy"},
-                            {"Content-Type", "application/x-protobuf"},
-                            {"X-Prometheus-Remote-Write-Version", "0.1.0"},
-                            {"Authorization", "Bearer " + secret}},
-                           body)
-                    .ok());
-    auto r = (*conn)->Read();
+    auto r = PushRemoteWrite(port_, series, secret);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : TestResponse{};
   }
