@@ -1,9 +1,10 @@
-// Manager over real loopback HTTP and a real head: static and file_sd targets are scraped on
-// schedule, reloads keep or stop loops, the targets API reports health.
+// Manager over real loopback HTTP (and HTTPS) and a real head: static and file_sd targets are
+// scraped on schedule, reloads keep or stop loops, the targets API reports health.
 #include "scrape/manager.h"
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -36,9 +37,44 @@ class ManagerTest : public ::testing::Test {
     ASSERT_TRUE(h.ok());
     head_ = std::move(h).value();
   }
-  void TearDown() override { server_->Shutdown(1s); }
+  void TearDown() override {
+    server_->Shutdown(1s);
+    if (tls_server_) tls_server_->Shutdown(1s);
+  }
 
   std::string Address() const { return "127.0.0.1:" + std::to_string(server_->port()); }
+
+  // A throwaway self-signed certificate (its own CA) for 127.0.0.1 and localhost: dir/name.crt
+  // and dir/name.key. Returns dir/name.
+  std::string MakeCert(const std::string& name) {
+    const std::string base = dir_.Path(name);
+    const std::string cmd =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost"
+        " -addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
+        base + ".key -out " + base + ".crt 2>/dev/null";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    return base;
+  }
+
+  // Serves the same /metrics over TLS with `cert`'s certificate; returns its address.
+  std::string StartTlsServer(const std::string& cert) {
+    tls_server_ =
+        std::make_unique<http::Server>([this](http::Request& r) { return router_.Dispatch(r); }, &tls_registry_, 2);
+    http::ServerOptions o;
+    o.tls_cert_file = cert + ".crt";
+    o.tls_key_file = cert + ".key";
+    EXPECT_TRUE(tls_server_->SetOptions(o).ok());
+    EXPECT_TRUE(tls_server_->Listen({"127.0.0.1", 0}).ok());
+    tls_server_->Start();
+    return "127.0.0.1:" + std::to_string(tls_server_->port());
+  }
+
+  const TargetInfo* FindTarget(const std::vector<TargetInfo>& targets, const std::string& job) {
+    for (const TargetInfo& t : targets) {
+      if (t.job == job) return &t;
+    }
+    return nullptr;
+  }
 
   ScrapeConfig Job(std::string name) {
     ScrapeConfig j;
@@ -70,6 +106,8 @@ class ManagerTest : public ::testing::Test {
   instrumentation::Registry registry_;
   http::Router router_;
   std::unique_ptr<http::Server> server_;
+  instrumentation::Registry tls_registry_;  // a second server registers the same metric names
+  std::unique_ptr<http::Server> tls_server_;
   std::unique_ptr<tsdb::Head> head_;
   std::atomic<int> hits_{0};
   std::mutex seen_mu_;
@@ -168,6 +206,62 @@ TEST_F(ManagerTest, FileSdTargetsFollowTheFile) {
   auto t = m.Targets();
   ASSERT_EQ(t.size(), 1u);
   EXPECT_EQ(t[0].labels.Get("team"), "infra");
+}
+
+TEST_F(ManagerTest, ScrapesHttpsTargetsAndNamesTlsErrors) {
+  const std::string cert = MakeCert("server");
+  const std::string other = MakeCert("other");  // a CA that did not sign the server's certificate
+  const std::string address = StartTlsServer(cert);
+  Manager m(head_.get(), Clock::Real(), &registry_);
+  auto https_job = [&](std::string name) {
+    ScrapeConfig j = Job(std::move(name));
+    j.scheme = "https";
+    j.static_configs = {{{address}, {}}};
+    return j;
+  };
+  ScrapeConfig verified = https_job("verified");
+  verified.tls_config.ca_file = cert + ".crt";
+  // The wrong CA, but verification is off: the scrape succeeds anyway.
+  ScrapeConfig skip = https_job("skip_verify");
+  skip.tls_config.ca_file = other + ".crt";
+  skip.tls_config.insecure_skip_verify = true;
+  ScrapeConfig wrong = https_job("wrong_ca");
+  wrong.tls_config.ca_file = other + ".crt";
+  ASSERT_TRUE(m.ApplyConfig({}, {verified, skip, wrong}).ok());
+
+  ASSERT_TRUE(Eventually([&] {
+    auto t = m.Targets();
+    for (const char* job : {"verified", "skip_verify", "wrong_ca"}) {
+      const TargetInfo* info = FindTarget(t, job);
+      if (info == nullptr || info->status.health == "unknown") return false;
+    }
+    return true;
+  }));
+  const auto targets = m.Targets();
+  for (const char* job : {"verified", "skip_verify"}) {
+    const TargetInfo* t = FindTarget(targets, job);
+    ASSERT_NE(t, nullptr) << job;
+    EXPECT_EQ(t->url, "https://" + address + "/metrics") << job;
+    EXPECT_EQ(t->status.health, "up") << job << ": " << t->status.last_error;
+  }
+  const TargetInfo* failed = FindTarget(targets, "wrong_ca");
+  ASSERT_NE(failed, nullptr);
+  EXPECT_EQ(failed->status.health, "down");
+  EXPECT_NE(failed->status.last_error.find("TLS handshake with https://" + address), std::string::npos)
+      << failed->status.last_error;
+  EXPECT_NE(failed->status.last_error.find("certificate verify failed"), std::string::npos)
+      << failed->status.last_error;
+
+  // The samples of the successful https scrapes are stored, and none of the failed one.
+  auto q = head_->NewQuerier(INT64_MIN, INT64_MAX);
+  for (const auto& [job, want] :
+       std::vector<std::pair<std::string, size_t>>{{"verified", 1}, {"skip_verify", 1}, {"wrong_ca", 0}}) {
+    auto set = (*q)->Select(
+        {*Matcher::Make(MatchType::kEqual, "__name__", "demo_value"), *Matcher::Make(MatchType::kEqual, "job", job)});
+    size_t n = 0;
+    while (set->Next()) ++n;
+    EXPECT_EQ(n, want) << job;
+  }
 }
 
 TEST(ReadTargetFileTest, ErrorsNameTheFileAndPlace) {
