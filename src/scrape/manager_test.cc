@@ -264,6 +264,34 @@ TEST_F(ManagerTest, ScrapesHttpsTargetsAndNamesTlsErrors) {
   }
 }
 
+TEST_F(ManagerTest, TargetLimitFailsEveryTargetOfTheJob) {
+  Manager m(head_.get(), Clock::Real(), &registry_);
+  ScrapeConfig job = Job("limited");
+  job.target_limit = 1;
+  job.static_configs = {{{Address(), "localhost:" + std::to_string(server_->port())}, {}}};
+  ASSERT_TRUE(m.ApplyConfig({}, {job}).ok());
+  ASSERT_TRUE(Eventually([&] {
+    auto t = m.Targets();
+    return t.size() == 2 && t[0].status.health != "unknown" && t[1].status.health != "unknown";
+  }));
+  for (const TargetInfo& t : m.Targets()) {
+    EXPECT_EQ(t.status.health, "down") << t.url;
+    EXPECT_EQ(t.status.last_error, "target_limit exceeded (2 targets, limit 1)") << t.url;
+  }
+  EXPECT_EQ(hits_, 0);  // nothing was fetched
+  EXPECT_EQ(SeriesWith("__name__", "demo_value"), 0u);
+  EXPECT_EQ(SeriesWith("__name__", "up"), 2u);  // up 0 for each
+
+  // Under the limit again, the same targets are scraped.
+  job.target_limit = 2;
+  ASSERT_TRUE(m.ApplyConfig({}, {job}).ok());
+  ASSERT_TRUE(Eventually([&] {
+    auto t = m.Targets();
+    return t.size() == 2 && t[0].status.health == "up" && t[1].status.health == "up";
+  }));
+  EXPECT_EQ(SeriesWith("__name__", "demo_value"), 2u);
+}
+
 TEST(ReadTargetFileTest, ErrorsNameTheFileAndPlace) {
   testing::TempDir dir;
   const std::string path = dir.Path("t.yml");

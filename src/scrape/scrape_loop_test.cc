@@ -162,6 +162,73 @@ TEST_F(ScrapeLoopTest, MetricRelabellingAndLimits) {
   EXPECT_NE(limited->status().last_error.find("label_limit"), std::string::npos);
 }
 
+TEST_F(ScrapeLoopTest, BodySizeLimitFailsLargerBodiesPlainOrInflated) {
+  job_.body_size_limit = 64;
+  auto loop = Loop();
+  const std::string small = "a 1\n";
+  loop->Report(1000, 10ms, Body(small));
+  ASSERT_EQ(loop->status().health, "up") << loop->status().last_error;
+  // 65 bytes: one over the limit.
+  const std::string large = "a 2\n# " + std::string(54, 'x') + "\nb 2\n";
+  ASSERT_EQ(large.size(), 65u);
+  loop->Report(16000, 10ms, Body(large));
+  EXPECT_EQ(loop->status().health, "down");
+  EXPECT_EQ(loop->status().last_error, "body_size_limit exceeded (64 bytes)");
+  EXPECT_EQ(Last("up"), 0);
+  EXPECT_TRUE(Samples({{"__name__", "b"}}).empty());
+  auto a = Samples({{"__name__", "a"}});
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_TRUE(IsStaleMarker(a[1].v));
+
+  // A gzip bomb: a few hundred bytes on the wire that inflate to a MiB are refused by what
+  // they inflate to, not by what was sent.
+  job_.body_size_limit = 4096;
+  auto bombed = Loop();
+  Fetched bomb = Body("# " + std::string(1 << 20, 'x') + "\nc 1\n");
+  bomb.body = http::GzipCompress(bomb.body);
+  bomb.content_encoding = "gzip";
+  ASSERT_LT(bomb.body.size(), job_.body_size_limit);
+  bombed->Report(31000, 10ms, bomb);
+  EXPECT_EQ(bombed->status().health, "down");
+  EXPECT_EQ(bombed->status().last_error, "body_size_limit exceeded (4096 bytes)");
+  EXPECT_TRUE(Samples({{"__name__", "c"}}).empty());
+  // The same body is fine without the limit.
+  job_.body_size_limit = 0;
+  auto unlimited = Loop();
+  unlimited->Report(46000, 10ms, bomb);
+  EXPECT_EQ(unlimited->status().health, "up") << unlimited->status().last_error;
+  EXPECT_EQ(Samples({{"__name__", "c"}}).size(), 1u);
+}
+
+TEST_F(ScrapeLoopTest, LabelLengthLimitsFailTheScrapeNamingTheLabel) {
+  // Every label counts, the target's and __name__ too: "instance" and "__name__" are 8 long.
+  job_.label_name_length_limit = 8;
+  auto names = Loop();
+  names->Report(1000, 10ms, Body("a{short=\"1\"} 1\n"));
+  ASSERT_EQ(names->status().health, "up") << names->status().last_error;
+  names->Report(16000, 10ms, Body("a{short=\"1\"} 2\nb{much_too_long=\"1\"} 2\n"));
+  EXPECT_EQ(names->status().health, "down");
+  EXPECT_NE(names->status().last_error.find("label_name_length_limit exceeded by label 'much_too_long'"),
+            std::string::npos)
+      << names->status().last_error;
+  EXPECT_TRUE(Samples({{"__name__", "b"}}).empty());
+  EXPECT_EQ(Last("up"), 0);
+
+  job_.label_name_length_limit = 0;
+  job_.label_value_length_limit = 6;  // "h:9100", the instance, is 6 long
+  auto values = Loop();
+  values->Report(31000, 10ms, Body("c{v=\"abcdef\"} 1\n"));
+  ASSERT_EQ(values->status().health, "up") << values->status().last_error;
+  values->Report(46000, 10ms, Body("c{v=\"abcdef\"} 1\nd{v=\"abcdefg\"} 1\n"));
+  EXPECT_EQ(values->status().health, "down");
+  EXPECT_NE(values->status().last_error.find("label_value_length_limit exceeded by label 'v'"), std::string::npos)
+      << values->status().last_error;
+  EXPECT_TRUE(Samples({{"__name__", "d"}}).empty());
+  auto c = Samples({{"__name__", "c"}});
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_TRUE(IsStaleMarker(c[1].v));  // a failed scrape ends the series of the last good one
+}
+
 TEST_F(ScrapeLoopTest, AReloadWithNewRelabellingAppliesToKnownSeries) {
   relabel::Config drop;
   drop.action = "drop";
