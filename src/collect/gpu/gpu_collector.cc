@@ -255,13 +255,13 @@ class GpuCollector::Round {
 Descriptor GpuCollector::Describe() {
   Descriptor d;
   d.name = "gpu";
-  d.help = "NVIDIA GPUs through NVML (loaded at run time), with dcgm-exporter's metric names and labels";
+  d.help = "NVIDIA GPUs through NVML (loaded at run time), with dcgm-exporter's metric names and labels.";
   d.default_interval = std::chrono::seconds(15);
   d.options = {
-      {"library_path", "string", kNvmlLibraryName, "the NVML library to open: a soname or a path"},
-      {"hostname", "string", "", "the Hostname label; empty: the machine's host name"},
-      {"xid_events", "bool", "true", "read XID errors through NVML's event API"},
-      {"processes", "bool", "true", "report each compute process's GPU memory, with its container and pod"},
+      {"library_path", "string", kNvmlLibraryName, "The NVML library to open: a soname or a path."},
+      {"hostname", "string", "", "The Hostname label; empty: the machine's host name."},
+      {"xid_events", "bool", "true", "Read XID errors through NVML's event API."},
+      {"processes", "bool", "true", "Report each compute process's GPU memory, with its container and pod."},
   };
   return d;
 }

@@ -130,6 +130,7 @@ Descriptor HostDescriptor() {
       {"sys_path", "string", "/sys", "Where sysfs is mounted (node_exporter's --path.sysfs)."},
       {"rootfs_path", "string", "/", "The host's root, prefixed to mount points for statvfs (--path.rootfs)."},
       {"cgroups", "bool", "true", "Per-container CPU, memory and I/O from cgroup v2."},
+      {"max_cgroups", "integer", "2000", "Cgroups beyond this many are left out (and logged once)."},
   };
   return d;
 }

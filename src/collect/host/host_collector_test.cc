@@ -572,7 +572,7 @@ TEST(HostDescriptor, NamesTheCollectorAndItsOptions) {
   EXPECT_EQ(d.name, "host");
   std::set<std::string> names;
   for (const OptionInfo& o : d.options) names.insert(o.name);
-  EXPECT_EQ(names, (std::set<std::string>{"proc_path", "sys_path", "rootfs_path", "cgroups"}));
+  EXPECT_EQ(names, (std::set<std::string>{"proc_path", "sys_path", "rootfs_path", "cgroups", "max_cgroups"}));
 }
 
 // On the machine running the tests: the real /proc and /sys give the core metrics.
