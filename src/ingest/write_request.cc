@@ -1,7 +1,10 @@
 #include "ingest/write_request.h"
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 
+#include "common/coding.h"
 #include "ingest/protobuf_wire.h"
 #include "scrape/text_lexing.h"
 
@@ -22,6 +25,11 @@ constexpr uint32_t kValueField = 2;
 // Sample
 constexpr uint32_t kSampleValueField = 1;
 constexpr uint32_t kSampleTimestampField = 2;
+
+// Wire types (protobuf encoding) of the fields written.
+constexpr uint32_t kVarintWire = 0;
+constexpr uint32_t kFixed64Wire = 1;
+constexpr uint32_t kLengthDelimitedWire = 2;
 
 Status At(const std::string& where, const Status& st) { return InvalidArgument(where + ": " + st.message()); }
 
@@ -94,7 +102,81 @@ Status DecodeSeries(std::string_view buffer, ProtoReader r, WriteRequest* out) {
   return r.status();
 }
 
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+void PutKey(uint32_t field, uint32_t wire_type, std::string* out) {
+  coding::PutVarint64(out, (static_cast<uint64_t>(field) << 3) | wire_type);
+}
+
+// Field keys of the fields written are all one byte (fields 1 and 2).
+size_t BytesFieldSize(size_t n) { return 1 + VarintSize(n) + n; }
+
+size_t LabelSize(std::string_view name, std::string_view value) {
+  return BytesFieldSize(name.size()) + BytesFieldSize(value.size());
+}
+
+// Sample: value (key + 8 bytes) and timestamp (key + varint).
+size_t SampleSize(const Sample& s) { return 1 + 8 + 1 + VarintSize(static_cast<uint64_t>(s.t)); }
+
+void PutLabel(std::string_view name, std::string_view value, std::string* out) {
+  PutKey(kLabelsField, kLengthDelimitedWire, out);
+  coding::PutVarint64(out, LabelSize(name, value));
+  PutKey(kNameField, kLengthDelimitedWire, out);
+  coding::PutLengthPrefixed(out, name);
+  PutKey(kValueField, kLengthDelimitedWire, out);
+  coding::PutLengthPrefixed(out, value);
+}
+
+// The TimeSeries field for labels [first, last) (each with name() and value()) and `samples`.
+template <typename It>
+void PutTimeSeries(It first, It last, std::span<const Sample> samples, std::string* out) {
+  size_t size = 0;
+  for (It it = first; it != last; ++it) size += BytesFieldSize(LabelSize(it->name, it->value));
+  for (const Sample& s : samples) size += BytesFieldSize(SampleSize(s));
+  PutKey(kTimeseriesField, kLengthDelimitedWire, out);
+  coding::PutVarint64(out, size);
+  out->reserve(out->size() + size);
+  for (It it = first; it != last; ++it) PutLabel(it->name, it->value, out);
+  for (const Sample& s : samples) {
+    PutKey(kSamplesField, kLengthDelimitedWire, out);
+    coding::PutVarint64(out, SampleSize(s));
+    uint64_t bits = 0;
+    std::memcpy(&bits, &s.v, sizeof bits);
+    PutKey(kSampleValueField, kFixed64Wire, out);
+    coding::PutFixed64(out, bits);
+    PutKey(kSampleTimestampField, kVarintWire, out);
+    coding::PutVarint64(out, static_cast<uint64_t>(s.t));  // int64: two's complement
+  }
+}
+
 }  // namespace
+
+void AppendTimeSeries(std::span<const LabelView> labels, std::span<const Sample> samples, std::string* out) {
+  const auto by_name = [](const LabelView& a, const LabelView& b) { return a.name < b.name; };
+  if (std::is_sorted(labels.begin(), labels.end(), by_name)) {
+    PutTimeSeries(labels.begin(), labels.end(), samples, out);
+    return;
+  }
+  std::vector<LabelView> sorted(labels.begin(), labels.end());
+  std::stable_sort(sorted.begin(), sorted.end(), by_name);
+  PutTimeSeries(sorted.begin(), sorted.end(), samples, out);
+}
+
+void AppendTimeSeries(const Labels& labels, std::span<const Sample> samples, std::string* out) {
+  PutTimeSeries(labels.begin(), labels.end(), samples, out);
+}
+
+void EncodeWriteRequest(std::span<const SeriesSamples> series, std::string* out) {
+  out->clear();
+  for (const SeriesSamples& s : series) AppendTimeSeries(s.labels, s.samples, out);
+}
 
 void WriteRequest::Clear() {
   series.clear();

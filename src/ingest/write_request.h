@@ -1,6 +1,6 @@
 // The Prometheus remote write 1.0 request (prometheus.WriteRequest, prompb/remote.proto and
-// prompb/types.proto), decoded by hand from its protobuf wire format, and the checks its labels
-// must pass before their samples are stored.
+// prompb/types.proto), decoded by hand from its protobuf wire format, the checks its labels
+// must pass before their samples are stored, and the encoder senders (`tyto agent`) use.
 //
 // The fields read (field numbers as in the .proto files):
 //   WriteRequest  1 timeseries (TimeSeries, repeated)   3 metadata (counted, not kept)
@@ -13,9 +13,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "tyto/labels.h"
 #include "tyto/status.h"
 #include "tyto/storage.h"
 
@@ -58,5 +61,26 @@ Status DecodeWriteRequest(std::string_view message, WriteRequest* out);
 // strictly ascending by bytes (so no name repeats); values valid UTF-8; a non-empty `__name__`.
 // Returns InvalidArgument naming the series index, the label index and the label.
 Status CheckSeriesLabels(const WriteRequest& request, size_t i);
+
+// Encoding. A WriteRequest holding only time series is the concatenation of its TimeSeries
+// fields, so a request is built by appending series to a string; snappy-compress it
+// (snappy_codec.h) to send it. Every Sample is written with both fields (value as a double,
+// timestamp as an int64 varint: 10 bytes when negative), which every decoder accepts. Names and
+// values are written as given: a sender checks its input before (see CheckSeriesLabels).
+
+// Appends one TimeSeries (WriteRequest field 1) to *out. The labels are written sorted by name,
+// as the specification requires: sorted here when they are not already.
+void AppendTimeSeries(std::span<const LabelView> labels, std::span<const Sample> samples, std::string* out);
+// The same for a Labels set (always sorted).
+void AppendTimeSeries(const Labels& labels, std::span<const Sample> samples, std::string* out);
+
+// One series and its samples (in the order they are to be stored), for EncodeWriteRequest.
+struct SeriesSamples {
+  Labels labels;
+  std::vector<Sample> samples;
+};
+
+// Replaces *out with the WriteRequest holding `series` in order.
+void EncodeWriteRequest(std::span<const SeriesSamples> series, std::string* out);
 
 }  // namespace tyto::ingest
