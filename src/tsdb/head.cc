@@ -41,7 +41,10 @@ Head::Head(Env* env, std::string wal_dir, HeadOptions options, instrumentation::
                         [this] { return static_cast<double>(num_series_.load()); });
 }
 
-Head::~Head() { (void)Sync(); }
+Head::~Head() {
+  StopSyncThread();
+  (void)Sync();
+}
 
 Result<std::unique_ptr<Head>> Head::Open(Env* env, const std::string& wal_dir, HeadOptions options,
                                          instrumentation::Registry* registry) {
@@ -51,9 +54,11 @@ Result<std::unique_ptr<Head>> Head::Open(Env* env, const std::string& wal_dir, H
   if (options.read_only) return head;
   auto writer = wal::Writer::Open(env, wal_dir);
   if (!writer.ok()) return writer.status();
-  MutexLock lock(&head->commit_mu_);
-  head->wal_ = std::move(writer).value();
-  head->last_sync_ = std::chrono::steady_clock::now();
+  {
+    MutexLock lock(&head->commit_mu_);
+    head->wal_ = std::move(writer).value();
+  }
+  if (options.fsync == FsyncPolicy::kInterval) head->sync_thread_ = std::thread([h = head.get()] { h->SyncLoop(); });
   return head;
 }
 
@@ -433,13 +438,17 @@ Status Head::CommitBatch(std::vector<PendingSample>& batch) {
   records::EncodeInRecords(new_series, samples, &encoded);
   std::vector<std::string_view> out(encoded.begin(), encoded.end());
   Status st = wal_->AddBatch(out);
-  if (st.ok()) {
-    auto now = std::chrono::steady_clock::now();
-    if (options_.fsync == FsyncPolicy::kAlways ||
-        (options_.fsync == FsyncPolicy::kInterval && now - last_sync_ >= options_.fsync_interval)) {
-      st = wal_->Sync();
-      last_sync_ = now;
+  if (st.ok() && options_.fsync == FsyncPolicy::kAlways) {
+    st = wal_->Sync();
+  } else if (st.ok() && options_.fsync == FsyncPolicy::kInterval && !unsynced_) {
+    // The first commit since the last sync sets when the sync thread must sync: this batch is
+    // then at most fsync_interval unsynced, and so is every batch after it until that sync.
+    unsynced_ = true;
+    {
+      MutexLock sync_lock(&sync_mu_);
+      sync_due_ = std::chrono::steady_clock::now() + options_.fsync_interval;
     }
+    sync_cv_.notify_one();
   }
   if (!st.ok()) {
     for (MemSeries* s : to_mark) s->logged = false;
@@ -456,7 +465,53 @@ Status Head::CommitBatch(std::vector<PendingSample>& batch) {
 Status Head::Sync() {
   MutexLock lock(&commit_mu_);
   if (!wal_ || !wal_error_.ok()) return wal_error_;
+  unsynced_ = false;
   return wal_->Sync();
+}
+
+Status Head::SyncIfUnsynced() {
+  MutexLock lock(&commit_mu_);
+  if (!unsynced_ || !wal_ || !wal_error_.ok()) return wal_error_;
+  unsynced_ = false;
+  Status st = wal_->Sync();
+  if (!st.ok()) {
+    // The writer is unusable after a failed fdatasync (wal.h), so the head is too, as when a
+    // commit's write fails.
+    wal_error_ = st.WithContext("WAL fsync failed; the head accepts no more samples until restarted");
+    kLog.Error("WAL fsync failed; refusing further commits", {{"error", st}});
+    return wal_error_;
+  }
+  return st;
+}
+
+void Head::SyncLoop() {
+  while (true) {
+    {
+      MutexLock lock(&sync_mu_);
+      auto due = [this]() NO_THREAD_SAFETY_ANALYSIS {
+        return sync_stop_ || std::chrono::steady_clock::now() >= sync_due_;
+      };
+      while (!due()) {
+        if (sync_due_ == std::chrono::steady_clock::time_point::max()) {
+          sync_cv_.wait(sync_mu_.native());
+        } else {
+          sync_cv_.wait_until(sync_mu_.native(), sync_due_);
+        }
+      }
+      if (sync_stop_) return;
+      sync_due_ = std::chrono::steady_clock::time_point::max();
+    }
+    (void)SyncIfUnsynced();  // a failure is logged there and fails the next commit
+  }
+}
+
+void Head::StopSyncThread() {
+  {
+    MutexLock lock(&sync_mu_);
+    sync_stop_ = true;
+  }
+  sync_cv_.notify_all();
+  if (sync_thread_.joinable()) sync_thread_.join();
 }
 
 }  // namespace tyto::tsdb

@@ -4,8 +4,10 @@
 //
 // Durability: Appender::Commit returns OK only after the batch is in the WAL (handed to the
 // operating system), so kill -9 loses no acknowledged sample. Power cuts lose at most what the
-// fsync policy allows (Options::fsync). On open, the WAL is replayed; a damaged tail is cut
-// off (reported, counted) and the rest is kept.
+// fsync policy allows (Options::fsync): with kInterval a thread of the head's own syncs the WAL
+// once fsync_interval has passed since the first commit it has not synced, whether or not more
+// commits follow. On open, the WAL is replayed; a damaged tail is cut off (reported, counted)
+// and the rest is kept.
 //
 // Ordering: commits are serialised, and each commit writes the WAL and then applies the batch,
 // so the order samples are applied in memory equals their order in the WAL, and a replay
@@ -16,9 +18,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -38,7 +42,8 @@ struct Position;
 
 enum class FsyncPolicy {
   kAlways,    // fdatasync before every commit returns: a power cut loses nothing acknowledged
-  kInterval,  // fdatasync at most every Options::fsync_interval: a power cut loses at most that
+  kInterval,  // fdatasync fsync_interval after the first unsynced commit (a thread of the head's
+              // own, so an idle tail is synced too): a power cut loses at most that much
   kNever,     // leave it to the OS (about 30 s on Linux): fastest, a power cut may lose more
 };
 
@@ -158,6 +163,12 @@ class Head final : public Storage {
   // Writes the batch to the WAL and applies it. Serialised by commit_mu_.
   Status CommitBatch(std::vector<PendingSample>& batch);
   void ApplyLocked(MemSeries* s, int64_t t, double v) REQUIRES(commit_mu_);
+  // With FsyncPolicy::kInterval: the thread that syncs the WAL fsync_interval after the first
+  // commit not yet synced, until StopSyncThread.
+  void SyncLoop();
+  void StopSyncThread();
+  // Syncs the WAL if a commit since the last sync left it unsynced.
+  Status SyncIfUnsynced();
   void NoteTime(int64_t t);
 
   Env* env_;
@@ -176,7 +187,16 @@ class Head final : public Storage {
   Mutex commit_mu_;
   std::unique_ptr<wal::Writer> wal_ GUARDED_BY(commit_mu_);
   Status wal_error_ GUARDED_BY(commit_mu_);
-  std::chrono::steady_clock::time_point last_sync_ GUARDED_BY(commit_mu_);
+  // Set by a commit that was not synced (kInterval); cleared by a sync.
+  bool unsynced_ GUARDED_BY(commit_mu_) = false;
+
+  // The sync thread (kInterval). Lock order: commit_mu_, then sync_mu_.
+  Mutex sync_mu_;
+  std::condition_variable_any sync_cv_;
+  bool sync_stop_ GUARDED_BY(sync_mu_) = false;
+  // When the WAL must next be synced; max() while nothing is unsynced.
+  std::chrono::steady_clock::time_point sync_due_ GUARDED_BY(sync_mu_) = std::chrono::steady_clock::time_point::max();
+  std::thread sync_thread_;
 
   std::atomic<int64_t> persisted_before_{INT64_MIN};
   std::atomic<int64_t> min_time_{INT64_MAX};

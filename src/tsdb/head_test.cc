@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <thread>
@@ -333,6 +334,136 @@ TEST_F(HeadTest, DiskFullFailsTheCommitAndKeepsWhatWasAcknowledged) {
     head = Open({}, &env);
     EXPECT_EQ(static_cast<int64_t>(Query(head.get(), {Eq("instance", "a")})[0].samples.size()), acknowledged);
   }
+}
+
+// Counts fdatasyncs of the files it opens for writing; otherwise FaultInjectionEnv (syncs
+// skipped, so the loops below stay fast).
+class SyncCountingEnv final : public testing::FaultInjectionEnv {
+ public:
+  SyncCountingEnv() : FaultInjectionEnv(Env::Default()) { SkipSyncs(true); }
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
+    return Wrap(FaultInjectionEnv::NewWritableFile(path));
+  }
+  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
+    return Wrap(FaultInjectionEnv::NewAppendableFile(path));
+  }
+  uint64_t syncs() const { return syncs_.load(); }
+
+ private:
+  class File final : public WritableFile {
+   public:
+    File(std::unique_ptr<WritableFile> base, std::atomic<uint64_t>* syncs) : base_(std::move(base)), syncs_(syncs) {}
+    Status Append(std::string_view data) override { return base_->Append(data); }
+    Status Flush() override { return base_->Flush(); }
+    Status Sync() override {
+      ++*syncs_;
+      return base_->Sync();
+    }
+    Status Close() override { return base_->Close(); }
+
+   private:
+    std::unique_ptr<WritableFile> base_;
+    std::atomic<uint64_t>* syncs_;
+  };
+  Result<std::unique_ptr<WritableFile>> Wrap(Result<std::unique_ptr<WritableFile>> f) {
+    if (!f.ok()) return f.status();
+    return std::unique_ptr<WritableFile>(new File(std::move(f).value(), &syncs_));
+  }
+  std::atomic<uint64_t> syncs_{0};
+};
+
+TEST_F(HeadTest, FsyncAlwaysSyncsEveryCommit) {
+  SyncCountingEnv env;
+  HeadOptions o;
+  o.fsync = FsyncPolicy::kAlways;
+  auto head = Open(o, &env);
+  auto app = head->NewAppender();
+  for (int64_t t = 0; t < 20; ++t) {
+    const uint64_t before = env.syncs();
+    ASSERT_TRUE(app->Append(0, kUp, t, 1).ok());
+    ASSERT_TRUE(app->Commit().ok());
+    EXPECT_EQ(env.syncs(), before + 1) << "commit " << t;
+  }
+}
+
+TEST_F(HeadTest, FsyncNeverLeavesCommitsToTheOperatingSystem) {
+  SyncCountingEnv env;
+  HeadOptions o;
+  o.fsync = FsyncPolicy::kNever;
+  auto head = Open(o, &env);
+  auto app = head->NewAppender();
+  for (int64_t t = 0; t < 20; ++t) {
+    ASSERT_TRUE(app->Append(0, kUp, t, 1).ok());
+    ASSERT_TRUE(app->Commit().ok());
+  }
+  EXPECT_EQ(env.syncs(), 0u);
+}
+
+// With kInterval a commit returns without syncing, and the WAL is synced once the interval has
+// passed even if no commit follows: an idle tail is not left unsynced.
+TEST_F(HeadTest, FsyncIntervalSyncsAnIdleTail) {
+  SyncCountingEnv env;
+  HeadOptions o;
+  o.fsync = FsyncPolicy::kInterval;
+  o.fsync_interval = std::chrono::milliseconds(20);
+  auto head = Open(o, &env);
+  auto app = head->NewAppender();
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(app->Append(0, kUp, round, 1).ok());
+    ASSERT_TRUE(app->Commit().ok());
+    const uint64_t after_commit = env.syncs();
+    // Polled, not timed: up to 60 s, far beyond the interval, for a loaded machine.
+    for (int i = 0; i < 60000 && env.syncs() == after_commit; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_GT(env.syncs(), after_commit) << "round " << round << ": the committed tail was never synced";
+  }
+}
+
+// A failed background fdatasync leaves the WAL writer unusable: the head refuses later commits,
+// as after a failed write, and keeps what it acknowledged before.
+TEST_F(HeadTest, FsyncIntervalFailureRefusesLaterCommits) {
+  testing::FaultInjectionEnv env(Env::Default());
+  HeadOptions o;
+  o.fsync = FsyncPolicy::kInterval;
+  o.fsync_interval = std::chrono::milliseconds(5);
+  int64_t acknowledged = 0;
+  {
+    auto head = Open(o, &env);
+    env.FailSyncs(true);
+    auto app = head->NewAppender();
+    Status st;
+    // Polled, not timed: commits go on until the sync thread's failure reaches them.
+    for (int i = 0; i < 60000 && st.ok(); ++i) {
+      ASSERT_TRUE(app->Append(0, kUp, i, 1).ok());
+      st = app->Commit();
+      if (st.ok()) ++acknowledged;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(st.code(), StatusCode::kIOError) << st.ToString();
+    EXPECT_NE(st.message().find("fsync"), std::string::npos) << st.ToString();
+    EXPECT_GT(acknowledged, 0);
+  }
+  env.FailSyncs(false);
+  auto head = Open(o, &env);
+  EXPECT_EQ(static_cast<int64_t>(Query(head.get(), {Eq("instance", "a")})[0].samples.size()), acknowledged);
+}
+
+// A commit with the interval far away returns without an fdatasync of its own.
+TEST_F(HeadTest, FsyncIntervalCommitsDoNotSyncThemselves) {
+  SyncCountingEnv env;
+  HeadOptions o;
+  o.fsync = FsyncPolicy::kInterval;
+  o.fsync_interval = std::chrono::hours(1);
+  auto head = Open(o, &env);
+  auto app = head->NewAppender();
+  for (int64_t t = 0; t < 20; ++t) {
+    ASSERT_TRUE(app->Append(0, kUp, t, 1).ok());
+    ASSERT_TRUE(app->Commit().ok());
+  }
+  EXPECT_EQ(env.syncs(), 0u);
+  ASSERT_TRUE(head->Sync().ok());  // shutdown syncs whatever the policy
+  EXPECT_EQ(env.syncs(), 1u);
 }
 
 TEST_F(HeadTest, ChunksNeverSpanABlockBoundary) {
