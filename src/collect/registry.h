@@ -34,6 +34,7 @@ struct CollectorConfig {
   // The options the file sets, by name, each as canonical text ("true", "30s", "/host/proc");
   // options not set take the descriptor's default.
   std::map<std::string, std::string> options;
+  friend bool operator==(const CollectorConfig&, const CollectorConfig&) = default;
 };
 
 // The `collectors:` section: one entry per plugin, in Plugins() order.
@@ -42,6 +43,7 @@ struct CollectorsConfig {
   std::vector<CollectorConfig> collectors;
   CollectorConfig* Find(std::string_view name);
   const CollectorConfig* Find(std::string_view name) const;
+  friend bool operator==(const CollectorsConfig&, const CollectorsConfig&) = default;
 };
 
 // A collector's options, typed, with the descriptor's default for each option not set. Only

@@ -90,18 +90,21 @@ class AppendSink final : public Sink {
 
 }  // namespace
 
+RunnerMetrics::RunnerMetrics(instrumentation::Registry* registry) {
+  static constexpr const char* kLabel = "collector";
+  rounds = &registry->AddCounter("tyto_collector_rounds_total", "Rounds each built-in collector ran.", {kLabel});
+  failures = &registry->AddCounter("tyto_collector_failures_total",
+                                   "Rounds that collected nothing (the collector failed).", {kLabel});
+  append_errors = &registry->AddCounter("tyto_collector_append_errors_total",
+                                        "Samples of collector rounds the storage refused (limits, out of order).",
+                                        {kLabel});
+  samples = &registry->AddGauge("tyto_collector_samples", "Samples in each collector's last round.", {kLabel});
+  duration = &registry->AddGauge("tyto_collector_duration_seconds", "How long each collector's last round took.",
+                                 {kLabel});
+}
+
 Runner::Runner(RunnerOptions options) : opt_(options) {
   if (opt_.clock == nullptr) opt_.clock = Clock::Real();
-  if (opt_.registry == nullptr) return;
-  static constexpr const char* kLabel = "collector";
-  auto& reg = *opt_.registry;
-  rounds_ = &reg.AddCounter("tyto_collector_rounds_total", "Rounds each built-in collector ran.", {kLabel});
-  failures_ = &reg.AddCounter("tyto_collector_failures_total", "Rounds that collected nothing (the collector failed).",
-                              {kLabel});
-  append_errors_ = &reg.AddCounter("tyto_collector_append_errors_total",
-                                   "Samples of collector rounds the storage refused (limits, out of order).", {kLabel});
-  samples_ = &reg.AddGauge("tyto_collector_samples", "Samples in each collector's last round.", {kLabel});
-  duration_ = &reg.AddGauge("tyto_collector_duration_seconds", "How long each collector's last round took.", {kLabel});
 }
 
 Runner::~Runner() { Stop(); }
@@ -113,12 +116,12 @@ void Runner::Add(std::unique_ptr<Collector> collector, std::chrono::milliseconds
   e->interval = std::clamp(interval, kMinInterval, kMaxInterval);
   e->status.name = e->name;
   e->status.interval = e->interval;
-  if (rounds_ != nullptr) {
-    e->rounds = &rounds_->WithLabels({e->name});
-    e->failures = &failures_->WithLabels({e->name});
-    e->append_errors = &append_errors_->WithLabels({e->name});
-    e->samples = &samples_->WithLabels({e->name});
-    e->duration = &duration_->WithLabels({e->name});
+  if (RunnerMetrics* m = opt_.metrics; m != nullptr) {
+    e->rounds = &m->rounds->WithLabels({e->name});
+    e->failures = &m->failures->WithLabels({e->name});
+    e->append_errors = &m->append_errors->WithLabels({e->name});
+    e->samples = &m->samples->WithLabels({e->name});
+    e->duration = &m->duration->WithLabels({e->name});
   }
   entries_.push_back(std::move(e));
 }

@@ -42,11 +42,22 @@ class Family;
 
 namespace tyto::collect {
 
+// The runners' own metrics, registered once in a registry and shared by the runners that
+// follow one another there (a reload that changes the collectors replaces the runner).
+struct RunnerMetrics {
+  explicit RunnerMetrics(instrumentation::Registry* registry);
+  instrumentation::Family<instrumentation::Counter>* rounds;
+  instrumentation::Family<instrumentation::Counter>* failures;
+  instrumentation::Family<instrumentation::Counter>* append_errors;
+  instrumentation::Family<instrumentation::Gauge>* samples;
+  instrumentation::Family<instrumentation::Gauge>* duration;
+};
+
 struct RunnerOptions {
   Storage* storage = nullptr;
-  Clock* clock = nullptr;                          // null: Clock::Real()
-  metastore::MetadataStore* metadata = nullptr;    // TYPE and HELP of each family, if not null
-  instrumentation::Registry* registry = nullptr;   // the runner's own metrics, if not null
+  Clock* clock = nullptr;                        // null: Clock::Real()
+  metastore::MetadataStore* metadata = nullptr;  // TYPE and HELP of each family, if not null
+  RunnerMetrics* metrics = nullptr;              // the runner's own metrics, if not null
 };
 
 // What the status pages show of a collector.
@@ -90,11 +101,6 @@ class Runner {
   RunnerOptions opt_;
   log::Logger log_{"collect"};
   std::vector<std::unique_ptr<Entry>> entries_;  // fixed after Start
-  instrumentation::Family<instrumentation::Counter>* rounds_ = nullptr;
-  instrumentation::Family<instrumentation::Counter>* failures_ = nullptr;
-  instrumentation::Family<instrumentation::Counter>* append_errors_ = nullptr;
-  instrumentation::Family<instrumentation::Gauge>* samples_ = nullptr;
-  instrumentation::Family<instrumentation::Gauge>* duration_ = nullptr;
 
   mutable Mutex mu_;  // guards the entries' status and serializes rounds
   std::condition_variable_any cv_;

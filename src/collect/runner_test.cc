@@ -75,12 +75,13 @@ class RunnerTest : public ::testing::Test {
   std::unique_ptr<tsdb::Head> head_;
   testing::FakeClock clock_{1'700'000'000'500};
   instrumentation::Registry registry_;
+  RunnerMetrics metrics_{&registry_};
   metastore::MetadataStore metadata_;
 };
 
 TEST_F(RunnerTest, RoundsRunOnIntervalBoundariesAndEndVanishedSeriesWithMarkers) {
   std::vector<int64_t> times;
-  Runner runner({head_.get(), &clock_, &metadata_, &registry_});
+  Runner runner({head_.get(), &clock_, &metadata_, &metrics_});
   runner.Add(std::make_unique<ScriptedCollector>(
                  std::vector<ScriptedCollector::Round>{{{{Point("a"), 1}, {Point("b"), 2}}},
                                                        {{{Point("a"), 3}}}, {{{Point("a"), 4}}}},
@@ -127,7 +128,7 @@ TEST_F(RunnerTest, RoundsRunOnIntervalBoundariesAndEndVanishedSeriesWithMarkers)
 
 TEST_F(RunnerTest, AFailedRoundEndsEverySeriesAndIsReported) {
   std::vector<int64_t> times;
-  Runner runner({head_.get(), &clock_, nullptr, &registry_});
+  Runner runner({head_.get(), &clock_, nullptr, &metrics_});
   runner.Add(std::make_unique<ScriptedCollector>(
                  std::vector<ScriptedCollector::Round>{{{{Point("a"), 1}}}, {{}, true}, {{{Point("a"), 5}}}}, &times),
              std::chrono::seconds(1));

@@ -148,6 +148,7 @@ const Section<Config>& ConfigSchema() {
         .Nested("auth", &Config::auth, auth)
         .Nested("query", &Config::query, query)
         .Nested("log", &Config::log, log)
+        .Nested("collectors", &Config::collectors, collect::CollectorsSchema())
         .Nested("global", &Config::global, scrape::GlobalSchema())
         .List("scrape_configs", &Config::scrape_configs, scrape::ScrapeConfigSchema())
         .Validate([](const Config& c, const Node& n, Diagnostics& d) {

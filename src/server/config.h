@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "collect/registry.h"
 #include "scrape/config.h"
 #include "config/schema.h"
 #include "tyto/env.h"
@@ -79,6 +80,8 @@ struct Config {
   AuthConfig auth;
   QueryConfig query;
   LogConfig log;
+  // The built-in collectors (host, GPU), all on by default.
+  collect::CollectorsConfig collectors;
   // Prometheus's sections, pasted as they are from prometheus.yml.
   scrape::GlobalConfig global;
   std::vector<scrape::ScrapeConfig> scrape_configs;

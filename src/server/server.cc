@@ -162,6 +162,7 @@ Status Server::Start() {
   otlp_ = std::make_unique<ingest::OtlpReceiver>(db_.get(), ingest::OtlpOptions{}, &registry_);
   api::AddOtlpRoutes(&router_, &guard_, &registry_, otlp_.get());
   scrape_ = std::make_unique<scrape::Manager>(db_.get(), clock_, &registry_, scrape::Sinks{&metadata_, &exemplars_});
+  collector_metrics_ = std::make_unique<collect::RunnerMetrics>(&registry_);
   api::AddTargetsRoutes(&router_, &guard_, scrape_.get());
   api::AddMetastoreRoutes(&router_, &guard_, &metadata_, &exemplars_);
   api::AddSeriesRoutes(&router_, &guard_, db_.get());
@@ -223,6 +224,13 @@ Status Server::Apply(const Config& cfg) {
     jobs.push_back(std::move(demo));
   }
   TYTO_RETURN_IF_ERROR(scrape_->ApplyConfig(cfg.global, jobs));
+  if (!collectors_ || !(cfg.collectors == collectors_config_)) {
+    // A changed collectors section replaces the runner; its series go on under the new one.
+    if (collectors_) collectors_->Stop();
+    collectors_ = collect::NewRunner(cfg.collectors, {db_.get(), clock_, &metadata_, collector_metrics_.get()});
+    collectors_->Start();
+    collectors_config_ = cfg.collectors;
+  }
   guard_.Set(MakeAuthenticator(cfg.auth));
   log::SetLevel(*log::ParseLevel(cfg.log.level));
   return Status::Ok();
@@ -348,6 +356,7 @@ bool Server::Shutdown() {
   // After the HTTP server: its handlers read the scrape manager (/api/v1/targets, /metrics).
   // What the scrapes stored is in the WAL already. A handler abandoned past the deadline may
   // still run: then everything is left to the process's exit.
+  if (collectors_) collectors_->Stop();
   if (clean) scrape_.reset();
   if (demo_fleet_) demo_fleet_->Stop();
   if (db_ && clean) {

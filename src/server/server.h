@@ -16,6 +16,7 @@
 #include "api/rules_source.h"
 #include "api/status_handlers.h"
 #include "auth/auth.h"
+#include "collect/runner.h"
 #include "common/mutex.h"
 #include "http/server.h"
 #include "ingest/otlp_receiver.h"
@@ -85,6 +86,9 @@ class Server {
   api::NullRulesSource rules_;                                 // until the rules engine (issue 9)
   std::unique_ptr<scrape::Manager> scrape_;                    // writes into db_, metadata_, exemplars_
   std::unique_ptr<simulate::Fleet> demo_fleet_;                // --demo only; scraped by scrape_
+  std::unique_ptr<collect::RunnerMetrics> collector_metrics_;
+  std::unique_ptr<collect::Runner> collectors_;                // writes into db_, metadata_
+  collect::CollectorsConfig collectors_config_;                // what collectors_ runs
   std::string demo_targets_file_;
   std::atomic<bool> ready_{false};
   int64_t start_time_ms_ = 0;
