@@ -1,5 +1,7 @@
 #include "collect/runner.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cmath>
 #include <unordered_set>
@@ -141,6 +143,7 @@ void Runner::Stop() {
 }
 
 void Runner::Run() {
+  pthread_setname_np(pthread_self(), "tyto-collect");  // for per-thread CPU accounting (top -H, bench/)
   MutexLock lock(&mu_);
   while (!stop_) {
     const int64_t now = opt_.clock->NowMillis();
