@@ -34,7 +34,10 @@ Head::Head(Env* env, std::string wal_dir, HeadOptions options, instrumentation::
                                         {"reason"});
   rejected_out_of_order_ = &rejected.WithLabels({"out_of_order"});
   rejected_duplicate_ = &rejected.WithLabels({"duplicate"});
-  rejected_limit_ = &rejected.WithLabels({"limit_or_labels"});
+  // One reason per limit, named as its option in the storage configuration.
+  rejected_limit_ = {&rejected.WithLabels({"max_series"}),           &rejected.WithLabels({"max_series_per_metric"}),
+                     &rejected.WithLabels({"max_label_count"}),      &rejected.WithLabels({"max_label_name_bytes"}),
+                     &rejected.WithLabels({"max_label_value_bytes"}), &rejected.WithLabels({"invalid_labels"})};
   commits_failed_ = &registry->AddCounter("tyto_tsdb_head_commits_failed_total",
                                           "Commits that could not be written to the WAL.").WithLabels({});
   registry->AddCallback("tyto_tsdb_head_series", "Series in the head.", instrumentation::Type::kGauge,
@@ -315,21 +318,32 @@ MemSeries* Head::Pin(SeriesRef ref) const {
 }
 
 Status Head::CheckLabels(const Labels& labels) const {
-  if (labels.empty()) return InvalidArgument("series without labels");
-  if (labels.MetricName().empty()) return InvalidArgument("series " + labels.ToString() + " has no metric name");
+  if (labels.empty()) {
+    rejected_limit_.invalid_labels->Inc();
+    return InvalidArgument("series without labels");
+  }
+  if (labels.MetricName().empty()) {
+    rejected_limit_.invalid_labels->Inc();
+    return InvalidArgument("series " + labels.ToString() + " has no metric name");
+  }
   if (options_.max_label_count && labels.size() > options_.max_label_count) {
-    return ResourceExhausted("series " + labels.ToString() + " has " + std::to_string(labels.size()) +
-                             " labels, more than the limit max_label_count=" +
-                             std::to_string(options_.max_label_count));
+    rejected_limit_.max_label_count->Inc();
+    return ResourceExhausted("label count limit storage.max_label_count=" + std::to_string(options_.max_label_count) +
+                             " exceeded: series " + labels.ToString() + " has " + std::to_string(labels.size()) +
+                             " labels");
   }
   for (const Label& l : labels) {
     if (options_.max_label_name_bytes && l.name.size() > options_.max_label_name_bytes) {
-      return ResourceExhausted("label name '" + l.name.substr(0, 64) + "...' is longer than max_label_name_bytes=" +
-                               std::to_string(options_.max_label_name_bytes));
+      rejected_limit_.max_label_name_bytes->Inc();
+      return ResourceExhausted("label name length limit storage.max_label_name_bytes=" +
+                               std::to_string(options_.max_label_name_bytes) + " exceeded: label name '" +
+                               l.name.substr(0, 64) + "...' is " + std::to_string(l.name.size()) + " bytes");
     }
     if (options_.max_label_value_bytes && l.value.size() > options_.max_label_value_bytes) {
-      return ResourceExhausted("value of label '" + l.name + "' is longer than max_label_value_bytes=" +
-                               std::to_string(options_.max_label_value_bytes));
+      rejected_limit_.max_label_value_bytes->Inc();
+      return ResourceExhausted("label value length limit storage.max_label_value_bytes=" +
+                               std::to_string(options_.max_label_value_bytes) + " exceeded: the value of label '" +
+                               l.name.substr(0, 64) + "' is " + std::to_string(l.value.size()) + " bytes");
     }
   }
   return Status::Ok();
@@ -360,13 +374,18 @@ Result<MemSeries*> Head::GetOrCreate(const Labels& labels) {
     }
   }
   if (options_.max_series && num_series_.load() >= options_.max_series) {
-    return ResourceExhausted("series limit reached (max_series=" + std::to_string(options_.max_series) +
-                             "); refusing new series " + labels.ToString());
+    rejected_limit_.max_series->Inc();
+    return ResourceExhausted("series limit storage.max_series=" + std::to_string(options_.max_series) +
+                             " reached; refusing new series " + labels.ToString());
   }
-  if (options_.max_series_per_metric &&
-      per_metric_[std::string(labels.MetricName())] >= options_.max_series_per_metric) {
-    return ResourceExhausted("series limit for metric " + std::string(labels.MetricName()) +
-                             " reached (max_series_per_metric=" + std::to_string(options_.max_series_per_metric) + ")");
+  if (options_.max_series_per_metric) {
+    auto metric = per_metric_.find(std::string(labels.MetricName()));
+    if (metric != per_metric_.end() && metric->second >= options_.max_series_per_metric) {
+      rejected_limit_.max_series_per_metric->Inc();
+      return ResourceExhausted("series limit storage.max_series_per_metric=" +
+                               std::to_string(options_.max_series_per_metric) + " reached for metric " +
+                               std::string(labels.MetricName()) + "; refusing new series " + labels.ToString());
+    }
   }
   MemSeries* created = InsertLocked(by_ref_.size() + 1, hash, labels);
   ++created->pending_appends;

@@ -56,7 +56,9 @@ struct HeadOptions {
   std::chrono::milliseconds out_of_order_window{std::chrono::minutes(10)};
   FsyncPolicy fsync = FsyncPolicy::kInterval;
   std::chrono::milliseconds fsync_interval{std::chrono::seconds(1)};
-  // Limits; 0 means unlimited. What exceeds them is rejected with kResourceExhausted.
+  // Limits; 0 means unlimited. What exceeds them is rejected with kResourceExhausted, a message
+  // naming the limit as the configuration does (storage.max_series=...) and its own reason in
+  // tyto_tsdb_head_samples_rejected_total.
   uint64_t max_series = 2'000'000;
   uint64_t max_series_per_metric = 0;
   uint32_t max_label_count = 64;
@@ -149,7 +151,7 @@ class Head final : public Storage {
   MemSeries* InsertLocked(SeriesRef ref, uint64_t hash, const Labels& labels) REQUIRES(series_mu_);
   Status WriteCheckpoint() REQUIRES(commit_mu_);
   // Finds the series or creates it (unlogged), pinned for an appender (pending_appends raised;
-  // the appender lowers it). Errors: bad labels, limits.
+  // the appender lowers it). Errors: bad labels, limits, each counted under its reason.
   Result<MemSeries*> GetOrCreate(const Labels& labels);
   // The series with `ref` pinned for an appender, or null.
   MemSeries* Pin(SeriesRef ref) const;
@@ -159,6 +161,7 @@ class Head final : public Storage {
   std::vector<std::shared_ptr<MemSeries>> AllSeries() const;
   // Removes series without samples and without pending appends from every lookup structure.
   void RemoveEmptySeries() REQUIRES(commit_mu_);
+  // Checks a new series' labels; a refusal is counted under its reason.
   Status CheckLabels(const Labels& labels) const;
   // Writes the batch to the WAL and applies it. Serialised by commit_mu_.
   Status CommitBatch(std::vector<PendingSample>& batch);
@@ -210,7 +213,16 @@ class Head final : public Storage {
   instrumentation::Counter* series_removed_;
   instrumentation::Counter* rejected_out_of_order_;
   instrumentation::Counter* rejected_duplicate_;
-  instrumentation::Counter* rejected_limit_;
+  // tyto_tsdb_head_samples_rejected_total by the limit (or the label check) that refused a series.
+  struct LimitCounters {
+    instrumentation::Counter* max_series;
+    instrumentation::Counter* max_series_per_metric;
+    instrumentation::Counter* max_label_count;
+    instrumentation::Counter* max_label_name_bytes;
+    instrumentation::Counter* max_label_value_bytes;
+    instrumentation::Counter* invalid_labels;
+  };
+  LimitCounters rejected_limit_;
   instrumentation::Counter* commits_failed_;
 };
 

@@ -20,10 +20,7 @@ class HeadAppender final : public Appender {
     MemSeries* s = ref != 0 ? head_->Pin(ref) : nullptr;
     if (s == nullptr) {
       auto created = head_->GetOrCreate(labels);
-      if (!created.ok()) {
-        head_->rejected_limit_->Inc();
-        return created.status();
-      }
+      if (!created.ok()) return created.status();  // counted under its reason there
       s = *created;
     }
     Unpin unpin{s};

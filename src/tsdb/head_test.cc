@@ -214,24 +214,55 @@ TEST_F(HeadTest, LimitsRejectWithTheirNames) {
   o.max_series = 3;
   o.max_series_per_metric = 2;
   o.max_label_count = 4;
+  o.max_label_name_bytes = 8;
   o.max_label_value_bytes = 10;
-  auto head = Open(o);
+  instrumentation::Registry registry;
+  auto opened = Head::Open(Env::Default(), dir_.Path("wal"), o, &registry);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto head = std::move(opened).value();
+  auto rejected = [&](const std::string& reason) {
+    const std::string metrics = registry.Expose();
+    const std::string key = "tyto_tsdb_head_samples_rejected_total{reason=\"" + reason + "\"} ";
+    const size_t at = metrics.find(key);
+    EXPECT_NE(at, std::string::npos) << key << " missing in\n" << metrics;
+    return at == std::string::npos ? -1.0 : std::stod(metrics.substr(at + key.size()));
+  };
   auto app = head->NewAppender();
   ASSERT_TRUE(app->Append(0, Labels::Of({"__name__", "m", "i", "1"}), 1, 1).ok());
   ASSERT_TRUE(app->Append(0, Labels::Of({"__name__", "m", "i", "2"}), 1, 1).ok());
   auto per_metric = app->Append(0, Labels::Of({"__name__", "m", "i", "3"}), 1, 1);
   EXPECT_EQ(per_metric.status().code(), StatusCode::kResourceExhausted);
-  EXPECT_NE(per_metric.status().message().find("max_series_per_metric=2"), std::string::npos);
+  EXPECT_NE(per_metric.status().message().find("storage.max_series_per_metric=2"), std::string::npos)
+      << per_metric.status().ToString();
   ASSERT_TRUE(app->Append(0, Labels::Of({"__name__", "n"}), 1, 1).ok());
-  auto total = app->Append(0, Labels::Of({"__name__", "o"}), 1, 1);
-  EXPECT_NE(total.status().message().find("max_series=3"), std::string::npos);
+  for (int i = 0; i < 2; ++i) {
+    auto total = app->Append(0, Labels::Of({"__name__", "o"}), 1, 1);
+    EXPECT_EQ(total.status().code(), StatusCode::kResourceExhausted);
+    EXPECT_NE(total.status().message().find("series limit storage.max_series=3 reached"), std::string::npos)
+        << total.status().ToString();
+  }
   auto many = app->Append(0, Labels::Of({"__name__", "m", "a", "1", "b", "1", "c", "1", "d", "1"}), 1, 1);
-  EXPECT_NE(many.status().message().find("max_label_count=4"), std::string::npos);
+  EXPECT_EQ(many.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(many.status().message().find("storage.max_label_count=4"), std::string::npos) << many.status().ToString();
+  auto longn = app->Append(0, Labels::Of({"__name__", "m", "long_label_name", "x"}), 1, 1);
+  EXPECT_EQ(longn.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(longn.status().message().find("storage.max_label_name_bytes=8"), std::string::npos)
+      << longn.status().ToString();
   auto longv = app->Append(0, Labels::Of({"__name__", "m", "a", "0123456789abc"}), 1, 1);
-  EXPECT_NE(longv.status().message().find("max_label_value_bytes=10"), std::string::npos);
+  EXPECT_EQ(longv.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(longv.status().message().find("storage.max_label_value_bytes=10"), std::string::npos)
+      << longv.status().ToString();
   EXPECT_EQ(app->Append(0, Labels::Of({"job", "x"}), 1, 1).status().code(), StatusCode::kInvalidArgument);
   ASSERT_TRUE(app->Commit().ok());
   EXPECT_EQ(head->num_series(), 3u);
+  // Each refusal is counted under its own limit.
+  EXPECT_EQ(rejected("max_series_per_metric"), 1);
+  EXPECT_EQ(rejected("max_series"), 2);
+  EXPECT_EQ(rejected("max_label_count"), 1);
+  EXPECT_EQ(rejected("max_label_name_bytes"), 1);
+  EXPECT_EQ(rejected("max_label_value_bytes"), 1);
+  EXPECT_EQ(rejected("invalid_labels"), 1);
+  EXPECT_EQ(registry.Expose().find("limit_or_labels"), std::string::npos);
 }
 
 TEST_F(HeadTest, ReplayRestoresEverythingAndRefsContinue) {
