@@ -27,19 +27,26 @@ const Section<GlobalConfig>& GlobalSchema() {
   return *s;
 }
 
-const Section<ScrapeConfig>& ScrapeConfigSchema() {
+const Section<BasicAuth>& BasicAuthSchema() {
   static const auto* s = [] {
-    Section<BasicAuth> basic("basic_auth", "HTTP basic authentication for scrapes.");
-    basic.String("username", &BasicAuth::username, "User name.")
+    auto* basic = new Section<BasicAuth>("basic_auth", "HTTP basic authentication.");
+    basic->String("username", &BasicAuth::username, "User name.")
         .Secret("password", &BasicAuth::password, "Password.")
-        .String("password_file", &BasicAuth::password_file, "A file holding the password (read at each scrape).")
+        .String("password_file", &BasicAuth::password_file, "A file holding the password (read at each request).")
         .Validate([](const BasicAuth& b, const Node& n, Diagnostics& d) {
           if (!b.password.empty() && !b.password_file.empty()) {
             d.Add(n.position(), "basic_auth: at most one of password and password_file may be set");
           }
         });
-    Section<Authorization> authz("authorization", "The Authorization header for scrapes.");
-    authz.String("type", &Authorization::type, "The scheme: Bearer, or another word.")
+    return basic;
+  }();
+  return *s;
+}
+
+const Section<Authorization>& AuthorizationSchema() {
+  static const auto* s = [] {
+    auto* authz = new Section<Authorization>("authorization", "The Authorization header sent.");
+    authz->String("type", &Authorization::type, "The scheme: Bearer, or another word.")
         .Secret("credentials", &Authorization::credentials, "The credentials.")
         .String("credentials_file", &Authorization::credentials_file, "A file holding the credentials.")
         .Validate([](const Authorization& a, const Node& n, Diagnostics& d) {
@@ -50,17 +57,34 @@ const Section<ScrapeConfig>& ScrapeConfigSchema() {
             d.Add(n.position(), "authorization: type Basic is not allowed; use basic_auth");
           }
         });
-    Section<TlsConfig> tls("tls_config", "TLS for https scrapes.");
-    tls.String("ca_file", &TlsConfig::ca_file, "CA certificates (PEM) to verify the target with.")
+    return authz;
+  }();
+  return *s;
+}
+
+const Section<TlsConfig>& TlsConfigSchema() {
+  static const auto* s = [] {
+    auto* tls = new Section<TlsConfig>("tls_config", "TLS for https connections.");
+    tls->String("ca_file", &TlsConfig::ca_file, "CA certificates (PEM) to verify the server with.")
         .String("cert_file", &TlsConfig::cert_file, "Client certificate (PEM).")
         .String("key_file", &TlsConfig::key_file, "Client key (PEM).")
         .String("server_name", &TlsConfig::server_name, "Server name to ask for and verify.")
-        .Bool("insecure_skip_verify", &TlsConfig::insecure_skip_verify, "Do not verify the target's certificate.")
+        .Bool("insecure_skip_verify", &TlsConfig::insecure_skip_verify, "Do not verify the server's certificate.")
         .Validate([](const TlsConfig& t, const Node& n, Diagnostics& d) {
           if (t.cert_file.empty() != t.key_file.empty()) {
             d.Add(n.position(), "tls_config: cert_file and key_file must be given together");
           }
         });
+    return tls;
+  }();
+  return *s;
+}
+
+const Section<ScrapeConfig>& ScrapeConfigSchema() {
+  static const auto* s = [] {
+    const Section<BasicAuth>& basic = BasicAuthSchema();
+    const Section<Authorization>& authz = AuthorizationSchema();
+    const Section<TlsConfig>& tls = TlsConfigSchema();
     Section<StaticConfig> stat("static_configs", "Targets listed in the file.");
     stat.StringList("targets", &StaticConfig::targets, "host:port of each target.")
         .StringMap("labels", &StaticConfig::labels, "Labels given to every target of the group.");

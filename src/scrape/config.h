@@ -81,6 +81,10 @@ struct ScrapeConfig {
 };
 
 const config::Section<GlobalConfig>& GlobalSchema();
+// The credentials and TLS sections, as scrape jobs and remote write (`tyto agent`) use them.
+const config::Section<BasicAuth>& BasicAuthSchema();
+const config::Section<Authorization>& AuthorizationSchema();
+const config::Section<TlsConfig>& TlsConfigSchema();
 // One entry of `scrape_configs`.
 const config::Section<ScrapeConfig>& ScrapeConfigSchema();
 

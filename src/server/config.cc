@@ -142,6 +142,35 @@ const Section<Config>& ConfigSchema() {
     log.Enum("level", &LogConfig::level, {"debug", "info", "warn", "error"},
              "Least severe level written. Also settable at run time with PUT /-/log-level.");
 
+    Section<AgentConfig> agent("agent", "`tyto agent`: forwarding by remote write, and its on-disk queue.");
+    agent
+        .String("server", &AgentConfig::server,
+                "Where to forward: a Tyto (http://central:9800; /api/v1/write is added to a URL without a path) or "
+                "any remote-write URL. --server overrides it.")
+        .Nested("authorization", &AgentConfig::authorization, scrape::AuthorizationSchema())
+        .Nested("basic_auth", &AgentConfig::basic_auth, scrape::BasicAuthSchema())
+        .Nested("tls_config", &AgentConfig::tls_config, scrape::TlsConfigSchema())
+        .Duration("remote_timeout", &AgentConfig::remote_timeout, "One request, connect to response.",
+                  std::chrono::milliseconds(1))
+        .Int("shards", &AgentConfig::shards, "Requests in flight at once.", 1, 64)
+        .Int("max_samples_per_send", &AgentConfig::max_samples_per_send, "Samples per request at most.", 1, 1000000)
+        .Duration("batch_send_deadline", &AgentConfig::batch_send_deadline,
+                  "How long a request smaller than max_samples_per_send waits for more.", std::chrono::milliseconds(1))
+        .Duration("min_backoff", &AgentConfig::min_backoff, "First retry delay after a failed request (doubled per failure).",
+                  std::chrono::milliseconds(1))
+        .Duration("max_backoff", &AgentConfig::max_backoff, "Longest retry delay.", std::chrono::milliseconds(1))
+        .ByteSize("queue_max_size", &AgentConfig::queue_max_size,
+                  "The on-disk queue (under --data-dir) holds at most this much; when full, the oldest data is dropped "
+                  "and counted (tyto_agent_samples_dropped_total{reason=\"queue_full\"}).",
+                  1 << 20)
+        .Enum("queue_fsync", &AgentConfig::queue_fsync, {"always", "interval"},
+              "When the queue is fsynced: always (before a round or scrape is acknowledged), or every second.")
+        .String("listen", &AgentConfig::listen,
+                "HOST:PORT of the agent's own /metrics, /-/healthy and /-/ready (forwarded too, as job tyto_agent).")
+        .Validate([](const AgentConfig& a, const Node& n, Diagnostics& d) {
+          if (a.min_backoff > a.max_backoff) d.Add(n.position(), "agent: min_backoff is greater than max_backoff");
+        });
+
     auto* root = new Section<Config>("", "tyto.yml");
     root->Nested("http", &Config::http, http)
         .Nested("storage", &Config::storage, storage)
@@ -149,6 +178,7 @@ const Section<Config>& ConfigSchema() {
         .Nested("query", &Config::query, query)
         .Nested("log", &Config::log, log)
         .Nested("collectors", &Config::collectors, collect::CollectorsSchema())
+        .Nested("agent", &Config::agent, agent)
         .Nested("global", &Config::global, scrape::GlobalSchema())
         .List("scrape_configs", &Config::scrape_configs, scrape::ScrapeConfigSchema())
         .Validate([](const Config& c, const Node& n, Diagnostics& d) {

@@ -70,6 +70,25 @@ struct QueryConfig {
   int64_t max_concurrency = 20;
 };
 
+// `tyto agent`: where and how it forwards (remote write 1.0), and its on-disk queue.
+struct AgentConfig {
+  // The receiver: a Tyto ("http://central:9800"; /api/v1/write is added to a URL without a
+  // path) or any remote-write endpoint. --server overrides it.
+  std::string server;
+  scrape::Authorization authorization;
+  scrape::BasicAuth basic_auth;
+  scrape::TlsConfig tls_config;
+  std::chrono::milliseconds remote_timeout{std::chrono::seconds(30)};
+  int64_t shards = 4;
+  int64_t max_samples_per_send = 2000;
+  std::chrono::milliseconds batch_send_deadline{std::chrono::seconds(5)};
+  std::chrono::milliseconds min_backoff{std::chrono::milliseconds(30)};
+  std::chrono::milliseconds max_backoff{std::chrono::seconds(5)};
+  uint64_t queue_max_size = 256ull << 20;
+  std::string queue_fsync = "interval";
+  std::string listen = "127.0.0.1:9801";
+};
+
 struct LogConfig {
   std::string level = "info";
 };
@@ -82,6 +101,7 @@ struct Config {
   LogConfig log;
   // The built-in collectors (host, GPU), all on by default.
   collect::CollectorsConfig collectors;
+  AgentConfig agent;
   // Prometheus's sections, pasted as they are from prometheus.yml.
   scrape::GlobalConfig global;
   std::vector<scrape::ScrapeConfig> scrape_configs;
