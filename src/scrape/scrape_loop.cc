@@ -119,12 +119,14 @@ Status ScrapeLoop::AppendBody(Appender* app, int64_t start_ms, const Fetched& fe
     if (job_->sample_limit > 0 && out->post_relabel > job_->sample_limit) {
       return ResourceExhausted("sample_limit exceeded (limit " + std::to_string(job_->sample_limit) + ")");
     }
-    const int64_t t = job_->honor_timestamps && parser.timestamp_ms() ? *parser.timestamp_ms() : start_ms;
+    const bool timestamped = job_->honor_timestamps && parser.timestamp_ms();
+    const int64_t t = timestamped ? *parser.timestamp_ms() : start_ms;
     auto ref = app->Append(c.ref, c.labels, t, parser.value());
     // Refused one by one (out of order, duplicate, a series limit): skipped, as Prometheus does.
     if (!ref.ok()) continue;
     c.ref = *ref;
     c.pending = true;
+    c.pending_timestamped = timestamped;
     if (added) ++out->added;
     if (sinks_.exemplars != nullptr && parser.exemplar()) {
       const Exemplar& e = *parser.exemplar();
@@ -142,7 +144,9 @@ void ScrapeLoop::EndSeriesNotSeen(Appender* app, int64_t t, uint64_t now) {
       ++it;
       continue;
     }
-    if (c.committed) (void)app->Append(c.ref, c.labels, t, StaleMarker());  // refused: it had ended
+    // Refused: it had ended. A series with its own timestamps gets none, as in Prometheus: its
+    // times are the target's, and the scrape's time says nothing about when it ended.
+    if (c.committed && !c.timestamped) (void)app->Append(c.ref, c.labels, t, StaleMarker());
     it = cache_.erase(it);
   }
 }
@@ -170,7 +174,10 @@ void ScrapeLoop::Report(int64_t start_ms, std::chrono::duration<double> duration
     st = app->Commit();
   }
   if (st.ok()) {
-    for (auto& [text, c] : cache_) c.committed = c.pending;
+    for (auto& [text, c] : cache_) {
+      c.committed = c.pending;
+      c.timestamped = c.pending_timestamped;
+    }
     for (auto& [family, m] : o.metadata) {
       if (m.type.empty()) m.type = "unknown";
       sinks_.metadata->Update(family, m);

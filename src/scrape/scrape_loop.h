@@ -4,14 +4,17 @@
 // gets the target's labels (a scraped label that clashes becomes exported_<name>, or wins with
 // honor_labels), metric_relabel_configs run, the label limits are checked, and the sample is
 // appended at its own timestamp (honor_timestamps) or the scrape's start. Series the previous
-// scrape had and this one lacks get a staleness marker. Then the synthetic series: up,
+// scrape had and this one lacks get a staleness marker, unless their last sample carried its
+// own (honoured) timestamp: as in Prometheus, such a series' time is the target's, so the
+// scrape's time says nothing about when it ended. Then the synthetic series: up,
 // scrape_duration_seconds, scrape_samples_scraped, scrape_samples_post_metric_relabeling and
 // scrape_series_added. Everything of one scrape is committed at once.
 //
 // A failed scrape (connection, HTTP status, body too large, a parse error naming line and
 // column, sample_limit or a label limit exceeded) stores none of its samples: up is 0 and every
-// series of the last successful scrape gets a staleness marker. Samples the storage refuses one
-// by one (out of order, duplicate, a series limit) are skipped and counted, as Prometheus does.
+// series of the last successful scrape gets a staleness marker (timestamped ones excepted).
+// Samples the storage refuses one by one (out of order, duplicate, a series limit) are skipped
+// and counted, as Prometheus does.
 //
 // Not thread-safe: one scrape at a time per loop (the manager sees to it); status() may be read
 // from any thread.
@@ -78,7 +81,7 @@ class ScrapeLoop {
   void Report(int64_t start_ms, std::chrono::duration<double> duration, const Fetched& fetched);
 
   // The target is gone (discovery dropped it, or the job was removed): marks every series of its
-  // last scrape, and its synthetic series, stale at `now_ms`.
+  // last scrape (but those with their own timestamps), and its synthetic series, stale at `now_ms`.
   void Stop(int64_t now_ms);
 
   TargetStatus status() const EXCLUDES(mu_);
@@ -90,6 +93,10 @@ class ScrapeLoop {
     uint64_t last_seen = 0;  // scrape number
     bool pending = false;    // the storage took its sample in the scrape in progress
     bool committed = false;  // the last successful scrape stored it
+    // Its sample carried its own timestamp (honoured), in the scrape in progress and in the last
+    // successful one: such series get no staleness marker.
+    bool pending_timestamped = false;
+    bool timestamped = false;
   };
   // Looks entries up by the body's text without building a std::string per sample.
   struct TextHash {
@@ -110,7 +117,8 @@ class ScrapeLoop {
   // The final labels of a scraped series (empty if dropped), or an error for a limit.
   Result<Labels> Finalize(const Labels& scraped) const;
   // Marks stale the series stored by the last successful scrape that scrape `now` did not see
-  // (all of them when `now` is 0), and forgets every entry not seen in `now`.
+  // (all of them when `now` is 0) and whose sample had no timestamp of its own, and forgets
+  // every entry not seen in `now`.
   void EndSeriesNotSeen(Appender* app, int64_t t, uint64_t now);
   void AppendReport(Appender* app, int64_t t, bool up, double duration, const Outcome& o);
   void SetStatus(int64_t start_ms, double duration, const Status& error, uint64_t samples) EXCLUDES(mu_);

@@ -258,6 +258,49 @@ TEST_F(ScrapeLoopTest, GzipOpenMetricsAndTimestamps) {
   EXPECT_EQ(Samples({{"__name__", "z"}})[0].t, 9000);
 }
 
+TEST_F(ScrapeLoopTest, SeriesWithTheirOwnTimestampsGetNoStalenessMarker) {
+  auto loop = Loop();
+  loop->Report(10000, 10ms, Body("a 1 5000\nb 1\nc 1\nd 1 6000\n"));
+  // a and b go; c now has a timestamp, d no longer has one.
+  loop->Report(25000, 10ms, Body("c 2 20000\nd 2\n"));
+  ASSERT_EQ(loop->status().health, "up") << loop->status().last_error;
+  auto a = Samples({{"__name__", "a"}});
+  ASSERT_EQ(a.size(), 1u);  // no marker: its time was the target's
+  EXPECT_EQ(a[0].t, 5000);
+  auto b = Samples({{"__name__", "b"}});
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b[1].t, 25000);
+  EXPECT_TRUE(IsStaleMarker(b[1].v));
+  // What counts is the last successful scrape: a failed scrape ends d (stored without a
+  // timestamp) even though the failed body gave it one, and leaves c alone.
+  loop->Report(40000, 10ms, Body("c 3 35000\nd 3 36000\nbroken{\n"));
+  ASSERT_EQ(loop->status().health, "down");
+  auto c = Samples({{"__name__", "c"}});
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_FALSE(IsStaleMarker(c[1].v));
+  auto d = Samples({{"__name__", "d"}});
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[2].t, 40000);
+  EXPECT_TRUE(IsStaleMarker(d[2].v));
+  // Nor does a stopped target's timestamped series get one.
+  loop->Report(55000, 10ms, Body("e 1 50000\nf 1\n"));
+  loop->Stop(60000);
+  EXPECT_EQ(Samples({{"__name__", "e"}}).size(), 1u);
+  auto f = Samples({{"__name__", "f"}});
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_TRUE(IsStaleMarker(f[1].v));
+
+  // Without honor_timestamps the target's timestamps are ignored, and staleness applies.
+  job_.honor_timestamps = false;
+  auto ignoring = Loop();
+  ignoring->Report(70000, 10ms, Body("g 1 65000\n"));
+  ignoring->Report(85000, 10ms, Body("h 1\n"));
+  auto g = Samples({{"__name__", "g"}});
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_EQ(g[0].t, 70000);
+  EXPECT_TRUE(IsStaleMarker(g[1].v));
+}
+
 TEST_F(ScrapeLoopTest, MetadataAndExemplarsOfSuccessfulScrapesAreKept) {
   metastore::MetadataStore metadata;
   metastore::ExemplarStore exemplars;
