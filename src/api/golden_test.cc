@@ -97,8 +97,15 @@ class Api {
     EXPECT_TRUE(app->Commit().ok());
     metadata_.Update("up", {"gauge", "1 if the target answered its last scrape, 0 if not.", ""});
     metadata_.Update("http_requests_total", {"counter", "Requests served, by status code.", ""});
+    // Two exemplars of one series (returned oldest first) and one without labels of another,
+    // exactly at the start of the range the golden cases ask for (inclusive); times with and
+    // without milliseconds, and a value Go's 'f' format writes without an exponent.
+    exemplars_.Add(Labels::Of({"__name__", "http_requests_total", "code", "200", "handler", "/api", "job", "api"}),
+                   {Labels::Of({"span_id", "00f067aa0ba902b7", "trace_id", "0af7651916cd43dd"}), 0.25, kNow - 31'000});
     exemplars_.Add(Labels::Of({"__name__", "http_requests_total", "code", "200", "handler", "/api", "job", "api"}),
                    {Labels::Of({"trace_id", "4bf92f3577b34da6"}), 40, kNow - 1'500});
+    exemplars_.Add(Labels::Of({"__name__", "http_requests_total", "code", "500", "handler", "/api", "job", "api"}),
+                   {Labels(), 1234567, kNow - 60'000});
     engine_ = std::make_unique<promql::Engine>(head_.get());
 
     // A job whose target is never scraped: the clock stands still before its first scrape.

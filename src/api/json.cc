@@ -48,6 +48,24 @@ void GoNumber(JsonWriter& w, double v) {
   w.RawValue(s.data(), s.size(), rapidjson::kNumberType);
 }
 
+void Timestamp(JsonWriter& w, int64_t unix_millis) {
+  std::string s;
+  // Negated as unsigned: INT64_MIN has no positive int64.
+  uint64_t ms = static_cast<uint64_t>(unix_millis);
+  if (unix_millis < 0) {
+    s.push_back('-');
+    ms = 0 - ms;
+  }
+  s += std::to_string(ms / 1000);
+  if (const uint64_t frac = ms % 1000; frac != 0) {
+    s.push_back('.');
+    if (frac < 100) s.push_back('0');
+    if (frac < 10) s.push_back('0');
+    s += std::to_string(frac);
+  }
+  w.RawValue(s.data(), s.size(), rapidjson::kNumberType);
+}
+
 std::string GoTime(int64_t unix_millis) {
   if (unix_millis == 0) return "0001-01-01T00:00:00Z";
   std::string s = FormatTimestamp(unix_millis);  // "...:SS.mmmZ"

@@ -5,6 +5,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -72,6 +73,10 @@ std::string FormatFloatExponent(double v);
 // A float64 as Go's encoding/json writes it: "0", "1.5", "1e+21", "1e-7" (not RapidJSON's
 // "0.0"). NaN and infinities, which JSON cannot hold, are written as null.
 void GoNumber(JsonWriter& w, double v);
+
+// Prometheus's jsonutil.MarshalTimestamp, for sample and exemplar times: Unix seconds, then '.'
+// and three digits of milliseconds when there are any ("1700000000", "1699999998.500").
+void Timestamp(JsonWriter& w, int64_t unix_millis);
 
 // A time as Go's encoding/json writes a time.Time (RFC 3339, UTC here, the fraction's
 // trailing zeros cut): "2023-11-14T22:13:20.5Z". 0 is Go's zero time,

@@ -39,6 +39,22 @@ TEST(JsonTest, FloatsAreWrittenAsGoWritesThem) {
   EXPECT_EQ(Number(std::nan("")), "null");
 }
 
+TEST(JsonTest, TimestampsAreWrittenAsPrometheusWritesThem) {
+  auto written = [](int64_t ms) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    Timestamp(w, ms);
+    return std::string(buf.GetString(), buf.GetSize());
+  };
+  EXPECT_EQ(written(1'700'000'000'000), "1700000000");
+  EXPECT_EQ(written(1'699'999'998'500), "1699999998.500");
+  EXPECT_EQ(written(1'699'999'998'050), "1699999998.050");
+  EXPECT_EQ(written(1'699'999'998'005), "1699999998.005");
+  EXPECT_EQ(written(0), "0");
+  EXPECT_EQ(written(-1'500), "-1.500");
+  EXPECT_EQ(written(INT64_MIN), "-9223372036854775.808");
+}
+
 TEST(JsonTest, TimesAreWrittenAsGoWritesThem) {
   EXPECT_EQ(GoTime(0), "0001-01-01T00:00:00Z");
   EXPECT_EQ(GoTime(1'700'000'000'000), "2023-11-14T22:13:20Z");

@@ -5,7 +5,6 @@
 
 #include "api/json.h"
 #include "api/params.h"
-#include "instrumentation/metrics.h"
 #include "metastore/metastore.h"
 #include "promql/parser.h"
 
@@ -103,9 +102,10 @@ void AddMetastoreRoutes(http::Router* router, auth::Guard* guard, const metastor
                       w.StartObject();
                       Key(w, "labels");
                       LabelsObject(w, e.labels);
-                      String(w, "value", instrumentation::FormatValue(e.value));
+                      // As Prometheus's marshalExemplarJSON: the value as a sample's.
+                      String(w, "value", FormatFloat(e.value));
                       Key(w, "timestamp");
-                      w.Double(static_cast<double>(e.timestamp_ms) / 1000.0);
+                      Timestamp(w, e.timestamp_ms);
                       w.EndObject();
                     }
                     w.EndArray();

@@ -13,24 +13,6 @@ namespace {
 using http::Request;
 using http::Response;
 
-// Prometheus's jsonutil.MarshalTimestamp: seconds, then '.' and three digits of milliseconds
-// when there are any.
-void Timestamp(JsonWriter& w, int64_t ms) {
-  std::string s;
-  if (ms < 0) {
-    s.push_back('-');
-    ms = -ms;
-  }
-  s += std::to_string(ms / 1000);
-  if (const int64_t frac = ms % 1000; frac != 0) {
-    s.push_back('.');
-    if (frac < 100) s.push_back('0');
-    if (frac < 10) s.push_back('0');
-    s += std::to_string(frac);
-  }
-  w.RawValue(s.data(), s.size(), rapidjson::kNumberType);
-}
-
 void PointArray(JsonWriter& w, int64_t t, const std::string& value) {
   w.StartArray();
   Timestamp(w, t);
