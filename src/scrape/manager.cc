@@ -70,6 +70,10 @@ const config::Section<TargetGroup>& GroupSchema() {
 
 }  // namespace
 
+std::chrono::milliseconds ScrapePhase(std::string_view target_key, std::chrono::milliseconds interval) {
+  return std::chrono::milliseconds(static_cast<int64_t>(Fnv(target_key) % static_cast<uint64_t>(interval.count())));
+}
+
 Result<std::vector<TargetGroup>> ReadTargetFile(const std::string& path) {
   TYTO_ASSIGN_OR_RETURN(const std::string text, Env::Default()->ReadFile(path));
   // YAML is a superset of JSON, so one parser reads both kinds of file.
@@ -273,9 +277,8 @@ void Manager::SyncTargets(Pool* pool, int64_t now_ms) {
     auto s = std::make_shared<Scheduled>();
     s->job = pool->job->job_name;
     s->config = pool->job;
-    // The phase within the interval comes from the target's identity.
     const int64_t interval = t.interval.count();
-    const int64_t phase = static_cast<int64_t>(Fnv(key) % static_cast<uint64_t>(interval));
+    const int64_t phase = ScrapePhase(key, t.interval).count();
     const int64_t wait = ((phase - now_ms % interval) % interval + interval) % interval;
     s->next = mono + std::chrono::milliseconds(wait);
     s->loop = std::make_shared<ScrapeLoop>(storage_, std::move(t), pool->job, pool->metric_relabel, sinks_);

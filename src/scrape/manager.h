@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -46,6 +47,11 @@ struct TargetInfo {
   std::chrono::milliseconds timeout{0};
   TargetStatus status;
 };
+
+// The offset of a target's scrapes within each interval, in [0, interval): a hash of its identity
+// (Target::Key()), so a job's targets spread evenly over the interval instead of firing together,
+// and a target keeps its phase across reloads and restarts. `interval` must be positive.
+std::chrono::milliseconds ScrapePhase(std::string_view target_key, std::chrono::milliseconds interval);
 
 // Reads one file_sd file: a JSON or YAML list of {targets: [...], labels: {...}} groups
 // (YAML unless the name ends in .json). Errors name the file and where.
