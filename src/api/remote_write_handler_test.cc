@@ -4,6 +4,7 @@
 
 #include "ingest/remote_write.h"
 #include "ingest/snappy_codec.h"
+#include "testing/fault_injection_env.h"
 #include "testing/remote_write_builder.h"
 #include "testing/temp_dir.h"
 #include "tsdb/head.h"
@@ -19,7 +20,7 @@ class RemoteWriteHandlerTest : public ::testing::Test {
   RemoteWriteHandlerTest() {
     tsdb::HeadOptions o;
     o.out_of_order_window = std::chrono::milliseconds(0);
-    head_ = std::move(tsdb::Head::Open(Env::Default(), dir_.Path("wal"), o, nullptr)).value();
+    head_ = std::move(tsdb::Head::Open(&env_, dir_.Path("wal"), o, nullptr)).value();
     receiver_ = std::make_unique<ingest::RemoteWriteReceiver>(head_.get(), ingest::RemoteWriteOptions{}, &registry_);
     guard_.Set(std::make_shared<const auth::Authenticator>(std::vector<auth::Token>{
         {"agent", auth::HashSecret("w"), auth::EffectiveScopes({auth::Scope::kWrite})},
@@ -43,7 +44,20 @@ class RemoteWriteHandlerTest : public ::testing::Test {
     return ingest::SnappyCompress(EncodeWriteRequest({s}));
   }
 
+  // The samples of up{job="node"}.
+  std::vector<Sample> Stored() {
+    auto q = head_->NewQuerier(INT64_MIN, INT64_MAX);
+    auto set = (*q)->Select({*Matcher::Make(MatchType::kEqual, "__name__", "up")});
+    std::vector<Sample> out;
+    while (set->Next()) {
+      auto it = set->Iterator();
+      while (it->Next()) out.push_back(it->At());
+    }
+    return out;
+  }
+
   testing::TempDir dir_;
+  testing::FaultInjectionEnv env_{Env::Default()};  // healthy until a test breaks it
   instrumentation::Registry registry_;
   std::unique_ptr<tsdb::Head> head_;
   std::unique_ptr<ingest::RemoteWriteReceiver> receiver_;
@@ -81,8 +95,8 @@ TEST_F(RemoteWriteHandlerTest, AnswersAsTheSpecificationAsks) {
   r = Post(Body(3000, 1), {{"Content-Encoding", "Snappy"},
                            {"Content-Type", "application/x-protobuf;proto=io.prometheus.write.v2.Request"}});
   EXPECT_EQ(r.status, 415) << r.body;
-  r = Post(Body(3000, 1), {{"Content-Encoding", "snappy"},
-                           {"Content-Type", "application/x-protobuf;proto=prometheus.WriteRequest"}});
+  r = Post(Body(3000, 1),
+           {{"Content-Encoding", "snappy"}, {"Content-Type", "application/x-protobuf;proto=prometheus.WriteRequest"}});
   EXPECT_EQ(r.status, 204) << r.body;
 
   const std::string m = registry_.Expose();
@@ -90,6 +104,30 @@ TEST_F(RemoteWriteHandlerTest, AnswersAsTheSpecificationAsks) {
   EXPECT_NE(m.find("tyto_remote_write_requests_total{code=\"400\"} 2\n"), std::string::npos) << m;
   EXPECT_NE(m.find("tyto_remote_write_requests_total{code=\"413\"} 1\n"), std::string::npos) << m;
   EXPECT_NE(m.find("tyto_remote_write_requests_total{code=\"415\"} 2\n"), std::string::npos) << m;
+}
+
+TEST_F(RemoteWriteHandlerTest, AStorageFailureIsA500SoTheSenderRetries) {
+  ASSERT_EQ(Post(Body(1000, 1)).status, 204);
+  // The disk goes away: the WAL cannot be written, so nothing of the request may be kept and
+  // the sender must try again (the remote-write specification: 5xx is retried, 4xx is not).
+  env_.FailAll(true);
+  http::Response r = Post(Body(2000, 2));
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_EQ(r.body.rfind("storage failed, nothing of this request was stored; retry: ", 0), 0u) << r.body;
+  EXPECT_NE(r.body.find("Input/output error"), std::string::npos) << r.body;
+  // The disk is back, but after a failed WAL write the head takes nothing until the server
+  // restarts: the sender's retries keep getting a 5xx (never a 4xx, which would drop the data).
+  env_.FailAll(false);
+  r = Post(Body(2000, 2));
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_NE(r.body.find("until restarted"), std::string::npos) << r.body;
+  auto samples = Stored();
+  ASSERT_EQ(samples.size(), 1u);  // only the acknowledged one
+  EXPECT_EQ(samples[0].t, 1000);
+
+  const std::string m = registry_.Expose();
+  EXPECT_NE(m.find("tyto_remote_write_requests_total{code=\"500\"} 2\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("tyto_remote_write_requests_total{code=\"204\"} 1\n"), std::string::npos) << m;
 }
 
 TEST_F(RemoteWriteHandlerTest, NeedsTheWriteScope) {
