@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "config/schema.h"
+#include "relabel/case_fold.h"
 
 namespace tyto::relabel {
 
@@ -98,15 +99,6 @@ uint64_t Md5Tail(std::string_view s) {
   return v;
 }
 
-std::string Ascii(std::string_view s, bool upper) {
-  std::string out(s);
-  for (char& ch : out) {
-    const auto c = static_cast<unsigned char>(ch);
-    ch = static_cast<char>(upper ? std::toupper(c) : std::tolower(c));
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string Expand(std::string_view tmpl, const std::vector<std::string_view>& groups,
@@ -186,7 +178,7 @@ class Rule {
         return true;
       case Action::kLowercase:
       case Action::kUppercase:
-        lb->Set(config_.target_label, Ascii(val, action_ == Action::kUppercase));
+        lb->Set(config_.target_label, action_ == Action::kUppercase ? ToUpper(val) : ToLower(val));
         return true;
       case Action::kLabelMap: {
         const std::vector<Label> pairs = lb->pairs();  // rules see the labels as they were

@@ -18,7 +18,8 @@
 //                against the name
 //   labeldrop    remove every label whose name matches regex
 //   labelkeep    remove every label whose name does not match regex
-//   lowercase, uppercase   target_label := val in lower / upper case (ASCII letters)
+//   lowercase, uppercase   target_label := val in lower / upper case, as Go's strings.ToLower /
+//                          ToUpper for Latin, Greek and Cyrillic letters (case_fold.h)
 //
 // Thread-safety: a compiled Relabeler is immutable and safe to share.
 #pragma once

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <set>
 
 #include "config/schema.h"
 #include "config/yaml.h"
+#include "relabel/case_fold.h"
 
 namespace tyto::relabel {
 namespace {
@@ -112,9 +114,81 @@ TEST(RelabelTest, LabelMapDropKeep) {
 }
 
 TEST(RelabelTest, LowercaseAndUppercase) {
-  const Labels in = Labels::Of({"a", "MiXeD-1"});
+  const Labels in = Labels::Of({"a", "MiXeD-1", "b", "Zürich-Ωmega-Москва"});
   EXPECT_EQ(Apply({Rule("lowercase", {"a"}, "(.*)", "l")}, in)->Get("l"), "mixed-1");
   EXPECT_EQ(Apply({Rule("uppercase", {"a"}, "(.*)", "u")}, in)->Get("u"), "MIXED-1");
+  // Not only ASCII: Prometheus calls Go's strings.ToLower and ToUpper.
+  EXPECT_EQ(Apply({Rule("lowercase", {"b"}, "(.*)", "l")}, in)->Get("l"), "zürich-ωmega-москва");
+  EXPECT_EQ(Apply({Rule("uppercase", {"b"}, "(.*)", "u")}, in)->Get("u"), "ZÜRICH-ΩMEGA-МОСКВА");
+}
+
+TEST(CaseFoldTest, LatinGreekAndCyrillicAsGoMapsThem) {
+  // Latin-1 Supplement, with its odd ones: ß has no one-letter capital (Go keeps it), ÿ's
+  // capital is in Latin Extended-A, µ's is Greek, × and ÷ are not letters.
+  EXPECT_EQ(ToUpper("àéîõü çñ øþ ÿ ß µ ×÷"), "ÀÉÎÕÜ ÇÑ ØÞ Ÿ ß Μ ×÷");
+  EXPECT_EQ(ToLower("ÀÉÎÕÜ ÇÑ ØÞ Ÿ ß ×÷"), "àéîõü çñ øþ ÿ ß ×÷");
+  // Latin Extended-A: pairs starting on even and on odd code points, the dotted and dotless i,
+  // the long s.
+  EXPECT_EQ(ToLower("ŁÓDŹ ŽŮŘ ĞÜŞ ŐŰ Ĳ Ŋ"), "łódź žůř ğüş őű ĳ ŋ");
+  EXPECT_EQ(ToUpper("łódź žůř ğüş őű ĳ ŋ"), "ŁÓDŹ ŽŮŘ ĞÜŞ ŐŰ Ĳ Ŋ");
+  EXPECT_EQ(ToLower("İSTANBUL"), "istanbul");
+  EXPECT_EQ(ToUpper("ıi ſ"), "II S");
+  // Greek: accented letters, final sigma (which lowercase never produces), symbols.
+  EXPECT_EQ(ToLower("ΆΈΉΊΌΎΏ ΟΔΥΣΣΕΥΣ Ϊ Ϋ"), "άέήίόύώ οδυσσευσ ϊ ϋ");
+  EXPECT_EQ(ToUpper("άέήίόύώ οδυσσευς ϊϋ"), "ΆΈΉΊΌΎΏ ΟΔΥΣΣΕΥΣ ΪΫ");
+  EXPECT_EQ(ToUpper("ϐϑϕϖϰϱϵ ϲ ϳ ͻ"), "ΒΘΦΠΚΡΕ Ϲ Ϳ Ͻ");
+  EXPECT_EQ(ToLower("ϴ Ϲ Ϳ Ͻ Ϗ Ϙ"), "θ ϲ ϳ ͻ ϗ ϙ");
+  EXPECT_EQ(ToUpper("ΐ ΰ"), "ΐ ΰ");  // no one-letter capitals
+  // Cyrillic: the 0x20 and 0x50 offsets, historic pairs, the palochka, the Supplement.
+  EXPECT_EQ(ToLower("МОСКВА ЁЖ ЂЉЊЋЏ ЅІЇ Ѣ Ґ Ӝ Ӏ Ԁ Ԯ"),
+            "москва ёж ђљњћџ ѕії ѣ ґ ӝ ӏ ԁ ԯ");
+  EXPECT_EQ(ToUpper("москва ёж ђљњћџ ѕії ѣ ґ ӝ ӏ ԁ ԯ"),
+            "МОСКВА ЁЖ ЂЉЊЋЏ ЅІЇ Ѣ Ґ Ӝ Ӏ Ԁ Ԯ");
+  // What is not a letter stays, 4-byte sequences too.
+  EXPECT_EQ(ToUpper("東京 🚀 ₂ ½"), "東京 🚀 ₂ ½");
+  EXPECT_EQ(ToLower(""), "");
+}
+
+TEST(CaseFoldTest, BytesThatAreNotUtf8BecomeTheReplacementCharacter) {
+  // As Go's strings.Map: each byte that does not start a valid sequence is one U+FFFD.
+  EXPECT_EQ(ToLower("A\xff"
+                    "B"),
+            "a\uFFFDb");
+  EXPECT_EQ(ToLower("\xc3"), "\uFFFD");                                // truncated
+  EXPECT_EQ(ToLower("\xc0\xaf"), "\uFFFD\uFFFD");                      // overlong '/'
+  EXPECT_EQ(ToLower("\xed\xa0\x80"), "\uFFFD\uFFFD\uFFFD");            // a surrogate
+  EXPECT_EQ(ToUpper("\xf4\x90\x80\x80"), "\uFFFD\uFFFD\uFFFD\uFFFD");  // past U+10FFFF
+  EXPECT_EQ(ToUpper("\xc3\xa9\xe9"), "\u00C9\uFFFD");
+  EXPECT_EQ(ToUpper("\uFFFD"), "\uFFFD");  // the character itself is kept as it is
+}
+
+TEST(CaseFoldTest, EveryMappingOfTheCoveredBlocksIsConsistent) {
+  // Every capital's small letter has that capital back, and the other way round, except the
+  // letters Unicode maps many to one: these lists are all of them in U+0000-U+052F.
+  const std::set<char32_t> lower_not_back = {0x0130, 0x03F4};  // İ -> i -> I, ϴ -> θ -> Θ
+  const std::set<char32_t> upper_not_back = {0x00B5, 0x0131, 0x017F, 0x0345, 0x03C2, 0x03D0,
+                                             0x03D1, 0x03D5, 0x03D6, 0x03F0, 0x03F1, 0x03F5};
+  int lowered = 0, uppered = 0;
+  for (char32_t c = 0; c < 0x0530; ++c) {
+    const char32_t l = LowerRune(c), u = UpperRune(c);
+    if (l != c) {
+      ++lowered;
+      EXPECT_EQ(LowerRune(l), l) << std::hex << static_cast<uint32_t>(c);
+      EXPECT_EQ(UpperRune(l) == c, !lower_not_back.count(c)) << std::hex << static_cast<uint32_t>(c);
+    }
+    if (u != c) {
+      ++uppered;
+      EXPECT_EQ(UpperRune(u), u) << std::hex << static_cast<uint32_t>(c);
+      EXPECT_EQ(LowerRune(u) == c, !upper_not_back.count(c)) << std::hex << static_cast<uint32_t>(c);
+    }
+    EXPECT_FALSE(l != c && u != c) << std::hex << static_cast<uint32_t>(c);  // no letter is both
+  }
+  // How many code points of U+0000-U+052F Unicode 14's simple mappings change, outside Latin
+  // Extended-B and IPA (U+0180-U+02AF, not covered): counted with Python's unicodedata, one
+  // code point at a time (str.lower and str.upper where they give one code point; İ's simple
+  // lowercase is i).
+  EXPECT_EQ(lowered, 324);
+  EXPECT_EQ(uppered, 334);
 }
 
 TEST(RelabelTest, CompileRejectsWhatPrometheusRejects) {
