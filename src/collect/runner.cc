@@ -1,6 +1,7 @@
 #include "collect/runner.h"
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -28,6 +29,12 @@ const char* TypeName(MetricType t) {
   return "unknown";
 }
 
+struct StoredSeries {
+  Labels labels;
+  SeriesRef ref = 0;
+};
+using SeriesMap = std::unordered_map<Labels, StoredSeries, LabelsHasher>;
+
 }  // namespace
 
 struct Runner::Entry {
@@ -35,9 +42,10 @@ struct Runner::Entry {
   std::string name;
   std::chrono::milliseconds interval{0};
   int64_t next_ms = 0;  // 0: not scheduled yet
-  // The previous round's series and their refs: refs skip the storage's lookup by labels, and
-  // a series missing from the next round gets a staleness marker.
-  std::unordered_map<Labels, SeriesRef, LabelsHasher> series;
+  // The previous round's series (as the collector gave them) with their stored labels (job and
+  // instance added) and refs: refs skip the storage's lookup by labels, and a series missing
+  // from the next round gets a staleness marker.
+  std::unordered_map<Labels, StoredSeries, LabelsHasher> series;
   std::unordered_set<std::string> described;  // families whose metadata was recorded
   CollectorStatus status;
 
@@ -53,9 +61,15 @@ namespace {
 // Appends one round to an appender, tracking which series the round had.
 class AppendSink final : public Sink {
  public:
-  AppendSink(Appender* app, int64_t now_ms, std::unordered_map<Labels, SeriesRef, LabelsHasher>* previous,
+  AppendSink(Appender* app, int64_t now_ms, const SeriesMap* previous, std::string_view job, std::string_view instance,
              std::unordered_set<std::string>* described, metastore::MetadataStore* metadata)
-      : app_(app), now_ms_(now_ms), previous_(previous), described_(described), metadata_(metadata) {}
+      : app_(app),
+        now_ms_(now_ms),
+        previous_(previous),
+        job_(job),
+        instance_(instance),
+        described_(described),
+        metadata_(metadata) {}
 
   void Describe(std::string_view name, MetricType type, std::string_view help) override {
     if (metadata_ == nullptr) return;
@@ -65,19 +79,27 @@ class AppendSink final : public Sink {
   }
 
   void Add(const Labels& labels, double value) override {
-    SeriesRef ref = 0;
-    if (auto it = previous_->find(labels); it != previous_->end()) ref = it->second;
-    auto r = app_->Append(ref, labels, now_ms_, value);
+    StoredSeries stored;
+    if (auto it = previous_->find(labels); it != previous_->end()) {
+      stored = it->second;
+    } else {
+      LabelsBuilder b(labels);
+      if (!labels.Has("job")) b.Set("job", job_);
+      if (!labels.Has("instance")) b.Set("instance", instance_);
+      stored.labels = b.Build();
+    }
+    auto r = app_->Append(stored.ref, stored.labels, now_ms_, value);
     if (!r.ok()) {
       ++errors;
       if (first_error.empty()) first_error = r.status().ToString();
       return;
     }
-    current.emplace(labels, *r);
+    stored.ref = *r;
+    current.emplace(labels, std::move(stored));
     ++samples;
   }
 
-  std::unordered_map<Labels, SeriesRef, LabelsHasher> current;
+  SeriesMap current;
   uint64_t samples = 0;
   uint64_t errors = 0;
   std::string first_error;
@@ -85,7 +107,9 @@ class AppendSink final : public Sink {
  private:
   Appender* app_;
   int64_t now_ms_;
-  std::unordered_map<Labels, SeriesRef, LabelsHasher>* previous_;
+  const SeriesMap* previous_;
+  std::string_view job_;
+  std::string_view instance_;
   std::unordered_set<std::string>* described_;
   metastore::MetadataStore* metadata_;
 };
@@ -105,8 +129,13 @@ RunnerMetrics::RunnerMetrics(instrumentation::Registry* registry) {
                                  {kLabel});
 }
 
-Runner::Runner(RunnerOptions options) : opt_(options) {
+Runner::Runner(RunnerOptions options) : opt_(std::move(options)) {
   if (opt_.clock == nullptr) opt_.clock = Clock::Real();
+  if (opt_.instance.empty()) {
+    char host[256] = {};
+    if (::gethostname(host, sizeof(host) - 1) == 0) opt_.instance = host;
+    if (opt_.instance.empty()) opt_.instance = "localhost";
+  }
 }
 
 Runner::~Runner() { Stop(); }
@@ -178,13 +207,13 @@ int64_t Runner::RunDue(int64_t now_ms) {
 void Runner::RunRound(Entry* e, int64_t now_ms) {
   const auto start = opt_.clock->MonotonicNow();
   std::unique_ptr<Appender> app = opt_.storage->NewAppender();
-  AppendSink sink(app.get(), now_ms, &e->series, &e->described, opt_.metadata);
+  AppendSink sink(app.get(), now_ms, &e->series, e->name, opt_.instance, &e->described, opt_.metadata);
   Status st = e->collector->Collect(now_ms, &sink);
   // Series of the previous round that this one lacks have ended.
   uint64_t ended = 0;
-  for (const auto& [labels, ref] : e->series) {
+  for (const auto& [labels, stored] : e->series) {
     if (sink.current.count(labels) != 0) continue;
-    (void)app->Append(ref, labels, now_ms, StaleMarker());  // a refusal leaves the lookback to end it
+    (void)app->Append(stored.ref, stored.labels, now_ms, StaleMarker());  // a refusal leaves the lookback to end it
     ++ended;
   }
   Status commit = app->Commit();

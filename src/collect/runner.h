@@ -5,7 +5,7 @@
 // multiples of its interval, so a 15 s collector samples at :00, :15, ... as a scrape would.
 // Each round is one appender, committed at its end; a series the previous round had and this
 // one lacks (a process gone, a GPU lost, a filesystem unmounted) gets a staleness marker, as a
-// scrape's would. A round that overruns its interval makes the next one skip, never pile up.
+// scrape's would. Series carry job="host"/"gpu" and instance="<host name>" (RunnerOptions). A round that overruns its interval makes the next one skip, never pile up.
 //
 // Per collector it reports, on the server's /metrics: tyto_collector_rounds_total,
 // tyto_collector_failures_total, tyto_collector_samples (last round),
@@ -58,6 +58,10 @@ struct RunnerOptions {
   Clock* clock = nullptr;                        // null: Clock::Real()
   metastore::MetadataStore* metadata = nullptr;  // TYPE and HELP of each family, if not null
   RunnerMetrics* metrics = nullptr;              // the runner's own metrics, if not null
+  // Every series gets job="<collector name>" and instance="<instance>", as a scrape of an
+  // exporter would, so that the rounds of many machines (agents forwarding to one server)
+  // stay apart. Empty: the machine's host name. A label the collector sets itself is kept.
+  std::string instance;
 };
 
 // What the status pages show of a collector.

@@ -43,7 +43,7 @@ class ScriptedCollector final : public Collector {
   std::vector<int64_t>* times_;
 };
 
-Labels Point(std::string_view instance) { return Labels::Of({"__name__", "scripted_value", "instance", std::string(instance)}); }
+Labels Point(std::string_view device) { return Labels::Of({"__name__", "scripted_value", "device", std::string(device)}); }
 
 struct Stored {
   Labels labels;
@@ -81,7 +81,7 @@ class RunnerTest : public ::testing::Test {
 
 TEST_F(RunnerTest, RoundsRunOnIntervalBoundariesAndEndVanishedSeriesWithMarkers) {
   std::vector<int64_t> times;
-  Runner runner({head_.get(), &clock_, &metadata_, &metrics_});
+  Runner runner({head_.get(), &clock_, &metadata_, &metrics_, "node-7"});
   runner.Add(std::make_unique<ScriptedCollector>(
                  std::vector<ScriptedCollector::Round>{{{{Point("a"), 1}, {Point("b"), 2}}},
                                                        {{{Point("a"), 3}}}, {{{Point("a"), 4}}}},
@@ -101,11 +101,14 @@ TEST_F(RunnerTest, RoundsRunOnIntervalBoundariesAndEndVanishedSeriesWithMarkers)
 
   std::vector<Stored> got = ReadAll(head_.get());
   ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(got[0].labels, Point("a"));
+  // As a scrape of an exporter would be: job is the collector, instance the machine.
+  EXPECT_EQ(got[0].labels,
+            Labels::Of({"__name__", "scripted_value", "device", "a", "instance", "node-7", "job", "scripted"}));
   ASSERT_EQ(got[0].samples.size(), 2u);
   EXPECT_EQ(got[0].samples[1].t, 1'700'000'025'000);
   EXPECT_EQ(got[0].samples[1].v, 3);
-  EXPECT_EQ(got[1].labels, Point("b"));
+  EXPECT_EQ(got[1].labels,
+            Labels::Of({"__name__", "scripted_value", "device", "b", "instance", "node-7", "job", "scripted"}));
   ASSERT_EQ(got[1].samples.size(), 2u);  // 2, then the marker: b was not in the second round
   EXPECT_EQ(got[1].samples[0].v, 2);
   EXPECT_TRUE(IsStaleMarker(got[1].samples[1].v));
@@ -128,7 +131,7 @@ TEST_F(RunnerTest, RoundsRunOnIntervalBoundariesAndEndVanishedSeriesWithMarkers)
 
 TEST_F(RunnerTest, AFailedRoundEndsEverySeriesAndIsReported) {
   std::vector<int64_t> times;
-  Runner runner({head_.get(), &clock_, nullptr, &metrics_});
+  Runner runner({head_.get(), &clock_, nullptr, &metrics_, "node-7"});
   runner.Add(std::make_unique<ScriptedCollector>(
                  std::vector<ScriptedCollector::Round>{{{{Point("a"), 1}}}, {{}, true}, {{{Point("a"), 5}}}}, &times),
              std::chrono::seconds(1));
@@ -149,7 +152,7 @@ TEST_F(RunnerTest, AFailedRoundEndsEverySeriesAndIsReported) {
 
 TEST_F(RunnerTest, StatusNamesTheLastError) {
   std::vector<int64_t> times;
-  Runner runner({head_.get(), &clock_, nullptr, nullptr});
+  Runner runner({head_.get(), &clock_, nullptr, nullptr, "node-7"});
   runner.Add(std::make_unique<ScriptedCollector>(std::vector<ScriptedCollector::Round>{{{}, true}}, &times),
              std::chrono::milliseconds(10));  // clamped to 1 s
   runner.RunDue(clock_.NowMillis());
@@ -164,7 +167,7 @@ TEST_F(RunnerTest, StatusNamesTheLastError) {
 
 TEST_F(RunnerTest, TheThreadRunsRoundsOnTheRealClock) {
   std::vector<int64_t> times;
-  Runner runner({head_.get(), nullptr, nullptr, nullptr});
+  Runner runner({head_.get(), nullptr, nullptr, nullptr, ""});
   runner.Add(std::make_unique<ScriptedCollector>(std::vector<ScriptedCollector::Round>{{{{Point("a"), 1}}}}, &times),
              std::chrono::seconds(1));
   runner.Start();
@@ -254,7 +257,7 @@ TEST(NewRunnerTest, CreatesTheEnabledCollectorsWithTheirOptions) {
   auto c = Decode("host: {interval: 2s, proc_path: /nonexistent/proc, sys_path: /nonexistent/sys}\ngpu: {enabled: false}\n");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   testing::FakeClock clock;
-  auto runner = NewRunner(*c, {h->get(), &clock, nullptr, nullptr});
+  auto runner = NewRunner(*c, {h->get(), &clock, nullptr, nullptr, ""});
   runner->RunDue(clock.NowMillis());
   clock.Advance(std::chrono::seconds(2));
   runner->RunDue(clock.NowMillis());

@@ -227,7 +227,7 @@ Status Server::Apply(const Config& cfg) {
   if (!collectors_ || !(cfg.collectors == collectors_config_)) {
     // A changed collectors section replaces the runner; its series go on under the new one.
     if (collectors_) collectors_->Stop();
-    collectors_ = collect::NewRunner(cfg.collectors, {db_.get(), clock_, &metadata_, collector_metrics_.get()});
+    collectors_ = collect::NewRunner(cfg.collectors, {db_.get(), clock_, &metadata_, collector_metrics_.get(), ""});
     collectors_->Start();
     collectors_config_ = cfg.collectors;
   }
