@@ -12,6 +12,7 @@
 #include "tsdb/block/block.h"
 #include "tsdb/db.h"
 #include "tsdb/head.h"
+#include "tsdb/label_stats.h"
 #include "tyto/selector.h"
 
 namespace tyto::tools {
@@ -71,13 +72,36 @@ int Analyze(const std::string& data_dir, size_t top) {
     std::printf("  chunk bytes:      %" PRIu64 " (%.2f bytes/sample)\n", st.chunk_bytes,
                 static_cast<double>(st.chunk_bytes) / static_cast<double>(st.samples));
   }
+
+  // The rankings cover the whole store as queries see it: every block's index (the postings of
+  // __name__, each series' labels) merged with the head series by series, so a series stored in
+  // several blocks and the head counts once.
+  tsdb::LabelStats labels;
+  auto q = (*head)->NewQuerier(INT64_MIN, INT64_MAX);
+  if (!q.ok()) {
+    std::fprintf(stderr, "tyto: %s\n", q.status().message().c_str());
+    return 1;
+  }
+  auto set = (*q)->Select({*Matcher::Make(MatchType::kRegexMatch, "__name__", ".+")});
+  while (set->Next()) labels.Add(set->labels());
+  if (!set->status().ok()) {
+    std::fprintf(stderr, "tyto: reading the series: %s\n", set->status().ToString().c_str());
+    return 1;
+  }
+  uint64_t samples = st.samples;
+  uint64_t rollup_windows = 0;
+  for (const auto& m : metas) (m.resolution_ms == 0 ? samples : rollup_windows) += m.num_samples;
+  std::printf("\nAll data (blocks and head; a series in several blocks counts once)\n");
+  std::printf("  series:           %" PRIu64 "\n", labels.series());
+  std::printf("  samples:          %" PRIu64 " (raw blocks and head)\n", samples);
+  if (rollup_windows > 0) std::printf("  rollup windows:   %" PRIu64 "\n", rollup_windows);
   auto table = [](const char* title, const auto& rows) {
     std::printf("\n%s\n", title);
     for (const auto& [name, n] : rows) std::printf("  %10" PRIu64 "  %s\n", n, name.c_str());
   };
-  table("Metrics by series:", st.series_by_metric);
-  table("Label pairs by series:", st.series_by_label_pair);
-  table("Label names by distinct values:", st.values_by_label_name);
+  table("Metrics by series:", labels.SeriesByMetric(top));
+  table("Label pairs by series:", labels.SeriesByLabelPair(top));
+  table("Label names by distinct values:", labels.ValuesByLabelName(top));
   return 0;
 }
 

@@ -6,8 +6,9 @@
 
 namespace tyto::tools {
 
-// Prints series and sample counts, time range, bytes per sample, and the metrics, label pairs
-// and label names with the most series or values. Returns the exit code.
+// Prints the blocks, the head's series and sample counts, time range and bytes per sample, and
+// for the whole store (blocks merged with the head, each series once) the series count and the
+// metrics, label pairs and label names with the most series or values. Returns the exit code.
 int Analyze(const std::string& data_dir, size_t top);
 
 // Prints every sample of the series matching `selector` (all series if empty) within

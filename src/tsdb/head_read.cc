@@ -1,9 +1,8 @@
 // HeadQuerier: reads a snapshot of the head's series over [mint, maxt].
 #include <algorithm>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "tsdb/head.h"
+#include "tsdb/label_stats.h"
 #include "tsdb/querier.h"
 
 namespace tyto::tsdb {
@@ -145,8 +144,7 @@ class HeadQuerier final : public Querier {
 
 HeadStats Head::Stats(size_t top) const {
   HeadStats st;
-  std::unordered_map<std::string, uint64_t> by_metric, by_pair;
-  std::unordered_map<std::string, std::unordered_set<std::string>> values;
+  LabelStats labels;
   st.min_time = INT64_MAX;
   st.max_time = INT64_MIN;
   MutexLock lock(&series_mu_);
@@ -160,24 +158,12 @@ HeadStats Head::Stats(size_t top) const {
       st.min_time = std::min(st.min_time, s->min_time());
       st.max_time = std::max(st.max_time, s->max_time());
     }
-    ++by_metric[std::string(s->labels().MetricName())];
-    for (const Label& l : s->labels()) {
-      ++by_pair[l.name + "=" + l.value];
-      values[l.name].insert(l.value);
-    }
+    labels.Add(s->labels());
   }
   if (st.min_time > st.max_time) st.min_time = st.max_time = 0;
-  auto ranked = [top](auto&& m) {
-    std::vector<std::pair<std::string, uint64_t>> v(m.begin(), m.end());
-    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
-    if (v.size() > top) v.resize(top);
-    return v;
-  };
-  st.series_by_metric = ranked(by_metric);
-  st.series_by_label_pair = ranked(by_pair);
-  std::unordered_map<std::string, uint64_t> counts;
-  for (const auto& [name, set] : values) counts[name] = set.size();
-  st.values_by_label_name = ranked(counts);
+  st.series_by_metric = labels.SeriesByMetric(top);
+  st.series_by_label_pair = labels.SeriesByLabelPair(top);
+  st.values_by_label_name = labels.ValuesByLabelName(top);
   return st;
 }
 

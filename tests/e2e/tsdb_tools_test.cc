@@ -1,4 +1,5 @@
-// `tyto tsdb analyze` and `tyto tsdb dump` on a data directory written through the Storage API.
+// `tyto tsdb analyze`, `dump` and `import` on data directories written through the storage API or
+// imported, and `tyto serve` over an imported one.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -7,6 +8,7 @@
 
 #include "e2e/process.h"
 #include "testing/temp_dir.h"
+#include "tsdb/db.h"
 #include "tsdb/head.h"
 
 namespace tyto::e2e {
@@ -34,8 +36,45 @@ TEST_F(TsdbToolsTest, AnalyzeCountsAndRanks) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("series:           5\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("samples:          42\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("         4  DCGM_FI_DEV_GPU_TEMP\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("         4  gpu\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("           4  DCGM_FI_DEV_GPU_TEMP\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("           4  gpu\n"), std::string::npos) << r.out;
+}
+
+// A series cut into blocks that goes on in the head is one series; the rankings add the series
+// that only blocks hold to those of the head.
+TEST(TsdbAnalyzeTest, CountsASeriesInBlocksAndTheHeadOnce) {
+  testing::TempDir dir;
+  {
+    tsdb::DBOptions o;
+    o.retention = std::chrono::milliseconds(0);
+    auto db = tsdb::DB::Open(Env::Default(), dir.Path("data"), o, nullptr);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    auto app = (*db)->NewAppender();
+    const Labels a = Labels::Of({"__name__", "temp", "gpu", "0"});
+    const Labels b = Labels::Of({"__name__", "temp", "gpu", "1"});
+    const Labels gone = Labels::Of({"__name__", "old", "gpu", "0"});  // only in blocks
+    for (int64_t t = 0; t < 7 * 3600000; t += 60000) {
+      ASSERT_TRUE(app->Append(0, a, t, 1).ok());
+      ASSERT_TRUE(app->Append(0, b, t, 2).ok());
+      if (t < 3600000) {
+        ASSERT_TRUE(app->Append(0, gone, t, 3).ok());
+      }
+    }
+    ASSERT_TRUE(app->Commit().ok());
+    auto cut = (*db)->CutBlocks();
+    ASSERT_TRUE(cut.ok()) << cut.status().ToString();
+    ASSERT_EQ(*cut, 2);  // 0-2 h and 2-4 h; the head keeps 4-7 h
+    ASSERT_TRUE((*db)->Close().ok());
+  }
+  CommandResult r = RunCommand({TYTO_BINARY, "tsdb", "analyze", dir.Path("data")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Blocks: 2\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Head (in-memory, from the WAL)\n  series:           2\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  series:           3\n  samples:          900 (raw blocks and head)\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("Metrics by series:\n           2  temp\n           1  old\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Label pairs by series:\n           2  __name__=temp\n           2  gpu=0\n"), std::string::npos)
+      << r.out;
 }
 
 TEST_F(TsdbToolsTest, DumpSelectsAndPrintsStaleness) {
@@ -101,6 +140,21 @@ TEST(TsdbImportTest, BackfillsIntoBlocksThatToolsAndTheServerRead) {
   r = RunCommand({TYTO_BINARY, "tsdb", "analyze", dir.Path("data")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("Blocks: 1\n"), std::string::npos) << r.out;  // the three 2 h blocks merged
+  // The head is empty; the counts and rankings come from the block's index.
+  EXPECT_NE(r.out.find("All data (blocks and head; a series in several blocks counts once)\n"
+                       "  series:           2\n"
+                       "  samples:          600 (raw blocks and head)\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("Metrics by series:\n           2  gpu_temp_celsius\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Label pairs by series:\n"
+                       "           2  __name__=gpu_temp_celsius\n"
+                       "           1  gpu=0\n"
+                       "           1  gpu=1\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("Label names by distinct values:\n           2  gpu\n           1  __name__\n"), std::string::npos)
+      << r.out;
 
   r = RunCommand({TYTO_BINARY, "tsdb", "dump", dir.Path("data"), "gpu_temp_celsius{gpu=\"1\"}"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
