@@ -4,9 +4,9 @@
 #include <signal.h>
 
 #include <fstream>
-#include <thread>
 
 #include "e2e/process.h"
+#include "testing/http_client.h"
 #include "testing/temp_dir.h"
 #include "tsdb/db.h"
 #include "tsdb/head.h"
@@ -164,14 +164,18 @@ TEST(TsdbImportTest, BackfillsIntoBlocksThatToolsAndTheServerRead) {
   EXPECT_EQ(lines.front(), "gpu_temp_celsius{gpu=\"1\"} 61 " + std::to_string(start));
   EXPECT_EQ(lines.back(), "gpu_temp_celsius{gpu=\"1\"} 61 " + std::to_string(start + 299 * 60000));
 
-  // The server opens the backfilled directory (queries over it arrive with the query API).
+  // The server serves the backfilled blocks: PromQL at the last imported minute returns its value.
   Child server({TYTO_BINARY, "serve", "--data-dir", dir.Path("data"), "--listen", "127.0.0.1:0"}, dir.Path("serve.log"));
-  bool started = false;
-  for (int i = 0; i < 500 && !started; ++i) {
-    started = ReadFile(dir.Path("serve.log")).find("Tyto started") != std::string::npos;
-    if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_TRUE(started) << ReadFile(dir.Path("serve.log"));
+  const uint16_t port = WaitUntilServing(&server, dir.Path("serve.log"));
+  ASSERT_NE(port, 0) << ReadFile(dir.Path("serve.log"));
+  const int64_t last_s = (start + 299 * 60000) / 1000;
+  auto query = testing::HttpRequest(port, "GET",
+                                    "/api/v1/query?query=gpu_temp_celsius%7Bgpu%3D%221%22%7D&time=" + std::to_string(last_s));
+  ASSERT_TRUE(query.ok()) << query.status().ToString();
+  EXPECT_EQ(query->status, 200) << query->body;
+  EXPECT_EQ(query->body, "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{"
+                         "\"__name__\":\"gpu_temp_celsius\",\"gpu\":\"1\"},\"value\":[" +
+                             std::to_string(last_s) + ",\"61\"]}]}}");
   // While it runs, importing into the same directory is refused.
   r = RunCommand({TYTO_BINARY, "tsdb", "import", file, "--data-dir", dir.Path("data")});
   EXPECT_EQ(r.exit_code, 1);
