@@ -34,6 +34,10 @@ Head::Head(Env* env, std::string wal_dir, HeadOptions options, instrumentation::
                                         {"reason"});
   rejected_out_of_order_ = &rejected.WithLabels({"out_of_order"});
   rejected_duplicate_ = &rejected.WithLabels({"duplicate"});
+  ignored_equal_ = &registry->AddCounter("tyto_tsdb_head_samples_ignored_total",
+                                         "Samples equal to one already stored (same timestamp and value), accepted and "
+                                         "dropped: what a sender sent again.")
+                        .WithLabels({});
   // One reason per limit, named as its option in the storage configuration.
   rejected_limit_ = {&rejected.WithLabels({"max_series"}),           &rejected.WithLabels({"max_series_per_metric"}),
                      &rejected.WithLabels({"max_label_count"}),      &rejected.WithLabels({"max_label_name_bytes"}),
@@ -427,7 +431,7 @@ void Head::ApplyLocked(MemSeries* s, int64_t t, double v) {
       s->Add(t, v, verdict);
       NoteTime(t);
       break;
-    case Verdict::kIgnore: break;
+    case Verdict::kIgnore: ignored_equal_->Inc(); break;
     // A concurrent commit got there first; replay meets the same order and drops it too.
     case Verdict::kTooOld: rejected_out_of_order_->Inc(); break;
     case Verdict::kDuplicate: rejected_duplicate_->Inc(); break;

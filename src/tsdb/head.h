@@ -213,6 +213,7 @@ class Head final : public Storage {
   instrumentation::Counter* series_removed_;
   instrumentation::Counter* rejected_out_of_order_;
   instrumentation::Counter* rejected_duplicate_;
+  instrumentation::Counter* ignored_equal_;
   // tyto_tsdb_head_samples_rejected_total by the limit (or the label check) that refused a series.
   struct LimitCounters {
     instrumentation::Counter* max_series;

@@ -40,7 +40,9 @@ class HeadAppender final : public Appender {
         return Status(StatusCode::kDuplicateSample, "sample at " + std::to_string(t) + " for " +
                                                         s->labels().ToString() +
                                                         " has a different value than the one already stored");
-      case Verdict::kIgnore: return s->ref();
+      case Verdict::kIgnore:
+        head_->ignored_equal_->Inc();
+        return s->ref();
       case Verdict::kAppend:
       case Verdict::kInsertOutOfOrder: break;
     }

@@ -146,6 +146,21 @@ TEST_F(HeadTest, SameTimestampDifferentValueIsRejectedSameValueIgnored) {
   EXPECT_EQ(Query(head.get(), {Eq("instance", "a")})[0].samples.size(), 2u);
 }
 
+TEST_F(HeadTest, ASampleSentAgainIsCountedAsIgnored) {
+  instrumentation::Registry registry;
+  auto h = Head::Open(Env::Default(), dir_.Path("wal"), {}, &registry);
+  ASSERT_TRUE(h.ok());
+  auto app = (*h)->NewAppender();
+  ASSERT_TRUE(app->Append(0, kUp, 1000, 1).ok());
+  ASSERT_TRUE(app->Append(0, kUp, 2000, 2).ok());
+  ASSERT_TRUE(app->Commit().ok());
+  EXPECT_NE(registry.Expose().find("tyto_tsdb_head_samples_ignored_total 0\n"), std::string::npos);
+  ASSERT_TRUE(app->Append(0, kUp, 1000, 1).ok());  // a sender's resend of both
+  ASSERT_TRUE(app->Append(0, kUp, 2000, 2).ok());
+  ASSERT_TRUE(app->Commit().ok());
+  EXPECT_NE(registry.Expose().find("tyto_tsdb_head_samples_ignored_total 2\n"), std::string::npos) << registry.Expose();
+}
+
 TEST_F(HeadTest, HugeCommitIsSplitIntoRecordsTheWalAccepts) {
   auto head = Open();
   auto app = head->NewAppender();
