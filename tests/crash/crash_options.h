@@ -8,9 +8,9 @@
 
 namespace tyto::tsdb {
 
-// Blocks of 500 ms: at the writer's pace (about 10 timestamps per millisecond) a block is cut,
-// the WAL checkpointed and blocks compacted (into 1.5 s and 6 s) every few dozen milliseconds,
-// so the kills land during them as well as during commits.
+// Blocks of 500 ms: at the writer's pace (about 3 timestamps per millisecond of writing) a
+// block is cut, the WAL checkpointed and blocks compacted (into 1.5 s and 6 s) every few hundred
+// milliseconds, so the kills can be aimed at them as well as at commits.
 inline constexpr std::chrono::milliseconds kCrashBlockRange{500};
 
 inline DBOptions CrashDBOptions() {
