@@ -49,6 +49,10 @@ Result<std::unique_ptr<DB>> DB::Open(Env* env, const std::string& dir, DBOptions
     db->own_registry_ = std::make_unique<instrumentation::Registry>();
     registry = db->own_registry_.get();
   }
+  db->blocks_corrupted_ = &registry->AddCounter("tyto_tsdb_blocks_corrupted_total",
+                                                "Blocks found damaged: not opened at start (their data is not "
+                                                "served), or a read failing its checksum (queries reading that part fail).")
+                               .WithLabels({});
   if (!options.head.read_only) {
     TYTO_RETURN_IF_ERROR(env->CreateDirs(db->blocks_dir_));
     TYTO_RETURN_IF_ERROR(block::CleanupTemporary(env, db->blocks_dir_));
@@ -60,13 +64,13 @@ Result<std::unique_ptr<DB>> DB::Open(Env* env, const std::string& dir, DBOptions
   {
     MutexLock lock(&db->blocks_mu_);
     for (const std::string& d : *dirs) {
-      auto r = block::Reader::Open(env, d);
+      auto r = db->OpenBlock(d);
       if (!r.ok()) {
         // A damaged block is left where it is for inspection, and its data is not served.
-        kLog.Error("cannot open block; skipping it", {{"block", d}, {"error", r.status()}});
+        db->ReportDamage(d, r.status());
         continue;
       }
-      db->blocks_.push_back(std::shared_ptr<block::Reader>(std::move(r).value()));
+      db->blocks_.push_back(std::move(r).value());
     }
     // A block named in the sources of another complete block was merged into it; a crash
     // came between writing the new block and removing this one. Its data is in the new one.
@@ -109,6 +113,22 @@ Result<std::unique_ptr<DB>> DB::Open(Env* env, const std::string& dir, DBOptions
   registry->AddCallback("tyto_tsdb_blocks_bytes", "Bytes of the blocks on disk.", instrumentation::Type::kGauge,
                         [raw] { return static_cast<double>(raw->blocks_bytes()); });
   return db;
+}
+
+Result<std::shared_ptr<block::Reader>> DB::OpenBlock(const std::string& block_dir) {
+  TYTO_ASSIGN_OR_RETURN(auto reader, block::Reader::Open(env_, block_dir));
+  reader->OnDamage([this, block_dir](const Status& error) { ReportDamage(block_dir, error); });
+  return std::shared_ptr<block::Reader>(std::move(reader));
+}
+
+void DB::ReportDamage(const std::string& block_dir, const Status& error) {
+  {
+    MutexLock lock(&damage_mu_);
+    if (!damaged_.insert(block_dir).second) return;
+  }
+  blocks_corrupted_->Inc();
+  kLog.Error("block damaged: what cannot be read is not served; the other blocks and the head are",
+             {{"block", block_dir}, {"error", error}});
 }
 
 std::unique_ptr<Appender> DB::NewAppender() { return head_->NewAppender(); }
@@ -175,11 +195,11 @@ Result<int> DB::WriteBlock(int64_t mint, int64_t maxt, const std::vector<SeriesS
   meta.max_time = maxt;
   auto written = block::Write(env_, blocks_dir_, meta, series);
   if (!written.ok()) return written.status();
-  auto reader = block::Reader::Open(env_, blocks_dir_ + "/" + written->id);
+  auto reader = OpenBlock(blocks_dir_ + "/" + written->id);
   if (!reader.ok()) return reader.status();
   {
     MutexLock lock(&blocks_mu_);
-    blocks_.push_back(std::shared_ptr<block::Reader>(std::move(reader).value()));
+    blocks_.push_back(std::move(reader).value());
     SortBlocks(&blocks_);
   }
   blocks_written_->Inc();
@@ -286,7 +306,7 @@ int64_t DB::Horizon(int64_t resolution_ms) const {
 }
 
 Status DB::SwapIn(const block::Meta& written) {
-  TYTO_ASSIGN_OR_RETURN(auto reader, block::Reader::Open(env_, blocks_dir_ + "/" + written.id));
+  TYTO_ASSIGN_OR_RETURN(auto reader, OpenBlock(blocks_dir_ + "/" + written.id));
   std::vector<std::shared_ptr<block::Reader>> replaced;
   {
     MutexLock lock(&blocks_mu_);
@@ -299,7 +319,7 @@ Status DB::SwapIn(const block::Meta& written) {
         kept.push_back(std::move(b));
       }
     }
-    kept.push_back(std::shared_ptr<block::Reader>(std::move(reader)));
+    kept.push_back(std::move(reader));
     SortBlocks(&kept);
     blocks_ = std::move(kept);
   }

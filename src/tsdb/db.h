@@ -14,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -88,6 +89,11 @@ class DB final : public Storage {
 
  private:
   DB(Env* env, std::string dir, DBOptions options);
+  // Opens the block in `block_dir` with its damage reported to ReportDamage.
+  Result<std::shared_ptr<block::Reader>> OpenBlock(const std::string& block_dir);
+  // Logs and counts a damaged block, once per block: one that could not be opened (its data is
+  // not served) or whose reads fail a check (queries reading the damaged part fail).
+  void ReportDamage(const std::string& block_dir, const Status& error);
   Result<int> PersistRange(int64_t mint, int64_t maxt);
   // Persists the head's oldest block range while the head spans more than `keep_span` ms.
   Result<int> PersistOldestRanges(int64_t keep_span);
@@ -120,7 +126,11 @@ class DB final : public Storage {
   bool bg_stop_ GUARDED_BY(bg_mu_) = false;
   std::thread bg_;
 
+  Mutex damage_mu_;
+  std::set<std::string> damaged_ GUARDED_BY(damage_mu_);  // block directories reported
+
   instrumentation::Counter* blocks_written_ = nullptr;
+  instrumentation::Counter* blocks_corrupted_ = nullptr;
   instrumentation::Counter* blocks_removed_ = nullptr;
   instrumentation::Counter* maintenance_failures_ = nullptr;
   instrumentation::Counter* compactions_ = nullptr;

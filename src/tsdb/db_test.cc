@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <barrier>
 #include <bit>
@@ -11,6 +12,8 @@
 #include <map>
 #include <thread>
 
+#include "common/log.h"
+#include "common/mutex.h"
 #include "testing/fault_injection_env.h"
 #include "testing/temp_dir.h"
 #include "tsdb/block/block.h"
@@ -303,6 +306,140 @@ TEST_F(DBTest, OpenRemovesBlocksLeftByACrashDuringCompaction) {
   EXPECT_EQ(BlockDirs(), 12u);
   for (const std::string& id : sources) EXPECT_FALSE(Env::Default()->FileExists(dir_.Path("blocks/" + id)));
   EXPECT_EQ(DumpAll(db.get()), before);  // no sample lost or doubled
+}
+
+// Flips one byte in the middle of `path` (a file of a block).
+void FlipMiddleByte(const std::string& path) {
+  auto bytes = Env::Default()->ReadFile(path);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  ASSERT_GT(bytes->size(), 16u);
+  (*bytes)[bytes->size() / 2] = static_cast<char>((*bytes)[bytes->size() / 2] ^ 0x5a);
+  auto f = Env::Default()->NewWritableFile(path);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  ASSERT_TRUE((*f)->Append(*bytes).ok());
+  ASSERT_TRUE((*f)->Close().ok());
+}
+
+// `dump` without the samples in [mint, maxt].
+Dump Without(Dump dump, int64_t mint, int64_t maxt) {
+  for (auto& [series, samples] : dump) {
+    std::erase_if(samples, [&](const auto& s) { return s.first >= mint && s.first <= maxt; });
+  }
+  return dump;
+}
+
+// Captures the log lines written while it lives.
+class LogCapture {
+ public:
+  LogCapture() {
+    log::SetSinkForTesting([this](std::string_view line) {
+      MutexLock lock(&mu_);
+      lines_.emplace_back(line);
+    });
+  }
+  ~LogCapture() { log::SetSinkForTesting(nullptr); }
+  // Lines containing every one of `parts`.
+  int Count(const std::vector<std::string>& parts) {
+    MutexLock lock(&mu_);
+    return static_cast<int>(std::count_if(lines_.begin(), lines_.end(), [&](const std::string& l) {
+      return std::all_of(parts.begin(), parts.end(), [&](const std::string& p) { return l.find(p) != std::string::npos; });
+    }));
+  }
+
+ private:
+  Mutex mu_;
+  std::vector<std::string> lines_ GUARDED_BY(mu_);
+};
+
+class DamagedBlockTest : public DBTest {
+ protected:
+  // Three 2 h blocks and 3 h in the head; the DB closed. Returns what it served.
+  Dump WriteAndClose() {
+    auto db = Open();
+    Fill(db.get(), 0, 9);
+    auto cut = db->CutBlocks();
+    EXPECT_TRUE(cut.ok());
+    metas_ = db->BlockMetas();
+    EXPECT_EQ(metas_.size(), 3u);
+    return DumpAll(db.get());
+  }
+  std::unique_ptr<DB> Reopen() {
+    DBOptions o;
+    o.head.fsync = FsyncPolicy::kNever;
+    auto db = DB::Open(&env_, dir_.path(), o, &registry_);
+    EXPECT_TRUE(db.ok()) << db.status().ToString();
+    return db.ok() ? std::move(db).value() : nullptr;
+  }
+  bool Reported(int times) {
+    return registry_.Expose().find("tyto_tsdb_blocks_corrupted_total " + std::to_string(times) + "\n") !=
+           std::string::npos;
+  }
+  std::vector<block::Meta> metas_;
+  instrumentation::Registry registry_;
+};
+
+// A damaged index is found when the DB opens: that block is left on disk, not served, logged
+// and counted; the other blocks and the head are served as before.
+TEST_F(DamagedBlockTest, DamagedIndexSkipsTheBlockAndServesTheRest) {
+  const Dump before = WriteAndClose();
+  ASSERT_EQ(metas_.size(), 3u);
+  const block::Meta damaged = metas_[1];
+  const std::string damaged_dir = dir_.Path("blocks/" + damaged.id);
+  FlipMiddleByte(damaged_dir + "/index");
+  LogCapture log;
+  auto db = Reopen();
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(db->num_blocks(), 2u);
+  EXPECT_TRUE(Reported(1)) << registry_.Expose();
+  EXPECT_EQ(log.Count({"\"level\":\"error\"", "block damaged", damaged.id, "index"}), 1);
+  EXPECT_EQ(DumpAll(db.get()), Without(before, damaged.min_time, damaged.max_time));
+  EXPECT_TRUE(Env::Default()->FileExists(damaged_dir));  // kept for inspection
+  // The head still takes samples.
+  auto app = db->NewAppender();
+  ASSERT_TRUE(app->Append(0, Labels::Of({"__name__", "m", "s", "0"}), 9 * kHour, 1).ok());
+  EXPECT_TRUE(app->Commit().ok());
+}
+
+// Damaged chunks are found when read: a query reading them fails with kCorruption naming the
+// file (never wrong samples), the damage is logged and counted once, and queries over the other
+// blocks and the head are served.
+TEST_F(DamagedBlockTest, DamagedChunksFailOnlyTheReadsThatReachThem) {
+  const Dump before = WriteAndClose();
+  ASSERT_EQ(metas_.size(), 3u);
+  const block::Meta damaged = metas_[1];
+  FlipMiddleByte(dir_.Path("blocks/" + damaged.id + "/chunks"));
+  LogCapture log;
+  auto db = Reopen();
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(db->num_blocks(), 3u);  // chunks are checked when read
+  EXPECT_TRUE(Reported(0)) << registry_.Expose();
+  // The other blocks and the head.
+  EXPECT_EQ(DumpAll(db.get(), INT64_MIN, damaged.min_time - 1), Without(before, damaged.min_time, INT64_MAX));
+  EXPECT_EQ(DumpAll(db.get(), damaged.max_time + 1, INT64_MAX), Without(before, INT64_MIN, damaged.max_time));
+  EXPECT_TRUE(Reported(0));
+  // The damaged block, twice: every sample returned is a stored one; a series stops at the damage.
+  for (int pass = 0; pass < 2; ++pass) {
+    auto q = db->NewQuerier(damaged.min_time, damaged.max_time);
+    ASSERT_TRUE(q.ok());
+    auto set = (*q)->Select({*Matcher::Make(MatchType::kRegexMatch, "__name__", ".+")});
+    int failed = 0;
+    while (set->Next()) {
+      const auto& want = before.at(set->labels().ToString());
+      auto it = set->Iterator();
+      while (it->Next()) {
+        const std::pair<int64_t, uint64_t> got{it->At().t, std::bit_cast<uint64_t>(it->At().v)};
+        EXPECT_TRUE(std::find(want.begin(), want.end(), got) != want.end()) << "a sample never stored: " << got.first;
+      }
+      if (!it->status().ok()) {
+        ++failed;
+        EXPECT_EQ(it->status().code(), StatusCode::kCorruption) << it->status().ToString();
+        EXPECT_NE(it->status().message().find(damaged.id + "/chunks"), std::string::npos) << it->status().ToString();
+      }
+    }
+    EXPECT_GT(failed, 0) << "pass " << pass;
+  }
+  EXPECT_TRUE(Reported(1)) << registry_.Expose();
+  EXPECT_EQ(log.Count({"\"level\":\"error\"", "block damaged", damaged.id + "/chunks"}), 1);
 }
 
 TEST_F(DBTest, FailedCompactionLeavesTheBlocksIntact) {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -102,8 +103,8 @@ Result<std::vector<std::string>> ListBlocks(Env* env, const std::string& parent_
 
 class IndexReader;
 
-// A block opened for reading. Thread-safe after Open: every method is const and keeps no state.
-// Series ids are index-local, 0 .. num_series-1, in the order of their labels.
+// A block opened for reading. Thread-safe after Open (and OnDamage): every method is const and
+// keeps no state. Series ids are index-local, 0 .. num_series-1, in the order of their labels.
 class Reader {
  public:
   // Reads and validates meta (its checksum, that its id names the directory), maps index and
@@ -116,6 +117,11 @@ class Reader {
 
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
+
+  // `report` is called, on the reading thread, with every kCorruption a read returns (a chunk
+  // failing its checksum, an index entry that does not decode), so the owner can log and count
+  // damage found after Open. Set it before the reader is shared.
+  void OnDamage(std::function<void(const Status&)> report) { on_damage_ = std::move(report); }
 
   const Meta& meta() const { return meta_; }
   const std::string& dir() const { return dir_; }
@@ -141,6 +147,13 @@ class Reader {
 
  private:
   Reader() = default;
+  Result<std::unique_ptr<chunk::Chunk>> ReadChunkUnreported(const ChunkMeta& c) const;
+  // Passes `r` through, reporting it first if it is kCorruption.
+  template <typename T>
+  Result<T> Reported(Result<T> r) const {
+    if (!r.ok() && r.status().code() == StatusCode::kCorruption && on_damage_) on_damage_(r.status());
+    return r;
+  }
 
   std::string dir_;
   std::string chunks_path_;
@@ -149,6 +162,7 @@ class Reader {
   std::unique_ptr<MmapFile> index_file_;
   std::unique_ptr<MmapFile> chunks_file_;
   std::unique_ptr<IndexReader> index_;  // views into index_file_
+  std::function<void(const Status&)> on_damage_;
 };
 
 }  // namespace tyto::tsdb::block

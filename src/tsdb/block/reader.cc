@@ -52,16 +52,20 @@ Result<std::unique_ptr<Reader>> Reader::Open(Env* env, const std::string& block_
 }
 
 Result<std::vector<uint32_t>> Reader::Select(const std::vector<Matcher>& matchers) const {
-  return index_->Select(matchers);
+  return Reported(index_->Select(matchers));
 }
 
-Result<Labels> Reader::SeriesLabels(uint32_t id) const { return index_->SeriesLabels(id); }
+Result<Labels> Reader::SeriesLabels(uint32_t id) const { return Reported(index_->SeriesLabels(id)); }
 
 Result<std::vector<ChunkMeta>> Reader::SeriesChunks(uint32_t id, int64_t mint, int64_t maxt) const {
-  return index_->SeriesChunks(id, mint, maxt);
+  return Reported(index_->SeriesChunks(id, mint, maxt));
 }
 
 Result<std::unique_ptr<chunk::Chunk>> Reader::ReadChunk(const ChunkMeta& c) const {
+  return Reported(ReadChunkUnreported(c));
+}
+
+Result<std::unique_ptr<chunk::Chunk>> Reader::ReadChunkUnreported(const ChunkMeta& c) const {
   const std::string_view data = chunks_file_->data();
   TYTO_ASSIGN_OR_RETURN(const format::ChunkRecord record, format::ReadChunkRecord(data, c.ref, chunks_path_));
   const std::string where = chunks_path_ + ": chunk at offset " + std::to_string(c.ref);
@@ -82,7 +86,7 @@ Result<std::unique_ptr<chunk::Chunk>> Reader::ReadChunk(const ChunkMeta& c) cons
 Result<std::vector<std::string>> Reader::LabelNames() const { return index_->LabelNames(); }
 
 Result<std::vector<std::string>> Reader::LabelValues(const std::string& name) const {
-  return index_->LabelValues(name);
+  return Reported(index_->LabelValues(name));
 }
 
 }  // namespace tyto::tsdb::block
