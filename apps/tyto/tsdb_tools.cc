@@ -31,6 +31,15 @@ Result<std::unique_ptr<tsdb::DB>> OpenReadOnly(const std::string& data_dir) {
   return tsdb::DB::Open(Env::Default(), data_dir, o, nullptr);
 }
 
+// A progress line on stderr: rewritten in place on a terminal, one line per update otherwise.
+void ShowProgress(bool tty, bool last, const std::string& text) {
+  if (tty) {
+    std::fprintf(stderr, last ? "\r%s\n" : "\r%s", text.c_str());
+  } else {
+    std::fprintf(stderr, "%s\n", text.c_str());
+  }
+}
+
 std::string Time(int64_t ms) {
   time_t secs = static_cast<time_t>(ms / 1000);
   struct tm tm;
@@ -190,13 +199,11 @@ int Import(const std::string& file, const std::string& data_dir, bool prometheus
       int percent = static_cast<int>(100.0 * static_cast<double>(parser.series().data() - text.data()) / static_cast<double>(text.size()));
       if (percent != last_percent) {
         last_percent = percent;
-        std::fprintf(stderr, tty ? "\rreading %s: %3d%% (%" PRIu64 " samples)" : "reading %s: %d%% (%" PRIu64 " samples)\n",
-                     file.c_str(), percent, samples);
+        ShowProgress(tty, false, "reading " + file + ": " + std::to_string(percent) + "% (" + std::to_string(samples) + " samples)");
       }
     }
   }
-  std::fprintf(stderr, tty ? "\rreading %s: 100%% (%" PRIu64 " samples)\n" : "reading %s: 100%% (%" PRIu64 " samples)\n",
-               file.c_str(), samples);
+  ShowProgress(tty, true, "reading " + file + ": 100% (" + std::to_string(samples) + " samples)");
   // One entry per label set.
   std::stable_sort(series.begin(), series.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   size_t distinct = 0;
@@ -229,13 +236,18 @@ int Import(const std::string& file, const std::string& data_dir, bool prometheus
   auto db = tsdb::DB::Open(env, data_dir, options, nullptr);
   if (!db.ok()) return fail(db.status().message());
   const size_t num_series = series.size();
-  std::fprintf(stderr, "writing blocks...\n");
-  auto blocks = (*db)->Import(std::move(series));
+  auto blocks = (*db)->Import(std::move(series), [tty](size_t done, size_t total) {
+    ShowProgress(tty, done == total,
+                 "writing blocks: " + std::to_string(done) + "/" + std::to_string(total) + " (" +
+                     std::to_string(total ? 100 * done / total : 100) + "%)");
+  });
   if (!blocks.ok()) return fail(blocks.status().message());
   // Merge the 2 h blocks into longer ones now, as the server would in the background.
-  std::fprintf(stderr, "compacting %d blocks...\n", *blocks);
-  auto merged = (*db)->Compact();
+  const std::string compacting = "compacting " + std::to_string(*blocks) + " blocks: merged blocks written: ";
+  ShowProgress(tty, false, compacting + "0");
+  auto merged = (*db)->Compact([&](int n) { ShowProgress(tty, false, compacting + std::to_string(n)); });
   if (!merged.ok()) return fail("compacting the imported blocks: " + merged.status().message());
+  ShowProgress(tty, true, compacting + std::to_string(*merged) + "; blocks now: " + std::to_string((*db)->num_blocks()));
   if (Status s = (*db)->Close(); !s.ok()) return fail(s.message());
   std::printf("imported %" PRIu64 " samples of %zu series into %d blocks, compacted into %zu, in %s\n", samples,
               num_series, *blocks, (*db)->num_blocks(), data_dir.c_str());

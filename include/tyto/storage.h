@@ -43,6 +43,10 @@ class Appender {
   // Makes every appended sample durable and visible. When Commit returns OK the samples are in
   // the write-ahead log: they survive a crash of the process (kill -9) and, depending on the
   // configured fsync policy, a power cut. On error nothing of this batch is applied.
+  // Append checks each sample against what is stored, not against the rest of its batch: samples
+  // of one batch that conflict with each other (the same time with another value, or too old for
+  // a newer one in the batch) are dropped at Commit, which still returns OK, and counted as
+  // Prometheus does (the engine's tyto_tsdb_head_samples_rejected_total).
   virtual Status Commit() = 0;
 
   // Discards the appended samples.

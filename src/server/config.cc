@@ -103,7 +103,7 @@ const Section<Config>& ConfigSchema() {
                   "them.")
         .ByteSize("retention_size", &StorageConfig::retention_size,
                   "When blocks (raw and rollups) take more than this, those holding the oldest time are removed. "
-                  "0B: no size limit.")
+                  "The write-ahead log is not counted (it holds the head's last few hours). 0B: no size limit.")
         .Enum("wal_fsync", &StorageConfig::wal_fsync, {"always", "interval", "never"},
               "When the write-ahead log is fsynced. A sample is acknowledged once it is in the log, so kill -9 "
               "never loses one; a power cut can lose: nothing with always, up to wal_fsync_interval with "

@@ -218,7 +218,7 @@ Result<int> DB::PersistRange(int64_t mint, int64_t maxt) {
   return written;
 }
 
-Result<int> DB::Import(std::vector<SeriesSamples> series) {
+Result<int> DB::Import(std::vector<SeriesSamples> series, const std::function<void(size_t done, size_t total)>& progress) {
   MutexLock lock(&cut_mu_);
   const int64_t range = options_.head.block_range.count();
   // Split every series by block range.
@@ -253,9 +253,11 @@ Result<int> DB::Import(std::vector<SeriesSamples> series) {
     }
   }
   int written = 0;
+  size_t done = 0;
   for (const auto& [lo, part] : by_range) {
     TYTO_ASSIGN_OR_RETURN(int n, WriteBlock(lo, lo + range - 1, part));
     written += n;
+    if (progress) progress(++done, by_range.size());
   }
   // The head holds only newer samples (checked above); from now on it refuses samples in the
   // imported ranges too, as it does for blocks it cut, and compaction may merge them.
@@ -358,7 +360,7 @@ Result<bool> DB::CompactOnce(int64_t resolution_ms) {
   return true;
 }
 
-Result<int> DB::Compact() {
+Result<int> DB::Compact(const std::function<void(int merged)>& progress) {
   MutexLock lock(&cut_mu_);
   int written = 0;
   for (const Tier& tier : kTiers) {
@@ -370,6 +372,7 @@ Result<int> DB::Compact() {
       }
       if (!*more) break;
       ++written;
+      if (progress) progress(written);
     }
   }
   return written;

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -42,7 +43,8 @@ struct DBOptions {
   std::chrono::milliseconds retention_5m{std::chrono::hours(24 * 90)};
   std::chrono::milliseconds retention_1h{std::chrono::hours(24 * 365 * 2)};
   // When blocks (raw and rollups) take more than this many bytes, those holding the oldest time
-  // ranges are removed (raw before its rollups, with no rollup made). 0: no size limit.
+  // ranges are removed (raw before its rollups, with no rollup made). The WAL is not counted.
+  // 0: no size limit.
   uint64_t retention_bytes = 0;
 };
 
@@ -64,8 +66,9 @@ class DB final : public Storage {
   // Merges blocks of each tier (raw, 5 m, 1 h) that lie in one aligned compaction range no
   // new data can reach (compact.h), until no such group is left. Crash-safe: the new block is
   // durable before it replaces its sources in queries, and sources a crash left behind are
-  // removed at Open. Returns the blocks written.
-  Result<int> Compact();
+  // removed at Open. Returns the blocks written. `progress`, if set, is called after each merge
+  // with the merges done so far.
+  Result<int> Compact(const std::function<void(int merged)>& progress = {});
   // Rolls up raw blocks past the time retention (if their rollups would be kept), then removes
   // blocks past their tier's time retention or the size retention. Returns the blocks removed.
   Result<int> ApplyRetention();
@@ -73,7 +76,8 @@ class DB final : public Storage {
   // Backfill: writes `series` (sorted samples per series; any time) as blocks, one per block
   // range they touch. Refuses, before writing anything, data that overlaps an existing block
   // or the head's samples, so nothing already stored is shadowed. Returns the blocks written.
-  Result<int> Import(std::vector<SeriesSamples> series);
+  // `progress`, if set, is called after each block range with the ranges done and their total.
+  Result<int> Import(std::vector<SeriesSamples> series, const std::function<void(size_t done, size_t total)>& progress = {});
 
   // Runs CutBlocks, Compact and ApplyRetention every `every` on a thread of its own, until Close.
   void StartBackground(std::chrono::milliseconds every);

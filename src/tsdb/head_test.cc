@@ -161,6 +161,29 @@ TEST_F(HeadTest, ASampleSentAgainIsCountedAsIgnored) {
   EXPECT_NE(registry.Expose().find("tyto_tsdb_head_samples_ignored_total 2\n"), std::string::npos) << registry.Expose();
 }
 
+// Append checks a sample against what is stored, not against its own batch: conflicts inside
+// one batch are dropped at Commit (which succeeds) and counted, as Prometheus does.
+TEST_F(HeadTest, ConflictsWithinOneBatchAreDroppedAtCommitAndCounted) {
+  instrumentation::Registry registry;
+  HeadOptions o;
+  o.out_of_order_window = std::chrono::milliseconds(0);
+  auto h = Head::Open(Env::Default(), dir_.Path("wal"), o, &registry);
+  ASSERT_TRUE(h.ok());
+  auto app = (*h)->NewAppender();
+  ASSERT_TRUE(app->Append(0, kUp, 2000, 1).ok());
+  ASSERT_TRUE(app->Append(0, kUp, 2000, 2).ok());  // same time, another value
+  ASSERT_TRUE(app->Append(0, kUp, 1000, 3).ok());  // older than the batch's newest, window 0
+  ASSERT_TRUE(app->Commit().ok());
+  auto got = Query(h->get(), {Eq("instance", "a")});
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_EQ(got[0].samples.size(), 1u);
+  EXPECT_EQ(got[0].samples[0].t, 2000);
+  EXPECT_EQ(got[0].samples[0].v, 1);
+  const std::string m = registry.Expose();
+  EXPECT_NE(m.find("tyto_tsdb_head_samples_rejected_total{reason=\"duplicate\"} 1\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("tyto_tsdb_head_samples_rejected_total{reason=\"out_of_order\"} 1\n"), std::string::npos) << m;
+}
+
 TEST_F(HeadTest, HugeCommitIsSplitIntoRecordsTheWalAccepts) {
   auto head = Open();
   auto app = head->NewAppender();
