@@ -123,8 +123,8 @@ Result<std::unique_ptr<DiskQueue>> DiskQueue::Open(Env* env, Clock* clock, const
   }
   if (options.max_bytes / 2 < options.segment_bytes) {
     return InvalidArgument("agent queue max size " + std::to_string(options.max_bytes) +
-                           " bytes must be at least twice the segment size (" +
-                           std::to_string(options.segment_bytes) + " bytes)");
+                           " bytes must be at least twice the segment size (" + std::to_string(options.segment_bytes) +
+                           " bytes)");
   }
   if (options.fsync_interval.count() < 0) return InvalidArgument("agent queue fsync interval must not be negative");
   std::unique_ptr<DiskQueue> q(new DiskQueue(env, clock, WithoutTrailingSlashes(dir), options, metrics));
@@ -163,8 +163,8 @@ Status DiskQueue::Recover() {
     }
     Segment seg;
     uint64_t resume = kSegmentHeaderSize;
-    TYTO_RETURN_IF_ERROR(ScanSegment(n, n == cursor.segment ? cursor.offset : 0, &seg, &acked_records,
-                                     &acked_samples, &resume));
+    TYTO_RETURN_IF_ERROR(
+        ScanSegment(n, n == cursor.segment ? cursor.offset : 0, &seg, &acked_records, &acked_samples, &resume));
     if (n == cursor.segment) read.offset = resume;
     found.push_back(seg);
   }
@@ -215,8 +215,8 @@ Status DiskQueue::ScanSegment(uint64_t number, uint64_t cursor_offset, Segment* 
   if (buf.size() < kSegmentHeaderSize) {
     problem = "torn write: the file ends inside its header";
   } else if (buf != SegmentHeader(number)) {
-    problem = "bad segment header (not an agent queue segment of version " + std::to_string(kVersion) +
-              " numbered " + std::to_string(number) + ")";
+    problem = "bad segment header (not an agent queue segment of version " + std::to_string(kVersion) + " numbered " +
+              std::to_string(number) + ")";
   } else {
     offset = kSegmentHeaderSize;
   }
@@ -366,11 +366,10 @@ void DiskQueue::DropOldest() {
     read_records_in_segment_ = read_samples_in_segment_ = 0;
   }
   if (acked_.segment <= seg.number) acked_ = next;
-  kLog.Warn("agent queue full: dropped its oldest segment",
-            {{"segment", SegmentName(seg.number)},
-             {"bytes", seg.bytes},
-             {"unsent_samples", samples},
-             {"max_bytes", options_.max_bytes}});
+  kLog.Warn("agent queue full: dropped its oldest segment", {{"segment", SegmentName(seg.number)},
+                                                             {"bytes", seg.bytes},
+                                                             {"unsent_samples", samples},
+                                                             {"max_bytes", options_.max_bytes}});
 }
 
 Status DiskQueue::Append(std::string_view payload, uint32_t samples) {
@@ -552,7 +551,8 @@ Result<bool> DiskQueue::Read(QueueRecord* record) {
       }
       if (record->payload.size() < length) {
         problem = "the file is shorter than what was written";
-      } else if (RecordCrc(std::string_view(header).substr(4), record->payload) != coding::DecodeFixed32(header.data())) {
+      } else if (RecordCrc(std::string_view(header).substr(4), record->payload) !=
+                 coding::DecodeFixed32(header.data())) {
         problem = "checksum mismatch";
       }
     }

@@ -69,9 +69,9 @@ struct QueueRecord {
 };
 
 struct DiskQueueStats {
-  uint64_t bytes = 0;            // of the segment files
+  uint64_t bytes = 0;  // of the segment files
   uint64_t segments = 0;
-  uint64_t unread_records = 0;   // appended and not yet returned by Read
+  uint64_t unread_records = 0;  // appended and not yet returned by Read
   uint64_t unread_samples = 0;
   uint64_t dropped_records = 0;  // unread records dropped because the queue was full
   uint64_t dropped_samples = 0;
@@ -212,14 +212,14 @@ class DiskQueue {
   Mutex ack_mu_;
 
   mutable Mutex mu_;
-  std::condition_variable_any cv_;  // records appended, or WakeReaders
-  std::deque<Segment> segments_ GUARDED_BY(mu_);  // ascending; back() is the one appended to
+  std::condition_variable_any cv_;                      // records appended, or WakeReaders
+  std::deque<Segment> segments_ GUARDED_BY(mu_);        // ascending; back() is the one appended to
   std::unique_ptr<WritableFile> file_ GUARDED_BY(mu_);  // back()'s, or null: next Append starts one
   uint64_t next_segment_ GUARDED_BY(mu_) = 0;
   uint64_t total_bytes_ GUARDED_BY(mu_) = 0;
   bool closed_ GUARDED_BY(mu_) = false;
-  bool needs_sync_ GUARDED_BY(mu_) = false;      // appended since the last fdatasync
-  bool dir_needs_sync_ GUARDED_BY(mu_) = false;  // a segment was created since the last Sync
+  bool needs_sync_ GUARDED_BY(mu_) = false;         // appended since the last fdatasync
+  bool dir_needs_sync_ GUARDED_BY(mu_) = false;     // a segment was created since the last Sync
   bool parent_needs_sync_ GUARDED_BY(mu_) = false;  // Open created the directory
   std::chrono::steady_clock::time_point last_sync_ GUARDED_BY(mu_);
   QueuePosition acked_ GUARDED_BY(mu_);

@@ -48,8 +48,8 @@ std::string Payload(int i, size_t size = 0) {
 }
 
 int IdOf(const std::string& payload) {
-  return std::stoi(payload.substr(7, payload.find('x') == std::string::npos ? std::string::npos
-                                                                            : payload.find('x') - 7));
+  return std::stoi(
+      payload.substr(7, payload.find('x') == std::string::npos ? std::string::npos : payload.find('x') - 7));
 }
 
 class DiskQueueTest : public ::testing::Test {
@@ -82,9 +82,10 @@ class DiskQueueTest : public ::testing::Test {
 
   std::vector<std::string> SegmentFiles() const {
     std::vector<std::string> names = Env::Default()->ListDir(dir_.Path("queue")).value();
-    names.erase(std::remove_if(names.begin(), names.end(),
-                               [](const std::string& n) { return n.find_first_not_of("0123456789") != std::string::npos; }),
-                names.end());
+    names.erase(
+        std::remove_if(names.begin(), names.end(),
+                       [](const std::string& n) { return n.find_first_not_of("0123456789") != std::string::npos; }),
+        names.end());
     std::sort(names.begin(), names.end());
     return names;
   }
@@ -138,7 +139,8 @@ TEST_F(DiskQueueTest, RecordsComeBackInOrderWithTheirSampleCounts) {
 // Bytes from a hex dump as docs/format/agent-queue.md prints them.
 std::string Hex(std::string_view dump) {
   std::string out;
-  for (size_t i = 0; i + 1 < dump.size(); i += 3) out.push_back(static_cast<char>(std::stoi(std::string(dump.substr(i, 2)), nullptr, 16)));
+  for (size_t i = 0; i + 1 < dump.size(); i += 3)
+    out.push_back(static_cast<char>(std::stoi(std::string(dump.substr(i, 2)), nullptr, 16)));
   return out;
 }
 
@@ -148,7 +150,7 @@ TEST_F(DiskQueueTest, ByteLayoutMatchesTheFormatDoc) {
     ASSERT_TRUE(q->Append("abc", 2).ok());
   }
   EXPECT_EQ(Env::Default()->ReadFile(SegmentPath(0)).value(),
-            Hex("54 59 51 53 01 00 00 00 00 00 00 00 00 00 00 00 ") +  // header of segment 0
+            Hex("54 59 51 53 01 00 00 00 00 00 00 00 00 00 00 00 ") +   // header of segment 0
                 Hex("14 5e 9f af 03 00 00 00 02 00 00 00 61 62 63 "));  // the doc's example record
   {
     auto q = Open();  // appends go to segment 1

@@ -53,7 +53,8 @@ class QueueStorage::QueueAppender final : public Appender {
     int64_t seen = storage_->highest_timestamp_.load();
     while (max_t > seen && !storage_->highest_timestamp_.compare_exchange_weak(seen, max_t)) {
     }
-    if (max_t > seen && storage_->metrics_ != nullptr) storage_->metrics_->highest_timestamp_in.Set(static_cast<double>(max_t) / 1000.0);
+    if (max_t > seen && storage_->metrics_ != nullptr)
+      storage_->metrics_->highest_timestamp_in.Set(static_cast<double>(max_t) / 1000.0);
     return Status::Ok();
   }
 

@@ -93,8 +93,8 @@ Sender::Sender(DiskQueue* queue, SenderOptions options, Clock* clock, Metrics* m
               {"User-Agent", "Tyto/" + std::string(GetBuildInfo().version)}};
   if (!options_.bearer_token.empty()) headers_.emplace_back("Authorization", "Bearer " + options_.bearer_token);
   if (!options_.basic_auth_username.empty()) {
-    headers_.emplace_back("Authorization",
-                          "Basic " + ingest::otlp::Base64(options_.basic_auth_username + ":" + options_.basic_auth_password));
+    headers_.emplace_back("Authorization", "Basic " + ingest::otlp::Base64(options_.basic_auth_username + ":" +
+                                                                           options_.basic_auth_password));
   }
   metrics_->shards.Set(options_.shards);
 }
@@ -132,8 +132,9 @@ void Sender::Pause(milliseconds d) {
 }
 
 void Sender::Run() {
-  kLog.Info("forwarding by remote write",
-            {{"url", options_.url}, {"shards", options_.shards}, {"max_samples_per_send", options_.max_samples_per_send}});
+  kLog.Info(
+      "forwarding by remote write",
+      {{"url", options_.url}, {"shards", options_.shards}, {"max_samples_per_send", options_.max_samples_per_send}});
   while (!stopping_) {
     Batch batch;
     if (!FillBatch(&batch)) break;  // stopped: what was read stays unacknowledged, read again later
@@ -158,7 +159,8 @@ bool Sender::FillBatch(Batch* batch) {
     Result<bool> got = queue_->Read(&record);
     if (!got.ok()) {
       if (read_failures++ % 100 == 0) {
-        kLog.Error("reading the agent queue failed; trying again", {{"error", got.status()}, {"failures", read_failures}});
+        kLog.Error("reading the agent queue failed; trying again",
+                   {{"error", got.status()}, {"failures", read_failures}});
       }
       if (batch->records > 0) return true;
       Pause(options_.max_backoff);
@@ -203,10 +205,10 @@ bool Sender::FillBatch(Batch* batch) {
       }
       auto [it, inserted] = batch->index.emplace(key, batch->series.size());
       if (inserted) {
-        batch->series.push_back({key,
-                                 std::vector<ingest::LabelView>(req.labels.begin() + rs.labels_begin,
-                                                                req.labels.begin() + rs.labels_end),
-                                 {}});
+        batch->series.push_back(
+            {key,
+             std::vector<ingest::LabelView>(req.labels.begin() + rs.labels_begin, req.labels.begin() + rs.labels_end),
+             {}});
       }
       std::vector<Sample>& samples = batch->series[it->second].samples;
       samples.insert(samples.end(), req.samples.begin() + rs.samples_begin, req.samples.begin() + rs.samples_end);
@@ -352,11 +354,10 @@ void Sender::HandleResult(size_t k, SteadyTime now) {
   } else {
     // The receiver will never take this request (bad labels, out of order, too old, ...):
     // sending it again would block the shard for good.
-    kLog.Error("remote write rejected a request; its samples are dropped",
-               {{"url", options_.url},
-                {"status", response->status},
-                {"samples", r.samples},
-                {"response", Excerpt(response->body)}});
+    kLog.Error("remote write rejected a request; its samples are dropped", {{"url", options_.url},
+                                                                            {"status", response->status},
+                                                                            {"samples", r.samples},
+                                                                            {"response", Excerpt(response->body)}});
     stats_.failed_samples += r.samples;
     metrics_->dropped_rejected.Inc(static_cast<double>(r.samples));
     ++s.next;
@@ -371,12 +372,11 @@ void Sender::HandleResult(size_t k, SteadyTime now) {
   s.backoff = s.backoff.count() == 0 ? options_.min_backoff : std::min(2 * s.backoff, options_.max_backoff);
   s.retry_at = now + s.backoff;
   if (s.failures == 1 || s.failures % 10 == 0) {
-    kLog.Warn("remote write failed; retrying",
-              {{"url", options_.url},
-               {"shard", k},
-               {"attempt", s.failures},
-               {"backoff_ms", s.backoff.count()},
-               {"error", failure}});
+    kLog.Warn("remote write failed; retrying", {{"url", options_.url},
+                                                {"shard", k},
+                                                {"attempt", s.failures},
+                                                {"backoff_ms", s.backoff.count()},
+                                                {"error", failure}});
   }
 }
 

@@ -41,8 +41,8 @@ struct SenderOptions {
   std::string basic_auth_password;
   http::TlsClientOptions tls;
 
-  int shards = 4;                         // requests in flight at once, 1 to 64
-  uint32_t max_samples_per_send = 2000;   // per request (Prometheus's queue_config default)
+  int shards = 4;                        // requests in flight at once, 1 to 64
+  uint32_t max_samples_per_send = 2000;  // per request (Prometheus's queue_config default)
   // How long a batch smaller than shards * max_samples_per_send waits for more records.
   std::chrono::milliseconds batch_send_deadline{5000};
   std::chrono::milliseconds min_backoff{30};  // first retry delay, doubled per failure
@@ -54,11 +54,11 @@ struct SenderOptions {
 };
 
 struct SenderStats {
-  uint64_t sent_samples = 0;    // accepted by the receiver
-  uint64_t failed_samples = 0;  // refused with a non-retryable status (dropped)
-  uint64_t corrupt_samples = 0; // in queue records that could not be decoded (dropped)
-  uint64_t requests = 0;        // answered with 2xx
-  uint64_t retries = 0;         // requests sent again
+  uint64_t sent_samples = 0;     // accepted by the receiver
+  uint64_t failed_samples = 0;   // refused with a non-retryable status (dropped)
+  uint64_t corrupt_samples = 0;  // in queue records that could not be decoded (dropped)
+  uint64_t requests = 0;         // answered with 2xx
+  uint64_t retries = 0;          // requests sent again
   uint64_t batches_acked = 0;
 };
 

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <thread>
 
 #include "forward/queue_storage.h"
@@ -82,8 +83,7 @@ class Receiver {
       n = requests_++;
       policy = policy_;
       authorization_ = std::string(r.Header("Authorization").value_or(""));
-      if (r.method != "POST" || r.path != "/api/v1/write" ||
-          r.Header("Content-Encoding").value_or("") != "snappy" ||
+      if (r.method != "POST" || r.path != "/api/v1/write" || r.Header("Content-Encoding").value_or("") != "snappy" ||
           r.Header("Content-Type").value_or("") != "application/x-protobuf" ||
           r.Header("X-Prometheus-Remote-Write-Version").value_or("") != "0.1.0") {
         problems_ += "bad request line or headers; ";
@@ -299,7 +299,7 @@ TEST_F(SenderTest, AnOutageLosesNothingThatFitsInTheQueue) {
 }
 
 TEST_F(SenderTest, StopIsPromptWhileTheReceiverIsDown) {
-  receiver_.Shutdown();  // connection refused from now on
+  receiver_.Shutdown();                          // connection refused from now on
   options_.min_backoff = std::chrono::hours(1);  // a retry would wait an hour: Stop must cut it short
   options_.max_backoff = std::chrono::hours(1);
   int64_t t = 1000;
@@ -312,12 +312,16 @@ TEST_F(SenderTest, StopIsPromptWhileTheReceiverIsDown) {
 }
 
 TEST_F(SenderTest, StopWaitsOnlyTheGraceForARequestThatHangs) {
-  Mutex mu;
-  bool release = false;
-  std::condition_variable_any cv;
-  receiver_.set_policy([&](int) {
-    MutexLock lock(&mu);
-    while (!release) cv.wait(mu.native());
+  // Shared with the handlers: requests still queued in the receiver may reach it after the test.
+  struct Gate {
+    Mutex mu;
+    bool open GUARDED_BY(mu) = false;
+    std::condition_variable_any cv;
+  };
+  auto gate = std::make_shared<Gate>();
+  receiver_.set_policy([gate](int) {
+    MutexLock lock(&gate->mu);
+    while (!gate->open) gate->cv.wait(gate->mu.native());
     return 204;
   });
   options_.stop_grace = 50ms;
@@ -328,10 +332,10 @@ TEST_F(SenderTest, StopWaitsOnlyTheGraceForARequestThatHangs) {
   sender->Stop();
   EXPECT_EQ(sender->stats().batches_acked, 0u);
   {
-    MutexLock lock(&mu);
-    release = true;
+    MutexLock lock(&gate->mu);
+    gate->open = true;
   }
-  cv.notify_all();
+  gate->cv.notify_all();
 }
 
 TEST_F(SenderTest, SendsCredentials) {
