@@ -18,6 +18,7 @@ if [[ ${1:-} == --test ]]; then
   packages+=(
     clang libclang-rt-14-dev   # the sanitizer (ASan+UBSan) and -Wthread-safety build
     openssl                    # TLS tests make throwaway certificates
+    prometheus                 # the agent's forwarding test uses Debian's Prometheus as a receiver
     ccache                     # faster rebuilds
   )
 fi

@@ -122,6 +122,30 @@ Result<TestResponse> TestConnection::Read() {
     }
     pos = e + 2;
   }
+  auto te = resp.Header("Transfer-Encoding");
+  if (te && te->find("chunked") != std::string::npos) {
+    // Chunks: "<hex size>[;ext]\r\n<data>\r\n", ended by a zero-size chunk and a blank line (as
+    // Go's servers, Prometheus among them, send bodies of unknown length).
+    auto need = [&](size_t n) -> Status {
+      while (pending_.size() < n) {
+        auto r = ReadSome(buf, sizeof(buf));
+        if (!r.ok()) return r.status();
+        if (*r == 0) return IOError("connection closed in the middle of a chunked body");
+        pending_.append(buf, *r);
+      }
+      return Status::Ok();
+    };
+    while (true) {
+      size_t eol;
+      while ((eol = pending_.find("\r\n")) == std::string::npos) TYTO_RETURN_IF_ERROR(need(pending_.size() + 1));
+      const size_t size = std::stoul(pending_.substr(0, eol), nullptr, 16);
+      pending_.erase(0, eol + 2);
+      TYTO_RETURN_IF_ERROR(need(size + 2));
+      resp.body.append(pending_, 0, size);
+      pending_.erase(0, size + 2);
+      if (size == 0) return resp;  // (trailers are not expected)
+    }
+  }
   size_t length = 0;
   if (auto cl = resp.Header("Content-Length")) length = std::stoul(*cl);
   while (pending_.size() < length) {
