@@ -1,6 +1,9 @@
 #include "collect/discovery/discoverer.h"
 
 #include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -11,6 +14,9 @@
 #include "relabel/relabel.h"
 #include "scrape/target.h"
 #include "testing/fault_injection_env.h"
+#include "testing/temp_dir.h"
+
+extern char** environ;
 
 namespace tyto::collect::discovery {
 namespace {
@@ -491,6 +497,62 @@ TEST(WriteServerInfoTest, OneInfoSeriesPerServerScrapedOrNot) {
   VectorSink empty;
   WriteServerInfo({}, &empty);
   EXPECT_TRUE(empty.families.empty());
+}
+
+// Against this machine's own /proc: a Python script named `vllm`, started as `vllm serve MODEL`
+// (the kernel runs it as "python3 .../vllm serve MODEL", as a pip-installed vLLM runs), listening
+// on a port the kernel picks. Checks the real cmdline, descriptor links, socket tables (the
+// kernel's byte order) and namespace links. Skipped without /usr/bin/python3.
+TEST(RealProcTest, APythonServerNamedVllmIsFoundOnItsListeningPort) {
+  if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  tyto::testing::TempDir dir;
+  const std::string script = dir.Path("vllm");
+  std::ofstream(script) << "#!/usr/bin/python3\n"
+                           "import socket, sys\n"
+                           "s = socket.socket()\n"
+                           "s.bind(('127.0.0.1', 0))\n"
+                           "s.listen()\n"
+                           "print(s.getsockname()[1], flush=True)\n"
+                           "sys.stdin.read()\n";
+  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  int to_child[2], from_child[2];
+  ASSERT_EQ(::pipe(to_child), 0);
+  ASSERT_EQ(::pipe(from_child), 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, to_child[0], 0);
+  posix_spawn_file_actions_adddup2(&actions, from_child[1], 1);
+  posix_spawn_file_actions_addclose(&actions, to_child[1]);
+  posix_spawn_file_actions_addclose(&actions, from_child[0]);
+  std::vector<std::string> args = {script, "serve", "test-org/test-model"};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  ASSERT_EQ(::posix_spawn(&pid, script.c_str(), &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(to_child[0]);
+  ::close(from_child[1]);
+  std::string port;
+  char c = 0;
+  while (::read(from_child[0], &c, 1) == 1 && c != '\n') port += c;
+
+  std::vector<Server> servers;
+  auto jobs = Discoverer(DiscoveryOptions{}).Discover({}, &servers);
+  ::close(to_child[1]);  // the script reads stdin to its end, then exits
+  ::close(from_child[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+
+  ASSERT_FALSE(port.empty()) << "the script printed no port";
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  const Server* s = ByPid(servers, pid);
+  ASSERT_NE(s, nullptr) << "pid " << pid << " not found among " << servers.size() << " servers";
+  EXPECT_EQ(s->kind, ServerKind::kVllm);
+  EXPECT_EQ(s->model, "test-org/test-model");
+  EXPECT_EQ(s->address, "127.0.0.1:" + port);
+  EXPECT_EQ(s->port_source, PortSource::kListening);
+  EXPECT_EQ(s->job, "vllm");
 }
 
 }  // namespace
