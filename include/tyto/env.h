@@ -62,6 +62,7 @@ class Env {
   virtual Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) = 0;
   virtual Result<std::unique_ptr<MmapFile>> NewMmapFile(const std::string& path) = 0;
 
+  // The whole file, to its end (also procfs and sysfs files, whose size reads as 0).
   virtual Result<std::string> ReadFile(const std::string& path) = 0;
   virtual bool FileExists(const std::string& path) = 0;
   virtual Result<uint64_t> FileSize(const std::string& path) = 0;

@@ -152,6 +152,14 @@ TEST_F(EnvTest, RandomAccessRead) {
   EXPECT_EQ(*size, 10u);
 }
 
+TEST_F(EnvTest, ReadFileReadsProcFilesWhoseSizeIsZero) {
+  ASSERT_EQ(*env_->FileSize("/proc/self/status"), 0u);  // what procfs reports
+  auto status = env_->ReadFile("/proc/self/status");
+  ASSERT_TRUE(status.ok()) << status.status().ToString();
+  EXPECT_THAT(*status, HasSubstr("Name:"));
+  EXPECT_THAT(*status, HasSubstr("VmRSS:"));  // the end of it, past any first read
+}
+
 TEST_F(EnvTest, ReadFileOfEmptyAndMissingFiles) {
   Write(env_, Path("empty"), "");
   EXPECT_EQ(Read(Path("empty")), "");

@@ -185,7 +185,13 @@ class PosixEnv final : public Env {
     if (!size.ok()) return size.status();
     std::string data;
     TYTO_RETURN_IF_ERROR((*file)->Read(0, *size, &data));
-    return data;
+    // procfs and sysfs files report a size of 0 (or less than they hold): read on to the end.
+    std::string more;
+    while (true) {
+      TYTO_RETURN_IF_ERROR((*file)->Read(data.size(), 64 << 10, &more));
+      if (more.empty()) return data;
+      data += more;
+    }
   }
 
   bool FileExists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
