@@ -178,6 +178,7 @@ const Section<Config>& ConfigSchema() {
         .Nested("query", &Config::query, query)
         .Nested("log", &Config::log, log)
         .Nested("collectors", &Config::collectors, collect::CollectorsSchema())
+        .Nested("inference_servers", &Config::inference_servers, collect::discovery::InferenceServersSchema())
         .Nested("agent", &Config::agent, agent)
         .Nested("global", &Config::global, scrape::GlobalSchema())
         .List("scrape_configs", &Config::scrape_configs, scrape::ScrapeConfigSchema())

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "collect/discovery/config.h"
 #include "collect/registry.h"
 #include "scrape/config.h"
 #include "config/schema.h"
@@ -101,6 +102,8 @@ struct Config {
   LogConfig log;
   // The built-in collectors (host, GPU), all on by default.
   collect::CollectorsConfig collectors;
+  // Local vLLM, TGI, Triton, SGLang and Ollama servers found and scraped (docs/discovery.md).
+  collect::discovery::InferenceServersConfig inference_servers;
   AgentConfig agent;
   // Prometheus's sections, pasted as they are from prometheus.yml.
   scrape::GlobalConfig global;

@@ -26,20 +26,6 @@ namespace {
 
 const log::Logger kLog("server");
 
-http::ServerOptions HttpOptions(const HttpConfig& h) {
-  http::ServerOptions o;
-  o.read_timeout = h.read_timeout;
-  o.write_timeout = h.write_timeout;
-  o.idle_timeout = h.idle_timeout;
-  o.max_header_bytes = h.max_header_bytes;
-  o.max_body_bytes = h.max_body_bytes;
-  o.max_connections = static_cast<uint64_t>(h.max_connections);
-  o.gzip = h.gzip;
-  o.tls_cert_file = h.tls.cert_file;
-  o.tls_key_file = h.tls.key_file;
-  return o;
-}
-
 tsdb::HeadOptions HeadOptionsFrom(const StorageConfig& s) {
   tsdb::HeadOptions o;
   o.fsync = s.wal_fsync == "always" ? tsdb::FsyncPolicy::kAlways
@@ -61,16 +47,6 @@ bool SameStorageOptions(const StorageConfig& a, const StorageConfig& b) {
          a.out_of_order_window == b.out_of_order_window && a.max_series == b.max_series &&
          a.max_series_per_metric == b.max_series_per_metric && a.max_label_count == b.max_label_count &&
          a.max_label_name_bytes == b.max_label_name_bytes && a.max_label_value_bytes == b.max_label_value_bytes;
-}
-
-std::shared_ptr<const auth::Authenticator> MakeAuthenticator(const AuthConfig& a) {
-  std::vector<auth::Token> tokens;
-  for (const TokenConfig& t : a.tokens) {
-    std::vector<auth::Scope> scopes;
-    for (const std::string& s : t.scopes) scopes.push_back(*auth::ParseScope(s));  // validated
-    tokens.push_back({t.name, t.secret_sha256, auth::EffectiveScopes(scopes)});
-  }
-  return std::make_shared<const auth::Authenticator>(std::move(tokens));
 }
 
 // The head's statistics as /api/v1/status/tsdb ranks them: every label pair with its series.
@@ -99,6 +75,30 @@ void RaiseFileLimit() {
 }
 
 }  // namespace
+
+http::ServerOptions HttpOptions(const HttpConfig& h) {
+  http::ServerOptions o;
+  o.read_timeout = h.read_timeout;
+  o.write_timeout = h.write_timeout;
+  o.idle_timeout = h.idle_timeout;
+  o.max_header_bytes = h.max_header_bytes;
+  o.max_body_bytes = h.max_body_bytes;
+  o.max_connections = static_cast<uint64_t>(h.max_connections);
+  o.gzip = h.gzip;
+  o.tls_cert_file = h.tls.cert_file;
+  o.tls_key_file = h.tls.key_file;
+  return o;
+}
+
+std::shared_ptr<const auth::Authenticator> MakeAuthenticator(const AuthConfig& a) {
+  std::vector<auth::Token> tokens;
+  for (const TokenConfig& t : a.tokens) {
+    std::vector<auth::Scope> scopes;
+    for (const std::string& s : t.scopes) scopes.push_back(*auth::ParseScope(s));  // validated
+    tokens.push_back({t.name, t.secret_sha256, auth::EffectiveScopes(scopes)});
+  }
+  return std::make_shared<const auth::Authenticator>(std::move(tokens));
+}
 
 void BlockShutdownSignals() {
   sigset_t set;
@@ -162,7 +162,7 @@ Status Server::Start() {
   otlp_ = std::make_unique<ingest::OtlpReceiver>(db_.get(), ingest::OtlpOptions{}, &registry_);
   api::AddOtlpRoutes(&router_, &guard_, &registry_, otlp_.get());
   scrape_ = std::make_unique<scrape::Manager>(db_.get(), clock_, &registry_, scrape::Sinks{&metadata_, &exemplars_});
-  collector_metrics_ = std::make_unique<collect::RunnerMetrics>(&registry_);
+  local_ = std::make_unique<LocalCollection>(db_.get(), scrape_.get(), clock_, &metadata_, &registry_);
   api::AddTargetsRoutes(&router_, &guard_, scrape_.get());
   api::AddMetastoreRoutes(&router_, &guard_, &metadata_, &exemplars_);
   api::AddSeriesRoutes(&router_, &guard_, db_.get());
@@ -223,14 +223,7 @@ Status Server::Apply(const Config& cfg) {
     demo.file_sd_configs = {{{demo_targets_file_}, std::chrono::minutes(5)}};
     jobs.push_back(std::move(demo));
   }
-  TYTO_RETURN_IF_ERROR(scrape_->ApplyConfig(cfg.global, jobs));
-  if (!collectors_ || !(cfg.collectors == collectors_config_)) {
-    // A changed collectors section replaces the runner; its series go on under the new one.
-    if (collectors_) collectors_->Stop();
-    collectors_ = collect::NewRunner(cfg.collectors, {db_.get(), clock_, &metadata_, collector_metrics_.get(), ""});
-    collectors_->Start();
-    collectors_config_ = cfg.collectors;
-  }
+  TYTO_RETURN_IF_ERROR(local_->Apply(cfg, std::move(jobs)));
   guard_.Set(MakeAuthenticator(cfg.auth));
   log::SetLevel(*log::ParseLevel(cfg.log.level));
   return Status::Ok();
@@ -356,7 +349,7 @@ bool Server::Shutdown() {
   // After the HTTP server: its handlers read the scrape manager (/api/v1/targets, /metrics).
   // What the scrapes stored is in the WAL already. A handler abandoned past the deadline may
   // still run: then everything is left to the process's exit.
-  if (collectors_) collectors_->Stop();
+  if (local_) local_->Stop();
   if (clean) scrape_.reset();
   if (demo_fleet_) demo_fleet_->Stop();
   if (db_ && clean) {

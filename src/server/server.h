@@ -16,7 +16,6 @@
 #include "api/rules_source.h"
 #include "api/status_handlers.h"
 #include "auth/auth.h"
-#include "collect/runner.h"
 #include "common/mutex.h"
 #include "http/server.h"
 #include "ingest/otlp_receiver.h"
@@ -26,6 +25,7 @@
 #include "simulate/fleet.h"
 #include "instrumentation/metrics.h"
 #include "server/config.h"
+#include "server/local_collection.h"
 #include "tsdb/db.h"
 #include "tyto/clock.h"
 #include "tyto/env.h"
@@ -35,6 +35,11 @@ namespace tyto::server {
 // Blocks SIGHUP, SIGTERM and SIGINT in the calling thread (and so in every thread it starts),
 // so that RunUntilSignalled receives them with sigwait.
 void BlockShutdownSignals();
+
+// The HTTP server's options from http: (the listen address aside), and the token checker from
+// auth:, as tyto serve and tyto agent both apply them.
+http::ServerOptions HttpOptions(const HttpConfig& h);
+std::shared_ptr<const auth::Authenticator> MakeAuthenticator(const AuthConfig& a);
 
 class Server {
  public:
@@ -86,9 +91,9 @@ class Server {
   api::NullRulesSource rules_;                                 // until the rules engine (issue 9)
   std::unique_ptr<scrape::Manager> scrape_;                    // writes into db_, metadata_, exemplars_
   std::unique_ptr<simulate::Fleet> demo_fleet_;                // --demo only; scraped by scrape_
-  std::unique_ptr<collect::RunnerMetrics> collector_metrics_;
-  std::unique_ptr<collect::Runner> collectors_;                // writes into db_, metadata_
-  collect::CollectorsConfig collectors_config_;                // what collectors_ runs
+  // Built-in collectors and discovered inference servers; writes into db_, metadata_ (and
+  // through scrape_).
+  std::unique_ptr<LocalCollection> local_;
   std::string demo_targets_file_;
   std::atomic<bool> ready_{false};
   int64_t start_time_ms_ = 0;

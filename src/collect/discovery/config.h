@@ -32,6 +32,7 @@ struct StaticServerConfig {
   std::string model;         // the `model` target label; none when empty
   std::string metrics_path;  // empty: /metrics. An ollama entry is scraped only when it is set.
   std::map<std::string, std::string> labels;  // more target labels
+  friend bool operator==(const StaticServerConfig&, const StaticServerConfig&) = default;
 };
 
 struct InferenceServersConfig {
@@ -39,6 +40,7 @@ struct InferenceServersConfig {
   std::chrono::milliseconds refresh_interval{std::chrono::seconds(30)};
   std::chrono::milliseconds scrape_interval{std::chrono::seconds(15)};
   std::vector<StaticServerConfig> static_servers;  // the `static` key
+  friend bool operator==(const InferenceServersConfig&, const InferenceServersConfig&) = default;
 };
 
 // Checks kinds, addresses (host:port), metrics paths (absolute), label names (valid, not

@@ -30,25 +30,31 @@ std::string ServerKey(const Server& s) {
 
 }  // namespace
 
-Refresher::Refresher(const Discoverer* discoverer, OnChange on_change, instrumentation::Registry* registry)
+RefresherMetrics::RefresherMetrics(instrumentation::Registry* registry)
+    : refreshes(&registry
+                     ->AddCounter("tyto_inference_discovery_refreshes_total",
+                                  "Inference-server discovery passes (process scan and static list).")
+                     .WithLabels({})),
+      failures(&registry
+                    ->AddCounter("tyto_inference_discovery_refresh_failures_total",
+                                 "Inference-server discovery passes that failed (the previous servers were kept).")
+                    .WithLabels({})),
+      servers_found(&registry
+                         ->AddGauge("tyto_inference_discovery_servers",
+                                    "Inference servers found by the last discovery pass, scraped or not.")
+                         .WithLabels({})),
+      targets(&registry
+                   ->AddGauge("tyto_inference_discovery_targets",
+                              "Targets the last discovery pass handed to the scrape manager.")
+                   .WithLabels({})) {}
+
+Refresher::Refresher(const Discoverer* discoverer, OnChange on_change, RefresherMetrics* metrics)
     : discoverer_(discoverer), on_change_(std::move(on_change)) {
-  if (registry != nullptr) {
-    refreshes_ = &registry
-                      ->AddCounter("tyto_inference_discovery_refreshes_total",
-                                   "Inference-server discovery passes (process scan and static list).")
-                      .WithLabels({});
-    failures_ = &registry
-                     ->AddCounter("tyto_inference_discovery_refresh_failures_total",
-                                  "Inference-server discovery passes that failed (the previous servers were kept).")
-                     .WithLabels({});
-    servers_found_ = &registry
-                          ->AddGauge("tyto_inference_discovery_servers",
-                                     "Inference servers found by the last discovery pass, scraped or not.")
-                          .WithLabels({});
-    targets_ = &registry
-                    ->AddGauge("tyto_inference_discovery_targets",
-                               "Targets the last discovery pass handed to the scrape manager.")
-                    .WithLabels({});
+  if (metrics != nullptr) {
+    refreshes_ = metrics->refreshes;
+    failures_ = metrics->failures;
+    servers_found_ = metrics->servers_found;
+    targets_ = metrics->targets;
   }
 }
 

@@ -40,14 +40,24 @@ class Gauge;
 
 namespace tyto::collect::discovery {
 
+// The refresher's metrics, registered once in a registry and shared by the refreshers that
+// follow one another there (a reload that changes inference_servers replaces the refresher):
+// tyto_inference_discovery_refreshes_total, ..._refresh_failures_total,
+// tyto_inference_discovery_servers and tyto_inference_discovery_targets.
+struct RefresherMetrics {
+  explicit RefresherMetrics(instrumentation::Registry* registry);
+  instrumentation::Counter* refreshes;
+  instrumentation::Counter* failures;
+  instrumentation::Gauge* servers_found;
+  instrumentation::Gauge* targets;
+};
+
 class Refresher {
  public:
   using OnChange = std::function<void(const std::vector<scrape::ScrapeConfig>& jobs)>;
 
-  // `discoverer` must outlive the refresher. `registry` (may be null) gets
-  // tyto_inference_discovery_refreshes_total, ..._refresh_failures_total,
-  // tyto_inference_discovery_servers and tyto_inference_discovery_targets.
-  Refresher(const Discoverer* discoverer, OnChange on_change, instrumentation::Registry* registry = nullptr);
+  // `discoverer` must outlive the refresher; `metrics` too, when not null.
+  Refresher(const Discoverer* discoverer, OnChange on_change, RefresherMetrics* metrics = nullptr);
   ~Refresher();  // Stop()
 
   Refresher(const Refresher&) = delete;

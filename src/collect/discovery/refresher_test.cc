@@ -48,9 +48,10 @@ std::vector<std::string> Targets(const std::vector<scrape::ScrapeConfig>& jobs) 
 TEST_F(RefresherTest, TheCallbackRunsOnlyWhenTheJobsChange) {
   std::vector<std::vector<std::string>> calls;
   instrumentation::Registry registry;
+  RefresherMetrics metrics(&registry);
   Refresher r(
       discoverer_.get(), [&](const std::vector<scrape::ScrapeConfig>& jobs) { calls.push_back(Targets(jobs)); },
-      &registry);
+      &metrics);
 
   // The first refresh always reports, even with nothing found.
   auto changed = r.Refresh();
@@ -100,7 +101,8 @@ TEST_F(RefresherTest, AFailedRefreshKeepsTheLastJobs) {
   o.proc_path = proc_.root();
   o.env = &env;
   Discoverer d(o);
-  Refresher r(&d, [&](const std::vector<scrape::ScrapeConfig>&) { ++calls; }, &registry);
+  RefresherMetrics metrics(&registry);
+  Refresher r(&d, [&](const std::vector<scrape::ScrapeConfig>&) { ++calls; }, &metrics);
   EXPECT_TRUE(*r.Refresh());
   EXPECT_EQ(Targets(r.jobs()), (std::vector<std::string>{"vllm 127.0.0.1:8000"}));
 
