@@ -1,9 +1,10 @@
-// The tyto binary: `serve`, `version`, `check config`, `token new`, `tsdb`, `simulate`, `query`.
-// Later subsystems add `agent`.
+// The tyto binary: `serve`, `agent`, `version`, `check config`, `token new`, `tsdb`, `simulate`,
+// `query`.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 
+#include "agent/agent.h"
 #include "auth/auth.h"
 #include "common/build_info.h"
 #include "common/log.h"
@@ -25,6 +26,18 @@ int Serve(const tyto::server::Overrides& overrides) {
     return 1;
   }
   return server.RunUntilSignalled();
+}
+
+int RunAgent(const tyto::agent::Overrides& overrides) {
+  tyto::server::BlockShutdownSignals();
+  const tyto::log::Logger log("main");
+  tyto::agent::Agent agent(overrides, tyto::Env::Default(), tyto::Clock::Real());
+  if (tyto::Status s = agent.Start(); !s.ok()) {
+    log.Error("cannot start", {{"error", s}});
+    std::fprintf(stderr, "tyto agent: %s\n", s.message().c_str());
+    return 1;
+  }
+  return agent.RunUntilSignalled();
 }
 
 int CheckConfig(const std::string& file) {
@@ -79,6 +92,22 @@ int main(int argc, char** argv) {
                   "Also run a simulated AI fleet (as `tyto simulate`) and scrape it, so there is live data at once");
   serve->add_flag("--insecure-no-auth", overrides.insecure_no_auth,
                   "Allow a non-loopback listen address without auth tokens");
+
+  tyto::agent::Overrides agent_overrides;
+  std::string agent_config, agent_server, agent_data_dir, agent_listen, agent_log_level, agent_token_file;
+  auto* agent = app.add_subcommand(
+      "agent", "Collect this node (GPUs, host, scrape jobs, inference servers) and forward it to a central Tyto");
+  agent->add_option("--server", agent_server,
+                    "Where to forward: a Tyto's URL (http://central:9800) or any remote-write URL (overrides agent.server)");
+  agent->add_option("--config", agent_config, "Configuration file (tyto.yml: collectors, scrape_configs, agent)");
+  agent->add_option("--data-dir", agent_data_dir, "Directory of the on-disk queue (default ./agent-data)");
+  agent->add_option("--listen", agent_listen,
+                    "HOST:PORT of the agent's own /metrics (overrides agent.listen; default 127.0.0.1:9801)");
+  agent->add_option("--token-file", agent_token_file,
+                    "A file holding the central server's API token (write scope), sent as Authorization: Bearer");
+  agent->add_option("--log-level", agent_log_level, "debug, info, warn or error (overrides log.level)");
+  agent->add_flag("--insecure-no-auth", agent_overrides.insecure_no_auth,
+                  "Allow a non-loopback --listen address without auth tokens");
 
   auto* version = app.add_subcommand("version", "Print the version");
 
@@ -157,6 +186,18 @@ int main(int argc, char** argv) {
     if (!listen.empty()) overrides.listen = listen;
     if (!log_level.empty()) overrides.log_level = log_level;
     return Serve(overrides);
+  }
+  if (agent->parsed()) {
+    auto set = [](std::optional<std::string>* o, const std::string& v) {
+      if (!v.empty()) *o = v;
+    };
+    set(&agent_overrides.config_file, agent_config);
+    set(&agent_overrides.server, agent_server);
+    set(&agent_overrides.data_dir, agent_data_dir);
+    set(&agent_overrides.listen, agent_listen);
+    set(&agent_overrides.log_level, agent_log_level);
+    set(&agent_overrides.token_file, agent_token_file);
+    return RunAgent(agent_overrides);
   }
   if (version->parsed()) {
     const tyto::BuildInfo& b = tyto::GetBuildInfo();
