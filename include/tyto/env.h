@@ -101,4 +101,8 @@ Status RemoveTree(Env* env, const std::string& dir);
 // directory. Readers see the old or the new content, never a mix.
 Status WriteFileAtomically(Env* env, const std::string& path, std::string_view data);
 
+// fdatasync of an existing file through a descriptor opened for appending (which writes nothing):
+// makes a truncation, or writes made through another descriptor, durable.
+Status SyncFile(Env* env, const std::string& path);
+
 }  // namespace tyto

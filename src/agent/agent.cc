@@ -1,7 +1,5 @@
 #include "agent/agent.h"
 
-#include <signal.h>
-
 #include <cstdio>
 #include <cstdlib>
 
@@ -22,17 +20,6 @@ const log::Logger kLog("agent");
 // The agent's own /metrics, scraped into the queue like any target.
 constexpr const char* kSelfJob = "tyto_agent";
 
-// An inline secret, or the content of its file without trailing line breaks.
-Result<std::string> ReadSecret(Env* env, const std::string& inline_value, const std::string& file,
-                               std::string_view what) {
-  if (file.empty()) return inline_value;
-  auto s = env->ReadFile(file);
-  if (!s.ok()) return s.status().WithContext(std::string(what));
-  std::string v = std::move(s).value();
-  while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
-  return v;
-}
-
 Result<forward::SenderOptions> SenderOptionsFrom(Env* env, const server::AgentConfig& a) {
   forward::SenderOptions o;
   TYTO_ASSIGN_OR_RETURN(o.url, RemoteWriteUrl(a.server));
@@ -40,12 +27,12 @@ Result<forward::SenderOptions> SenderOptionsFrom(Env* env, const server::AgentCo
     if (a.authorization.type != "Bearer") {
       return InvalidArgument("agent.authorization: only type Bearer is supported for remote write");
     }
-    TYTO_ASSIGN_OR_RETURN(o.bearer_token, ReadSecret(env, a.authorization.credentials, a.authorization.credentials_file,
+    TYTO_ASSIGN_OR_RETURN(o.bearer_token, scrape::ReadSecret(env, a.authorization.credentials, a.authorization.credentials_file,
                                                      "agent.authorization.credentials_file"));
   }
   if (!a.basic_auth.username.empty()) {
     o.basic_auth_username = a.basic_auth.username;
-    TYTO_ASSIGN_OR_RETURN(o.basic_auth_password, ReadSecret(env, a.basic_auth.password, a.basic_auth.password_file,
+    TYTO_ASSIGN_OR_RETURN(o.basic_auth_password, scrape::ReadSecret(env, a.basic_auth.password, a.basic_auth.password_file,
                                                             "agent.basic_auth.password_file"));
   }
   o.tls.ca_file = a.tls_config.ca_file;
@@ -208,23 +195,9 @@ api::ReloadOutcome Agent::Reload() {
 }
 
 int Agent::RunUntilSignalled() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGHUP);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  while (true) {
-    int sig = 0;
-    if (sigwait(&set, &sig) != 0) continue;
-    if (sig == SIGHUP) {
-      kLog.Info("SIGHUP received, reloading configuration");
-      (void)Reload();
-      continue;
-    }
-    kLog.Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-    Shutdown();
-    return 0;
-  }
+  (void)server::WaitForStopSignal([this] { (void)Reload(); });
+  Shutdown();
+  return 0;
 }
 
 void Agent::Shutdown() {

@@ -324,6 +324,13 @@ Status RemoveTree(Env* env, const std::string& dir) {
   return env->RemoveDir(dir);
 }
 
+Status SyncFile(Env* env, const std::string& path) {
+  TYTO_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, env->NewAppendableFile(path));
+  Status s = file->Sync();
+  Status closed = file->Close();
+  return s.ok() ? closed : s;
+}
+
 Status WriteFileAtomically(Env* env, const std::string& path, std::string_view data) {
   std::string tmp = path + ".tmp";
   auto file = env->NewWritableFile(tmp);

@@ -84,14 +84,6 @@ Result<std::vector<uint64_t>> ListSegments(Env* env, const std::string& dir) {
   return numbers;
 }
 
-// Makes a truncation durable: fdatasync through a descriptor opened for appending.
-Status SyncFile(Env* env, const std::string& path) {
-  TYTO_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, env->NewAppendableFile(path));
-  Status s = file->Sync();
-  Status closed = file->Close();
-  return s.ok() ? closed : s;
-}
-
 }  // namespace
 
 Result<FsyncMode> ParseFsyncMode(std::string_view text) {

@@ -27,6 +27,16 @@ const Section<GlobalConfig>& GlobalSchema() {
   return *s;
 }
 
+Result<std::string> ReadSecret(Env* env, const std::string& inline_value, const std::string& file,
+                               std::string_view what) {
+  if (file.empty()) return inline_value;
+  auto s = env->ReadFile(file);
+  if (!s.ok()) return s.status().WithContext(std::string(what));
+  std::string v = std::move(s).value();
+  while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
+  return v;
+}
+
 const Section<BasicAuth>& BasicAuthSchema() {
   static const auto* s = [] {
     auto* basic = new Section<BasicAuth>("basic_auth", "HTTP basic authentication.");

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "relabel/relabel.h"
+#include "tyto/env.h"
+#include "tyto/status.h"
 
 namespace tyto::config {
 template <typename T>
@@ -85,6 +87,11 @@ const config::Section<GlobalConfig>& GlobalSchema();
 const config::Section<BasicAuth>& BasicAuthSchema();
 const config::Section<Authorization>& AuthorizationSchema();
 const config::Section<TlsConfig>& TlsConfigSchema();
+
+// An inline secret, or its file's content without trailing line breaks (read at each use, so a
+// rotated secret needs no reload). Errors name `what` ("basic_auth password_file").
+Result<std::string> ReadSecret(Env* env, const std::string& inline_value, const std::string& file,
+                               std::string_view what);
 // One entry of `scrape_configs`.
 const config::Section<ScrapeConfig>& ScrapeConfigSchema();
 

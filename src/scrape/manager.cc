@@ -27,28 +27,17 @@ std::string Base64(std::string_view s) {
   return out;
 }
 
-// An inline secret, or its file's content without trailing line breaks (read at every scrape,
-// so a rotated secret needs no reload).
-Result<std::string> Secret(const std::string& inline_value, const std::string& file, std::string_view what) {
-  if (file.empty()) return inline_value;
-  auto s = Env::Default()->ReadFile(file);
-  if (!s.ok()) return s.status().WithContext(std::string(what));
-  std::string v = std::move(s).value();
-  while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
-  return v;
-}
-
 // The Authorization header a job's scrapes send, if any.
 Result<std::optional<std::string>> AuthorizationHeader(const ScrapeConfig& job) {
   const BasicAuth& b = job.basic_auth;
   if (!b.username.empty() || !b.password.empty() || !b.password_file.empty()) {
-    TYTO_ASSIGN_OR_RETURN(std::string password, Secret(b.password, b.password_file, "basic_auth password_file"));
+    TYTO_ASSIGN_OR_RETURN(std::string password, ReadSecret(Env::Default(), b.password, b.password_file, "basic_auth password_file"));
     return std::optional<std::string>("Basic " + Base64(b.username + ":" + password));
   }
   const Authorization& a = job.authorization;
   if (a.credentials.empty() && a.credentials_file.empty()) return std::optional<std::string>();
   TYTO_ASSIGN_OR_RETURN(std::string credentials,
-                        Secret(a.credentials, a.credentials_file, "authorization credentials_file"));
+                        ReadSecret(Env::Default(), a.credentials, a.credentials_file, "authorization credentials_file"));
   return std::optional<std::string>(a.type + " " + credentials);
 }
 

@@ -310,7 +310,7 @@ api::ReloadOutcome Server::Reload() {
   return out;
 }
 
-int Server::RunUntilSignalled() {
+int WaitForStopSignal(const std::function<void()>& reload) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGHUP);
@@ -321,18 +321,23 @@ int Server::RunUntilSignalled() {
     if (sigwait(&set, &sig) != 0) continue;
     if (sig == SIGHUP) {
       kLog.Info("SIGHUP received, reloading configuration");
-      (void)Reload();
+      reload();
       continue;
     }
     kLog.Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-    if (!Shutdown()) {
-      // A handler is still running on a thread we no longer wait for: leave now, without
-      // running destructors under its feet. Every other request has been answered or closed.
-      std::fflush(nullptr);
-      std::_Exit(0);
-    }
-    return 0;
+    return sig;
   }
+}
+
+int Server::RunUntilSignalled() {
+  (void)WaitForStopSignal([this] { (void)Reload(); });
+  if (!Shutdown()) {
+    // A handler is still running on a thread we no longer wait for: leave now, without
+    // running destructors under its feet. Every other request has been answered or closed.
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
+  return 0;
 }
 
 bool Server::Shutdown() {

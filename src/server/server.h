@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,10 @@ namespace tyto::server {
 // Blocks SIGHUP, SIGTERM and SIGINT in the calling thread (and so in every thread it starts),
 // so that RunUntilSignalled receives them with sigwait.
 void BlockShutdownSignals();
+
+// Waits for SIGHUP, SIGTERM or SIGINT (blocked by BlockShutdownSignals): calls `reload` on each
+// SIGHUP, and returns the signal that asks the process to stop.
+int WaitForStopSignal(const std::function<void()>& reload);
 
 // The HTTP server's options from http: (the listen address aside), and the token checker from
 // auth:, as tyto serve and tyto agent both apply them.

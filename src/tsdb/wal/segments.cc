@@ -31,15 +31,6 @@ bool ParseSegmentName(std::string_view name, uint64_t* segment) {
   return true;
 }
 
-// Makes a truncation durable: fdatasync through a descriptor opened for appending (which writes
-// nothing).
-Status SyncFile(Env* env, const std::string& path) {
-  TYTO_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, env->NewAppendableFile(path));
-  Status s = file->Sync();
-  Status closed = file->Close();
-  return s.ok() ? closed : s;
-}
-
 }  // namespace
 
 std::string SegmentName(uint64_t segment) {
