@@ -46,7 +46,6 @@ class LocalCollection {
   scrape::Manager* scrape_;
   Clock* clock_;
   metastore::MetadataStore* metadata_;
-  instrumentation::Registry* registry_;
   collect::RunnerMetrics runner_metrics_;
   collect::discovery::RefresherMetrics refresher_metrics_;
 
