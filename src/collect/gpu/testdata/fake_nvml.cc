@@ -19,9 +19,17 @@
 //
 // Test hooks (extern "C"): tyto_fake_nvml_load(script) replaces the script (0 on success);
 // tyto_fake_nvml_count(name) counts calls to "init", "shutdown", "event_set_free".
+//
+// For benchmarks that run a real `tyto serve` on this fake (bench/collector_cost.py, with
+// collectors.gpu.library_path naming this file), nvmlInit_v2 reads the script from the file named
+// by the environment variable TYTO_FAKE_NVML_SCRIPT when no script was loaded through the hook;
+// an unreadable or malformed file makes nvmlInit_v2 fail (NVML_ERROR_UNKNOWN), so the collector
+// disables itself with its usual log line. This is still a test fixture: never install it as a
+// real driver's libnvidia-ml.so.1.
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -48,6 +56,7 @@ struct State {
   std::map<std::string, std::map<std::string, std::string>> settings;  // device -> key -> value
   std::deque<std::pair<int, unsigned long long>> events;               // (gpu, xid)
   std::map<std::string, int> counts;
+  bool loaded = false;  // a script came through tyto_fake_nvml_load (or the environment)
 };
 State& S() {
   static State state;
@@ -114,6 +123,7 @@ __attribute__((visibility("default"))) int tyto_fake_nvml_load(const char* scrip
   State& s = S();
   s.settings.clear();
   s.events.clear();
+  s.loaded = true;
   std::istringstream in(script);
   std::string line;
   while (std::getline(in, line)) {
@@ -142,6 +152,15 @@ __attribute__((visibility("default"))) int tyto_fake_nvml_count(const char* name
 
 nvml::Return nvmlInit_v2() {
   S().counts["init"]++;
+  if (!S().loaded) {
+    const char* path = std::getenv("TYTO_FAKE_NVML_SCRIPT");
+    if (path != nullptr && *path != '\0') {
+      std::ifstream in(path);
+      std::stringstream script;
+      script << in.rdbuf();
+      if (!in || tyto_fake_nvml_load(script.str().c_str()) != 0) return nvml::kErrorUnknown;
+    }
+  }
   std::string v;
   const nvml::Return rc = Lookup("-", "init", &v);
   return rc == nvml::kErrorNotSupported ? nvml::kSuccess : rc;
