@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <climits>
+#include <map>
 #include <utility>
 
 #include "common/log.h"
@@ -88,6 +90,12 @@ constexpr Metric kInfo{"tyto_gpu_info", MetricType::kInfo,
 constexpr Metric kProcessMemory{"tyto_gpu_process_memory_bytes", MetricType::kGauge,
                                 "GPU memory used by a compute process (in bytes), by pid, with its container and pod "
                                 "when its cgroup can be read."};
+constexpr Metric kProcessSmUtil{"tyto_gpu_process_sm_utilization", MetricType::kGauge,
+                                "A compute process's share of the GPU's SMs over NVML's last sampling period (in %), by "
+                                "pid, with its container and pod when its cgroup can be read."};
+constexpr Metric kProcessMemUtil{"tyto_gpu_process_memory_utilization", MetricType::kGauge,
+                                 "A compute process's share of the GPU's memory bandwidth over NVML's last sampling "
+                                 "period (in %), by pid, with its container and pod."};
 constexpr Metric kLost{"tyto_gpu_lost", MetricType::kGauge,
                        "1 while NVML reports the GPU lost (fallen off the bus), else 0."};
 
@@ -526,7 +534,7 @@ void GpuCollector::ReadGpu(Gpu* gpu, Round* round) {
   if (going()) ReadMigInstances(gpu, &mig, &mig_lost);
   if (mig_lost) lost_rc = nvml::kErrorGpuIsLost;
   Round processes;
-  if (going() && options_.processes && !ReadProcesses(*gpu, &processes)) lost_rc = nvml::kErrorGpuIsLost;
+  if (going() && options_.processes && !ReadProcesses(gpu, &processes)) lost_rc = nvml::kErrorGpuIsLost;
 
   if (!going()) {
     if (!gpu->lost) {
@@ -553,7 +561,7 @@ void GpuCollector::ReadGpu(Gpu* gpu, Round* round) {
   }
 }
 
-bool GpuCollector::ReadProcesses(const Gpu& gpu, Round* round) {
+bool GpuCollector::ReadProcesses(Gpu* gpu, Round* round) {
   const NvmlFunctions& f = nvml_->fn();
   if (f.device_get_compute_running_processes == nullptr) return true;
   std::vector<nvml::ProcessInfo> procs(32);
@@ -562,16 +570,39 @@ bool GpuCollector::ReadProcesses(const Gpu& gpu, Round* round) {
   // The list can grow between the calls: a few tries, each with room for what was reported.
   for (int attempt = 0; attempt < 3 && rc == nvml::kErrorInsufficientSize; ++attempt) {
     count = static_cast<unsigned int>(procs.size());
-    rc = f.device_get_compute_running_processes(gpu.handle, &count, procs.data());
+    rc = f.device_get_compute_running_processes(gpu->handle, &count, procs.data());
     if (rc == nvml::kErrorInsufficientSize) procs.resize(count + 16);
   }
   if (rc == nvml::kErrorGpuIsLost) return false;
   if (rc != nvml::kSuccess) return true;  // not supported here
+  // Each process's share of the SMs and of memory bandwidth, from the samples NVML took since
+  // the last round (the newest per process). None on GPUs or drivers without it, or when no
+  // process ran a kernel since (NVML_ERROR_NOT_FOUND).
+  std::map<unsigned int, nvml::ProcessUtilizationSample> util;
+  if (f.device_get_process_utilization != nullptr) {
+    std::vector<nvml::ProcessUtilizationSample> samples(64);
+    nvml::Return urc = nvml::kErrorInsufficientSize;
+    unsigned int n = 0;
+    for (int attempt = 0; attempt < 3 && urc == nvml::kErrorInsufficientSize; ++attempt) {
+      n = static_cast<unsigned int>(samples.size());
+      urc = f.device_get_process_utilization(gpu->handle, samples.data(), &n, gpu->last_process_sample_us);
+      if (urc == nvml::kErrorInsufficientSize) samples.resize(n + 16);
+    }
+    if (urc == nvml::kErrorGpuIsLost) return false;
+    if (urc == nvml::kSuccess) {
+      for (unsigned int i = 0; i < n && i < samples.size(); ++i) {
+        const nvml::ProcessUtilizationSample& s = samples[i];
+        gpu->last_process_sample_us = std::max(gpu->last_process_sample_us, s.time_stamp);
+        auto [it, added] = util.emplace(s.pid, s);
+        if (!added && s.time_stamp > it->second.time_stamp) it->second = s;
+      }
+    }
+  }
   Env* env = options_.env != nullptr ? options_.env : Env::Default();
   for (unsigned int i = 0; i < count && i < procs.size(); ++i) {
     const nvml::ProcessInfo& p = procs[i];
     if (p.used_gpu_memory == nvml::kValueNotAvailable) continue;  // hidden (e.g. another container)
-    LabelsBuilder b(gpu.labels);
+    LabelsBuilder b(gpu->labels);
     b.Set("pid", std::to_string(p.pid));
     auto cgroup = env->ReadFile(options_.proc_root + "/" + std::to_string(p.pid) + "/cgroup");
     if (cgroup.ok()) {
@@ -580,7 +611,12 @@ bool GpuCollector::ReadProcesses(const Gpu& gpu, Round* round) {
       b.Set("container_id", where.container_id);
       b.Set("pod_uid", where.pod_uid);
     }
-    round->Add(kProcessMemory, b.Build(), static_cast<double>(p.used_gpu_memory));
+    const Labels labels = b.Build();
+    round->Add(kProcessMemory, labels, static_cast<double>(p.used_gpu_memory));
+    if (auto it = util.find(p.pid); it != util.end()) {
+      round->Add(kProcessSmUtil, labels, it->second.sm_util);
+      round->Add(kProcessMemUtil, labels, it->second.mem_util);
+    }
   }
   return true;
 }

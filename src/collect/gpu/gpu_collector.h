@@ -76,6 +76,7 @@ class GpuCollector final : public Collector {
     bool lost = false;
     bool xid_registered = false;
     double last_xid = 0;
+    unsigned long long last_process_sample_us = 0;  // newest per-process utilization sample read
     std::map<unsigned long long, double> xid_counts;  // XID number -> events seen
   };
   class Round;
@@ -85,7 +86,7 @@ class GpuCollector final : public Collector {
   void ReadGpu(Gpu* gpu, Round* round);
   void ReadMigInstances(Gpu* gpu, Round* round, bool* lost);
   // Adds the GPU's compute processes to `round`; false when NVML reports the GPU lost.
-  bool ReadProcesses(const Gpu& gpu, Round* round);
+  bool ReadProcesses(Gpu* gpu, Round* round);
 
   GpuOptions options_;
   bool opened_ = false;

@@ -376,6 +376,24 @@ TEST_F(GpuCollectorTest, ProcessesWithTheirContainersAndPods) {
   EXPECT_EQ(process_series, 39);  // 40 listed, one not available
 }
 
+TEST_F(GpuCollectorTest, ProcessUtilizationFromTheNewestSampleSinceTheLastRound) {
+  // Two samples for 4242 (the newer one counts), one for 4444; 4343 ran no kernel.
+  Script(std::string(kTwoGpus) +
+         "0 processes 4242:1048576 4343:1048576 4444:2097152\n"
+         "0 process_util 4242:1000:30:10 4242:2000:55:20 4444:1500:7:3\n");
+  GpuCollector c(Options());
+  auto got = Round(&c);
+  const std::string gpu0 = std::string(kGpu0);
+  EXPECT_EQ(got.at("tyto_gpu_process_sm_utilization{" + gpu0 + R"(, pid="4242"})"), 55);
+  EXPECT_EQ(got.at("tyto_gpu_process_memory_utilization{" + gpu0 + R"(, pid="4242"})"), 20);
+  EXPECT_EQ(got.at("tyto_gpu_process_sm_utilization{" + gpu0 + R"(, pid="4444"})"), 7);
+  EXPECT_EQ(got.count("tyto_gpu_process_sm_utilization{" + gpu0 + R"(, pid="4343"})"), 0u);
+  // Nothing newer since: no utilization series, the memory series stay.
+  got = Round(&c);
+  EXPECT_EQ(got.count("tyto_gpu_process_sm_utilization{" + gpu0 + R"(, pid="4242"})"), 0u);
+  EXPECT_EQ(got.count("tyto_gpu_process_memory_bytes{" + gpu0 + R"(, pid="4242"})"), 1u);
+}
+
 TEST(ProcessCgroupTest, RuntimesAndDrivers) {
   const std::string cid = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
   auto p = ParseProcessCgroup("0::/system.slice/docker-" + cid + ".scope\n");

@@ -70,6 +70,7 @@ Result<std::unique_ptr<NvmlLibrary>> NvmlLibrary::Open(const std::string& path) 
   Resolve(handle, "nvmlDeviceGetMaxMigDeviceCount", &fn.device_get_max_mig_device_count);
   Resolve(handle, "nvmlDeviceGetMigDeviceHandleByIndex", &fn.device_get_mig_device_handle_by_index);
   Resolve(handle, "nvmlDeviceGetGpuInstanceId", &fn.device_get_gpu_instance_id);
+  Resolve(handle, "nvmlDeviceGetProcessUtilization", &fn.device_get_process_utilization);
   ResolveFirst(handle, "nvmlDeviceGetComputeRunningProcesses_v3", "nvmlDeviceGetComputeRunningProcesses_v2",
                &fn.device_get_compute_running_processes);
   Resolve(handle, "nvmlEventSetCreate", &fn.event_set_create);

@@ -53,6 +53,7 @@ struct NvmlFunctions {
   nvml::DeviceGetMigDeviceHandleByIndexFn device_get_mig_device_handle_by_index = nullptr;
   nvml::DeviceGetUintFn device_get_gpu_instance_id = nullptr;
   nvml::DeviceGetProcessesFn device_get_compute_running_processes = nullptr;  // _v3 (or _v2)
+  nvml::DeviceGetProcessUtilizationFn device_get_process_utilization = nullptr;
   nvml::EventSetCreateFn event_set_create = nullptr;
   nvml::DeviceRegisterEventsFn device_register_events = nullptr;
   nvml::EventSetWaitFn event_set_wait = nullptr;  // _v2

@@ -147,6 +147,16 @@ struct ProcessInfo {
   unsigned int gpu_instance_id;
   unsigned int compute_instance_id;
 };
+// nvmlProcessUtilizationSample_t: one process's share of the GPU over NVML's last sampling period.
+struct ProcessUtilizationSample {
+  unsigned int pid;
+  unsigned long long time_stamp;  // CPU time of the sample, microseconds since the epoch
+  unsigned int sm_util;           // %
+  unsigned int mem_util;          // % (memory bandwidth)
+  unsigned int enc_util;
+  unsigned int dec_util;
+};
+
 // NVML_VALUE_NOT_AVAILABLE as an unsigned long long.
 inline constexpr unsigned long long kValueNotAvailable = ~0ull;
 
@@ -180,6 +190,8 @@ using DeviceGetFieldValuesFn = Return (*)(Device, int, FieldValue*);
 using DeviceGetMigModeFn = Return (*)(Device, unsigned int*, unsigned int*);  // current, pending
 using DeviceGetMigDeviceHandleByIndexFn = Return (*)(Device, unsigned int, Device*);
 using DeviceGetProcessesFn = Return (*)(Device, unsigned int*, ProcessInfo*);  // in: capacity, out: count
+// nvmlDeviceGetProcessUtilization(device, samples, count (in: capacity, out: count), samples newer than)
+using DeviceGetProcessUtilizationFn = Return (*)(Device, ProcessUtilizationSample*, unsigned int*, unsigned long long);
 using EventSetCreateFn = Return (*)(EventSet*);
 using DeviceRegisterEventsFn = Return (*)(Device, unsigned long long, EventSet);
 using EventSetWaitFn = Return (*)(EventSet, EventData*, unsigned int);  // timeout in ms

@@ -15,7 +15,9 @@
 // mem_total, mem_free, mem_used, mem_reserved (present: nvmlDeviceGetMemoryInfo_v2 answers),
 // temp, power_mw, power_limit_mw, energy_mj, sm_clock, mem_clock, throttle, pcie_replay,
 // pcie_tx, pcie_rx, fan, pstate, field_<id>, register_events, mig_mode, mig_max, gpu_instance,
-// processes ("<pid>:<bytes> ...", bytes "na" for NVML_VALUE_NOT_AVAILABLE).
+// processes ("<pid>:<bytes> ...", bytes "na" for NVML_VALUE_NOT_AVAILABLE), process_util
+// ("<pid>:<timestamp us>:<sm %>:<mem %> ...": nvmlDeviceGetProcessUtilization returns the samples
+// newer than the caller's lastSeenTimeStamp, NVML_ERROR_NOT_FOUND when none is).
 //
 // Test hooks (extern "C"): tyto_fake_nvml_load(script) replaces the script (0 on success);
 // tyto_fake_nvml_count(name) counts calls to "init", "shutdown", "event_set_free".
@@ -320,6 +322,31 @@ nvml::Return nvmlDeviceGetMigDeviceHandleByIndex(nvml::Device d, unsigned int in
   return nvml::kSuccess;
 }
 nvml::Return nvmlDeviceGetGpuInstanceId(nvml::Device d, unsigned int* out) { return DeviceNumber(d, "gpu_instance", out); }
+
+nvml::Return nvmlDeviceGetProcessUtilization(nvml::Device d, nvml::ProcessUtilizationSample* out, unsigned int* count,
+                                             unsigned long long last_seen) {
+  std::string v;
+  const nvml::Return rc = DeviceLookup(d, "process_util", &v);
+  if (rc != nvml::kSuccess) return rc;
+  std::istringstream in(v);
+  std::string item;
+  std::deque<nvml::ProcessUtilizationSample> newer;
+  while (in >> item) {
+    nvml::ProcessUtilizationSample s{};
+    char* p = nullptr;
+    s.pid = static_cast<unsigned int>(std::strtoul(item.c_str(), &p, 10));
+    s.time_stamp = std::strtoull(p + 1, &p, 10);
+    s.sm_util = static_cast<unsigned int>(std::strtoul(p + 1, &p, 10));
+    s.mem_util = static_cast<unsigned int>(std::strtoul(p + 1, &p, 10));
+    if (s.time_stamp > last_seen) newer.push_back(s);
+  }
+  if (newer.empty()) return 6;  // NVML_ERROR_NOT_FOUND
+  const unsigned int capacity = out == nullptr ? 0 : *count;
+  *count = static_cast<unsigned int>(newer.size());
+  if (newer.size() > capacity) return nvml::kErrorInsufficientSize;
+  for (size_t i = 0; i < newer.size(); ++i) out[i] = newer[i];
+  return nvml::kSuccess;
+}
 
 nvml::Return nvmlDeviceGetComputeRunningProcesses_v3(nvml::Device d, unsigned int* count, nvml::ProcessInfo* out) {
   std::string v;
