@@ -111,6 +111,11 @@ class LabelsBuilder {
   std::vector<Label> pairs_;  // as in Labels: sorted, unique names, non-empty values
 };
 
+// For hash maps keyed by label sets (the hash is cached in the set).
+struct LabelsHash {
+  size_t operator()(const Labels& l) const { return static_cast<size_t>(l.Hash()); }
+};
+
 // Appends `value` escaped as label values are in the exposition format and in PromQL strings:
 // backslash, double quote and line feed become \\, \" and \n.
 void AppendEscapedLabelValue(std::string* out, std::string_view value);

@@ -13,10 +13,6 @@
 namespace tyto::collect {
 namespace {
 
-struct LabelsHasher {
-  size_t operator()(const Labels& l) const { return static_cast<size_t>(l.Hash()); }
-};
-
 const char* TypeName(MetricType t) {
   switch (t) {
     case MetricType::kCounter:
@@ -33,7 +29,7 @@ struct StoredSeries {
   Labels labels;
   SeriesRef ref = 0;
 };
-using SeriesMap = std::unordered_map<Labels, StoredSeries, LabelsHasher>;
+using SeriesMap = std::unordered_map<Labels, StoredSeries, LabelsHash>;
 
 }  // namespace
 
@@ -45,7 +41,7 @@ struct Runner::Entry {
   // The previous round's series (as the collector gave them) with their stored labels (job and
   // instance added) and refs: refs skip the storage's lookup by labels, and a series missing
   // from the next round gets a staleness marker.
-  std::unordered_map<Labels, StoredSeries, LabelsHasher> series;
+  std::unordered_map<Labels, StoredSeries, LabelsHash> series;
   std::unordered_set<std::string> described;  // families whose metadata was recorded
   CollectorStatus status;
 

@@ -108,11 +108,6 @@ struct Windows {
   std::vector<Window> steps;
 };
 
-// For hash maps keyed by label sets (the hash is cached in the set).
-struct LabelsHash {
-  size_t operator()(const Labels& l) const { return l.Hash(); }
-};
-
 // Labels without the metric name and the metadata labels that go with it (__type__, __unit__),
 // as Prometheus drops them together.
 Labels DropName(const Labels& l);

@@ -39,12 +39,13 @@ Status LocalCollection::ApplyScrape(const std::vector<scrape::ScrapeConfig>& dis
 Status LocalCollection::Apply(const Config& cfg, std::vector<scrape::ScrapeConfig> jobs) {
   // Called by one thread at a time (start, reload); the refresher's thread only calls back into
   // ApplyScrape. Neither lock is held while the other part is stopped or refreshed.
+  const std::string proc_path = ProcPath(cfg);
   bool new_discovery = false, new_runner = false;
   {
     MutexLock lock(&mu_);
     global_ = cfg.global;
     jobs_ = jobs;
-    new_discovery = !refresher_ || !(cfg.inference_servers == discovery_config_) || ProcPath(cfg) != proc_path_;
+    new_discovery = !refresher_ || !(cfg.inference_servers == discovery_config_) || proc_path != proc_path_;
     new_runner = !runner_ || new_discovery || !(cfg.collectors == collectors_config_);
   }
   if (new_runner && runner_) runner_->Stop();  // it reads the refresher (server info)
@@ -52,7 +53,7 @@ Status LocalCollection::Apply(const Config& cfg, std::vector<scrape::ScrapeConfi
     refresher_.reset();
     collect::discovery::DiscoveryOptions o;
     o.config = cfg.inference_servers;
-    o.proc_path = ProcPath(cfg);
+    o.proc_path = proc_path;
     discoverer_ = std::make_unique<collect::discovery::Discoverer>(std::move(o));
     refresher_ = std::make_unique<collect::discovery::Refresher>(
         discoverer_.get(),
@@ -70,7 +71,7 @@ Status LocalCollection::Apply(const Config& cfg, std::vector<scrape::ScrapeConfi
     MutexLock lock(&mu_);
     st = ApplyScrape(refresher_->jobs());
     discovery_config_ = cfg.inference_servers;
-    proc_path_ = ProcPath(cfg);
+    proc_path_ = proc_path;
   }
   if (new_runner) {
     runner_ = collect::NewRunner(cfg.collectors, {storage_, clock_, metadata_, &runner_metrics_, ""});

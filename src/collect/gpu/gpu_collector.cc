@@ -176,6 +176,21 @@ Labels WithName(const Labels& base, std::string_view name) {
   return b.Build();
 }
 
+// Calls an NVML list getter (`call(buffer, &count)`: in, the buffer's capacity; out, how many
+// there are) into *list: the list can grow between calls, so a few tries, each with room for
+// what was reported. *count is what the last call reported.
+template <typename T, typename Call>
+nvml::Return FillList(std::vector<T>* list, unsigned int* count, Call call) {
+  list->resize(32);
+  nvml::Return rc = nvml::kErrorInsufficientSize;
+  for (int attempt = 0; attempt < 3 && rc == nvml::kErrorInsufficientSize; ++attempt) {
+    *count = static_cast<unsigned int>(list->size());
+    rc = call(list->data(), count);
+    if (rc == nvml::kErrorInsufficientSize) list->resize(*count + 16);
+  }
+  return rc;
+}
+
 }  // namespace
 
 ProcessCgroup ParseProcessCgroup(std::string_view cgroup_file) {
@@ -564,15 +579,11 @@ void GpuCollector::ReadGpu(Gpu* gpu, Round* round) {
 bool GpuCollector::ReadProcesses(Gpu* gpu, Round* round) {
   const NvmlFunctions& f = nvml_->fn();
   if (f.device_get_compute_running_processes == nullptr) return true;
-  std::vector<nvml::ProcessInfo> procs(32);
-  nvml::Return rc = nvml::kErrorInsufficientSize;
+  std::vector<nvml::ProcessInfo> procs;
   unsigned int count = 0;
-  // The list can grow between the calls: a few tries, each with room for what was reported.
-  for (int attempt = 0; attempt < 3 && rc == nvml::kErrorInsufficientSize; ++attempt) {
-    count = static_cast<unsigned int>(procs.size());
-    rc = f.device_get_compute_running_processes(gpu->handle, &count, procs.data());
-    if (rc == nvml::kErrorInsufficientSize) procs.resize(count + 16);
-  }
+  nvml::Return rc = FillList(&procs, &count, [&](nvml::ProcessInfo* out, unsigned int* n) {
+    return f.device_get_compute_running_processes(gpu->handle, n, out);
+  });
   if (rc == nvml::kErrorGpuIsLost) return false;
   if (rc != nvml::kSuccess) return true;  // not supported here
   // Each process's share of the SMs and of memory bandwidth, from the samples NVML took since
@@ -580,14 +591,11 @@ bool GpuCollector::ReadProcesses(Gpu* gpu, Round* round) {
   // process ran a kernel since (NVML_ERROR_NOT_FOUND).
   std::map<unsigned int, nvml::ProcessUtilizationSample> util;
   if (f.device_get_process_utilization != nullptr) {
-    std::vector<nvml::ProcessUtilizationSample> samples(64);
-    nvml::Return urc = nvml::kErrorInsufficientSize;
+    std::vector<nvml::ProcessUtilizationSample> samples;
     unsigned int n = 0;
-    for (int attempt = 0; attempt < 3 && urc == nvml::kErrorInsufficientSize; ++attempt) {
-      n = static_cast<unsigned int>(samples.size());
-      urc = f.device_get_process_utilization(gpu->handle, samples.data(), &n, gpu->last_process_sample_us);
-      if (urc == nvml::kErrorInsufficientSize) samples.resize(n + 16);
-    }
+    const nvml::Return urc = FillList(&samples, &n, [&](nvml::ProcessUtilizationSample* out, unsigned int* cap) {
+      return f.device_get_process_utilization(gpu->handle, out, cap, gpu->last_process_sample_us);
+    });
     if (urc == nvml::kErrorGpuIsLost) return false;
     if (urc == nvml::kSuccess) {
       for (unsigned int i = 0; i < n && i < samples.size(); ++i) {
