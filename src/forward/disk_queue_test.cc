@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "common/mutex.h"
+#include "testing/log_capture.h"
 #include "testing/fault_injection_env.h"
 #include "testing/temp_dir.h"
 
@@ -18,27 +19,6 @@ namespace tyto::forward {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Collects log lines while alive.
-class LogCapture {
- public:
-  LogCapture() {
-    log::SetSinkForTesting([this](std::string_view line) {
-      MutexLock lock(&mu_);
-      lines_.emplace_back(line);
-    });
-  }
-  ~LogCapture() { log::SetSinkForTesting(nullptr); }
-  bool Contains(std::string_view text) {
-    MutexLock lock(&mu_);
-    return std::any_of(lines_.begin(), lines_.end(),
-                       [&](const std::string& l) { return l.find(text) != std::string::npos; });
-  }
-
- private:
-  Mutex mu_;
-  std::vector<std::string> lines_ GUARDED_BY(mu_);
-};
 
 // "record-<i>" padded to `size` bytes, so records are told apart and sized at will.
 std::string Payload(int i, size_t size = 0) {
@@ -222,7 +202,7 @@ TEST_F(DiskQueueTest, AcknowledgementsAreMonotonicAndCannotPassTheReader) {
 TEST_F(DiskQueueTest, OverflowDropsTheOldestSegmentsAndCountsTheirUnsentSamples) {
   options_.max_bytes = 16 * 1024;
   options_.segment_bytes = 4096;
-  LogCapture log;
+  testing::LogCapture log;
   auto q = Open();
   // Two records read by the sender (in flight) before the overflow: not counted as dropped.
   ASSERT_TRUE(q->Append(Payload(0, 1000), 10).ok());
@@ -288,7 +268,7 @@ TEST_F(DiskQueueTest, ATornTailIsCutOffAtOpenAndLogged) {
     ASSERT_TRUE(f->Append(torn).ok());
     ASSERT_TRUE(f->Close().ok());
   }
-  LogCapture log;
+  testing::LogCapture log;
   auto q = Open();
   ASSERT_NE(q, nullptr);
   EXPECT_TRUE(log.Contains("torn write")) << "no log line";
@@ -331,7 +311,7 @@ TEST_F(DiskQueueTest, AFlippedBitTruncatesItsSegmentAndLaterSegmentsAreStillRead
     bytes[second_record + DiskQueue::kRecordHeaderSize + 100] ^= 0x10;
     ASSERT_TRUE(WriteFileAtomically(Env::Default(), path, bytes).ok());
   }
-  LogCapture log;
+  testing::LogCapture log;
   auto q = Open();
   ASSERT_NE(q, nullptr);
   EXPECT_TRUE(log.Contains("checksum mismatch")) << "no log line";
@@ -355,7 +335,7 @@ TEST_F(DiskQueueTest, DamageFoundWhileReadingSkipsTheRestOfTheSegmentAndIsCounte
     ASSERT_TRUE(f->Append(bytes).ok());
     ASSERT_TRUE(f->Close().ok());
   }
-  LogCapture log;
+  testing::LogCapture log;
   std::vector<int> ids = ReadAll(q.get());
   EXPECT_TRUE(log.Contains("damaged after it was checked")) << "no log line";
   ASSERT_GE(ids.size(), 3u);
@@ -380,7 +360,7 @@ TEST_F(DiskQueueTest, ADamagedCursorMeansReadingFromTheOldestSegment) {
   EXPECT_EQ(cursor.substr(0, 4), "TYQC");
   cursor[10] ^= 0x01;
   ASSERT_TRUE(WriteFileAtomically(Env::Default(), dir_.Path("queue/cursor"), cursor).ok());
-  LogCapture log;
+  testing::LogCapture log;
   auto q = Open();
   EXPECT_TRUE(log.Contains("cursor file is damaged")) << "no log line";
   EXPECT_EQ(ReadAll(q.get()), Range(0, 5));  // sent again rather than lost

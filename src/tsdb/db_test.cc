@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "common/mutex.h"
+#include "testing/log_capture.h"
 #include "testing/fault_injection_env.h"
 #include "testing/temp_dir.h"
 #include "tsdb/block/block.h"
@@ -328,29 +329,6 @@ Dump Without(Dump dump, int64_t mint, int64_t maxt) {
   return dump;
 }
 
-// Captures the log lines written while it lives.
-class LogCapture {
- public:
-  LogCapture() {
-    log::SetSinkForTesting([this](std::string_view line) {
-      MutexLock lock(&mu_);
-      lines_.emplace_back(line);
-    });
-  }
-  ~LogCapture() { log::SetSinkForTesting(nullptr); }
-  // Lines containing every one of `parts`.
-  int Count(const std::vector<std::string>& parts) {
-    MutexLock lock(&mu_);
-    return static_cast<int>(std::count_if(lines_.begin(), lines_.end(), [&](const std::string& l) {
-      return std::all_of(parts.begin(), parts.end(), [&](const std::string& p) { return l.find(p) != std::string::npos; });
-    }));
-  }
-
- private:
-  Mutex mu_;
-  std::vector<std::string> lines_ GUARDED_BY(mu_);
-};
-
 class DamagedBlockTest : public DBTest {
  protected:
   // Three 2 h blocks and 3 h in the head; the DB closed. Returns what it served.
@@ -386,7 +364,7 @@ TEST_F(DamagedBlockTest, DamagedIndexSkipsTheBlockAndServesTheRest) {
   const block::Meta damaged = metas_[1];
   const std::string damaged_dir = dir_.Path("blocks/" + damaged.id);
   FlipMiddleByte(damaged_dir + "/index");
-  LogCapture log;
+  testing::LogCapture log;
   auto db = Reopen();
   ASSERT_NE(db, nullptr);
   EXPECT_EQ(db->num_blocks(), 2u);
@@ -408,7 +386,7 @@ TEST_F(DamagedBlockTest, DamagedChunksFailOnlyTheReadsThatReachThem) {
   ASSERT_EQ(metas_.size(), 3u);
   const block::Meta damaged = metas_[1];
   FlipMiddleByte(dir_.Path("blocks/" + damaged.id + "/chunks"));
-  LogCapture log;
+  testing::LogCapture log;
   auto db = Reopen();
   ASSERT_NE(db, nullptr);
   EXPECT_EQ(db->num_blocks(), 3u);  // chunks are checked when read
