@@ -11,7 +11,7 @@
 // tyto_collector_failures_total, tyto_collector_samples (last round),
 // tyto_collector_duration_seconds (last round), tyto_collector_append_errors_total.
 //
-// Thread-safe.
+// Statuses() and Stop() are thread-safe; RunDue runs on one thread at a time (the runner's own, once started).
 #pragma once
 
 #include <chrono>
@@ -106,7 +106,7 @@ class Runner {
   log::Logger log_{"collect"};
   std::vector<std::unique_ptr<Entry>> entries_;  // fixed after Start
 
-  mutable Mutex mu_;  // guards the entries' status and serializes rounds
+  mutable Mutex mu_;  // guards stop_ and the entries' status; rounds run on one thread (or the caller of RunDue)
   std::condition_variable_any cv_;
   bool stop_ GUARDED_BY(mu_) = false;
   std::thread thread_;
