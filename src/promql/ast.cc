@@ -217,7 +217,7 @@ void PrintSelectorBody(const VectorSelector& vs, std::string& out) {
   bool legacy_name = vs.name.empty() || IsLegacyMetricName(vs.name);
   if (!legacy_name) parts.insert(parts.begin(), GoQuote(vs.name));
   if (legacy_name) out += vs.name;
-  if (parts.empty()) return;
+  if (parts.empty() && !vs.name.empty()) return;  // `{}` (allowed in info()) keeps its braces
   out += '{';
   for (size_t i = 0; i < parts.size(); ++i) {
     if (i > 0) out += ',';

@@ -120,6 +120,7 @@ const Valid kValid[] = {
     {"scalar(foo) + 1", "scalar(foo) + 1"},
     {"sort_by_label(foo, \"a\", \"b\")", "sort_by_label(foo, \"a\", \"b\")"},
     {"info(foo, {data=~\".*\"})", "info(foo, {data=~\".*\"})"},
+    {"info(foo, {})", "info(foo, {})"},
     {"absent_over_time(foo[5m])", "absent_over_time(foo[5m])"},
     {"quantile_over_time(0.5, foo[5m])", "quantile_over_time(0.5, foo[5m])"},
     {"double_exponential_smoothing(foo[5m], 0.5, 0.5)", "double_exponential_smoothing(foo[5m], 0.5, 0.5)"},
