@@ -64,3 +64,24 @@ function(tyto_test name)
   endif()
   set_tests_properties(${name} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
 endfunction()
+
+# libFuzzer targets for parsers of outside input and of stored files; clang only (the sanitizer
+# build sets TYTO_FUZZ; call this inside `if(TYTO_FUZZ)`). CTest runs each for TYTO_FUZZ_SECONDS
+# from its seed corpus (new inputs go to the build tree, never into the repository). Longer runs:
+# docs/testing.md.
+#   tyto_fuzzer(NAME SOURCE DEPS SEEDS_DIR [DICT])
+set(TYTO_FUZZ_SECONDS 20 CACHE STRING "Seconds each fuzzer runs under CTest")
+function(tyto_fuzzer name source deps seeds)
+  add_executable(${name} ${source})
+  target_compile_options(${name} PRIVATE ${TYTO_WARNINGS} -fsanitize=fuzzer)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  target_link_libraries(${name} PRIVATE ${deps})
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/fuzz-corpus-${name})
+  set(extra "")
+  if(ARGC GREATER 4)
+    set(extra "-dict=${ARGV4}")
+  endif()
+  add_test(NAME ${name}
+           COMMAND sh -c "mkdir -p ${out} && exec $<TARGET_FILE:${name}> -max_total_time=${TYTO_FUZZ_SECONDS} -timeout=10 -rss_limit_mb=2048 -max_len=65536 ${extra} ${out} ${seeds}")
+  set_tests_properties(${name} PROPERTIES LABELS fuzz TIMEOUT 300)
+endfunction()
