@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 
 namespace tyto::config {
 
@@ -95,6 +96,30 @@ bool DecodeInt(const Node& n, int64_t min, int64_t max, int64_t* out, Diagnostic
   }
   if (v < min || v > max) {
     d->Add(n.position(), "value " + s + " out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+std::string FormatNumber(double v) {
+  char buf[32];
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, ptr) : std::string("NaN");
+}
+
+bool DecodeNumber(const Node& n, double min, double max, double* out, Diagnostics* d) {
+  if (n.IsNull()) return true;
+  if (!ExpectScalar(n, "a number", d)) return false;
+  const std::string& s = n.scalar();
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (n.quoted() || ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) {
+    d->Add(n.position(), "expected a number, got '" + s + "'");
+    return false;
+  }
+  if (v < min || v > max) {
+    d->Add(n.position(), "value " + s + " out of range [" + FormatNumber(min) + ", " + FormatNumber(max) + "]");
     return false;
   }
   *out = v;

@@ -48,6 +48,10 @@ bool DecodeBool(const Node& n, bool* out, Diagnostics* d);
 bool DecodeInt(const Node& n, int64_t min, int64_t max, int64_t* out, Diagnostics* d);
 bool DecodeDuration(const Node& n, std::chrono::milliseconds min, std::chrono::milliseconds* out,
                     Diagnostics* d);
+// A finite decimal number (prices, ratios) in [min, max].
+bool DecodeNumber(const Node& n, double min, double max, double* out, Diagnostics* d);
+// The shortest text that reads back as `v`.
+std::string FormatNumber(double v);
 bool DecodeByteSize(const Node& n, uint64_t min, uint64_t* out, Diagnostics* d);
 bool DecodeStringList(const Node& n, std::vector<std::string>* out, Diagnostics* d);
 // A mapping of strings to strings (labels), and of strings to lists of strings (URL params).
@@ -116,6 +120,12 @@ class Section {
           if (DecodeInt(n, min, max, &v, &d)) t.*m = static_cast<I>(v);
         },
         [m](const T& t) { return std::to_string(t.*m); });
+  }
+  Section& Number(std::string key, double T::*m, std::string help, double min = 0,
+                  double max = std::numeric_limits<double>::max()) {
+    return Option(std::move(key), "number", std::move(help),
+                  [m, min, max](const Node& n, T& t, Diagnostics& d) { DecodeNumber(n, min, max, &(t.*m), &d); },
+                  [m](const T& t) { return FormatNumber(t.*m); });
   }
   Section& Duration(std::string key, std::chrono::milliseconds T::*m, std::string help,
                     std::chrono::milliseconds min = std::chrono::milliseconds(0)) {

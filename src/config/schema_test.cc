@@ -247,6 +247,38 @@ TEST(SchemaDecodeTest, QuotedNumberIsNotAnInteger) {
   EXPECT_THAT(Decode("workers: '8'\n").errors, ElementsAre("t.yml:1:10: expected an integer, got '8'"));
 }
 
+TEST(SchemaDecodeTest, Numbers) {
+  struct Price {
+    double per_hour = 1.5;
+  };
+  Section<Price> price("price", "A price.");
+  price.Number("per_hour", &Price::per_hour, "Per hour.", 0, 1000);
+  auto decode = [&](const std::string& text, Price* p) {
+    Diagnostics d;
+    auto doc = ParseYaml(text, "t.yml");
+    EXPECT_TRUE(doc.ok()) << doc.status().message();
+    price.Decode(*doc, p, &d);
+    return d.messages();
+  };
+  Price p;
+  EXPECT_THAT(decode("per_hour: 2.49\n", &p), IsEmpty());
+  EXPECT_EQ(p.per_hour, 2.49);
+  EXPECT_THAT(decode("per_hour: 3\n", &p), IsEmpty());
+  EXPECT_EQ(p.per_hour, 3);
+  EXPECT_THAT(decode("per_hour: 1e-3\n", &p), IsEmpty());
+  EXPECT_EQ(p.per_hour, 0.001);
+  EXPECT_THAT(decode("per_hour: -1\n", &p), ElementsAre("t.yml:1:11: value -1 out of range [0, 1000]"));
+  EXPECT_THAT(decode("per_hour: cheap\n", &p), ElementsAre("t.yml:1:11: expected a number, got 'cheap'"));
+  EXPECT_THAT(decode("per_hour: .inf\n", &p), ElementsAre("t.yml:1:11: expected a number, got '.inf'"));
+  EXPECT_THAT(decode("per_hour: \"2\"\n", &p), ElementsAre("t.yml:1:11: expected a number, got '2'"));
+  EXPECT_EQ(p.per_hour, 0.001);
+  std::vector<OptionDoc> docs;
+  price.Document("", &docs);
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_EQ(docs[0].type, "number");
+  EXPECT_EQ(docs[0].default_value, "1.5");
+}
+
 TEST(SchemaDecodeTest, BadBool) {
   EXPECT_THAT(Decode("http:\n  gzip: yes\n").errors, ElementsAre("t.yml:2:9: expected true or false, got 'yes'"));
   EXPECT_THAT(Decode("http:\n  gzip: 1\n").errors, ElementsAre("t.yml:2:9: expected true or false, got '1'"));
