@@ -1,7 +1,6 @@
 #include "simulate/scenario.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdlib>
 #include <functional>
 
@@ -42,11 +41,6 @@ const KindInfo& Info(IncidentKind kind) {
   std::abort();  // every kind is in the table
 }
 
-std::string FormatNumber(double v) {
-  char buf[32];
-  return std::string(buf, std::to_chars(buf, buf + sizeof(buf), v).ptr);
-}
-
 // Runs `decode` and names the field in each of its messages:
 // "s.yml:4:11: incidents[].node: expected an integer, got 'one'".
 template <typename T>
@@ -61,30 +55,15 @@ typename Section<T>::Decoder Named(std::string field, typename Section<T>::Decod
   };
 }
 
-bool DecodeNumber(const Node& n, double min, double max, double* out, Diagnostics* d) {
-  if (n.IsNull()) return true;
-  const std::string& s = n.scalar();
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (!n.IsScalar() || n.quoted() || ec != std::errc() || ptr != s.data() + s.size()) {
-    d->Add(n.position(), "expected a number, got " + (n.IsScalar() ? "'" + s + "'" : std::string(n.KindName())));
-    return false;
-  }
-  if (!(v >= min && v <= max)) {
-    d->Add(n.position(), "value " + s + " out of range [" + FormatNumber(min) + ", " + FormatNumber(max) + "]");
-    return false;
-  }
-  *out = v;
-  return true;
-}
-
 template <typename T>
 void Number(Section<T>& s, const std::string& where, std::string key, double T::*m, double min, double max,
             std::string help) {
   s.Option(key, "number", std::move(help),
            Named<T>(where + "." + key,
-                    [m, min, max](const Node& n, T& t, Diagnostics& d) { DecodeNumber(n, min, max, &(t.*m), &d); }),
-           [m](const T& t) { return FormatNumber(t.*m); });
+                    [m, min, max](const Node& n, T& t, Diagnostics& d) {
+                      config::DecodeNumber(n, min, max, &(t.*m), &d);
+                    }),
+           [m](const T& t) { return config::FormatNumber(t.*m); });
 }
 
 template <typename T>
