@@ -1,43 +1,39 @@
 // ExportMetricsServiceRequest from OTLP's JSON mapping (the proto3 JSON mapping with OTLP's
 // exceptions: trace and span ids in hex, which Tyto does not read, and enums as integers), and
-// the JSON response bodies. RapidJSON stays in this file.
+// the JSON response bodies. RapidJSON stays in this file and otlp_anyvalue.cc (attribute values and
+// the JSON mapping's scalars, shared with the traces and logs decoders).
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <charconv>
-#include <cmath>
-#include <cstdlib>
 #include <functional>
-#include <limits>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "ingest/otlp_anyvalue.h"
 #include "ingest/otlp_metrics.h"
-#include "ingest/otlp_names.h"
 
 namespace tyto::ingest::otlp {
 namespace {
 
 using rapidjson::Value;
 
-std::string Index(const std::string& path, std::string_view name, size_t i) {
-  return path + (path.empty() ? "" : ".") + std::string(name) + "[" + std::to_string(i) + "]";
-}
-std::string Field(const std::string& path, std::string_view name) {
-  return path + (path.empty() ? "" : ".") + std::string(name);
-}
-
-// The member named `camel` (OTLP's JSON) or `snake` (the proto name, which proto3 JSON parsers
-// also accept); nullptr when absent or null.
-const Value* Member(const Value& obj, const char* camel, const char* snake = nullptr) {
-  auto it = obj.FindMember(camel);
-  if (it == obj.MemberEnd() && snake != nullptr) it = obj.FindMember(snake);
-  if (it == obj.MemberEnd() || it->value.IsNull()) return nullptr;
-  return &it->value;
-}
-
-std::string_view View(const Value& v) { return {v.GetString(), v.GetStringLength()}; }
+using json::Array;
+using json::Double;
+using json::DoubleValue;
+using json::Field;
+using json::Index;
+using json::Int32;
+using json::Int64;
+using json::Member;
+using json::Object;
+using json::String;
+using json::Uint32;
+using json::Uint64;
+using json::View;
 
 class Decoder {
  public:
@@ -57,183 +53,6 @@ class Decoder {
   static Status Bad(const std::string& where, std::string_view what) {
     return InvalidArgument((where.empty() ? "ExportMetricsServiceRequest" : where) + ": " + std::string(what));
   }
-  static Status Object(const Value& v, const std::string& where) {
-    return v.IsObject() ? Status::Ok() : Bad(where, "expected an object");
-  }
-  // An array member (absent is empty); *out is nullptr when absent.
-  static Status Array(const Value& obj, const char* camel, const char* snake, const std::string& where,
-                      const Value** out) {
-    *out = Member(obj, camel, snake);
-    if (*out != nullptr && !(*out)->IsArray()) return Bad(Field(where, camel), "expected an array");
-    return Status::Ok();
-  }
-  static Status String(const Value& obj, const char* camel, const char* snake, const std::string& where,
-                       std::string* out) {
-    const Value* v = Member(obj, camel, snake);
-    if (v == nullptr) return Status::Ok();
-    if (!v->IsString()) return Bad(Field(where, camel), "expected a string");
-    out->assign(v->GetString(), v->GetStringLength());
-    return Status::Ok();
-  }
-  // A 64-bit integer: a JSON number, or a string of decimal digits (proto3 JSON writes 64-bit
-  // integers as strings). `is_signed` admits a leading '-'.
-  static Status Int64(const Value& obj, const char* camel, const char* snake, const std::string& where,
-                      bool is_signed, uint64_t* out) {
-    const Value* v = Member(obj, camel, snake);
-    if (v == nullptr) return Status::Ok();
-    if (v->IsUint64()) {
-      *out = v->GetUint64();
-      if (!is_signed || *out <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return Status::Ok();
-    } else if (v->IsInt64() && is_signed) {
-      *out = static_cast<uint64_t>(v->GetInt64());
-      return Status::Ok();
-    } else if (v->IsString()) {
-      std::string_view s = View(*v);
-      if (is_signed && !s.empty() && s[0] == '-') {
-        int64_t x = 0;
-        auto r = std::from_chars(s.data(), s.data() + s.size(), x);
-        if (r.ec == std::errc() && r.ptr == s.data() + s.size()) {
-          *out = static_cast<uint64_t>(x);
-          return Status::Ok();
-        }
-      } else {
-        uint64_t x = 0;
-        auto r = std::from_chars(s.data(), s.data() + s.size(), x);
-        if (r.ec == std::errc() && r.ptr == s.data() + s.size() && !s.empty() &&
-            (!is_signed || x <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))) {
-          *out = x;
-          return Status::Ok();
-        }
-      }
-    }
-    return Bad(Field(where, camel), is_signed ? "expected a signed 64-bit integer (a number or a string of digits)"
-                                              : "expected an unsigned 64-bit integer (a number or a string of digits)");
-  }
-  static Status Uint64(const Value& obj, const char* camel, const char* snake, const std::string& where,
-                       uint64_t* out) {
-    return Int64(obj, camel, snake, where, false, out);
-  }
-  static Status Int32(const Value& obj, const char* camel, const char* snake, const std::string& where, int32_t* out) {
-    const Value* v = Member(obj, camel, snake);
-    if (v == nullptr) return Status::Ok();
-    if (v->IsInt()) {
-      *out = v->GetInt();
-      return Status::Ok();
-    }
-    if (v->IsString()) {
-      std::string_view s = View(*v);
-      int32_t x = 0;
-      auto r = std::from_chars(s.data(), s.data() + s.size(), x);
-      if (r.ec == std::errc() && r.ptr == s.data() + s.size() && !s.empty()) {
-        *out = x;
-        return Status::Ok();
-      }
-    }
-    return Bad(Field(where, camel), "expected a 32-bit integer");
-  }
-  // A double: a number, or "NaN", "Infinity", "-Infinity" or a number in a string.
-  static Status DoubleValue(const Value& v, const std::string& where, double* out) {
-    if (v.IsNumber()) {
-      *out = v.GetDouble();
-      return Status::Ok();
-    }
-    if (v.IsString()) {
-      std::string_view s = View(v);
-      if (s == "NaN") *out = std::numeric_limits<double>::quiet_NaN();
-      else if (s == "Infinity") *out = std::numeric_limits<double>::infinity();
-      else if (s == "-Infinity") *out = -std::numeric_limits<double>::infinity();
-      else {
-        auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
-        if (r.ec != std::errc() || r.ptr != s.data() + s.size() || s.empty()) {
-          return Bad(where, "expected a number, \"NaN\", \"Infinity\" or \"-Infinity\"");
-        }
-      }
-      return Status::Ok();
-    }
-    return Bad(where, "expected a number");
-  }
-  static Status Double(const Value& obj, const char* camel, const char* snake, const std::string& where, double* out,
-                       bool* present = nullptr) {
-    const Value* v = Member(obj, camel, snake);
-    if (v == nullptr) return Status::Ok();
-    if (present != nullptr) *present = true;
-    return DoubleValue(*v, Field(where, camel), out);
-  }
-  static Status Uint32(const Value& obj, const char* camel, const char* snake, const std::string& where,
-                       uint32_t* out) {
-    uint64_t v = 0;
-    TYTO_RETURN_IF_ERROR(Uint64(obj, camel, snake, where, &v));
-    if (v > std::numeric_limits<uint32_t>::max()) return Bad(Field(where, camel), "expected a 32-bit unsigned integer");
-    *out = static_cast<uint32_t>(v);
-    return Status::Ok();
-  }
-
-  // AnyValue as a string (as_json false) or as a JSON value inside an array or map (true).
-  Status AnyValue(const Value& v, const std::string& where, int depth, bool as_json, std::string* out) {
-    if (depth > kMaxAnyValueDepth) {
-      return Bad(where, "attribute value nested deeper than " + std::to_string(kMaxAnyValueDepth));
-    }
-    TYTO_RETURN_IF_ERROR(Object(v, where));
-    if (const Value* s = Member(v, "stringValue", "string_value")) {
-      if (!s->IsString()) return Bad(Field(where, "stringValue"), "expected a string");
-      if (as_json) AppendJsonString(out, View(*s));
-      else out->append(View(*s));
-    } else if (const Value* b = Member(v, "boolValue", "bool_value")) {
-      if (!b->IsBool()) return Bad(Field(where, "boolValue"), "expected true or false");
-      *out += b->GetBool() ? "true" : "false";
-    } else if (Member(v, "intValue", "int_value") != nullptr) {
-      uint64_t i = 0;
-      TYTO_RETURN_IF_ERROR(Int64(v, "intValue", "int_value", where, true, &i));
-      *out += std::to_string(static_cast<int64_t>(i));
-    } else if (const Value* d = Member(v, "doubleValue", "double_value")) {
-      double x = 0;
-      TYTO_RETURN_IF_ERROR(DoubleValue(*d, Field(where, "doubleValue"), &x));
-      if (as_json && !std::isfinite(x)) AppendJsonString(out, FormatAttributeDouble(x));
-      else *out += FormatAttributeDouble(x);
-    } else if (const Value* bytes = Member(v, "bytesValue", "bytes_value")) {
-      // Already base64 in proto3 JSON: the protobuf path writes bytes as base64 too.
-      if (!bytes->IsString()) return Bad(Field(where, "bytesValue"), "expected a base64 string");
-      if (as_json) AppendJsonString(out, View(*bytes));
-      else out->append(View(*bytes));
-    } else if (const Value* arr = Member(v, "arrayValue", "array_value")) {
-      const std::string at = Field(where, "arrayValue");
-      TYTO_RETURN_IF_ERROR(Object(*arr, at));
-      const Value* values = nullptr;
-      TYTO_RETURN_IF_ERROR(Array(*arr, "values", nullptr, at, &values));
-      out->push_back('[');
-      for (rapidjson::SizeType i = 0; values != nullptr && i < values->Size(); ++i) {
-        if (i > 0) out->push_back(',');
-        TYTO_RETURN_IF_ERROR(AnyValue((*values)[i], Index(at, "values", i), depth + 1, true, out));
-      }
-      out->push_back(']');
-    } else if (const Value* kvl = Member(v, "kvlistValue", "kvlist_value")) {
-      const std::string at = Field(where, "kvlistValue");
-      TYTO_RETURN_IF_ERROR(Object(*kvl, at));
-      const Value* values = nullptr;
-      TYTO_RETURN_IF_ERROR(Array(*kvl, "values", nullptr, at, &values));
-      out->push_back('{');
-      for (rapidjson::SizeType i = 0; values != nullptr && i < values->Size(); ++i) {
-        if (i > 0) out->push_back(',');
-        const std::string kv_at = Index(at, "values", i);
-        const Value& kv = (*values)[i];
-        TYTO_RETURN_IF_ERROR(Object(kv, kv_at));
-        std::string key;
-        TYTO_RETURN_IF_ERROR(String(kv, "key", nullptr, kv_at, &key));
-        AppendJsonString(out, key);
-        out->push_back(':');
-        if (const Value* val = Member(kv, "value")) {
-          TYTO_RETURN_IF_ERROR(AnyValue(*val, Field(kv_at, "value"), depth + 1, true, out));
-        } else {
-          *out += "null";
-        }
-      }
-      out->push_back('}');
-    } else if (as_json) {
-      *out += "null";
-    }
-    return Status::Ok();
-  }
-
   Status Attributes(const Value& obj, const char* camel, const std::string& where, std::vector<Attribute>* out) {
     const Value* attrs = nullptr;
     TYTO_RETURN_IF_ERROR(Array(obj, camel, nullptr, where, &attrs));
@@ -244,7 +63,7 @@ class Decoder {
       Attribute a;
       TYTO_RETURN_IF_ERROR(String(kv, "key", nullptr, at, &a.key));
       if (const Value* val = Member(kv, "value")) {
-        TYTO_RETURN_IF_ERROR(AnyValue(*val, Field(at, "value"), 0, false, &a.value));
+        TYTO_RETURN_IF_ERROR(json::AppendAnyValue(*val, Field(at, "value"), &a.value));
       }
       out->push_back(std::move(a));
     }

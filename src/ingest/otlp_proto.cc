@@ -1,54 +1,28 @@
 // ExportMetricsServiceRequest from the protobuf wire format, read by hand (otlp_metrics.h lists
 // the fields), and the response messages written by hand.
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/coding.h"
+#include "ingest/otlp_anyvalue.h"
 #include "ingest/otlp_metrics.h"
-#include "ingest/otlp_names.h"
 #include "ingest/protobuf_wire.h"
 
 namespace tyto::ingest::otlp {
 namespace {
 
-// Where the decoder is, for error messages: "resource_metrics[0].scope_metrics[2].metrics[1]".
-class Path {
+class Decoder : public ProtoDecoder {
  public:
-  struct Scoped {
-    explicit Scoped(Path* p, std::string_view name, int64_t index = -1) : p_(p) { p_->frames_.push_back({name, index}); }
-    ~Scoped() { p_->frames_.pop_back(); }
-    Scoped(const Scoped&) = delete;
-    Scoped& operator=(const Scoped&) = delete;
-    Path* p_;
-  };
-  std::string ToString(std::string_view field) const {
-    std::string out;
-    for (const auto& [name, index] : frames_) {
-      if (!out.empty()) out.push_back('.');
-      out += name;
-      if (index >= 0) out += "[" + std::to_string(index) + "]";
-    }
-    if (!field.empty()) {
-      if (!out.empty()) out.push_back('.');
-      out += field;
-    }
-    return out;
-  }
+  Decoder() : ProtoDecoder("ExportMetricsServiceRequest") {}
 
- private:
-  std::vector<std::pair<std::string_view, int64_t>> frames_;
-};
-
-class Decoder {
- public:
   Status Decode(std::string_view body, MetricsRequest* out) {
     ProtoReader r(body);
     while (r.Next()) {
       if (r.field() != 1) continue;
-      Path::Scoped s(&path_, "resource_metrics", static_cast<int64_t>(out->resources.size()));
+      FieldPath::Scoped s(&path_, "resource_metrics", static_cast<int64_t>(out->resources.size()));
       ProtoReader sub("");
       if (!r.ReadMessage(&sub)) {
         Fail("", r.status());
@@ -62,37 +36,6 @@ class Decoder {
   }
 
  private:
-  bool Fail(std::string_view field, const Status& st) {
-    const std::string where = path_.ToString(field);
-    status_ = InvalidArgument((where.empty() ? "ExportMetricsServiceRequest" : where) + ": " + st.message());
-    return false;
-  }
-  bool FailAt(std::string_view field, const ProtoReader& r, const std::string& what) {
-    return Fail(field, InvalidArgument("invalid protobuf at byte " + std::to_string(r.field_offset()) + ": field " +
-                                       std::to_string(r.field()) + ": " + what));
-  }
-  // Runs `fn(sub)` on the current field's embedded message.
-  template <typename Fn>
-  bool Message(ProtoReader& r, std::string_view field, int64_t index, Fn fn) {
-    Path::Scoped s(&path_, field, index);
-    ProtoReader sub("");
-    if (!r.ReadMessage(&sub)) return Fail("", r.status());
-    if (!fn(sub)) return false;
-    return sub.ok() || Fail("", sub.status());
-  }
-  bool String(ProtoReader& r, std::string_view field, std::string* out) {
-    std::string_view v;
-    if (!r.ReadBytes(&v)) return Fail(field, r.status());
-    out->assign(v);
-    return true;
-  }
-  bool Varint(ProtoReader& r, std::string_view field, uint64_t* v) {
-    return r.ReadVarint(v) || Fail(field, r.status());
-  }
-  bool Fixed64(ProtoReader& r, std::string_view field, uint64_t* v) {
-    return r.ReadFixed64(v) || Fail(field, r.status());
-  }
-  bool Double(ProtoReader& r, std::string_view field, double* v) { return r.ReadDouble(v) || Fail(field, r.status()); }
   bool Sint32(ProtoReader& r, std::string_view field, int32_t* v) {
     uint64_t raw = 0;
     if (!Varint(r, field, &raw)) return false;
@@ -148,116 +91,6 @@ class Decoder {
     return true;
   }
 
-  // AnyValue as a string (as_json false) or as a JSON value inside an array or map (true).
-  bool AnyValue(ProtoReader r, int depth, bool as_json, std::string* out) {
-    if (depth > kMaxAnyValueDepth) {
-      return Fail("", InvalidArgument("attribute value nested deeper than " + std::to_string(kMaxAnyValueDepth)));
-    }
-    const size_t start = out->size();
-    bool set = false;
-    while (r.Next()) {
-      if (r.field() >= 1 && r.field() <= 7) {
-        out->resize(start);  // a oneof: the last one wins
-        set = true;
-      }
-      switch (r.field()) {
-        case 1: {
-          std::string_view s;
-          if (!r.ReadBytes(&s)) return Fail("string_value", r.status());
-          if (as_json) AppendJsonString(out, s);
-          else out->append(s);
-          break;
-        }
-        case 2: {
-          uint64_t v = 0;
-          if (!Varint(r, "bool_value", &v)) return false;
-          *out += v ? "true" : "false";
-          break;
-        }
-        case 3: {
-          uint64_t v = 0;
-          if (!Varint(r, "int_value", &v)) return false;
-          *out += std::to_string(static_cast<int64_t>(v));
-          break;
-        }
-        case 4: {
-          double v = 0;
-          if (!Double(r, "double_value", &v)) return false;
-          const std::string s = FormatAttributeDouble(v);
-          if (as_json && !std::isfinite(v)) AppendJsonString(out, s);
-          else *out += s;
-          break;
-        }
-        case 5:
-          out->push_back('[');
-          if (!Message(r, "array_value", -1, [&](ProtoReader& arr) {
-                bool first = true;
-                int64_t i = 0;
-                while (arr.Next()) {
-                  if (arr.field() != 1) continue;
-                  if (!first) out->push_back(',');
-                  first = false;
-                  if (!Message(arr, "values", i++, [&](ProtoReader& v) { return AnyValue(v, depth + 1, true, out); })) {
-                    return false;
-                  }
-                }
-                return true;
-              })) {
-            return false;
-          }
-          out->push_back(']');
-          break;
-        case 6:
-          out->push_back('{');
-          if (!Message(r, "kvlist_value", -1, [&](ProtoReader& list) {
-                bool first = true;
-                int64_t i = 0;
-                while (list.Next()) {
-                  if (list.field() != 1) continue;
-                  if (!first) out->push_back(',');
-                  first = false;
-                  if (!Message(list, "values", i++, [&](ProtoReader& kv) { return KeyValueJson(kv, depth + 1, out); })) {
-                    return false;
-                  }
-                }
-                return true;
-              })) {
-            return false;
-          }
-          out->push_back('}');
-          break;
-        case 7: {
-          std::string_view b;
-          if (!r.ReadBytes(&b)) return Fail("bytes_value", r.status());
-          if (as_json) AppendJsonString(out, Base64(b));
-          else *out += Base64(b);
-          break;
-        }
-        default: break;
-      }
-    }
-    if (!r.ok()) return Fail("", r.status());
-    if (!set && as_json) *out += "null";
-    return true;
-  }
-  // A KeyValue inside a kvlist: "key":value.
-  bool KeyValueJson(ProtoReader r, int depth, std::string* out) {
-    std::string key, value;
-    bool have_value = false;
-    while (r.Next()) {
-      if (r.field() == 1) {
-        if (!String(r, "key", &key)) return false;
-      } else if (r.field() == 2) {
-        value.clear();
-        have_value = true;
-        if (!Message(r, "value", -1, [&](ProtoReader& v) { return AnyValue(v, depth, true, &value); })) return false;
-      }
-    }
-    AppendJsonString(out, key);
-    out->push_back(':');
-    *out += have_value ? value : "null";
-    return true;
-  }
   bool Attributes(ProtoReader& r, std::string_view field, std::vector<Attribute>* out) {
     return Message(r, field, static_cast<int64_t>(out->size()), [&](ProtoReader& kv) {
       Attribute a;
@@ -266,7 +99,7 @@ class Decoder {
           if (!String(kv, "key", &a.key)) return false;
         } else if (kv.field() == 2) {
           a.value.clear();
-          if (!Message(kv, "value", -1, [&](ProtoReader& v) { return AnyValue(v, 0, false, &a.value); })) return false;
+          if (!Message(kv, "value", -1, [&](ProtoReader& v) { return AnyValue(v, &a.value); })) return false;
         }
       }
       out->push_back(std::move(a));
@@ -448,8 +281,6 @@ class Decoder {
     return true;
   }
 
-  Path path_;
-  Status status_;
 };
 
 void PutKey(std::string* out, uint32_t field, uint32_t wire_type) {
