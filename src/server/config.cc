@@ -180,6 +180,7 @@ const Section<Config>& ConfigSchema() {
         .Nested("collectors", &Config::collectors, collect::CollectorsSchema())
         .Nested("inference_servers", &Config::inference_servers, collect::discovery::InferenceServersSchema())
         .Nested("agent", &Config::agent, agent)
+        .Nested("inference", &Config::inference, inference::InferenceSchema())
         .Nested("global", &Config::global, scrape::GlobalSchema())
         .List("scrape_configs", &Config::scrape_configs, scrape::ScrapeConfigSchema())
         .Validate([](const Config& c, const Node& n, Diagnostics& d) {

@@ -14,6 +14,7 @@
 #include "collect/registry.h"
 #include "scrape/config.h"
 #include "config/schema.h"
+#include "inference/config.h"
 #include "tyto/env.h"
 
 namespace tyto::server {
@@ -105,6 +106,8 @@ struct Config {
   // Local vLLM, TGI, Triton, SGLang and Ollama servers found and scraped (docs/discovery.md).
   collect::discovery::InferenceServersConfig inference_servers;
   AgentConfig agent;
+  // Metrics derived from inference requests, sampling, cost and pipelines (docs/inference.md).
+  inference::InferenceConfig inference;
   // Prometheus's sections, pasted as they are from prometheus.yml.
   scrape::GlobalConfig global;
   std::vector<scrape::ScrapeConfig> scrape_configs;
