@@ -70,10 +70,10 @@ DecodedLogLines DecodeLogsJsonLines(std::string_view body, int64_t now_ms, const
 // epoch; years 0000 to 9999. InvalidArgument says what is wrong.
 Result<int64_t> ParseRfc3339Nanos(std::string_view text);
 
-// OTLP's severity number (1 TRACE, 5 DEBUG, 9 INFO, 13 WARN, 17 ERROR, 21 FATAL) of a level as
-// logging libraries write it, case-insensitively: trace, debug, info (also "information",
-// "notice"), warn ("warning"), error ("err"), fatal ("critical", "crit", "alert", "emergency",
-// "emerg", "panic"); 0 for anything else.
+// OTLP's severity number of a level as logging libraries write it, case-insensitively: trace 1;
+// debug 5; info, information 9; notice 10; warn, warning 13; error, err 17; fatal, critical, crit
+// 21; alert 22; emergency, emerg 23; panic 24 (syslog's levels above error in their order);
+// 0 (unspecified) for anything else.
 int32_t SeverityNumberFromText(std::string_view level);
 
 }  // namespace tyto::events
