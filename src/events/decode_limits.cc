@@ -50,8 +50,10 @@ void AddAttribute(std::vector<Attribute>* attrs, Attribute a, const DecodeLimits
     return;
   }
   if (RepairUtf8(&a.key)) ++stats->utf8_repaired;  // kept whole: a cut key would be another key
-  if (IsContentAttribute(a.key)) LimitContent(&a.value, limits, stats);
-  else LimitText(&a.value, limits, stats);
+  if (IsContentAttribute(a.key))
+    LimitContent(&a.value, limits, stats);
+  else
+    LimitText(&a.value, limits, stats);
   attrs->push_back(std::move(a));
 }
 

@@ -18,10 +18,10 @@ namespace {
 // retrieval, memory. Their spans may name a model (an agent's), but the model call inside them,
 // when instrumented, has its own span.
 bool IsNonModelOperation(std::string_view op) {
-  static constexpr std::string_view kOps[] = {"invoke_agent", "create_agent", "execute_tool", "invoke_workflow",
-                                              "plan",         "retrieval",    "search_memory", "create_memory",
-                                              "update_memory", "upsert_memory", "delete_memory",
-                                              "create_memory_store", "delete_memory_store"};
+  static constexpr std::string_view kOps[] = {
+      "invoke_agent",  "create_agent",        "execute_tool",       "invoke_workflow", "plan",
+      "retrieval",     "search_memory",       "create_memory",      "update_memory",   "upsert_memory",
+      "delete_memory", "create_memory_store", "delete_memory_store"};
   for (std::string_view o : kOps) {
     if (op == o) return true;
   }

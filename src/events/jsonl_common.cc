@@ -146,8 +146,10 @@ Status Fields::Text(std::string_view name, std::string* out) {
 Status Fields::Content(std::string_view name, std::string* out) {
   const Value* v = Get(name);
   if (v == nullptr) return Status::Ok();
-  if (v->IsString()) out->assign(v->GetString(), v->GetStringLength());
-  else *out = CompactJson(*v);
+  if (v->IsString())
+    out->assign(v->GetString(), v->GetStringLength());
+  else
+    *out = CompactJson(*v);
   LimitContent(out, limits_, stats_);
   return Status::Ok();
 }
@@ -192,7 +194,8 @@ Status Fields::Timestamp(std::string_view name, int64_t* unix_nano, bool* presen
     is_seconds = !s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size();
     if (!is_seconds) {
       Result<int64_t> t = ParseRfc3339Nanos(s);
-      if (!t.ok()) return InvalidArgument(Name(name) + ": \"" + scrape::Printable(s, 40) + "\": " + t.status().message());
+      if (!t.ok())
+        return InvalidArgument(Name(name) + ": \"" + scrape::Printable(s, 40) + "\": " + t.status().message());
       if (*t < 0) return InvalidArgument(Name(name) + ": \"" + scrape::Printable(s, 40) + "\" is before 1970");
       *unix_nano = *t;
       *present = true;

@@ -37,9 +37,9 @@ struct LineError {
 
 // What every JSON-lines result has besides its items.
 struct LineReport {
-  size_t lines = 0;     // non-blank lines read
-  size_t accepted = 0;  // lines that became an item
-  size_t rejected = 0;  // lines refused (errors.size() may be smaller: max_listed_lines)
+  size_t lines = 0;                 // non-blank lines read
+  size_t accepted = 0;              // lines that became an item
+  size_t rejected = 0;              // lines refused (errors.size() may be smaller: max_listed_lines)
   std::vector<LineError> errors;    // the first max_listed_lines refused lines
   std::vector<LineError> warnings;  // unknown fields, the first max_listed_lines
   size_t warnings_total = 0;

@@ -61,7 +61,8 @@ Status FieldValue(const Value& v, std::string name, const std::string& where, Fi
 Status ReadFeatures(Fields& f, const char* member, std::vector<Field>* out) {
   const Value* v = f.Get(member);
   if (v == nullptr) return Status::Ok();
-  if (!v->IsObject()) return InvalidArgument(std::string(member) + ": expected an object of names to numbers or strings");
+  if (!v->IsObject())
+    return InvalidArgument(std::string(member) + ": expected an object of names to numbers or strings");
   for (auto it = v->MemberBegin(); it != v->MemberEnd(); ++it) {
     std::string name(it->name.GetString(), it->name.GetStringLength());
     if (out->size() >= f.limits().max_attributes) {

@@ -29,7 +29,8 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 Status Alias(Fields& f, const char* name, const char* alias, const Value** out, const char** used) {
   const Value* a = f.Get(name);
   const Value* b = f.Get(alias);
-  if (a != nullptr && b != nullptr) return InvalidArgument(std::string(name) + " and " + alias + ": give one, not both");
+  if (a != nullptr && b != nullptr)
+    return InvalidArgument(std::string(name) + " and " + alias + ": give one, not both");
   *out = a != nullptr ? a : b;
   *used = a != nullptr ? name : alias;
   return Status::Ok();
@@ -52,7 +53,8 @@ Status Record(Fields& f, int64_t now_ms, LogRecord* r) {
     } else if (level->IsInt() && level->GetInt() >= 1 && level->GetInt() <= 24) {
       r->severity_number = level->GetInt();
     } else {
-      return InvalidArgument(std::string(level_name) + ": expected a level name (\"info\") or an OTLP severity number (1 to 24)");
+      return InvalidArgument(std::string(level_name) +
+                             ": expected a level name (\"info\") or an OTLP severity number (1 to 24)");
     }
   }
 
@@ -69,9 +71,10 @@ Status Record(Fields& f, int64_t now_ms, LogRecord* r) {
   if (const Value* attrs = f.Get("attributes")) {
     if (!attrs->IsObject()) return InvalidArgument("attributes: expected an object");
     for (auto it = attrs->MemberBegin(); it != attrs->MemberEnd(); ++it) {
-      AddAttribute(&r->attributes,
-                   Attribute{std::string(it->name.GetString(), it->name.GetStringLength()), jsonl::AttributeValue(it->value)},
-                   f.limits(), f.stats());
+      AddAttribute(
+          &r->attributes,
+          Attribute{std::string(it->name.GetString(), it->name.GetStringLength()), jsonl::AttributeValue(it->value)},
+          f.limits(), f.stats());
     }
   }
   // Every other top-level field is an attribute too: structured loggers write their context there.
@@ -87,10 +90,9 @@ int32_t SeverityNumberFromText(std::string_view level) {
   static constexpr struct {
     std::string_view name;
     int32_t number;
-  } kLevels[] = {{"trace", 1},      {"debug", 5},     {"info", 9},   {"information", 9}, {"notice", 10},
-                 {"warn", 13},      {"warning", 13},  {"error", 17}, {"err", 17},        {"fatal", 21},
-                 {"critical", 21},  {"crit", 21},     {"alert", 22}, {"emergency", 23},  {"emerg", 23},
-                 {"panic", 24}};
+  } kLevels[] = {{"trace", 1},    {"debug", 5},      {"info", 9},   {"information", 9}, {"notice", 10},   {"warn", 13},
+                 {"warning", 13}, {"error", 17},     {"err", 17},   {"fatal", 21},      {"critical", 21}, {"crit", 21},
+                 {"alert", 22},   {"emergency", 23}, {"emerg", 23}, {"panic", 24}};
   for (const auto& l : kLevels) {
     if (EqualsIgnoreCase(level, l.name)) return l.number;
   }

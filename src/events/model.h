@@ -65,7 +65,8 @@ struct LogRecord {
   int64_t time_unix_nano = 0;           // when it happened; observed time when that is absent
   int32_t severity_number = 0;
   std::string severity_text;            // as sent ("INFO", "warning", ...)
-  std::string body;                     // a string body as it is; any other AnyValue as JSON
+  std::string body;                     // a string body as it is; any other AnyValue as an attribute
+                                        // value is written (arrays and maps as JSON)
   std::string trace_id;                 // hex, empty when not part of a trace
   std::string span_id;
   std::string service;
@@ -96,7 +97,7 @@ struct InferenceEvent {
   std::string operation;    // gen_ai.operation.name ("chat", "text_completion", "embeddings", ...)
   std::string node;         // the host or pod that served it, to attribute GPU cost
   bool error = false;
-  std::string error_type;   // error.type, or an HTTP status class; empty when !error
+  std::string error_type;   // error.type, or the HTTP status code ("503"), or "_OTHER"; empty when !error
   double latency_s = kUnknown;
   double queue_s = kUnknown;
   double ttft_s = kUnknown;  // time to first token (gen_ai.response.time_to_first_chunk)
@@ -107,7 +108,7 @@ struct InferenceEvent {
   std::string prompt;    // optional content; redacted before it is stored
   std::string response;
   std::vector<Field> features;  // optional, for quality and drift (issue 8)
-  std::vector<Field> prediction;
+  std::vector<Field> prediction;  // a single unnamed prediction has an empty name
   std::string trace_id;
   std::string span_id;
 };

@@ -45,7 +45,9 @@ size_t TextBytes(const Span& s);
 size_t TextBytes(const LogRecord& r);
 
 // Whether a fixed64 time fits the model's int64 nanoseconds (until the year 2262).
-inline bool TimeFits(uint64_t unix_nano) { return unix_nano <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()); }
+inline bool TimeFits(uint64_t unix_nano) {
+  return unix_nano <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+}
 
 // The items of one ResourceSpans or ResourceLogs, given their resource, into out->spans or
 // out->records: each gets the service name and a copy of the resource; an item that would take

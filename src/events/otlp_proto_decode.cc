@@ -173,13 +173,15 @@ class TracesDecoder : public Decoder {
         case 15:
           if (!Message(r, "status", -1, [&](ProtoReader& st) { return StatusMsg(st, span); })) return false;
           break;
-        default: break;
+        default:
+          break;
       }
     }
     if (!r.ok()) return Fail("", r.status());
     const std::string where = path_.ToString("");
     std::string what = RequiredId("trace_id", HexIdFromBytes(trace_id, kTraceIdBytes, &span->trace_id), span->trace_id);
-    if (what.empty()) what = RequiredId("span_id", HexIdFromBytes(span_id, kSpanIdBytes, &span->span_id), span->span_id);
+    if (what.empty())
+      what = RequiredId("span_id", HexIdFromBytes(span_id, kSpanIdBytes, &span->span_id), span->span_id);
     if (what.empty() && !parent_span_id.empty()) {
       what = OptionalId("parent_span_id", HexIdFromBytes(parent_span_id, kSpanIdBytes, &span->parent_span_id),
                         &span->parent_span_id);
@@ -310,7 +312,8 @@ class LogsDecoder : public Decoder {
         case 10:
           if (!Bytes(r, "span_id", &span_id)) return false;
           break;
-        default: break;
+        default:
+          break;
       }
     }
     if (!r.ok()) return Fail("", r.status());

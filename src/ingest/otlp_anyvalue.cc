@@ -59,8 +59,10 @@ bool ProtoDecoder::AnyValue(ProtoReader r, int depth, bool as_json, std::string*
       case 1: {
         std::string_view s;
         if (!Bytes(r, "string_value", &s)) return false;
-        if (as_json) AppendJsonString(out, s);
-        else out->append(s);
+        if (as_json)
+          AppendJsonString(out, s);
+        else
+          out->append(s);
         break;
       }
       case 2: {
@@ -79,8 +81,10 @@ bool ProtoDecoder::AnyValue(ProtoReader r, int depth, bool as_json, std::string*
         double v = 0;
         if (!Double(r, "double_value", &v)) return false;
         const std::string s = FormatAttributeDouble(v);
-        if (as_json && !std::isfinite(v)) AppendJsonString(out, s);
-        else *out += s;
+        if (as_json && !std::isfinite(v))
+          AppendJsonString(out, s);
+        else
+          *out += s;
         break;
       }
       case 5:
@@ -124,11 +128,14 @@ bool ProtoDecoder::AnyValue(ProtoReader r, int depth, bool as_json, std::string*
       case 7: {
         std::string_view b;
         if (!Bytes(r, "bytes_value", &b)) return false;
-        if (as_json) AppendJsonString(out, Base64(b));
-        else *out += Base64(b);
+        if (as_json)
+          AppendJsonString(out, Base64(b));
+        else
+          *out += Base64(b);
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
   if (!r.ok()) return Fail("", r.status());
@@ -268,9 +275,12 @@ Status DoubleValue(const Value& v, const std::string& where, double* out) {
   }
   if (v.IsString()) {
     std::string_view s = View(v);
-    if (s == "NaN") *out = std::numeric_limits<double>::quiet_NaN();
-    else if (s == "Infinity") *out = std::numeric_limits<double>::infinity();
-    else if (s == "-Infinity") *out = -std::numeric_limits<double>::infinity();
+    if (s == "NaN")
+      *out = std::numeric_limits<double>::quiet_NaN();
+    else if (s == "Infinity")
+      *out = std::numeric_limits<double>::infinity();
+    else if (s == "-Infinity")
+      *out = -std::numeric_limits<double>::infinity();
     else {
       auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
       if (r.ec != std::errc() || r.ptr != s.data() + s.size() || s.empty()) {
@@ -300,8 +310,10 @@ Status AnyValue(const Value& v, const std::string& where, int depth, bool as_jso
   TYTO_RETURN_IF_ERROR(Object(v, where));
   if (const Value* s = Member(v, "stringValue", "string_value")) {
     if (!s->IsString()) return Bad(Field(where, "stringValue"), "expected a string");
-    if (as_json) AppendJsonString(out, View(*s));
-    else out->append(View(*s));
+    if (as_json)
+      AppendJsonString(out, View(*s));
+    else
+      out->append(View(*s));
   } else if (const Value* b = Member(v, "boolValue", "bool_value")) {
     if (!b->IsBool()) return Bad(Field(where, "boolValue"), "expected true or false");
     *out += b->GetBool() ? "true" : "false";
@@ -312,13 +324,17 @@ Status AnyValue(const Value& v, const std::string& where, int depth, bool as_jso
   } else if (const Value* d = Member(v, "doubleValue", "double_value")) {
     double x = 0;
     TYTO_RETURN_IF_ERROR(DoubleValue(*d, Field(where, "doubleValue"), &x));
-    if (as_json && !std::isfinite(x)) AppendJsonString(out, FormatAttributeDouble(x));
-    else *out += FormatAttributeDouble(x);
+    if (as_json && !std::isfinite(x))
+      AppendJsonString(out, FormatAttributeDouble(x));
+    else
+      *out += FormatAttributeDouble(x);
   } else if (const Value* bytes = Member(v, "bytesValue", "bytes_value")) {
     // Already base64 in proto3 JSON: the protobuf path writes bytes as base64 too.
     if (!bytes->IsString()) return Bad(Field(where, "bytesValue"), "expected a base64 string");
-    if (as_json) AppendJsonString(out, View(*bytes));
-    else out->append(View(*bytes));
+    if (as_json)
+      AppendJsonString(out, View(*bytes));
+    else
+      out->append(View(*bytes));
   } else if (const Value* arr = Member(v, "arrayValue", "array_value")) {
     const std::string at = Field(where, "arrayValue");
     TYTO_RETURN_IF_ERROR(Object(*arr, at));

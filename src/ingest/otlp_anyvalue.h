@@ -84,7 +84,9 @@ class ProtoDecoder {
     return r.ReadBytes(out) || Fail(field, r.status());
   }
   bool String(ProtoReader& r, std::string_view field, std::string* out);
-  bool Varint(ProtoReader& r, std::string_view field, uint64_t* v) { return r.ReadVarint(v) || Fail(field, r.status()); }
+  bool Varint(ProtoReader& r, std::string_view field, uint64_t* v) {
+    return r.ReadVarint(v) || Fail(field, r.status());
+  }
   bool Fixed64(ProtoReader& r, std::string_view field, uint64_t* v) {
     return r.ReadFixed64(v) || Fail(field, r.status());
   }
@@ -133,15 +135,14 @@ Status Int64(const rapidjson::Value& obj, const char* camel, const char* snake, 
              bool is_signed, uint64_t* out);
 Status Uint64(const rapidjson::Value& obj, const char* camel, const char* snake, const std::string& where,
               uint64_t* out);
-Status Int32(const rapidjson::Value& obj, const char* camel, const char* snake, const std::string& where,
-             int32_t* out);
+Status Int32(const rapidjson::Value& obj, const char* camel, const char* snake, const std::string& where, int32_t* out);
 Status Uint32(const rapidjson::Value& obj, const char* camel, const char* snake, const std::string& where,
               uint32_t* out);
 // A double: a number, or "NaN", "Infinity", "-Infinity" or a number in a string. DoubleValue
 // reads `v` itself (errors name `where`); Double a member, setting *present when there is one.
 Status DoubleValue(const rapidjson::Value& v, const std::string& where, double* out);
-Status Double(const rapidjson::Value& obj, const char* camel, const char* snake, const std::string& where,
-              double* out, bool* present = nullptr);
+Status Double(const rapidjson::Value& obj, const char* camel, const char* snake, const std::string& where, double* out,
+              bool* present = nullptr);
 
 // Appends the AnyValue object `v` (at `where`) to *out in the string form above.
 Status AppendAnyValue(const rapidjson::Value& v, const std::string& where, std::string* out);

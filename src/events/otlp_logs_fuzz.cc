@@ -1,0 +1,28 @@
+// libFuzzer target: any bytes as an OTLP/HTTP logs body. The first byte picks the decoder (even:
+// protobuf, odd: JSON), the rest is the body. Never a crash, a hang or unbounded recursion; an
+// error is InvalidArgument naming where, with nothing kept; decoded records hold the invariants of
+// fuzz_checks.h. Seeds: testdata/fuzz_seeds/otlp_logs_fuzz/.
+#include "events/fuzz_checks.h"
+#include "events/otlp_decode.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace tyto::events;
+  if (size == 0) return 0;
+  const bool json = data[0] & 1;
+  const std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
+  const DecodeLimits limits = fuzz::SmallLimits();
+  DecodedLogs out;
+  const tyto::Status st = json ? DecodeLogsJson(body, limits, &out) : DecodeLogsProtobuf(body, limits, &out);
+  if (!st.ok()) {
+    fuzz::Check(st.code() == tyto::StatusCode::kInvalidArgument);
+    const std::string& m = st.message();
+    fuzz::Check(m.rfind(json ? "resourceLogs" : "resource_logs[", 0) == 0 ||
+                m.rfind("ExportLogsServiceRequest: ", 0) == 0 || (json && m.rfind("invalid JSON at byte ", 0) == 0));
+    fuzz::Check(out.records.empty() && out.rejected == 0);
+    return 0;
+  }
+  fuzz::Check((out.rejected > 0) == !out.first_rejection.empty());
+  fuzz::CheckText(out.first_rejection);
+  for (const LogRecord& r : out.records) fuzz::CheckLog(r, limits);
+  return 0;
+}
