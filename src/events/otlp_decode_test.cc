@@ -547,6 +547,32 @@ TEST(OtlpLogsTest, ErrorsAndRejections) {
   EXPECT_EQ(d.records[2].severity_number, 0);
 }
 
+TEST(OtlpLogsTest, MoreErrors) {
+  DecodedLogs d;
+  // severity_text sent as a varint.
+  std::string rec;
+  PutVarintField(&rec, 3, 1);
+  Status st = DecodeLogsProtobuf(LogsRequest({}, {LogMsg({}), rec}), DecodeLimits(), &d);
+  EXPECT_EQ(st.message().rfind("resource_logs[0].scope_logs[0].log_records[1].severity_text: invalid protobuf at byte ", 0), 0u)
+      << st.message();
+  st = DecodeLogsJson(R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"severityNumber":4294967296}]}]}]})", DecodeLimits(), &d);
+  EXPECT_EQ(st.message(), "resourceLogs[0].scopeLogs[0].logRecords[0].severityNumber: expected a 32-bit integer");
+  st = DecodeLogsJson(R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"-1"}]}]}]})", DecodeLimits(), &d);
+  EXPECT_EQ(st.message(), "resourceLogs[0].scopeLogs[0].logRecords[0].timeUnixNano: expected an unsigned 64-bit integer (a "
+                          "number or a string of digits)");
+
+  // The decoded-bytes budget holds for logs too.
+  DecodeLimits limits;
+  limits.max_decoded_bytes = 100;
+  ASSERT_TRUE(DecodeLogsProtobuf(LogsRequest({pb::Attr("service.name", std::string(60, 's'))}, {LogMsg({}), LogMsg({})}),
+                                 limits, &d)
+                  .ok());
+  EXPECT_EQ(d.records.size(), 0u);
+  EXPECT_EQ(d.rejected, 2);
+  EXPECT_EQ(d.first_rejection,
+            "resource_logs[0]: the decoded body passes max_decoded_bytes (100 bytes); the rest of it is refused");
+}
+
 TEST(OtlpLogsTest, BodyIsContent) {
   DecodeLimits limits;
   limits.max_content_bytes = 4;
