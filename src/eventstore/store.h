@@ -105,8 +105,8 @@ struct AppendResult {
 // An attribute that must be present with exactly this value, on the record itself or on its
 // resource (service.name, host.name, k8s.pod.name, ...).
 struct AttributeFilter {
-  std::string key;
-  std::string value;
+  std::string key{};
+  std::string value{};
 };
 
 // Spans for FindTraces. A trace matches when one of its spans meets every condition. Times are
@@ -114,14 +114,14 @@ struct AttributeFilter {
 struct TraceQuery {
   int64_t start_unix_nano = 0;
   int64_t end_unix_nano = std::numeric_limits<int64_t>::max();
-  std::string service;    // the span's service; empty: any
-  std::string operation;  // the span's name; empty: any
+  std::string service{};    // the span's service; empty: any
+  std::string operation{};  // the span's name; empty: any
   // gen_ai.request.model (gen_ai.response.model when the request model is absent); empty: any
-  std::string model;
-  std::optional<events::StatusCode> status;  // none: any
+  std::string model{};
+  std::optional<events::StatusCode> status{};  // none: any
   int64_t min_duration_nano = 0;             // the span's end - start, inclusive
   int64_t max_duration_nano = std::numeric_limits<int64_t>::max();
-  std::vector<AttributeFilter> attributes;  // all must match (on the span or its resource)
+  std::vector<AttributeFilter> attributes{};  // all must match (on the span or its resource)
   // Most traces returned; 0 means 20. At most 10,000.
   size_t limit = 20;
 };
@@ -162,11 +162,11 @@ struct LogQuery {
   // Words to find in the body (full-text, SQLite FTS5 with the unicode61 tokenizer: case and
   // diacritics ignored). Syntax (text_query.h): words (all must occur), "a phrase", prefix*,
   // a OR b, -excluded. Malformed text fails the query with kInvalidArgument. Empty: any.
-  std::string text;
+  std::string text{};
   int32_t min_severity = 0;  // severity_number at least this (9 INFO, 13 WARN, 17 ERROR); 0: any
-  std::string trace_id;      // 32 hex digits; empty: any
-  std::string service;       // empty: any
-  std::vector<AttributeFilter> attributes;
+  std::string trace_id{};      // 32 hex digits; empty: any
+  std::string service{};       // empty: any
+  std::vector<AttributeFilter> attributes{};
   // Most records returned; 0 means 100. At most 10,000.
   size_t limit = 100;
 };
@@ -188,22 +188,22 @@ struct LogPage {
 struct InferenceEventQuery {
   int64_t start_ms = 0;
   int64_t end_ms = std::numeric_limits<int64_t>::max();
-  std::string model;  // empty: any
+  std::string model{};  // empty: any
   size_t limit = 100;  // 0 means 100; at most 10,000
 };
 
 struct DeploymentQuery {
   int64_t start_ms = 0;
   int64_t end_ms = std::numeric_limits<int64_t>::max();
-  std::string model;  // empty: any
+  std::string model{};  // empty: any
   size_t limit = 100;
 };
 
 struct PipelineRunQuery {
   int64_t start_ms = 0;
   int64_t end_ms = std::numeric_limits<int64_t>::max();
-  std::string pipeline;  // empty: any
-  std::string stage;     // empty: any
+  std::string pipeline{};  // empty: any
+  std::string stage{};     // empty: any
   size_t limit = 100;
 };
 

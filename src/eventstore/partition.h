@@ -1,0 +1,251 @@
+// Partition: one SQLite file holding every record of the event store whose timestamp falls in
+// [start_ms, end_ms). Schema and pragmas: docs/format/eventstore.md.
+//
+// Split by concern: partition.cc (creating, opening, connections, caches), partition_write.cc
+// (one transaction of rows), partition_read.cc (the queries, one partition each; the store
+// fans out and merges).
+//
+// Thread safety: Write and CloseIdleWriter are serialised by write_mu_ (the store calls Write
+// from one group-commit leader at a time). Queries may run from any number of threads, each on
+// a read connection of its own taken from a pool.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "common/mutex.h"
+#include "eventstore/sqlite.h"
+#include "eventstore/store.h"
+#include "tyto/env.h"
+
+namespace tyto::eventstore {
+
+// In the SQLite header of every partition file: PRAGMA application_id ("tyto") and
+// PRAGMA user_version.
+inline constexpr int32_t kApplicationId = 0x7479746f;
+inline constexpr int32_t kFormatVersion = 1;
+
+// A span checked and converted on the appending thread, ready for the writer.
+struct PreparedSpan {
+  const events::Span* span = nullptr;
+  int64_t time_ms = 0;  // of its start: which partition
+  std::string trace_id;   // 16 bytes
+  std::string span_id;    // 8 bytes
+  std::string parent_id;  // 8 bytes, or empty
+  std::string terms;      // its trace and attribute index terms (the resource's is added later)
+};
+
+struct PreparedLog {
+  const events::LogRecord* log = nullptr;
+  int64_t time_ms = 0;
+  std::string trace_id;  // 16 bytes or empty
+  std::string span_id;   // 8 bytes or empty
+  std::string terms;
+  uint64_t cursor = 0;  // assigned by the group-commit leader
+};
+
+struct PreparedInferenceEvent {
+  const events::InferenceEvent* event = nullptr;
+  std::string trace_id;  // 16 bytes or empty
+  std::string span_id;   // 8 bytes or empty
+};
+
+// The rows of one group commit that go to one partition.
+struct PartitionRows {
+  std::vector<const PreparedSpan*> spans;
+  std::vector<const PreparedLog*> logs;
+  std::vector<const PreparedInferenceEvent*> inference_events;
+  std::vector<const events::PipelineStageEvent*> pipeline_stages;
+  std::vector<const events::DeploymentEvent*> deployments;
+  size_t size() const {
+    return spans.size() + logs.size() + inference_events.size() + pipeline_stages.size() + deployments.size();
+  }
+};
+
+// Read connections kept idle, over all partitions of a store.
+struct ReaderBudget {
+  explicit ReaderBudget(size_t max) : max_idle(max) {}
+  const size_t max_idle;
+  std::atomic<size_t> idle{0};
+};
+
+// A log query made ready for partitions: the text translated, the trace id as bytes.
+struct LogFilter {
+  const LogQuery* query = nullptr;
+  std::string text_expression;  // FTS5 expression over the body column, or empty
+  std::string trace_id;         // 16 bytes, or empty
+};
+
+// Called with each candidate span of FindTraces, newest first; returns false to stop.
+using TraceCandidateFn = std::function<bool(std::string_view trace_id, int64_t start_ns)>;
+
+class Partition {
+ public:
+  struct Settings {
+    SyncMode sync = SyncMode::kNormal;
+    ReaderBudget* readers = nullptr;
+  };
+
+  // Writes a new partition file at `path` (which must not exist): schema and meta are written
+  // under `path`.tmp with a rollback journal, synced, and renamed into place, so a crash never
+  // leaves a half-made partition under its real name.
+  static Result<std::shared_ptr<Partition>> Create(Env* env, const std::string& path, int64_t start_ms,
+                                                   int64_t end_ms, const Settings& settings);
+  // Opens an existing file and reads its meta. kCorruption when it is not a partition (damaged,
+  // another file, or a format version this build cannot read).
+  static Result<std::shared_ptr<Partition>> OpenExisting(Env* env, const std::string& path, const Settings& settings);
+  // A file that could not be opened, kept for its range (from its name) so that retention and the
+  // size cap can delete it and no new partition is made over it.
+  static std::shared_ptr<Partition> Unreadable(Env* env, const std::string& path, int64_t start_ms, int64_t end_ms,
+                                               const Settings& settings);
+
+  // Closes the connections (a write connection checkpoints its WAL into the file); deletes the
+  // files when MarkDropped was called.
+  ~Partition();
+  Partition(const Partition&) = delete;
+  Partition& operator=(const Partition&) = delete;
+
+  int64_t start_ms() const { return start_ms_; }
+  int64_t end_ms() const { return end_ms_; }
+  const std::string& path() const { return path_; }
+  bool readable() const { return readable_; }
+  bool Overlaps(int64_t start_ms, int64_t end_ms) const { return start_ms_ <= end_ms && end_ms_ > start_ms; }
+
+  // The files are deleted when the last reference goes.
+  void MarkDropped() { dropped_.store(true); }
+  // Bytes of the database, WAL and shared-memory files.
+  uint64_t FileBytes() const;
+  // Logs `status` (a query's failure here) once per partition.
+  void ReportQueryFailure(const Status& status);
+
+  // ---- writing (partition_write.cc)
+  // Writes every row in one transaction. On failure nothing is written and the writer's
+  // dictionaries are reloaded from the file at the next write. `now` (steady time) is noted for
+  // CloseIdleWriter.
+  Status Write(const PartitionRows& rows, std::chrono::steady_clock::time_point now) EXCLUDES(write_mu_);
+  // Closes the write connection when nothing was written since `idle_since` (steady time).
+  void CloseIdleWriter(std::chrono::steady_clock::time_point idle_since) EXCLUDES(write_mu_);
+  std::chrono::steady_clock::time_point last_write() const EXCLUDES(write_mu_);
+
+  // ---- reading (partition_read.cc); every call uses a pooled read connection
+  // Spans starting in [start_ns, end_ns] meeting every condition of `query`, newest first.
+  Status FindTraceCandidates(const TraceQuery& query, const TraceCandidateFn& visit);
+  // Full spans of the traces (16-byte ids), appended to out[i] for trace_ids[i].
+  Status ReadTraces(const std::vector<std::string>& trace_ids, std::vector<std::vector<events::Span>>* out);
+  Status Services(std::set<std::string>* out);
+  Status Operations(std::string_view service, std::set<std::pair<std::string, int>>* out);
+  // Up to `limit` records meeting the filter, newest first.
+  Status SearchLogs(const LogFilter& filter, size_t limit, std::vector<LogEntry>* out);
+  // Up to `limit` records with cursor in (after, upto] meeting the filter, in cursor order.
+  Status LogsAfter(const LogFilter& filter, uint64_t after, uint64_t upto, size_t limit, std::vector<LogEntry>* out);
+  Result<uint64_t> LastLogCursor();
+  Status QueryInferenceEvents(const InferenceEventQuery& query, size_t limit, std::vector<events::InferenceEvent>* out);
+  Status QueryDeployments(const DeploymentQuery& query, size_t limit, std::vector<events::DeploymentEvent>* out);
+  Status QueryPipelineRuns(const PipelineRunQuery& query, size_t limit, std::vector<events::PipelineStageEvent>* out);
+
+  // Highest log cursor written in this run (0 when none): LogsAfter skips partitions below it.
+  uint64_t max_log_cursor() const { return max_log_cursor_.load(std::memory_order_acquire); }
+  void NoteLogCursor(uint64_t cursor);
+
+ private:
+  struct Resource {
+    std::string scope;
+    std::vector<events::Attribute> attributes;
+  };
+  using KeyNames = std::vector<std::string>;  // index: key id (0 unused)
+  using Resources = std::unordered_map<int64_t, std::shared_ptr<const Resource>>;
+
+  // A read connection borrowed from the pool, returned when destroyed.
+  class ReadConnection {
+   public:
+    ReadConnection(Partition* p, std::unique_ptr<sqlite::Connection> c) : p_(p), c_(std::move(c)) {}
+    ~ReadConnection() { p_->ReleaseReader(std::move(c_)); }
+    ReadConnection(const ReadConnection&) = delete;
+    ReadConnection& operator=(const ReadConnection&) = delete;
+    sqlite::Connection* operator->() const { return c_.get(); }
+    sqlite::Connection& operator*() const { return *c_; }
+
+   private:
+    Partition* p_;
+    std::unique_ptr<sqlite::Connection> c_;
+  };
+
+  // What the write connection keeps between transactions, loaded from the file when it opens.
+  struct WriterState {
+    std::unique_ptr<sqlite::Connection> conn;
+    std::unordered_map<std::string, uint64_t> key_ids;
+    uint64_t next_key_id = 1;
+    std::unordered_map<std::string, int64_t> resource_ids;  // scope, 0x00, encoded attributes
+    std::unordered_set<std::string> operations;             // service, 0x00, name, 0x00, kind
+    bool loaded = false;
+  };
+
+  Partition(Env* env, std::string path, int64_t start_ms, int64_t end_ms, bool readable, const Settings& settings);
+
+  Result<std::unique_ptr<ReadConnection>> AcquireReader() EXCLUDES(pool_mu_);
+  void ReleaseReader(std::unique_ptr<sqlite::Connection> c) EXCLUDES(pool_mu_);
+
+  Status OpenWriter() REQUIRES(write_mu_);
+  Status LoadWriterState() REQUIRES(write_mu_);
+  Status WriteRows(const PartitionRows& rows) REQUIRES(write_mu_);
+  Result<int64_t> ResourceId(std::string_view scope, const std::vector<events::Attribute>& attrs,
+                             Status* key_error) REQUIRES(write_mu_);
+  uint64_t KeyId(std::string_view key, Status* error) REQUIRES(write_mu_);
+
+  // Reader-side caches, reloaded from the file (through `c`) when a row names an id they lack.
+  std::shared_ptr<const KeyNames> Keys() EXCLUDES(cache_mu_);
+  Result<std::shared_ptr<const KeyNames>> ReloadKeys(sqlite::Connection& c) EXCLUDES(cache_mu_);
+  // Decodes an attribute blob, reloading the key dictionary once if needed.
+  Status DecodeAttrs(sqlite::Connection& c, std::shared_ptr<const KeyNames>* keys, std::string_view blob,
+                     std::vector<events::Attribute>* out);
+  Status DecodeEvents(sqlite::Connection& c, std::shared_ptr<const KeyNames>* keys, std::string_view blob,
+                      std::vector<events::SpanEvent>* out);
+  Result<std::shared_ptr<const Resource>> GetResource(sqlite::Connection& c, int64_t id) EXCLUDES(cache_mu_);
+  // The FTS5 expression that stands for `filter` in this partition: its attribute term, or the
+  // term of any resource having it.
+  Result<std::string> FilterTerms(sqlite::Connection& c, const AttributeFilter& filter);
+  // Whether the record (its attributes, or its resource's) has every filter's key and value.
+  Result<bool> MatchesAttributes(sqlite::Connection& c, const std::vector<AttributeFilter>& filters,
+                                 const std::vector<events::Attribute>& attrs, int64_t resource_id);
+  Status ReadLogRows(sqlite::Connection& c, sqlite::Statement* s, const LogFilter& filter, size_t limit,
+                     std::vector<LogEntry>* out);
+
+  Env* const env_;
+  const std::string path_;
+  const int64_t start_ms_;
+  const int64_t end_ms_;
+  const bool readable_;
+  const Settings settings_;
+  std::atomic<bool> dropped_{false};
+  std::atomic<bool> failure_reported_{false};
+  std::atomic<uint64_t> max_log_cursor_{0};
+
+  mutable Mutex write_mu_;
+  WriterState writer_ GUARDED_BY(write_mu_);
+  std::chrono::steady_clock::time_point last_write_ GUARDED_BY(write_mu_);
+
+  Mutex pool_mu_;
+  std::vector<std::unique_ptr<sqlite::Connection>> idle_readers_ GUARDED_BY(pool_mu_);
+
+  Mutex cache_mu_;
+  std::shared_ptr<const KeyNames> keys_ GUARDED_BY(cache_mu_);
+  Resources resources_ GUARDED_BY(cache_mu_);
+  // The resources read from the file, all of them up to this id (for FilterTerms).
+  int64_t resources_loaded_upto_ GUARDED_BY(cache_mu_) = 0;
+};
+
+// "20260122T130000Z.db" for a partition starting at `start_ms` (a whole second), and back.
+std::string PartitionFileName(int64_t start_ms);
+bool ParsePartitionFileName(std::string_view name, int64_t* start_ms);
+
+}  // namespace tyto::eventstore
