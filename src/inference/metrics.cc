@@ -33,6 +33,8 @@ Metrics::Metrics(instrumentation::Registry* r)
                              {"endpoint", "reason"})),
       stored(r->AddCounter("tyto_telemetry_stored_total", "Items handed to the event store, by table.", {"table"})),
       store_failures(r->AddCounter("tyto_telemetry_store_failures_total",
-                                   "Items the event store failed to keep, by table.", {"table"})) {}
+                                   "Items the event store failed to keep, by table.", {"table"})),
+      redactions(r->AddCounter("tyto_redactions_total",
+                               "Personal data and secrets replaced before anything was stored, by rule.", {"rule"})) {}
 
 }  // namespace tyto::inference

@@ -32,6 +32,8 @@ class Metrics {
   // Items handed to the event store, by table, and those it failed to keep.
   instrumentation::Family<instrumentation::Counter>& stored;
   instrumentation::Family<instrumentation::Counter>& store_failures;
+  // Findings replaced before storing, by redaction rule.
+  instrumentation::Family<instrumentation::Counter>& redactions;
 };
 
 }  // namespace tyto::inference

@@ -14,7 +14,9 @@
 #include "collect/registry.h"
 #include "scrape/config.h"
 #include "config/schema.h"
+#include "eventstore/config.h"
 #include "inference/config.h"
+#include "redact/config.h"
 #include "tyto/env.h"
 
 namespace tyto::server {
@@ -108,6 +110,10 @@ struct Config {
   AgentConfig agent;
   // Metrics derived from inference requests, sampling, cost and pipelines (docs/inference.md).
   inference::InferenceConfig inference;
+  // Where spans, logs and sampled events are kept (docs/format/eventstore.md).
+  eventstore::EventStoreConfig event_store;
+  // What is scrubbed from prompts, responses and log bodies before they are stored (docs/redaction.md).
+  redact::RedactionConfig redaction;
   // Prometheus's sections, pasted as they are from prometheus.yml.
   scrape::GlobalConfig global;
   std::vector<scrape::ScrapeConfig> scrape_configs;

@@ -17,6 +17,8 @@
 #include "api/metastore_handlers.h"
 #include "api/syntax_handlers.h"
 #include "api/targets_handler.h"
+#include "api/telemetry_ingest_handlers.h"
+#include "api/telemetry_query_handlers.h"
 #include "common/build_info.h"
 #include "common/log.h"
 #include "common/units.h"
@@ -175,6 +177,25 @@ Status Server::Start() {
   api::AddQueryRoutes(&router_, &guard_, engine_.get(), clock_);
   api::AddSyntaxRoutes(&router_, &guard_);
   api::AddRulesRoutes(&router_, &guard_, &rules_);
+  // Inference telemetry: the event store, the redactor, and the hub between them and db_.
+  TYTO_ASSIGN_OR_RETURN(redactor_, redact::Redactor::Create(cfg.redaction));
+  TYTO_ASSIGN_OR_RETURN(event_store_,
+                        eventstore::EventStore::Open(env_, clock_, eventstore::StoreDir(cfg.storage.data_dir, cfg.event_store),
+                                                     eventstore::ToOptions(cfg.event_store), &registry_));
+  event_store_->StartBackground(std::chrono::minutes(1));
+  inference_metrics_ = std::make_unique<inference::Metrics>(&registry_);
+  hub_ = std::make_unique<inference::Hub>(
+      cfg.inference, inference::HubDeps{.metrics_storage = db_.get(),
+                                        .store = event_store_.get(),
+                                        .redactor = &redactor_,
+                                        .exemplars = &exemplars_,
+                                        .metadata = &metadata_,
+                                        .metrics = inference_metrics_.get(),
+                                        .clock = clock_});
+  hub_->Start();
+  api::AddTelemetryIngestRoutes(&router_, &guard_, &registry_, hub_.get(), inference_metrics_.get(), &decode_limits_,
+                                clock_);
+  api::AddTelemetryQueryRoutes(&router_, &guard_, event_store_.get(), hub_.get(), db_.get(), clock_);
   start_time_ms_ = clock_->NowMillis();
   api::AddStatusRoutes(&router_, &guard_, StatusSources());
   if (overrides_.demo) TYTO_RETURN_IF_ERROR(StartDemoFleet(cfg.storage.data_dir));
@@ -295,11 +316,17 @@ api::ReloadOutcome Server::Reload() {
   if (cfg->http.threads != config_.http.threads) out.restart_required.push_back("http.threads");
   if (cfg->storage.data_dir != config_.storage.data_dir) out.restart_required.push_back("storage.data_dir");
   if (!SameStorageOptions(cfg->storage, config_.storage)) out.restart_required.push_back("storage");
+  if (cfg->inference != config_.inference) out.restart_required.push_back("inference");
+  if (cfg->event_store != config_.event_store) out.restart_required.push_back("event_store");
+  if (cfg->redaction != config_.redaction) out.restart_required.push_back("redaction");
   // Keys that need a restart keep running with their old values, and say so.
   Config applied = *cfg;
   applied.http.listen = config_.http.listen;
   applied.http.threads = config_.http.threads;
   applied.storage = config_.storage;
+  applied.inference = config_.inference;
+  applied.event_store = config_.event_store;
+  applied.redaction = config_.redaction;
   config_ = std::move(applied);
   reload_ok_.Set(1);
   reload_time_.Set(static_cast<double>(clock_->NowMillis()) / 1000.0);
@@ -357,6 +384,15 @@ bool Server::Shutdown() {
   if (local_) local_->Stop();
   if (clean) scrape_.reset();
   if (demo_fleet_) demo_fleet_->Stop();
+  if (clean) {
+    // After the HTTP server (its handlers feed the hub) and before the storage: the hub decides
+    // the traces still waiting, stores them and writes the derived series a last time.
+    if (hub_) hub_->Stop();
+    hub_.reset();
+    if (event_store_) {
+      if (Status s = event_store_->Close(); !s.ok()) kLog.Error("closing the event store failed", {{"error", s}});
+    }
+  }
   if (db_ && clean) {
     // Every acknowledged sample is already in the WAL; this makes it durable against power loss too.
     if (Status s = db_->Close(); !s.ok()) kLog.Error("final WAL sync failed", {{"error", s}});

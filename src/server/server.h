@@ -18,10 +18,15 @@
 #include "api/status_handlers.h"
 #include "auth/auth.h"
 #include "common/mutex.h"
+#include "events/decode_limits.h"
+#include "eventstore/store.h"
 #include "http/server.h"
+#include "inference/hub.h"
+#include "inference/metrics.h"
 #include "ingest/otlp_receiver.h"
 #include "ingest/remote_write.h"
 #include "promql/engine.h"
+#include "redact/redactor.h"
 #include "scrape/manager.h"
 #include "simulate/fleet.h"
 #include "instrumentation/metrics.h"
@@ -95,6 +100,13 @@ class Server {
   std::unique_ptr<promql::Engine> engine_;                     // reads db_
   api::NullRulesSource rules_;                                 // until the rules engine (issue 9)
   std::unique_ptr<scrape::Manager> scrape_;                    // writes into db_, metadata_, exemplars_
+  // Inference telemetry (docs/inference.md): spans, logs and events come in through hub_, which
+  // derives metrics into db_ and exemplars_, and keeps the sampled, redacted rest in event_store_.
+  std::unique_ptr<eventstore::EventStore> event_store_;
+  redact::Redactor redactor_;
+  events::DecodeLimits decode_limits_;
+  std::unique_ptr<inference::Metrics> inference_metrics_;
+  std::unique_ptr<inference::Hub> hub_;
   std::unique_ptr<simulate::Fleet> demo_fleet_;                // --demo only; scraped by scrape_
   // Built-in collectors and discovered inference servers; writes into db_, metadata_ (and
   // through scrape_).

@@ -7,7 +7,8 @@
 
 namespace tyto::e2e {
 
-ServedTyto ServeWithTokens(const testing::TempDir& dir, const std::vector<ApiToken>& tokens) {
+ServedTyto ServeWithTokens(const testing::TempDir& dir, const std::vector<ApiToken>& tokens,
+                           const std::string& extra_yaml) {
   const std::string config = dir.Path("tyto.yml");
   {
     std::ofstream f(config);
@@ -16,6 +17,7 @@ ServedTyto ServeWithTokens(const testing::TempDir& dir, const std::vector<ApiTok
       f << "    - name: " << t.name << "\n      secret_sha256: " << auth::HashSecret(t.secret)
         << "\n      scopes: [" << t.scope << "]\n";
     }
+    f << extra_yaml;
   }
   ServedTyto s;
   s.child = std::make_unique<Child>(std::vector<std::string>{TYTO_BINARY, "serve", "--config", config, "--data-dir",

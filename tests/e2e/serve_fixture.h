@@ -24,9 +24,10 @@ struct ServedTyto {
   uint16_t port = 0;  // 0: it did not become ready (its log is dir/serve.log)
 };
 
-// Writes dir/tyto.yml with `tokens` and starts `tyto serve` on a free loopback port with its
-// data in dir/data, waiting until it is ready.
-ServedTyto ServeWithTokens(const testing::TempDir& dir, const std::vector<ApiToken>& tokens);
+// Writes dir/tyto.yml with `tokens` (and `extra_yaml`, more top-level sections) and starts
+// `tyto serve` on a free loopback port with its data in dir/data, waiting until it is ready.
+ServedTyto ServeWithTokens(const testing::TempDir& dir, const std::vector<ApiToken>& tokens,
+                           const std::string& extra_yaml = "");
 
 // One remote-write request (snappy, version 0.1.0 headers) of `series`, authorised by `secret`.
 Result<testing::TestResponse> PushRemoteWrite(uint16_t port, const std::vector<testing::RemoteWriteSeries>& series,
