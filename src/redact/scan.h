@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -39,11 +41,11 @@ void ScanApiKey(std::string_view text, std::vector<Candidate>* out);
 void ScanSecret(std::string_view text, std::vector<Candidate>* out);
 
 // Character classes, ASCII only: every byte of a multi-byte UTF-8 sequence is in none of them.
-inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-inline bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-inline bool IsAlnum(char c) { return IsDigit(c) || IsAlpha(c); }
-inline bool IsWord(char c) { return IsAlnum(c) || c == '_'; }
-inline bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+constexpr bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+constexpr bool IsAlnum(char c) { return IsDigit(c) || IsAlpha(c); }
+constexpr bool IsWord(char c) { return IsAlnum(c) || c == '_'; }
+constexpr bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 inline bool OneOf(char c, std::string_view set) { return set.find(c) != std::string_view::npos; }
 
 // The end of the run of bytes satisfying `pred` that starts at `from` (from itself when none).
@@ -53,6 +55,42 @@ size_t RunEnd(std::string_view text, size_t from, Pred pred) {
   return from;
 }
 
+// Eight bytes at a time: whether a word holds a decimal digit, or byte `c` (exact: no false
+// answers either way, for any byte values).
+inline constexpr uint64_t kEveryByte = 0x0101010101010101ULL;
+inline uint64_t Load8(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+inline bool HasDigitByte(uint64_t w) {
+  const uint64_t low7 = w & (kEveryByte * 127);
+  return ((kEveryByte * (127 + '9' + 1) - low7) & ~w & (low7 + kEveryByte * (127 - ('0' - 1))) &
+          (kEveryByte * 0x80)) != 0;
+}
+inline bool HasByte(uint64_t w, char c) {
+  const uint64_t x = w ^ (kEveryByte * static_cast<uint8_t>(c));
+  return ((x - kEveryByte) & ~x & (kEveryByte * 0x80)) != 0;
+}
+
+// The first position at or after `from` whose byte satisfies `is` (text.size() when none),
+// skipping eight bytes at a time where `word_may_hold` says a word cannot hold one.
+template <typename WordTest, typename ByteTest>
+size_t FindNext(std::string_view text, size_t from, WordTest word_may_hold, ByteTest is) {
+  const size_t n = text.size();
+  size_t i = from;
+  while (true) {
+    while (i + 8 <= n && !word_may_hold(Load8(text.data() + i))) i += 8;
+    const size_t stop = std::min(n, i + 8);
+    for (; i < stop; ++i) {
+      if (is(text[i])) return i;
+    }
+    if (i >= n) return n;
+  }
+}
+
+inline size_t NextDigit(std::string_view text, size_t from) { return FindNext(text, from, HasDigitByte, IsDigit); }
+
 // Calls `chain(a, b)` for each maximal chain [a, b) holding a digit, where `pair(x, y)` says
 // whether y may follow x in a chain. Chain ends are found from neighbours alone, so a chain is the
 // same whatever precedes it; each byte is read at most twice.
@@ -61,8 +99,7 @@ void ForEachDigitChain(std::string_view text, Pair pair, Chain chain) {
   const size_t n = text.size();
   size_t pos = 0;
   while (pos < n) {
-    size_t d = pos;
-    while (d < n && !IsDigit(text[d])) ++d;
+    const size_t d = NextDigit(text, pos);
     if (d == n) return;
     size_t a = d;
     while (a > pos && pair(text[a - 1], text[a])) --a;

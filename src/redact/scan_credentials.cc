@@ -1,5 +1,7 @@
 // API keys and tokens of well-known shapes, and the values of key/value pairs whose key names a
 // secret.
+#include <string.h>  // memmem
+
 #include <array>
 
 #include "redact/scan.h"
@@ -8,17 +10,31 @@ namespace tyto::redact {
 
 namespace {
 
-bool IsTokenChar(char c) { return IsWord(c) || c == '-'; }
+constexpr bool IsTokenChar(char c) { return IsWord(c) || c == '-'; }
 bool IsUpperOrDigit(char c) { return (c >= 'A' && c <= 'Z') || IsDigit(c); }
 bool IsAlnumOrDash(char c) { return IsAlnum(c) || c == '-'; }
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 // RFC 6750's b64token.
 bool IsBearerChar(char c) { return IsAlnum(c) || OneOf(c, "-._~+/="); }
 bool IsPemLabelChar(char c) { return (c >= 'A' && c <= 'Z') || IsDigit(c) || c == ' '; }
-// A key starts a token only when it does not continue one (base64 included).
-bool ContinuesToken(char c) { return IsTokenChar(c) || c == '+' || c == '/'; }
+// A key starts a token only when it does not continue one (base64 included). A table: this is
+// asked of nearly every byte of a text.
+constexpr std::array<bool, 256> kContinuesToken = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = IsTokenChar(static_cast<char>(c)) || c == '+' || c == '/';
+  return t;
+}();
+bool ContinuesToken(char c) { return kContinuesToken[static_cast<unsigned char>(c)]; }
 
 bool Has(std::string_view text, size_t i, std::string_view s) { return text.substr(i, s.size()) == s; }
+
+// The first occurrence of `s` at or after `from`, or text.size(). memmem, unlike
+// string_view::find, does not stop at every occurrence of the first byte ('-' is common).
+size_t Find(std::string_view text, size_t from, std::string_view s) {
+  if (from >= text.size()) return text.size();
+  const void* hit = memmem(text.data() + from, text.size() - from, s.data(), s.size());
+  return hit == nullptr ? text.size() : static_cast<size_t>(static_cast<const char*>(hit) - text.data());
+}
 
 bool HasIgnoringCase(std::string_view text, size_t i, std::string_view lower) {
   if (text.size() - i < lower.size()) return false;
@@ -98,11 +114,11 @@ class PrivateKeys {
     const size_t header_end = label_end + 5;
     // The first "-----END " at or after the header; blocks start in increasing order, so a
     // marker found for an earlier block is this one's too unless it lies before this header.
-    if (!end_known_ || (end_ != std::string_view::npos && end_ < header_end)) {
-      end_ = text_.find("-----END ", header_end);
+    if (!end_known_ || end_ < header_end) {
+      end_ = Find(text_, header_end, "-----END ");
       end_known_ = true;
     }
-    if (end_ == std::string_view::npos) return text_.size();
+    if (end_ == text_.size()) return text_.size();
     size_t e = RunEnd(text_, end_ + 9, IsPemLabelChar);
     if (Has(text_, e, "-----")) e += 5;
     return e;
@@ -188,42 +204,31 @@ bool IsPlaceholder(std::string_view v) {
 void ScanApiKey(std::string_view text, std::vector<Candidate>* out) {
   const size_t n = text.size();
   PrivateKeys pem(text);
-  for (size_t i = 0; i < n; ++i) {
-    const char c = text[i];
-    switch (c) {
-      case '-': {
-        const size_t e = pem.BlockEnd(i);
-        if (e > i) out->push_back(MakeCandidate(text, BuiltinRule::kApiKey, i, e, i, e + 5));
-        continue;
-      }
-      case 's':
-      case 'A':
-      case 'g':
-      case 'x':
-      case 'h':
-      case 'e':
-      case 'B':
-      case 'b':
-        break;
-      default:
-        continue;
+  for (size_t i = Find(text, 0, "-----BEGIN "); i < n; i = Find(text, i + 1, "-----BEGIN ")) {
+    const size_t e = pem.BlockEnd(i);
+    if (e > i) out->push_back(MakeCandidate(text, BuiltinRule::kApiKey, i, e, i, e + 5));
+  }
+  // A key starts where a run of token characters starts, never inside one.
+  for (size_t i = 0; i < n;) {
+    if (!ContinuesToken(text[i])) {
+      ++i;
+      continue;
     }
-    if (i > 0 && ContinuesToken(text[i - 1])) continue;
-    if ((c == 'B' || c == 'b') && HasIgnoringCase(text, i, "bearer")) {
+    const size_t run_end = RunEnd(text, i, ContinuesToken);
+    if ((text[i] == 'B' || text[i] == 'b') && HasIgnoringCase(text, i, "bearer")) {
       // "Bearer <token>": the token goes, the scheme stays. Tokens are long and not all letters,
       // so that prose ("a Bearer authentication scheme") is left alone.
       const size_t token = RunEnd(text, i + 6, IsBlank);
-      if (token == i + 6) continue;
       const size_t e = RunEnd(text, token, IsBearerChar);
       bool digit = false;
       for (size_t k = token; k < e && !digit; ++k) digit = IsDigit(text[k]);
-      if (e - token >= 16 && digit) {
+      if (token > i + 6 && e - token >= 16 && digit) {
         out->push_back(MakeCandidate(text, BuiltinRule::kApiKey, token, e, i > 0 ? i - 1 : 0, e + 1));
       }
-      continue;
+    } else if (const size_t e = KeyEnd(text, i); e > i) {
+      out->push_back(MakeCandidate(text, BuiltinRule::kApiKey, i, e, i > 0 ? i - 1 : 0, e + 1));
     }
-    const size_t e = KeyEnd(text, i);
-    if (e > i) out->push_back(MakeCandidate(text, BuiltinRule::kApiKey, i, e, i > 0 ? i - 1 : 0, e + 1));
+    i = run_end;
   }
 }
 
@@ -234,9 +239,11 @@ void ScanSecret(std::string_view text, std::vector<Candidate>* out) {
   NextFinder double_quote(text, [](std::string_view t, size_t i) { return t[i] == '"' && Unescaped(t, i); });
   NextFinder single_quote(text, [](std::string_view t, size_t i) { return t[i] == '\'' && Unescaped(t, i); });
   NextFinder escaped_quote(text, [](std::string_view t, size_t i) { return t[i] == '\\' && i + 1 < t.size() && t[i + 1] == '"'; });
-  for (size_t p = 0; p < n; ++p) {
+  auto may_hold_separator = [](uint64_t w) { return HasByte(w, ':') || HasByte(w, '='); };
+  auto is_separator = [](char c) { return c == ':' || c == '='; };
+  for (size_t p = FindNext(text, 0, may_hold_separator, is_separator); p < n;
+       p = FindNext(text, p + 1, may_hold_separator, is_separator)) {
     const char sep = text[p];
-    if (sep != ':' && sep != '=') continue;
     // The key: `password: x`, `"password": "x"`, `'password' => 'x'`, `\"password\": \"x\"`.
     size_t u = p;
     while (u > 0 && IsBlank(text[u - 1])) --u;

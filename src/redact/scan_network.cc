@@ -33,7 +33,7 @@ void Ipv4Chain(std::string_view text, size_t a, size_t b, std::vector<Candidate>
   if (text[s] == '.') ++s;
   size_t t = b;
   if (text[t - 1] == '.') --t;
-  if (s >= t || !IsIpv4(text.substr(s, t - s))) return;
+  if (t - s < 7 || t - s > 15 || !IsIpv4(text.substr(s, t - s))) return;  // 0.0.0.0 to 255.255.255.255
   // Not part of a word (v1.2.3.4, build1.2.3.4) or of a name (a.1.2.3.4, 1.2.3.4.in-addr).
   if (s > 0) {
     const char c = text[s - 1];

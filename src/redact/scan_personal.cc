@@ -43,7 +43,7 @@ bool IsDomain(std::string_view d) {
 // chain, so a long number is never cut into a phone number and a remainder.
 enum class PhoneChar : uint8_t { kOther, kDigit, kSep, kOpen, kClose, kPlus };
 
-PhoneChar PhoneClass(char c) {
+constexpr PhoneChar PhoneClassOf(char c) {
   if (IsDigit(c)) return PhoneChar::kDigit;
   switch (c) {
     case ' ':
@@ -61,9 +61,7 @@ PhoneChar PhoneClass(char c) {
   }
 }
 
-bool PhonePair(char x, char y) {
-  const PhoneChar a = PhoneClass(x);
-  const PhoneChar b = PhoneClass(y);
+constexpr bool PhoneClassPair(PhoneChar a, PhoneChar b) {
   switch (a) {
     case PhoneChar::kDigit:
       return b == PhoneChar::kDigit || b == PhoneChar::kSep || b == PhoneChar::kOpen || b == PhoneChar::kClose;
@@ -78,6 +76,25 @@ bool PhonePair(char x, char y) {
       return false;
   }
   return false;
+}
+
+// Tables: chains are walked byte by byte over every number in a text.
+constexpr std::array<PhoneChar, 256> kPhoneClass = [] {
+  std::array<PhoneChar, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = PhoneClassOf(static_cast<char>(c));
+  return t;
+}();
+constexpr std::array<std::array<bool, 6>, 6> kPhonePair = [] {
+  std::array<std::array<bool, 6>, 6> t{};
+  for (int a = 0; a < 6; ++a) {
+    for (int b = 0; b < 6; ++b) t[a][b] = PhoneClassPair(static_cast<PhoneChar>(a), static_cast<PhoneChar>(b));
+  }
+  return t;
+}();
+
+bool PhonePair(char x, char y) {
+  return kPhonePair[static_cast<size_t>(kPhoneClass[static_cast<unsigned char>(x)])]
+                   [static_cast<size_t>(kPhoneClass[static_cast<unsigned char>(y)])];
 }
 
 constexpr size_t kMaxPhoneGroups = 16;
@@ -210,8 +227,16 @@ bool PhoneWindow(std::string_view text, const std::vector<Segment>& seg, size_t 
   return true;
 }
 
+// Digits in [a, b).
+size_t CountDigits(std::string_view text, size_t a, size_t b) {
+  size_t digits = 0;
+  for (size_t i = a; i < b; ++i) digits += IsDigit(text[i]);
+  return digits;
+}
+
 void PhoneChain(std::string_view text, size_t a, size_t b, std::vector<Segment>* segments,
                 std::vector<Candidate>* out) {
+  if (CountDigits(text, a, b) < 8) return;  // most numbers in text: too short to decide anything
   size_t s = a;
   while (s < b && !(IsDigit(text[s]) || text[s] == '(' || text[s] == '+')) ++s;
   size_t t = b;
@@ -296,6 +321,7 @@ bool IsCardWindow(std::string_view text, const std::vector<Group>& g, size_t i, 
 }
 
 void CardChain(std::string_view text, size_t a, size_t b, std::vector<Group>* groups, std::vector<Candidate>* out) {
+  if (CountDigits(text, a, b) < 13) return;
   const size_t n = text.size();
   groups->clear();
   for (size_t i = a; i < b;) {
