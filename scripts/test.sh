@@ -13,7 +13,8 @@ scripts/install-deps.sh --test
 jobs=$(nproc)
 builds=${TYTO_TEST_BUILDS:-"release asan tsan"}
 # Under TSan only what exercises concurrency, to keep CI time down.
-tsan_tests="http_test server_test tsdb_test tsdb_wal_test scrape_loop_test forward_test collect_runner_test collect_discovery_test"
+tsan_tests="http_test server_test tsdb_test tsdb_wal_test scrape_loop_test forward_test collect_runner_test collect_discovery_test
+  inference_test eventstore_test"
 
 for b in $builds; do
   case $b in
