@@ -19,14 +19,21 @@ const log::Logger kLog("ingest");
 struct Scratch {
   std::string raw;
   WriteRequest request;
+  std::vector<std::string_view> keys;            // label bytes of the series looked up
+  std::vector<uint32_t> key_series;              // the series of each key
+  std::vector<SeriesCache::Handle> found;        // the cache's entry for each key, or none
 };
 constexpr size_t kKeepBytes = 8 << 20;
 
 void ReleaseIfLarge(Scratch* s) {
   if (s->raw.capacity() > kKeepBytes) s->raw = std::string();
   if (s->request.labels.capacity() * sizeof(LabelView) > kKeepBytes ||
-      s->request.samples.capacity() * sizeof(Sample) > kKeepBytes) {
+      s->request.samples.capacity() * sizeof(Sample) > kKeepBytes ||
+      s->request.series.capacity() * sizeof(WriteRequest::Series) > kKeepBytes) {
     s->request = WriteRequest();
+    s->keys = {};
+    s->key_series = {};
+    std::vector<SeriesCache::Handle>().swap(s->found);
   }
 }
 
@@ -65,18 +72,44 @@ RemoteWriteReceiver::RemoteWriteReceiver(Storage* storage, RemoteWriteOptions op
 WriteResult RemoteWriteReceiver::Write(std::string_view body) {
   thread_local Scratch scratch;
   struct Release {
-    ~Release() { ReleaseIfLarge(&scratch); }
+    ~Release() {
+      scratch.found.clear();  // the entries' references go back now, not at the next request
+      ReleaseIfLarge(&scratch);
+    }
   } release;
   std::string& raw = scratch.raw;
   WriteRequest& req = scratch.request;
   WriteResult result;
-  Status st = SnappyUncompress(body, options_.max_decompressed_bytes, &raw);
-  if (st.ok()) st = DecodeWriteRequest(raw, &req);
-  if (!st.ok()) {
+  const auto bad_request = [&](Status why) {
     invalid_bodies_->Inc();
     result.outcome = WriteResult::Outcome::kBadRequest;
-    result.error = std::move(st);
+    result.error = std::move(why);
     return result;
+  };
+  Status st = SnappyUncompress(body, options_.max_decompressed_bytes, &raw);
+  if (st.ok()) st = DecodeWriteRequest(raw, &req, LabelDecoding::kLazy);
+  if (!st.ok()) return bad_request(std::move(st));
+
+  // Every series is found in the cache by its label bytes or has its labels decoded before
+  // anything is appended, so that an undecodable label still refuses the whole request.
+  std::vector<std::string_view>& keys = scratch.keys;
+  std::vector<uint32_t>& key_series = scratch.key_series;
+  keys.clear();
+  key_series.clear();
+  for (size_t i = 0; i < req.series.size(); ++i) {
+    const WriteRequest::Series& s = req.series[i];
+    if (s.labels_decoded) continue;
+    if (s.samples_end == s.samples_begin) {  // nothing to store: decoded only to be checked
+      if (Status bad = DecodeSeriesLabels(&req, i); !bad.ok()) return bad_request(std::move(bad));
+      continue;
+    }
+    keys.push_back(s.label_bytes);
+    key_series.push_back(static_cast<uint32_t>(i));
+  }
+  cache_.FindAll(keys, &scratch.found);
+  for (size_t k = 0; k < keys.size(); ++k) {
+    if (scratch.found[k]) continue;
+    if (Status bad = DecodeSeriesLabels(&req, key_series[k]); !bad.ok()) return bad_request(std::move(bad));
   }
   result.series = req.series.size();
   result.samples_received = req.samples.size();
@@ -97,12 +130,13 @@ WriteResult RemoteWriteReceiver::Write(std::string_view body) {
     result.samples_rejected += n;
     if (first_rejection.ok()) first_rejection = why;
   };
+  size_t next_key = 0;  // keys are in series order
   for (size_t i = 0; i < req.series.size(); ++i) {
     const WriteRequest::Series& s = req.series[i];
     const uint64_t n = s.samples_end - s.samples_begin;
     if (n == 0) continue;  // only exemplars or histograms: counted above
-    std::shared_ptr<SeriesCache::Entry> cached;
-    if (!s.label_bytes.empty()) cached = cache_.Find(s.label_bytes);
+    SeriesCache::Entry* cached = nullptr;
+    if (next_key < keys.size() && key_series[next_key] == i) cached = scratch.found[next_key++].get();
     std::optional<Labels> built;
     if (cached) {
       ++hits;
@@ -123,8 +157,8 @@ WriteResult RemoteWriteReceiver::Write(std::string_view body) {
       }
       built = std::move(labels).value();
     }
-    const Labels& labels = cached ? cached->labels : *built;
-    const SeriesRef first_ref = cached ? cached->ref.load(std::memory_order_relaxed) : 0;
+    const Labels& labels = cached ? cached->labels() : *built;
+    const SeriesRef first_ref = cached ? cached->ref() : 0;
     SeriesRef ref = first_ref;
     for (uint32_t k = s.samples_begin; k < s.samples_end; ++k) {
       const Sample& sample = req.samples[k];
@@ -162,7 +196,7 @@ WriteResult RemoteWriteReceiver::Write(std::string_view body) {
       }
     }
     if (ref != first_ref && ref != 0) {
-      if (cached) cached->ref.store(ref, std::memory_order_relaxed);  // the storage dropped the old one
+      if (cached) cached->set_ref(ref);  // the storage dropped the old one
       else if (!s.label_bytes.empty()) cache_.Insert(s.label_bytes, std::move(*built), ref);
     }
   }

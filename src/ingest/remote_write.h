@@ -3,11 +3,13 @@
 //
 // One request, in order:
 //   1. snappy-decompress the body (the declared size is capped before allocating);
-//   2. decode the whole WriteRequest (write_request.h); a snappy or protobuf error rejects the
-//      request with nothing stored (kBadRequest): a later part of a broken body cannot be
-//      trusted, and a sender retrying it would fail the same way;
-//   3. for each series: find its labels and SeriesRef by their bytes in the series cache, or
-//      check its labels (a series with bad labels is skipped, counted, and
+//   2. decode the WriteRequest (write_request.h), leaving each series' labels as their encoded
+//      bytes; find every series in the series cache by those bytes (series_cache.h) and decode
+//      the labels of the others. A snappy or protobuf error anywhere, in a cached series' request
+//      or not, rejects the request with nothing stored (kBadRequest): a later part of a broken
+//      body cannot be trusted, and a sender retrying it would fail the same way;
+//   3. for each series: take its labels and SeriesRef from the cache, or check its decoded
+//      labels (a series with bad labels is skipped, counted, and
 //      makes the request kPartlyRejected), then Append each sample; samples the storage refuses
 //      (out of order, too old, a duplicate with another value, a series or label limit) are
 //      skipped and counted the same way, as Prometheus does so that senders do not retry a

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <thread>
 
+#include "ingest/series_cache.h"
 #include "ingest/snappy_codec.h"
 #include "testing/fault_injection_env.h"
 #include "testing/remote_write_builder.h"
@@ -150,6 +152,129 @@ TEST_F(RemoteWriteTest, UndecodableBodiesStoreNothing) {
   EXPECT_NE(Metrics().find("tyto_remote_write_invalid_requests_total 3\n"), std::string::npos);
 }
 
+// A label whose fields are written value first: other bytes, the same label.
+std::string ValueFirstLabel(std::string_view name, std::string_view value) {
+  std::string l;
+  testing::PutBytesField(&l, 2, value);
+  testing::PutBytesField(&l, 1, name);
+  return l;
+}
+
+TEST_F(RemoteWriteTest, OneLabelSetInTwoEncodingsIsOneSeries) {
+  const auto plain = [](int64_t t) { return EncodeWriteRequest({Series("up", "a", {{t, 1}})}); };
+  const auto value_first = [](int64_t t) {
+    std::string ts;
+    testing::PutBytesField(&ts, 1, ValueFirstLabel("__name__", "up"));
+    testing::PutBytesField(&ts, 1, ValueFirstLabel("instance", "a"));
+    testing::PutBytesField(&ts, 1, ValueFirstLabel("job", "node"));
+    ts += testing::EncodeTimeSeries({{}, {{t, 1}}});
+    std::string req;
+    testing::PutBytesField(&req, 1, ts);
+    return req;
+  };
+  for (int64_t t = 1000; t <= 6000; t += 1000) {
+    const std::string body = t % 2000 == 0 ? value_first(t) : plain(t);
+    ASSERT_EQ(receiver_->Write(SnappyCompress(body)).outcome, Outcome::kStored) << t;
+  }
+  EXPECT_EQ(Stored("up", "a").size(), 6u);
+  EXPECT_EQ(head_->num_series(), 1u);
+  const std::string m = Metrics();
+  EXPECT_NE(m.find("tyto_remote_write_series_cache_entries 2\n"), std::string::npos) << m;  // one per encoding
+  EXPECT_NE(m.find("tyto_remote_write_series_cache_hits_total 4\n"), std::string::npos) << m;
+}
+
+// Labels are decoded only for series the cache does not know, yet a label that does not decode
+// still refuses the whole request, whichever series it is in, before anything is stored.
+TEST_F(RemoteWriteTest, AnUndecodableLabelRefusesTheRequestWhenOtherSeriesAreCached) {
+  ASSERT_EQ(Write({Series("up", "a", {{1000, 1}})}).outcome, Outcome::kStored);
+  std::string broken_label;
+  testing::PutBytesField(&broken_label, 1, "job");
+  broken_label += "\x12\x05no";  // the value field claims 5 bytes, 2 follow
+  for (bool with_samples : {true, false}) {
+    std::string ts;
+    testing::PutBytesField(&ts, 1, broken_label);
+    if (with_samples) ts += testing::EncodeTimeSeries({{}, {{2000, 1}}});
+    std::string req = EncodeWriteRequest({Series("up", "a", {{2000, 1}})});
+    testing::PutBytesField(&req, 1, ts);
+    WriteResult r = receiver_->Write(SnappyCompress(req));
+    EXPECT_EQ(r.outcome, Outcome::kBadRequest);
+    EXPECT_EQ(r.error.message().rfind("timeseries[1]: labels[0]: invalid protobuf at byte ", 0), 0u)
+        << r.error.message();
+    EXPECT_EQ(Stored("up", "a").size(), 1u);  // the cached series' sample is not stored either
+  }
+}
+
+TEST_F(RemoteWriteTest, ASeriesTheHeadDroppedIsCreatedAgainThroughTheCache) {
+  ASSERT_EQ(Write({Series("up", "a", {{1000, 1}})}).outcome, Outcome::kStored);
+  ASSERT_EQ(Write({Series("up", "a", {{2000, 1}})}).outcome, Outcome::kStored);
+  ASSERT_TRUE(head_->Truncate(10000).ok());  // as after a block cut: the series has no samples left
+  ASSERT_EQ(head_->num_series(), 0u);
+  for (int64_t t = 11000; t <= 13000; t += 1000) {
+    ASSERT_EQ(Write({Series("up", "a", {{t, 1}})}).outcome, Outcome::kStored) << t;
+  }
+  EXPECT_EQ(Stored("up", "a"), (std::vector<std::pair<int64_t, double>>{{11000, 1}, {12000, 1}, {13000, 1}}));
+  EXPECT_EQ(head_->num_series(), 1u);
+}
+
+TEST(RemoteWriteCacheTest, MoreSeriesThanTheCacheHoldsAreAllStored) {
+  testing::TempDir dir;
+  auto head = tsdb::Head::Open(Env::Default(), dir.Path("wal"), {}, nullptr);
+  ASSERT_TRUE(head.ok());
+  instrumentation::Registry registry;
+  RemoteWriteReceiver receiver(head->get(), {.series_cache_entries = 64}, &registry);
+  for (int64_t t = 1000; t <= 5000; t += 1000) {
+    std::vector<RemoteWriteSeries> series;
+    for (int i = 0; i < 500; ++i) series.push_back(Series("up", "host-" + std::to_string(i), {{t, 1}}));
+    WriteResult r = receiver.Write(SnappyCompress(EncodeWriteRequest(series)));
+    ASSERT_EQ(r.outcome, Outcome::kStored) << r.error.ToString();
+  }
+  EXPECT_EQ((*head)->num_series(), 500u);
+  auto q = (*head)->NewQuerier(INT64_MIN, INT64_MAX);
+  ASSERT_TRUE(q.ok());
+  auto set = (*q)->Select({*Matcher::Make(MatchType::kEqual, "__name__", "up")});
+  size_t samples = 0;
+  while (set->Next()) {
+    for (auto it = set->Iterator(); it->Next();) ++samples;
+  }
+  EXPECT_EQ(samples, 2500u);
+  const std::string m = registry.Expose();
+  EXPECT_NE(m.find("tyto_remote_write_series_cache_entries 64\n"), std::string::npos) << m;
+}
+
+// Writers on several threads into one receiver and head, with a cache too small for them, so
+// that lookups, insertions and evictions interleave (ThreadSanitizer runs this in the tsan build).
+TEST(RemoteWriteCacheTest, ConcurrentWritersStoreEverySample) {
+  testing::TempDir dir;
+  auto head = tsdb::Head::Open(Env::Default(), dir.Path("wal"), {}, nullptr);
+  ASSERT_TRUE(head.ok());
+  instrumentation::Registry registry;
+  RemoteWriteReceiver receiver(head->get(), {.series_cache_entries = 128}, &registry);
+  constexpr int kWriters = 4, kSeries = 100, kRounds = 20;
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int64_t round = 1; round <= kRounds; ++round) {
+        std::vector<RemoteWriteSeries> series;
+        for (int i = 0; i < kSeries; ++i) {
+          series.push_back(Series("up", "w" + std::to_string(w) + "-" + std::to_string(i), {{round * 1000, 1}}));
+        }
+        WriteResult r = receiver.Write(SnappyCompress(EncodeWriteRequest(series)));
+        if (r.outcome != Outcome::kStored) ADD_FAILURE() << r.error.ToString();
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  EXPECT_EQ((*head)->num_series(), static_cast<uint64_t>(kWriters * kSeries));
+  auto q = (*head)->NewQuerier(INT64_MIN, INT64_MAX);
+  ASSERT_TRUE(q.ok());
+  auto set = (*q)->Select({*Matcher::Make(MatchType::kEqual, "__name__", "up")});
+  size_t samples = 0;
+  while (set->Next()) {
+    for (auto it = set->Iterator(); it->Next();) ++samples;
+  }
+  EXPECT_EQ(samples, static_cast<size_t>(kWriters * kSeries * kRounds));
+}
+
 TEST_F(RemoteWriteTest, StorageFailureStoresNothingOfTheRequest) {
   testing::FaultInjectionEnv env(Env::Default());
   Open(&env);
@@ -248,21 +373,153 @@ TEST(RemoteWriteCacheTest, KnownSeriesGoByRefAndADroppedRefIsReplaced) {
   EXPECT_EQ(storage.by_ref.at(4), Labels::Of({"__name__", "up", "zone", "eu"}));
 }
 
-TEST(SeriesCacheTest, FindsByExactBytesAndStaysWithinItsBound) {
-  SeriesCache cache(32);  // 2 per shard
-  EXPECT_EQ(cache.Find("a"), nullptr);
-  cache.Insert("a", Labels::Of({"__name__", "a"}), 7);
-  auto e = cache.Find("a");
-  ASSERT_NE(e, nullptr);
-  EXPECT_EQ(e->ref.load(), 7u);
-  EXPECT_EQ(e->labels.MetricName(), "a");
-  EXPECT_EQ(cache.Find("ab"), nullptr);
-  for (int i = 0; i < 1000; ++i) cache.Insert("k" + std::to_string(i), Labels::Of({"__name__", "k"}), 1);
-  EXPECT_LE(cache.size(), 32u);
-  EXPECT_EQ(e->labels.MetricName(), "a");  // a held entry outlives its eviction
+}  // namespace
+}  // namespace tyto::ingest
+
+// SeriesCache (series_cache.h) on its own.
+namespace tyto::ingest {
+namespace {
+
+Labels LabelsFor(std::string_view key) { return Labels::Of({"__name__", "m", "key", key}); }
+
+// Every key that the cache finds maps to its own labels and ref; returns how many it finds.
+size_t CheckConsistent(const SeriesCache& cache, const std::vector<std::string>& keys) {
+  size_t found = 0;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    SeriesCache::Handle h = cache.Find(keys[i]);
+    if (!h) continue;
+    ++found;
+    EXPECT_EQ(h->key(), keys[i]);
+    EXPECT_EQ(h->labels(), LabelsFor(keys[i]));
+    EXPECT_EQ(h->ref(), i + 1);
+  }
+  return found;
+}
+
+std::vector<std::string> Keys(size_t n) {
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < n; ++i) keys.push_back("series-" + std::to_string(i) + std::string(i % 40, 'x'));
+  return keys;
+}
+
+TEST(SeriesCacheTest, FindsByExactBytes) {
+  SeriesCache cache(1024);
+  EXPECT_FALSE(cache.Find("a"));
+  cache.Insert("a", LabelsFor("a"), 7);
+  SeriesCache::Handle e = cache.Find("a");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->ref(), 7u);
+  EXPECT_EQ(e->labels(), LabelsFor("a"));
+  EXPECT_FALSE(cache.Find("ab"));
+  EXPECT_FALSE(cache.Find(""));
+  EXPECT_FALSE(cache.Find(std::string_view("a\0", 2)));
+  e->set_ref(9);
+  EXPECT_EQ(cache.Find("a")->ref(), 9u);
+  cache.Insert("a", LabelsFor("other"), 8);  // already there: kept as it was
+  EXPECT_EQ(cache.Find("a")->ref(), 9u);
+  EXPECT_EQ(cache.size(), 1u);
+
   SeriesCache off(0);
-  off.Insert("a", Labels::Of({"__name__", "a"}), 7);
-  EXPECT_EQ(off.Find("a"), nullptr);
+  off.Insert("a", LabelsFor("a"), 7);
+  EXPECT_FALSE(off.Find("a"));
+  EXPECT_EQ(off.size(), 0u);
+}
+
+TEST(SeriesCacheTest, KeysWithTheSameHashAreToldApartByTheirBytes) {
+  SeriesCache cache(16 * 500, [](std::string_view) { return uint64_t{42}; });  // one shard, one probe run
+  const std::vector<std::string> keys = Keys(300);
+  for (size_t i = 0; i < keys.size(); ++i) cache.Insert(keys[i], LabelsFor(keys[i]), i + 1);
+  EXPECT_EQ(cache.size(), keys.size());
+  EXPECT_EQ(CheckConsistent(cache, keys), keys.size());
+  EXPECT_FALSE(cache.Find("series-300"));
+  EXPECT_FALSE(cache.Find("series-2x"));  // a prefix of "series-2xx", which is there
+
+  std::vector<std::string_view> wanted = {keys[5], "absent", keys[299], keys[0], keys[5]};
+  std::vector<SeriesCache::Handle> found;
+  cache.FindAll(wanted, &found);
+  ASSERT_EQ(found.size(), wanted.size());
+  EXPECT_EQ(found[0]->ref(), 6u);
+  EXPECT_FALSE(found[1]);
+  EXPECT_EQ(found[2]->ref(), 300u);
+  EXPECT_EQ(found[3]->ref(), 1u);
+  EXPECT_EQ(found[4].get(), found[0].get());
+}
+
+// Eviction removes entries from the middle of probe runs (here long, and wrapping around the
+// table's end); every entry left must still be reachable, and the bound must hold.
+TEST(SeriesCacheTest, EvictionKeepsTheBoundAndEveryEntryLeftReachable) {
+  const SeriesCache::HashFunction clustered = [](std::string_view key) {
+    return ~uint64_t{0} - key.size() % 7;  // home: one of the table's last 7 slots, so runs wrap
+  };
+  for (SeriesCache::HashFunction hash : {clustered, SeriesCache::HashFunction{nullptr}}) {
+    SeriesCache cache(16 * 40, hash);
+    const std::vector<std::string> keys = Keys(2000);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      cache.Insert(keys[i], LabelsFor(keys[i]), i + 1);
+      ASSERT_TRUE(cache.Find(keys[i])) << i;  // the newest is always there
+      if (i % 97 == 0) {
+        ASSERT_EQ(CheckConsistent(cache, keys), cache.size()) << i;
+      }
+    }
+    EXPECT_LE(cache.size(), 16u * 40);
+    EXPECT_EQ(CheckConsistent(cache, keys), cache.size());
+  }
+}
+
+TEST(SeriesCacheTest, TheClockSparesWhatWasFoundSinceItLastPassed) {
+  SeriesCache cache(16 * 2, [](std::string_view key) { return static_cast<uint64_t>(key[0]); });
+  cache.Insert("a", LabelsFor("a"), 1);
+  cache.Insert("b", LabelsFor("b"), 2);
+  EXPECT_TRUE(cache.Find("a"));
+  cache.Insert("c", LabelsFor("c"), 3);  // full (2 a shard): "b", not found since, goes
+  EXPECT_TRUE(cache.Find("a"));
+  EXPECT_FALSE(cache.Find("b"));
+  EXPECT_TRUE(cache.Find("c"));
+  EXPECT_EQ(cache.size(), 2u);
+}
+
+TEST(SeriesCacheTest, AHeldEntryOutlivesItsEviction) {
+  SeriesCache cache(16, [](std::string_view) { return uint64_t{1}; });  // one entry a shard
+  cache.Insert("a", LabelsFor("a"), 1);
+  SeriesCache::Handle held = cache.Find("a");
+  cache.Insert("b", LabelsFor("b"), 2);
+  EXPECT_FALSE(cache.Find("a"));
+  ASSERT_TRUE(held);
+  EXPECT_EQ(held->key(), "a");  // still readable (AddressSanitizer checks it)
+  EXPECT_EQ(held->labels(), LabelsFor("a"));
+  SeriesCache::Handle moved = std::move(held);
+  EXPECT_FALSE(held);
+  EXPECT_EQ(moved->ref(), 1u);
+}
+
+// Writers that find, insert and evict at once (run under ThreadSanitizer by scripts/test.sh's
+// tsan build): every entry found is whole and belongs to its key.
+TEST(SeriesCacheTest, ConcurrentFindsInsertsAndEvictions) {
+  SeriesCache cache(16 * 8);
+  const std::vector<std::string> keys = Keys(600);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 4; ++w) {
+    threads.emplace_back([&, w] {
+      std::vector<SeriesCache::Handle> found;
+      for (int round = 0; round < 20; ++round) {
+        for (size_t i = static_cast<size_t>(w); i < keys.size(); i += 3) {
+          if (SeriesCache::Handle h = cache.Find(keys[i])) {
+            if (h->key() != keys[i] || h->labels() != LabelsFor(keys[i])) ADD_FAILURE() << keys[i];
+          } else {
+            cache.Insert(keys[i], LabelsFor(keys[i]), i + 1);
+          }
+        }
+        std::vector<std::string_view> batch(keys.begin() + round * 20, keys.begin() + round * 20 + 40);
+        cache.FindAll(batch, &found);
+        for (size_t k = 0; k < batch.size(); ++k) {
+          if (found[k] && found[k]->key() != batch[k]) ADD_FAILURE() << batch[k];
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_LE(cache.size(), 16u * 8);
+  EXPECT_EQ(CheckConsistent(cache, keys), cache.size());
 }
 
 }  // namespace

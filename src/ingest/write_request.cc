@@ -1,6 +1,7 @@
 #include "ingest/write_request.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <string>
 
@@ -55,39 +56,102 @@ Status DecodeSample(ProtoReader r, Sample* out) {
   return r.status();
 }
 
-// `buffer` is the outermost buffer `r`'s offsets count from.
-Status DecodeSeries(std::string_view buffer, ProtoReader r, WriteRequest* out) {
+// The bytes every sender writes for a sample whose value and timestamp are not zero: the value
+// (key 0x09, 8 bytes), then the timestamp (key 0x10, a varint), nothing else. Read here without
+// a ProtoReader; false for any other bytes, which DecodeSample then reads field by field (with
+// the same result for these).
+bool DecodeUsualSample(std::string_view m, Sample* out) {
+  if (m.size() < 11 || m[0] != '\x09' || m[9] != '\x10') return false;
+  const char* end = m.data() + m.size();
+  uint64_t t = 0;
+  if (coding::GetVarint64(m.data() + 10, end, &t) != end) return false;
+  out->v = std::bit_cast<double>(coding::DecodeFixed64(m.data() + 1));
+  out->t = static_cast<int64_t>(t);
+  return true;
+}
+
+// Decodes the Label fields among `fields` (a TimeSeries, or just its label fields), which start
+// at byte `base` of the decoded buffer, appending them to out->labels and to *s's range. The
+// other fields were checked when the series was decoded.
+Status DecodeLabelFields(std::string_view fields, size_t base, WriteRequest* out, WriteRequest::Series* s) {
+  ProtoReader r(fields, base);
+  while (r.Next()) {
+    if (r.field() != kLabelsField) continue;
+    const uint32_t k = s->labels_end - s->labels_begin;
+    ProtoReader sub("");
+    if (!r.ReadMessage(&sub)) return At(Index("labels", k), r.status());
+    LabelView l;
+    if (Status st = DecodeLabel(sub, &l); !st.ok()) return At(Index("labels", k), st);
+    out->labels.push_back(l);
+    ++s->labels_end;
+  }
+  return r.status();
+}
+
+// `buffer` is the outermost buffer; the TimeSeries `message` starts at its byte `base`.
+Status DecodeSeries(std::string_view buffer, std::string_view message, size_t base, LabelDecoding decoding,
+                    WriteRequest* out) {
   WriteRequest::Series& s = out->series.back();
   s.labels_begin = s.labels_end = static_cast<uint32_t>(out->labels.size());
   s.samples_begin = s.samples_end = static_cast<uint32_t>(out->samples.size());
+  const bool lazy = decoding == LabelDecoding::kLazy;
+  uint32_t nlabels = 0;
   size_t labels_from = 0, labels_to = 0;  // the label fields' bytes while contiguous
   bool contiguous = true;
   bool in_labels = false;
+  size_t skipped = 0;
+  if (lazy) {
+    // What senders write first, skipped without the general loop: label fields (key 0x0a)
+    // shorter than 128 bytes (a one-byte length). The loop below takes over at the first other
+    // byte, and would have read the same.
+    const char* p = message.data();
+    const char* end = p + message.size();
+    while (end - p >= 2 && p[0] == '\x0a' && static_cast<uint8_t>(p[1]) < 0x80 &&
+           static_cast<uint8_t>(p[1]) <= end - p - 2) {
+      p += 2 + static_cast<uint8_t>(p[1]);
+      ++nlabels;
+    }
+    skipped = static_cast<size_t>(p - message.data());
+    if (nlabels > 0) {
+      labels_from = base;
+      labels_to = base + skipped;
+      in_labels = true;
+    }
+  }
+  ProtoReader r(message.substr(skipped), base + skipped);
   while (r.Next()) {
     if (r.field() != kLabelsField) in_labels = false;
     switch (r.field()) {
       case kLabelsField: {
-        if (s.labels_end == s.labels_begin) {
+        if (nlabels == 0) {
           labels_from = r.field_offset();
           in_labels = true;
         } else if (!in_labels) {
           contiguous = false;
         }
-        ProtoReader sub("");
-        if (!r.ReadMessage(&sub)) return At(Index("labels", s.labels_end - s.labels_begin), r.status());
+        if (lazy) {  // framing only: DecodeLabelFields reads the inside
+          std::string_view label;
+          if (!r.ReadBytes(&label)) return At(Index("labels", nlabels), r.status());
+        } else {
+          ProtoReader sub("");
+          if (!r.ReadMessage(&sub)) return At(Index("labels", nlabels), r.status());
+          LabelView l;
+          if (Status st = DecodeLabel(sub, &l); !st.ok()) return At(Index("labels", nlabels), st);
+          out->labels.push_back(l);
+          ++s.labels_end;
+        }
         labels_to = r.offset();
-        LabelView l;
-        if (Status st = DecodeLabel(sub, &l); !st.ok()) return At(Index("labels", s.labels_end - s.labels_begin), st);
-        out->labels.push_back(l);
-        ++s.labels_end;
+        ++nlabels;
         break;
       }
       case kSamplesField: {
-        ProtoReader sub("");
-        if (!r.ReadMessage(&sub)) return At(Index("samples", s.samples_end - s.samples_begin), r.status());
+        std::string_view m;
+        if (!r.ReadBytes(&m)) return At(Index("samples", s.samples_end - s.samples_begin), r.status());
         Sample sample;
-        if (Status st = DecodeSample(sub, &sample); !st.ok()) {
-          return At(Index("samples", s.samples_end - s.samples_begin), st);
+        if (!DecodeUsualSample(m, &sample)) {
+          if (Status st = DecodeSample(ProtoReader(m, r.offset() - m.size()), &sample); !st.ok()) {
+            return At(Index("samples", s.samples_end - s.samples_begin), st);
+          }
         }
         out->samples.push_back(sample);
         ++s.samples_end;
@@ -98,8 +162,19 @@ Status DecodeSeries(std::string_view buffer, ProtoReader r, WriteRequest* out) {
       default: break;
     }
   }
-  if (contiguous && labels_to > labels_from) s.label_bytes = buffer.substr(labels_from, labels_to - labels_from);
-  return r.status();
+  if (!r.ok()) return r.status();
+  if (contiguous && nlabels > 0) {
+    s.label_bytes = buffer.substr(labels_from, labels_to - labels_from);
+    s.label_bytes_offset = labels_from;
+  }
+  if (lazy && nlabels > 0) {
+    if (!s.label_bytes.empty()) {
+      s.labels_decoded = false;
+    } else {
+      return DecodeLabelFields(message, base, out, &s);
+    }
+  }
+  return Status::Ok();
 }
 
 size_t VarintSize(uint64_t v) {
@@ -185,22 +260,36 @@ void WriteRequest::Clear() {
   exemplars = histograms = metadata = 0;
 }
 
-Status DecodeWriteRequest(std::string_view message, WriteRequest* out) {
+Status DecodeWriteRequest(std::string_view message, WriteRequest* out, LabelDecoding labels) {
   out->Clear();
   ProtoReader r(message);
   while (r.Next()) {
     if (r.field() == kTimeseriesField) {
       const size_t at = r.field_offset();
-      ProtoReader sub("");
-      if (!r.ReadMessage(&sub)) return At(Index("timeseries", out->series.size()), r.status());
+      std::string_view ts;
+      if (!r.ReadBytes(&ts)) return At(Index("timeseries", out->series.size()), r.status());
       out->series.push_back({});
       out->series.back().offset = at;
-      if (Status st = DecodeSeries(message, sub, out); !st.ok()) return At(Index("timeseries", out->series.size() - 1), st);
+      const auto base = static_cast<size_t>(ts.data() - message.data());
+      if (Status st = DecodeSeries(message, ts, base, labels, out); !st.ok()) {
+        return At(Index("timeseries", out->series.size() - 1), st);
+      }
     } else if (r.field() == kMetadataField) {
       ++out->metadata;
     }
   }
   if (!r.ok()) return At("WriteRequest", r.status());
+  return Status::Ok();
+}
+
+Status DecodeSeriesLabels(WriteRequest* request, size_t i) {
+  WriteRequest::Series& s = request->series[i];
+  if (s.labels_decoded) return Status::Ok();
+  s.labels_begin = s.labels_end = static_cast<uint32_t>(request->labels.size());
+  if (Status st = DecodeLabelFields(s.label_bytes, s.label_bytes_offset, request, &s); !st.ok()) {
+    return At(Index("timeseries", i), st);
+  }
+  s.labels_decoded = true;
   return Status::Ok();
 }
 

@@ -40,6 +40,10 @@ struct WriteRequest {
     // The encoded label fields, when they are contiguous (every sender writes labels first):
     // two series with the same bytes here have the same labels. Empty otherwise.
     std::string_view label_bytes;
+    size_t label_bytes_offset = 0;  // of label_bytes in the decoded buffer, for error messages
+    // False when a lazy decode left the labels in label_bytes (see LabelDecoding::kLazy): then
+    // [labels_begin, labels_end) is empty until DecodeSeriesLabels.
+    bool labels_decoded = true;
   };
   std::vector<Series> series;
   std::vector<LabelView> labels;
@@ -51,10 +55,27 @@ struct WriteRequest {
   void Clear();
 };
 
+enum class LabelDecoding {
+  kEager,  // every series' labels are decoded into `labels`
+  // A series whose label fields are contiguous keeps them as label_bytes, undecoded
+  // (labels_decoded false): only their framing (key, length) is checked. A receiver that knows
+  // the series by those bytes never decodes them; DecodeSeriesLabels decodes the others.
+  // Series with scattered label fields are decoded at once.
+  kLazy,
+};
+
 // Decodes `message` (an uncompressed WriteRequest) into *out, replacing what it held. On a
 // malformed message returns InvalidArgument naming where ("timeseries[3].labels[1]: invalid
-// protobuf at byte 57: ...") and *out is unspecified.
-Status DecodeWriteRequest(std::string_view message, WriteRequest* out);
+// protobuf at byte 57: ...") and *out is unspecified. With kLazy, an error inside a label
+// that was left undecoded is found by DecodeSeriesLabels instead: a message decodes without
+// error eagerly exactly when it does lazily and DecodeSeriesLabels succeeds for every series.
+Status DecodeWriteRequest(std::string_view message, WriteRequest* out,
+                          LabelDecoding labels = LabelDecoding::kEager);
+
+// Decodes the labels of series `i` that a lazy decode left in label_bytes, appending them to
+// request->labels, as an eager decode would have (same labels, same errors: "timeseries[i]
+// .labels[k]: invalid protobuf at byte N: ..."). Does nothing when they are decoded already.
+Status DecodeSeriesLabels(WriteRequest* request, size_t i);
 
 // Checks the labels of series `i` as the remote write specification requires: at least one
 // label; names non-empty, valid UTF-8 (Prometheus accepts any UTF-8 name now) and sorted

@@ -79,6 +79,47 @@ TEST(WriteRequestTest, SkipsUnknownFieldsEverywhere) {
   EXPECT_EQ(r.samples[0].v, 0);  // proto3 default
 }
 
+// Samples as every sender writes them are read by a shortcut; any other layout of the same
+// fields (reordered, repeated: the last wins, a field left out: zero) reads the same.
+TEST(WriteRequestTest, SamplesReadTheSameWhateverTheLayoutOfTheirFields) {
+  struct Case {
+    std::string bytes;
+    int64_t t;
+    double v;
+  };
+  const auto sample = [](auto... fields) {
+    std::string m;
+    (fields(&m), ...);
+    return m;
+  };
+  const auto value = [](double v) { return [v](std::string* m) { testing::PutDoubleField(m, 1, v); }; };
+  const auto time = [](int64_t t) {
+    return [t](std::string* m) { PutVarintField(m, 2, static_cast<uint64_t>(t)); };
+  };
+  const std::vector<Case> cases = {
+      {sample(value(2.5), time(1700000000000)), 1700000000000, 2.5},  // the usual layout
+      {sample(value(-1), time(-5)), -5, -1},                          // a 10-byte varint
+      {sample(time(7), value(2.5)), 7, 2.5},
+      {sample(value(1), time(7), value(3)), 7, 3},
+      {sample(value(3), time(8), time(9)), 9, 3},
+      {sample(time(7)), 7, 0},
+      {sample(value(4)), 0, 4},
+      {sample(), 0, 0},
+      {sample(value(4), time(7), [](std::string* m) { PutVarintField(m, 5, 1); }), 7, 4},
+  };
+  for (const Case& c : cases) {
+    std::string ts = EncodeTimeSeries({{{"__name__", "up"}}, {}});
+    PutBytesField(&ts, 2, c.bytes);
+    std::string req;
+    PutBytesField(&req, 1, ts);
+    WriteRequest r;
+    ASSERT_TRUE(DecodeWriteRequest(req, &r).ok()) << ::testing::PrintToString(c.bytes);
+    ASSERT_EQ(r.samples.size(), 1u);
+    EXPECT_EQ(r.samples[0].t, c.t) << ::testing::PrintToString(c.bytes);
+    EXPECT_EQ(r.samples[0].v, c.v) << ::testing::PrintToString(c.bytes);
+  }
+}
+
 TEST(WriteRequestTest, EmptyRequestDecodesToNothing) {
   WriteRequest r;
   ASSERT_TRUE(DecodeWriteRequest("", &r).ok());
@@ -122,6 +163,71 @@ TEST(WriteRequestTest, MalformedBodiesNameTheSeriesTheFieldAndTheByte) {
   st = DecodeWriteRequest(req, &r);
   EXPECT_EQ(st.message(), "timeseries[0]: labels[0]: invalid protobuf at byte 5: field 1: length 9 exceeds the 1 "
                           "bytes left in the message");
+}
+
+// Decodes lazily, then the labels of every series left undecoded: the first error, or OK.
+Status DecodeLazily(std::string_view body, WriteRequest* r) {
+  TYTO_RETURN_IF_ERROR(DecodeWriteRequest(body, r, LabelDecoding::kLazy));
+  for (size_t i = 0; i < r->series.size(); ++i) TYTO_RETURN_IF_ERROR(DecodeSeriesLabels(r, i));
+  return Status::Ok();
+}
+
+TEST(WriteRequestTest, LazyLabelsAreDecodedOnDemandWithTheSameLabelsAndErrors) {
+  RemoteWriteSeries scattered = kUp;  // a label after the samples: decoded at once
+  std::string scattered_ts = EncodeTimeSeries(scattered);
+  std::string zone;
+  PutBytesField(&zone, 1, "zone");
+  PutBytesField(&zone, 2, "eu");
+  PutBytesField(&scattered_ts, 1, zone);
+  std::string body = EncodeWriteRequest({kUp});
+  PutBytesField(&body, 1, scattered_ts);
+  WriteRequest lazy;
+  ASSERT_TRUE(DecodeWriteRequest(body, &lazy, LabelDecoding::kLazy).ok());
+  ASSERT_EQ(lazy.series.size(), 2u);
+  EXPECT_FALSE(lazy.series[0].labels_decoded);
+  EXPECT_EQ(LabelsOf(lazy, 0), "");
+  EXPECT_FALSE(lazy.series[0].label_bytes.empty());
+  EXPECT_TRUE(lazy.series[1].labels_decoded);
+  EXPECT_TRUE(lazy.series[1].label_bytes.empty());
+  EXPECT_EQ(LabelsOf(lazy, 1), "__name__=up;instance=a:9100;job=node;zone=eu;");
+  EXPECT_EQ(lazy.samples.size(), 4u);
+  ASSERT_TRUE(DecodeSeriesLabels(&lazy, 0).ok());
+  EXPECT_EQ(LabelsOf(lazy, 0), "__name__=up;instance=a:9100;job=node;");
+  EXPECT_TRUE(CheckSeriesLabels(lazy, 0).ok());
+  ASSERT_TRUE(DecodeSeriesLabels(&lazy, 0).ok());  // again: nothing more
+  EXPECT_EQ(LabelsOf(lazy, 0), "__name__=up;instance=a:9100;job=node;");
+
+  // Every one-byte change and every truncation of a body: eager decoding succeeds exactly when
+  // lazy decoding and then DecodeSeriesLabels do, with the same labels and samples; a label
+  // error found late still names its series, label and byte.
+  int label_errors = 0;
+  const auto same = [&](std::string_view b) {
+    WriteRequest eager;
+    const Status e = DecodeWriteRequest(b, &eager);
+    const Status l = DecodeLazily(b, &lazy);
+    ASSERT_EQ(e.ok(), l.ok()) << e.ToString() << " / " << l.ToString();
+    if (!e.ok()) {
+      EXPECT_NE(l.message().find("invalid protobuf at byte "), std::string::npos) << l.message();
+      if (l.message().find("labels[") != std::string::npos && e.message() == l.message()) ++label_errors;
+      return;
+    }
+    ASSERT_EQ(eager.series.size(), lazy.series.size());
+    for (size_t i = 0; i < eager.series.size(); ++i) {
+      EXPECT_EQ(LabelsOf(eager, i), LabelsOf(lazy, i)) << i;
+      EXPECT_EQ(eager.series[i].label_bytes, lazy.series[i].label_bytes) << i;
+    }
+    ASSERT_EQ(eager.samples.size(), lazy.samples.size());
+    for (size_t k = 0; k < eager.samples.size(); ++k) EXPECT_EQ(eager.samples[k].t, lazy.samples[k].t) << k;
+  };
+  for (size_t at = 0; at < body.size(); ++at) {
+    same(std::string_view(body).substr(0, at));
+    for (int delta : {1, 0x40, 0x80}) {
+      std::string changed = body;
+      changed[at] = static_cast<char>(changed[at] + delta);
+      same(changed);
+    }
+  }
+  EXPECT_GT(label_errors, 10);
 }
 
 Status CheckOnly(const RemoteWriteSeries& s) {
