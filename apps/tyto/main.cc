@@ -157,6 +157,16 @@ int main(int argc, char** argv) {
   simulate->add_option("--scenario", sim.scenario_file, "Scenario YAML file (default: the built-in demo incidents)");
   simulate->add_option("--seed", sim.seed, "Random seed: the same seed gives the same fleet (default 42)");
   simulate->add_option("--targets-file", sim.targets_file, "Write a Prometheus file_sd JSON file listing every endpoint");
+  auto* send_to = simulate->add_option(
+      "--send-to", sim.send_to,
+      "Also send the vLLM replicas' simulated inference traffic (OTLP traces and logs, JSON-lines events) to this "
+      "Tyto base URL, e.g. http://127.0.0.1:9800");
+  simulate->add_option("--inference-rate", sim.inference_rate,
+                       "Requests/s of that traffic over all vLLM replicas at the daily mean (default 20)")
+      ->needs(send_to);
+  simulate->add_option("--token-file", sim.token_file,
+                       "A file holding the receiving Tyto's API token (write scope), sent as Authorization: Bearer")
+      ->needs(send_to);
 
   tyto::tools::QueryFlags query_flags;
   auto* query = app.add_subcommand(

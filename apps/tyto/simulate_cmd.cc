@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "http/server.h"
+#include "scrape/config.h"
 #include "server/server.h"
 #include "simulate/fleet.h"
 #include "tyto/env.h"
@@ -62,6 +63,27 @@ int Simulate(const SimulateFlags& flags) {
       return 1;
     }
   }
+  if (!flags.send_to.empty()) {
+    simulate::TrafficOptions traffic;
+    traffic.requests_per_second = flags.inference_rate;
+    simulate::TrafficSenderOptions sender;
+    sender.base_url = flags.send_to;
+    if (!flags.token_file.empty()) {
+      auto token = scrape::ReadSecret(Env::Default(), "", flags.token_file, "--token-file");
+      if (!token.ok()) {
+        std::fprintf(stderr, "tyto simulate: %s\n", token.status().message().c_str());
+        return 2;
+      }
+      sender.bearer_token = std::move(token).value();
+    }
+    if (Status s = (*fleet)->StartTraffic(traffic, std::move(sender)); !s.ok()) {
+      std::fprintf(stderr, "tyto simulate: %s\n", s.message().c_str());
+      return 2;
+    }
+    std::printf("%-7s %-23s %s (%g requests/s at the daily mean; OTLP traces and logs, JSON-lines events)\n",
+                "traffic", "gateway + vllm", flags.send_to.c_str(), flags.inference_rate);
+    std::fflush(stdout);
+  }
   log.Info("simulator started", {{"endpoints", (*fleet)->endpoints().size()},
                                  {"first", (*fleet)->endpoints().front().address},
                                  {"targets_file", flags.targets_file}});
@@ -79,6 +101,15 @@ int Simulate(const SimulateFlags& flags) {
     break;
   }
   (*fleet)->Stop();
+  if (!flags.send_to.empty()) {
+    const simulate::TrafficStats st = (*fleet)->traffic_stats();
+    log.Info("simulated inference traffic sent", {{"requests_sent", st.requests_sent},
+                                                  {"requests_failed", st.requests_failed},
+                                                  {"requests_dropped", st.requests_dropped},
+                                                  {"spans", st.spans_sent},
+                                                  {"logs", st.logs_sent},
+                                                  {"events", st.events_sent}});
+  }
   return 0;
 }
 

@@ -15,6 +15,10 @@ struct SimulateFlags {
   uint64_t seed = 42;
   std::string targets_file;  // empty: none written
   int threads = 2;
+  // Simulated inference traffic (src/simulate/traffic.h): sent to this Tyto base URL when set.
+  std::string send_to;
+  double inference_rate = 20;  // requests/s over the vLLM replicas at the daily mean
+  std::string token_file;      // the receiver's API token (write scope); empty: none
 };
 
 // Returns the exit code: 0 after a signal, 1 when the fleet cannot start, 2 on bad flags or a

@@ -20,17 +20,6 @@ const log::Logger kLog("simulate");
 
 constexpr std::string_view kContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-ServerKind KindOfNode(int node) {
-  switch (node % 3) {
-    case 0:
-      return ServerKind::kVllm;
-    case 1:
-      return ServerKind::kTgi;
-    default:
-      return ServerKind::kTriton;
-  }
-}
-
 Exporter ExporterOf(ServerKind kind) {
   switch (kind) {
     case ServerKind::kVllm:
@@ -94,6 +83,7 @@ struct Fleet::Impl {
   instrumentation::Registry registry;  // the HTTP server's own metrics; not served
   std::unique_ptr<http::Server> server;
   bool started = false;
+  std::unique_ptr<TrafficSender> traffic;  // when sending inference traffic
 };
 
 Fleet::Fleet(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -245,9 +235,37 @@ Status Fleet::Start() {
 }
 
 void Fleet::Stop() {
-  if (!impl_ || !impl_->started) return;
+  if (!impl_) return;
+  if (impl_->traffic) impl_->traffic->Stop();
+  if (!impl_->started) return;
   impl_->started = false;
   impl_->server->Shutdown(std::chrono::seconds(2));
+}
+
+Status Fleet::StartTraffic(const TrafficOptions& traffic, TrafficSenderOptions sender) {
+  if (impl_->traffic) return FailedPrecondition("the simulated fleet already sends inference traffic");
+  if (!(traffic.requests_per_second > 0) || traffic.requests_per_second > 100000) {
+    return InvalidArgument("--inference-rate must be above 0 and at most 100000 requests/s, got " +
+                           std::to_string(traffic.requests_per_second));
+  }
+  if (!(traffic.content_share >= 0 && traffic.content_share <= 1) ||
+      !(traffic.features_share >= 0 && traffic.features_share <= 1)) {
+    return InvalidArgument("the traffic's content and features shares must be between 0 and 1");
+  }
+  const std::string to = sender.base_url;
+  TYTO_ASSIGN_OR_RETURN(impl_->traffic, TrafficSender::Create(NewTrafficGenerator(traffic), impl_->ctx.start_ms,
+                                                               impl_->ctx.tick_ms, impl_->clock, std::move(sender)));
+  impl_->traffic->Start();
+  kLog.Info("sending simulated inference traffic", {{"to", to},
+                                                    {"requests_per_second", traffic.requests_per_second},
+                                                    {"scenario", impl_->ctx.scenario.name}});
+  return Status::Ok();
+}
+
+TrafficStats Fleet::traffic_stats() const { return impl_->traffic ? impl_->traffic->stats() : TrafficStats{}; }
+
+std::unique_ptr<TrafficGenerator> Fleet::NewTrafficGenerator(const TrafficOptions& options) const {
+  return std::make_unique<TrafficGenerator>(&impl_->ctx, options);
 }
 
 const std::vector<Endpoint>& Fleet::endpoints() const { return impl_->endpoints; }

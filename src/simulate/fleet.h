@@ -31,6 +31,7 @@
 //   if (Status s = (*fleet)->Start(); !s.ok()) ...;
 //   for (const simulate::Endpoint& e : (*fleet)->endpoints()) Scrape(e.address, e.job);
 //   std::string sd = (*fleet)->TargetsJson();      // Prometheus file_sd, by job
+//   (*fleet)->StartTraffic(traffic_options, sender_options);  // optional: inference traffic
 //   (*fleet)->Stop();                              // also done by the destructor
 #pragma once
 
@@ -42,6 +43,8 @@
 #include <vector>
 
 #include "simulate/scenario.h"
+#include "simulate/traffic.h"
+#include "simulate/traffic_sender.h"
 #include "tyto/clock.h"
 #include "tyto/env.h"
 #include "tyto/status.h"
@@ -99,8 +102,19 @@ class Fleet {
   // Binds every endpoint's port and starts serving. On failure (a port in use) nothing is left
   // listening and the error names the endpoint and port. Call once.
   Status Start();
-  // Stops serving; idempotent. The model can still be scraped in-process.
+  // Stops serving, and sending traffic; idempotent. The model can still be scraped in-process.
   void Stop();
+
+  // Starts sending simulated inference traffic (traffic.h: spans, logs and events of the vLLM
+  // replicas) to a Tyto, from the clock's current tick on, on a thread of its own
+  // (traffic_sender.h). Independent of Start. Once; kInvalidArgument for a bad URL or option,
+  // kFailedPrecondition when already sending.
+  Status StartTraffic(const TrafficOptions& traffic, TrafficSenderOptions sender);
+  // The sender's counters; all zero when not sending.
+  TrafficStats traffic_stats() const;
+  // A traffic generator over this fleet's model, for tests and benchmarks (the sender uses its
+  // own). Valid while the fleet lives.
+  std::unique_ptr<TrafficGenerator> NewTrafficGenerator(const TrafficOptions& options) const;
 
   // Every endpoint in port order: per node, dcgm, node, then its model-server replicas.
   const std::vector<Endpoint>& endpoints() const;

@@ -59,6 +59,17 @@ std::string Hex(uint64_t v, int digits) {
 
 }  // namespace
 
+ServerKind KindOfNode(int node) {
+  switch (node % 3) {
+    case 0:
+      return ServerKind::kVllm;
+    case 1:
+      return ServerKind::kTgi;
+    default:
+      return ServerKind::kTriton;
+  }
+}
+
 // --- FleetContext ------------------------------------------------------------------------------
 
 double FleetContext::RequestRate(int64_t unix_ms) const {
@@ -287,6 +298,7 @@ void NodeModel::StepReplica(ReplicaState& r, int64_t t_ms, double dt) {
   const ModelSpec& m = *r.model;
   const auto offset = ctx_->Offset(t_ms);
   const bool down = ctx_->ReplicaDown(index_, r.index, t_ms);
+  r.tick_served = r.tick_length = r.tick_refused = r.tick_failed = 0;
   if (down) {
     r.up = false;
     r.busy = r.running = r.waiting = r.kv_cache = r.lambda = 0;
@@ -333,6 +345,7 @@ void NodeModel::StepReplica(ReplicaState& r, int64_t t_ms, double dt) {
   if (n > 0) {
     const double length = static_cast<double>(rng_.Poisson(n * 0.04));
     const double length_n = std::min(n, length);
+    r.tick_length = length_n;
     r.success_length += length_n;
     r.success_stop += n - length_n;
     const double prompt = std::round(n * m.prompt_tokens * rng_.Uniform(0.9, 1.1));
@@ -353,8 +366,12 @@ void NodeModel::StepReplica(ReplicaState& r, int64_t t_ms, double dt) {
     r.output_us += std::round(n * 0.0002 * 1e6);
     r.infer_us += std::round(n * (e2e - r.queue_seconds) * 1e6);
   }
+  const double failed = refused + static_cast<double>(rng_.Poisson(n * 0.001));
   r.rejected += refused;
-  r.failures += refused + static_cast<double>(rng_.Poisson(n * 0.001));
+  r.failures += failed;
+  r.tick_served = n;
+  r.tick_refused = refused;
+  r.tick_failed = failed;
   if (r.kv_cache > 0.97) r.preemptions += static_cast<double>(rng_.Poisson(2 * dt));
 }
 

@@ -35,6 +35,9 @@ namespace tyto::simulate {
 
 enum class ServerKind { kVllm, kTgi, kTriton };
 
+// What node `node` runs: vLLM, TGI or Triton for node % 3 == 0, 1, 2.
+ServerKind KindOfNode(int node);
+
 struct ModelSpec {
   std::string_view name;
   int tensor_parallel;
@@ -122,6 +125,10 @@ struct ReplicaState {
   double waiting = 0, running = 0, kv_cache = 0;
   double queue_seconds = 0, ttft = 0, tpot = 0;
   double success_stop = 0, success_length = 0, failures = 0, rejected = 0;
+  // What the last tick added: requests completed (of which finished by length), refused because
+  // the queue was full, and failed (the refused among them). The simulated traffic (traffic.h)
+  // draws its requests from these.
+  double tick_served = 0, tick_length = 0, tick_refused = 0, tick_failed = 0;
   double prompt_tokens = 0, generation_tokens = 0, preemptions = 0;
   double exec_count = 0;  // Triton: batches executed
   double queue_us = 0, infer_us = 0, request_us = 0, input_us = 0, output_us = 0;  // Triton
