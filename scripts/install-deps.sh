@@ -9,7 +9,7 @@ packages=(
   g++ cmake ninja-build pkg-config git ca-certificates
   # libraries (see docs/dependencies.md for why each)
   libboost-dev libssl-dev zlib1g-dev libyaml-cpp-dev libfmt-dev libcli11-dev rapidjson-dev libre2-dev
-  libsnappy-dev
+  libsnappy-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # used by the run command to show that the server is up
   curl

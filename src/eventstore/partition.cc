@@ -37,10 +37,10 @@ CREATE TABLE spans(
   resource_id INTEGER NOT NULL,
   attributes BLOB NOT NULL,
   events BLOB);
-CREATE INDEX spans_by_start ON spans(start_ns);
-CREATE INDEX spans_by_service ON spans(service, start_ns);
-CREATE INDEX spans_by_model ON spans(model, start_ns) WHERE model IS NOT NULL;
-CREATE VIRTUAL TABLE span_terms USING fts5(terms, content='', detail=none, tokenize='ascii');
+CREATE INDEX spans_by_start ON spans(start_ns, duration_ns, status);
+CREATE INDEX spans_by_service ON spans(service, start_ns, duration_ns, status);
+CREATE INDEX spans_by_model ON spans(model, start_ns, service, duration_ns, status) WHERE model IS NOT NULL;
+CREATE VIRTUAL TABLE span_terms USING fts5(terms, content='', detail=none, columnsize=0, tokenize='ascii');
 CREATE TABLE logs(
   id INTEGER PRIMARY KEY,
   time_ns INTEGER NOT NULL,
@@ -54,7 +54,8 @@ CREATE TABLE logs(
   attributes BLOB NOT NULL);
 CREATE INDEX logs_by_time ON logs(time_ns);
 CREATE INDEX logs_by_service ON logs(service, time_ns);
-CREATE VIRTUAL TABLE log_index USING fts5(body, terms, content='', tokenize='unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE log_index USING fts5(body, terms, content='', columnsize=0,
+                                          tokenize='unicode61 remove_diacritics 2');
 CREATE TABLE inference_events(
   id INTEGER PRIMARY KEY,
   time_ms INTEGER NOT NULL,
@@ -181,7 +182,7 @@ Result<std::shared_ptr<Partition>> Partition::Create(Env* env, const std::string
   {
     TYTO_ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Connection> c,
                           sqlite::Connection::Open(tmp, sqlite::Connection::Mode::kCreate));
-    std::string sql = "PRAGMA page_size=4096; PRAGMA synchronous=FULL; BEGIN; PRAGMA application_id=" +
+    std::string sql = "PRAGMA page_size=" + std::to_string(kPageSize) + "; PRAGMA synchronous=FULL; BEGIN; PRAGMA application_id=" +
                       std::to_string(kApplicationId) + "; PRAGMA user_version=" + std::to_string(kFormatVersion) +
                       ";" + kSchema;
     TYTO_RETURN_IF_ERROR(c->Exec(sql));

@@ -34,6 +34,9 @@ namespace tyto::eventstore {
 // PRAGMA user_version.
 inline constexpr int32_t kApplicationId = 0x7479746f;
 inline constexpr int32_t kFormatVersion = 1;
+// Bytes per SQLite page. 8 KiB rather than SQLite's 4 KiB: 5-15% less CPU per appended span and
+// shallower trees, within the noise of 16 KiB (bench/eventstore_bench.cc, docs/format/eventstore.md).
+inline constexpr int kPageSize = 8192;
 
 // A span checked and converted on the appending thread, ready for the writer.
 struct PreparedSpan {
@@ -72,6 +75,15 @@ struct PartitionRows {
   }
 };
 
+// Hash and equality that let an unordered_map<std::string, ...> be searched with a
+// string_view, without making a string.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+template <typename V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
 // Read connections kept idle, over all partitions of a store.
 struct ReaderBudget {
   explicit ReaderBudget(size_t max) : max_idle(max) {}
@@ -94,6 +106,7 @@ class Partition {
   struct Settings {
     SyncMode sync = SyncMode::kNormal;
     ReaderBudget* readers = nullptr;
+    int64_t max_rows_by_terms = 20'000;  // EventStoreOptions::max_rows_by_terms
   };
 
   // Writes a new partition file at `path` (which must not exist): schema and meta are written
@@ -139,7 +152,8 @@ class Partition {
 
   // ---- reading (partition_read.cc); every call uses a pooled read connection
   // Spans starting in [start_ns, end_ns] meeting every condition of `query`, newest first.
-  Status FindTraceCandidates(const TraceQuery& query, const TraceCandidateFn& visit);
+  // `limit`: how many more traces the caller wants (it chooses how attribute filters are read).
+  Status FindTraceCandidates(const TraceQuery& query, size_t limit, const TraceCandidateFn& visit);
   // Full spans of the traces (16-byte ids), appended to out[i] for trace_ids[i].
   Status ReadTraces(const std::vector<std::string>& trace_ids, std::vector<std::vector<events::Span>>* out);
   Status Services(std::set<std::string>* out);
@@ -183,10 +197,10 @@ class Partition {
   // What the write connection keeps between transactions, loaded from the file when it opens.
   struct WriterState {
     std::unique_ptr<sqlite::Connection> conn;
-    std::unordered_map<std::string, uint64_t> key_ids;
+    StringMap<uint64_t> key_ids;
     uint64_t next_key_id = 1;
-    std::unordered_map<std::string, int64_t> resource_ids;  // scope, 0x00, encoded attributes
-    std::unordered_set<std::string> operations;             // service, 0x00, name, 0x00, kind
+    StringMap<int64_t> resource_ids;         // scope, 0x00, encoded attributes
+    StringMap<bool> operations;              // service, 0x00, name, 0x00, kind
     bool loaded = false;
   };
 

@@ -68,7 +68,7 @@ class Query {
 
 }  // namespace
 
-Status Partition::FindTraceCandidates(const TraceQuery& q, const TraceCandidateFn& visit) {
+Status Partition::FindTraceCandidates(const TraceQuery& q, size_t limit, const TraceCandidateFn& visit) {
   TYTO_ASSIGN_OR_RETURN(std::unique_ptr<ReadConnection> c, AcquireReader());
   const bool attrs = !q.attributes.empty();
   std::string match;
@@ -76,6 +76,22 @@ Status Partition::FindTraceCandidates(const TraceQuery& q, const TraceCandidateF
     TYTO_ASSIGN_OR_RETURN(std::string terms, FilterTerms(**c, f));
     if (!match.empty()) match += " AND ";
     match += terms;
+  }
+  if (attrs) {
+    TYTO_ASSIGN_OR_RETURN(sqlite::Statement * count,
+                          (*c)->Cached("SELECT count(*) FROM span_terms WHERE span_terms MATCH ?"));
+    sqlite::ScopedReset reset(count);
+    count->BindText(1, match);
+    TYTO_ASSIGN_OR_RETURN(bool row, count->Step());
+    const int64_t n = row ? count->Int(0) : 0;
+    if (n == 0) return Status::Ok();
+    // Reading the n matches by rowid costs about n row reads; scanning newest first finds
+    // `limit` traces after about limit * rows / n (when matches are spread evenly). Scanning also
+    // stops early, so it wins once n * n passes limit * rows.
+    TYTO_ASSIGN_OR_RETURN(int64_t rows, (*c)->QueryInt("SELECT coalesce(max(id), 0) FROM spans"));
+    const double by_terms = static_cast<double>(n) * static_cast<double>(n);
+    const double by_scan = static_cast<double>(limit) * static_cast<double>(rows);
+    if (n > settings_.max_rows_by_terms || by_terms > by_scan) match.clear();  // MatchesAttributes decides
   }
   Query query(attrs ? "SELECT trace_id, start_ns, attributes, resource_id" : "SELECT trace_id, start_ns");
   query.Int(" FROM spans WHERE start_ns >= ?", q.start_unix_nano).Int(" AND start_ns <= ?", q.end_unix_nano);
@@ -85,7 +101,7 @@ Status Partition::FindTraceCandidates(const TraceQuery& q, const TraceCandidateF
   if (q.status) query.Int(" AND status = ?", static_cast<int64_t>(*q.status));
   if (q.min_duration_nano > 0) query.Int(" AND duration_ns >= ?", q.min_duration_nano);
   if (q.max_duration_nano < std::numeric_limits<int64_t>::max()) query.Int(" AND duration_ns <= ?", q.max_duration_nano);
-  if (attrs) query.Text(" AND id IN (SELECT rowid FROM span_terms WHERE span_terms MATCH ?)", match);
+  if (!match.empty()) query.Text(" AND id IN (SELECT rowid FROM span_terms WHERE span_terms MATCH ?)", match);
   query.Sql(" ORDER BY start_ns DESC");
 
   TYTO_ASSIGN_OR_RETURN(sqlite::Statement * s, (*c)->Cached(query.sql()));

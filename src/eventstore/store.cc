@@ -52,7 +52,9 @@ EventStore::Impl::Impl(Env* env, Clock* clock, std::string dir, EventStoreOption
 
 EventStore::Impl::~Impl() { (void)Close(); }
 
-Partition::Settings EventStore::Impl::PartitionSettings() { return {options_.sync, &readers_}; }
+Partition::Settings EventStore::Impl::PartitionSettings() {
+  return {options_.sync, &readers_, static_cast<int64_t>(std::min<size_t>(options_.max_rows_by_terms, INT64_MAX))};
+}
 
 void EventStore::Impl::PublishPartitionCount() { metrics_.partitions.Set(static_cast<double>(partitions_.size())); }
 
@@ -73,7 +75,7 @@ Status EventStore::Impl::Init() {
   std::sort(files.begin(), files.end());
   const int64_t partition_ms = options_.partition.count();
   uint64_t max_cursor = 0;
-  MutexLock lock(&mu_);
+  std::map<int64_t, std::shared_ptr<Partition>> partitions;
   for (size_t i = 0; i < files.size(); ++i) {
     const auto& [start_ms, name] = files[i];
     const std::string path = dir_ + "/" + name;
@@ -82,8 +84,8 @@ Status EventStore::Impl::Init() {
     Status problem = p.ok() ? Status::Ok() : p.status();
     if (p.ok()) {
       const Partition& part = **p;
-      const int64_t prev_end = partitions_.empty() ? std::numeric_limits<int64_t>::min()
-                                                   : partitions_.rbegin()->second->end_ms();
+      const int64_t prev_end = partitions.empty() ? std::numeric_limits<int64_t>::min()
+                                                  : partitions.rbegin()->second->end_ms();
       if (part.start_ms() != start_ms) {
         problem = Corruption(path + ": its name does not match the start in its meta");
       } else if (part.start_ms() < prev_end || part.end_ms() > next_start) {
@@ -105,10 +107,10 @@ Status EventStore::Impl::Init() {
       metrics_.partition_errors.WithLabels({"open"}).Inc();
       // Its range as the current options would make it, up to the next file.
       const int64_t end = std::max(std::min(next_start, start_ms + partition_ms), start_ms + 1);
-      partitions_[start_ms] = Partition::Unreadable(env_, path, start_ms, end, PartitionSettings());
+      partitions[start_ms] = Partition::Unreadable(env_, path, start_ms, end, PartitionSettings());
       continue;
     }
-    partitions_[start_ms] = std::move(p).value();
+    partitions[start_ms] = std::move(p).value();
   }
   {
     MutexLock commit(&commit_mu_);
@@ -116,12 +118,17 @@ Status EventStore::Impl::Init() {
   }
   last_log_cursor_.store(max_cursor);
   uint64_t bytes = 0;
-  for (const auto& [start, p] : partitions_) bytes += p->FileBytes();
-  bytes_ = bytes;
+  for (const auto& [start, p] : partitions) bytes += p->FileBytes();
   metrics_.bytes.Set(static_cast<double>(bytes));
-  PublishPartitionCount();
+  const size_t count = partitions.size();
+  {
+    MutexLock lock(&mu_);
+    partitions_ = std::move(partitions);
+    bytes_ = bytes;
+    PublishPartitionCount();
+  }
   kLog.Info("event store opened",
-            {{"dir", dir_}, {"partitions", partitions_.size()}, {"bytes", bytes}, {"sqlite", sqlite::LibraryVersion()}});
+            {{"dir", dir_}, {"partitions", count}, {"bytes", bytes}, {"sqlite", sqlite::LibraryVersion()}});
   return Status::Ok();
 }
 

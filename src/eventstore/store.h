@@ -83,6 +83,11 @@ struct EventStoreOptions {
   // Read connections kept open between queries, over all partitions (each holds two file
   // descriptors and a page cache of a few MiB at most).
   size_t max_idle_readers = 256;
+  // FindTraces with attribute filters reads the spans their index terms match, by rowid, when a
+  // partition has few of them (at most this many, and few against the partition's rows and the
+  // query's limit); with more, it scans spans newest first and checks each span's attributes
+  // (matches are then common, so the newest are found sooner that way).
+  size_t max_rows_by_terms = 20'000;
   // A partition's write connection is closed (and its WAL checkpointed into the database file
   // and removed) when nothing was written to it for this long, by Maintain().
   std::chrono::milliseconds writer_idle{std::chrono::minutes(5)};

@@ -125,7 +125,7 @@ Result<std::vector<TraceSummary>> EventStore::Impl::FindTraces(const TraceQuery&
   for (const std::shared_ptr<Partition>& p :
        Overlapping(NanosToMillis(query.start_unix_nano), NanosToMillis(query.end_unix_nano))) {
     if (!p->readable()) continue;
-    Status s = p->FindTraceCandidates(query, [&](std::string_view trace_id, int64_t) {
+    Status s = p->FindTraceCandidates(query, limit - found.size(), [&](std::string_view trace_id, int64_t) {
       if (seen.emplace(trace_id).second) found.emplace_back(trace_id);
       return found.size() < limit;
     });

@@ -201,7 +201,19 @@ TEST_F(StoreTest, FindTracesSummarizesNewestFirst) {
   EXPECT_EQ((*r)[1].error_count, 0u);
 }
 
-TEST_F(StoreTest, FindTracesFilters) {
+// Runs with attribute filters read through their index terms (the default for few matches),
+// then with every attribute filter checked by scanning (max_rows_by_terms 0).
+class FindTracesTest : public StoreTest, public ::testing::WithParamInterface<size_t> {
+ protected:
+  void SetUp() override {
+    EventStoreOptions o;
+    o.max_rows_by_terms = GetParam();
+    Open(o);
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Plans, FindTracesTest, ::testing::Values(20'000, 0));
+
+TEST_P(FindTracesTest, Filters) {
   // Trace n has one span with these properties (and a root without a model).
   struct T {
     uint64_t trace;
