@@ -205,6 +205,20 @@ Status Server::Start() {
   TYTO_RETURN_IF_ERROR(Apply(cfg));
   TYTO_RETURN_IF_ERROR(http_->Listen(*http::ParseHostPort(cfg.http.listen)));
   http_->Start();
+  if (demo_fleet_) {
+    // The demo fleet's inference traffic goes to this server's own listener, with the internal
+    // token Apply adds when auth is on (over TLS to its own certificate, not verified).
+    std::string host = http::ParseHostPort(cfg.http.listen)->host;
+    if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+    if (host == "::") host = "::1";
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    simulate::TrafficSenderOptions sender;
+    sender.base_url = std::string(cfg.http.tls.cert_file.empty() ? "http://" : "https://") + host + ":" +
+                      std::to_string(http_->port());
+    sender.bearer_token = demo_secret_;
+    sender.tls.insecure_skip_verify = true;
+    TYTO_RETURN_IF_ERROR(demo_fleet_->StartTraffic({}, std::move(sender)).WithContext("demo inference traffic"));
+  }
   {
     MutexLock lock(&reload_mu_);
     config_ = cfg;
@@ -245,7 +259,11 @@ Status Server::Apply(const Config& cfg) {
     jobs.push_back(std::move(demo));
   }
   TYTO_RETURN_IF_ERROR(local_->Apply(cfg, std::move(jobs)));
-  guard_.Set(MakeAuthenticator(cfg.auth));
+  AuthConfig auth = cfg.auth;
+  if (demo_fleet_ && !auth.tokens.empty()) {
+    auth.tokens.push_back({"demo-traffic", auth::HashSecret(demo_secret_), {"write"}});  // in memory only
+  }
+  guard_.Set(MakeAuthenticator(auth));
   log::SetLevel(*log::ParseLevel(cfg.log.level));
   return Status::Ok();
 }
@@ -293,6 +311,7 @@ Status Server::StartDemoFleet(const std::string& data_dir) {
   simulate::FleetOptions options;
   options.scenario = simulate::DefaultScenario(options.nodes, options.gpus_per_node);
   TYTO_ASSIGN_OR_RETURN(demo_fleet_, simulate::Fleet::Create(options, clock_));
+  demo_secret_ = auth::NewSecret();
   TYTO_RETURN_IF_ERROR(demo_fleet_->Start().WithContext("starting the demo fleet"));
   demo_targets_file_ = data_dir + "/demo-targets.json";
   TYTO_RETURN_IF_ERROR(demo_fleet_->WriteTargetsFile(env_, demo_targets_file_));

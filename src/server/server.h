@@ -112,6 +112,7 @@ class Server {
   // through scrape_).
   std::unique_ptr<LocalCollection> local_;
   std::string demo_targets_file_;
+  std::string demo_secret_;  // --demo: the write token its inference traffic sends to this server
   std::atomic<bool> ready_{false};
   int64_t start_time_ms_ = 0;
 
