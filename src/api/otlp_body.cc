@@ -1,29 +1,11 @@
 #include "api/otlp_body.h"
 
-#include <algorithm>
-#include <cctype>
 #include <utility>
 
 #include "http/gzip.h"
 #include "ingest/otlp_metrics.h"
 
 namespace tyto::api {
-namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
-
 http::Response OtlpEncoded(int status, OtlpFormat f, std::string body) {
   http::Response r;
   r.status = status;
@@ -39,8 +21,8 @@ http::Response OtlpError(int status, OtlpFormat f, int32_t rpc_code, const std::
 }
 
 std::optional<http::Response> ReadOtlpBody(const http::Request& req, size_t max_decompressed, OtlpBody* out) {
-  const std::string type = Lower(Trim(req.Header("Content-Type").value_or("")));
-  const std::string_view media = Trim(std::string_view(type).substr(0, type.find(';')));
+  const std::string type = http::NormalizeHeaderValue(req.Header("Content-Type").value_or(""));
+  const std::string media = http::NormalizeHeaderValue(std::string_view(type).substr(0, type.find(';')));
   if (media == "application/x-protobuf") {
     out->format = OtlpFormat::kProtobuf;
   } else if (media == "application/json") {
@@ -52,7 +34,7 @@ std::optional<http::Response> ReadOtlpBody(const http::Request& req, size_t max_
   }
   out->bytes = req.body;
   if (auto enc = req.Header("Content-Encoding")) {
-    const std::string e = Lower(Trim(*enc));
+    const std::string e = http::NormalizeHeaderValue(*enc);
     if (e == "gzip") {
       Result<std::string> inflated = http::GzipDecompress(req.body, max_decompressed);
       if (!inflated.ok()) {

@@ -17,29 +17,17 @@ using ingest::WriteResult;
 
 const log::Logger kLog("api");
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // Why the request's headers rule out a remote write 1.0 body, or "" when they do not.
 // Prometheus's own receiver does not insist on the headers, so absent ones are accepted.
 std::string UnsupportedEncoding(const Request& req) {
   if (auto enc = req.Header("Content-Encoding")) {
-    if (Lower(Trim(*enc)) != "snappy") {
+    if (http::NormalizeHeaderValue(*enc) != "snappy") {
       return "unsupported Content-Encoding \"" + std::string(*enc) +
              "\": remote write bodies are snappy-compressed (Content-Encoding: snappy)";
     }
   }
   if (auto type = req.Header("Content-Type")) {
-    const std::string t = Lower(*type);
+    const std::string t = http::NormalizeHeaderValue(*type);
     const size_t proto = t.find("proto=");
     if (proto != std::string::npos && t.find("prometheus.writerequest", proto) == std::string::npos) {
       return "unsupported Content-Type \"" + std::string(*type) +

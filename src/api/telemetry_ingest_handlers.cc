@@ -99,8 +99,9 @@ Response OtlpLogs(const Context& c, Request& req) {
 // The body of a JSON-lines request, gunzipped when sent so. Returns the answer on failure.
 std::optional<Response> ReadLines(const Context& c, const Request& req, std::string* inflated, std::string_view* body) {
   *body = req.body;
-  if (auto enc = req.Header("Content-Encoding")) {
-    if (*enc == "gzip") {
+  if (auto header = req.Header("Content-Encoding")) {
+    const std::string enc = http::NormalizeHeaderValue(*header);
+    if (enc == "gzip") {
       Result<std::string> out = http::GzipDecompress(req.body, c.limits->max_decoded_bytes);
       if (!out.ok()) {
         return Response::Error(out.status().code() == StatusCode::kResourceExhausted ? 413 : 400, "bad_data",
@@ -108,8 +109,8 @@ std::optional<Response> ReadLines(const Context& c, const Request& req, std::str
       }
       *inflated = std::move(*out);
       *body = *inflated;
-    } else if (*enc != "identity") {
-      return Response::Error(415, "bad_data", "unsupported Content-Encoding \"" + std::string(*enc) +
+    } else if (!enc.empty() && enc != "identity") {
+      return Response::Error(415, "bad_data", "unsupported Content-Encoding \"" + std::string(*header) +
                                                   "\": send the lines uncompressed or gzip");
     }
   }

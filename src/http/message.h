@@ -77,6 +77,10 @@ bool ParseQueryString(std::string_view qs, std::vector<std::pair<std::string, st
 // form POSTs the body parameters). Returns an error message on malformed input.
 std::optional<std::string> ParseTarget(Request* req);
 
+// A header value as it is compared: surrounding spaces and tabs removed, ASCII letters lowercased
+// ("Content-Encoding:  GZIP " -> "gzip").
+std::string NormalizeHeaderValue(std::string_view v);
+
 // Whether an Accept-Encoding header value accepts gzip (present and q > 0).
 bool AcceptsGzip(std::string_view accept_encoding);
 

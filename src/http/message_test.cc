@@ -96,5 +96,12 @@ TEST(GzipTest, CapsExpansionAndRejectsGarbage) {
   EXPECT_EQ(GzipDecompress(z.substr(0, z.size() / 2), 2 << 20).status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(MessageTest, NormalizeHeaderValue) {
+  EXPECT_EQ(NormalizeHeaderValue("  GZip\t"), "gzip");
+  EXPECT_EQ(NormalizeHeaderValue("Application/JSON; charset=UTF-8"), "application/json; charset=utf-8");
+  EXPECT_EQ(NormalizeHeaderValue(" \t "), "");
+  EXPECT_EQ(NormalizeHeaderValue("\xc3\x89"), "\xc3\x89");  // only ASCII letters change
+}
+
 }  // namespace
 }  // namespace tyto::http
