@@ -1,7 +1,9 @@
 // Simulated inference traffic: the requests the fleet's vLLM replicas serve, as the telemetry a
 // gateway and instrumented model servers would send an observability backend. For demos and
-// tests of Tyto's OTLP traces and logs receivers and its events API; everything is labelled as
-// simulated (resource attribute tyto.simulated=true, and the events' `simulated` field).
+// tests of Tyto's OTLP traces and logs receivers and its events API. Spans and logs are labelled
+// as simulated (resource attributes tyto.simulated=true, deployment.environment.name=simulated);
+// the events API has no field for it, so events name the simulated fleet's nodes and services,
+// and the deployment's `who` and `note` say "simulated".
 //
 // One request through the fleet:
 //   gateway (service "gateway", hosts gateway-0 and gateway-1)
