@@ -134,7 +134,7 @@ Status Head::ReplayDir(const std::string& dir, uint64_t from_segment, Status* da
             ++replay_.unknown_series_samples;
             continue;
           }
-          ApplyLocked(ms, s.t, s.v);
+          if (ApplyLocked(ms, s.t, s.v)) NoteTime(s.t);
           ++replay_.samples;
         }
       }
@@ -417,11 +417,11 @@ void Head::NoteTime(int64_t t) {
   }
 }
 
-void Head::ApplyLocked(MemSeries* s, int64_t t, double v) {
+bool Head::ApplyLocked(MemSeries* s, int64_t t, double v) {
   if (t < persisted_before_.load()) {
     // Checked at Append; a block cut happened between Append and Commit.
     rejected_out_of_order_->Inc();
-    return;
+    return false;
   }
   MutexLock lock(&s->mu());
   Verdict verdict = s->Check(t, v, options_.out_of_order_window.count());
@@ -429,13 +429,13 @@ void Head::ApplyLocked(MemSeries* s, int64_t t, double v) {
     case Verdict::kAppend:
     case Verdict::kInsertOutOfOrder:
       s->Add(t, v, verdict);
-      NoteTime(t);
-      break;
+      return true;
     case Verdict::kIgnore: ignored_equal_->Inc(); break;
     // A concurrent commit got there first; replay meets the same order and drops it too.
     case Verdict::kTooOld: rejected_out_of_order_->Inc(); break;
     case Verdict::kDuplicate: rejected_duplicate_->Inc(); break;
   }
+  return false;
 }
 
 Status Head::CommitBatch(std::vector<PendingSample>& batch) {
@@ -443,10 +443,13 @@ Status Head::CommitBatch(std::vector<PendingSample>& batch) {
   MutexLock lock(&commit_mu_);
   if (!wal_error_.ok()) return wal_error_;
   if (!wal_) return FailedPrecondition("the head was opened read-only");
-  std::vector<records::SeriesRecord> new_series;
-  std::vector<records::SampleRecord> samples;
+  std::vector<records::SeriesRecord>& new_series = commit_series_;
+  std::vector<records::SampleRecord>& samples = commit_samples_;
+  std::vector<MemSeries*>& to_mark = commit_marked_;
+  new_series.clear();
+  samples.clear();
+  to_mark.clear();
   samples.reserve(batch.size());
-  std::vector<MemSeries*> to_mark;
   for (const PendingSample& p : batch) {
     if (!p.series->logged) {
       p.series->logged = true;  // set now so the batch logs it once; undone below on failure
@@ -457,9 +460,9 @@ Status Head::CommitBatch(std::vector<PendingSample>& batch) {
   }
   // However large the batch, records stay well under the WAL's limit. They all go out in one
   // write; a crash in its middle may keep part of this (unacknowledged) batch.
-  std::vector<std::string> encoded;
-  records::EncodeInRecords(new_series, samples, &encoded);
-  std::vector<std::string_view> out(encoded.begin(), encoded.end());
+  records::EncodeInRecords(new_series, samples, &commit_records_);
+  new_series.clear();  // their Labels are shared with the series: not kept past the commit
+  std::vector<std::string_view> out(commit_records_.begin(), commit_records_.end());
   Status st = wal_->AddBatch(out);
   if (st.ok() && options_.fsync == FsyncPolicy::kAlways) {
     st = wal_->Sync();
@@ -480,9 +483,33 @@ Status Head::CommitBatch(std::vector<PendingSample>& batch) {
     kLog.Error("WAL write failed; refusing further commits", {{"error", st}});
     return wal_error_;
   }
-  for (const PendingSample& p : batch) ApplyLocked(p.series, p.t, p.v);
+  int64_t lo = INT64_MAX, hi = INT64_MIN;  // of the samples applied
+  for (const PendingSample& p : batch) {
+    if (ApplyLocked(p.series, p.t, p.v)) {
+      lo = std::min(lo, p.t);
+      hi = std::max(hi, p.t);
+    }
+  }
+  if (lo <= hi) {
+    NoteTime(lo);
+    NoteTime(hi);
+  }
   samples_appended_->Inc(static_cast<double>(batch.size()));
+  ReleaseCommitBuffersIfLarge();
   return Status::Ok();
+}
+
+void Head::ReleaseCommitBuffersIfLarge() {
+  // An unusually large batch (a backfill) should not pin its buffers for the life of the head.
+  constexpr size_t kKeepBytes = 8 << 20;
+  if (commit_samples_.capacity() * sizeof(records::SampleRecord) > kKeepBytes) {
+    std::vector<records::SampleRecord>().swap(commit_samples_);
+    std::vector<std::string>().swap(commit_records_);
+  }
+  if (commit_marked_.capacity() * sizeof(MemSeries*) > kKeepBytes) std::vector<MemSeries*>().swap(commit_marked_);
+  if (commit_series_.capacity() * sizeof(records::SeriesRecord) > kKeepBytes) {
+    std::vector<records::SeriesRecord>().swap(commit_series_);
+  }
 }
 
 Status Head::Sync() {

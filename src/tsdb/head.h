@@ -29,6 +29,7 @@
 #include "common/mutex.h"
 #include "instrumentation/metrics.h"
 #include "tsdb/index.h"
+#include "tsdb/records.h"
 #include "tsdb/series.h"
 #include "tyto/env.h"
 #include "tyto/storage.h"
@@ -165,7 +166,9 @@ class Head final : public Storage {
   Status CheckLabels(const Labels& labels) const;
   // Writes the batch to the WAL and applies it. Serialised by commit_mu_.
   Status CommitBatch(std::vector<PendingSample>& batch);
-  void ApplyLocked(MemSeries* s, int64_t t, double v) REQUIRES(commit_mu_);
+  // Applies a sample that is in the WAL; false when it is dropped (counted under its reason).
+  bool ApplyLocked(MemSeries* s, int64_t t, double v) REQUIRES(commit_mu_);
+  void ReleaseCommitBuffersIfLarge() REQUIRES(commit_mu_);
   // With FsyncPolicy::kInterval: the thread that syncs the WAL fsync_interval after the first
   // commit not yet synced, until StopSyncThread.
   void SyncLoop();
@@ -192,6 +195,12 @@ class Head final : public Storage {
   Status wal_error_ GUARDED_BY(commit_mu_);
   // Set by a commit that was not synced (kInterval); cleared by a sync.
   bool unsynced_ GUARDED_BY(commit_mu_) = false;
+  // CommitBatch's buffers, kept between commits so that a steady stream of them allocates
+  // nothing.
+  std::vector<records::SeriesRecord> commit_series_ GUARDED_BY(commit_mu_);
+  std::vector<records::SampleRecord> commit_samples_ GUARDED_BY(commit_mu_);
+  std::vector<MemSeries*> commit_marked_ GUARDED_BY(commit_mu_);
+  std::vector<std::string> commit_records_ GUARDED_BY(commit_mu_);
 
   // The sync thread (kInterval). Lock order: commit_mu_, then sync_mu_.
   Mutex sync_mu_;

@@ -24,8 +24,11 @@ class HeadAppender final : public Appender {
       s = *created;
     }
     Unpin unpin{s};
-    Verdict verdict;
-    {
+    // Newer than the series' newest sample: the common case, decided without the series lock.
+    // Commit checks again under the lock, as it must anyway for samples that other commits
+    // overtook meanwhile.
+    Verdict verdict = Verdict::kAppend;
+    if (t <= s->max_time_unlocked()) {
       MutexLock lock(&s->mu());
       verdict = s->Check(t, v, head_->options_.out_of_order_window.count());
     }

@@ -31,12 +31,23 @@ void EncodeSeries(std::span<const SeriesRecord> series, std::string* out) {
 
 void EncodeInRecords(std::span<const SeriesRecord> series, std::span<const SampleRecord> samples,
                      std::vector<std::string>* out) {
+  size_t n = 0;
+  const auto next = [out, &n]() -> std::string* {
+    if (n == out->size()) out->emplace_back();
+    std::string* rec = &(*out)[n++];
+    rec->clear();
+    return rec;
+  };
   for (size_t i = 0; i < series.size(); i += kSeriesPerRecord) {
-    EncodeSeries(series.subspan(i, std::min(kSeriesPerRecord, series.size() - i)), &out->emplace_back());
+    EncodeSeries(series.subspan(i, std::min(kSeriesPerRecord, series.size() - i)), next());
   }
   for (size_t i = 0; i < samples.size(); i += kSamplesPerRecord) {
-    EncodeSamples(samples.subspan(i, std::min(kSamplesPerRecord, samples.size() - i)), &out->emplace_back());
+    std::string* rec = next();
+    const size_t count = std::min(kSamplesPerRecord, samples.size() - i);
+    rec->reserve(32 + count * 16);  // a typical sample takes 10 to 16 bytes
+    EncodeSamples(samples.subspan(i, count), rec);
   }
+  out->resize(n);
 }
 
 void EncodeSamples(std::span<const SampleRecord> samples, std::string* out) {

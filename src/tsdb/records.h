@@ -36,7 +36,9 @@ void EncodeSamples(std::span<const SampleRecord> samples, std::string* out);
 inline constexpr size_t kSeriesPerRecord = 10000;
 inline constexpr size_t kSamplesPerRecord = 100000;
 
-// Appends as many records as needed for `series`, then for `samples`, to *out.
+// Replaces *out with as many records as needed for `series`, then for `samples`. The strings
+// already in *out are reused, so a caller that keeps *out between batches allocates nothing
+// once they have grown.
 void EncodeInRecords(std::span<const SeriesRecord> series, std::span<const SampleRecord> samples,
                      std::vector<std::string>* out);
 

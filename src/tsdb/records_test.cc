@@ -99,6 +99,13 @@ TEST(RecordsTest, EncodeInRecordsSplitsLargeBatches) {
   EXPECT_EQ(decoded_series, series.size());
   EXPECT_EQ(decoded_samples, samples.size());
   EXPECT_EQ(*TypeOf(out.front()), Type::kSeries);  // series before the samples that use them
+
+  // Again into the same vector, smaller: its strings are reused, the surplus dropped.
+  EncodeInRecords({}, std::span<const SampleRecord>(samples).first(3), &out);
+  ASSERT_EQ(out.size(), 1u);
+  std::vector<SampleRecord> m;
+  ASSERT_TRUE(DecodeSamples(out[0], &m).ok());
+  EXPECT_EQ(m.size(), 3u);
 }
 
 TEST(RecordsTest, UnknownTypeIsCorruption) {

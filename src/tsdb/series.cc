@@ -56,6 +56,7 @@ void MemSeries::Add(int64_t t, double v, Verdict verdict) {
   appender_->Append(t, v);
   min_t_ = std::min(min_t_, t);
   max_t_ = t;
+  max_t_published_.store(t, std::memory_order_relaxed);
   last_bits_ = std::bit_cast<uint64_t>(v);
 }
 

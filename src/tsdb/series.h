@@ -61,6 +61,10 @@ class MemSeries {
   SeriesSnapshot Snapshot(int64_t mint, int64_t maxt) const REQUIRES(mu_);
   int64_t min_time() const REQUIRES(mu_) { return min_t_; }
   int64_t max_time() const REQUIRES(mu_) { return max_t_; }
+  // max_time() (INT64_MIN when empty), read without the lock. It only grows, so a value read
+  // late is never newer than the truth: t above it is above max_time() as of some moment
+  // before, which is what an appender needs to know without taking the lock.
+  int64_t max_time_unlocked() const { return max_t_published_.load(std::memory_order_relaxed); }
   bool empty() const REQUIRES(mu_) { return max_t_ == INT64_MIN; }
   // Whether any sample is in memory (after DropBefore a series may hold none, yet remember its
   // newest time).
@@ -99,6 +103,7 @@ class MemSeries {
   int64_t open_mint_ GUARDED_BY(mu_) = INT64_MAX;
   int64_t min_t_ GUARDED_BY(mu_) = INT64_MAX;
   int64_t max_t_ GUARDED_BY(mu_) = INT64_MIN;
+  std::atomic<int64_t> max_t_published_{INT64_MIN};  // max_t_, stored whenever it changes
   uint64_t last_bits_ GUARDED_BY(mu_) = 0;
   std::vector<Sample> out_of_order_ GUARDED_BY(mu_);
 };
