@@ -22,7 +22,7 @@ inline constexpr const char* kDimensionNames[] = {"model",   "model_version", "e
 struct SamplingConfig {
   double rate = 0.1;  // head sampling: the share of ordinary requests and traces kept
   bool keep_errors = true;
-  std::chrono::milliseconds slow_threshold{std::chrono::seconds(5)};  // slower ones are always kept
+  std::chrono::milliseconds slow_threshold{std::chrono::seconds(30)};  // slower ones are always kept
   std::chrono::milliseconds decision_wait{std::chrono::seconds(5)};   // spans wait this long for their trace
   int64_t max_pending_spans = 200000;  // spans held for a decision; beyond, the oldest traces are decided early
   friend bool operator==(const SamplingConfig&, const SamplingConfig&) = default;

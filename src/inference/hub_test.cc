@@ -98,6 +98,7 @@ TEST_F(HubTest, EveryEventIsCountedOnlySampledOnesAreStoredRedacted) {
   InferenceConfig c;
   c.dimensions = {"model"};
   c.sampling.rate = 0.5;
+  c.sampling.slow_threshold = std::chrono::seconds(5);
   auto hub = NewHub(c);
   hub->Start();
   events::DecodedEvents in;

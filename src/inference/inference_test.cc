@@ -268,6 +268,7 @@ TEST(SamplerTest, SamplingPointIsFixedByTheId) {
 TEST(SamplerTest, EventsKeepErrorsSlowAndTheSampledShare) {
   SamplingConfig c;
   c.rate = 0.5;
+  c.slow_threshold = std::chrono::seconds(5);
   auto e = Event("m", 0.1);
   e.trace_id = "00000000000000000000000000000000" ;  // point 0: sampled
   EXPECT_EQ(DecideEvent(c, e), Decision::kKeptSampled);
@@ -298,6 +299,7 @@ TEST(SamplerTest, TracesWaitAndAnErrorAnywhereKeepsThemWhole) {
   SamplingConfig c;
   c.rate = 0;
   c.decision_wait = std::chrono::seconds(5);
+  c.slow_threshold = std::chrono::seconds(5);
   TraceSampler s(c, &metrics);
   const std::string err_trace = "0000000000000000f000000000000001";
   const std::string ok_trace = "0000000000000000f000000000000002";
