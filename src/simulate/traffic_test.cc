@@ -27,7 +27,6 @@ using testing::FakeClock;
 
 // 2023-11-14T22:13:20Z, as fleet_test.cc.
 constexpr int64_t kStartMillis = 1'700'000'000'000;
-constexpr int64_t kNanosPerSecond = 1'000'000'000;
 
 const AttributeValue* Find(const std::vector<KeyValue>& attrs, std::string_view key) {
   for (const KeyValue& kv : attrs) {
