@@ -7,6 +7,8 @@
 //       spread evenly over HOURS hours ending now, from THREADS appending threads (default 2),
 //       then reopens the store and measures GetTrace latency and one-hour FindTraces searches
 //       (by service + model + minimum duration, and by attribute). Figures: docs/performance.md.
+//   build/bench/eventstore_bench query DIR SPANS HOURS
+//       the measurements alone, on a store that fill made with the same SPANS and HOURS.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
@@ -31,10 +33,10 @@ namespace {
 
 constexpr int64_t kStartMs = 1'700'000'000'000;  // the fake clock's "now" for the benchmark cases
 
-const char* const kServices[] = {"chat-api", "rag-gateway", "agent-runner", "summarizer",
-                                 "support-bot", "code-assist", "search", "moderation"};
+const char* const kServices[] = {"chat-api",    "rag-gateway", "agent-runner", "summarizer",
+                                 "support-bot", "code-assist", "search",       "moderation"};
 const char* const kModels[] = {"llama-3.1-70b-instruct", "llama-3.1-8b-instruct", "gpt-4o",
-                               "mistral-7b-instruct", "qwen2-72b-instruct", "claude-3-5-sonnet"};
+                               "mistral-7b-instruct",    "qwen2-72b-instruct",    "claude-3-5-sonnet"};
 const char* const kFinish[] = {"[\"stop\"]", "[\"stop\"]", "[\"stop\"]", "[\"length\"]", "[\"tool_calls\"]"};
 
 std::string Hex(uint64_t v, int digits) {
@@ -66,8 +68,10 @@ class TraceGenerator {
     const int64_t total_ms = llm_ms + 15 + (spans > 2 ? 40 : 0);
     const std::string pod = std::string(kServices[service]) + "-" + Hex(rng_() % 4, 1);
     const std::vector<events::Attribute> resource = {
-        {"service.name", kServices[service]}, {"service.version", "1.14.2"},
-        {"k8s.pod.name", pod},                {"k8s.namespace.name", "inference"},
+        {"service.name", kServices[service]},
+        {"service.version", "1.14.2"},
+        {"k8s.pod.name", pod},
+        {"k8s.namespace.name", "inference"},
         {"host.name", "gpu-node-" + std::to_string(service * 3 + rng_() % 3)},
         {"telemetry.sdk.language", "python"}};
     const uint64_t root_id = rng_() | 1;
@@ -108,7 +112,9 @@ class TraceGenerator {
     llm.scope_name = "opentelemetry.instrumentation.openai_v2";
     const int64_t in_tokens = 50 + static_cast<int64_t>(rng_() % 4000);
     llm.attributes = {{"gen_ai.operation.name", "chat"},
-                      {"gen_ai.provider.name", model == 2 ? "openai" : model == 5 ? "anthropic" : "vllm"},
+                      {"gen_ai.provider.name", model == 2   ? "openai"
+                                               : model == 5 ? "anthropic"
+                                                            : "vllm"},
                       {"gen_ai.request.model", kModels[model]},
                       {"gen_ai.response.model", std::string(kModels[model]) + "-2024-08-06"},
                       {"gen_ai.request.max_tokens", "1024"},
@@ -171,13 +177,12 @@ class TraceGenerator {
   }
 
   events::LogRecord Log(int64_t time_ms, uint64_t n) {
-    static const char* const kBodies[] = {
-        "request completed in {ms} ms with status 200",
-        "upstream vllm-2 returned 503, retrying in 250 ms",
-        "prompt truncated to 4096 tokens for model llama-3.1-8b-instruct",
-        "cache miss for embedding key docs-v3/{n}",
-        "rate limit exceeded for tenant t17: 120 requests per minute",
-        "GPU memory pressure: KV cache 93% full, preempting 2 sequences"};
+    static const char* const kBodies[] = {"request completed in {ms} ms with status 200",
+                                          "upstream vllm-2 returned 503, retrying in 250 ms",
+                                          "prompt truncated to 4096 tokens for model llama-3.1-8b-instruct",
+                                          "cache miss for embedding key docs-v3/{n}",
+                                          "rate limit exceeded for tenant t17: 120 requests per minute",
+                                          "GPU memory pressure: KV cache 93% full, preempting 2 sequences"};
     events::LogRecord r;
     r.time_unix_nano = time_ms * 1'000'000;
     const size_t k = rng_() % 6;
@@ -190,7 +195,8 @@ class TraceGenerator {
     r.trace_id = TraceIdOf(n);
     r.span_id = Hex(rng_() | 1, 16);
     r.service = kServices[n % 8];
-    r.attributes = {{"logger.name", "app.handlers"}, {"thread.name", "worker-" + std::to_string(rng_() % 16)},
+    r.attributes = {{"logger.name", "app.handlers"},
+                    {"thread.name", "worker-" + std::to_string(rng_() % 16)},
                     {"tenant", "t" + std::to_string(rng_() % 100)}};
     r.resource = {{"service.name", r.service}, {"k8s.pod.name", r.service + "-0"}, {"host.name", "gpu-node-1"}};
     return r;
@@ -255,9 +261,19 @@ void BM_AppendSpans(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<int64_t>(total));
 }
-BENCHMARK(BM_AppendSpans)->Arg(100)->Arg(1000)->Setup(SetUpStore)->Teardown(TearDownStore)->UseRealTime()
+BENCHMARK(BM_AppendSpans)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Setup(SetUpStore)
+    ->Teardown(TearDownStore)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_AppendSpans)->Arg(100)->Threads(4)->Setup(SetUpStore)->Teardown(TearDownStore)->UseRealTime()
+BENCHMARK(BM_AppendSpans)
+    ->Arg(100)
+    ->Threads(4)
+    ->Setup(SetUpStore)
+    ->Teardown(TearDownStore)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
 void BM_AppendLogs(benchmark::State& state) {
@@ -282,9 +298,19 @@ void BM_AppendLogs(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<int64_t>(total));
 }
-BENCHMARK(BM_AppendLogs)->Arg(100)->Arg(1000)->Setup(SetUpStore)->Teardown(TearDownStore)->UseRealTime()
+BENCHMARK(BM_AppendLogs)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Setup(SetUpStore)
+    ->Teardown(TearDownStore)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_AppendLogs)->Arg(100)->Threads(4)->Setup(SetUpStore)->Teardown(TearDownStore)->UseRealTime()
+BENCHMARK(BM_AppendLogs)
+    ->Arg(100)
+    ->Threads(4)
+    ->Setup(SetUpStore)
+    ->Teardown(TearDownStore)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
 // ---- Google Benchmark cases: queries over 300,000 spans in the last hour
@@ -367,6 +393,8 @@ void PrintLatencies(const char* what, std::vector<double> ms) {
               at(0.99), ms.back());
 }
 
+int Query(const std::string& dir, uint64_t traces, double hours);
+
 int Fill(const std::string& dir, uint64_t total_spans, double hours, int threads) {
   if (std::filesystem::exists(dir)) {
     std::fprintf(stderr, "%s exists; give a new directory\n", dir.c_str());
@@ -408,8 +436,9 @@ int Fill(const std::string& dir, uint64_t total_spans, double hours, int threads
         spans.clear();
         const uint64_t last = std::min(traces, first + 500);
         for (uint64_t n = first; n < last; ++n) {
-          gen.Make(n, begin_ms + static_cast<int64_t>(static_cast<double>(n) / static_cast<double>(traces) *
-                                                      static_cast<double>(window_ms)),
+          gen.Make(n,
+                   begin_ms + static_cast<int64_t>(static_cast<double>(n) / static_cast<double>(traces) *
+                                                   static_cast<double>(window_ms)),
                    &spans);
         }
         const int64_t t = begin_ms + static_cast<int64_t>(static_cast<double>(last) / static_cast<double>(traces) *
@@ -452,9 +481,17 @@ int Fill(const std::string& dir, uint64_t total_spans, double hours, int threads
   std::printf("on disk: %.2f GB in %zu files, %.0f bytes per span\n", static_cast<double>(bytes) / 1e9, files,
               static_cast<double>(bytes) / static_cast<double>(spans_stored.load()));
 
-  // Reopened, as after a restart: caches empty (the page cache is whatever the fill left).
+  return Query(dir, traces, hours);
+}
+
+// Opens a store that Fill made and measures GetTrace and FindTraces.
+int Query(const std::string& dir, uint64_t traces, double hours) {
+  const int64_t window_ms = static_cast<int64_t>(hours * 3'600'000);
+  const int64_t end_ms = kStartMs;
+  testing::FakeClock clock(end_ms + 1);
+  // Reopened, as after a restart: caches empty (the page cache is whatever came before).
   const auto open_started = std::chrono::steady_clock::now();
-  store = OpenStore(&clock, dir);
+  auto store = OpenStore(&clock, dir);
   std::printf("reopened in %.1f ms (%" PRIu64 " partitions)\n",
               Seconds(std::chrono::steady_clock::now() - open_started) * 1e3, store->Stats().partitions);
   std::mt19937_64 rng(1);
@@ -514,13 +551,14 @@ int Fill(const std::string& dir, uint64_t total_spans, double hours, int threads
       }
       found = r->size();
     }
-    std::printf("%-58s first %.1f ms, then median %.1f ms (%zu traces)\n", s.name, ms[0],
-                [&] {
-                  std::vector<double> rest(ms.begin() + 1, ms.end());
-                  std::sort(rest.begin(), rest.end());
-                  return rest[rest.size() / 2];
-                }(),
-                found);
+    std::printf(
+        "%-58s first %.1f ms, then median %.1f ms (%zu traces)\n", s.name, ms[0],
+        [&] {
+          std::vector<double> rest(ms.begin() + 1, ms.end());
+          std::sort(rest.begin(), rest.end());
+          return rest[rest.size() / 2];
+        }(),
+        found);
   }
   return 0;
 }
@@ -529,6 +567,9 @@ int Fill(const std::string& dir, uint64_t total_spans, double hours, int threads
 }  // namespace tyto::eventstore
 
 int main(int argc, char** argv) {
+  if (argc >= 5 && std::string(argv[1]) == "query") {
+    return tyto::eventstore::Query(argv[2], std::strtoull(argv[3], nullptr, 10) / 3, std::atof(argv[4]));
+  }
   if (argc >= 5 && std::string(argv[1]) == "fill") {
     return tyto::eventstore::Fill(argv[2], std::strtoull(argv[3], nullptr, 10), std::atof(argv[4]),
                                   argc >= 6 ? std::atoi(argv[5]) : 2);

@@ -88,7 +88,8 @@ TEST(CodecTest, AttributesRoundTripAndDamageIsCaught) {
 
 TEST(CodecTest, SpanEventsRoundTrip) {
   std::vector<std::string> keys;
-  std::vector<events::SpanEvent> evs = {{-5, "exception", {{"exception.type", "Timeout"}}}, {1'700'000'000'000'000'000, "", {}}};
+  std::vector<events::SpanEvent> evs = {{-5, "exception", {{"exception.type", "Timeout"}}},
+                                        {1'700'000'000'000'000'000, "", {}}};
   std::string blob;
   EncodeSpanEvents(evs, Numbering(&keys), &blob);
   std::vector<events::SpanEvent> back;
@@ -113,7 +114,8 @@ TEST(CodecTest, StringsFieldsAndFieldTypesRoundTrip) {
   EXPECT_EQ(strings, (std::vector<std::string>{"stop", "", "length"}));
   EXPECT_EQ(DecodeStrings(blob.substr(0, blob.size() - 1), &strings).code(), StatusCode::kCorruption);
 
-  std::vector<events::Field> fields = {{"x", true, 1.5, ""}, {"nan", true, events::kUnknown, ""}, {"c", false, 0, "fr"}};
+  std::vector<events::Field> fields = {
+      {"x", true, 1.5, ""}, {"nan", true, events::kUnknown, ""}, {"c", false, 0, "fr"}};
   EncodeFields(fields, &blob);
   std::vector<events::Field> back;
   ASSERT_TRUE(DecodeFields(blob, &back).ok());

@@ -69,7 +69,8 @@ TEST(EventStoreConfigTest, Errors) {
   EXPECT_THAT(Decode("event_store:\n  partition: 90500ms\n").status().message(), HasSubstr("whole number of seconds"));
   EXPECT_THAT(Decode("event_store:\n  partition: 1d\n  retention: 12h\n").status().message(),
               HasSubstr("at least one partition"));
-  EXPECT_THAT(Decode("event_store:\n  sync: always\n").status().message(), HasSubstr("'always' (expected one of normal, full)"));
+  EXPECT_THAT(Decode("event_store:\n  sync: always\n").status().message(),
+              HasSubstr("'always' (expected one of normal, full)"));
   EXPECT_THAT(Decode("event_store:\n  path: \"\"\n").status().message(), HasSubstr("path must not be empty"));
   EXPECT_THAT(Decode("event_store:\n  retension: 1d\n").status().message(), HasSubstr("did you mean 'retention'"));
   EXPECT_THAT(Decode("event_store:\n  max_size: lots\n").status().message(), HasSubstr("tyto.yml:2"));

@@ -19,6 +19,7 @@ constexpr const char* kSchema = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE attribute_keys(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
 CREATE TABLE resources(id INTEGER PRIMARY KEY, scope TEXT NOT NULL, attributes BLOB NOT NULL);
+CREATE TABLE trace_filter(id INTEGER PRIMARY KEY, spans_upto INTEGER NOT NULL, filter BLOB NOT NULL);
 CREATE TABLE operations(service TEXT NOT NULL, name TEXT NOT NULL, kind INTEGER NOT NULL,
                         PRIMARY KEY(service, name, kind)) WITHOUT ROWID;
 CREATE TABLE spans(
@@ -114,8 +115,9 @@ CREATE INDEX deployments_by_time ON deployments(time_ms);
 CREATE INDEX deployments_by_model ON deployments(model, time_ms);
 )sql";
 
-// Read connections: never write; sorts and temporary b-trees in memory.
-constexpr const char* kReaderPragmas = "PRAGMA query_only=1; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-4096;";
+// Read connections: never write; sorts and temporary b-trees in memory; SQLite's default page
+// cache (2 MiB, filled only as pages are read).
+constexpr const char* kReaderPragmas = "PRAGMA query_only=1; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-2048;";
 
 Status RemoveIfExists(Env* env, const std::string& path) {
   Status s = env->RemoveFile(path);
@@ -182,9 +184,9 @@ Result<std::shared_ptr<Partition>> Partition::Create(Env* env, const std::string
   {
     TYTO_ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Connection> c,
                           sqlite::Connection::Open(tmp, sqlite::Connection::Mode::kCreate));
-    std::string sql = "PRAGMA page_size=" + std::to_string(kPageSize) + "; PRAGMA synchronous=FULL; BEGIN; PRAGMA application_id=" +
-                      std::to_string(kApplicationId) + "; PRAGMA user_version=" + std::to_string(kFormatVersion) +
-                      ";" + kSchema;
+    std::string sql = "PRAGMA page_size=" + std::to_string(kPageSize) +
+                      "; PRAGMA synchronous=FULL; BEGIN; PRAGMA application_id=" + std::to_string(kApplicationId) +
+                      "; PRAGMA user_version=" + std::to_string(kFormatVersion) + ";" + kSchema;
     TYTO_RETURN_IF_ERROR(c->Exec(sql));
     TYTO_ASSIGN_OR_RETURN(sqlite::Statement * meta, c->Cached("INSERT INTO meta(key, value) VALUES(?, ?)"));
     auto put = [&](std::string_view key, int64_t v) {
@@ -207,8 +209,8 @@ Result<std::shared_ptr<Partition>> Partition::OpenExisting(Env* env, const std::
   TYTO_ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Connection> c,
                         sqlite::Connection::Open(path, sqlite::Connection::Mode::kReadWrite));
   TYTO_ASSIGN_OR_RETURN(int64_t app, c->QueryInt("PRAGMA application_id"));
-  if (app != kApplicationId) return Corruption(path + " is not an event store partition (application_id " +
-                                               std::to_string(app) + ")");
+  if (app != kApplicationId)
+    return Corruption(path + " is not an event store partition (application_id " + std::to_string(app) + ")");
   TYTO_ASSIGN_OR_RETURN(int64_t version, c->QueryInt("PRAGMA user_version"));
   if (version != kFormatVersion) {
     return Corruption(path + " has format version " + std::to_string(version) + "; this Tyto reads version " +
@@ -218,6 +220,7 @@ Result<std::shared_ptr<Partition>> Partition::OpenExisting(Env* env, const std::
   TYTO_ASSIGN_OR_RETURN(int64_t end_ms, c->QueryInt("SELECT value FROM meta WHERE key = 'end_ms'"));
   if (end_ms <= start_ms) return Corruption(path + ": meta has an empty time range");
   auto p = std::shared_ptr<Partition>(new Partition(env, path, start_ms, end_ms, true, settings));
+  TYTO_RETURN_IF_ERROR(p->LoadTraceFilter(*c));
   TYTO_RETURN_IF_ERROR(c->Exec(kReaderPragmas));
   p->ReleaseReader(std::move(c));  // the first idle reader
   return p;
@@ -231,6 +234,7 @@ std::shared_ptr<Partition> Partition::Unreadable(Env* env, const std::string& pa
 Partition::~Partition() {
   {
     MutexLock lock(&write_mu_);
+    if (!dropped_.load()) CloseWriter();
     writer_ = WriterState{};
   }
   {
@@ -259,6 +263,53 @@ void Partition::ReportQueryFailure(const Status& status) {
   if (!failure_reported_.exchange(true)) {
     kLog.Error("event store: a partition could not be read; queries skip it", {{"path", path_}, {"error", status}});
   }
+}
+
+bool Partition::MayHoldTrace(std::string_view trace_id) {
+  MutexLock lock(&filter_mu_);
+  return filter_.MayContain(trace_id);
+}
+
+Status Partition::LoadTraceFilter(sqlite::Connection& c) {
+  int64_t upto = 0;
+  TraceFilter filter;
+  {
+    TYTO_ASSIGN_OR_RETURN(sqlite::Statement * s, c.Cached("SELECT spans_upto, filter FROM trace_filter WHERE id = 1"));
+    sqlite::ScopedReset reset(s);
+    TYTO_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (row) {
+      Result<TraceFilter> f = TraceFilter::Decode(s->Blob(1));
+      if (f.ok()) {
+        upto = s->Int(0);
+        filter = std::move(f).value();
+      } else {
+        kLog.Warn("event store: a partition's trace filter is damaged; rebuilding it", {{"path", path_}});
+      }
+    }
+  }
+  uint64_t added = 0;
+  {
+    TYTO_ASSIGN_OR_RETURN(sqlite::Statement * s, c.Cached("SELECT trace_id FROM spans WHERE id > ?"));
+    sqlite::ScopedReset reset(s);
+    s->BindInt(1, upto);
+    while (true) {
+      TYTO_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      filter.Add(s->Blob(0));
+      ++added;
+    }
+  }
+  if (added > 0) {
+    // Stored now, so that the next start need not read these rows again.
+    TYTO_ASSIGN_OR_RETURN(sqlite::Statement * s, c.Cached("INSERT OR REPLACE INTO trace_filter(id, spans_upto, filter) "
+                                                          "VALUES(1, (SELECT coalesce(max(id), 0) FROM spans), ?)"));
+    const std::string blob = filter.Encode();
+    s->BindBlob(1, blob);
+    TYTO_RETURN_IF_ERROR(s->Run());
+  }
+  MutexLock lock(&filter_mu_);
+  filter_ = std::move(filter);
+  return Status::Ok();
 }
 
 void Partition::NoteLogCursor(uint64_t cursor) {

@@ -26,6 +26,7 @@
 #include "common/mutex.h"
 #include "eventstore/sqlite.h"
 #include "eventstore/store.h"
+#include "eventstore/trace_filter.h"
 #include "tyto/env.h"
 
 namespace tyto::eventstore {
@@ -41,7 +42,7 @@ inline constexpr int kPageSize = 8192;
 // A span checked and converted on the appending thread, ready for the writer.
 struct PreparedSpan {
   const events::Span* span = nullptr;
-  int64_t time_ms = 0;  // of its start: which partition
+  int64_t time_ms = 0;    // of its start: which partition
   std::string trace_id;   // 16 bytes
   std::string span_id;    // 8 bytes
   std::string parent_id;  // 8 bytes, or empty
@@ -112,8 +113,8 @@ class Partition {
   // Writes a new partition file at `path` (which must not exist): schema and meta are written
   // under `path`.tmp with a rollback journal, synced, and renamed into place, so a crash never
   // leaves a half-made partition under its real name.
-  static Result<std::shared_ptr<Partition>> Create(Env* env, const std::string& path, int64_t start_ms,
-                                                   int64_t end_ms, const Settings& settings);
+  static Result<std::shared_ptr<Partition>> Create(Env* env, const std::string& path, int64_t start_ms, int64_t end_ms,
+                                                   const Settings& settings);
   // Opens an existing file and reads its meta. kCorruption when it is not a partition (damaged,
   // another file, or a format version this build cannot read).
   static Result<std::shared_ptr<Partition>> OpenExisting(Env* env, const std::string& path, const Settings& settings);
@@ -140,15 +141,17 @@ class Partition {
   uint64_t FileBytes() const;
   // Logs `status` (a query's failure here) once per partition.
   void ReportQueryFailure(const Status& status);
+  // Whether the partition may hold spans of the trace (16-byte id): false means it holds none.
+  bool MayHoldTrace(std::string_view trace_id) EXCLUDES(filter_mu_);
 
   // ---- writing (partition_write.cc)
   // Writes every row in one transaction. On failure nothing is written and the writer's
   // dictionaries are reloaded from the file at the next write. `now` (steady time) is noted for
   // CloseIdleWriter.
   Status Write(const PartitionRows& rows, std::chrono::steady_clock::time_point now) EXCLUDES(write_mu_);
-  // Closes the write connection when nothing was written since `idle_since` (steady time).
+  // Closes the write connection when nothing was written since `idle_since` (steady time;
+  // time_point::max() closes it in any case), checkpointing its WAL into the file first.
   void CloseIdleWriter(std::chrono::steady_clock::time_point idle_since) EXCLUDES(write_mu_);
-  std::chrono::steady_clock::time_point last_write() const EXCLUDES(write_mu_);
 
   // ---- reading (partition_read.cc); every call uses a pooled read connection
   // Spans starting in [start_ns, end_ns] meeting every condition of `query`, newest first.
@@ -199,8 +202,8 @@ class Partition {
     std::unique_ptr<sqlite::Connection> conn;
     StringMap<uint64_t> key_ids;
     uint64_t next_key_id = 1;
-    StringMap<int64_t> resource_ids;         // scope, 0x00, encoded attributes
-    StringMap<bool> operations;              // service, 0x00, name, 0x00, kind
+    StringMap<int64_t> resource_ids;  // scope, 0x00, encoded attributes
+    StringMap<bool> operations;       // service, 0x00, name, 0x00, kind
     bool loaded = false;
   };
 
@@ -209,11 +212,17 @@ class Partition {
   Result<std::unique_ptr<ReadConnection>> AcquireReader() EXCLUDES(pool_mu_);
   void ReleaseReader(std::unique_ptr<sqlite::Connection> c) EXCLUDES(pool_mu_);
 
+  // Reads the stored trace filter and adds the trace ids of spans written after it was stored
+  // (all of them when there is none, as after a crash); stores it again when it had to add any.
+  Status LoadTraceFilter(sqlite::Connection& c) EXCLUDES(filter_mu_);
+  // Stores the trace filter through the write connection (before it closes).
+  Status StoreTraceFilter() REQUIRES(write_mu_) EXCLUDES(filter_mu_);
+  void CloseWriter() REQUIRES(write_mu_);
   Status OpenWriter() REQUIRES(write_mu_);
   Status LoadWriterState() REQUIRES(write_mu_);
   Status WriteRows(const PartitionRows& rows) REQUIRES(write_mu_);
-  Result<int64_t> ResourceId(std::string_view scope, const std::vector<events::Attribute>& attrs,
-                             Status* key_error) REQUIRES(write_mu_);
+  Result<int64_t> ResourceId(std::string_view scope, const std::vector<events::Attribute>& attrs, Status* key_error)
+      REQUIRES(write_mu_);
   uint64_t KeyId(std::string_view key, Status* error) REQUIRES(write_mu_);
 
   // Reader-side caches, reloaded from the file (through `c`) when a row names an id they lack.
@@ -250,6 +259,9 @@ class Partition {
 
   Mutex pool_mu_;
   std::vector<std::unique_ptr<sqlite::Connection>> idle_readers_ GUARDED_BY(pool_mu_);
+
+  Mutex filter_mu_;
+  TraceFilter filter_ GUARDED_BY(filter_mu_);
 
   Mutex cache_mu_;
   std::shared_ptr<const KeyNames> keys_ GUARDED_BY(cache_mu_);

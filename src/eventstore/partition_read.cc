@@ -100,7 +100,8 @@ Status Partition::FindTraceCandidates(const TraceQuery& q, size_t limit, const T
   if (!q.model.empty()) query.Text(" AND model = ?", q.model);
   if (q.status) query.Int(" AND status = ?", static_cast<int64_t>(*q.status));
   if (q.min_duration_nano > 0) query.Int(" AND duration_ns >= ?", q.min_duration_nano);
-  if (q.max_duration_nano < std::numeric_limits<int64_t>::max()) query.Int(" AND duration_ns <= ?", q.max_duration_nano);
+  if (q.max_duration_nano < std::numeric_limits<int64_t>::max())
+    query.Int(" AND duration_ns <= ?", q.max_duration_nano);
   if (!match.empty()) query.Text(" AND id IN (SELECT rowid FROM span_terms WHERE span_terms MATCH ?)", match);
   query.Sql(" ORDER BY start_ns DESC");
 
@@ -123,14 +124,21 @@ Status Partition::FindTraceCandidates(const TraceQuery& q, size_t limit, const T
 }
 
 Status Partition::ReadTraces(const std::vector<std::string>& trace_ids, std::vector<std::vector<events::Span>>* out) {
+  std::vector<size_t> wanted;  // indexes of the ids this partition may hold
+  for (size_t i = 0; i < trace_ids.size(); ++i) {
+    if (MayHoldTrace(trace_ids[i])) wanted.push_back(i);
+  }
+  if (wanted.empty()) return Status::Ok();
   TYTO_ASSIGN_OR_RETURN(std::unique_ptr<ReadConnection> c, AcquireReader());
   std::shared_ptr<const KeyNames> keys = Keys();
-  const std::string sql = std::string(kSpanColumns) + " WHERE id IN (SELECT rowid FROM span_terms WHERE span_terms MATCH ?)";
-  for (size_t from = 0; from < trace_ids.size(); from += kTraceIdsPerQuery) {
-    const size_t to = std::min(trace_ids.size(), from + kTraceIdsPerQuery);
+  const std::string sql =
+      std::string(kSpanColumns) + " WHERE id IN (SELECT rowid FROM span_terms WHERE span_terms MATCH ?)";
+  for (size_t from = 0; from < wanted.size(); from += kTraceIdsPerQuery) {
+    const size_t to = std::min(wanted.size(), from + kTraceIdsPerQuery);
     std::unordered_map<std::string_view, size_t> index;
     std::string match;
-    for (size_t i = from; i < to; ++i) {
+    for (size_t k = from; k < to; ++k) {
+      const size_t i = wanted[k];
       index.emplace(trace_ids[i], i);
       if (!match.empty()) match += " OR ";
       AppendTraceTerm(&match, trace_ids[i]);

@@ -136,6 +136,12 @@ Status Partition::Write(const PartitionRows& rows, std::chrono::steady_clock::ti
     }
   }
   last_write_ = now;
+  if (!rows.spans.empty()) {
+    // Before the commit, so that a reader who sees the spans finds their traces in the filter
+    // (ids of a transaction that then fails stay in it: a false positive, which is allowed).
+    MutexLock filter_lock(&filter_mu_);
+    for (const PreparedSpan* p : rows.spans) filter_.Add(p->trace_id);
+  }
   TYTO_RETURN_IF_ERROR(writer_.conn->Exec("BEGIN IMMEDIATE"));
   Status s = WriteRows(rows);
   if (s.ok()) s = writer_.conn->Exec("COMMIT");
@@ -169,8 +175,7 @@ Status Partition::WriteRows(const PartitionRows& rows) {
         c.Cached("INSERT INTO spans(trace_id, span_id, parent_span_id, service, name, kind, start_ns, duration_ns, "
                  "status, status_message, model, resource_id, attributes, events) "
                  "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    TYTO_ASSIGN_OR_RETURN(sqlite::Statement * ins_terms,
-                          c.Cached("INSERT INTO span_terms(rowid, terms) VALUES(?, ?)"));
+    TYTO_ASSIGN_OR_RETURN(sqlite::Statement * ins_terms, c.Cached("INSERT INTO span_terms(rowid, terms) VALUES(?, ?)"));
     TYTO_ASSIGN_OR_RETURN(sqlite::Statement * ins_op,
                           c.Cached("INSERT OR IGNORE INTO operations(service, name, kind) VALUES(?, ?, ?)"));
     std::string op_key;
@@ -180,7 +185,8 @@ Status Partition::WriteRows(const PartitionRows& rows) {
     int64_t resource_id = 0;
     for (const PreparedSpan* p : rows.spans) {
       const events::Span& span = *p->span;
-      if (previous == nullptr || span.scope_name != previous->scope_name || !SameAttributes(span.resource, previous->resource)) {
+      if (previous == nullptr || span.scope_name != previous->scope_name ||
+          !SameAttributes(span.resource, previous->resource)) {
         TYTO_ASSIGN_OR_RETURN(resource_id, ResourceId(span.scope_name, span.resource, &key_error));
         previous = &span;
       }
@@ -358,19 +364,36 @@ Status Partition::WriteRows(const PartitionRows& rows) {
   return key_error;
 }
 
-void Partition::CloseIdleWriter(std::chrono::steady_clock::time_point idle_since) {
-  MutexLock lock(&write_mu_);
-  if (writer_.conn == nullptr || last_write_ > idle_since) return;
+Status Partition::StoreTraceFilter() {
+  std::string blob;
+  {
+    MutexLock lock(&filter_mu_);
+    blob = filter_.Encode();
+  }
+  TYTO_ASSIGN_OR_RETURN(sqlite::Statement * s,
+                        writer_.conn->Cached("INSERT OR REPLACE INTO trace_filter(id, spans_upto, filter) "
+                                             "VALUES(1, (SELECT coalesce(max(id), 0) FROM spans), ?)"));
+  s->BindBlob(1, blob);
+  return s->Run();
+}
+
+void Partition::CloseWriter() {
+  if (writer_.conn == nullptr) return;
+  if (Status s = StoreTraceFilter(); !s.ok()) {
+    // The next open rebuilds it from the spans.
+    kLog.Warn("event store: could not store a partition's trace filter", {{"path", path_}, {"error", s}});
+  }
   // Copies the WAL into the database file and empties it, even while readers are open.
   if (Status s = writer_.conn->Exec("PRAGMA wal_checkpoint(TRUNCATE)"); !s.ok()) {
-    kLog.Warn("event store: checkpoint of an idle partition failed", {{"path", path_}, {"error", s}});
+    kLog.Warn("event store: checkpoint of a partition failed", {{"path", path_}, {"error", s}});
   }
   writer_ = WriterState{};
 }
 
-std::chrono::steady_clock::time_point Partition::last_write() const {
+void Partition::CloseIdleWriter(std::chrono::steady_clock::time_point idle_since) {
   MutexLock lock(&write_mu_);
-  return last_write_;
+  if (writer_.conn == nullptr || last_write_ > idle_since) return;
+  CloseWriter();
 }
 
 }  // namespace tyto::eventstore

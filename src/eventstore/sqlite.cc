@@ -165,8 +165,8 @@ Result<Statement*> Connection::Cached(const std::string& sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
-                                nullptr);
+    int rc =
+        sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) return ErrorStatus(rc, db_, "sqlite: prepare " + sql.substr(0, 80) + " on " + path_);
     it = cache_.emplace(sql, std::make_unique<Statement>(db_, stmt)).first;
   } else {

@@ -84,8 +84,8 @@ Status EventStore::Impl::Init() {
     Status problem = p.ok() ? Status::Ok() : p.status();
     if (p.ok()) {
       const Partition& part = **p;
-      const int64_t prev_end = partitions.empty() ? std::numeric_limits<int64_t>::min()
-                                                  : partitions.rbegin()->second->end_ms();
+      const int64_t prev_end =
+          partitions.empty() ? std::numeric_limits<int64_t>::min() : partitions.rbegin()->second->end_ms();
       if (part.start_ms() != start_ms) {
         problem = Corruption(path + ": its name does not match the start in its meta");
       } else if (part.start_ms() < prev_end || part.end_ms() > next_start) {
@@ -101,9 +101,10 @@ Status EventStore::Impl::Init() {
       }
     }
     if (!problem.ok()) {
-      kLog.Error("event store: a partition file cannot be read; it is kept, skipped by queries, and its time "
-                 "range refuses rows until retention deletes it",
-                 {{"path", path}, {"error", problem}});
+      kLog.Error(
+          "event store: a partition file cannot be read; it is kept, skipped by queries, and its time "
+          "range refuses rows until retention deletes it",
+          {{"path", path}, {"error", problem}});
       metrics_.partition_errors.WithLabels({"open"}).Inc();
       // Its range as the current options would make it, up to the next file.
       const int64_t end = std::max(std::min(next_start, start_ms + partition_ms), start_ms + 1);
@@ -194,7 +195,7 @@ Status EventStore::Impl::Maintain() {
       deleted_before_ms_ = std::max(deleted_before_ms_, p->end_ms());
       partitions_.erase(it);
       total -= bytes;
-      dropped.emplace_back(p, "size");
+      dropped.emplace_back(std::move(p), "size");  // leaves a null in `kept`
     }
   }
 
@@ -209,9 +210,10 @@ Status EventStore::Impl::Maintain() {
   };
   for (const std::string& path : retry) remove(path);
   for (auto& [p, reason] : dropped) {
-    kLog.Info("event store: partition deleted",
-              {{"path", p->path()}, {"reason", reason}, {"start", FormatTimestamp(p->start_ms())},
-               {"end", FormatTimestamp(p->end_ms())}});
+    kLog.Info("event store: partition deleted", {{"path", p->path()},
+                                                 {"reason", reason},
+                                                 {"start", FormatTimestamp(p->start_ms())},
+                                                 {"end", FormatTimestamp(p->end_ms())}});
     metrics_.dropped.WithLabels({reason}).Inc();
     const std::string path = p->path();
     // Only here can new references be taken (no longer in the map); the last holder closes it.
@@ -227,7 +229,7 @@ Status EventStore::Impl::Maintain() {
 
   const auto idle_since = clock_->MonotonicNow() - options_.writer_idle;
   for (auto& [p, bytes] : kept) {
-    if (p->readable()) p->CloseIdleWriter(idle_since);
+    if (p != nullptr && p->readable()) p->CloseIdleWriter(idle_since);
   }
   {
     MutexLock lock(&mu_);
@@ -278,8 +280,8 @@ Status EventStore::Impl::CheckOpen() const {
 
 // ---- EventStore
 
-Result<std::unique_ptr<EventStore>> EventStore::Open(Env* env, Clock* clock, std::string dir,
-                                                     EventStoreOptions options, instrumentation::Registry* registry) {
+Result<std::unique_ptr<EventStore>> EventStore::Open(Env* env, Clock* clock, std::string dir, EventStoreOptions options,
+                                                     instrumentation::Registry* registry) {
   TYTO_RETURN_IF_ERROR(ValidateOptions(options));
   if (clock == nullptr) clock = Clock::Real();
   auto impl = std::make_unique<Impl>(env, clock, std::move(dir), options, registry);

@@ -16,7 +16,9 @@
 //     (start time; service, model and time), whose inserts append at a few places. Random keys
 //     (trace ids, attribute key=value pairs, log words) go to SQLite FTS5 indexes, whose inserts
 //     are buffered per transaction and written as sorted segments (an LSM), not as one random
-//     B-tree page write per row: measured 3x faster for trace ids (see the format doc).
+//     B-tree page write per row: measured 3x faster for trace ids (see the format doc). Each
+//     partition keeps a Bloom filter of its trace ids in memory, so a trace lookup asks only the
+//     partitions that may hold the trace.
 //
 // Durability (EventStoreOptions::sync): an append that returned OK is in the partition's WAL.
 //   kNormal (SQLite's synchronous=NORMAL): it survives the process being killed (kill -9, a
@@ -81,7 +83,9 @@ struct EventStoreOptions {
   // one group commit.
   size_t max_group_rows = 50'000;
   // Read connections kept open between queries, over all partitions (each holds two file
-  // descriptors and a page cache of a few MiB at most).
+  // descriptors and a page cache of at most 2 MiB, filled as it reads). With the write
+  // connections (at most 4 open, 32 MiB of cache each), this bounds the store's SQLite memory:
+  // 256 * 2 + 4 * 32 MiB = 640 MiB at worst; a few MiB per partition read recently in practice.
   size_t max_idle_readers = 256;
   // FindTraces with attribute filters reads the spans their index terms match, by rowid, when a
   // partition has few of them (at most this many, and few against the partition's rows and the
@@ -124,7 +128,7 @@ struct TraceQuery {
   // gen_ai.request.model (gen_ai.response.model when the request model is absent); empty: any
   std::string model{};
   std::optional<events::StatusCode> status{};  // none: any
-  int64_t min_duration_nano = 0;             // the span's end - start, inclusive
+  int64_t min_duration_nano = 0;               // the span's end - start, inclusive
   int64_t max_duration_nano = std::numeric_limits<int64_t>::max();
   std::vector<AttributeFilter> attributes{};  // all must match (on the span or its resource)
   // Most traces returned; 0 means 20. At most 10,000.
@@ -141,9 +145,9 @@ struct TraceSummary {
   int64_t start_unix_nano = 0;  // the earliest start of its spans
   int64_t end_unix_nano = 0;    // the latest end
   uint32_t span_count = 0;
-  uint32_t error_count = 0;               // spans with status error
-  std::vector<std::string> services;      // distinct, sorted
-  std::vector<std::string> models;        // distinct, sorted (the model column of its spans)
+  uint32_t error_count = 0;           // spans with status error
+  std::vector<std::string> services;  // distinct, sorted
+  std::vector<std::string> models;    // distinct, sorted (the model column of its spans)
 };
 
 // Limits where GetTrace looks: only partitions overlapping [start, end] (Unix nanoseconds,
@@ -169,8 +173,8 @@ struct LogQuery {
   // a OR b, -excluded. Malformed text fails the query with kInvalidArgument. Empty: any.
   std::string text{};
   int32_t min_severity = 0;  // severity_number at least this (9 INFO, 13 WARN, 17 ERROR); 0: any
-  std::string trace_id{};      // 32 hex digits; empty: any
-  std::string service{};       // empty: any
+  std::string trace_id{};    // 32 hex digits; empty: any
+  std::string service{};     // empty: any
   std::vector<AttributeFilter> attributes{};
   // Most records returned; 0 means 100. At most 10,000.
   size_t limit = 100;
@@ -194,7 +198,7 @@ struct InferenceEventQuery {
   int64_t start_ms = 0;
   int64_t end_ms = std::numeric_limits<int64_t>::max();
   std::string model{};  // empty: any
-  size_t limit = 100;  // 0 means 100; at most 10,000
+  size_t limit = 100;   // 0 means 100; at most 10,000
 };
 
 struct DeploymentQuery {
@@ -234,7 +238,7 @@ class EventStore {
   // opens each partition file found there; a file that cannot be read as a partition is logged,
   // counted (tyto_eventstore_partition_errors_total{op="open"}) and left in place, and its time
   // range refuses rows (unreadable_partition) until retention deletes it. `clock` gives the
-  // time for retention, max_future and the partition rows go to. Metrics are registered on
+  // time for retention, max_future and idle writers (null: the real clock). Metrics are registered on
   // `registry` (one store per registry); null: a private registry. Errors: kInvalidArgument
   // for bad options, kFailedPrecondition when another process holds the lock, I/O errors.
   static Result<std::unique_ptr<EventStore>> Open(Env* env, Clock* clock, std::string dir, EventStoreOptions options,

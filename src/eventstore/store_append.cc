@@ -13,6 +13,10 @@ namespace {
 
 const log::Logger kLog("eventstore");
 
+// Write connections kept open at once: the current partition, the previous one (late spans),
+// and a little more for senders with skewed clocks.
+constexpr size_t kMaxOpenWriters = 4;
+
 // Floor division (also for times before 1970).
 int64_t FloorTo(int64_t t, int64_t d) {
   int64_t q = t / d;
@@ -300,8 +304,9 @@ void EventStore::Impl::WriteGroup(const std::vector<Batch*>& group) {
         return nullptr;
       }
       if (*p == nullptr) {
-        Reject(b, reason, "a row at " + FormatTimestamp(time_ms) + " falls in " +
-                              (std::string_view(reason) == "too_old" ? "a deleted range" : "an unreadable partition"));
+        Reject(b, reason,
+               "a row at " + FormatTimestamp(time_ms) + " falls in " +
+                   (std::string_view(reason) == "too_old" ? "a deleted range" : "an unreadable partition"));
         return nullptr;
       }
       last = std::move(p).value();
@@ -332,6 +337,17 @@ void EventStore::Impl::WriteGroup(const std::vector<Batch*>& group) {
   last.reset();
 
   for (auto& [start, t] : targets) {
+    std::erase_if(open_writers_, [&](const std::weak_ptr<Partition>& w) {
+      std::shared_ptr<Partition> p = w.lock();
+      return p == nullptr || p == t.partition;
+    });
+    open_writers_.push_front(t.partition);
+    while (open_writers_.size() > kMaxOpenWriters) {
+      if (std::shared_ptr<Partition> p = open_writers_.back().lock()) {
+        p->CloseIdleWriter(std::chrono::steady_clock::time_point::max());
+      }
+      open_writers_.pop_back();
+    }
     Status s = t.partition->Write(t.rows, clock_->MonotonicNow());
     if (s.ok()) {
       for (auto& [b, n] : t.counts) {

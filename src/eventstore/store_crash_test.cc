@@ -2,11 +2,10 @@
 // and reports each batch after Append returned OK; the parent kills it with SIGKILL at a
 // moment chosen at random. After reopening, every reported batch is there, whole, and no batch
 // is there in part (a batch of one partition is one transaction).
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <random>
 #include <set>
@@ -37,8 +36,10 @@ constexpr size_t kLogsPerBatch = 3;
     const int64_t t = clock.NowMillis();
     std::vector<events::Span> spans;
     for (size_t i = 0; i < kSpansPerBatch; ++i) {
-      spans.push_back(MakeSpan({.trace = batch, .span = uint64_t(batch) * 100 + i,
-                                .parent = i == 0 ? -1 : int64_t(batch) * 100, .start_ms = t + int64_t(i)}));
+      spans.push_back(MakeSpan({.trace = batch,
+                                .span = uint64_t(batch) * 100 + i,
+                                .parent = i == 0 ? -1 : int64_t(batch) * 100,
+                                .start_ms = t + int64_t(i)}));
     }
     std::vector<events::LogRecord> logs;
     for (size_t i = 0; i < kLogsPerBatch; ++i) {
@@ -100,8 +101,8 @@ TEST(StoreCrashTest, EveryAcknowledgedBatchSurvivesKill9) {
       auto logs = (*store)->SearchLogs({.attributes = {{"batch", std::to_string(batch)}}});
       ASSERT_TRUE(logs.ok()) << logs.status().ToString();
       if (batch <= last) {
-        ASSERT_TRUE(spans.ok()) << "batch " << batch << " (acknowledged up to " << last << "): "
-                                << spans.status().ToString();
+        ASSERT_TRUE(spans.ok()) << "batch " << batch << " (acknowledged up to " << last
+                                << "): " << spans.status().ToString();
         EXPECT_EQ(spans->size(), kSpansPerBatch) << batch;
         EXPECT_EQ(logs->size(), kLogsPerBatch) << batch;
       } else {

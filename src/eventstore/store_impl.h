@@ -127,6 +127,9 @@ class EventStore::Impl {
   Mutex commit_mu_;
   bool writes_closed_ GUARDED_BY(commit_mu_) = false;
   uint64_t next_log_cursor_ GUARDED_BY(commit_mu_) = 1;
+  // Partitions whose write connection is open, most recently written first; beyond
+  // kMaxOpenWriters the least recent is closed (each holds up to 32 MiB of page cache).
+  std::deque<std::weak_ptr<Partition>> open_writers_ GUARDED_BY(commit_mu_);
   std::atomic<uint64_t> last_log_cursor_{0};
 
   mutable Mutex mu_;

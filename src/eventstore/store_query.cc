@@ -32,7 +32,8 @@ class Timer {
 Result<size_t> Limit(size_t limit, size_t default_limit) {
   if (limit == 0) return default_limit;
   if (limit > kMaxLimit) {
-    return InvalidArgument("limit " + std::to_string(limit) + " is over the most allowed, " + std::to_string(kMaxLimit));
+    return InvalidArgument("limit " + std::to_string(limit) + " is over the most allowed, " +
+                           std::to_string(kMaxLimit));
   }
   return limit;
 }
@@ -136,8 +137,8 @@ Result<std::vector<TraceSummary>> EventStore::Impl::FindTraces(const TraceQuery&
 
   // Summaries count every stored span of each trace, in whichever partition it lies.
   std::vector<std::vector<events::Span>> spans(found.size());
-  for (const std::shared_ptr<Partition>& p : Overlapping(std::numeric_limits<int64_t>::min(),
-                                                         std::numeric_limits<int64_t>::max())) {
+  for (const std::shared_ptr<Partition>& p :
+       Overlapping(std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max())) {
     if (!p->readable()) continue;
     if (Status s = p->ReadTraces(found, &spans); !s.ok()) TYTO_RETURN_IF_ERROR(Skip(p.get(), s));
   }
@@ -195,7 +196,8 @@ Result<std::vector<std::string>> EventStore::Impl::Services(int64_t start_ns, in
   return std::vector<std::string>(services.begin(), services.end());
 }
 
-Result<std::vector<Operation>> EventStore::Impl::Operations(std::string_view service, int64_t start_ns, int64_t end_ns) {
+Result<std::vector<Operation>> EventStore::Impl::Operations(std::string_view service, int64_t start_ns,
+                                                            int64_t end_ns) {
   TYTO_RETURN_IF_ERROR(CheckOpen());
   Timer timer(operations_duration_);
   TYTO_RETURN_IF_ERROR(CheckRange(start_ns, end_ns, "ns"));

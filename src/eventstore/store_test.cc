@@ -86,14 +86,27 @@ class StoreTest : public ::testing::Test {
 
 // A trace: a root server span and two client children.
 std::vector<events::Span> ThreeSpanTrace(uint64_t trace, int64_t start_ms) {
-  events::Span root = MakeSpan({.trace = trace, .span = trace * 10, .service = "gateway", .name = "POST /chat",
-                                .model = "", .start_ms = start_ms, .duration_ms = 900});
-  events::Span llm = MakeSpan({.trace = trace, .span = trace * 10 + 1, .parent = static_cast<int64_t>(trace * 10),
-                               .start_ms = start_ms + 10, .duration_ms = 700});
+  events::Span root = MakeSpan({.trace = trace,
+                                .span = trace * 10,
+                                .service = "gateway",
+                                .name = "POST /chat",
+                                .model = "",
+                                .start_ms = start_ms,
+                                .duration_ms = 900});
+  events::Span llm = MakeSpan({.trace = trace,
+                               .span = trace * 10 + 1,
+                               .parent = static_cast<int64_t>(trace * 10),
+                               .start_ms = start_ms + 10,
+                               .duration_ms = 700});
   llm.events = {{(start_ms + 20) * kMs, "gen_ai.content.prompt", {{"gen_ai.prompt", "[redacted]"}}},
                 {(start_ms + 500) * kMs, "first_token", {}}};
-  events::Span tool = MakeSpan({.trace = trace, .span = trace * 10 + 2, .parent = static_cast<int64_t>(trace * 10),
-                                .service = "retriever", .name = "vector search", .model = "", .start_ms = start_ms + 5,
+  events::Span tool = MakeSpan({.trace = trace,
+                                .span = trace * 10 + 2,
+                                .parent = static_cast<int64_t>(trace * 10),
+                                .service = "retriever",
+                                .name = "vector search",
+                                .model = "",
+                                .start_ms = start_ms + 5,
                                 .duration_ms = 3});
   return {root, llm, tool};
 }
@@ -231,12 +244,24 @@ TEST_P(FindTracesTest, Filters) {
   };
   std::vector<events::Span> spans;
   for (const T& t : traces) {
-    spans.push_back(MakeSpan({.trace = t.trace, .span = t.trace * 10, .service = "edge", .name = "POST", .model = "",
-                              .start_ms = kNow - t.ago_ms, .duration_ms = t.duration_ms + 10}));
-    spans.push_back(MakeSpan({.trace = t.trace, .span = t.trace * 10 + 1, .parent = static_cast<int64_t>(t.trace * 10),
-                              .service = t.service, .name = t.name, .model = t.model, .start_ms = kNow - t.ago_ms + 1,
-                              .duration_ms = t.duration_ms, .status = t.status,
-                              .extra = {{"tenant", t.tenant}}, .pod = t.service + "-pod-" + std::to_string(t.trace)}));
+    spans.push_back(MakeSpan({.trace = t.trace,
+                              .span = t.trace * 10,
+                              .service = "edge",
+                              .name = "POST",
+                              .model = "",
+                              .start_ms = kNow - t.ago_ms,
+                              .duration_ms = t.duration_ms + 10}));
+    spans.push_back(MakeSpan({.trace = t.trace,
+                              .span = t.trace * 10 + 1,
+                              .parent = static_cast<int64_t>(t.trace * 10),
+                              .service = t.service,
+                              .name = t.name,
+                              .model = t.model,
+                              .start_ms = kNow - t.ago_ms + 1,
+                              .duration_ms = t.duration_ms,
+                              .status = t.status,
+                              .extra = {{"tenant", t.tenant}},
+                              .pod = t.service + "-pod-" + std::to_string(t.trace)}));
   }
   Append(spans);
 
@@ -271,8 +296,9 @@ TEST_P(FindTracesTest, Filters) {
   EXPECT_EQ(Find({.attributes = {{"k8s.pod.name", "rag-pod-3"}, {"tenant", "globex"}}}), ids({3}));
   EXPECT_EQ(Find({.attributes = {{"k8s.pod.name", "rag-pod-3"}, {"tenant", "acme"}}}), ids({}))
       << "all filters must hold on the same span";
-  EXPECT_EQ(Find({.model = "llama-3.1-8b", .status = events::StatusCode::kError, .attributes = {{"tenant", "initech"}}}),
-            ids({5}));
+  EXPECT_EQ(
+      Find({.model = "llama-3.1-8b", .status = events::StatusCode::kError, .attributes = {{"tenant", "initech"}}}),
+      ids({5}));
   // Limit: the newest.
   EXPECT_EQ(Find({.limit = 2}), ids({5, 4}));
   EXPECT_EQ(Find({.service = "chat-api", .limit = 1}), ids({4}));
@@ -318,7 +344,7 @@ TEST_F(StoreTest, RefusesRowsItCannotKeep) {
   std::vector<events::Span> spans = {
       MakeSpan({.trace = 1, .span = 1, .start_ms = kNow - 1'000}),
       MakeSpan({.trace = 2, .span = 2, .start_ms = kNow - 8 * 24 * 3'600'000LL}),  // past the 7d retention
-      MakeSpan({.trace = 3, .span = 3, .start_ms = kNow + 2 * 3'600'000LL}),      // past max_future (1h)
+      MakeSpan({.trace = 3, .span = 3, .start_ms = kNow + 2 * 3'600'000LL}),       // past max_future (1h)
       MakeSpan({.trace = 4, .span = 4, .start_ms = kNow}),
       MakeSpan({.trace = 5, .span = 5, .start_ms = kNow}),
       MakeSpan({.trace = 6, .span = 6, .start_ms = kNow + 30 * 60'000}),  // within max_future
@@ -356,7 +382,8 @@ TEST_F(StoreTest, RefusesRowsItCannotKeep) {
 
 TEST_F(StoreTest, ServicesAndOperations) {
   Append(ThreeSpanTrace(1, kNow - 60'000));
-  events::Span other = MakeSpan({.trace = 9, .span = 90, .service = "gateway", .name = "GET /health", .start_ms = kNow});
+  events::Span other =
+      MakeSpan({.trace = 9, .span = 90, .service = "gateway", .name = "GET /health", .start_ms = kNow});
   Append({other});
   auto services = store_->Services();
   ASSERT_TRUE(services.ok());
@@ -376,9 +403,14 @@ TEST_F(StoreTest, SearchLogsFilters) {
       MakeLog({.time_ms = kNow - 6'000, .body = "connection timeout to upstream llm-1", .severity = 17}),
       MakeLog({.time_ms = kNow - 5'000, .body = "request served in 120 ms", .trace_id = trace}),
       MakeLog({.time_ms = kNow - 4'000, .body = "Café ouvert: retry scheduled", .severity = 13, .service = "rag"}),
-      MakeLog({.time_ms = kNow - 3'000, .body = "timeout waiting for GPU", .severity = 13,
+      MakeLog({.time_ms = kNow - 3'000,
+               .body = "timeout waiting for GPU",
+               .severity = 13,
                .attributes = {{"gpu", "3"}, {"pool", "a100"}}}),
-      MakeLog({.time_ms = kNow - 2'000, .body = "user-id 77 rate limited", .severity = 9, .service = "rag",
+      MakeLog({.time_ms = kNow - 2'000,
+               .body = "user-id 77 rate limited",
+               .severity = 9,
+               .service = "rag",
                .trace_id = trace}),
       MakeLog({.time_ms = kNow - 1'000, .body = "debug: cache warm", .severity = 5}),
   });
@@ -390,9 +422,11 @@ TEST_F(StoreTest, SearchLogsFilters) {
   EXPECT_THAT(Bodies({.text = "TIMEOUT gpu"}), ElementsAre("timeout waiting for GPU"));
   EXPECT_THAT(Bodies({.text = "\"timeout to\""}), ElementsAre("connection timeout to upstream llm-1"));
   EXPECT_THAT(Bodies({.text = "\"to timeout\""}), ElementsAre());
-  EXPECT_THAT(Bodies({.text = "time*"}), ElementsAre("timeout waiting for GPU", "connection timeout to upstream llm-1"));
+  EXPECT_THAT(Bodies({.text = "time*"}),
+              ElementsAre("timeout waiting for GPU", "connection timeout to upstream llm-1"));
   EXPECT_THAT(Bodies({.text = "cafe"}), ElementsAre("Café ouvert: retry scheduled")) << "diacritics ignored";
-  EXPECT_THAT(Bodies({.text = "served OR limited"}), ElementsAre("user-id 77 rate limited", "request served in 120 ms"));
+  EXPECT_THAT(Bodies({.text = "served OR limited"}),
+              ElementsAre("user-id 77 rate limited", "request served in 120 ms"));
   EXPECT_THAT(Bodies({.text = "timeout -gpu"}), ElementsAre("connection timeout to upstream llm-1"));
   EXPECT_THAT(Bodies({.text = "timeout NOT upstream"}), ElementsAre("timeout waiting for GPU"));
   EXPECT_THAT(Bodies({.text = "user-id"}), ElementsAre("user-id 77 rate limited"));
@@ -430,16 +464,16 @@ TEST_F(StoreTest, SearchLogsFilters) {
 
 TEST_F(StoreTest, MalformedSearchTextIsAnInvalidArgument) {
   AppendLogs({MakeLog({.time_ms = kNow, .body = "body : NEAR(a b) \"quoted\" x*y"})});
-  for (const char* text : {"\"unterminated", "OR", "a OR", "OR a", "a OR OR b", "-", "-x", "*", "!!!", "- * :",
-                           "NOT", "a NOT", "a OR -b", "NOT NOT a"}) {
+  for (const char* text : {"\"unterminated", "OR", "a OR", "OR a", "a OR OR b", "-", "-x", "*", "!!!", "- * :", "NOT",
+                           "a NOT", "a OR -b", "NOT NOT a"}) {
     auto r = store_->SearchLogs({.text = text});
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << text;
     auto tail = store_->LogsAfter(0, {.text = text}, 10);
     EXPECT_EQ(tail.status().code(), StatusCode::kInvalidArgument) << text;
   }
   // FTS5's own syntax in the text is only text.
-  for (const char* text : {"body : NEAR(a b)", "body:", "NEAR(a", "{body}", "x*y", "^quoted", "a AND b", "a -\"\"",
-                           "quoted -> b"}) {
+  for (const char* text :
+       {"body : NEAR(a b)", "body:", "NEAR(a", "{body}", "x*y", "^quoted", "a AND b", "a -\"\"", "quoted -> b"}) {
     auto r = store_->SearchLogs({.text = text});
     EXPECT_TRUE(r.ok()) << text << ": " << r.status().ToString();
   }
@@ -638,8 +672,8 @@ TEST_F(StoreTest, DeploymentsAndPipelineRuns) {
 TEST_F(StoreTest, ReopenKeepsEverything) {
   Append(ThreeSpanTrace(1, kNow - 60'000));
   AppendLogs({MakeLog({.time_ms = kNow, .body = "before restart"})});
-  ASSERT_TRUE(store_->AppendDeployments(std::vector<events::DeploymentEvent>{{kNow, "m", "v1", "", "deploy", "", ""}})
-                  .ok());
+  ASSERT_TRUE(
+      store_->AppendDeployments(std::vector<events::DeploymentEvent>{{kNow, "m", "v1", "", "deploy", "", ""}}).ok());
   ASSERT_TRUE(store_->Close().ok());
   EXPECT_EQ(store_->FindTraces({}).status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(store_->AppendLogs(std::vector<events::LogRecord>{MakeLog({.time_ms = kNow})}).status().code(),
@@ -701,12 +735,15 @@ TEST_F(StoreTest, ConcurrentAppendsAndQueries) {
           const uint64_t trace = (static_cast<uint64_t>(w) * kBatches + b) * kTracesPerBatch + t + 1;
           // Spread over three partitions.
           const int64_t start = kNow - static_cast<int64_t>(trace % 3) * 3'600'000;
-          spans.push_back(MakeSpan({.trace = trace, .span = trace * 4, .start_ms = start,
-                                    .extra = {{"writer", std::to_string(w)}}}));
-          spans.push_back(MakeSpan({.trace = trace, .span = trace * 4 + 1, .parent = static_cast<int64_t>(trace * 4),
+          spans.push_back(MakeSpan(
+              {.trace = trace, .span = trace * 4, .start_ms = start, .extra = {{"writer", std::to_string(w)}}}));
+          spans.push_back(MakeSpan({.trace = trace,
+                                    .span = trace * 4 + 1,
+                                    .parent = static_cast<int64_t>(trace * 4),
                                     .start_ms = start + 1}));
-          logs.push_back(MakeLog({.time_ms = start, .body = "writer " + std::to_string(w) + " trace " +
-                                                            std::to_string(trace), .trace_id = TraceId(trace)}));
+          logs.push_back(MakeLog({.time_ms = start,
+                                  .body = "writer " + std::to_string(w) + " trace " + std::to_string(trace),
+                                  .trace_id = TraceId(trace)}));
         }
         auto r = store_->AppendSpans(spans);
         if (!r.ok() || r->stored != spans.size()) ++failures;

@@ -38,7 +38,7 @@ struct SpanSpec {
   int64_t duration_ms = 100;
   events::StatusCode status = events::StatusCode::kUnset;
   std::vector<events::Attribute> extra{};  // more span attributes
-  std::string pod = "chat-api-0";        // the resource's k8s.pod.name
+  std::string pod = "chat-api-0";          // the resource's k8s.pod.name
 };
 
 inline events::Span MakeSpan(const SpanSpec& s) {
