@@ -337,9 +337,10 @@ void EventStore::Impl::WriteGroup(const std::vector<Batch*>& group) {
   last.reset();
 
   for (auto& [start, t] : targets) {
-    std::erase_if(open_writers_, [&](const std::weak_ptr<Partition>& w) {
+    const std::shared_ptr<Partition>& written = t.partition;
+    std::erase_if(open_writers_, [&written](const std::weak_ptr<Partition>& w) {
       std::shared_ptr<Partition> p = w.lock();
-      return p == nullptr || p == t.partition;
+      return p == nullptr || p == written;
     });
     open_writers_.push_front(t.partition);
     while (open_writers_.size() > kMaxOpenWriters) {
