@@ -373,10 +373,12 @@ Response JaegerFind(eventstore::EventStore* store, const Clock* clock, const Req
     rapidjson::Document doc;
     doc.Parse(v->data(), v->size());
     if (doc.HasParseError() || !doc.IsObject()) return JaegerError(400, "invalid tags: expected a JSON object of strings");
-    for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
-      if (!it->value.IsString()) return JaegerError(400, "invalid tags: expected a JSON object of strings");
-      std::string key(it->name.GetString(), it->name.GetStringLength());
-      std::string value(it->value.GetString(), it->value.GetStringLength());
+    // (By index: RapidJSON's member iterators compare ambiguously under C++20.)
+    for (rapidjson::SizeType i = 0; i < doc.MemberCount(); ++i) {
+      const auto& member = *(doc.MemberBegin() + i);
+      if (!member.value.IsString()) return JaegerError(400, "invalid tags: expected a JSON object of strings");
+      std::string key(member.name.GetString(), member.name.GetStringLength());
+      std::string value(member.value.GetString(), member.value.GetStringLength());
       if (key == "error") {
         if (value == "true") q.status = events::StatusCode::kError;
       } else if (key == "gen_ai.request.model" || key == "gen_ai.response.model") {
