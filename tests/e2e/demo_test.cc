@@ -91,6 +91,19 @@ TEST(DemoTest, ServeDemoScrapesTheSimulatedFleetAndLabelsItsSeries) {
     EXPECT_LE(utilisation, 100) << q->body;
   }
 
+  // The fleet's inference traffic reaches the server: spans from its gateway and vLLM replicas
+  // (Jaeger's services list) and the derived request counter (written every 10 s).
+  bool services = false, derived = false;
+  for (int i = 0; i < 300 && !(services && derived); ++i) {
+    auto sv = testing::HttpGet(port, "/api/services");
+    services = sv.ok() && sv->body.find("\"gateway\"") != std::string::npos && sv->body.find("\"vllm-") != std::string::npos;
+    auto rq = testing::HttpGet(port, "/api/v1/query?query=sum(tyto_inference_requests_total)%3E0");
+    derived = rq.ok() && rq->body.find("\"value\"") != std::string::npos;
+    if (!(services && derived)) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(services) << "no gateway or vLLM spans arrived\n" << ReadFile(log);
+  EXPECT_TRUE(derived) << "no derived inference series\n" << ReadFile(log);
+
   child.Signal(SIGTERM);
   std::string why;
   EXPECT_EQ(child.Wait(30s, &why), 0) << why << "\n" << ReadFile(log);
