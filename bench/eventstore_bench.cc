@@ -9,6 +9,8 @@
 //       (by service + model + minimum duration, and by attribute). Figures: docs/performance.md.
 //   build/bench/eventstore_bench query DIR SPANS HOURS
 //       the measurements alone, on a store that fill made with the same SPANS and HOURS.
+//   build/bench/eventstore_bench logs DIR RECORDS HOURS
+//       fills DIR with log records from one thread, then measures SearchLogs and the live tail.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
@@ -563,10 +565,104 @@ int Query(const std::string& dir, uint64_t traces, double hours) {
   return 0;
 }
 
+// Fills DIR with LOGS log records over HOURS hours from one thread and measures SearchLogs
+// (a common word, a rare one, a phrase, with filters) and a live-tail page.
+int FillLogs(const std::string& dir, uint64_t total, double hours) {
+  if (std::filesystem::exists(dir)) {
+    std::fprintf(stderr, "%s exists; give a new directory\n", dir.c_str());
+    return 2;
+  }
+  const int64_t window_ms = static_cast<int64_t>(hours * 3'600'000);
+  const int64_t begin_ms = kStartMs - window_ms;
+  testing::FakeClock clock(begin_ms);
+  auto store = OpenStore(&clock, dir);
+  TraceGenerator gen(3);
+  std::vector<events::LogRecord> logs;
+  const double cpu0 = ProcessCpuSeconds();
+  const auto started = std::chrono::steady_clock::now();
+  for (uint64_t n = 0; n < total; ++n) {
+    const int64_t t = begin_ms + static_cast<int64_t>(static_cast<double>(n) / static_cast<double>(total) *
+                                                      static_cast<double>(window_ms));
+    logs.push_back(gen.Log(t, n));
+    if (logs.size() == 1000 || n + 1 == total) {
+      clock.SetMillis(t);
+      auto r = store->AppendLogs(logs);
+      if (!r.ok() || r->stored != logs.size()) std::abort();
+      logs.clear();
+    }
+  }
+  const double s = Seconds(std::chrono::steady_clock::now() - started);
+  std::printf("filled %" PRIu64 " log records over %.1f h in %.1f s: %.0f records/s (%.1f us CPU each, making them "
+              "included)\n",
+              total, hours, s, static_cast<double>(total) / s,
+              (ProcessCpuSeconds() - cpu0) / static_cast<double>(total) * 1e6);
+  clock.SetMillis(kStartMs + 1);
+  struct Search {
+    const char* name;
+    LogQuery q;
+  };
+  LogQuery hour;
+  hour.start_unix_nano = (kStartMs - 3'600'000) * 1'000'000;
+  hour.end_unix_nano = kStartMs * 1'000'000;
+  std::vector<Search> searches;
+  LogQuery q = hour;
+  q.text = "request";  // a third of the records
+  searches.push_back({"one hour, text: a common word", q});
+  q.text = "\"KV cache\" preempting";
+  searches.push_back({"one hour, text: a phrase and a word (1/6)", q});
+  q.text = "docs-v3/4242*";
+  searches.push_back({"one hour, text: a rare prefix", q});
+  q.text = "retrying";
+  q.min_severity = 13;
+  q.service = "chat-api";
+  searches.push_back({"one hour, text + severity + service", q});
+  q = hour;
+  q.trace_id = TraceIdOf(total - 5);
+  searches.push_back({"one hour, trace id", q});
+  q = hour;
+  q.attributes = {{"tenant", "t42"}};
+  searches.push_back({"one hour, attribute tenant=t42 (1%)", q});
+  q = hour;
+  q.text = "nothingmatches";
+  searches.push_back({"one hour, a word no record has", q});
+  for (Search& search : searches) {
+    std::vector<double> ms;
+    size_t found = 0;
+    for (int i = 0; i < 5; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      auto r = store->SearchLogs(search.q);
+      ms.push_back(Seconds(std::chrono::steady_clock::now() - t0) * 1e3);
+      if (!r.ok()) {
+        std::fprintf(stderr, "SearchLogs: %s\n", r.status().ToString().c_str());
+        return 1;
+      }
+      found = r->size();
+    }
+    std::sort(ms.begin() + 1, ms.end());
+    std::printf("%-58s first %.1f ms, then median %.1f ms (%zu records)\n", search.name, ms[0], ms[3], found);
+  }
+  const uint64_t last = store->LastLogCursor();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto page = store->LogsAfter(last - 1000, {}, 1000);
+  std::printf("%-58s %.1f ms (%zu records)\n", "live tail: the last 1,000 records",
+              Seconds(std::chrono::steady_clock::now() - t0) * 1e3, page.ok() ? page->logs.size() : 0);
+  LogQuery errors;
+  errors.text = "error OR ERROR";
+  errors.min_severity = 17;
+  const auto t1 = std::chrono::steady_clock::now();
+  page = store->LogsAfter(last - 100'000, errors, 100);
+  std::printf("%-58s %.1f ms (%zu records)\n", "live tail, filtered (severity + text), from 100,000 back",
+              Seconds(std::chrono::steady_clock::now() - t1) * 1e3, page.ok() ? page->logs.size() : 0);
+  return 0;
+}
+
 }  // namespace
 }  // namespace tyto::eventstore
 
 int main(int argc, char** argv) {
+  if (argc >= 5 && std::string(argv[1]) == "logs") {
+    return tyto::eventstore::FillLogs(argv[2], std::strtoull(argv[3], nullptr, 10), std::atof(argv[4]));
+  }
   if (argc >= 5 && std::string(argv[1]) == "query") {
     return tyto::eventstore::Query(argv[2], std::strtoull(argv[3], nullptr, 10) / 3, std::atof(argv[4]));
   }
