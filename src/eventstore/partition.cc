@@ -375,44 +375,32 @@ Result<std::shared_ptr<const Partition::KeyNames>> Partition::ReloadKeys(sqlite:
   return keys_;
 }
 
-Status Partition::DecodeAttrs(sqlite::Connection& c, std::shared_ptr<const KeyNames>* keys, std::string_view blob,
-                              std::vector<events::Attribute>* out) {
+Status Partition::DecodeWithKeys(sqlite::Connection& c, std::shared_ptr<const KeyNames>* keys,
+                                 const std::function<Status(const KeyNameFn&)>& decode) {
   for (int attempt = 0;; ++attempt) {
     bool missing = false;
     const KeyNames& names = **keys;
-    Status s = DecodeAttributes(
-        blob,
-        [&](uint64_t id) -> const std::string* {
-          if (id == 0 || id >= names.size() || names[id].empty()) {
-            missing = true;
-            return nullptr;
-          }
-          return &names[id];
-        },
-        out);
+    Status s = decode([&](uint64_t id) -> const std::string* {
+      if (id == 0 || id >= names.size() || names[id].empty()) {
+        missing = true;
+        return nullptr;
+      }
+      return &names[id];
+    });
+    // A key another connection added since the names were read: read them again, once.
     if (s.ok() || !missing || attempt > 0) return s.ok() ? s : s.WithContext(path_);
     TYTO_ASSIGN_OR_RETURN(*keys, ReloadKeys(c));
   }
 }
 
+Status Partition::DecodeAttrs(sqlite::Connection& c, std::shared_ptr<const KeyNames>* keys, std::string_view blob,
+                              std::vector<events::Attribute>* out) {
+  return DecodeWithKeys(c, keys, [&](const KeyNameFn& name) { return DecodeAttributes(blob, name, out); });
+}
+
 Status Partition::DecodeEvents(sqlite::Connection& c, std::shared_ptr<const KeyNames>* keys, std::string_view blob,
                                std::vector<events::SpanEvent>* out) {
-  for (int attempt = 0;; ++attempt) {
-    bool missing = false;
-    const KeyNames& names = **keys;
-    Status s = DecodeSpanEvents(
-        blob,
-        [&](uint64_t id) -> const std::string* {
-          if (id == 0 || id >= names.size() || names[id].empty()) {
-            missing = true;
-            return nullptr;
-          }
-          return &names[id];
-        },
-        out);
-    if (s.ok() || !missing || attempt > 0) return s.ok() ? s : s.WithContext(path_);
-    TYTO_ASSIGN_OR_RETURN(*keys, ReloadKeys(c));
-  }
+  return DecodeWithKeys(c, keys, [&](const KeyNameFn& name) { return DecodeSpanEvents(blob, name, out); });
 }
 
 Result<std::shared_ptr<const Partition::Resource>> Partition::GetResource(sqlite::Connection& c, int64_t id) {

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/mutex.h"
+#include "eventstore/codec.h"
 #include "eventstore/sqlite.h"
 #include "eventstore/store.h"
 #include "eventstore/trace_filter.h"
@@ -229,6 +230,9 @@ class Partition {
   std::shared_ptr<const KeyNames> Keys() EXCLUDES(cache_mu_);
   Result<std::shared_ptr<const KeyNames>> ReloadKeys(sqlite::Connection& c) EXCLUDES(cache_mu_);
   // Decodes an attribute blob, reloading the key dictionary once if needed.
+  // Runs `decode` with the key names of *keys, reloading them once if a key id is unknown.
+  Status DecodeWithKeys(sqlite::Connection& c, std::shared_ptr<const KeyNames>* keys,
+                        const std::function<Status(const KeyNameFn&)>& decode) EXCLUDES(cache_mu_);
   Status DecodeAttrs(sqlite::Connection& c, std::shared_ptr<const KeyNames>* keys, std::string_view blob,
                      std::vector<events::Attribute>* out);
   Status DecodeEvents(sqlite::Connection& c, std::shared_ptr<const KeyNames>* keys, std::string_view blob,
