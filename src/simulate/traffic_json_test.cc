@@ -11,6 +11,7 @@
 #include <regex>
 #include <set>
 #include <string_view>
+#include <utility>
 
 #include "events/genai.h"
 #include "events/jsonl_decode.h"
@@ -289,7 +290,7 @@ TEST_F(TrafficJsonTest, EventsAreJsonLines) {
       }
       if (doc.HasMember("features")) {
         ASSERT_TRUE(doc["features"].IsObject());
-        for (const auto& m : doc["features"].GetObject()) EXPECT_TRUE(m.value.IsNumber() || m.value.IsString());
+        for (const auto& m : std::as_const(doc)["features"].GetObject()) EXPECT_TRUE(m.value.IsNumber() || m.value.IsString());
         ASSERT_TRUE(doc["prediction"].IsObject());
       }
     } else if (type == "deployment") {
@@ -302,7 +303,7 @@ TEST_F(TrafficJsonTest, EventsAreJsonLines) {
       for (const char* key : {"rows_in", "rows_out", "rows_rejected"}) EXPECT_TRUE(doc[key].IsInt64()) << key;
       for (const char* key : {"start_time", "end_time"}) EXPECT_TRUE(doc[key].IsString()) << key;
       ASSERT_TRUE(doc["fields"].IsObject());
-      for (const auto& m : doc["fields"].GetObject()) EXPECT_TRUE(m.value.IsString());
+      for (const auto& m : std::as_const(doc)["fields"].GetObject()) EXPECT_TRUE(m.value.IsString());
     }
   }
   EXPECT_EQ(types["deployment"], 1);
