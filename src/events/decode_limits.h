@@ -33,6 +33,8 @@ struct DecodeLimits {
   // their resource's attributes, which each of them carries a copy of), beyond this many bytes are
   // rejected: a large resource shared by many small spans must not multiply into gigabytes.
   size_t max_decoded_bytes = 64 * 1024 * 1024;
+  // An inference event's embedding with more numbers than this is refused (a line error).
+  size_t max_embedding_dims = 4096;
   // A JSON line longer than this (without its '\n') is refused with a line error.
   size_t max_line_bytes = 1024 * 1024;
   // At most this many line errors and this many warnings are listed in a result; the rest are

@@ -1,7 +1,9 @@
-// libFuzzer target: any bytes as a JSON-lines body, decoded both as POST /api/v1/events and as
-// POST /api/v1/logs. Never a crash or a hang; every non-blank line is accepted or rejected, the
-// items match the accepted lines, listed errors and warnings stay within max_listed_lines, and
+// libFuzzer target: any bytes as a JSON-lines body, decoded as POST /api/v1/events, as POST
+// /api/v1/logs and as POST /api/v1/feedback. Never a crash or a hang; every non-blank line is
+// accepted or rejected, the items match the accepted lines, listed errors and warnings stay within max_listed_lines, and
 // every item holds the invariants of fuzz_checks.h. Seeds: testdata/fuzz_seeds/events_jsonl_fuzz/.
+#include <cmath>
+
 #include "events/fuzz_checks.h"
 #include "events/jsonl_decode.h"
 
@@ -40,6 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::Check(e.prompt.size() <= limits.max_content_bytes && e.response.size() <= limits.max_content_bytes);
     fuzz::Check(e.model.size() <= limits.max_attribute_value_bytes);
     fuzz::Check(e.features.size() <= limits.max_attributes && e.prediction.size() <= limits.max_attributes);
+    fuzz::Check(e.embedding.size() <= limits.max_embedding_dims);
+    for (float x : e.embedding) fuzz::Check(std::isfinite(x));
   }
   for (const PipelineStageEvent& p : ev.pipeline_stages) {
     fuzz::Check(!p.pipeline.empty() && !p.stage.empty() && p.start_ms <= p.end_ms);
@@ -54,5 +58,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckReport(logs.report, logs.records.size(), limits);
   fuzz::Check(logs.report.lines == ev.report.lines);
   for (const LogRecord& r : logs.records) fuzz::CheckLog(r, limits);
+
+  const DecodedFeedback feedback = DecodeFeedbackJsonLines(body, kNow, limits);
+  CheckReport(feedback.report, feedback.items.size(), limits);
+  for (const Feedback& f : feedback.items) {
+    fuzz::Check(!f.request_id.empty());
+    fuzz::Check(f.has_label || !std::isnan(f.rating) || !f.correction.empty());
+    fuzz::Check(f.correction.size() <= limits.max_content_bytes);
+  }
   return 0;
 }

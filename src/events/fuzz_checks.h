@@ -24,6 +24,7 @@ inline DecodeLimits SmallLimits() {
   l.max_span_events = 2;
   l.max_content_bytes = 32;
   l.max_line_bytes = 512;
+  l.max_embedding_dims = 8;
   l.max_decoded_bytes = 8192;
   l.max_listed_lines = 3;
   return l;

@@ -53,6 +53,11 @@ struct DecodedEvents {
   LineReport report;
 };
 
+struct DecodedFeedback {
+  std::vector<Feedback> items;
+  LineReport report;
+};
+
 struct DecodedLogLines {
   std::vector<LogRecord> records;
   LineReport report;
@@ -61,6 +66,10 @@ struct DecodedLogLines {
 // POST /api/v1/events. `now_ms` (the receive time, from the server's Clock) stands in for a
 // missing timestamp.
 DecodedEvents DecodeEventsJsonLines(std::string_view body, int64_t now_ms, const DecodeLimits& limits);
+
+// POST /api/v1/feedback: one Feedback per line (request_id required; at least one of label,
+// rating and correction). `now_ms` stands in for a missing timestamp.
+DecodedFeedback DecodeFeedbackJsonLines(std::string_view body, int64_t now_ms, const DecodeLimits& limits);
 
 // POST /api/v1/logs. `now_ms` stands in for a missing timestamp.
 DecodedLogLines DecodeLogsJsonLines(std::string_view body, int64_t now_ms, const DecodeLimits& limits);

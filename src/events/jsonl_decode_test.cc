@@ -220,6 +220,57 @@ TEST(EventsJsonLinesTest, EveryErrorNamesItsField) {
   EXPECT_EQ(EventError(deep), "arrays and objects nested deeper than 32");
 }
 
+TEST(EventsJsonLinesTest, Embedding) {
+  DecodedEvents d = DecodeEventsJsonLines(R"({"model":"m","embedding":[0.5,-1,2e3]})", kNow, DecodeLimits());
+  ASSERT_EQ(d.inferences.size(), 1u) << Errors(d.report);
+  EXPECT_EQ(d.inferences[0].embedding, (std::vector<float>{0.5f, -1.0f, 2000.0f}));
+  EXPECT_EQ(EventError(R"({"model":"m","embedding":{}})"), "embedding: expected an array of numbers");
+  EXPECT_EQ(EventError(R"({"model":"m","embedding":[1,"2"]})"), "embedding[1]: expected a finite number");
+  EXPECT_EQ(EventError(R"({"model":"m","embedding":[1e300]})"), "embedding[0]: expected a finite number");
+  DecodeLimits small;
+  small.max_embedding_dims = 2;
+  d = DecodeEventsJsonLines(R"({"model":"m","embedding":[1,2,3]})", kNow, small);
+  ASSERT_EQ(d.report.errors.size(), 1u);
+  EXPECT_EQ(d.report.errors[0].message, "embedding: 3 numbers, more than the limit of 2");
+}
+
+std::string FeedbackError(const std::string& line) {
+  DecodedFeedback d = DecodeFeedbackJsonLines(line, kNow, DecodeLimits());
+  if (d.report.errors.empty()) return "OK";
+  return d.report.errors[0].message;
+}
+
+TEST(FeedbackJsonLinesTest, FieldsAndErrors) {
+  DecodedFeedback d = DecodeFeedbackJsonLines(
+      "{\"request_id\":\"r-1\",\"timestamp\":1800000001.5,\"model\":\"m\",\"label\":\"cat\",\"rating\":4}\n"
+      "{\"request_id\":\"r-2\",\"label\":0.25}\n"
+      "{\"request_id\":\"r-3\",\"label\":true,\"correction\":\"a dog\",\"extra\":1}\n",
+      kNow, DecodeLimits());
+  ASSERT_EQ(d.items.size(), 3u) << Errors(d.report);
+  EXPECT_EQ(d.items[0].request_id, "r-1");
+  EXPECT_EQ(d.items[0].timestamp_ms, 1'800'000'001'500);
+  EXPECT_EQ(d.items[0].model, "m");
+  EXPECT_TRUE(d.items[0].has_label);
+  EXPECT_FALSE(d.items[0].label.is_number);
+  EXPECT_EQ(d.items[0].label.text, "cat");
+  EXPECT_EQ(d.items[0].rating, 4);
+  EXPECT_EQ(d.items[1].timestamp_ms, kNow);
+  EXPECT_TRUE(d.items[1].label.is_number);
+  EXPECT_EQ(d.items[1].label.number, 0.25);
+  EXPECT_TRUE(std::isnan(d.items[1].rating));
+  EXPECT_EQ(d.items[2].label.text, "true");
+  EXPECT_EQ(d.items[2].correction, "a dog");
+  ASSERT_EQ(d.report.warnings.size(), 1u);
+  EXPECT_EQ(d.report.warnings[0].line, 3u);
+
+  EXPECT_EQ(FeedbackError(R"({"label":"x"})"), "request_id: required");
+  EXPECT_EQ(FeedbackError(R"({"request_id":"r"})"), "label, rating or correction: required (at least one)");
+  EXPECT_EQ(FeedbackError(R"({"request_id":"r","label":[1]})"), "label: expected a number or a string");
+  EXPECT_EQ(FeedbackError(R"({"request_id":"r","rating":"5"})"), "rating: expected a number");
+  EXPECT_EQ(FeedbackError(R"({"request_id":"r","rating":1,"timestamp":"x"})"),
+            "timestamp: \"x\": not an RFC 3339 time (2026-11-22T12:00:00Z)");
+}
+
 TEST(EventsJsonLinesTest, GoodLinesAcceptedBadLinesReported) {
   const std::string body =
       "{\"model\":\"a\"}\r\n"

@@ -2,6 +2,7 @@
 // (jsonl_decode.h; every field in docs/events-api.md).
 #include <rapidjson/document.h>
 
+#include <cmath>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -93,6 +94,27 @@ Status ReadPrediction(Fields& f, std::vector<Field>* out) {
   return Status::Ok();
 }
 
+// "embedding": an array of finite numbers, at most max_embedding_dims of them.
+Status ReadEmbedding(Fields& f, std::vector<float>* out) {
+  const Value* v = f.Get("embedding");
+  if (v == nullptr) return Status::Ok();
+  if (!v->IsArray()) return InvalidArgument("embedding: expected an array of numbers");
+  if (v->Size() > f.limits().max_embedding_dims) {
+    return InvalidArgument("embedding: " + std::to_string(v->Size()) + " numbers, more than the limit of " +
+                           std::to_string(f.limits().max_embedding_dims));
+  }
+  out->reserve(v->Size());
+  for (rapidjson::SizeType i = 0; i < v->Size(); ++i) {
+    const Value& e = (*v)[i];
+    const double d = e.IsNumber() ? e.GetDouble() : std::nan("");
+    if (!std::isfinite(d) || std::fabs(d) > 3.4e38) {
+      return InvalidArgument("embedding[" + std::to_string(i) + "]: expected a finite number");
+    }
+    out->push_back(static_cast<float>(d));
+  }
+  return Status::Ok();
+}
+
 // "finish_reasons": an array of strings, or one string.
 Status ReadFinishReasons(Fields& f, std::vector<std::string>* out) {
   const Value* v = f.Get("finish_reasons");
@@ -153,6 +175,7 @@ Status Inference(Fields& f, int64_t now_ms, InferenceEvent* e) {
   TYTO_RETURN_IF_ERROR(f.Content("response", &e->response));
   TYTO_RETURN_IF_ERROR(ReadFeatures(f, "features", &e->features));
   TYTO_RETURN_IF_ERROR(ReadPrediction(f, &e->prediction));
+  TYTO_RETURN_IF_ERROR(ReadEmbedding(f, &e->embedding));
   TYTO_RETURN_IF_ERROR(f.Id("trace_id", kTraceIdBytes, &e->trace_id));
   TYTO_RETURN_IF_ERROR(f.Id("span_id", kSpanIdBytes, &e->span_id));
   return Status::Ok();
@@ -226,7 +249,50 @@ Status Deployment(Fields& f, int64_t now_ms, DeploymentEvent* e) {
   return Status::Ok();
 }
 
+Status FeedbackLine(Fields& f, int64_t now_ms, Feedback* fb) {
+  int64_t ns = 0;
+  bool has_time = false;
+  TYTO_RETURN_IF_ERROR(f.Timestamp("timestamp", &ns, &has_time));
+  fb->timestamp_ms = has_time ? ns / kNanosPerMilli : now_ms;
+  TYTO_RETURN_IF_ERROR(f.Text("request_id", &fb->request_id));
+  TYTO_RETURN_IF_ERROR(Required("request_id", fb->request_id));
+  TYTO_RETURN_IF_ERROR(f.Text("model", &fb->model));
+  if (const Value* v = f.Get("label")) {
+    if (v->IsBool()) {
+      fb->label.is_number = false;
+      fb->label.text = v->GetBool() ? "true" : "false";
+    } else {
+      TYTO_RETURN_IF_ERROR(FieldValue(*v, "", "label", &fb->label));
+      LimitText(&fb->label.text, f.limits(), f.stats());
+    }
+    fb->has_label = true;
+  }
+  if (const Value* v = f.Get("rating")) {
+    if (!v->IsNumber() || !std::isfinite(v->GetDouble())) return InvalidArgument("rating: expected a number");
+    fb->rating = v->GetDouble();
+  }
+  TYTO_RETURN_IF_ERROR(f.Content("correction", &fb->correction));
+  if (!fb->has_label && std::isnan(fb->rating) && fb->correction.empty()) {
+    return InvalidArgument("label, rating or correction: required (at least one)");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+DecodedFeedback DecodeFeedbackJsonLines(std::string_view body, int64_t now_ms, const DecodeLimits& limits) {
+  DecodedFeedback out;
+  jsonl::DecodeLines(
+      body, limits, /*warn_unknown=*/true,
+      [&](Fields& f) -> Status {
+        Feedback fb;
+        TYTO_RETURN_IF_ERROR(FeedbackLine(f, now_ms, &fb));
+        out.items.push_back(std::move(fb));
+        return Status::Ok();
+      },
+      &out.report);
+  return out;
+}
 
 DecodedEvents DecodeEventsJsonLines(std::string_view body, int64_t now_ms, const DecodeLimits& limits) {
   DecodedEvents out;

@@ -109,8 +109,21 @@ struct InferenceEvent {
   std::string response;
   std::vector<Field> features;  // optional, for quality and drift (issue 8)
   std::vector<Field> prediction;  // a single unnamed prediction has an empty name
+  std::vector<float> embedding;   // optional, for embedding drift (issue 8); not stored
   std::string trace_id;
   std::string span_id;
+};
+
+// Ground truth for one earlier request (POST /api/v1/feedback), joined to it by request id: its true
+// label, a user's rating, or a correction; hours or days after the request.
+struct Feedback {
+  int64_t timestamp_ms = 0;  // when the feedback was given
+  std::string request_id;
+  std::string model;         // optional: narrows the join when request ids are per model
+  bool has_label = false;
+  Field label;               // the true class (text) or value (number); booleans as "true"/"false"
+  double rating = kUnknown;  // a user's rating, as sent (1 to 5 by convention)
+  std::string correction;    // a corrected answer (free text; redacted before it is stored)
 };
 
 // One run of one stage of a data pipeline.
