@@ -47,10 +47,14 @@ Status StatusForResponse(const http::ClientResponse& r, const std::string& where
   }
   *failure = Failure::kRejected;
   switch (r.status) {
-    case 401: return {StatusCode::kUnauthenticated, what + " (check api_key_file)"};
-    case 403: return {StatusCode::kPermissionDenied, what};
-    case 404: return NotFound(what + " (check url and model)");
-    default: break;
+    case 401:
+      return {StatusCode::kUnauthenticated, what + " (check api_key_file)"};
+    case 403:
+      return {StatusCode::kPermissionDenied, what};
+    case 404:
+      return NotFound(what + " (check url and model)");
+    default:
+      break;
   }
   if (r.status >= 400) return InvalidArgument(what);
   return FailedPrecondition(what + " (redirects are not followed: set url to the final address)");
@@ -58,9 +62,12 @@ Status StatusForResponse(const http::ClientResponse& r, const std::string& where
 
 Failure FailureForClientError(const Status& st) {
   switch (st.code()) {
-    case StatusCode::kDeadlineExceeded: return Failure::kTimeout;
-    case StatusCode::kResourceExhausted: return Failure::kBadReply;  // over kMaxReplyBytes
-    default: return Failure::kConnection;
+    case StatusCode::kDeadlineExceeded:
+      return Failure::kTimeout;
+    case StatusCode::kResourceExhausted:
+      return Failure::kBadReply;  // over kMaxReplyBytes
+    default:
+      return Failure::kConnection;
   }
 }
 
@@ -68,13 +75,20 @@ Failure FailureForClientError(const Status& st) {
 
 std::string_view FailureName(Failure failure) {
   switch (failure) {
-    case Failure::kQueueTimeout: return "queue_timeout";
-    case Failure::kTimeout: return "timeout";
-    case Failure::kConnection: return "connection";
-    case Failure::kRateLimited: return "rate_limited";
-    case Failure::kServerError: return "server_error";
-    case Failure::kRejected: return "rejected";
-    case Failure::kBadReply: return "bad_reply";
+    case Failure::kQueueTimeout:
+      return "queue_timeout";
+    case Failure::kTimeout:
+      return "timeout";
+    case Failure::kConnection:
+      return "connection";
+    case Failure::kRateLimited:
+      return "rate_limited";
+    case Failure::kServerError:
+      return "server_error";
+    case Failure::kRejected:
+      return "rejected";
+    case Failure::kBadReply:
+      return "bad_reply";
   }
   return "unknown";
 }
@@ -107,8 +121,7 @@ Status Judge::AcquireTurn() {
   MutexLock l(&mu_);
   const auto deadline = std::chrono::steady_clock::now() + options_.queue_timeout;
   while (running_ >= options_.concurrency) {
-    if (turn_freed_.wait_until(mu_.native(), deadline) == std::cv_status::timeout &&
-        running_ >= options_.concurrency) {
+    if (turn_freed_.wait_until(mu_.native(), deadline) == std::cv_status::timeout && running_ >= options_.concurrency) {
       return ResourceExhausted("llm_judge: all " + std::to_string(options_.concurrency) +
                                " turns (concurrency) stayed busy for queue_timeout " +
                                FormatDuration(options_.queue_timeout));
@@ -159,8 +172,9 @@ milliseconds Judge::NextWait(int retry) {
 }
 
 Result<evaluate::Score> Judge::Attempts(const evaluate::Sample& s, Failure* failure) {
-  const std::string body = RequestBody(options_.model, system_message_,
-                                       UserMessage(s.prompt, s.response, options_.max_input_chars), options_.max_tokens);
+  const std::string body =
+      RequestBody(options_.model, system_message_, UserMessage(s.prompt, s.response, options_.max_input_chars),
+                  options_.max_tokens);
   for (int attempt = 0;; ++attempt) {
     {
       MutexLock l(&mu_);

@@ -68,11 +68,11 @@ std::string_view FailureName(Failure failure);
 
 // Counters since the Judge was built; all only grow.
 struct JudgeStats {
-  uint64_t evaluations = 0;  // Evaluate calls
-  uint64_t scored = 0;       // of those, returned a Score
+  uint64_t evaluations = 0;                        // Evaluate calls
+  uint64_t scored = 0;                             // of those, returned a Score
   std::array<uint64_t, kFailureKinds> failures{};  // of those, returned an error, by Failure
-  uint64_t requests = 0;     // HTTP requests sent, retries included
-  uint64_t retries = 0;      // requests that were retries
+  uint64_t requests = 0;                           // HTTP requests sent, retries included
+  uint64_t retries = 0;                            // requests that were retries
   // Tokens the endpoint reported (usage) in every 2xx reply that was a chat completion, also
   // those whose verdict was unusable, and their price.
   uint64_t input_tokens = 0;

@@ -510,7 +510,8 @@ TEST(JudgeConcurrencyTest, AtMostConcurrencyRequestsInFlight) {
 TEST(JudgeConcurrencyTest, NoTurnWithinQueueTimeoutIsResourceExhausted) {
   FakeEndpoint endpoint;
   endpoint.SetHold([](int, int, std::chrono::milliseconds) { return true; });  // until Release()
-  auto judge = Judge::Create({{"url", endpoint.Url()}, {"model", "m"}, {"concurrency", "1"}, {"queue_timeout", "50ms"}});
+  auto judge =
+      Judge::Create({{"url", endpoint.Url()}, {"model", "m"}, {"concurrency", "1"}, {"queue_timeout", "50ms"}});
   ASSERT_TRUE(judge.ok()) << judge.status().ToString();
   Result<evaluate::Score> first = Internal("not run");
   std::thread holder([&] { first = (*judge)->Evaluate(MakeSample()); });
@@ -584,8 +585,7 @@ TEST_F(JudgeTest, HttpsWithCaFileOrSkipVerify) {
       base + ".key -out " + base + ".crt 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   instrumentation::Registry registry;
-  http::Server tls([](http::Request&) { return http::Response::Json(200, CompletionBody(kGoodAnswer)); }, &registry,
-                   2);
+  http::Server tls([](http::Request&) { return http::Response::Json(200, CompletionBody(kGoodAnswer)); }, &registry, 2);
   http::ServerOptions so;
   so.tls_cert_file = base + ".crt";
   so.tls_key_file = base + ".key";

@@ -14,11 +14,16 @@ using Type = evaluate::OptionSpec::Type;
 
 std::string_view RubricName(Rubric rubric) {
   switch (rubric) {
-    case Rubric::kHelpfulness: return "helpfulness";
-    case Rubric::kCorrectness: return "correctness";
-    case Rubric::kCoherence: return "coherence";
-    case Rubric::kCitation: return "citation";
-    case Rubric::kCustom: return "custom";
+    case Rubric::kHelpfulness:
+      return "helpfulness";
+    case Rubric::kCorrectness:
+      return "correctness";
+    case Rubric::kCoherence:
+      return "coherence";
+    case Rubric::kCitation:
+      return "citation";
+    case Rubric::kCustom:
+      return "custom";
   }
   return "unknown";
 }
@@ -111,8 +116,8 @@ std::string ReadApiKey(Env* env, const std::string& path, evaluate::OptionValues
 
 Rubric ReadRubric(evaluate::OptionValues* o) {
   const std::string text = o->String("rubric");
-  for (Rubric r : {Rubric::kHelpfulness, Rubric::kCorrectness, Rubric::kCoherence, Rubric::kCitation,
-                   Rubric::kCustom}) {
+  for (Rubric r :
+       {Rubric::kHelpfulness, Rubric::kCorrectness, Rubric::kCoherence, Rubric::kCitation, Rubric::kCustom}) {
     if (text == RubricName(r)) return r;
   }
   o->Fail("rubric", "want helpfulness, correctness, coherence, citation or custom, got \"" + text + "\"");

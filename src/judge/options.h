@@ -30,7 +30,7 @@ struct JudgeOptions {
   std::string api_key;  // the trimmed contents of api_key_file; empty: no Authorization header
   http::TlsClientOptions tls;
   Rubric rubric = Rubric::kHelpfulness;
-  std::string custom_rubric;  // the `prompt` option, with rubric: custom
+  std::string custom_rubric;                                    // the `prompt` option, with rubric: custom
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};  // one attempt, connect to reply
   int retries = 2;
   std::chrono::milliseconds retry_backoff{std::chrono::milliseconds(500)};  // before the first retry

@@ -29,9 +29,9 @@ TEST(OptionsTest, TableHasEveryOptionOnceWithHelp) {
       EXPECT_TRUE(spec.default_value.empty()) << spec.name;
     }
   }
-  for (const char* want : {"url", "model", "api_key_file", "ca_file", "insecure_skip_verify", "rubric", "prompt",
-                           "timeout", "retries", "concurrency", "queue_timeout", "max_tokens", "max_input_chars",
-                           "input_price_per_1k", "output_price_per_1k"}) {
+  for (const char* want :
+       {"url", "model", "api_key_file", "ca_file", "insecure_skip_verify", "rubric", "prompt", "timeout", "retries",
+        "concurrency", "queue_timeout", "max_tokens", "max_input_chars", "input_price_per_1k", "output_price_per_1k"}) {
     EXPECT_TRUE(names.contains(want)) << want;
   }
 }
@@ -183,8 +183,8 @@ TEST(OptionsTest, DocsListEveryOptionWithItsTypeAndDefault) {
     } else {
       want += "`" + spec.default_value + "` |";
     }
-    EXPECT_EQ(row_of[spec.name].rfind(want, 0), 0u) << "docs/judge.md row for " << spec.name << " should start with "
-                                                    << want << "\n  it is: " << row_of[spec.name];
+    EXPECT_EQ(row_of[spec.name].rfind(want, 0), 0u)
+        << "docs/judge.md row for " << spec.name << " should start with " << want << "\n  it is: " << row_of[spec.name];
   }
   EXPECT_EQ(documented, declared);
 }

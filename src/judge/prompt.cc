@@ -82,8 +82,8 @@ void AppendSection(std::string* out, std::string_view tag, std::string_view text
 }
 
 std::string CutNote(std::string_view what, size_t kept, size_t total) {
-  return "The " + std::string(what) + " was cut to its first " + std::to_string(kept) + " of " +
-         std::to_string(total) + " bytes.";
+  return "The " + std::string(what) + " was cut to its first " + std::to_string(kept) + " of " + std::to_string(total) +
+         " bytes.";
 }
 
 }  // namespace
@@ -91,11 +91,21 @@ std::string CutNote(std::string_view what, size_t kept, size_t total) {
 std::string SystemMessage(Rubric rubric, std::string_view custom_rubric) {
   std::string out;
   switch (rubric) {
-    case Rubric::kHelpfulness: out = kHelpfulness; break;
-    case Rubric::kCorrectness: out = kCorrectness; break;
-    case Rubric::kCoherence: out = kCoherence; break;
-    case Rubric::kCitation: out = kCitation; break;
-    case Rubric::kCustom: out = custom_rubric; break;
+    case Rubric::kHelpfulness:
+      out = kHelpfulness;
+      break;
+    case Rubric::kCorrectness:
+      out = kCorrectness;
+      break;
+    case Rubric::kCoherence:
+      out = kCoherence;
+      break;
+    case Rubric::kCitation:
+      out = kCitation;
+      break;
+    case Rubric::kCustom:
+      out = custom_rubric;
+      break;
   }
   out += kCommonRules;
   events::RepairUtf8(&out);  // a custom rubric from the config is sent as JSON text

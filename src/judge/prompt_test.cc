@@ -29,7 +29,8 @@ TEST(SystemMessageTest, EachRubricAsksForTheSameReplyFormat) {
 }
 
 TEST(UserMessageTest, ShortTextIsSentWhole) {
-  EXPECT_EQ(UserMessage("What is 2+2?", "4.", 8000), "<prompt>\nWhat is 2+2?\n</prompt>\n\n<response>\n4.\n</response>");
+  EXPECT_EQ(UserMessage("What is 2+2?", "4.", 8000),
+            "<prompt>\nWhat is 2+2?\n</prompt>\n\n<response>\n4.\n</response>");
 }
 
 TEST(UserMessageTest, LongTextIsCutAndTheCutNoted) {
@@ -44,8 +45,9 @@ TEST(UserMessageTest, LongTextIsCutAndTheCutNoted) {
 
   // Both long: half each.
   const std::string both = UserMessage(std::string(5000, 'p'), response, 1000);
-  EXPECT_TRUE(Contains(both, "The prompt was cut to its first 500 of 5000 bytes. The response was cut to its first "
-                             "500 of 10000 bytes."));
+  EXPECT_TRUE(Contains(both,
+                       "The prompt was cut to its first 500 of 5000 bytes. The response was cut to its first "
+                       "500 of 10000 bytes."));
   EXPECT_TRUE(Contains(both, "<prompt>\n" + std::string(500, 'p') + "\n</prompt>"));
 
   // A short response leaves the prompt the rest.

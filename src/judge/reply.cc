@@ -171,8 +171,8 @@ Result<Completion> ParseCompletion(std::string_view body) {
   }
   const auto content = message->value.FindMember("content");
   if (content == message->value.MemberEnd() || !content->value.IsString()) {
-    return InvalidArgument("reply's choices[0].message has no text content (finish_reason " +
-                           Snippet(c.finish_reason) + "): " + Snippet(body));
+    return InvalidArgument("reply's choices[0].message has no text content (finish_reason " + Snippet(c.finish_reason) +
+                           "): " + Snippet(body));
   }
   c.content.assign(content->value.GetString(), content->value.GetStringLength());
   if (const auto usage = root.FindMember("usage"); usage != root.MemberEnd() && usage->value.IsObject()) {

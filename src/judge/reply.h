@@ -13,7 +13,7 @@
 namespace tyto::judge {
 
 struct Completion {
-  std::string content;  // choices[0].message.content
+  std::string content;        // choices[0].message.content
   std::string finish_reason;  // choices[0].finish_reason; empty when absent
   // usage.prompt_tokens and usage.completion_tokens; 0 when the endpoint does not report them.
   int64_t prompt_tokens = 0;

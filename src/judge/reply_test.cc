@@ -88,8 +88,7 @@ TEST(ParseVerdictTest, JsonObjectAloneInFencesOrInProse) {
 }
 
 TEST(ParseVerdictTest, ReasoningBeforeThinkEndIsSkipped) {
-  EXPECT_EQ(ScoreOf("<think>Maybe {\"score\": 2}? No, better.</think>\n{\"score\": 4, \"explanation\": \"Good.\"}"),
-            4);
+  EXPECT_EQ(ScoreOf("<think>Maybe {\"score\": 2}? No, better.</think>\n{\"score\": 4, \"explanation\": \"Good.\"}"), 4);
 }
 
 TEST(ParseVerdictTest, ScoreTextFallback) {
@@ -120,7 +119,7 @@ TEST(ParseVerdictTest, MissingOrOutOfRangeScoresAreErrors) {
   ExpectVerdictError(R"({"score": 6})", "score 6 is outside 1 to 5");
   ExpectVerdictError(R"({"score": -1e300})", "is outside 1 to 5");
   ExpectVerdictError("Score: 10/10", "score 10 is outside 1 to 5");
-  ExpectVerdictError("scores: 4", "has no score");  // not the word "score"
+  ExpectVerdictError("scores: 4", "has no score");   // not the word "score"
   ExpectVerdictError("score :: 4", "has no score");  // two separators
 }
 

@@ -27,7 +27,7 @@ TEST(RetryTest, BackoffDoublesUpToTheCapWithJitterOfHalfToAll) {
   EXPECT_EQ(RetryWait(1, 500ms, 30s, std::nullopt, 0), 250ms);
   EXPECT_EQ(RetryWait(2, 500ms, 30s, std::nullopt, 0), 500ms);
   EXPECT_EQ(RetryWait(3, 500ms, 30s, std::nullopt, 0), 1000ms);
-  EXPECT_EQ(RetryWait(10, 500ms, 30s, std::nullopt, 0), 15s);  // 2^9 * 500ms > 30s: the cap, halved
+  EXPECT_EQ(RetryWait(10, 500ms, 30s, std::nullopt, 0), 15s);    // 2^9 * 500ms > 30s: the cap, halved
   EXPECT_EQ(RetryWait(1000, 500ms, 30s, std::nullopt, 0), 15s);  // no overflow however many
   EXPECT_EQ(RetryWait(1, 0ms, 30s, std::nullopt, 0.5), 0ms);
   const auto mid = RetryWait(2, 1000ms, 30s, std::nullopt, 0.5);
