@@ -380,28 +380,30 @@ std::vector<double> BonferroniCorrect(const std::vector<double>& p_values) {
 ChiSquareResult ChiSquareTest(std::span<const double> reference_counts, std::span<const double> current_counts) {
   ChiSquareResult result;
   const size_t k = std::min(reference_counts.size(), current_counts.size());
-  if (k < 2) return result;
   double ref_total = 0, cur_total = 0;
+  size_t seen = 0;
   for (size_t i = 0; i < k; ++i) {
     ref_total += reference_counts[i];
     cur_total += current_counts[i];
+    if (reference_counts[i] + current_counts[i] > 0) ++seen;
   }
-  result.dof = k - 1;
+  if (seen < 2) return result;
+  result.dof = seen - 1;
   if (ref_total <= 0 || cur_total <= 0) {
     result.statistic = kNaN;
     result.p_value = kNaN;
     return result;
   }
-  const double scale = cur_total / ref_total;
+  const double total = ref_total + cur_total;
   double statistic = 0;
   for (size_t i = 0; i < k; ++i) {
-    const double expected = reference_counts[i] * scale;
-    const double diff = current_counts[i] - expected;
-    if (expected > 0) {
-      statistic += diff * diff / expected;
-    } else if (current_counts[i] > 0) {
-      statistic = std::numeric_limits<double>::infinity();
-    }
+    const double both = reference_counts[i] + current_counts[i];
+    if (both <= 0) continue;
+    const double expected_ref = ref_total * both / total;
+    const double expected_cur = cur_total * both / total;
+    const double dr = reference_counts[i] - expected_ref;
+    const double dc = current_counts[i] - expected_cur;
+    statistic += dr * dr / expected_ref + dc * dc / expected_cur;
   }
   result.statistic = statistic;
   result.p_value = ChiSquareSurvival(statistic, static_cast<double>(result.dof));

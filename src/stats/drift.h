@@ -112,11 +112,15 @@ std::vector<double> BonferroniCorrect(const std::vector<double>& p_values);
 // The statistics on explicit counts and shares, as NumericDrift and CategoricalDrift apply them;
 // index i of both spans is the same category or bin.
 //
-// Chi-square as Evidently's chisquare_stat_test: expected_i = reference_i * (sum current /
-// sum reference), statistic = sum (current_i - expected_i)^2 / expected_i, degrees of freedom =
-// categories - 1 (scipy.stats.chisquare(current, f_exp=expected)). A category absent from the
-// reference but present in the current counts makes the statistic +Inf and the p-value 0, as in
-// scipy. Fewer than two categories: statistic 0, p-value 1.
+// Chi-square test of homogeneity of the two samples (a 2 x k contingency table): expected_i for
+// each side = that side's total * (reference_i + current_i) / (both totals), statistic = sum over
+// both sides of (observed - expected)^2 / expected, degrees of freedom = categories seen on
+// either side - 1 (scipy.stats.chi2_contingency without Yates's correction). Evidently's
+// chisquare_stat_test instead takes the reference shares as exact (scipy.stats.chisquare of the
+// current counts): with a reference no larger than the window that ignores the reference's own
+// noise and flags about one unchanged window in five (measured in drift_test: 19% at 500 rows
+// against 500), so Tyto keeps Evidently's choice of test but computes it on both samples. Fewer
+// than two categories: statistic 0, p-value 1.
 struct ChiSquareResult {
   double statistic = 0;
   double p_value = 1;
