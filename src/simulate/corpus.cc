@@ -230,8 +230,76 @@ constexpr std::array kEntries = std::to_array<CorpusEntry>({
      kPii},
 });
 
+constexpr std::array kStructured = std::to_array<CorpusEntry>({
+    {"billing", "en",
+     "Extract the order number, amount, currency and reason as JSON with the keys order_id, amount, currency "
+     "and reason. Answer with JSON only. Text: 'Refund request for order #A-20931: 49.90 EUR, the parcel arrived "
+     "damaged.'",
+     R"({"order_id": "A-20931", "amount": 49.90, "currency": "EUR", "reason": "damaged"})"},
+    {"billing", "en",
+     "Return JSON with the keys invoice, due_date (YYYY-MM-DD) and total for: 'Invoice 7781 is due on 14 March "
+     "2025, total 1,250.00 USD.' JSON only.",
+     R"({"invoice": "7781", "due_date": "2025-03-14", "total": 1250.00, "currency": "USD"})"},
+    {"account", "en",
+     "Classify this support message and answer in JSON with the keys category, urgency (low, medium, high) and "
+     "needs_human (true or false): 'I can't log in and my team's demo starts in ten minutes!'",
+     R"({"category": "login", "urgency": "high", "needs_human": true})"},
+    {"travel", "en",
+     "Turn this into JSON with the keys from, to, date and passengers: 'Two adults flying Lisbon to Reykjavik on "
+     "the 3rd of June 2025.' Only the JSON, please.",
+     R"({"from": "LIS", "to": "KEF", "date": "2025-06-03", "passengers": 2})"},
+    {"devops", "en",
+     "Parse this alert into JSON with the keys service, severity, metric and value: 'CRITICAL checkout-api "
+     "p99 latency 2.4s above 1s for 10m'. Respond with JSON only.",
+     R"({"service": "checkout-api", "severity": "critical", "metric": "p99_latency_seconds", "value": 2.4})"},
+    {"data", "en",
+     "Extract the fields of this product review as JSON (keys: product, rating 1-5, sentiment, topics as a "
+     "list): 'The X200 headphones sound great but the battery dies after 4 hours. 3 stars.'",
+     R"({"product": "X200 headphones", "rating": 3, "sentiment": "mixed", "topics": ["sound", "battery"]})"},
+    {"coding", "en",
+     "Give me a JSON object describing this function signature with the keys name, parameters (a list of "
+     "{name, type}) and returns: 'def top_customers(year: int, limit: int = 5) -> list[str]'. JSON only.",
+     R"({"name": "top_customers", "parameters": [{"name": "year", "type": "int"}, {"name": "limit", "type": "int"}], "returns": "list[str]"})"},
+    {"cooking", "en",
+     "Convert this recipe line into JSON with the keys ingredient, quantity and unit: '250 g dried spaghetti'. "
+     "Answer with JSON only.",
+     R"({"ingredient": "dried spaghetti", "quantity": 250, "unit": "g"})"},
+});
+
+constexpr std::array<std::string_view, 6> kRefusals = {
+    "I can't help with that.",           "I'm sorry, but I can't help with that request.",
+    "I'm not able to help with that.",   "Sorry, I can't assist with that.",
+    "I can't provide that information.", "I'm unable to help with this request.",
+};
+
+constexpr std::array kWrongLanguage = std::to_array<WrongLanguageAnswer>({
+    {"Why was I charged twice for my subscription this month?", "de",
+     "Das tut mir leid. Eine zweite Abbuchung bedeutet meist, dass die erste Zahlung nach einer vorübergehenden "
+     "Ablehnung erneut versucht wurde; die doppelte Buchung wird normalerweise innerhalb von 3-5 Werktagen "
+     "storniert."},
+    {"How do I reverse a linked list in Python?", "fr",
+     "Parcourez la liste en gardant trois pointeurs : précédent, courant et suivant. À chaque étape, faites "
+     "pointer le nœud courant vers le précédent, puis avancez. À la fin, le précédent est la nouvelle tête."},
+    {"What should I pack for a week of hiking in Iceland in June?", "es",
+     "Lleva capas: ropa térmica, un forro polar, una chaqueta impermeable y pantalones impermeables, botas de "
+     "montaña ya usadas, gorro y guantes ligeros. En junio hay luz casi las 24 horas, así que un antifaz ayuda."},
+    {"Write a polite email declining a meeting invitation.", "de",
+     "Betreff: Re: Abstimmung am Donnerstag\n\nHallo Sam,\n\nvielen Dank für die Einladung. Leider kann ich am "
+     "Donnerstag nicht teilnehmen. Könntest du mir danach die Notizen schicken?\n\nViele Grüße\nAlex"},
+    {"What's the difference between precision and recall?", "fr",
+     "La précision est la part des prédictions positives qui sont correctes ; le rappel est la part des vrais "
+     "positifs qui ont été trouvés. Relever le seuil de décision augmente en général la précision et baisse le "
+     "rappel."},
+    {"How long should I boil an egg for a runny yolk?", "it",
+     "Metti l'uovo in acqua già bollente e cuocilo per 6 minuti, poi raffreddalo subito in acqua fredda: "
+     "l'albume sarà sodo e il tuorlo ancora morbido."},
+});
+
 }  // namespace
 
 std::span<const CorpusEntry> Corpus() { return kEntries; }
+std::span<const CorpusEntry> StructuredCorpus() { return kStructured; }
+std::span<const std::string_view> Refusals() { return kRefusals; }
+std::span<const WrongLanguageAnswer> WrongLanguageAnswers() { return kWrongLanguage; }
 
 }  // namespace tyto::simulate

@@ -29,4 +29,21 @@ struct CorpusEntry {
 // Every entry, in a fixed order (a seed picks the same entries everywhere).
 std::span<const CorpusEntry> Corpus();
 
+// The structured-output endpoint's requests (/v1/extract): each prompt asks for JSON only, and
+// each response is one valid JSON object (CorpusTest parses them). The traffic breaks some of them
+// on purpose (traffic_models.h). No personal data.
+std::span<const CorpusEntry> StructuredCorpus();
+
+// How a chat model declines: "I can't help with that." and the like.
+std::span<const std::string_view> Refusals();
+
+// A prompt of Corpus() (English, with no personal data) answered correctly but in another
+// language: what a model that lost track of the conversation's language says.
+struct WrongLanguageAnswer {
+  std::string_view prompt;    // exactly an English prompt of Corpus()
+  std::string_view language;  // ISO 639-1 code of the response
+  std::string_view response;
+};
+std::span<const WrongLanguageAnswer> WrongLanguageAnswers();
+
 }  // namespace tyto::simulate
