@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "common/mutex.h"
+#include "common/units.h"
 #include "http/server.h"
 #include "instrumentation/metrics.h"
 #include "simulate/node_model.h"
@@ -248,9 +249,21 @@ Status Fleet::StartTraffic(const TrafficOptions& traffic, TrafficSenderOptions s
     return InvalidArgument("--inference-rate must be above 0 and at most 100000 requests/s, got " +
                            std::to_string(traffic.requests_per_second));
   }
-  if (!(traffic.content_share >= 0 && traffic.content_share <= 1) ||
-      !(traffic.features_share >= 0 && traffic.features_share <= 1)) {
-    return InvalidArgument("the traffic's content and features shares must be between 0 and 1");
+  for (double share : {traffic.content_share, traffic.features_share, traffic.classifier_share, traffic.embedding_share,
+                       traffic.feedback_share, traffic.rating_share}) {
+    if (!(share >= 0 && share <= 1)) {
+      return InvalidArgument(
+          "the traffic's content, features, classifier, embedding, feedback and rating shares must be between 0 and 1");
+    }
+  }
+  if (traffic.embedding_dims < 1 || traffic.embedding_dims > 4096) {
+    return InvalidArgument("the traffic's embedding_dims must be between 1 and 4096, got " +
+                           std::to_string(traffic.embedding_dims));
+  }
+  if (traffic.feedback_delay_min.count() < 0 || traffic.feedback_delay_max < traffic.feedback_delay_min) {
+    return InvalidArgument("the feedback delay must be at least 0 and its maximum at least its minimum, got " +
+                           FormatDuration(traffic.feedback_delay_min) + " to " +
+                           FormatDuration(traffic.feedback_delay_max));
   }
   const std::string to = sender.base_url;
   TYTO_ASSIGN_OR_RETURN(impl_->traffic, TrafficSender::Create(NewTrafficGenerator(traffic), impl_->ctx.start_ms,

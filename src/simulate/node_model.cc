@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "simulate/node_model.h"
+#include "simulate/traffic_models.h"
 
 namespace tyto::simulate {
 namespace {
@@ -343,7 +344,9 @@ void NodeModel::StepReplica(ReplicaState& r, int64_t t_ms, double dt) {
   // Completed requests.
   const double n = served;
   if (n > 0) {
-    const double length = static_cast<double>(rng_.Poisson(n * 0.04));
+    // 4% of answers run to max_tokens; more while a quality_drop has the model ramble.
+    const double quality = ConditionsAt(ctx_->scenario, m.name, offset).quality;
+    const double length = static_cast<double>(rng_.Poisson(n * (0.04 + 0.10 * quality)));
     const double length_n = std::min(n, length);
     r.tick_length = length_n;
     r.success_length += length_n;

@@ -9,8 +9,9 @@
 //   - A replica: arrivals ~ Poisson; it serves up to its capacity (divided by a queue_buildup
 //     slowdown); the rest waits (capped at kMaxWaiting; beyond it requests fail). Latencies grow
 //     with load, queueing and latency_increase incidents; each completed request is observed in
-//     the histograms (lognormal latencies) and counted with its tokens. Concurrency (running)
-//     follows Little's law; KV-cache usage follows concurrency with a lag.
+//     the histograms (lognormal latencies) and counted with its tokens; 4% finish by length
+//     (max_tokens), up to 14% during a quality_drop on its model. Concurrency (running) follows
+//     Little's law; KV-cache usage follows concurrency with a lag.
 //   - A GPU: utilisation follows its replica's busy fraction; power follows utilisation and
 //     clock; temperature relaxes towards a target set by utilisation (and gpu_overheat), and
 //     above 87 C clocks drop and the thermal throttle reasons are set; framebuffer use is steady

@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "config/schema.h"
+#include "simulate/traffic_models.h"
 
 namespace tyto::simulate {
 namespace {
@@ -30,6 +31,8 @@ const std::vector<KindInfo>& Kinds() {
       {IncidentKind::kLatencyIncrease, "latency_increase", {"ramp", "node", "replica", "factor"}, true},
       {IncidentKind::kQueueBuildup, "queue_buildup", {"ramp", "node", "replica", "slowdown"}, true},
       {IncidentKind::kReplicaDown, "replica_down", {"node", "replica"}, true},
+      {IncidentKind::kDataDrift, "data_drift", {"ramp", "model", "feature", "factor"}, false},
+      {IncidentKind::kQualityDrop, "quality_drop", {"ramp", "model", "severity"}, false},
   };
   return *kinds;
 }
@@ -76,6 +79,57 @@ void Integer(Section<T>& s, const std::string& where, std::string key, int T::*m
 }
 
 template <typename T>
+void Text(Section<T>& s, const std::string& where, std::string key, std::string T::*m, std::string help) {
+  s.Option(
+      key, "string", std::move(help),
+      Named<T>(where + "." + key, [m](const Node& n, T& t, Diagnostics& d) { config::DecodeString(n, &(t.*m), &d); }),
+      [m](const T& t) { return t.*m; });
+}
+
+std::string JoinNames(const std::vector<std::string_view>& names) {
+  std::string out;
+  for (std::string_view n : names) out += (out.empty() ? "" : ", ") + std::string(n);
+  return out;
+}
+
+// data_drift and quality_drop name a model of the traffic, and a feature it has.
+void CheckModelAndFeature(const Incident& inc, const Node& map, Diagnostics& d) {
+  const auto entries = map.entries();  // a copy: the pointers below point into it
+  const Node* model_node = nullptr;
+  const Node* feature_node = nullptr;
+  for (const auto& [k, v] : entries) {
+    if (k.scalar() == "model") model_node = &v;
+    if (k.scalar() == "feature") feature_node = &v;
+  }
+  const TrafficModel* model = nullptr;
+  if (model_node != nullptr && !inc.model.empty()) {
+    model = FindTrafficModel(inc.model);
+    if (model == nullptr) {
+      std::vector<std::string_view> names;
+      for (const TrafficModel& m : TrafficModels()) names.push_back(m.name);
+      d.Add(model_node->position(),
+            "incidents[].model: the traffic has no model '" + inc.model + "' (its models: " + JoinNames(names) + ")");
+      return;
+    }
+  }
+  if (feature_node == nullptr || inc.feature.empty()) return;
+  std::vector<std::string_view> features;
+  for (const TrafficModel& m : TrafficModels()) {
+    if (model != nullptr && model != &m) continue;
+    for (std::string_view f : m.features) {
+      if (std::find(features.begin(), features.end(), f) == features.end()) features.push_back(f);
+    }
+  }
+  features.push_back(kEmbeddingFeature);
+  if (std::find(features.begin(), features.end(), inc.feature) == features.end()) {
+    d.Add(feature_node->position(),
+          "incidents[].feature: " +
+              (model != nullptr ? "model '" + inc.model + "' has" : std::string("the traffic has")) + " no feature '" +
+              inc.feature + "' (its features: " + JoinNames(features) + ")");
+  }
+}
+
+template <typename T>
 void Duration(Section<T>& s, const std::string& where, std::string key, milliseconds T::*m, std::string help) {
   s.Option(key, "duration", std::move(help), Named<T>(where + "." + key, [m](const Node& n, T& t, Diagnostics& d) {
              config::DecodeDuration(n, milliseconds(0), &(t.*m), &d);
@@ -111,7 +165,8 @@ const Section<Scenario>& ScenarioSchema() {
     Number(incident, in, "requests_per_second", &Incident::requests_per_second, 0, 1e7,
            "traffic_change: the new fleet-wide level; 0 or absent: factor times the base level.");
     Number(incident, in, "factor", &Incident::factor, 0, 1000,
-           "traffic_change: multiplier of the base traffic; latency_increase: of the latencies.");
+           "traffic_change: multiplier of the base traffic; latency_increase: of the latencies; data_drift: how far "
+           "numeric features move, in standard deviations (categories and embeddings move with it).");
     Integer(incident, in, "xid", &Incident::xid, 1, 1000, "xid_error: the XID code (e.g. 79, 48, 63, 13).");
     Number(incident, in, "sbe_per_minute", &Incident::sbe_per_minute, 0, 1e6,
            "ecc_errors: single-bit errors per minute.");
@@ -119,6 +174,13 @@ const Section<Scenario>& ScenarioSchema() {
     Number(incident, in, "temperature", &Incident::temperature, 40, 120, "gpu_overheat: peak temperature, degrees C.");
     Number(incident, in, "slowdown", &Incident::slowdown, 1, 1000,
            "queue_buildup: the replica serves 1/slowdown of its capacity.");
+    Text(incident, in, "model", &Incident::model,
+         "data_drift, quality_drop: the traffic's model it changes (meta-llama/Llama-3.1-70B-Instruct, "
+         "intent-router, escalation-classifier); absent: every one.");
+    Text(incident, in, "feature", &Incident::feature,
+         "data_drift: the one feature that shifts (a feature of the model, or embedding); absent: all of them.");
+    Number(incident, in, "severity", &Incident::severity, 0, 1,
+           "quality_drop: how much worse at full effect, 0 to 1 (1: accuracy about 0.5, half the answers bad).");
     incident.Validate([](const Incident& inc, const Node& map, Diagnostics& d) {
       const KindInfo& info = Info(inc.kind);
       bool has_kind = false, has_at = false;
@@ -135,6 +197,9 @@ const Section<Scenario>& ScenarioSchema() {
       }
       if (!has_kind) d.Add(map.position(), "incidents[]: missing 'kind'");
       if (!has_at) d.Add(map.position(), "incidents[]: missing 'at'");
+      if (has_kind && (inc.kind == IncidentKind::kDataDrift || inc.kind == IncidentKind::kQualityDrop)) {
+        CheckModelAndFeature(inc, map, d);
+      }
       if (inc.ramp > inc.duration && inc.duration.count() > 0) {
         d.Add(map.position(), "incidents[]: ramp " + FormatDuration(inc.ramp) + " is longer than duration " +
                                   FormatDuration(inc.duration));
@@ -252,6 +317,12 @@ Scenario DefaultScenario(int nodes, int gpus_per_node) {
   queue.node = node(2), queue.replica = 0, queue.slowdown = 3;
   Incident& down = add(IncidentKind::kReplicaDown, minutes(7), minutes(1), milliseconds(0));
   down.node = node(3), down.replica = 0;
+  // Then the traffic's models: a wave of new users shifts every model's inputs, and later their
+  // answers and predictions get worse for a while.
+  Incident& drift = add(IncidentKind::kDataDrift, minutes(15), minutes(30), minutes(5));
+  drift.factor = 1.5;
+  Incident& drop = add(IncidentKind::kQualityDrop, minutes(25), minutes(15), minutes(2));
+  drop.severity = 0.8;
   return s;
 }
 

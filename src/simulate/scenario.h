@@ -1,6 +1,6 @@
 // Scenario: what happens to a simulated fleet and when: its traffic and a script of incidents
 // (a GPU overheating, XID and ECC errors, latency creeping up, a queue building, a traffic jump,
-// a replica down). Read from a YAML file (docs/simulate.md describes the format; an example is
+// a replica down, a model's input data drifting, a model's answers getting worse). Read from a YAML file (docs/simulate.md describes the format; an example is
 // examples/scenario.yml); DefaultScenario() is what `tyto simulate` runs without one.
 //
 // Times are offsets from the fleet's start. Node, GPU and replica indexes are 0-based; they are
@@ -26,6 +26,8 @@ enum class IncidentKind {
   kLatencyIncrease,  // one replica's latencies grow by `factor` over `ramp`
   kQueueBuildup,     // one replica slows down so its queue of waiting requests grows
   kReplicaDown,      // one model-server replica stops answering (503); restarts afterwards
+  kDataDrift,        // a model's request features (and embeddings) shift away from their usual mix
+  kQualityDrop,      // a model's answers and predictions get worse; users rate them lower
 };
 
 // "traffic_change", "gpu_overheat", ...: the names the scenario file uses.
@@ -47,6 +49,13 @@ struct Incident {
   int dbe = 0;                     // ecc_errors: double-bit errors counted at the start
   double temperature = 94;         // gpu_overheat: peak GPU temperature, degrees C
   double slowdown = 3;             // queue_buildup: the replica serves 1/slowdown of its capacity
+  // data_drift, quality_drop: the model of the simulated traffic (traffic_models.h) they change;
+  // empty: every one.
+  std::string model;
+  // data_drift: the one feature that shifts (a name in the model's `features`, or "embedding");
+  // empty: all of them. `factor` is how far numeric features move, in standard deviations.
+  std::string feature;
+  double severity = 1;             // quality_drop: 0..1, how much worse at full effect
   config::Position position;       // where the incident is written, for later errors
 
   bool ActiveAt(std::chrono::milliseconds t) const {
@@ -79,9 +88,10 @@ Result<Scenario> ParseScenario(std::string_view text, const std::string& file);
 // position. `replicas_per_node[i]` is node i's model-server replica count.
 Status CheckScenario(const Scenario& scenario, int gpus_per_node, const std::vector<int>& replicas_per_node);
 
-// A lively first ten minutes for demos: a traffic jump (x1.6), a GPU overheating, an XID 79 and
-// ECC errors, latency creeping up, a queue building, and a replica down and restarting. Indexes
-// are clamped to the fleet's shape, so it runs on any fleet.
+// A lively first half hour for demos: in the first ten minutes a traffic jump (x1.6), a GPU
+// overheating, an XID 79 and ECC errors, latency creeping up, a queue building, and a replica down
+// and restarting; then the traffic's data drifting (from 15 minutes) and its models' quality
+// dropping (from 25 minutes). Indexes are clamped to the fleet's shape, so it runs on any fleet.
 Scenario DefaultScenario(int nodes, int gpus_per_node);
 
 }  // namespace tyto::simulate

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace tyto::simulate {
@@ -28,6 +29,9 @@ incidents:
   - {kind: latency_increase, at: 4m, duration: 6m, ramp: 4m, node: 0, replica: 1, factor: 3}
   - {kind: queue_buildup, at: 5m, duration: 4m, node: 2, replica: 0, slowdown: 4}
   - {kind: replica_down, at: 7m, duration: 1m, node: 3, replica: 0}
+  - {kind: data_drift, at: 15m, duration: 30m, ramp: 5m, model: escalation-classifier, feature: user_age, factor: 2}
+  - {kind: quality_drop, at: 25m, ramp: 2m, model: meta-llama/Llama-3.1-70B-Instruct, severity: 0.7}
+  - {kind: data_drift, at: 1h, factor: 1.5}
 )";
   auto s = ParseScenario(text, "drill.yml");
   ASSERT_TRUE(s.ok()) << s.status().ToString();
@@ -35,7 +39,7 @@ incidents:
   EXPECT_EQ(s->traffic.requests_per_second, 200);
   EXPECT_EQ(s->traffic.diurnal_amplitude, 0.1);
   EXPECT_EQ(s->traffic.load, 0.6);  // default kept
-  ASSERT_EQ(s->incidents.size(), 7u);
+  ASSERT_EQ(s->incidents.size(), 10u);
   const Incident& t = s->incidents[0];
   EXPECT_EQ(t.kind, IncidentKind::kTrafficChange);
   EXPECT_EQ(t.at, minutes(2));
@@ -51,6 +55,21 @@ incidents:
   EXPECT_EQ(s->incidents[5].slowdown, 4);
   EXPECT_EQ(s->incidents[6].kind, IncidentKind::kReplicaDown);
   EXPECT_EQ(s->incidents[6].position.line, 15);
+  const Incident& drift = s->incidents[7];
+  EXPECT_EQ(drift.kind, IncidentKind::kDataDrift);
+  EXPECT_EQ(drift.model, "escalation-classifier");
+  EXPECT_EQ(drift.feature, "user_age");
+  EXPECT_EQ(drift.factor, 2);
+  EXPECT_EQ(drift.ramp, minutes(5));
+  const Incident& drop = s->incidents[8];
+  EXPECT_EQ(drop.kind, IncidentKind::kQualityDrop);
+  EXPECT_EQ(drop.model, "meta-llama/Llama-3.1-70B-Instruct");
+  EXPECT_EQ(drop.severity, 0.7);
+  EXPECT_EQ(drop.duration, milliseconds(0));
+  EXPECT_EQ(s->incidents[9].model, "");  // every model
+  EXPECT_EQ(s->incidents[9].feature, "");
+  EXPECT_EQ(IncidentKindName(drift.kind), "data_drift");
+  EXPECT_EQ(IncidentKindName(drop.kind), "quality_drop");
   EXPECT_TRUE(CheckScenario(*s, 8, {2, 4, 2, 2}).ok());
 }
 
@@ -88,6 +107,24 @@ TEST(ScenarioTest, ErrorsNamePositionAndField) {
       {"traffic:\n  noise: 3\n", "s.yml:2:10: traffic.noise: value 3 out of range [0, 1]"},
       {"incidents:\n  - {kind: queue_buildup, at: 1m, duration: 1m, ramp: 2m}\n",
        "s.yml:2:5: incidents[]: ramp 2m is longer than duration 1m"},
+      {"incidents:\n  - {kind: data_drift, at: 1m, model: gpt-5}\n",
+       "s.yml:2:39: incidents[].model: the traffic has no model 'gpt-5' (its models: "
+       "meta-llama/Llama-3.1-70B-Instruct, intent-router, escalation-classifier)"},
+      {"incidents:\n  - kind: data_drift\n    at: 1m\n    model: intent-router\n    feature: user_age\n",
+       "s.yml:5:14: incidents[].feature: model 'intent-router' has no feature 'user_age' (its features: "
+       "prompt_length, language, channel, plan, country, embedding)"},
+      {"incidents:\n  - {kind: data_drift, at: 1m, feature: colour}\n",
+       "s.yml:2:41: incidents[].feature: the traffic has no feature 'colour'"},
+      {"incidents:\n  - {kind: quality_drop, at: 1m, feature: country}\n",
+       "s.yml:2:34: incidents[].feature: does not apply to kind 'quality_drop'"},
+      {"incidents:\n  - {kind: quality_drop, at: 1m, severity: 2}\n",
+       "s.yml:2:44: incidents[].severity: value 2 out of range [0, 1]"},
+      {"incidents:\n  - {kind: data_drift, at: 1m, node: 1}\n",
+       "s.yml:2:32: incidents[].node: does not apply to kind 'data_drift'"},
+      {"incidents:\n  - {kind: data_drift, at: 1m, factor: lots}\n",
+       "s.yml:2:40: incidents[].factor: expected a number, got 'lots'"},
+      {"incidents:\n  - {kind: quality_drop, at: 2m, duration: 1m, ramp: 5m}\n",
+       "s.yml:2:5: incidents[]: ramp 5m is longer than duration 1m"},
       {"incidents: [\n", "s.yml:"},
       {"", "s.yml: the scenario is empty"},
   };
@@ -126,7 +163,14 @@ TEST(ScenarioTest, DefaultScenarioFitsAnyFleet) {
       EXPECT_GE(s.incidents.size(), 6u);
       std::vector<int> replicas(static_cast<size_t>(nodes), 1);
       EXPECT_TRUE(CheckScenario(s, gpus, replicas).ok()) << nodes << "x" << gpus;
-      for (const Incident& inc : s.incidents) EXPECT_LE(inc.at, minutes(10));
+      // Something to see in the first half hour, the fleet's incidents in the first ten minutes.
+      int models = 0;
+      for (const Incident& inc : s.incidents) {
+        const bool model = inc.kind == IncidentKind::kDataDrift || inc.kind == IncidentKind::kQualityDrop;
+        models += model;
+        EXPECT_LE(inc.at, model ? minutes(30) : minutes(10)) << IncidentKindName(inc.kind);
+      }
+      EXPECT_EQ(models, 2);
     }
   }
 }
@@ -140,6 +184,10 @@ TEST(ScenarioTest, TheExampleFileParses) {
   auto s = ParseScenario(text.str(), path);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_GE(s->incidents.size(), 6u);
+  // It shows every kind.
+  std::set<IncidentKind> kinds;
+  for (const Incident& inc : s->incidents) kinds.insert(inc.kind);
+  EXPECT_EQ(kinds.size(), 9u);
   EXPECT_TRUE(CheckScenario(*s, 8, {2, 4, 2, 2}).ok());
 }
 

@@ -14,11 +14,15 @@
 #include "simulate/corpus.h"
 #include "simulate/node_model.h"
 #include "simulate/random.h"
+#include "simulate/traffic_models.h"
 
 namespace tyto::simulate {
 namespace {
 
 constexpr uint64_t kTrafficSalt = 0x7472616666696321ull;  // separates the traffic's draws from the model's
+// Seeds each request's draws for features, predictions, answers and feedback (from its trace id),
+// apart from the draws that place it in time and in the metrics, which these do not disturb.
+constexpr uint64_t kRequestSalt = 0x6d6f64656c732121ull;
 constexpr int64_t kNanosPerMilli = 1'000'000;
 // The gateway keeps sending a replica that went down its share until a health check fails.
 constexpr int64_t kHealthCheckMillis = 10'000;
@@ -54,9 +58,11 @@ constexpr std::array<Tenant, 5> kTenants = {{
     {"hooli", 0.08, "free", "192.0.2.61", "curl/7.88.1"},
 }};
 
-constexpr std::array<std::string_view, 8> kTopics = {"billing", "account", "coding",  "devops",
-                                                     "travel",  "writing", "cooking", "data"};
-constexpr std::array<std::string_view, 5> kLanguages = {"en", "en", "en", "de", "fr"};
+// The share of chat requests sent to the structured-output endpoint, whose answers are JSON.
+constexpr double kStructuredShare = 0.08;
+constexpr std::string_view kStructuredPath = "/v1/extract";
+// The share of low ratings (1 or 2) that come with a corrected answer.
+constexpr double kCorrectionShare = 0.25;
 
 enum class Outcome {
   kOk,
@@ -159,6 +165,16 @@ std::string MessagesJson(std::string_view role, std::string_view text, std::stri
   return std::string(buf.GetString(), buf.GetSize());
 }
 
+// The top 64 bits of a hex id.
+uint64_t IdBits(std::string_view hex) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < hex.size() && i < 16; ++i) {
+    const char c = hex[i];
+    v = v << 4 | static_cast<uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+  }
+  return v;
+}
+
 std::string DateOf(int64_t unix_ms) {
   const time_t t = static_cast<time_t>(unix_ms / 1000);
   struct tm tm_utc;
@@ -178,15 +194,21 @@ void TrafficBatch::Clear() {
   inferences.clear();
   pipeline_stages.clear();
   deployments.clear();
+  feedback.clear();
 }
 
-bool TrafficBatch::empty() const { return spans.empty() && logs.empty() && event_count() == 0; }
+bool TrafficBatch::empty() const { return spans.empty() && logs.empty() && event_count() == 0 && feedback.empty(); }
 
 // --- TrafficGenerator --------------------------------------------------------------------------
 
 // A vLLM node's model, stepped by the generator: the same states the node's pages show.
 struct TrafficGenerator::Twin {
   std::unique_ptr<NodeModel> model;
+};
+
+// What the scenario does to the traffic's models in the tick being generated.
+struct TrafficGenerator::Conditions {
+  ModelConditions llm, intent, escalation;
 };
 
 // A reporting replica and what the generator remembers of it from one tick to the next.
@@ -223,8 +245,6 @@ struct TrafficGenerator::Request {
   std::string request_id, trace_id, gw_span_id, srv_span_id, conversation_id;
   const CorpusEntry* content = nullptr;
   bool features = false;
-  std::string_view language, topic;
-  double topic_score = 0;
   double latency_s() const { return static_cast<double>(srv_end - srv_start) / 1e9; }
 };
 
@@ -234,7 +254,8 @@ std::string TrafficGenerator::ServiceName(const std::string& hostname, int repli
 
 bool TrafficGenerator::ReportsEvents(int node) { return (node / 3) % 2 == 1; }
 
-TrafficGenerator::TrafficGenerator(const FleetContext* ctx, TrafficOptions options) : ctx_(ctx), options_(options) {
+TrafficGenerator::TrafficGenerator(const FleetContext* ctx, TrafficOptions options)
+    : ctx_(ctx), options_(options), conditions_(std::make_unique<Conditions>()) {
   for (int g = 0; g < kGateways; ++g) {
     const std::string host = "gateway-" + std::to_string(g);
     resources_.push_back(
@@ -312,6 +333,14 @@ void TrafficGenerator::Generate(int64_t tick, TrafficBatch* out) {
   last_tick_ = tick;
 
   const int64_t tick_start_ns = (ctx_->start_ms + (tick - 1) * ctx_->tick_ms) * kNanosPerMilli;
+  const int64_t tick_end_ns = tick_start_ns + ctx_->tick_ms * kNanosPerMilli;
+  // Feedback scheduled in earlier ticks first: what this tick's requests schedule is due later.
+  TakeDueFeedback(tick_end_ns, out);
+  const auto offset = ctx_->Offset(ctx_->start_ms + tick * ctx_->tick_ms);
+  const auto& models = TrafficModels();
+  conditions_->llm = ConditionsAt(ctx_->scenario, models[0].name, offset);
+  conditions_->intent = ConditionsAt(ctx_->scenario, models[1].name, offset);
+  conditions_->escalation = ConditionsAt(ctx_->scenario, models[2].name, offset);
   if (!deployed_) {
     deployed_ = true;
     DeploymentRecord d;
@@ -385,13 +414,6 @@ void TrafficGenerator::GenerateReplica(Replica& rr, Twin& twin, int64_t tick, Tr
       q.content = &corpus[rng.Next() % corpus.size()];
     }
     q.features = rr.events && rng.Uniform() < options_.features_share;
-    if (q.features) {
-      // What a request router would record: its topic classifier's prediction is the corpus
-      // entry's topic when there is one.
-      q.language = q.content != nullptr ? q.content->language : kLanguages[rng.Next() % kLanguages.size()];
-      q.topic = q.content != nullptr ? q.content->topic : kTopics[rng.Next() % kTopics.size()];
-      q.topic_score = std::round(rng.Uniform(0.55, 0.99) * 1000) / 1000;
-    }
     q.gw_end =
         (tick_start_ms * kNanosPerMilli) + static_cast<int64_t>(rng.Uniform() * static_cast<double>(tick_ms) * 1e6);
     return q;
@@ -579,14 +601,39 @@ void TrafficGenerator::Emit(const Replica& rr, const Twin& twin, const Request& 
   const ModelSpec& m = NodeModel::ModelFor(ServerKind::kVllm);
   const Tenant& tenant = kTenants[q.tenant];
   const std::string& host = twin.model->hostname();
-  const std::string path = q.chat ? "/v1/chat/completions" : "/v1/completions";
-  const std::string operation = q.chat ? "chat" : "text_completion";
   const std::string_view error_type = ErrorType(q.outcome);
   const int http_status = HttpStatus(q.outcome);
   const bool failed = q.outcome != Outcome::kOk;
   const bool server_error = http_status >= 500;
-  const std::string response_text =
-      q.content != nullptr && q.outcome == Outcome::kOk ? std::string(q.content->response) : std::string();
+
+  // The request's own draws: its endpoint, user, answer and feedback (traffic_models.h).
+  Random prng(MixSeed(ctx_->seed ^ kRequestSalt, IdBits(q.trace_id)));
+  const RequestDraws draws = DrawRequest(prng);
+  const bool structured = q.chat && prng.Uniform() < kStructuredShare;
+  const std::string path = structured ? std::string(kStructuredPath)
+                           : q.chat   ? "/v1/chat/completions"
+                                      : "/v1/completions";
+  const std::string operation = q.chat ? "chat" : "text_completion";
+  const Answer answer =
+      failed ? Answer::kGood : DrawAnswer(prng, structured, q.finish_reason == "length", conditions_->llm.quality);
+  const CorpusEntry* entry = q.content;
+  if (entry != nullptr && structured) {
+    const auto structured_corpus = StructuredCorpus();
+    entry = &structured_corpus[prng.Next() % structured_corpus.size()];
+  }
+  AnswerText content;
+  if (entry != nullptr) {
+    content = WriteAnswer(answer, *entry, prng);
+    if (failed) content.response.clear();
+  }
+  const bool has_response = entry != nullptr && !failed;  // sent even when empty
+  RequestFacts facts;
+  facts.plan = tenant.tier;
+  facts.input_tokens = q.input_tokens;
+  facts.max_tokens = q.max_tokens;
+  facts.temperature = q.temperature;
+  facts.language = content.language;
+  facts.topic = content.topic;
 
   // The gateway's span: HTTP server semantics (4xx is the client's error, not the span's).
   SpanRecord gw;
@@ -614,6 +661,22 @@ void TrafficGenerator::Emit(const Replica& rr, const Twin& twin, const Request& 
         q.outcome == Outcome::kUnavailable ? q.error_message : "upstream answered " + std::to_string(http_status);
   }
   out->spans.push_back(std::move(gw));
+  EmitClassifiers(q, prng, facts, draws, out);
+
+  // Users rate some chat answers later.
+  const bool rated = !failed && q.chat && prng.Uniform() < options_.rating_share;
+  if (rated) {
+    FeedbackRecord f;
+    f.request_id = q.request_id;
+    f.model = std::string(m.name);
+    f.rating = RateAnswer(answer, prng);
+    if (f.rating <= 2 && entry != nullptr && content.prompt == entry->prompt && prng.Uniform() < kCorrectionShare) {
+      f.correction = std::string(entry->response);
+    }
+    f.request_unix_nano = q.srv_end;
+    ScheduleFeedback(std::move(f), q.gw_end, prng);
+  }
+  const bool embedded = prng.Uniform() < options_.embedding_share;
 
   const int gateway_resource = q.gateway;
   auto gateway_log = [&](int severity, std::string body, std::vector<KeyValue> attrs) {
@@ -667,17 +730,14 @@ void TrafficGenerator::Emit(const Replica& rr, const Twin& twin, const Request& 
     e.trace_id = q.trace_id;
     e.span_id = q.gw_span_id;
     e.node = host;
-    if (q.content != nullptr) {
-      e.prompt = std::string(q.content->prompt);
-      e.response = response_text;
+    if (entry != nullptr) {
+      e.prompt = std::string(content.prompt);
+      e.response = content.response;
     }
-    if (q.features) {
-      e.features = {{"input_tokens", true, static_cast<double>(q.input_tokens), ""},
-                    {"max_tokens", true, static_cast<double>(q.max_tokens), ""},
-                    {"temperature", true, q.temperature, ""},
-                    {"language", false, 0, std::string(q.language)},
-                    {"tenant_tier", false, 0, std::string(tenant.tier)}};
-      e.prediction = {{"topic", false, 0, std::string(q.topic)}, {"topic_score", true, q.topic_score, ""}};
+    if (q.features) e.features = FeaturesFor(TrafficModels()[0], facts, draws, conditions_->llm);
+    if (embedded) {
+      e.embedding = Embedding(TopicOf(facts, draws, conditions_->llm), draws, conditions_->llm, options_.embedding_dims,
+                              ctx_->seed);
     }
     out->inferences.push_back(std::move(e));
     return;
@@ -719,10 +779,11 @@ void TrafficGenerator::Emit(const Replica& rr, const Twin& twin, const Request& 
     s.events.push_back(
         {q.srv_end, "exception", {Str("exception.type", error_type), Str("exception.message", q.error_message)}});
   }
-  if (q.content != nullptr) {
-    s.attributes.push_back(Str("gen_ai.input.messages", MessagesJson("user", q.content->prompt, "")));
-    if (!response_text.empty()) {
-      s.attributes.push_back(Str("gen_ai.output.messages", MessagesJson("assistant", response_text, q.finish_reason)));
+  if (entry != nullptr) {
+    s.attributes.push_back(Str("gen_ai.input.messages", MessagesJson("user", content.prompt, "")));
+    if (has_response) {
+      s.attributes.push_back(
+          Str("gen_ai.output.messages", MessagesJson("assistant", content.response, q.finish_reason)));
     }
   }
   const std::string span_id = s.span_id;
@@ -759,6 +820,78 @@ void TrafficGenerator::Emit(const Replica& rr, const Twin& twin, const Request& 
     l.attributes.push_back(Str("error.type", error_type));
   }
   out->logs.push_back(std::move(l));
+}
+
+void TrafficGenerator::EmitClassifiers(const Request& q, Random& rng, const RequestFacts& facts,
+                                       const RequestDraws& draws, TrafficBatch* out) {
+  const auto& models = TrafficModels();
+  const Tenant& tenant = kTenants[q.tenant];
+  // The intent router classifies every prompt, the escalation classifier only conversations.
+  for (size_t i = 1; i < models.size(); ++i) {
+    const TrafficModel& model = models[i];
+    const bool escalation = model.name == kEscalationClassifier;
+    if (rng.Uniform() >= options_.classifier_share || (escalation && !q.chat)) continue;
+    const ModelConditions& conditions = escalation ? conditions_->escalation : conditions_->intent;
+    // Called by the gateway before it forwards the request, within its span.
+    const int64_t gateway_ns = q.gw_end - q.gw_start;
+    const double latency_ms =
+        std::min(LogNormal(rng, escalation ? 2.2 : 1.4, 0.35), 0.8 * static_cast<double>(gateway_ns) / 1e6);
+    InferenceRecord e;
+    e.request_id = std::string(escalation ? "esc-" : "intent-") + HexId(rng, 12);
+    e.end_unix_nano = q.gw_start + 100'000 + static_cast<int64_t>(latency_ms * 1e6);
+    e.model = std::string(model.name);
+    e.model_version = std::string(model.version);
+    e.endpoint = "/v1/classify";
+    e.tenant = std::string(tenant.name);
+    e.service = std::string(model.name);
+    e.operation = "classification";
+    e.conversation_id = q.conversation_id;
+    e.latency_ms = std::round(latency_ms * 1e3) / 1e3;
+    e.queue_ms = -1;
+    e.input_tokens = -1;
+    e.output_tokens = -1;
+    e.trace_id = q.trace_id;
+    e.span_id = q.gw_span_id;
+    e.features = FeaturesFor(model, facts, draws, conditions);
+    const Prediction p = Classify(model.name, facts, draws, conditions);
+    e.prediction = {{"label", false, 0, p.label}, {"score", true, p.score, ""}};
+    if (rng.Uniform() < options_.embedding_share) {
+      e.embedding =
+          Embedding(TopicOf(facts, draws, conditions), draws, conditions, options_.embedding_dims, ctx_->seed);
+    }
+    if (rng.Uniform() < options_.feedback_share) {
+      FeedbackRecord f;
+      f.request_id = e.request_id;
+      f.model = e.model;
+      f.label = p.truth;
+      f.request_unix_nano = e.end_unix_nano;
+      ScheduleFeedback(std::move(f), q.gw_end, rng);
+    }
+    out->inferences.push_back(std::move(e));
+  }
+}
+
+void TrafficGenerator::ScheduleFeedback(FeedbackRecord f, int64_t from_ns, Random& rng) {
+  const double lo = static_cast<double>(std::max<int64_t>(options_.feedback_delay_min.count(), 0));
+  const double hi = static_cast<double>(std::max<int64_t>(options_.feedback_delay_max.count(), 0));
+  // Log-uniform: delays from minutes to hours spread evenly over their orders of magnitude.
+  double delay_ms = lo;
+  if (hi > lo) delay_ms = lo > 0 ? lo * std::exp(rng.Uniform() * std::log(hi / lo)) : rng.Uniform(lo, hi);
+  if (pending_feedback_.size() >= options_.max_pending_feedback) {
+    ++feedback_not_scheduled_;
+    return;
+  }
+  f.time_unix_nano = from_ns + static_cast<int64_t>(delay_ms * 1e6);
+  const int64_t due = f.time_unix_nano;
+  pending_feedback_.emplace(std::make_pair(due, feedback_scheduled_++), std::move(f));
+}
+
+void TrafficGenerator::TakeDueFeedback(int64_t until_ns, TrafficBatch* out) {
+  auto it = pending_feedback_.begin();
+  for (; it != pending_feedback_.end() && it->first.first <= until_ns; ++it) {
+    out->feedback.push_back(std::move(it->second));
+  }
+  pending_feedback_.erase(pending_feedback_.begin(), it);
 }
 
 void TrafficGenerator::GeneratePipeline(int64_t tick, TrafficBatch* out) {

@@ -17,7 +17,17 @@
 // The replicas of every second vLLM node (node index / 3 odd: node 3 on the default fleet) run
 // without OpenTelemetry: they report each request as a JSON-lines inference event
 // (POST /api/v1/events) instead of a span and a log, carrying the gateway's trace id; some events
-// carry `features` and `prediction`. The gateway traces every request either way.
+// carry request-level `features` and a prompt `embedding`. The gateway traces every request either
+// way, and calls two classifiers for a share of them (intent-router and escalation-classifier,
+// traffic_models.h), which report JSON-lines inference events with features, a prediction and an
+// embedding. The LLM's answers are mostly good, sometimes not (refusals, irrelevant, truncated,
+// empty, looping, in the wrong language, broken JSON on the structured-output endpoint
+// /v1/extract).
+//
+// Ground truth comes later (POST /api/v1/feedback): for a share of the classifiers' predictions
+// their true label, and for a share of the LLM's chat answers a user's rating, each after a delay
+// drawn between TrafficOptions::feedback_delay_min and _max. A generator keeps the feedback not yet
+// due (at most max_pending_feedback of it) and reports it in the tick it falls due.
 //
 // Driven by the fleet's own model: the generator steps twins of the vLLM nodes' NodeModels (same
 // seed, same context, so the same states the /metrics pages show) and draws each tick's requests
@@ -26,15 +36,18 @@
 // up as they do in the metrics: a traffic_change raises the request rate, latency_increase and
 // queue_buildup lengthen time to first token and queueing, a replica_down fails the requests in
 // flight (EngineDeadError), then the gateway's requests to it (503) until its health check takes it
-// out of the pool, and the replica restarts. Occasional events: a deployment of a new model
-// version at the first tick, and a nightly data pipeline run (90 s after the start, then daily at
-// 02:00 UTC). docs/simulate.md describes all of it.
+// out of the pool, and the replica restarts; a data_drift shifts a model's features and embeddings,
+// a quality_drop makes its answers and predictions worse and its ratings lower. Occasional events:
+// a deployment of a new model version at the first tick, and a nightly data pipeline run (90 s
+// after the start, then daily at 02:00 UTC). docs/simulate.md describes all of it.
 //
 // Deterministic: the same seed, scenario and first tick give the same records, byte for byte.
 // Not thread-safe: one thread generates.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -46,6 +59,9 @@ namespace tyto::simulate {
 
 struct FleetContext;
 class NodeModel;
+class Random;
+struct RequestDraws;
+struct RequestFacts;
 
 struct TrafficOptions {
   // Requests per second over all the fleet's vLLM replicas at the daily mean (before the diurnal
@@ -53,9 +69,27 @@ struct TrafficOptions {
   double requests_per_second = 20;
   // The share of requests carrying their prompt and response (corpus.h).
   double content_share = 0.1;
-  // The share of inference events (from the nodes without OpenTelemetry) carrying `features` and
-  // `prediction`.
+  // The share of inference events (from the nodes without OpenTelemetry) carrying request-level
+  // `features`.
   double features_share = 0.5;
+  // The share of requests each of the gateway's classifiers (intent-router, escalation-classifier)
+  // reports as an inference event with `features` and `prediction`.
+  double classifier_share = 0.5;
+  // The share of the events that can carry one (the classifiers', and the LLM's from the nodes
+  // without OpenTelemetry) carrying the prompt's `embedding`, of `embedding_dims` numbers.
+  double embedding_share = 0.5;
+  int embedding_dims = 16;
+  // The share of the classifiers' predictions whose true label comes back (POST /api/v1/feedback).
+  double feedback_share = 0.3;
+  // The share of the LLM's successful chat answers that users rate (1 to 5), also as feedback.
+  double rating_share = 0.1;
+  // How long after its request feedback comes: log-uniform between these (inclusive). The demo's
+  // defaults let a newcomer see it; real labels take minutes to hours.
+  std::chrono::milliseconds feedback_delay_min{20'000};
+  std::chrono::milliseconds feedback_delay_max{120'000};
+  // Feedback not yet due is kept in memory; beyond this many items, new feedback is not scheduled
+  // (counted in TrafficGenerator::feedback_not_scheduled).
+  size_t max_pending_feedback = 100'000;
 };
 
 // An OTLP AnyValue of the kinds the traffic uses.
@@ -147,10 +181,23 @@ struct InferenceRecord {
   std::string trace_id;       // the gateway's trace
   std::string span_id;        // the gateway's server span (the caller)
   std::string node;
-  std::string prompt;  // empty unless sampled for content
-  std::string response;
+  std::string prompt;                // empty unless sampled for content
+  std::string response;              // sent (even empty) when the prompt is and the request succeeded
   std::vector<FieldValue> features;  // empty unless sampled
   std::vector<FieldValue> prediction;
+  std::vector<double> embedding;  // empty unless sampled
+};
+
+// Ground truth for an earlier request (POST /api/v1/feedback): its true label, a user's rating, or
+// both, and sometimes a corrected answer.
+struct FeedbackRecord {
+  int64_t time_unix_nano = 0;  // when it was given: the gateway's answer plus the delay
+  std::string request_id;      // the inference event's request_id (or span's gen_ai.response.id)
+  std::string model;
+  std::string label;              // the true class; empty: none
+  int rating = 0;                 // 1 to 5; 0: none
+  std::string correction;         // empty: none
+  int64_t request_unix_nano = 0;  // the time of the event it is about (not sent)
 };
 
 // One stage of one run of a data pipeline (type "pipeline_stage").
@@ -186,6 +233,7 @@ struct TrafficBatch {
   std::vector<InferenceRecord> inferences;
   std::vector<PipelineStageRecord> pipeline_stages;
   std::vector<DeploymentRecord> deployments;
+  std::vector<FeedbackRecord> feedback;  // a separate request: not among the events
 
   void Clear();
   bool empty() const;
@@ -208,8 +256,9 @@ class TrafficGenerator {
 
   // Appends to *out what happened in tick `tick`: the interval (start + (tick-1) x tick,
   // start + tick x tick] of the fleet's clock. Requests are reported when they end, so every
-  // record's times lie at or before the tick's end. A tick not after the last one generated
-  // appends nothing.
+  // record's times lie at or before the tick's end. Feedback falls due in a tick after its
+  // request's (feedback due during skipped ticks comes with the next generated one). A tick not
+  // after the last one generated appends nothing.
   void Generate(int64_t tick, TrafficBatch* out);
 
   // Every resource a record can name, by index: the gateways, then one per reporting replica.
@@ -221,13 +270,28 @@ class TrafficGenerator {
   // Whether node `node`'s replicas report through the events API rather than OTLP.
   static bool ReportsEvents(int node);
 
+  // Feedback scheduled and not yet due.
+  size_t feedback_pending() const { return pending_feedback_.size(); }
+  // Feedback not scheduled because max_pending_feedback items were waiting.
+  uint64_t feedback_not_scheduled() const { return feedback_not_scheduled_; }
+
  private:
   struct Replica;
   struct Twin;
   struct Request;
 
+  struct Conditions;
+
   void GenerateReplica(Replica& rr, Twin& twin, int64_t tick, TrafficBatch* out);
   void Emit(const Replica& rr, const Twin& twin, const Request& q, TrafficBatch* out);
+  // The gateway's classifier calls for request `q` (traffic_models.h), as inference events.
+  void EmitClassifiers(const Request& q, Random& rng, const RequestFacts& facts, const RequestDraws& draws,
+                       TrafficBatch* out);
+  // Schedules feedback `f` a delay after `from_ns`: when the gateway answered the request (its
+  // tick's records are all reported by then).
+  void ScheduleFeedback(FeedbackRecord f, int64_t from_ns, Random& rng);
+  // Moves the feedback due by `until_ns` into *out.
+  void TakeDueFeedback(int64_t until_ns, TrafficBatch* out);
   void GeneratePipeline(int64_t tick, TrafficBatch* out);
   // Whether the model servers log their engine statistics at the end of the tick ending then.
   bool StatsDue(int64_t tick_end_ms) const;
@@ -240,6 +304,12 @@ class TrafficGenerator {
   std::vector<Resource> resources_;
   std::vector<std::unique_ptr<Twin>> twins_;
   std::vector<Replica> replicas_;
+  // What the scenario does to each of TrafficModels() during the tick being generated.
+  std::unique_ptr<Conditions> conditions_;
+  // Feedback not yet due, by (due time in ns, order scheduled).
+  std::map<std::pair<int64_t, uint64_t>, FeedbackRecord> pending_feedback_;
+  uint64_t feedback_scheduled_ = 0;
+  uint64_t feedback_not_scheduled_ = 0;
 };
 
 }  // namespace tyto::simulate

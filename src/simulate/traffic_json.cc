@@ -306,16 +306,22 @@ std::string EventsJsonLines(const TrafficBatch& batch) {
       StringField(w, "error_type", e.error_type);
       Key(w, "latency_ms");
       w.Double(e.latency_ms);
-      Key(w, "queue_ms");
-      w.Double(e.queue_ms);
+      if (e.queue_ms >= 0) {
+        Key(w, "queue_ms");
+        w.Double(e.queue_ms);
+      }
       if (e.ttft_ms >= 0) {
         Key(w, "ttft_ms");
         w.Double(e.ttft_ms);
       }
-      Key(w, "input_tokens");
-      w.Int64(e.input_tokens);
-      Key(w, "output_tokens");
-      w.Int64(e.output_tokens);
+      if (e.input_tokens >= 0) {
+        Key(w, "input_tokens");
+        w.Int64(e.input_tokens);
+      }
+      if (e.output_tokens >= 0) {
+        Key(w, "output_tokens");
+        w.Int64(e.output_tokens);
+      }
       if (!e.finish_reason.empty()) {
         Key(w, "finish_reasons");
         w.StartArray();
@@ -325,11 +331,45 @@ std::string EventsJsonLines(const TrafficBatch& batch) {
       StringField(w, "trace_id", e.trace_id);
       StringField(w, "span_id", e.span_id);
       StringField(w, "node", e.node);
-      StringField(w, "prompt", e.prompt);
-      StringField(w, "response", e.response);
+      if (!e.prompt.empty()) {
+        StringField(w, "prompt", e.prompt);
+        if (e.ok) {  // an empty answer is an answer
+          Key(w, "response");
+          Str(w, e.response);
+        }
+      }
       Fields(w, "features", e.features);
       Fields(w, "prediction", e.prediction);
+      if (!e.embedding.empty()) {
+        Key(w, "embedding");
+        w.StartArray();
+        for (double x : e.embedding) w.Double(x);
+        w.EndArray();
+      }
     });
+  }
+  return out;
+}
+
+std::string FeedbackJsonLines(std::span<const FeedbackRecord> feedback) {
+  std::string out;
+  rapidjson::StringBuffer buf;
+  for (const FeedbackRecord& f : feedback) {
+    buf.Clear();
+    JsonWriter w(buf);
+    w.StartObject();
+    StringField(w, "request_id", f.request_id);
+    StringField(w, "timestamp", Rfc3339(f.time_unix_nano));
+    StringField(w, "model", f.model);
+    StringField(w, "label", f.label);
+    if (f.rating > 0) {
+      Key(w, "rating");
+      w.Int(f.rating);
+    }
+    StringField(w, "correction", f.correction);
+    w.EndObject();
+    out.append(buf.GetString(), buf.GetSize());
+    out.push_back('\n');
   }
   return out;
 }

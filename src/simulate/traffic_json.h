@@ -2,7 +2,7 @@
 // ExportLogsServiceRequest, in OTLP's JSON mapping of opentelemetry-proto) and the JSON lines of
 // Tyto's events API (docs/events-api.md: inference, pipeline_stage and deployment lines, every
 // field one the API reads, times in RFC 3339 with nanoseconds, durations in ms, `status` an HTTP
-// code).
+// code) and of its feedback API (POST /api/v1/feedback: ground truth for earlier requests).
 //
 // OTLP JSON as the specification maps it: lowerCamelCase field names; trace and span ids as
 // lowercase hex (not base64); 64-bit integers (times in ns, intValue) as decimal strings; enums
@@ -32,5 +32,10 @@ std::string LogsJson(const std::vector<Resource>& resources, std::span<const Log
 // One JSON object per line, each ending in '\n': the batch's deployments, then its pipeline
 // stages, then its inference events. Empty when the batch has none.
 std::string EventsJsonLines(const TrafficBatch& batch);
+
+// The body of POST /api/v1/feedback: one JSON object per line, each ending in '\n':
+// {"request_id", "timestamp" (RFC 3339 with nanoseconds), "model", "label", "rating",
+// "correction"}, the last three only when set. Empty for no feedback.
+std::string FeedbackJsonLines(std::span<const FeedbackRecord> feedback);
 
 }  // namespace tyto::simulate

@@ -263,16 +263,54 @@ TEST_F(TrafficJsonTest, EventsAreJsonLines) {
     const std::string type = doc["type"].GetString();
     ++types[type];
     if (type == "inference") {
-      for (const char* key : {"request_id", "model", "model_version", "endpoint", "tenant", "service", "provider",
-                              "operation", "conversation_id", "trace_id", "span_id", "node"}) {
+      for (const char* key : {"request_id", "model", "model_version", "endpoint", "tenant", "service", "operation",
+                              "conversation_id", "trace_id", "span_id"}) {
         EXPECT_TRUE(doc.HasMember(key) && doc[key].IsString()) << key << " in " << line;
       }
-      for (const char* key : {"latency_ms", "queue_ms"}) {
-        EXPECT_TRUE(doc.HasMember(key) && doc[key].IsNumber()) << key << " in " << line;
-      }
+      EXPECT_TRUE(doc.HasMember("latency_ms") && doc["latency_ms"].IsNumber()) << line;
       EXPECT_TRUE(
           std::regex_match(doc["timestamp"].GetString(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z)")))
           << line;
+      if (doc.HasMember("embedding")) {
+        // One vector of unit length per request, of the configured dimensions.
+        ASSERT_TRUE(doc["embedding"].IsArray()) << line;
+        EXPECT_EQ(doc["embedding"].Size(), 16u) << line;
+        double norm = 0;
+        for (const Value& x : std::as_const(doc)["embedding"].GetArray()) {
+          ASSERT_TRUE(x.IsNumber()) << line;
+          norm += x.GetDouble() * x.GetDouble();
+        }
+        EXPECT_NEAR(norm, 1, 1e-3) << line;
+        ++types["embedding"];
+      }
+      const std::string model = doc["model"].GetString();
+      if (model != "meta-llama/Llama-3.1-70B-Instruct") {
+        // A classifier the gateway calls: features, a prediction {label, score}, no tokens.
+        ++types[model];
+        EXPECT_TRUE(model == "intent-router" || model == "escalation-classifier") << line;
+        EXPECT_EQ(doc["status"].GetInt(), 200) << line;
+        for (const char* key : {"input_tokens", "output_tokens", "queue_ms", "ttft_ms", "node", "prompt"}) {
+          EXPECT_FALSE(doc.HasMember(key)) << key << " in " << line;
+        }
+        ASSERT_TRUE(doc.HasMember("features") && doc["features"].IsObject()) << line;
+        ASSERT_TRUE(doc.HasMember("prediction") && doc["prediction"].IsObject()) << line;
+        const Value& p = doc["prediction"];
+        EXPECT_EQ(p.MemberCount(), 2u) << line;
+        ASSERT_TRUE(p.HasMember("label") && p["label"].IsString()) << line;
+        ASSERT_TRUE(p.HasMember("score") && p["score"].IsNumber()) << line;
+        EXPECT_GE(p["score"].GetDouble(), model == "intent-router" ? 0.4 : 0.5) << line;
+        EXPECT_LE(p["score"].GetDouble(), 1) << line;
+        if (model == "escalation-classifier") {
+          EXPECT_TRUE(std::string(p["label"].GetString()) == "true" || std::string(p["label"].GetString()) == "false");
+          EXPECT_TRUE(doc["features"].HasMember("region")) << line;
+        }
+        for (const auto& m : std::as_const(doc)["features"].GetObject()) {
+          EXPECT_TRUE(m.value.IsNumber() || m.value.IsString()) << line;
+        }
+        continue;
+      }
+      for (const char* key : {"provider", "node"}) EXPECT_TRUE(doc.HasMember(key) && doc[key].IsString()) << key;
+      EXPECT_TRUE(doc.HasMember("queue_ms") && doc["queue_ms"].IsNumber()) << line;
       for (const char* key : {"input_tokens", "output_tokens"}) {
         EXPECT_TRUE(doc.HasMember(key) && doc[key].IsUint64()) << key << " in " << line;
       }
@@ -288,11 +326,17 @@ TEST_F(TrafficJsonTest, EventsAreJsonLines) {
       } else if (status == 400 || status == 503) {
         EXPECT_FALSE(doc.HasMember("ttft_ms")) << line;
       }
+      // A sampled prompt comes with its response when the request succeeded, even an empty one.
+      EXPECT_EQ(doc.HasMember("response"), doc.HasMember("prompt") && status == 200) << line;
+      if (doc.HasMember("response")) {
+        EXPECT_TRUE(doc["response"].IsString());
+      }
       if (doc.HasMember("features")) {
         ASSERT_TRUE(doc["features"].IsObject());
         for (const auto& m : std::as_const(doc)["features"].GetObject()) EXPECT_TRUE(m.value.IsNumber() || m.value.IsString());
-        ASSERT_TRUE(doc["prediction"].IsObject());
+        EXPECT_TRUE(doc["features"].HasMember("prompt_length")) << line;
       }
+      EXPECT_FALSE(doc.HasMember("prediction")) << "the LLM's own events predict no class: " << line;
     } else if (type == "deployment") {
       for (const char* key : {"model", "version", "previous_version", "action"}) {
         EXPECT_TRUE(doc.HasMember(key) && doc[key].IsString()) << key;
@@ -308,6 +352,9 @@ TEST_F(TrafficJsonTest, EventsAreJsonLines) {
   }
   EXPECT_EQ(types["deployment"], 1);
   EXPECT_EQ(types["pipeline_stage"], 4);
+  EXPECT_GT(types["intent-router"], 200);
+  EXPECT_GT(types["escalation-classifier"], 200);
+  EXPECT_GT(types["embedding"], 200);
   EXPECT_EQ(static_cast<size_t>(types["inference"]), batch_.inferences.size());
   EXPECT_EQ(EventsJsonLines(TrafficBatch{}), "");
 }
@@ -337,7 +384,8 @@ TEST_F(TrafficJsonTest, TytosDecodersReadEverythingSent) {
     EXPECT_EQ(e.model_version, kModelVersion);
     EXPECT_EQ(e.provider, "vllm");
     EXPECT_EQ(e.node, "gpu-node-000");
-    EXPECT_TRUE(e.endpoint == "/v1/chat/completions" || e.endpoint == "/v1/completions") << e.endpoint;
+    EXPECT_TRUE(e.endpoint == "/v1/chat/completions" || e.endpoint == "/v1/completions" || e.endpoint == "/v1/extract")
+        << e.endpoint;
     EXPECT_NE(e.tenant, "");
     EXPECT_GE(e.queue_s, 0);
     EXPECT_GE(e.latency_s, e.queue_s);
@@ -369,11 +417,37 @@ TEST_F(TrafficJsonTest, TytosDecodersReadEverythingSent) {
   EXPECT_EQ(decoded.pipeline_stages[2].fields.size(), 8u);
   EXPECT_EQ(decoded.pipeline_stages[3].end_ms, batch_.pipeline_stages[3].end_unix_nano / 1'000'000);
   EXPECT_EQ(decoded.pipeline_stages[1].rows_rejected, batch_.pipeline_stages[1].rows_rejected);
-  size_t with_features = 0;
+  size_t with_features = 0, predictions = 0, embeddings = 0;
   for (size_t i = 0; i < decoded.inferences.size(); ++i) {
     const events::InferenceEvent& got = decoded.inferences[i];
     const InferenceRecord& sent = batch_.inferences[i];
     EXPECT_EQ(got.request_id, sent.request_id);
+    EXPECT_EQ(got.model, sent.model);
+    EXPECT_EQ(got.response, sent.response);
+    ASSERT_EQ(got.features.size(), sent.features.size());
+    for (size_t j = 0; j < got.features.size(); ++j) {
+      EXPECT_EQ(got.features[j].name, sent.features[j].name);
+      EXPECT_EQ(got.features[j].is_number, sent.features[j].is_number);
+      if (sent.features[j].is_number) {
+        EXPECT_EQ(got.features[j].number, sent.features[j].number);
+      }
+      EXPECT_EQ(got.features[j].text, sent.features[j].text);
+    }
+    ASSERT_EQ(got.prediction.size(), sent.prediction.size());
+    predictions += !got.prediction.empty();
+    ASSERT_EQ(got.embedding.size(), sent.embedding.size());
+    for (size_t j = 0; j < got.embedding.size(); ++j) EXPECT_NEAR(got.embedding[j], sent.embedding[j], 1e-6);
+    embeddings += !got.embedding.empty();
+    if (sent.model != "meta-llama/Llama-3.1-70B-Instruct") {
+      ASSERT_EQ(got.prediction.size(), 2u);
+      EXPECT_EQ(got.prediction[0].name, "label");
+      EXPECT_EQ(got.prediction[0].text, sent.prediction[0].text);
+      EXPECT_EQ(got.prediction[1].name, "score");
+      EXPECT_EQ(got.prediction[1].number, sent.prediction[1].number);
+      EXPECT_EQ(got.input_tokens, -1);
+      EXPECT_TRUE(std::isnan(got.queue_s));
+      continue;
+    }
     EXPECT_EQ(got.node, "gpu-node-003");
     EXPECT_EQ(got.service, sent.service);
     EXPECT_EQ(got.error, !sent.ok);
@@ -389,6 +463,8 @@ TEST_F(TrafficJsonTest, TytosDecodersReadEverythingSent) {
     with_features += !got.features.empty();
   }
   EXPECT_GT(with_features, 0u);
+  EXPECT_GT(predictions, 400u);
+  EXPECT_GT(embeddings, 400u);
 }
 
 }  // namespace

@@ -21,9 +21,16 @@ std::string_view PathOf(int kind) {
       return "/v1/traces";
     case 1:
       return "/v1/logs";
-    default:
+    case 2:
       return "/api/v1/events";
+    default:
+      return "/api/v1/feedback";
   }
+}
+
+// Wait before the feedback's next send, after `attempts` sends: 2 s, 4 s, 8 s, ..., at most 60 s.
+int64_t FeedbackBackoffMillis(int attempts) {
+  return std::min<int64_t>(60'000, int64_t{2'000} << std::min(attempts - 1, 10));
 }
 
 }  // namespace
@@ -38,6 +45,8 @@ Result<std::unique_ptr<TrafficSender>> TrafficSender::Create(std::unique_ptr<Tra
   if (options.timeout.count() < 1) return InvalidArgument("the traffic sender's timeout must be positive");
   if (options.max_catch_up_ticks < 1)
     return InvalidArgument("the traffic sender's max_catch_up_ticks must be at least 1");
+  if (options.feedback_max_attempts < 1)
+    return InvalidArgument("the traffic sender's feedback_max_attempts must be at least 1");
   auto url = http::ParseUrl(options.base_url);
   if (!url.ok()) return InvalidArgument("--send-to: " + url.status().message());
   if (!url->query.empty()) return InvalidArgument("--send-to: a base URL takes no query string: " + options.base_url);
@@ -87,7 +96,9 @@ void TrafficSender::Stop() {
 
 TrafficStats TrafficSender::stats() const {
   MutexLock lock(&mu_);
-  return stats_;
+  TrafficStats st = stats_;
+  st.feedback_queued = feedback_queue_lines_;
+  return st;
 }
 
 bool TrafficSender::WaitIdle(std::chrono::milliseconds timeout) {
@@ -127,16 +138,48 @@ void TrafficSender::SendDue() {
     batch_.Clear();
     for (int64_t t = from; t <= now_tick; ++t) generator_->Generate(t, &batch_);
     last_tick_ = now_tick;
+    std::string feedback = FeedbackJsonLines(batch_.feedback);
     {
       MutexLock lock(&mu_);
       stats_.ticks_generated += static_cast<uint64_t>(now_tick - from + 1);
       stats_.ticks_skipped += skipped;
+      stats_.feedback_not_scheduled = generator_->feedback_not_scheduled();
+      if (!feedback.empty()) QueueFeedback({std::move(feedback), batch_.feedback.size(), 0, now_ms});
     }
     const std::vector<Resource>& resources = generator_->resources();
     if (!batch_.spans.empty()) Post(Kind::kTraces, TracesJson(resources, batch_.spans), batch_.spans.size());
     if (!batch_.logs.empty()) Post(Kind::kLogs, LogsJson(resources, batch_.logs), batch_.logs.size());
     if (batch_.event_count() > 0) Post(Kind::kEvents, EventsJsonLines(batch_), batch_.event_count());
   }
+  SendQueuedFeedback(now_ms);
+}
+
+void TrafficSender::QueueFeedback(QueuedFeedback item) {
+  feedback_queue_lines_ += item.lines;
+  feedback_queue_.push_back(std::move(item));
+  while (feedback_queue_lines_ > options_.max_queued_feedback && !feedback_queue_.empty()) {
+    stats_.feedback_dropped += feedback_queue_.front().lines;
+    feedback_queue_lines_ -= feedback_queue_.front().lines;
+    feedback_queue_.pop_front();
+  }
+}
+
+void TrafficSender::SendQueuedFeedback(int64_t now_ms) {
+  std::vector<QueuedFeedback> due;
+  {
+    MutexLock lock(&mu_);
+    for (auto it = feedback_queue_.begin(); it != feedback_queue_.end() && in_flight_ < options_.max_in_flight;) {
+      if (it->next_try_ms > now_ms) {
+        ++it;
+        continue;
+      }
+      ++in_flight_;
+      feedback_queue_lines_ -= it->lines;
+      due.push_back(std::move(*it));
+      it = feedback_queue_.erase(it);
+    }
+  }
+  for (QueuedFeedback& f : due) Send(Kind::kFeedback, std::move(f.body), f.lines, f.attempts);
 }
 
 void TrafficSender::Post(Kind kind, std::string body, uint64_t records) {
@@ -148,6 +191,12 @@ void TrafficSender::Post(Kind kind, std::string body, uint64_t records) {
     }
     ++in_flight_;
   }
+  Send(kind, std::move(body), records, 0);
+}
+
+void TrafficSender::Send(Kind kind, std::string body, uint64_t records, int attempts) {
+  // Feedback is sent again when this send fails: keep its body.
+  std::string feedback_body = kind == Kind::kFeedback ? body : std::string();
   http::ClientRequest req;
   req.method = "POST";
   req.https = https_;
@@ -156,20 +205,33 @@ void TrafficSender::Post(Kind kind, std::string body, uint64_t records) {
   const std::string_view path = PathOf(static_cast<int>(kind));
   req.target = path_prefix_ + std::string(path);
   req.headers = headers_;
-  req.headers.emplace_back("Content-Type", kind == Kind::kEvents ? "application/x-ndjson" : "application/json");
+  req.headers.emplace_back(
+      "Content-Type", kind == Kind::kEvents || kind == Kind::kFeedback ? "application/x-ndjson" : "application/json");
   req.body = std::move(body);
   req.timeout = options_.timeout;
   req.max_body_bytes = kMaxResponseBody;
   req.tls = options_.tls;
-  client_->Send(std::move(req), [this, kind, records, path](Result<http::ClientResponse> r) {
+  client_->Send(std::move(req), [this, kind, records, path, attempts,
+                                 feedback_body = std::move(feedback_body)](Result<http::ClientResponse> r) mutable {
     MutexLock lock(&mu_);
     --in_flight_;
     if (r.ok() && r->status >= 200 && r->status < 300) {
       ++stats_.requests_sent;
-      (kind == Kind::kTraces ? stats_.spans_sent
-       : kind == Kind::kLogs ? stats_.logs_sent
-                             : stats_.events_sent) += records;
+      (kind == Kind::kTraces   ? stats_.spans_sent
+       : kind == Kind::kLogs   ? stats_.logs_sent
+       : kind == Kind::kEvents ? stats_.events_sent
+                               : stats_.feedback_sent) += records;
     } else {
+      if (kind == Kind::kFeedback) {
+        const bool retryable = !r.ok() || r->status == 408 || r->status == 429 || r->status >= 500;
+        if (retryable && attempts + 1 < options_.feedback_max_attempts) {
+          ++stats_.feedback_retries;
+          QueueFeedback({std::move(feedback_body), records, attempts + 1,
+                         clock_->NowMillis() + FeedbackBackoffMillis(attempts + 1)});
+        } else {
+          stats_.feedback_dropped += records;
+        }
+      }
       ++stats_.requests_failed;
       ++failures_unlogged_;
       std::string error = "POST " + std::string(path) + ": ";

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
+#include <atomic>
 #include <future>
 #include <map>
 
@@ -31,7 +33,7 @@ struct Received {
 };
 
 // A receiver on 127.0.0.1:<kernel-picked port> that records every request and answers with
-// `status` (after `gate`, when set, is released).
+// `status` (after `gate`, when set, is released); feedback with feedback_status when set.
 class Receiver {
  public:
   explicit Receiver(int status, std::shared_future<void> gate = {}) : status_(status), gate_(std::move(gate)) {
@@ -43,7 +45,11 @@ class Receiver {
             received_.push_back({req.path, std::string(req.Header("Content-Type").value_or("")),
                                  std::string(req.Header("Authorization").value_or("")), req.body});
           }
-          return http::Response::Text(status_, status_ == 200 ? "{}" : "404 page not found\n");
+          const int answer =
+              req.path == "/api/v1/feedback" && feedback_status_.load() != 0 ? feedback_status_.load() : status_;
+          return http::Response::Text(answer, answer == 200   ? "{}"
+                                              : answer == 404 ? "404 page not found\n"
+                                                              : "unavailable\n");
         },
         &registry_, 2);
     EXPECT_TRUE(server_->Listen({"127.0.0.1", 0}).ok());
@@ -52,6 +58,7 @@ class Receiver {
   ~Receiver() { server_->Shutdown(milliseconds(500)); }
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
+  void set_feedback_status(int status) { feedback_status_ = status; }
   std::vector<Received> received() {
     MutexLock lock(&mu_);
     return received_;
@@ -59,6 +66,7 @@ class Receiver {
 
  private:
   const int status_;
+  std::atomic<int> feedback_status_{0};
   std::shared_future<void> gate_;
   instrumentation::Registry registry_;
   std::unique_ptr<http::Server> server_;
@@ -81,8 +89,8 @@ class TrafficSenderTest : public ::testing::Test {
     ASSERT_TRUE(f.ok()) << f.status().ToString();
     fleet_ = std::move(f).value();
   }
-  std::unique_ptr<TrafficSender> MakeSender(TrafficSenderOptions options) {
-    auto s = TrafficSender::Create(fleet_->NewTrafficGenerator({}), fleet_->start_unix_millis(), 1000, &clock_,
+  std::unique_ptr<TrafficSender> MakeSender(TrafficSenderOptions options, const TrafficOptions& traffic = {}) {
+    auto s = TrafficSender::Create(fleet_->NewTrafficGenerator(traffic), fleet_->start_unix_millis(), 1000, &clock_,
                                    std::move(options));
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return s.ok() ? std::move(s).value() : nullptr;
@@ -151,7 +159,10 @@ TEST_F(TrafficSenderTest, PostsTracesLogsAndEventsToTheReceiver) {
 TEST_F(TrafficSenderTest, RefusedRequestsAreCountedAndLoggedOncePerInterval) {
   Receiver receiver(404);
   testing::LogCapture logs;
-  auto sender = MakeSender(To(receiver.url()));
+  TrafficOptions no_feedback;
+  no_feedback.feedback_share = 0;
+  no_feedback.rating_share = 0;
+  auto sender = MakeSender(To(receiver.url()), no_feedback);
   ASSERT_TRUE(sender);
   const std::vector<std::string> line = {"simulated inference traffic: requests to the receiver failed"};
   Round(*sender);  // 1 s: three requests refused
@@ -220,6 +231,105 @@ TEST_F(TrafficSenderTest, SkipsTicksWhenFarBehind) {
   const TrafficStats st = sender->stats();
   EXPECT_EQ(st.ticks_generated, 11u);
   EXPECT_EQ(st.ticks_skipped, 90u);
+}
+
+// Feedback goes to /api/v1/feedback as JSON lines once due (20 s to 2 minutes after its request),
+// with the same token.
+TEST_F(TrafficSenderTest, PostsFeedbackWhenItIsDue) {
+  Receiver receiver(200);
+  TrafficSenderOptions options = To(receiver.url());
+  options.bearer_token = "tyto_secret";
+  auto sender = MakeSender(options);
+  ASSERT_TRUE(sender);
+  for (int i = 0; i < 19; ++i) Round(*sender);
+  EXPECT_EQ(sender->stats().feedback_sent, 0u);  // nothing due before 20 s
+  for (int i = 0; i < 41; ++i) Round(*sender);
+  size_t lines = 0;
+  int requests = 0;
+  for (const Received& r : receiver.received()) {
+    if (r.path != "/api/v1/feedback") continue;
+    ++requests;
+    EXPECT_EQ(r.content_type, "application/x-ndjson");
+    EXPECT_EQ(r.authorization, "Bearer tyto_secret");
+    size_t start = 0;
+    while (start < r.body.size()) {
+      const size_t end = r.body.find('\n', start);
+      ASSERT_NE(end, std::string::npos);
+      rapidjson::Document doc;
+      doc.Parse(r.body.c_str() + start, end - start);
+      ASSERT_FALSE(doc.HasParseError());
+      EXPECT_TRUE(doc["request_id"].IsString());
+      EXPECT_TRUE(doc.HasMember("label") || doc.HasMember("rating"));
+      ++lines;
+      start = end + 1;
+    }
+  }
+  EXPECT_GT(requests, 30);  // one per tick with any due
+  const TrafficStats st = sender->stats();
+  EXPECT_EQ(st.feedback_sent, lines);
+  EXPECT_GT(lines, 50u);
+  EXPECT_EQ(st.feedback_dropped, 0u);
+  EXPECT_EQ(st.feedback_queued, 0u);
+  EXPECT_EQ(st.requests_failed, 0u);
+}
+
+// A receiver that fails feedback (503) gets it again later, with backoff, until it takes it: no
+// label is lost. Meanwhile the queue stays within max_queued_feedback lines.
+TEST_F(TrafficSenderTest, FailedFeedbackIsSentAgainLater) {
+  Receiver receiver(200);
+  receiver.set_feedback_status(503);
+  auto sender = MakeSender(To(receiver.url()));
+  ASSERT_TRUE(sender);
+  for (int i = 0; i < 40; ++i) Round(*sender);
+  TrafficStats st = sender->stats();
+  EXPECT_EQ(st.feedback_sent, 0u);
+  EXPECT_GT(st.feedback_retries, 0u);
+  EXPECT_GT(st.feedback_queued, 0u);
+  EXPECT_EQ(st.feedback_dropped, 0u);
+  receiver.set_feedback_status(0);              // answered 200 from now on
+  for (int i = 0; i < 70; ++i) Round(*sender);  // past the longest backoff (60 s)
+  st = sender->stats();
+  EXPECT_EQ(st.feedback_queued, 0u);
+  EXPECT_EQ(st.feedback_dropped, 0u);
+  // Everything that fell due by now was sent, once accepted.
+  size_t accepted_lines = 0, offered_lines = 0;
+  for (const Received& r : receiver.received()) {
+    if (r.path != "/api/v1/feedback") continue;
+    const size_t n = static_cast<size_t>(std::count(r.body.begin(), r.body.end(), '\n'));
+    offered_lines += n;
+  }
+  accepted_lines = st.feedback_sent;
+  EXPECT_GT(accepted_lines, 100u);
+  EXPECT_GT(offered_lines, accepted_lines);  // the failed sends offered some lines more than once
+}
+
+// Feedback the receiver refuses (404: a Tyto without the receiver) is dropped, not retried; and
+// while the receiver fails, at most max_queued_feedback lines wait.
+TEST_F(TrafficSenderTest, FeedbackQueueIsBounded) {
+  Receiver refusing(200);
+  refusing.set_feedback_status(404);
+  auto sender = MakeSender(To(refusing.url()));
+  ASSERT_TRUE(sender);
+  for (int i = 0; i < 40; ++i) Round(*sender);
+  TrafficStats st = sender->stats();
+  EXPECT_EQ(st.feedback_retries, 0u);
+  EXPECT_GT(st.feedback_dropped, 0u);
+  EXPECT_EQ(st.feedback_queued, 0u);
+
+  Receiver failing(200);
+  failing.set_feedback_status(503);
+  TrafficSenderOptions options = To(failing.url());
+  options.max_queued_feedback = 30;
+  options.feedback_max_attempts = 1000;
+  auto bounded = MakeSender(options);
+  ASSERT_TRUE(bounded);
+  for (int i = 0; i < 60; ++i) {
+    Round(*bounded);
+    ASSERT_LE(bounded->stats().feedback_queued, 30u);
+  }
+  st = bounded->stats();
+  EXPECT_GT(st.feedback_dropped, 0u);
+  EXPECT_EQ(st.feedback_sent, 0u);
 }
 
 TEST_F(TrafficSenderTest, BadOptionsAreRefused) {

@@ -27,6 +27,7 @@ using testing::FakeClock;
 
 // 2023-11-14T22:13:20Z, as fleet_test.cc.
 constexpr int64_t kStartMillis = 1'700'000'000'000;
+constexpr std::string_view kLlm = "meta-llama/Llama-3.1-70B-Instruct";
 
 const AttributeValue* Find(const std::vector<KeyValue>& attrs, std::string_view key) {
   for (const KeyValue& kv : attrs) {
@@ -161,9 +162,11 @@ TEST_F(TrafficTest, SpansFormTreesWithGenAiAttributes) {
     EXPECT_LE(s.end_unix_nano, Nanos(seconds(300)));
     traces[s.trace_id].push_back(&s);
   }
-  std::map<std::string, const InferenceRecord*> events_by_trace;
+  std::map<std::string, const InferenceRecord*> events_by_trace;  // the LLM's
   for (const InferenceRecord& e : b.inferences) {
-    EXPECT_TRUE(events_by_trace.emplace(e.trace_id, &e).second);
+    if (e.model == kLlm) {
+      EXPECT_TRUE(events_by_trace.emplace(e.trace_id, &e).second);
+    }
   }
   std::map<std::string, int> logs_by_span;
   for (const LogRecordOut& l : b.logs) {
@@ -178,7 +181,8 @@ TEST_F(TrafficTest, SpansFormTreesWithGenAiAttributes) {
     EXPECT_EQ(ServiceOf(*g, root), "gateway");
     EXPECT_EQ(StrAttr(root.attributes, "http.request.method"), "POST");
     EXPECT_TRUE(StrAttr(root.attributes, "http.route") == "/v1/chat/completions" ||
-                StrAttr(root.attributes, "http.route") == "/v1/completions");
+                StrAttr(root.attributes, "http.route") == "/v1/completions" ||
+                StrAttr(root.attributes, "http.route") == "/v1/extract");
     const int64_t status = IntAttr(root.attributes, "http.response.status_code");
     EXPECT_TRUE(status == 200 || status == 400 || status == 500 || status == 503) << status;
     EXPECT_EQ(root.status_code == kStatusError, status >= 500);
@@ -210,6 +214,9 @@ TEST_F(TrafficTest, SpansFormTreesWithGenAiAttributes) {
     const auto& a = child.attributes;
     const std::string op = StrAttr(a, "gen_ai.operation.name");
     EXPECT_TRUE(op == "chat" || op == "text_completion") << op;
+    if (StrAttr(root.attributes, "http.route") == "/v1/extract") {
+      EXPECT_EQ(op, "chat");
+    }
     EXPECT_EQ(child.name, op + " meta-llama/Llama-3.1-70B-Instruct");
     EXPECT_EQ(StrAttr(a, "gen_ai.provider.name"), "vllm");
     EXPECT_EQ(StrAttr(a, "gen_ai.request.model"), "meta-llama/Llama-3.1-70B-Instruct");
@@ -254,8 +261,10 @@ TEST_F(TrafficTest, SpansFormTreesWithGenAiAttributes) {
   EXPECT_GT(with_content, 100);  // 10% of the OTLP replicas' requests
   EXPECT_GT(errors, 0);          // the baseline 0.1%
   // Inference events of the events group: their numbers hold together.
-  int with_features = 0;
+  int with_features = 0, llm_events = 0;
   for (const InferenceRecord& e : b.inferences) {
+    if (e.model != kLlm) continue;
+    ++llm_events;
     EXPECT_EQ(e.model_version, kModelVersion);
     EXPECT_GE(e.latency_ms, e.queue_ms);
     if (e.ok) {
@@ -267,10 +276,11 @@ TEST_F(TrafficTest, SpansFormTreesWithGenAiAttributes) {
     }
     if (!e.features.empty()) {
       ++with_features;
-      EXPECT_EQ(e.prediction.size(), 2u);
+      EXPECT_EQ(e.features.size(), 8u);
     }
+    EXPECT_TRUE(e.prediction.empty());
   }
-  EXPECT_GT(with_features, static_cast<int>(b.inferences.size()) / 3);
+  EXPECT_GT(with_features, llm_events / 3);
   // The start's deployment, and the nightly pipeline's run that ends at 90 s.
   ASSERT_EQ(b.deployments.size(), 1u);
   EXPECT_EQ(b.deployments[0].version, kModelVersion);
@@ -334,7 +344,7 @@ TEST_F(TrafficTest, RequestRatesAndTokensFollowTheVllmCounters) {
   // The events carry the node, not the replica: count them per node.
   std::map<std::string, Seen> seen_node;
   for (const InferenceRecord& e : b.inferences) {
-    if (!e.ok) continue;
+    if (!e.ok || e.model != kLlm) continue;
     Seen& x = seen_node[e.node];
     ++x.requests;
     x.input += static_cast<double>(e.input_tokens);
