@@ -152,6 +152,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     out.status = static_cast<int>(res.result_int());
     out.content_type = std::string(res[bhttp::field::content_type]);
     out.content_encoding = std::string(res[bhttp::field::content_encoding]);
+    out.retry_after = std::string(res[bhttp::field::retry_after]);
     out.body = std::move(res.body());
     beast::error_code ignored;
     Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);

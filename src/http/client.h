@@ -48,6 +48,7 @@ struct ClientResponse {
   int status = 0;
   std::string content_type;
   std::string content_encoding;
+  std::string retry_after;  // the Retry-After header as sent (429 and 503 answers), or empty
   std::string body;
 };
 

@@ -160,15 +160,15 @@ Result<http::ClientResponse> Judge::Send(const std::string& body) {
   return answer.get();
 }
 
-milliseconds Judge::NextWait(int retry) {
+milliseconds Judge::NextWait(int retry, std::string_view retry_after) {
   double unit = 0;
   {
     MutexLock l(&mu_);
     unit = std::uniform_real_distribution<double>(0, 1)(random_);
     ++stats_.retries;
   }
-  // ClientResponse carries no headers, so a Retry-After cannot be read yet (docs/judge.md).
-  return RetryWait(retry, options_.retry_backoff, options_.max_retry_wait, std::nullopt, unit);
+  return RetryWait(retry, options_.retry_backoff, options_.max_retry_wait,
+                   retry_after.empty() ? std::nullopt : ParseRetryAfter(retry_after), unit);
 }
 
 Result<evaluate::Score> Judge::Attempts(const evaluate::Sample& s, Failure* failure) {
@@ -192,7 +192,7 @@ Result<evaluate::Score> Judge::Attempts(const evaluate::Sample& s, Failure* fail
     }
     if (r->status < 200 || r->status > 299) {
       if (IsRetryableStatus(r->status) && !last) {
-        sleep_(NextWait(attempt + 1));
+        sleep_(NextWait(attempt + 1, r->retry_after));
         continue;
       }
       return StatusForResponse(*r, where_, failure).WithContext("llm_judge");

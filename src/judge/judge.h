@@ -111,7 +111,9 @@ class Judge final : public evaluate::Evaluator {
   // One attempt: the request and its response (any status), or the client's error.
   Result<http::ClientResponse> Send(const std::string& body);
   Result<evaluate::Score> Attempts(const evaluate::Sample& s, Failure* failure) EXCLUDES(mu_);
-  std::chrono::milliseconds NextWait(int retry) EXCLUDES(mu_);
+  // The wait before retry `retry`: the server's Retry-After (seconds) when it sent one, else
+  // the jittered backoff; capped at max_retry_wait.
+  std::chrono::milliseconds NextWait(int retry, std::string_view retry_after = {}) EXCLUDES(mu_);
   void Record(const Result<evaluate::Score>& result, Failure failure) EXCLUDES(mu_);
 
   const JudgeOptions options_;
