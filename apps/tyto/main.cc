@@ -167,6 +167,16 @@ int main(int argc, char** argv) {
   simulate->add_option("--token-file", sim.token_file,
                        "A file holding the receiving Tyto's API token (write scope), sent as Authorization: Bearer")
       ->needs(send_to);
+  simulate
+      ->add_option("--feedback-share", sim.feedback_share,
+                   "Share of the classifiers' predictions whose true label is posted later to /api/v1/feedback "
+                   "(default 0.3)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->needs(send_to);
+  simulate
+      ->add_option("--feedback-delay", sim.feedback_delay,
+                   "MIN-MAX after a request its label or rating comes, log-uniform (default 20s-2m; e.g. 5m-4h)")
+      ->needs(send_to);
 
   tyto::tools::QueryFlags query_flags;
   auto* query = app.add_subcommand(

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "common/log.h"
+#include "common/units.h"
 #include "http/server.h"
 #include "scrape/config.h"
 #include "server/server.h"
@@ -66,6 +67,19 @@ int Simulate(const SimulateFlags& flags) {
   if (!flags.send_to.empty()) {
     simulate::TrafficOptions traffic;
     traffic.requests_per_second = flags.inference_rate;
+    traffic.feedback_share = flags.feedback_share;
+    const size_t dash = flags.feedback_delay.find('-');
+    Result<std::chrono::milliseconds> lo = dash == std::string::npos
+                                               ? Result<std::chrono::milliseconds>(InvalidArgument("no '-'"))
+                                               : ParseDuration(std::string_view(flags.feedback_delay).substr(0, dash));
+    Result<std::chrono::milliseconds> hi =
+        dash == std::string::npos ? lo : ParseDuration(std::string_view(flags.feedback_delay).substr(dash + 1));
+    if (!lo.ok() || !hi.ok()) {
+      std::fprintf(stderr, "tyto simulate: --feedback-delay: expected MIN-MAX durations such as 20s-2m\n");
+      return 2;
+    }
+    traffic.feedback_delay_min = *lo;
+    traffic.feedback_delay_max = *hi;
     simulate::TrafficSenderOptions sender;
     sender.base_url = flags.send_to;
     if (!flags.token_file.empty()) {

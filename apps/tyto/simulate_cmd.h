@@ -19,6 +19,8 @@ struct SimulateFlags {
   std::string send_to;
   double inference_rate = 20;  // requests/s over the vLLM replicas at the daily mean
   std::string token_file;      // the receiver's API token (write scope); empty: none
+  double feedback_share = 0.3;           // share of predictions whose true label is posted later
+  std::string feedback_delay = "20s-2m";  // MIN-MAX after a request its feedback comes
 };
 
 // Returns the exit code: 0 after a signal, 1 when the fleet cannot start, 2 on bad flags or a

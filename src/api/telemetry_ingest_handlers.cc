@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "api/json.h"
+#include "api/json_lines.h"
 #include "api/otlp_body.h"
 #include "common/log.h"
 #include "events/decode_limits.h"
@@ -96,66 +97,10 @@ Response OtlpLogs(const Context& c, Request& req) {
                                                     : events::EncodeLogsResponseProtobuf(d.rejected, d.first_rejection));
 }
 
-// The body of a JSON-lines request, gunzipped when sent so. Returns the answer on failure.
-std::optional<Response> ReadLines(const Context& c, const Request& req, std::string* inflated, std::string_view* body) {
-  *body = req.body;
-  if (auto header = req.Header("Content-Encoding")) {
-    const std::string enc = http::NormalizeHeaderValue(*header);
-    if (enc == "gzip") {
-      Result<std::string> out = http::GzipDecompress(req.body, c.limits->max_decoded_bytes);
-      if (!out.ok()) {
-        return Response::Error(out.status().code() == StatusCode::kResourceExhausted ? 413 : 400, "bad_data",
-                               "invalid gzip body: " + out.status().message());
-      }
-      *inflated = std::move(*out);
-      *body = *inflated;
-    } else if (!enc.empty() && enc != "identity") {
-      return Response::Error(415, "bad_data", "unsupported Content-Encoding \"" + std::string(*header) +
-                                                  "\": send the lines uncompressed or gzip");
-    }
-  }
-  return std::nullopt;
-}
-
-void Lines(JsonWriter& w, std::string_view key, const std::vector<events::LineError>& lines) {
-  Key(w, key);
-  w.StartArray();
-  for (const events::LineError& e : lines) {
-    w.StartObject();
-    Key(w, "line");
-    w.Uint64(e.line);
-    String(w, "message", e.message);
-    w.EndObject();
-  }
-  w.EndArray();
-}
-
-Response Report(const events::LineReport& r, int status, const std::vector<std::string>& notes) {
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  Key(w, "accepted");
-  w.Uint64(r.accepted);
-  Key(w, "rejected");
-  w.Uint64(r.rejected);
-  Lines(w, "errors", r.errors);
-  Lines(w, "warnings", r.warnings);
-  if (!notes.empty()) {
-    Key(w, "notes");
-    w.StartArray();
-    for (const std::string& n : notes) w.String(n.data(), static_cast<rapidjson::SizeType>(n.size()));
-    w.EndArray();
-  }
-  w.EndObject();
-  return Response::Json(status, std::string(buf.GetString(), buf.GetSize()));
-}
-
-int LinesStatus(const events::LineReport& r) { return r.lines > 0 && r.accepted == 0 ? 400 : 200; }
-
 Response Events(const Context& c, Request& req) {
   std::string inflated;
   std::string_view body;
-  if (std::optional<Response> refused = ReadLines(c, req, &inflated, &body)) {
+  if (std::optional<Response> refused = ReadJsonLinesBody(req, c.limits->max_decoded_bytes, &inflated, &body)) {
     c.metrics->rejected.WithLabels({"/api/v1/events", "body"}).Inc();
     return std::move(*refused);
   }
@@ -168,13 +113,13 @@ Response Events(const Context& c, Request& req) {
   std::vector<std::string> notes;
   Status st = c.hub->IngestEvents(std::move(d));
   if (!st.ok()) notes.push_back("counted in the metrics, but not all kept in the event store: " + st.message());
-  return Report(report, LinesStatus(report), notes);
+  return JsonLinesReport(report, JsonLinesStatus(report), notes);
 }
 
 Response LogLines(const Context& c, Request& req) {
   std::string inflated;
   std::string_view body;
-  if (std::optional<Response> refused = ReadLines(c, req, &inflated, &body)) {
+  if (std::optional<Response> refused = ReadJsonLinesBody(req, c.limits->max_decoded_bytes, &inflated, &body)) {
     c.metrics->rejected.WithLabels({"/api/v1/logs", "body"}).Inc();
     return std::move(*refused);
   }
@@ -190,7 +135,7 @@ Response LogLines(const Context& c, Request& req) {
     r.headers.emplace_back("Retry-After", "5");
     return r;
   }
-  return Report(d.report, LinesStatus(d.report), {});
+  return JsonLinesReport(d.report, JsonLinesStatus(d.report), {});
 }
 
 }  // namespace

@@ -67,6 +67,12 @@ struct DecodedLogLines {
 // missing timestamp.
 DecodedEvents DecodeEventsJsonLines(std::string_view body, int64_t now_ms, const DecodeLimits& limits);
 
+// POST /api/v1/drift/reference?model=M: rows of a reference data set, written as inference events
+// (features, prediction, embedding, tokens, latency) whose `model` may be left out; a row naming
+// another model is a line error.
+DecodedEvents DecodeReferenceJsonLines(std::string_view body, const std::string& model, int64_t now_ms,
+                                       const DecodeLimits& limits);
+
 // POST /api/v1/feedback: one Feedback per line (request_id required; at least one of label,
 // rating and correction). `now_ms` stands in for a missing timestamp.
 DecodedFeedback DecodeFeedbackJsonLines(std::string_view body, int64_t now_ms, const DecodeLimits& limits);

@@ -234,6 +234,19 @@ TEST(EventsJsonLinesTest, Embedding) {
   EXPECT_EQ(d.report.errors[0].message, "embedding: 3 numbers, more than the limit of 2");
 }
 
+TEST(EventsJsonLinesTest, ReferenceRows) {
+  DecodedEvents d = DecodeReferenceJsonLines(
+      "{\"features\":{\"age\":3}}\n{\"model\":\"m\",\"input_tokens\":4}\n{\"model\":\"x\"}\n"
+      "{\"type\":\"deployment\"}\n",
+      "m", kNow, DecodeLimits());
+  ASSERT_EQ(d.inferences.size(), 2u) << Errors(d.report);
+  EXPECT_EQ(d.inferences[0].model, "m");
+  EXPECT_EQ(d.inferences[0].features[0].number, 3);
+  EXPECT_EQ(d.inferences[1].input_tokens, 4);
+  EXPECT_EQ(Errors(d.report),
+            "3: model: \"x\" is not the reference's model \"m\"\n4: type: expected \"inference\" (a reference row)\n");
+}
+
 std::string FeedbackError(const std::string& line) {
   DecodedFeedback d = DecodeFeedbackJsonLines(line, kNow, DecodeLimits());
   if (d.report.errors.empty()) return "OK";

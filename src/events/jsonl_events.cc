@@ -137,12 +137,20 @@ Status Required(std::string_view name, const std::string& value) {
   return value.empty() ? InvalidArgument(std::string(name) + ": required") : Status::Ok();
 }
 
-Status Inference(Fields& f, int64_t now_ms, InferenceEvent* e) {
+// `model`, when given, is the model of every line: a line may leave it out, or name the same.
+Status Inference(Fields& f, int64_t now_ms, InferenceEvent* e, const std::string* model = nullptr) {
   int64_t ns = 0;
   bool has_time = false;
   TYTO_RETURN_IF_ERROR(f.Timestamp("timestamp", &ns, &has_time));
   e->timestamp_ms = has_time ? ns / kNanosPerMilli : now_ms;
   TYTO_RETURN_IF_ERROR(f.Text("model", &e->model));
+  if (model != nullptr) {
+    if (!e->model.empty() && e->model != *model) {
+      return InvalidArgument("model: \"" + scrape::Printable(e->model, 64) + "\" is not the reference's model \"" +
+                             scrape::Printable(*model, 64) + "\"");
+    }
+    e->model = *model;
+  }
   TYTO_RETURN_IF_ERROR(Required("model", e->model));
   TYTO_RETURN_IF_ERROR(f.Text("request_id", &e->request_id));
   TYTO_RETURN_IF_ERROR(f.Text("model_version", &e->model_version));
@@ -288,6 +296,24 @@ DecodedFeedback DecodeFeedbackJsonLines(std::string_view body, int64_t now_ms, c
         Feedback fb;
         TYTO_RETURN_IF_ERROR(FeedbackLine(f, now_ms, &fb));
         out.items.push_back(std::move(fb));
+        return Status::Ok();
+      },
+      &out.report);
+  return out;
+}
+
+DecodedEvents DecodeReferenceJsonLines(std::string_view body, const std::string& model, int64_t now_ms,
+                                       const DecodeLimits& limits) {
+  DecodedEvents out;
+  jsonl::DecodeLines(
+      body, limits, /*warn_unknown=*/true,
+      [&](Fields& f) -> Status {
+        std::string type = "inference";
+        TYTO_RETURN_IF_ERROR(f.Text("type", &type));
+        if (type != "inference") return InvalidArgument("type: expected \"inference\" (a reference row)");
+        InferenceEvent e;
+        TYTO_RETURN_IF_ERROR(Inference(f, now_ms, &e, &model));
+        out.inferences.push_back(std::move(e));
         return Status::Ok();
       },
       &out.report);

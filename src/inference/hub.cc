@@ -158,9 +158,9 @@ void Hub::Observe(const events::InferenceEvent& e, int64_t now_ms, const char* s
 
 void Hub::IngestSpans(std::vector<events::Span> spans) {
   const int64_t now = NowMs(deps_.clock);
-  for (const events::InferenceEvent& e : events::InferencesFromSpans(spans)) {
-    Observe(e, now, "spans");
-  }
+  const std::vector<events::InferenceEvent> inferences = events::InferencesFromSpans(spans);
+  for (const events::InferenceEvent& e : inferences) Observe(e, now, "spans");
+  if (deps_.observer != nullptr && !inferences.empty()) deps_.observer->OnInferences(inferences, now);
   std::vector<events::Span> kept;
   sampler_.Add(std::move(spans), now, &kept);
   StoreSpans(std::move(kept));
@@ -169,6 +169,7 @@ void Hub::IngestSpans(std::vector<events::Span> spans) {
 Status Hub::IngestEvents(events::DecodedEvents in) {
   const int64_t now = NowMs(deps_.clock);
   redact::Stats stats;
+  if (deps_.observer != nullptr && !in.inferences.empty()) deps_.observer->OnInferences(in.inferences, now);
   std::vector<events::InferenceEvent> kept;
   for (events::InferenceEvent& e : in.inferences) {
     Observe(e, now, "events");
@@ -249,6 +250,7 @@ void Hub::Flush(int64_t now_ms) {
   pipelines_.Flush(now_ms, writer_);
   deployments_.Flush(writer_);
   gpu_cost_.Write(writer_);
+  if (deps_.observer != nullptr) deps_.observer->OnFlush(now_ms, writer_);
   Status st = writer_.End();
   // Samples the engine refused one by one (out of order after a clock step) are reported, the
   // rest committed.

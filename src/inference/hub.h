@@ -52,6 +52,17 @@ namespace tyto::inference {
 
 class Metrics;
 
+// What else sees every inference request, before sampling and redaction (the quality monitor,
+// src/quality/), and writes series in the hub's flush generation.
+class InferenceObserver {
+ public:
+  virtual ~InferenceObserver() = default;
+  // Called from the ingest threads, once per batch, with the requests as decoded (unredacted).
+  virtual void OnInferences(const std::vector<events::InferenceEvent>& events, int64_t now_ms) = 0;
+  // Called from the hub's flush, one at a time.
+  virtual void OnFlush(int64_t now_ms, SeriesWriter& w) = 0;
+};
+
 struct HubDeps {
   Storage* metrics_storage = nullptr;        // where derived series go (required)
   eventstore::EventStore* store = nullptr;   // where kept items go (required)
@@ -60,6 +71,7 @@ struct HubDeps {
   metastore::MetadataStore* metadata = nullptr;
   Metrics* metrics = nullptr;
   Clock* clock = nullptr;  // required
+  InferenceObserver* observer = nullptr;
 };
 
 class Hub {

@@ -19,6 +19,7 @@
 #include "inference/series_writer.h"
 #include "instrumentation/metrics.h"
 #include "metastore/metastore.h"
+#include "testing/recording_appender.h"
 
 namespace tyto::inference {
 namespace {
@@ -27,27 +28,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-// Keeps every appended sample by series; Commit is not needed to read them.
-class RecordingAppender : public Appender {
- public:
-  Result<SeriesRef> Append(SeriesRef, const Labels& l, int64_t t, double v) override {
-    samples[l.ToString()].push_back({t, v});
-    return SeriesRef{1};
-  }
-  Status Commit() override { return Status(); }
-  void Rollback() override {}
-
-  // The last value of the series written as `text` (Labels::ToString), or NaN.
-  double Last(const std::string& text) const {
-    auto it = samples.find(text);
-    return it == samples.end() ? std::nan("") : it->second.back().v;
-  }
-  bool IsStale(const std::string& text) const {
-    auto it = samples.find(text);
-    return it != samples.end() && std::bit_cast<uint64_t>(it->second.back().v) == kStaleNaNBits;
-  }
-  std::map<std::string, std::vector<Sample>> samples;
-};
+using testing::RecordingAppender;
 
 events::InferenceEvent Event(std::string model, double latency_s) {
   events::InferenceEvent e;

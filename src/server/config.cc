@@ -181,6 +181,7 @@ const Section<Config>& ConfigSchema() {
         .Nested("inference_servers", &Config::inference_servers, collect::discovery::InferenceServersSchema())
         .Nested("agent", &Config::agent, agent)
         .Nested("inference", &Config::inference, inference::InferenceSchema())
+        .Nested("quality", &Config::quality, quality::QualitySchema())
         .Nested("event_store", &Config::event_store, eventstore::EventStoreSchema())
         .Nested("redaction", &Config::redaction, redact::RedactionSchema())
         .Nested("global", &Config::global, scrape::GlobalSchema())

@@ -16,6 +16,7 @@
 #include "config/schema.h"
 #include "eventstore/config.h"
 #include "inference/config.h"
+#include "quality/config.h"
 #include "redact/config.h"
 #include "tyto/env.h"
 
@@ -110,6 +111,8 @@ struct Config {
   AgentConfig agent;
   // Metrics derived from inference requests, sampling, cost and pipelines (docs/inference.md).
   inference::InferenceConfig inference;
+  // Evaluators on sampled responses, ground truth and drift (docs/quality.md).
+  quality::QualityConfig quality;
   // Where spans, logs and sampled events are kept (docs/format/eventstore.md).
   eventstore::EventStoreConfig event_store;
   // What is scrubbed from prompts, responses and log bodies before they are stored (docs/redaction.md).

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "api/otlp_handler.h"
+#include "api/quality_handlers.h"
 #include "api/query_handlers.h"
 #include "api/remote_write_handler.h"
 #include "api/rules_handlers.h"
@@ -22,6 +23,7 @@
 #include "common/build_info.h"
 #include "common/log.h"
 #include "common/units.h"
+#include "judge/judge.h"
 
 namespace tyto::server {
 namespace {
@@ -184,6 +186,25 @@ Status Server::Start() {
                                                      eventstore::ToOptions(cfg.event_store), &registry_));
   event_store_->StartBackground(std::chrono::minutes(1));
   inference_metrics_ = std::make_unique<inference::Metrics>(&registry_);
+  evaluate::RegisterBuiltins(&evaluators_);
+  judge::RegisterJudge(&evaluators_);
+  quality_metrics_ = std::make_unique<quality::Metrics>(&registry_);
+  quality::QualityConfig quality_config = cfg.quality;
+  if (overrides_.demo && quality_config == quality::QualityConfig()) {
+    // The demo's scenario drifts at 15 minutes and drops in quality at 25 to 40: short windows
+    // show both (an hour's baseline would swallow the drift, a day of feedback the drop).
+    quality_config.drift.window = std::chrono::minutes(5);
+    quality_config.ground_truth.window = std::chrono::minutes(5);
+    quality_config.ground_truth.segment_feature = "region";
+  }
+  TYTO_ASSIGN_OR_RETURN(quality_, quality::QualityMonitor::Open(quality_config, {.dir = cfg.storage.data_dir + "/quality",
+                                                                             .env = env_,
+                                                                             .store = event_store_.get(),
+                                                                             .redactor = &redactor_,
+                                                                             .registry = &evaluators_,
+                                                                             .metrics = quality_metrics_.get(),
+                                                                             .clock = clock_}));
+  quality_->Start();
   hub_ = std::make_unique<inference::Hub>(
       cfg.inference, inference::HubDeps{.metrics_storage = db_.get(),
                                         .store = event_store_.get(),
@@ -191,11 +212,13 @@ Status Server::Start() {
                                         .exemplars = &exemplars_,
                                         .metadata = &metadata_,
                                         .metrics = inference_metrics_.get(),
-                                        .clock = clock_});
+                                        .clock = clock_,
+                                        .observer = quality_.get()});
   hub_->Start();
   api::AddTelemetryIngestRoutes(&router_, &guard_, &registry_, hub_.get(), inference_metrics_.get(), &decode_limits_,
                                 clock_);
   api::AddTelemetryQueryRoutes(&router_, &guard_, event_store_.get(), hub_.get(), db_.get(), clock_);
+  api::AddQualityRoutes(&router_, &guard_, quality_.get(), &evaluators_, &decode_limits_, clock_);
   start_time_ms_ = clock_->NowMillis();
   api::AddStatusRoutes(&router_, &guard_, StatusSources());
   if (overrides_.demo) TYTO_RETURN_IF_ERROR(StartDemoFleet(cfg.storage.data_dir));
@@ -338,6 +361,7 @@ api::ReloadOutcome Server::Reload() {
   if (cfg->inference != config_.inference) out.restart_required.push_back("inference");
   if (cfg->event_store != config_.event_store) out.restart_required.push_back("event_store");
   if (cfg->redaction != config_.redaction) out.restart_required.push_back("redaction");
+  if (cfg->quality != config_.quality) out.restart_required.push_back("quality");
   // Keys that need a restart keep running with their old values, and say so.
   Config applied = *cfg;
   applied.http.listen = config_.http.listen;
@@ -346,6 +370,7 @@ api::ReloadOutcome Server::Reload() {
   applied.inference = config_.inference;
   applied.event_store = config_.event_store;
   applied.redaction = config_.redaction;
+  applied.quality = config_.quality;
   config_ = std::move(applied);
   reload_ok_.Set(1);
   reload_time_.Set(static_cast<double>(clock_->NowMillis()) / 1000.0);
@@ -408,6 +433,10 @@ bool Server::Shutdown() {
     // the traces still waiting, stores them and writes the derived series a last time.
     if (hub_) hub_->Stop();
     hub_.reset();
+    // After the hub (it feeds the monitor and flushes its series), before the event store (the
+    // monitor stores its last evaluation records there).
+    if (quality_) quality_->Stop();
+    quality_.reset();
     if (event_store_) {
       if (Status s = event_store_->Close(); !s.ok()) kLog.Error("closing the event store failed", {{"error", s}});
     }

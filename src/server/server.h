@@ -18,6 +18,7 @@
 #include "api/status_handlers.h"
 #include "auth/auth.h"
 #include "common/mutex.h"
+#include "evaluate/registry.h"
 #include "events/decode_limits.h"
 #include "eventstore/store.h"
 #include "http/server.h"
@@ -26,6 +27,8 @@
 #include "ingest/otlp_receiver.h"
 #include "ingest/remote_write.h"
 #include "promql/engine.h"
+#include "quality/metrics.h"
+#include "quality/monitor.h"
 #include "redact/redactor.h"
 #include "scrape/manager.h"
 #include "simulate/fleet.h"
@@ -106,6 +109,10 @@ class Server {
   redact::Redactor redactor_;
   events::DecodeLimits decode_limits_;
   std::unique_ptr<inference::Metrics> inference_metrics_;
+  // Model quality (docs/quality.md): fed by hub_ with every request; its evaluator plugins.
+  evaluate::Registry evaluators_;
+  std::unique_ptr<quality::Metrics> quality_metrics_;
+  std::unique_ptr<quality::QualityMonitor> quality_;
   std::unique_ptr<inference::Hub> hub_;
   std::unique_ptr<simulate::Fleet> demo_fleet_;                // --demo only; scraped by scrape_
   // Built-in collectors and discovered inference servers; writes into db_, metadata_ (and
