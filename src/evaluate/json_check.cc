@@ -385,6 +385,7 @@ class SchemaChecker {
   Status Schema(Value& v, const std::string& where, size_t depth) {
     if (!v.IsObject()) return Error(where, "a schema is a JSON object");
     if (!visited_.emplace(&v, where).second) return Status::Ok();
+    order_.push_back(&v);
     if (depth > kMaxSchemaDepth) return Error(where, "nested too deeply");
 
     static constexpr std::string_view kLater[] = {
@@ -579,8 +580,10 @@ class SchemaChecker {
     std::map<const Value*, std::vector<const Value*>> out;
     for (const auto& [from, to] : edges_) out[from].push_back(to);
     std::map<const Value*, int> color;  // 0 new, 1 on the path, 2 done
-    for (const auto& [start, unused] : out) {
-      if (color[start] != 0) continue;
+    // Starting from the schemas in the order the walk met them (not by address), so that the
+    // schema named is the same on every run.
+    for (const Value* start : order_) {
+      if (color[start] != 0 || out.count(start) == 0) continue;
       std::vector<std::pair<const Value*, size_t>> stack = {{start, 0}};
       color[start] = 1;
       while (!stack.empty()) {
@@ -611,6 +614,7 @@ class SchemaChecker {
   rapidjson::Document::AllocatorType& alloc_;
   std::deque<std::pair<Value*, std::string>> queue_;
   std::map<Value*, std::string> visited_;  // schema -> where it is
+  std::vector<const Value*> order_;         // schemas in the order the walk met them
   std::vector<std::pair<const Value*, const Value*>> edges_;
 };
 
