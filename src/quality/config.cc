@@ -127,7 +127,7 @@ const Section<QualityConfig>& QualitySchema() {
         .Duration("window", &GroundTruthConfig::window,
                   "Accuracy, precision, recall, F1, calibration, ratings and fairness gaps are computed over the "
                   "feedback received in this window.",
-                  std::chrono::minutes(1))
+                  std::chrono::seconds(1))
         .Duration("max_age", &GroundTruthConfig::max_age,
                   "Predictions are kept this long for feedback to join; later feedback is unmatched.",
                   std::chrono::minutes(1))
