@@ -10,8 +10,8 @@
 //      Arabic Arabic, Devanagari Hindi, Thai Thai, and so on (docs/evaluators.md lists them).
 //   3. Latin and Cyrillic scripts are shared by many languages: the stop-word lists
 //      (stop_words.h) vote, a word in k lists giving each 1/k. The winner needs at least
-//      `min_stop_words` stop words and a 25% lead over the runner-up; otherwise only the
-//      script is known.
+//      `min_stop_words` votes and a 25% lead over the runner-up; otherwise only the script is
+//      known.
 //
 // Score 1 when the languages match, 0 when they differ (also when only the scripts are known
 // and they differ), NaN when it cannot be told. The label is "<wanted>-><found>" ("en->fr").
@@ -140,7 +140,7 @@ class RequestFinder {
          kAskIn},
         {"into", kInto},
         {"translate|translated|translating|translation to", kInto},
-        {"en|em|in|in_het|auf|på|po|на|用", kPreposition},
+        {"en|em|in|in_het|auf|ins|på|po|на|用|al|para|para_o|naar_het", kPreposition},
         {"in", kIn},
         {"translate|translation|translating|traduce|traducir|traduire|traduis|traduisez|traduzca|traduza|traduzir|"
          "tradurre|traduci|übersetze|übersetzen|übersetzung|vertaal|vertalen|översätt|przetłumacz|переведи|"
@@ -339,7 +339,7 @@ struct Detection {
 
 struct Settings {
   double min_letters = 20;
-  double min_stop_words = 2;
+  double min_stop_words = 1;
   size_t expected = kLanguages.size();  // none
   bool skip_code = true;
   bool follow_requests = true;
@@ -380,7 +380,7 @@ Detection Decide(const Counts& c, const Settings& s) {
       second = k;
     }
   }
-  if (first < 0 || c.hits[first] < s.min_stop_words) return d;
+  if (first < 0 || c.hits[first] == 0 || c.weighted[first] < s.min_stop_words) return d;
   if (second >= 0 && c.weighted[first] < 1.25 * c.weighted[second]) return d;
   d.language = LanguageIndex(lists[first].code);
   return d;
@@ -478,8 +478,9 @@ const Descriptor& LanguageDescriptor() {
            "zh, ja, ko, el, hy, he, ar, hi, bn, ta, th, ka); unset: the prompt's."},
           {"min_letters", OptionSpec::Type::kNumber, "20", false,
            "Fewer letters than this (Han, Kana, Hangul count 2) in a text: its language is undetermined (NaN)."},
-          {"min_stop_words", OptionSpec::Type::kNumber, "2", false,
-           "Stop words needed to name a Latin- or Cyrillic-script language."},
+          {"min_stop_words", OptionSpec::Type::kNumber, "1", false,
+           "Stop words needed to name a Latin- or Cyrillic-script language (a word on k languages' lists counts "
+           "1/k)."},
           {"skip_code", OptionSpec::Type::kBool, "true", false, "Leave Markdown fenced code blocks out."},
           {"follow_requests", OptionSpec::Type::kBool, "true", false,
            "Honour a language the prompt asks for (\"answer in French\", \"translate into German\"); a translation "

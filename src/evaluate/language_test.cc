@@ -103,6 +103,8 @@ TEST(Language, FollowsRequestsInThePrompt) {
   EXPECT_EQ(Rate(*e, "Erkläre das bitte, aber antworte auf Englisch, danke schön für alles.", Texts().at("en")).value,
             1);
   EXPECT_EQ(Rate(*e, "请用英文回答：为什么服务需要重新启动？队列已经满了吗？", Texts().at("en")).value, 1);
+  EXPECT_EQ(Rate(*e, "Übersetze ins Englische: 'Vielen Dank für Ihre schnelle Antwort.'", Texts().at("en")).label,
+            "en->en");
   // A translation naming no language cannot be judged.
   s = Rate(*e, "Please translate the following text for our customers in the other office.", Texts().at("es"));
   EXPECT_TRUE(std::isnan(s.value));
@@ -113,6 +115,16 @@ TEST(Language, FollowsRequestsInThePrompt) {
   auto literal = Make("language", {{"follow_requests", "false"}});
   EXPECT_EQ(Rate(*literal, "Explain what a load balancer does. Please answer in French.", Texts().at("fr")).label,
             "en->fr");
+}
+
+// Short prompts have few function words; English's list holds request words too.
+TEST(Language, ShortEnglishPrompts) {
+  auto e = Make("language");
+  for (const std::string p : {"Can two people share one login?", "Write a polite email declining a meeting invitation.",
+                              "Explain a p99 latency to a non-technical manager."}) {
+    EXPECT_EQ(Rate(*e, p, Texts().at("en")).label, "en->en") << p;
+    EXPECT_EQ(Rate(*e, p, Texts().at("de")).label, "en->de") << p;
+  }
 }
 
 TEST(Language, ExpectedLanguage) {

@@ -29,8 +29,9 @@ std::vector<PhraseSet::Entry> RefusalEntries() {
       "as an ai [language] model|assistant i " + cant + "|don't|do_not|am_not_allowed|am_not_permitted",
       "i must|have_to|need_to|will|would|'ll [respectfully|politely] decline|refuse",
       "i'll|i'd [respectfully|politely] decline|refuse",
-      "sorry [but] i can't|cannot|can_not|won't|will_not|am_unable|am_not_able|must_decline",
-      "unfortunately i can't|cannot|can_not|won't|will_not|am_unable|am_not_able",
+      // "Sorry, but I can't." ends there; "Unfortunately I can't make Thursday" is no refusal.
+      "sorry|unfortunately [but] i can't|cannot|won't|can_not|will_not .|!",
+      "sorry [but] i must_decline|am_unable_to_help|am_not_able_to_help",
       "goes|go|would_go against|violates|violate|would_violate|is_against my|our|openai's|anthropic's|the "
       "guidelines|guideline|policies|policy|principles|programming|ethical_guidelines|content_policy|usage_policies|"
       "values",

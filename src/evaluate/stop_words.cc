@@ -17,7 +17,11 @@ const std::vector<StopWordList>& StopWordLists() {
        "such than that that's the their theirs them themselves then there there's these they they'd they'll "
        "they're they've this those through to too under until up us very was wasn't we we'd we'll we're we've "
        "were weren't what what's when when's where where's which while who who's whom why why's will with won't "
-       "would wouldn't yes you you'd you'll you're you've your yours yourself yourselves"},
+       "would wouldn't yes you you'd you'll you're you've your yours yourself yourselves "
+       // Words of requests that carry no topic and are English only, so that a short English
+       // prompt ("Write a polite email declining a meeting invitation.") can be told.
+       "anything describe everything explain get give help know like make need new one please rewrite show "
+       "something summarise summarize tell thing two use way write"},
       {"es", "Spanish", Script::kLatin, true,
        "a al algo algunas algunos ante antes como con contra cual cuando de del desde donde durante e el él ella "
        "ellas ellos en entre era es esa esas ese eso esos esta está están estas este esto estos fue ha hasta hay "
