@@ -104,6 +104,18 @@ TEST(DemoTest, ServeDemoScrapesTheSimulatedFleetAndLabelsItsSeries) {
   EXPECT_TRUE(services) << "no gateway or vLLM spans arrived\n" << ReadFile(log);
   EXPECT_TRUE(derived) << "no derived inference series\n" << ReadFile(log);
 
+  // ... and the quality monitor: evaluated responses, and the classifiers tracked for drift.
+  bool scored = false, tracked = false;
+  for (int i = 0; i < 300 && !(scored && tracked); ++i) {
+    auto qs = testing::HttpGet(port, "/api/v1/query?query=sum(tyto_quality_score_count%7Bevaluator=%22composite%22%7D)%3E0");
+    scored = qs.ok() && qs->body.find("\"value\"") != std::string::npos;
+    auto d = testing::HttpGet(port, "/api/v1/drift");
+    tracked = d.ok() && d->body.find("\"model\":\"escalation-classifier\"") != std::string::npos;
+    if (!(scored && tracked)) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(scored) << "no quality scores\n" << ReadFile(log);
+  EXPECT_TRUE(tracked) << "the classifiers are not tracked for drift\n" << ReadFile(log);
+
   child.Signal(SIGTERM);
   std::string why;
   EXPECT_EQ(child.Wait(30s, &why), 0) << why << "\n" << ReadFile(log);
