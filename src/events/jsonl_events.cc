@@ -133,16 +133,22 @@ Status ReadFinishReasons(Fields& f, std::vector<std::string>* out) {
   return Status::Ok();
 }
 
+// "timestamp" in Unix milliseconds; `now_ms` (the receive time) when absent.
+Status TimestampMs(Fields& f, int64_t now_ms, int64_t* ms) {
+  int64_t ns = 0;
+  bool has_time = false;
+  TYTO_RETURN_IF_ERROR(f.Timestamp("timestamp", &ns, &has_time));
+  *ms = has_time ? ns / kNanosPerMilli : now_ms;
+  return Status::Ok();
+}
+
 Status Required(std::string_view name, const std::string& value) {
   return value.empty() ? InvalidArgument(std::string(name) + ": required") : Status::Ok();
 }
 
 // `model`, when given, is the model of every line: a line may leave it out, or name the same.
 Status Inference(Fields& f, int64_t now_ms, InferenceEvent* e, const std::string* model = nullptr) {
-  int64_t ns = 0;
-  bool has_time = false;
-  TYTO_RETURN_IF_ERROR(f.Timestamp("timestamp", &ns, &has_time));
-  e->timestamp_ms = has_time ? ns / kNanosPerMilli : now_ms;
+  TYTO_RETURN_IF_ERROR(TimestampMs(f, now_ms, &e->timestamp_ms));
   TYTO_RETURN_IF_ERROR(f.Text("model", &e->model));
   if (model != nullptr) {
     if (!e->model.empty() && e->model != *model) {
@@ -238,10 +244,7 @@ Status PipelineStage(Fields& f, int64_t now_ms, PipelineStageEvent* e) {
 }
 
 Status Deployment(Fields& f, int64_t now_ms, DeploymentEvent* e) {
-  int64_t ns = 0;
-  bool has_time = false;
-  TYTO_RETURN_IF_ERROR(f.Timestamp("timestamp", &ns, &has_time));
-  e->timestamp_ms = has_time ? ns / kNanosPerMilli : now_ms;
+  TYTO_RETURN_IF_ERROR(TimestampMs(f, now_ms, &e->timestamp_ms));
   TYTO_RETURN_IF_ERROR(f.Text("model", &e->model));
   TYTO_RETURN_IF_ERROR(Required("model", e->model));
   TYTO_RETURN_IF_ERROR(f.Text("version", &e->version));
@@ -258,10 +261,7 @@ Status Deployment(Fields& f, int64_t now_ms, DeploymentEvent* e) {
 }
 
 Status FeedbackLine(Fields& f, int64_t now_ms, Feedback* fb) {
-  int64_t ns = 0;
-  bool has_time = false;
-  TYTO_RETURN_IF_ERROR(f.Timestamp("timestamp", &ns, &has_time));
-  fb->timestamp_ms = has_time ? ns / kNanosPerMilli : now_ms;
+  TYTO_RETURN_IF_ERROR(TimestampMs(f, now_ms, &fb->timestamp_ms));
   TYTO_RETURN_IF_ERROR(f.Text("request_id", &fb->request_id));
   TYTO_RETURN_IF_ERROR(Required("request_id", fb->request_id));
   TYTO_RETURN_IF_ERROR(f.Text("model", &fb->model));

@@ -28,11 +28,7 @@ constexpr const char* kModel = "escalation-classifier";
 
 class QualitySimulateE2ETest : public ::testing::Test {
  protected:
-  TestResponse Get(const std::string& target) {
-    auto r = testing::HttpGet(port_, target, {{"Authorization", "Bearer r-secret"}});
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : TestResponse{};
-  }
+  TestResponse Get(const std::string& target) { return ApiClient(port_, "", "r-secret").Get(target); }
   // The value of a one-series instant query, or NaN.
   double Value(const std::string& query) {
     TestResponse r = Get("/api/v1/query?query=" + query);

@@ -40,27 +40,13 @@ class QualityE2ETest : public ::testing::Test {
     ASSERT_NE(port_, 0) << "tyto serve did not start; log:\n" << ReadFile(dir_.Path("serve.log"));
   }
 
-  TestResponse Post(const std::string& path, const std::string& body, const std::string& secret = "w-secret",
+  TestResponse Post(const std::string& path, const std::string& body, const std::string& secret = "",
                     const std::string& method = "POST") {
-    auto r = testing::HttpRequest(
-        port_, method, path, {{"Authorization", "Bearer " + secret}, {"Content-Type", "application/x-ndjson"}}, body);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : TestResponse{};
+    return ApiClient(port_, "w-secret", "r-secret").Post(path, body, "application/x-ndjson", secret, method);
   }
-  TestResponse Get(const std::string& target) {
-    auto r = testing::HttpGet(port_, target, {{"Authorization", "Bearer r-secret"}});
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : TestResponse{};
-  }
-  // GETs `target` until its body contains `want` (bounded: 20 s).
+  TestResponse Get(const std::string& target) { return ApiClient(port_, "w-secret", "r-secret").Get(target); }
   TestResponse GetUntil(const std::string& target, const std::string& want) {
-    TestResponse r;
-    for (int i = 0; i < 200; ++i) {
-      r = Get(target);
-      if (r.status == 200 && r.body.find(want) != std::string::npos) break;
-      std::this_thread::sleep_for(100ms);
-    }
-    return r;
+    return ApiClient(port_, "w-secret", "r-secret").GetUntil(target, want, 200);
   }
 
   // `n` requests of model clf: x ~ N(mean, 1), region north or south, a 4-number embedding

@@ -1,6 +1,10 @@
 #include "e2e/serve_fixture.h"
 
+#include <gtest/gtest.h>
+
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "auth/auth.h"
 #include "ingest/snappy_codec.h"
@@ -14,8 +18,8 @@ ServedTyto ServeWithTokens(const testing::TempDir& dir, const std::vector<ApiTok
     std::ofstream f(config);
     f << "auth:\n  tokens:\n";
     for (const ApiToken& t : tokens) {
-      f << "    - name: " << t.name << "\n      secret_sha256: " << auth::HashSecret(t.secret)
-        << "\n      scopes: [" << t.scope << "]\n";
+      f << "    - name: " << t.name << "\n      secret_sha256: " << auth::HashSecret(t.secret) << "\n      scopes: ["
+        << t.scope << "]\n";
     }
     f << extra_yaml;
   }
@@ -35,6 +39,31 @@ Result<testing::TestResponse> PushRemoteWrite(uint16_t port, const std::vector<t
                                {"X-Prometheus-Remote-Write-Version", "0.1.0"},
                                {"Authorization", "Bearer " + secret}},
                               ingest::SnappyCompress(testing::EncodeWriteRequest(series)));
+}
+
+testing::TestResponse ApiClient::Post(const std::string& path, const std::string& body, const std::string& content_type,
+                                      const std::string& secret, const std::string& method) const {
+  auto r = testing::HttpRequest(
+      port_, method, path,
+      {{"Authorization", "Bearer " + (secret.empty() ? write_ : secret)}, {"Content-Type", content_type}}, body);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : testing::TestResponse{};
+}
+
+testing::TestResponse ApiClient::Get(const std::string& target) const {
+  auto r = testing::HttpGet(port_, target, {{"Authorization", "Bearer " + read_}});
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : testing::TestResponse{};
+}
+
+testing::TestResponse ApiClient::GetUntil(const std::string& target, const std::string& want, int tries) const {
+  testing::TestResponse r;
+  for (int i = 0; i < tries; ++i) {
+    r = Get(target);
+    if (r.status == 200 && r.body.find(want) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return r;
 }
 
 }  // namespace tyto::e2e

@@ -29,6 +29,25 @@ struct ServedTyto {
 ServedTyto ServeWithTokens(const testing::TempDir& dir, const std::vector<ApiToken>& tokens,
                            const std::string& extra_yaml = "");
 
+// Requests to a served Tyto, EXPECTing each to get an answer: writes with one token's secret,
+// reads with another's.
+class ApiClient {
+ public:
+  ApiClient(uint16_t port, std::string write_secret, std::string read_secret)
+      : port_(port), write_(std::move(write_secret)), read_(std::move(read_secret)) {}
+  // `secret` empty: the write secret.
+  testing::TestResponse Post(const std::string& path, const std::string& body,
+                             const std::string& content_type = "application/x-ndjson", const std::string& secret = "",
+                             const std::string& method = "POST") const;
+  testing::TestResponse Get(const std::string& target) const;
+  // GETs `target` until a 200 whose body contains `want`, every 100 ms, at most `tries` times.
+  testing::TestResponse GetUntil(const std::string& target, const std::string& want, int tries = 150) const;
+
+ private:
+  uint16_t port_;
+  std::string write_, read_;
+};
+
 // One remote-write request (snappy, version 0.1.0 headers) of `series`, authorised by `secret`.
 Result<testing::TestResponse> PushRemoteWrite(uint16_t port, const std::vector<testing::RemoteWriteSeries>& series,
                                               const std::string& secret);

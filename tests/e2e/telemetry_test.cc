@@ -67,25 +67,11 @@ class TelemetryE2ETest : public ::testing::Test {
   void SetUp() override { Start(); }
 
   TestResponse Post(const std::string& path, const std::string& body, const std::string& type) {
-    auto r = testing::HttpRequest(port_, "POST", path,
-                                  {{"Authorization", "Bearer w-secret"}, {"Content-Type", type}}, body);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : TestResponse{};
+    return ApiClient(port_, "w-secret", "r-secret").Post(path, body, type);
   }
-  TestResponse Get(const std::string& target) {
-    auto r = testing::HttpGet(port_, target, {{"Authorization", "Bearer r-secret"}});
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : TestResponse{};
-  }
-  // GETs `target` until its body contains `want` (bounded: 15 s).
+  TestResponse Get(const std::string& target) { return ApiClient(port_, "w-secret", "r-secret").Get(target); }
   TestResponse GetUntil(const std::string& target, const std::string& want) {
-    TestResponse r;
-    for (int i = 0; i < 150; ++i) {
-      r = Get(target);
-      if (r.status == 200 && r.body.find(want) != std::string::npos) break;
-      std::this_thread::sleep_for(100ms);
-    }
-    return r;
+    return ApiClient(port_, "w-secret", "r-secret").GetUntil(target, want);
   }
 
   testing::TempDir dir_;
