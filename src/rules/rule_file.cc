@@ -65,7 +65,7 @@ LabelList ReadLabels(const Node& n, std::string_view what, Errors* errors) {
   for (const auto& [key, value] : n.entries()) {
     const std::string& name = key.scalar();
     if (!key.IsScalar() || !ValidName(name) || (what == "label" && name == "__name__")) {
-      errors->Add(key, "invalid " + std::string(what) + " name: '" + name + "'");
+      errors->Add(key, "invalid " + std::string(what) + " name: " + name);
       continue;
     }
     if (!seen.insert(name).second) {
@@ -139,16 +139,25 @@ std::optional<Rule> ReadRule(const Node& n, Errors* errors) {
     rule.kind = Rule::Kind::kRecording;
     if (ExpectScalar(*record, "record", errors)) {
       rule.name = record->scalar();
-      if (!ValidName(rule.name)) errors->Add(*record, "invalid recording rule name: '" + rule.name + "'");
+      if (!ValidName(rule.name)) errors->Add(*record, "invalid recording rule name: " + rule.name);
     }
-    if (for_node) errors->Add(*for_node, "invalid field 'for' in recording rule");
-    if (keep) errors->Add(*keep, "invalid field 'keep_firing_for' in recording rule");
-    if (annotations) errors->Add(*annotations, "invalid field 'annotations' in recording rule");
+    // As in Prometheus, zero durations and empty annotations are allowed on recording rules.
+    if (for_node) {
+      auto d = ReadDuration(*for_node, "for", errors);
+      if (d && d->count() != 0) errors->Add(*for_node, "invalid field 'for' in recording rule");
+    }
+    if (keep) {
+      auto d = ReadDuration(*keep, "keep_firing_for", errors);
+      if (d && d->count() != 0) errors->Add(*keep, "invalid field 'keep_firing_for' in recording rule");
+    }
+    if (annotations && !(annotations->IsNull() || (annotations->IsMap() && annotations->entries().empty()))) {
+      errors->Add(*annotations, "invalid field 'annotations' in recording rule");
+    }
   } else if (alert) {
     rule.kind = Rule::Kind::kAlerting;
     if (ExpectScalar(*alert, "alert", errors)) {
       rule.name = alert->scalar();
-      if (!ValidName(rule.name)) errors->Add(*alert, "invalid alerting rule name: '" + rule.name + "'");
+      if (!ValidName(rule.name)) errors->Add(*alert, "invalid alerting rule name: " + rule.name);
     }
   }
   if (!expr) {

@@ -112,9 +112,9 @@ TEST(RuleFileTest, EveryErrorWithItsPosition) {
                 .rfind("r.yml:5:15: could not parse expression: ", 0),
             0u);
   EXPECT_EQ(Errors("groups:\n  - name: g\n    rules:\n      - record: ''\n        expr: up\n"),
-            "r.yml:4:17: invalid recording rule name: ''");
+            "r.yml:4:17: invalid recording rule name: ");
   EXPECT_EQ(Errors("groups:\n  - name: g\n    rules:\n      - alert: ''\n        expr: up\n"),
-            "r.yml:4:16: invalid alerting rule name: ''");
+            "r.yml:4:16: invalid alerting rule name: ");
   EXPECT_EQ(Errors("groups:\n  - name: g\n    rules:\n      - record: a\n        expr: up\n        for: 5m\n"),
             "r.yml:6:14: invalid field 'for' in recording rule");
   EXPECT_EQ(Errors("groups:\n  - name: g\n    rules:\n      - record: a\n        expr: up\n        keep_firing_for: 5m\n"),
@@ -125,9 +125,9 @@ TEST(RuleFileTest, EveryErrorWithItsPosition) {
                 .rfind("r.yml:6:14: 'for': invalid duration '5 minutes'", 0),
             0u);
   EXPECT_EQ(Errors("groups:\n  - name: g\n    rules:\n      - alert: a\n        expr: up\n        labels: {__name__: x}\n"),
-            "r.yml:6:18: invalid label name: '__name__'");
+            "r.yml:6:18: invalid label name: __name__");
   EXPECT_EQ(Errors("groups:\n  - name: g\n    rules:\n      - alert: a\n        expr: up\n        labels: {'': x}\n"),
-            "r.yml:6:18: invalid label name: ''");
+            "r.yml:6:18: invalid label name: ");
   EXPECT_EQ(Errors("groups:\n  - name: g\n    rules:\n      - alert: a\n        expr: up\n        annotations:\n"
                    "          summary: '{{ nosuch }}'\n"),
             "r.yml:7:20: invalid template in annotation 'summary': template: 1:4: function \"nosuch\" not defined");
@@ -164,6 +164,16 @@ TEST(RuleFileTest, CollectsAllErrors) {
   EXPECT_NE(errors.find("r.yml:8:14: 'for': invalid duration"), std::string::npos) << errors;
   EXPECT_NE(errors.find("r.yml:9:5: group name 'g' is repeated in the same file"), std::string::npos) << errors;
   EXPECT_EQ(std::count(errors.begin(), errors.end(), '\n'), 2) << errors;
+}
+
+TEST(RuleFileTest, ZeroForAndEmptyAnnotationsAllowedOnRecordingRules) {
+  // Prometheus checks `for != 0` and `len(annotations) > 0`, not the keys' presence.
+  EXPECT_EQ(Errors("groups:\n  - name: g\n    rules:\n      - record: a\n        expr: up\n        for: 0s\n"
+                   "        keep_firing_for: 0\n        annotations: {}\n"),
+            "OK");
+  EXPECT_EQ(Errors("groups:\n  - name: g\n    rules:\n      - record: a\n        expr: up\n        for: 1x\n")
+                .rfind("r.yml:6:14: 'for': invalid duration '1x'", 0),
+            0u);
 }
 
 TEST(RuleFileTest, TemplatesOnlyCheckedInAlerts) {
