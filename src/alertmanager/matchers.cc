@@ -2,7 +2,6 @@
 
 #include <re2/re2.h>
 
-#include <cstdio>
 #include <tuple>
 
 namespace tyto::alertmanager {
@@ -16,14 +15,7 @@ std::string Quote(std::string_view s) {
       case '\\': out += "\\\\"; break;
       case '\n': out += "\\n"; break;
       case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
+      default: out += c;  // other bytes as they are, so the parser reads the text back
     }
   }
   out += '"';
@@ -153,7 +145,7 @@ Result<Matcher> Matcher::Make(MatchType type, std::string name, std::string valu
   if (type == MatchType::kRegexMatch || type == MatchType::kRegexNoMatch) {
     RE2::Options options;
     options.set_log_errors(false);
-    options.set_dot_nl(true);  // Alertmanager compiles with (?s), as Prometheus does
+    // As Alertmanager (Go's regexp, without (?s)): '.' does not match a newline.
     auto re = std::make_shared<const RE2>("^(?:" + m.value_ + ")$", options);
     if (!re->ok()) {
       // The unanchored pattern's error quotes what the user wrote, not our wrapping.

@@ -24,6 +24,9 @@ TEST(Matcher, Operators) {
   EXPECT_TRUE(M("team=\"\"").Matches(alert));
   EXPECT_FALSE(M("team!=\"\"").Matches(alert));
   EXPECT_TRUE(M("team=~\".*\"").Matches(alert));
+  // Go's regexp default, which Alertmanager keeps: "." stops at a newline.
+  EXPECT_FALSE(M(R"(msg=~"a.b")").Matches({{"msg", "a\nb"}}));
+  EXPECT_TRUE(M(R"(msg=~"(?s)a.b")").Matches({{"msg", "a\nb"}}));
 }
 
 TEST(Matcher, QuotingAndEscapes) {
