@@ -325,11 +325,10 @@ Result<std::unique_ptr<RE2>> CompileRegexp(const std::string& pattern) {
 }
 
 // Go's Regexp.ReplaceAllString: $1, ${1}, $name and ${name} in `repl` expand to submatches.
-Result<std::string> ReReplaceAll(const std::string& pattern, const std::string& repl, const std::string& text) {
-  TYTO_ASSIGN_OR_RETURN(std::unique_ptr<RE2> re, CompileRegexp(pattern));
-  const int groups = re->NumberOfCapturingGroups();
+Result<std::string> ReReplaceAll(const RE2& re, const std::string& repl, const std::string& text) {
+  const int groups = re.NumberOfCapturingGroups();
   std::vector<re2::StringPiece> m(static_cast<size_t>(groups) + 1);
-  const std::map<std::string, int>& names = re->NamedCapturingGroups();
+  const std::map<std::string, int>& names = re.NamedCapturingGroups();
   auto expand = [&](std::string* out) {
     for (size_t i = 0; i < repl.size(); ++i) {
       if (repl[i] != '$' || i + 1 >= repl.size()) {
@@ -369,7 +368,7 @@ Result<std::string> ReReplaceAll(const std::string& pattern, const std::string& 
   size_t last_end = 0;
   size_t search = 0;
   while (search <= text.size()) {
-    if (!re->Match(text, search, text.size(), RE2::UNANCHORED, m.data(), groups + 1)) break;
+    if (!re.Match(text, search, text.size(), RE2::UNANCHORED, m.data(), groups + 1)) break;
     size_t a0 = static_cast<size_t>(m[0].data() - text.data());
     size_t a1 = a0 + m[0].size();
     out.append(text, last_end, a0 - last_end);
@@ -788,7 +787,30 @@ class Executor {
     return EvalArg(first, dot);
   }
 
+  // Every function's result is bounded like the output, so a template cannot grow a value
+  // without end (say, by doubling a variable with printf in a range).
   Result<Value> CallFunction(const Command& cmd, const Value& dot, const Value* final_value) {
+    TYTO_ASSIGN_OR_RETURN(Value v, CallFunctionUnbounded(cmd, dot, final_value));
+    if (v.kind == Value::Kind::kString && v.s.size() > Template::kMaxOutputBytes) {
+      return Status(StatusCode::kResourceExhausted,
+                    "template: " + LineColumn(text_, cmd.args[0].pos) + ": result of " + cmd.args[0].name +
+                        " is larger than " + std::to_string(Template::kMaxOutputBytes) + " bytes");
+    }
+    return v;
+  }
+
+  // The regular expressions of match and reReplaceAll, compiled once per execution.
+  Result<const RE2*> Regexp(const std::string& pattern) {
+    auto it = regexps_.find(pattern);
+    if (it != regexps_.end()) return it->second.get();
+    TYTO_ASSIGN_OR_RETURN(std::unique_ptr<RE2> re, CompileRegexp(pattern));
+    if (regexps_.size() >= 64) regexps_.clear();
+    const RE2* raw = re.get();
+    regexps_.emplace(pattern, std::move(re));
+    return raw;
+  }
+
+  Result<Value> CallFunctionUnbounded(const Command& cmd, const Value& dot, const Value* final_value) {
     const std::string& name = cmd.args[0].name;
     size_t pos = cmd.args[0].pos;
     auto fail = [&](const Status& s) { return Error(pos, "error calling " + name + ": " + s.message()); };
@@ -943,7 +965,7 @@ class Executor {
       TYTO_RETURN_IF_ERROR(want(2));
       TYTO_ASSIGN_OR_RETURN(std::string pattern, string_arg(0));
       TYTO_ASSIGN_OR_RETURN(std::string s, string_arg(1));
-      Result<std::unique_ptr<RE2>> re = CompileRegexp(pattern);
+      Result<const RE2*> re = Regexp(pattern);
       if (!re.ok()) return fail(re.status());
       return Value::Bool(RE2::PartialMatch(s, **re));
     }
@@ -952,7 +974,9 @@ class Executor {
       TYTO_ASSIGN_OR_RETURN(std::string pattern, string_arg(0));
       TYTO_ASSIGN_OR_RETURN(std::string repl, string_arg(1));
       TYTO_ASSIGN_OR_RETURN(std::string s, string_arg(2));
-      Result<std::string> out = ReReplaceAll(pattern, repl, s);
+      Result<const RE2*> re = Regexp(pattern);
+      if (!re.ok()) return fail(re.status());
+      Result<std::string> out = ReReplaceAll(**re, repl, s);
       if (!out.ok()) return fail(out.status());
       return Value::String(std::move(*out));
     }
@@ -1012,6 +1036,7 @@ class Executor {
   std::vector<std::pair<std::string, Value>> vars_;
   std::string out_;
   size_t range_iterations_ = 0;
+  std::map<std::string, std::unique_ptr<RE2>> regexps_;
 };
 
 }  // namespace

@@ -237,6 +237,9 @@ TEST(TemplateTest, Bounded) {
   std::string parens = std::string(300, '(') + "1" + std::string(300, ')');
   EXPECT_NE(Expand("{{ " + parens + " }}").find("nests too deeply"), std::string::npos);
   EXPECT_NE(Expand("{{ range 1000000000 }}{{ end }}").find("too long"), std::string::npos);
+  // A value doubled in a loop stops at the cap instead of exhausting memory.
+  std::string doubling = Expand("{{ $x := \"ab\" }}{{ range 40 }}{{ $x = printf \"%s%s\" $x $x }}{{ end }}{{ len $x }}");
+  EXPECT_NE(doubling.find("result of printf is larger than"), std::string::npos) << doubling.substr(0, 200);
 }
 
 }  // namespace
