@@ -176,6 +176,17 @@ TEST(RuleFileTest, ZeroForAndEmptyAnnotationsAllowedOnRecordingRules) {
             0u);
 }
 
+TEST(RuleFileTest, Utf8Names) {
+  // Prometheus 3 accepts any valid UTF-8 as metric and label names.
+  EXPECT_EQ(Errors("groups:\n  - name: g\n    rules:\n      - record: utf-8 enabled name\n        expr: up\n"
+                   "        labels: {'a b c': bar}\n"),
+            "OK");
+  EXPECT_EQ(Errors("groups:\n  - name: g\n    rules:\n      - record: a\n        expr: up\n        labels: {a: \"x\xff\"}\n")
+                .rfind("r.yml:", 0),
+            0u)
+      << "invalid UTF-8 is refused, by the YAML reader or by the label check";
+}
+
 TEST(RuleFileTest, TemplatesOnlyCheckedInAlerts) {
   // Recording rules' labels are not templates in Prometheus.
   EXPECT_EQ(Errors("groups:\n  - name: g\n    rules:\n      - record: a\n        expr: up\n        labels: {x: '{{'}\n"),

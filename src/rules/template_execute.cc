@@ -554,7 +554,8 @@ Result<int> Compare(const Value& a, const Value& b, bool ordered) {
            v.kind == Value::Kind::kString;
   };
   if (!basic(a) || !basic(b)) {
-    if (!ordered && a.kind == Value::Kind::kNil && b.kind == Value::Kind::kNil) return 0;
+    // Go's eq: nil equals only nil, and compares with anything without an error.
+    if (!ordered && (a.kind == Value::Kind::kNil || b.kind == Value::Kind::kNil)) return a.kind == b.kind ? 0 : 1;
     return InvalidArgument(ordered ? "invalid type for comparison" : "non-comparable type " + TypeName(basic(a) ? b : a));
   }
   if (a.kind != b.kind) return InvalidArgument("incompatible types for comparison");

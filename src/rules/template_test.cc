@@ -158,6 +158,7 @@ TEST(TemplateTest, Conditions) {
   EXPECT_EQ(Expand("{{ or $labels.nope \"default\" }}"), "default");
   EXPECT_EQ(Expand("{{ and 1 0 }}"), "0");
   EXPECT_EQ(Expand("{{ if lt 1 2 }}a{{ end }}{{ if le 2 2 }}b{{ end }}{{ if ge \"b\" \"a\" }}c{{ end }}"), "abc");
+  EXPECT_EQ(Expand("{{ eq nil nil }} {{ eq 1 nil }} {{ ne \"a\" nil }}"), "true false true");
   EXPECT_EQ(Expand("{{ with $labels.job }}job={{ . }}{{ end }}"), "job=node");
   EXPECT_EQ(Expand("{{ with $labels.nope }}x{{ else }}none{{ end }}"), "none");
   // As in Go, an int and a float do not compare.
