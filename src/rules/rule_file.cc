@@ -1,6 +1,8 @@
 #include "rules/rule_file.h"
 
+#include <charconv>
 #include <set>
+#include <system_error>
 
 #include "common/units.h"
 #include "promql/parser.h"
@@ -222,13 +224,12 @@ std::optional<RuleGroup> ReadGroup(const Node& n, Errors* errors) {
       if (!ExpectScalar(value, "limit", errors)) continue;
       const std::string& s = value.scalar();
       int64_t v = 0;
-      bool ok = !s.empty() && s.size() <= 18;
-      for (char c : s) {
-        if (c < '0' || c > '9') ok = false;
-        else v = v * 10 + (c - '0');
+      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (ec != std::errc() || end != s.data() + s.size() || v < 0) {
+        errors->Add(value, "'limit' must be a non-negative integer, got '" + s + "'");
+      } else {
+        group.limit = v;
       }
-      if (!ok) errors->Add(value, "'limit' must be a non-negative integer, got '" + s + "'");
-      else group.limit = v;
     } else if (k == "labels") {
       group.labels = ReadLabels(value, "label", errors);
     } else if (k == "rules") {

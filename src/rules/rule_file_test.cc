@@ -138,6 +138,9 @@ TEST(RuleFileTest, EveryErrorWithItsPosition) {
             "r.yml:6:9: unknown field 'colour' in rule");
   EXPECT_EQ(Errors("groups:\n  - name: g\n    interval: often\n").rfind("r.yml:3:15: 'interval': invalid duration", 0), 0u);
   EXPECT_EQ(Errors("groups:\n  - name: g\n    limit: -1\n"), "r.yml:3:12: 'limit' must be a non-negative integer, got '-1'");
+  EXPECT_EQ(Errors("groups:\n  - name: g\n    limit: 99999999999999999999999\n"),
+            "r.yml:3:12: 'limit' must be a non-negative integer, got '99999999999999999999999'");
+  EXPECT_EQ(Errors("groups:\n  - name: g\n    limit: 1 in99\n"), "r.yml:3:12: 'limit' must be a non-negative integer, got '1 in99'");
   EXPECT_EQ(Errors("groups:\n  - rules: []\n"), "r.yml:2:5: group name must not be empty");
   EXPECT_EQ(Errors("groups:\n  - name: g\n  - name: g\n"), "r.yml:3:5: group name 'g' is repeated in the same file");
   EXPECT_EQ(Errors("groups:\n  - name: g\n    lables: {}\n"), "r.yml:3:5: unknown field 'lables' in rule group");

@@ -179,6 +179,11 @@ TEST(TemplateTest, VariablesAndRange) {
   EXPECT_EQ(Expand("{{ range .Labels }}{{ end }}done"), "done");
   EXPECT_EQ(Expand("{{ range 3 }}{{ . }}{{ end }}"), "012");
   EXPECT_EQ(Expand("{{ ( $labels ).job }}"), "node");
+  EXPECT_EQ(Expand("{{ range $labels }}{{ $.Labels.job }}{{ break }}{{ end }}"), "node");
+  EXPECT_EQ(Expand("{{ with $j := $labels.job }}{{ $j }}!{{ end }}"), "node!");
+  // A variable declared in a block ends with it.
+  EXPECT_EQ(Expand("{{ if 1 }}{{ $y := 2 }}{{ end }}{{ $y }}"), "PARSE: template: 1:36: undefined variable \"$y\"");
+  EXPECT_EQ(Expand("{{ `raw {{ }} \\n` }}"), "raw {{ }} \\n");
 }
 
 TEST(TemplateTest, Query) {
