@@ -235,6 +235,12 @@ Result<Matchers> ParseMatchers(std::string_view text) {
   return out;
 }
 
+LabelSet ToLabelSet(const Labels& labels) {
+  LabelSet out;
+  for (const Label& l : labels) out.emplace(l.name, l.value);
+  return out;
+}
+
 std::string LabelSetToString(const LabelSet& labels) {
   std::string out = "{";
   bool first = true;

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tyto/labels.h"
 #include "tyto/status.h"
 
 namespace re2 {
@@ -75,6 +76,9 @@ Result<Matcher> ParseMatcher(std::string_view text);
 // Parses a list: matchers separated by commas, optionally inside one pair of braces; a
 // trailing comma and whitespace between tokens are allowed. "{}" and "" give an empty list.
 Result<Matchers> ParseMatchers(std::string_view text);
+
+// The label set of a series' Labels (an alerting rule's output alert).
+LabelSet ToLabelSet(const Labels& labels);
 
 // A label set as Alertmanager prints one: `{alertname="X", team="y"}`, names sorted.
 std::string LabelSetToString(const LabelSet& labels);

@@ -85,5 +85,11 @@ TEST(Matchers, OrderAndLabelSetString) {
   EXPECT_EQ(LabelSetToString({{"team", "x"}, {"alertname", "A"}}), R"({alertname="A", team="x"})");
 }
 
+TEST(Matchers, FromSeriesLabels) {
+  LabelSet set = ToLabelSet(Labels::Of({"alertname", "GpuHot", "gpu", "0"}));
+  EXPECT_EQ(LabelSetToString(set), R"({alertname="GpuHot", gpu="0"})");
+  EXPECT_TRUE(M("gpu=~\"[0-3]\"").Matches(set));
+}
+
 }  // namespace
 }  // namespace tyto::alertmanager

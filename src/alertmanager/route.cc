@@ -79,4 +79,17 @@ std::string Route::GroupKey(const LabelSet& alert) const {
   return Key() + ":" + LabelSetToString(GroupLabels(alert));
 }
 
+bool MutedAt(const RouteOptions& options, const Config& config, int64_t now) {
+  for (const auto& name : options.mute_time_intervals) {
+    const NamedTimeInterval* t = config.FindTimeInterval(name);
+    if (t != nullptr && t->Contains(now)) return true;
+  }
+  if (options.active_time_intervals.empty()) return false;
+  for (const auto& name : options.active_time_intervals) {
+    const NamedTimeInterval* t = config.FindTimeInterval(name);
+    if (t != nullptr && t->Contains(now)) return false;
+  }
+  return true;
+}
+
 }  // namespace tyto::alertmanager

@@ -71,4 +71,9 @@ class Route {
   std::vector<std::unique_ptr<Route>> routes_;
 };
 
+// Whether a route's notifications are held back at `now` (Unix ms): inside any of its mute
+// time intervals, or outside all of its active time intervals when it names some. Names are
+// looked up in `config`; ParseConfig has checked that they exist (an unknown one is skipped).
+bool MutedAt(const RouteOptions& options, const Config& config, int64_t now);
+
 }  // namespace tyto::alertmanager

@@ -42,6 +42,8 @@ receivers:
 - name: on-call-pager
 time_intervals:
 - name: offhours
+  time_intervals:
+  - times: [{start_time: '18:00', end_time: '24:00'}]
 )";
 
 class RouteTest : public ::testing::Test {
@@ -115,6 +117,25 @@ TEST_F(RouteTest, DeepestMatchWinsAndIntervalsAreNotInherited) {
   EXPECT_EQ(deep->Id(), R"({}/{service="inhouse-service"}/3/{severity="page"}/0)");
   EXPECT_EQ(deep->GroupKey(alert),
             R"({}/{service="inhouse-service"}/{severity="page"}:{alertname="Down", service="inhouse-service", severity="page", zone="a"})");
+}
+
+// configuration.md "<route>": mute_time_intervals hold a route back inside them,
+// active_time_intervals outside them; neither is inherited by the child.
+TEST_F(RouteTest, MutedAt) {
+  auto c = ParseConfig(kTree);
+  ASSERT_TRUE(c.ok());
+  constexpr int64_t kEvening = 1'800'000'000'000 - 1'800'000'000'000 % 86'400'000 + 19 * 3'600'000;  // 19:00 UTC
+  constexpr int64_t kNoon = kEvening - 7 * 3'600'000;
+  auto matches = root_->Match({{"service", "inhouse-service"}, {"severity", "page"}});
+  ASSERT_EQ(matches.size(), 2u);
+  const RouteOptions& dev = matches[0]->options();  // mute_time_intervals: [offhours]
+  EXPECT_TRUE(MutedAt(dev, *c, kEvening));
+  EXPECT_FALSE(MutedAt(dev, *c, kNoon));
+  const RouteOptions& on_call = root_->routes()[3]->options();  // active_time_intervals: [offhours]
+  EXPECT_FALSE(MutedAt(on_call, *c, kEvening));
+  EXPECT_TRUE(MutedAt(on_call, *c, kNoon));
+  EXPECT_FALSE(MutedAt(matches[1]->options(), *c, kNoon));  // the child inherits neither
+  EXPECT_FALSE(MutedAt(root_->options(), *c, kNoon));
 }
 
 TEST(Route, DefaultsAndSortedMatchers) {
