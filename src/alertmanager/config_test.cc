@@ -199,6 +199,42 @@ TEST(Config, SecretsNeverInMessages) {
   EXPECT_EQ(Secret().ToString(), "");
 }
 
+// configuration.md: the older top-level `mute_time_intervals` shares one namespace with
+// `time_intervals`; global http_config applies to receivers without their own.
+TEST(Config, LegacyMuteTimeIntervalsAndGlobalHttpConfig) {
+  auto c = ParseConfig(R"(
+global:
+  http_config: {authorization: {credentials: tok}}
+route:
+  receiver: a
+  routes: [{receiver: a, mute_time_intervals: [old], active_time_intervals: [new]}]
+receivers:
+- name: a
+  webhook_configs: [{url: 'https://a'}, {url: 'https://b', http_config: {follow_redirects: false}}]
+mute_time_intervals:
+- name: old
+  time_intervals: [{weekdays: [saturday, sunday]}]
+time_intervals:
+- name: new
+  time_intervals: [{months: [december]}]
+)");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->time_intervals.size(), 2u);
+  const auto& hooks = c->FindReceiver("a")->webhook_configs;
+  EXPECT_EQ(hooks[0].http_config.authorization_type, "Bearer");
+  EXPECT_EQ(hooks[0].http_config.authorization_credentials.value(), "tok");
+  EXPECT_TRUE(hooks[0].http_config.follow_redirects);
+  EXPECT_TRUE(hooks[1].http_config.authorization_credentials.empty());
+  EXPECT_FALSE(hooks[1].http_config.follow_redirects);
+  auto dup = ParseConfig("route: {receiver: a}\nreceivers: [{name: a}]\nmute_time_intervals: [{name: t}]\n"
+                         "time_intervals: [{name: t}]\n");
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.status().message(), "alertmanager.yml:4:18: time interval \"t\" is not unique");
+  auto bad = ParseConfig("route: {receiver: a}\nreceivers: [{name: a}]\ninhibit_rules:\n- target_matchers: ['a=~\"[\"']\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message().substr(0, 48), "alertmanager.yml:4:21: invalid matcher 'a=~\"[\"':");
+}
+
 TEST(Config, FileNameInPositions) {
   ParseOptions o;
   o.file = "/etc/am.yml";
