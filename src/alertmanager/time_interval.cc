@@ -266,7 +266,10 @@ Result<TimeInterval> ParseTimeInterval(const Node& node, Env* env, const std::st
           ReadRanges(value, ParseInt, [](const InclusiveRange& r) -> std::string {
             auto valid = [](int v) { return v != 0 && v >= -31 && v <= 31; };
             if (!valid(r.begin) || !valid(r.end)) return "days of month must be between 1 and 31 or -31 and -1";
-            if ((r.begin > 0) == (r.end > 0) && r.begin > r.end) return "start day cannot be after end day";
+            // Negative days read as in a 31-day month, so "-3:5" (29th to 5th) is refused while
+            // "1:-1" (the whole month) is not.
+            auto in_long_month = [](int v) { return v < 0 ? 32 + v : v; };
+            if (in_long_month(r.begin) > in_long_month(r.end)) return "start day cannot be after end day";
             return "";
           }));
     } else if (k == "months") {

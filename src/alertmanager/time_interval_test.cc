@@ -44,6 +44,13 @@ TEST(TimeInterval, NegativeDaysOfMonthMonthsYears) {
   EXPECT_FALSE(ti->Contains(At(2026, 3, 1)));   // March is not listed
   EXPECT_FALSE(ti->Contains(At(2027, 12, 1)));  // out of the years
   EXPECT_TRUE(Parse("{}")->Contains(At(1999, 1, 1)));  // no fields: always
+  auto whole = Parse("days_of_month: ['1:-1']");
+  ASSERT_TRUE(whole.ok());
+  EXPECT_TRUE(whole->Contains(At(2026, 2, 28)));
+  auto late = Parse("days_of_month: ['30:31']");  // February has neither day
+  ASSERT_TRUE(late.ok());
+  EXPECT_FALSE(late->Contains(At(2026, 2, 28)));
+  EXPECT_TRUE(late->Contains(At(2026, 3, 31)));
 }
 
 TEST(TimeInterval, Location) {
@@ -72,6 +79,8 @@ TEST(TimeInterval, ErrorsWithPositions) {
       {"weekdays: ['funday']", "am.yml:1:12: invalid range 'funday'"},
       {"days_of_month: ['0:3']", "am.yml:1:17: days of month must be between 1 and 31 or -31 and -1"},
       {"days_of_month: ['5:2']", "am.yml:1:17: start day cannot be after end day"},
+      {"days_of_month: ['-3:5']", "am.yml:1:17: start day cannot be after end day"},
+      {"days_of_month: ['-1:-3']", "am.yml:1:17: start day cannot be after end day"},
       {"months: ['13']", "am.yml:1:10: months must be between 1 and 12"},
       {"years: ['2030:2020']", "am.yml:1:9: start year cannot be after end year"},
       {"location: Mars/Olympus", "am.yml:1:11: unknown time zone 'Mars/Olympus'"},
