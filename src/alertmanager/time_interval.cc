@@ -191,6 +191,10 @@ int32_t TimeZone::OffsetAt(int64_t unix_seconds) const {
 
 bool TimeInterval::Contains(int64_t unix_millis) const {
   using namespace std::chrono;
+  // Years 1 to 9999 only: the calendar arithmetic below is exact there, and alerts have no
+  // business outside.
+  constexpr int64_t kFirst = -62'135'596'800'000, kLast = 253'402'300'799'999;
+  if (unix_millis < kFirst || unix_millis > kLast) return false;
   int64_t secs = unix_millis >= 0 ? unix_millis / 1000 : -((-unix_millis + 999) / 1000);
   const TimeZone& tz = zone != nullptr ? *zone : *TimeZone::Utc();
   int64_t local = secs + tz.OffsetAt(secs);

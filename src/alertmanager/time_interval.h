@@ -69,7 +69,8 @@ struct TimeInterval {
   std::string location;                       // as written; "" = UTC
   std::shared_ptr<const TimeZone> zone;       // never null once parsed
 
-  // Whether the instant (Unix milliseconds) is inside this entry.
+  // Whether the instant (Unix milliseconds) is inside this entry. Instants outside the years
+  // 1 to 9999 (UTC) are inside nothing.
   bool Contains(int64_t unix_millis) const;
 };
 

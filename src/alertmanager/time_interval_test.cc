@@ -44,6 +44,9 @@ TEST(TimeInterval, NegativeDaysOfMonthMonthsYears) {
   EXPECT_FALSE(ti->Contains(At(2026, 3, 1)));   // March is not listed
   EXPECT_FALSE(ti->Contains(At(2027, 12, 1)));  // out of the years
   EXPECT_TRUE(Parse("{}")->Contains(At(1999, 1, 1)));  // no fields: always
+  EXPECT_TRUE(Parse("{}")->Contains(-1));  // 1969-12-31T23:59:59.999Z
+  EXPECT_FALSE(Parse("{}")->Contains(INT64_MIN));
+  EXPECT_FALSE(Parse("{}")->Contains(INT64_MAX));
   auto whole = Parse("days_of_month: ['1:-1']");
   ASSERT_TRUE(whole.ok());
   EXPECT_TRUE(whole->Contains(At(2026, 2, 28)));
