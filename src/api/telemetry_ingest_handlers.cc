@@ -24,10 +24,6 @@ using http::Response;
 
 const log::Logger kLog("api");
 
-int64_t NowMs(const Clock* c) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(c->Now().time_since_epoch()).count();
-}
-
 void CountStats(inference::Metrics* m, const events::DecodeStats& s) {
   auto add = [m](const char* what, uint64_t n) {
     if (n > 0) m->truncated.WithLabels({what}).Inc(static_cast<double>(n));
@@ -104,7 +100,7 @@ Response Events(const Context& c, Request& req) {
     c.metrics->rejected.WithLabels({"/api/v1/events", "body"}).Inc();
     return std::move(*refused);
   }
-  events::DecodedEvents d = events::DecodeEventsJsonLines(body, NowMs(c.clock), *c.limits);
+  events::DecodedEvents d = events::DecodeEventsJsonLines(body, c.clock->NowMillis(), *c.limits);
   events::LineReport report = std::move(d.report);
   CountStats(c.metrics, report.stats);
   if (report.rejected > 0) {
@@ -123,7 +119,7 @@ Response LogLines(const Context& c, Request& req) {
     c.metrics->rejected.WithLabels({"/api/v1/logs", "body"}).Inc();
     return std::move(*refused);
   }
-  events::DecodedLogLines d = events::DecodeLogsJsonLines(body, NowMs(c.clock), *c.limits);
+  events::DecodedLogLines d = events::DecodeLogsJsonLines(body, c.clock->NowMillis(), *c.limits);
   CountStats(c.metrics, d.report.stats);
   if (d.report.rejected > 0) {
     c.metrics->rejected.WithLabels({"/api/v1/logs", "line"}).Inc(static_cast<double>(d.report.rejected));

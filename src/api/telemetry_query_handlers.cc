@@ -28,10 +28,6 @@ using http::Response;
 
 constexpr int64_t kMaxWaitMs = 30'000;
 
-int64_t NowMs(const Clock* c) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(c->Now().time_since_epoch()).count();
-}
-
 Response BadData(const std::string& message) { return Response::Error(400, "bad_data", message); }
 
 Response StoreError(const Status& st) {
@@ -85,7 +81,7 @@ Result<size_t> ParseLimit(const Request& req, size_t dflt) {
 // start and end (Prometheus's forms: Unix seconds or RFC 3339) as Unix milliseconds; the
 // defaults are the last hour.
 Status ParseRangeMs(const Request& req, const Clock* clock, int64_t* start, int64_t* end) {
-  *end = NowMs(clock);
+  *end = clock->NowMillis();
   *start = *end - 3'600'000;
   if (auto e = req.Param("end"); e && !e->empty()) {
     TYTO_ASSIGN_OR_RETURN(*end, ParseTimeParam("end", *e));
@@ -338,7 +334,7 @@ Response JaegerFind(eventstore::EventStore* store, const Clock* clock, const Req
   eventstore::TraceQuery q;
   q.service = Param(req, "service");
   q.operation = Param(req, "operation");
-  const int64_t now_us = NowMs(clock) * 1000;
+  const int64_t now_us = clock->NowMillis() * 1000;
   int64_t end_us = now_us, start_us = now_us - 3'600'000'000LL;
   auto parse_us = [](std::string_view name, std::string_view v, int64_t* out) -> Status {
     auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), *out);
@@ -724,7 +720,7 @@ Response Deployments(eventstore::EventStore* store, const Clock* clock, const Re
 Response PipelineRuns(eventstore::EventStore* store, const Clock* clock, const Request& req) {
   eventstore::PipelineRunQuery q;
   if (Status st = ParseRangeMs(req, clock, &q.start_ms, &q.end_ms); !st.ok()) return BadData(st.message());
-  if (!req.Param("start")) q.start_ms = NowMs(clock) - 7 * 24 * 3'600'000LL;
+  if (!req.Param("start")) q.start_ms = clock->NowMillis() - 7 * 24 * 3'600'000LL;
   q.pipeline = Param(req, "pipeline");
   q.stage = Param(req, "stage");
   Result<size_t> limit = ParseLimit(req, 100);
@@ -762,7 +758,7 @@ Response PipelineRuns(eventstore::EventStore* store, const Clock* clock, const R
 // series labelled with it (vLLM's model_name, discovery's and the simulator's model), whose
 // node is their Hostname, node or host label, or their instance's host.
 Response ModelGpus(inference::Hub* hub, Storage* storage, const Clock* clock, std::string_view model) {
-  const int64_t now = NowMs(clock);
+  const int64_t now = clock->NowMillis();
   std::set<std::string> nodes;
   for (const std::string& n : hub->NodesOf(std::string(model))) nodes.insert(n);
   Result<std::unique_ptr<Querier>> q = storage->NewQuerier(now - 5 * 60'000, now);

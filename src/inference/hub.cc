@@ -23,20 +23,16 @@ constexpr size_t kNodesPerModel = 64;
 // dcgm-exporter's utilization series, present for every GPU it sees.
 constexpr std::string_view kGpuSeries = "DCGM_FI_DEV_GPU_UTIL";
 
-int64_t NowMs(const Clock* c) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(c->Now().time_since_epoch()).count();
-}
-
 }  // namespace
 
 Hub::Hub(const InferenceConfig& config, const HubDeps& deps)
     : config_(config),
       deps_(deps),
-      deriver_(config, deps.exemplars, deps.metrics, NowMs(deps.clock)),
+      deriver_(config, deps.exemplars, deps.metrics, deps.clock->NowMillis()),
       sampler_(config.sampling, deps.metrics),
       pipelines_(config.pipelines, deps.metrics),
       gpu_cost_(config.cost),
-      last_flush_ms_(NowMs(deps.clock)) {
+      last_flush_ms_(deps.clock->NowMillis()) {
   RegisterMetadata(deps.metadata);
 }
 
@@ -65,9 +61,9 @@ void Hub::Stop() {
   stop_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   std::vector<events::Span> kept;
-  sampler_.Poll(NowMs(deps_.clock), true, &kept);
+  sampler_.Poll(deps_.clock->NowMillis(), true, &kept);
   StoreSpans(std::move(kept));
-  Flush(NowMs(deps_.clock));
+  Flush(deps_.clock->NowMillis());
 }
 
 void Hub::Loop() {
@@ -85,7 +81,7 @@ void Hub::Loop() {
 }
 
 void Hub::RunOnce(bool flush) {
-  const int64_t now = NowMs(deps_.clock);
+  const int64_t now = deps_.clock->NowMillis();
   std::vector<events::Span> kept;
   sampler_.Poll(now, false, &kept);
   StoreSpans(std::move(kept));
@@ -157,7 +153,7 @@ void Hub::Observe(const events::InferenceEvent& e, int64_t now_ms, const char* s
 }
 
 void Hub::IngestSpans(std::vector<events::Span> spans) {
-  const int64_t now = NowMs(deps_.clock);
+  const int64_t now = deps_.clock->NowMillis();
   const std::vector<events::InferenceEvent> inferences = events::InferencesFromSpans(spans);
   for (const events::InferenceEvent& e : inferences) Observe(e, now, "spans");
   if (deps_.observer != nullptr && !inferences.empty()) deps_.observer->OnInferences(inferences, now);
@@ -167,7 +163,7 @@ void Hub::IngestSpans(std::vector<events::Span> spans) {
 }
 
 Status Hub::IngestEvents(events::DecodedEvents in) {
-  const int64_t now = NowMs(deps_.clock);
+  const int64_t now = deps_.clock->NowMillis();
   redact::Stats stats;
   if (deps_.observer != nullptr && !in.inferences.empty()) deps_.observer->OnInferences(in.inferences, now);
   std::vector<events::InferenceEvent> kept;
