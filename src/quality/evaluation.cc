@@ -15,7 +15,8 @@ namespace {
 
 const log::Logger kLog("quality");
 
-constexpr size_t kRecordBatch = 512;  // evaluation records stored at once, at most
+constexpr size_t kRecordBatch = 512;      // evaluation records stored at once, at most
+constexpr size_t kMaxHistograms = 10000;  // (model, version, evaluator) score histograms kept
 
 // A uniform number in [0, 1) from an id (64-bit FNV-1a, then a finalizer so that ids differing
 // only in their last characters spread).
@@ -204,6 +205,21 @@ void Evaluations::Local(const std::shared_ptr<Job>& job, bool inline_remote, int
   queue_cv_.notify_all();
 }
 
+void Evaluations::Observe(const std::string& model, const std::string& version, const std::string& evaluator,
+                          double score) {
+  auto key = std::make_tuple(model, version, evaluator);
+  auto it = histograms_.find(key);
+  if (it == histograms_.end()) {
+    if (histograms_.size() >= kMaxHistograms) {
+      // A flood of model names or versions must not grow memory without bound.
+      if (deps_.metrics != nullptr) deps_.metrics->evaluations_skipped.WithLabels({"max_series"}).Inc();
+      return;
+    }
+    it = histograms_.emplace(std::move(key), inference::HistogramState()).first;
+  }
+  it->second.Observe(ScoreBounds(), score);
+}
+
 void Evaluations::Finish(const std::shared_ptr<Job>& job, int64_t now_ms) {
   std::vector<std::pair<const Configured*, evaluate::Score>> scores;
   {
@@ -242,7 +258,7 @@ void Evaluations::Finish(const std::shared_ptr<Job>& job, int64_t now_ms) {
   };
   MutexLock lock(&results_mu_);
   for (const auto& [c, s] : scores) {
-    histograms_[{job->sample.model, job->sample.model_version, c->name}].Observe(ScoreBounds(), s.value);
+    Observe(job->sample.model, job->sample.model_version, c->name, s.value);
     record(c->name, s);
   }
   if (weights > 0) {
@@ -250,7 +266,7 @@ void Evaluations::Finish(const std::shared_ptr<Job>& job, int64_t now_ms) {
     composite.value = weighted / weights;
     composite.label = composite.value >= 0.5 ? "pass" : "fail";
     composite.explanation = "weighted mean of " + std::to_string(scores.size()) + " evaluator scores";
-    histograms_[{job->sample.model, job->sample.model_version, "composite"}].Observe(ScoreBounds(), composite.value);
+    Observe(job->sample.model, job->sample.model_version, "composite", composite.value);
     record("composite", composite);
   }
   for (events::LogRecord& r : records) records_.push_back(std::move(r));

@@ -115,6 +115,9 @@ class Evaluations {
   void Local(const std::shared_ptr<Job>& job, bool inline_remote, int64_t now_ms);
   void RunOne(const std::shared_ptr<Job>& job, const Configured& c, int64_t now_ms);
   void Finish(const std::shared_ptr<Job>& job, int64_t now_ms);
+  // Adds a score to its histogram; past 10,000 histograms new ones are refused (counted).
+  void Observe(const std::string& model, const std::string& version, const std::string& evaluator, double score)
+      REQUIRES(results_mu_);
   void StoreRecords();
   void WorkerLoop();
   void RemoteLoop();

@@ -12,7 +12,8 @@ class Metrics {
 
   // Evaluations run, by evaluator and result ("ok", "not_applicable", "error").
   instrumentation::Family<instrumentation::Counter>& evaluations;
-  // Sampled requests not evaluated, by reason ("budget", "queue_full", "remote_budget").
+  // Sampled requests (or scores) not evaluated or not kept, by reason ("budget", "queue_full",
+  // "remote_budget", "max_series").
   instrumentation::Family<instrumentation::Counter>& evaluations_skipped;
   instrumentation::Gauge& evaluation_queue;
   // What evaluators spent: tokens by evaluator and direction ("input", "output"), and cost.
