@@ -74,6 +74,27 @@ Result<DriftMonitor::Values> DeserializeValues(size_t kind, std::string_view byt
   return InvalidArgument("unknown column kind " + std::to_string(kind));
 }
 
+// Adds the value of `column` in `e` (its field `f`, or the token counts, latency or embedding) to
+// `v`, of the column's kind. False when refused (an embedding of another dimension).
+bool AddValue(DriftMonitor::Values* v, const std::string& column, const events::InferenceEvent& e,
+              const events::Field* f) {
+  switch (v->index()) {
+    case kEmbedding:
+      return std::get<stats::VectorReservoir>(*v).Add(e.embedding);
+    case kCategorical:
+      std::get<stats::CategoryCounts>(*v).Add(f->text);
+      return true;
+    default: {
+      const double x = f != nullptr                    ? f->number
+                       : column == kInputTokensColumn  ? static_cast<double>(e.input_tokens)
+                       : column == kOutputTokensColumn ? static_cast<double>(e.output_tokens)
+                                                       : e.latency_s;
+      std::get<stats::QuantileSketch>(*v).Add(x);
+      return true;
+    }
+  }
+}
+
 // 64-bit FNV-1a: a file name for a model name of any bytes.
 uint64_t Fnv1a(std::string_view s) {
   uint64_t h = 1469598103934665603ULL;
@@ -179,9 +200,8 @@ void DriftMonitor::Advance(const std::string& model, State& s, int64_t slot) {
   }
 }
 
-void DriftMonitor::Add(const std::string& model, State& s, size_t ring, const std::string& column, size_t kind,
-                       const events::InferenceEvent& e, const events::Field* f) {
-  (void)model;
+void DriftMonitor::Add(State& s, size_t ring, const std::string& column, size_t kind, const events::InferenceEvent& e,
+                       const events::Field* f) {
   auto it = s.columns.find(column);
   if (it == s.columns.end()) {
     if (s.columns.size() >= static_cast<size_t>(config_.max_features)) {
@@ -198,27 +218,7 @@ void DriftMonitor::Add(const std::string& model, State& s, size_t ring, const st
     if (metrics_ != nullptr) metrics_->drift_ignored.WithLabels({"type_mismatch"}).Inc();
     return;
   }
-  if (kind == kEmbedding) {
-    if (!std::get<stats::VectorReservoir>(v).Add(e.embedding) && metrics_ != nullptr) {
-      metrics_->drift_ignored.WithLabels({"embedding_dim"}).Inc();
-    }
-    return;
-  }
-  if (kind == kCategorical) {
-    std::get<stats::CategoryCounts>(v).Add(f->text);
-    return;
-  }
-  double x = 0;
-  if (f != nullptr) {
-    x = f->number;
-  } else if (column == kInputTokensColumn) {
-    x = static_cast<double>(e.input_tokens);
-  } else if (column == kOutputTokensColumn) {
-    x = static_cast<double>(e.output_tokens);
-  } else {
-    x = e.latency_s;
-  }
-  std::get<stats::QuantileSketch>(v).Add(x);
+  if (!AddValue(&v, column, e, f) && metrics_ != nullptr) metrics_->drift_ignored.WithLabels({"embedding_dim"}).Inc();
 }
 
 void DriftMonitor::Observe(const std::vector<events::InferenceEvent>& events, int64_t now_ms) {
@@ -245,9 +245,8 @@ void DriftMonitor::Observe(const std::vector<events::InferenceEvent>& events, in
       Advance(it->first, *s, slot);
     }
     ++s->slot_rows[ring];
-    ForEachColumn(e, [&](const std::string& column, size_t kind, const events::Field* f) {
-      Add(*current, *s, ring, column, kind, e, f);
-    });
+    ForEachColumn(
+        e, [&](const std::string& column, size_t kind, const events::Field* f) { Add(*s, ring, column, kind, e, f); });
   }
 }
 
@@ -375,13 +374,8 @@ void DriftMonitor::Flush(int64_t now_ms, inference::SeriesWriter& w) {
       if (!s.slot_ids.empty()) Advance(model, s, slot);
       if (s.reference != nullptr && s.last_slot_computed != slot) Compute(model, s, now_ms);
 
-      for (const auto& [name, col] : s.columns) {
-        for (const Values& v : col.slots) memory += MemoryOf(v);
-      }
+      memory += StateMemory(s);
       columns += s.columns.size();
-      if (s.reference != nullptr) {
-        for (const auto& [name, v] : s.reference->columns) memory += MemoryOf(v);
-      }
 
       LabelsBuilder base;
       base.Set("model", model);
@@ -472,17 +466,7 @@ Result<ModelDrift> DriftMonitor::SetReferenceFromRows(const std::string& model,
         ++ignored;
         return;
       }
-      if (kind == kEmbedding) {
-        if (!std::get<stats::VectorReservoir>(v).Add(e.embedding)) ++ignored;
-      } else if (kind == kCategorical) {
-        std::get<stats::CategoryCounts>(v).Add(f->text);
-      } else {
-        const double x = f != nullptr                    ? f->number
-                         : column == kInputTokensColumn  ? static_cast<double>(e.input_tokens)
-                         : column == kOutputTokensColumn ? static_cast<double>(e.output_tokens)
-                                                         : e.latency_s;
-        std::get<stats::QuantileSketch>(v).Add(x);
-      }
+      if (!AddValue(&v, column, e, f)) ++ignored;
     });
   }
   if (ignored > 0 && metrics_ != nullptr) metrics_->drift_ignored.WithLabels({"type_mismatch"}).Inc(double(ignored));
@@ -561,13 +545,17 @@ Result<std::vector<ColumnHistogram>> DriftMonitor::Histograms(const std::string&
 size_t DriftMonitor::MemoryBytes() const {
   size_t n = 0;
   MutexLock lock(&mu_);
-  for (const auto& [model, s] : models_) {
-    for (const auto& [name, col] : s.columns) {
-      for (const Values& v : col.slots) n += MemoryOf(v);
-    }
-    if (s.reference != nullptr) {
-      for (const auto& [name, v] : s.reference->columns) n += MemoryOf(v);
-    }
+  for (const auto& [model, s] : models_) n += StateMemory(s);
+  return n;
+}
+
+size_t DriftMonitor::StateMemory(const State& s) {
+  size_t n = 0;
+  for (const auto& [name, col] : s.columns) {
+    for (const Values& v : col.slots) n += MemoryOf(v);
+  }
+  if (s.reference != nullptr) {
+    for (const auto& [name, v] : s.reference->columns) n += MemoryOf(v);
   }
   return n;
 }

@@ -134,8 +134,10 @@ class DriftMonitor {
   // Moves the ring to `slot`, clearing slices that fall out of the window; first, a baseline
   // whose window is complete becomes the reference (queued for Persist).
   void Advance(const std::string& model, State& s, int64_t slot) REQUIRES(mu_);
-  void Add(const std::string& model, State& s, size_t ring, const std::string& column, size_t kind,
-           const events::InferenceEvent& e, const events::Field* f);
+  void Add(State& s, size_t ring, const std::string& column, size_t kind, const events::InferenceEvent& e,
+           const events::Field* f);
+  // Bytes held by a model's window slices and reference.
+  static size_t StateMemory(const State& s);
   // The current window of every column.
   std::map<std::string, Values> Window(const State& s, int64_t slot) const;
   uint64_t WindowRows(const State& s, int64_t slot) const;
