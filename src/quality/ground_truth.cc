@@ -301,24 +301,34 @@ std::string GroundTruth::PositiveLabel(const stats::ConfusionMatrix& cm) const {
   return "";
 }
 
+GroundTruth::Bucket GroundTruth::Total(const std::vector<Bucket>& buckets, int64_t oldest) {
+  Bucket t;
+  for (const Bucket& b : buckets) {
+    if (b.slot < oldest) continue;
+    t.confusion.Merge(b.confusion);
+    (void)t.calibration.Merge(b.calibration);  // always the same 10 bins
+    t.rating_sum += b.rating_sum;
+    t.ratings += b.ratings;
+    for (const auto& [seg, m] : b.segment_pairs) {
+      for (const auto& [pair, n] : m) t.segment_pairs[seg][pair] += n;
+    }
+  }
+  return t;
+}
+
 std::vector<GroundTruth::Summary> GroundTruth::Summaries(int64_t now_ms) const {
   std::vector<Summary> out;
   const int64_t oldest = (now_ms - config_.window.count()) / slot_ms_;
   MutexLock lock(&mu_);
   for (const auto& [key, buckets] : window_) {
-    stats::ConfusionMatrix cm;
-    stats::CalibrationBins cal;
+    const Bucket t = Total(buckets, oldest);
+    const stats::ConfusionMatrix& cm = t.confusion;
+    const stats::CalibrationBins& cal = t.calibration;
     Summary s;
     s.model = key.first;
     s.version = key.second;
-    double rating_sum = 0;
-    for (const Bucket& b : buckets) {
-      if (b.slot < oldest) continue;
-      cm.Merge(b.confusion);
-      cal.Merge(b.calibration);
-      rating_sum += b.rating_sum;
-      s.ratings += b.ratings;
-    }
+    const double rating_sum = t.rating_sum;
+    s.ratings = t.ratings;
     s.labelled = cm.total();
     s.accuracy = cm.Accuracy();
     s.macro_f1 = cm.MacroF1();
@@ -342,20 +352,12 @@ void GroundTruth::Flush(int64_t now_ms, inference::SeriesWriter& w) {
         it = window_.erase(it);
         continue;
       }
-      stats::ConfusionMatrix cm;
-      stats::CalibrationBins cal;
-      double rating_sum = 0;
-      uint64_t ratings = 0;
-      std::map<std::string, std::map<std::string, uint64_t>> pairs;
-      for (const Bucket& b : buckets) {
-        cm.Merge(b.confusion);
-        cal.Merge(b.calibration);
-        rating_sum += b.rating_sum;
-        ratings += b.ratings;
-        for (const auto& [seg, m] : b.segment_pairs) {
-          for (const auto& [pair, n] : m) pairs[seg][pair] += n;
-        }
-      }
+      const Bucket t = Total(buckets, oldest);
+      const stats::ConfusionMatrix& cm = t.confusion;
+      const stats::CalibrationBins& cal = t.calibration;
+      const double rating_sum = t.rating_sum;
+      const uint64_t ratings = t.ratings;
+      const auto& pairs = t.segment_pairs;
       LabelsBuilder base;
       base.Set("model", it->first.first);
       base.Set("version", it->first.second);

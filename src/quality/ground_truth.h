@@ -83,6 +83,8 @@ class GroundTruth {
     uint64_t ratings = 0;
     std::map<std::string, std::map<std::string, uint64_t>> segment_pairs;  // segment -> "actual\tpredicted" -> n
   };
+  // The buckets from slot `oldest` on, merged into one.
+  static Bucket Total(const std::vector<Bucket>& buckets, int64_t oldest);
   using Key = std::pair<std::string, std::string>;  // model, version
 
   GroundTruth(const GroundTruthConfig& config, Metrics* metrics);
