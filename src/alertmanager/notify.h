@@ -31,7 +31,7 @@ struct Notification {
   int64_t now_ms = 0;
 
   // "firing" when any alert is firing at now_ms, else "resolved".
-  std::string Status() const;
+  std::string State() const;
 };
 
 // The outcome of one delivery attempt. `retry` says whether trying again may help (network
