@@ -486,8 +486,12 @@ const NamedTimeInterval* Config::FindTimeInterval(std::string_view name) const {
 }
 
 Result<Config> ParseConfig(std::string_view text, const ParseOptions& options) {
-  Env* env = options.env != nullptr ? options.env : Env::Default();
   TYTO_ASSIGN_OR_RETURN(Node root, config::ParseYaml(text, options.file));
+  return ParseConfigNode(root, options);
+}
+
+Result<Config> ParseConfigNode(const Node& root, const ParseOptions& options) {
+  Env* env = options.env != nullptr ? options.env : Env::Default();
   Config c;
   config::Position file_position{options.file, 0, 0};
   if (root.IsNull()) return ErrorAt(file_position, "no route provided in config");

@@ -166,5 +166,8 @@ struct ParseOptions {
 
 // Parses and validates. The first error is returned; its message starts with file:line:column.
 Result<Config> ParseConfig(std::string_view text, const ParseOptions& options = {});
+// The same from a parsed YAML node (the `alertmanager:` section of tyto.yml): positions are the
+// node's own; options.file names the whole when the node is null.
+Result<Config> ParseConfigNode(const config::Node& root, const ParseOptions& options = {});
 
 }  // namespace tyto::alertmanager

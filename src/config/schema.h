@@ -28,6 +28,8 @@ namespace tyto::config {
 class Diagnostics {
  public:
   void Add(const Position& pos, std::string_view message);
+  // A message that already names its place ("file:line:column: ...").
+  void AddPositioned(std::string message) { messages_.push_back(std::move(message)); }
   bool empty() const { return messages_.empty(); }
   const std::vector<std::string>& messages() const { return messages_; }
   // OK when empty; otherwise InvalidArgument with every message, one per line.

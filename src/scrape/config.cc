@@ -17,6 +17,12 @@ const Section<GlobalConfig>& GlobalSchema() {
                   std::chrono::milliseconds(1))
         .StringMap("external_labels", &GlobalConfig::external_labels,
                    "Labels added to series and alerts sent to other systems (remote write, notifications).")
+        .Duration("evaluation_interval", &GlobalConfig::evaluation_interval,
+                  "How often rule groups are evaluated by default (a group's `interval` overrides it).",
+                  std::chrono::milliseconds(1))
+        .Duration("rule_query_offset", &GlobalConfig::rule_query_offset,
+                  "How far back in time rule groups evaluate by default (a group's `query_offset` overrides it), "
+                  "for data that arrives late.")
         .Validate([](const GlobalConfig& c, const Node& n, Diagnostics& d) {
           if (c.scrape_timeout > c.scrape_interval) {
             d.Add(n.position(), "global: scrape_timeout is greater than scrape_interval");

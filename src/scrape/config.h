@@ -24,6 +24,9 @@ struct GlobalConfig {
   std::chrono::milliseconds scrape_interval{std::chrono::minutes(1)};
   std::chrono::milliseconds scrape_timeout{std::chrono::seconds(10)};
   std::map<std::string, std::string> external_labels;
+  // Rule evaluation (prometheus.yml's global keys of the same names).
+  std::chrono::milliseconds evaluation_interval{std::chrono::minutes(1)};
+  std::chrono::milliseconds rule_query_offset{0};
 };
 
 struct BasicAuth {

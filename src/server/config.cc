@@ -10,6 +10,92 @@ using config::Diagnostics;
 using config::Node;
 using config::Section;
 
+namespace {
+
+// Keys whose values Alertmanager treats as secrets: written back as "<secret>".
+bool IsAlertmanagerSecretKey(std::string_view key) {
+  for (std::string_view k : {"url", "api_url", "routing_key", "service_key", "auth_password", "auth_secret",
+                             "smtp_auth_password", "smtp_auth_secret", "slack_api_url", "password", "credentials",
+                             "bearer_token"}) {
+    if (key == k) return true;
+  }
+  return false;
+}
+
+void WriteNode(const Node& n, config::Writer& w) {
+  if (n.IsMap()) {
+    w.BeginMap();
+    for (const auto& [k, v] : n.entries()) {
+      w.Key(k.scalar());
+      if (v.IsScalar() && IsAlertmanagerSecretKey(k.scalar())) {
+        w.String("<secret>");
+      } else {
+        WriteNode(v, w);
+      }
+    }
+    w.EndMap();
+  } else if (n.IsSequence()) {
+    w.BeginList();
+    for (const Node& i : n.items()) WriteNode(i, w);
+    w.EndList();
+  } else if (n.IsScalar()) {
+    if (n.quoted()) {
+      w.String(n.scalar());
+    } else {
+      w.Plain(n.scalar());
+    }
+  } else {
+    w.Plain("null");
+  }
+}
+
+void DecodeAlertmanager(const Node& n, Config& c, Diagnostics& d) {
+  if (n.IsNull()) return;
+  if (!n.IsMap()) {
+    d.Add(n.position(), "alertmanager: expected a mapping (Alertmanager's configuration, or config_file), got " +
+                            std::string(n.KindName()));
+    return;
+  }
+  auto entries = n.entries();
+  if (entries.empty()) return;  // {}: none, as ConfigYaml writes it
+  for (const auto& [k, v] : entries) {
+    if (k.scalar() != "config_file") continue;
+    if (entries.size() != 1) {
+      d.Add(k.position(), "alertmanager: config_file excludes an inline configuration; write one or the other");
+      return;
+    }
+    config::DecodeString(v, &c.alertmanager.config_file, &d);
+    return;
+  }
+  alertmanager::ParseOptions options;
+  options.file = n.position().file;
+  auto parsed = alertmanager::ParseConfigNode(n, options);
+  if (!parsed.ok()) {
+    d.AddPositioned("alertmanager: " + parsed.status().message());
+    return;
+  }
+  c.alertmanager.config = std::make_shared<const alertmanager::Config>(std::move(parsed).value());
+  c.alertmanager.node = n;
+}
+
+void EncodeAlertmanager(const Config& c, config::Writer& w) {
+  if (!c.alertmanager.config_file.empty()) {
+    w.BeginMap();
+    w.Key("config_file");
+    w.String(c.alertmanager.config_file);
+    w.EndMap();
+    return;
+  }
+  if (c.alertmanager.node.IsMap()) {
+    WriteNode(c.alertmanager.node, w);
+    return;
+  }
+  w.BeginMap();
+  w.EndMap();
+}
+
+}  // namespace
+
 const Section<Config>& ConfigSchema() {
   static const Section<Config>* schema = [] {
     Section<TlsConfig> tls("http.tls", "TLS for the HTTP server; on when both files are set. Reloaded on SIGHUP.");
@@ -171,6 +257,36 @@ const Section<Config>& ConfigSchema() {
           if (a.min_backoff > a.max_backoff) d.Add(n.position(), "agent: min_backoff is greater than max_backoff");
         });
 
+    auto* rules = new Section<RulesConfig>("rules", "The rule engine (rule files are listed in rule_files).");
+    rules->Bool("stock", &RulesConfig::stock,
+                "Load Tyto's stock rules for AI fleets (docs/stock-rules.md): GPU, inference, SLO, quality, "
+                "pipelines, targets. Their alerts fire only where their series exist.")
+        .Duration("outage_tolerance", &RulesConfig::outage_tolerance,
+                  "How long Tyto may have been down for pending and firing alerts to keep their state across a "
+                  "restart (read back from ALERTS_FOR_STATE).",
+                  std::chrono::milliseconds(1))
+        .Duration("for_grace_period", &RulesConfig::for_grace_period,
+                  "After a restart, an alert whose `for` is at least this long waits at least this long before "
+                  "firing again.",
+                  std::chrono::milliseconds(0))
+        .Duration("resend_delay", &RulesConfig::resend_delay,
+                  "How often a firing alert is sent again to notification.", std::chrono::milliseconds(1));
+
+    Section<AlertmanagerTargets> am_target("alertmanagers", "An external Alertmanager that receives every alert.");
+    Section<scrape::StaticConfig> am_static("static_configs", "Alertmanagers listed in the file.");
+    am_static.StringList("targets", &scrape::StaticConfig::targets, "host:port of each Alertmanager.");
+    am_target.List("static_configs", &AlertmanagerTargets::static_configs, am_static)
+        .Enum("scheme", &AlertmanagerTargets::scheme, {"http", "https"}, "How to reach them.")
+        .String("path_prefix", &AlertmanagerTargets::path_prefix, "Prefixed to /api/v2/alerts.")
+        .Duration("timeout", &AlertmanagerTargets::timeout, "One request, connect to response.",
+                  std::chrono::milliseconds(1))
+        .Nested("basic_auth", &AlertmanagerTargets::basic_auth, scrape::BasicAuthSchema())
+        .Nested("authorization", &AlertmanagerTargets::authorization, scrape::AuthorizationSchema())
+        .Nested("tls_config", &AlertmanagerTargets::tls_config, scrape::TlsConfigSchema());
+    auto* alerting = new Section<AlertingConfig>("alerting", "Where alerts go besides Tyto's own notification, "
+                                                             "as in prometheus.yml.");
+    alerting->List("alertmanagers", &AlertingConfig::alertmanagers, am_target);
+
     auto* root = new Section<Config>("", "tyto.yml");
     root->Nested("http", &Config::http, http)
         .Nested("storage", &Config::storage, storage)
@@ -186,6 +302,17 @@ const Section<Config>& ConfigSchema() {
         .Nested("redaction", &Config::redaction, redact::RedactionSchema())
         .Nested("global", &Config::global, scrape::GlobalSchema())
         .List("scrape_configs", &Config::scrape_configs, scrape::ScrapeConfigSchema())
+        .StringList("rule_files", &Config::rule_files,
+                    "Prometheus rule files (globs), read as Prometheus reads them; relative paths are from this "
+                    "file's folder. `tyto check rules FILE...` checks them.")
+        .Nested("rules", &Config::rules, *rules)
+        .Nested("alerting", &Config::alerting, *alerting)
+        .Option(
+            "alertmanager", "mapping",
+            "Notification routing in Alertmanager's own format (route, receivers, inhibit_rules, time_intervals, "
+            "global), written here as in alertmanager.yml, or `config_file: PATH` naming an alertmanager.yml "
+            "(relative to this file's folder). None: alerts are evaluated and shown but not sent.",
+            DecodeAlertmanager, [](const Config&) { return std::string(); }, nullptr, EncodeAlertmanager)
         .Validate([](const Config& c, const Node& n, Diagnostics& d) {
           std::vector<std::string> names;
           for (const auto& job : c.scrape_configs) {
@@ -218,7 +345,24 @@ Result<Config> ParseConfig(std::string_view text, const std::string& file) {
 Result<Config> LoadConfig(Env* env, const std::string& path) {
   auto text = env->ReadFile(path);
   if (!text.ok()) return Status(text.status().code(), "cannot read config file: " + text.status().message());
-  return ParseConfig(*text, path);
+  TYTO_ASSIGN_OR_RETURN(Config cfg, ParseConfig(*text, path));
+  // Files named in the configuration are relative to its folder, as in Prometheus.
+  std::string dir = ParentDir(path);
+  auto resolve = [&dir](const std::string& p) { return p.empty() || p[0] == '/' || dir.empty() ? p : dir + "/" + p; };
+  for (std::string& f : cfg.rule_files) f = resolve(f);
+  if (!cfg.alertmanager.config_file.empty()) {
+    std::string file = resolve(cfg.alertmanager.config_file);
+    auto am = env->ReadFile(file);
+    if (!am.ok()) return Status(am.status().code(), "alertmanager.config_file: cannot read " + file + ": " +
+                                                         am.status().message());
+    alertmanager::ParseOptions options;
+    options.file = file;
+    options.env = env;
+    auto parsed = alertmanager::ParseConfig(*am, options);
+    if (!parsed.ok()) return parsed.status();
+    cfg.alertmanager.config = std::make_shared<const alertmanager::Config>(std::move(parsed).value());
+  }
+  return cfg;
 }
 
 Result<Config> ResolveConfig(Env* env, const Overrides& o) {

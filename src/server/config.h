@@ -6,10 +6,12 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "alertmanager/config.h"
 #include "collect/discovery/config.h"
 #include "collect/registry.h"
 #include "scrape/config.h"
@@ -94,6 +96,38 @@ struct AgentConfig {
   std::string listen = "127.0.0.1:9801";
 };
 
+// rules: the rule engine's options (Prometheus's --rules.* flags) and Tyto's stock rules.
+struct RulesConfig {
+  bool stock = true;
+  std::chrono::milliseconds outage_tolerance{std::chrono::hours(1)};
+  std::chrono::milliseconds for_grace_period{std::chrono::minutes(10)};
+  std::chrono::milliseconds resend_delay{std::chrono::minutes(1)};
+};
+
+// alertmanager: notification routing in Alertmanager's own format (route, receivers,
+// inhibit_rules, time_intervals), written inline or read from `config_file`.
+struct AlertmanagerSection {
+  std::string config_file;  // relative to tyto.yml's folder
+  // The parsed configuration (inline, or the file once LoadConfig has read it); null: none, and
+  // alerts are kept and shown but not sent anywhere.
+  std::shared_ptr<const alertmanager::Config> config;
+  config::Node node;  // the inline section as written, for ConfigYaml
+};
+
+// alerting.alertmanagers[]: external Alertmanagers that receive every alert, as in prometheus.yml.
+struct AlertmanagerTargets {
+  std::vector<scrape::StaticConfig> static_configs;
+  std::string scheme = "http";
+  std::string path_prefix;
+  std::chrono::milliseconds timeout{std::chrono::seconds(10)};
+  scrape::BasicAuth basic_auth;
+  scrape::Authorization authorization;
+  scrape::TlsConfig tls_config;
+};
+struct AlertingConfig {
+  std::vector<AlertmanagerTargets> alertmanagers;
+};
+
 struct LogConfig {
   std::string level = "info";
 };
@@ -120,6 +154,11 @@ struct Config {
   // Prometheus's sections, pasted as they are from prometheus.yml.
   scrape::GlobalConfig global;
   std::vector<scrape::ScrapeConfig> scrape_configs;
+  std::vector<std::string> rule_files;  // globs; relative ones from tyto.yml's folder
+  AlertingConfig alerting;
+  // Alertmanager's configuration (docs/alertmanager.md) and the rule engine's options.
+  AlertmanagerSection alertmanager;
+  RulesConfig rules;
 };
 
 // Command-line flags that override the file.

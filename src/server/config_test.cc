@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -167,6 +170,74 @@ TEST(ConfigTest, FlagsOverrideTheFile) {
   Status s = ResolveConfig(Env::Default(), o).status();
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
   EXPECT_NE(s.message().find("/nonexistent/tyto.yml"), std::string::npos);
+}
+
+// Alerting, as in prometheus.yml (rule_files, global.evaluation_interval, alerting) and
+// alertmanager.yml (under `alertmanager:`, inline or from a file).
+TEST(ConfigTest, ReadsAlertingSections) {
+  auto c = ParseConfig(R"(
+global:
+  evaluation_interval: 15s
+  rule_query_offset: 30s
+rule_files: [rules/*.yml, /etc/tyto/extra.yml]
+rules: {stock: false, outage_tolerance: 2h}
+alerting:
+  alertmanagers:
+    - static_configs: [{targets: ["127.0.0.1:9093"]}]
+      path_prefix: /am
+alertmanager:
+  route: {receiver: ops, group_by: [alertname]}
+  receivers:
+    - name: ops
+      webhook_configs: [{url: "http://127.0.0.1:5001/hook"}]
+)",
+                       "tyto.yml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->global.evaluation_interval, std::chrono::seconds(15));
+  EXPECT_EQ(c->global.rule_query_offset, std::chrono::seconds(30));
+  EXPECT_EQ(c->rule_files, (std::vector<std::string>{"rules/*.yml", "/etc/tyto/extra.yml"}));
+  EXPECT_FALSE(c->rules.stock);
+  EXPECT_EQ(c->rules.outage_tolerance, std::chrono::hours(2));
+  ASSERT_EQ(c->alerting.alertmanagers.size(), 1u);
+  EXPECT_EQ(c->alerting.alertmanagers[0].static_configs[0].targets[0], "127.0.0.1:9093");
+  ASSERT_NE(c->alertmanager.config, nullptr);
+  EXPECT_EQ(c->alertmanager.config->receivers[0].webhook_configs[0].url.value(), "http://127.0.0.1:5001/hook");
+  // The webhook URL is a secret in Alertmanager: never shown.
+  const std::string yaml = ConfigYaml(*c);
+  EXPECT_EQ(yaml.find("5001"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("group_by"), std::string::npos) << yaml;
+
+  // Alertmanager's own errors, at their place in tyto.yml.
+  EXPECT_EQ(Errors("alertmanager:\n  route: {receiver: nobody}\n  receivers: [{name: ops}]\n"),
+            "alertmanager: tyto.yml:2:21: undefined receiver \"nobody\" used in route");
+  EXPECT_EQ(Errors("alertmanager: [1]\n"),
+            "tyto.yml:1:15: alertmanager: expected a mapping (Alertmanager's configuration, or config_file), got a list");
+  EXPECT_EQ(Errors("alertmanager: {config_file: a.yml, route: {receiver: x}}\n"),
+            "tyto.yml:1:16: alertmanager: config_file excludes an inline configuration; write one or the other");
+}
+
+// Files named in tyto.yml are read relative to its folder.
+TEST(ConfigTest, AlertmanagerConfigFileAndRuleFilesAreRelativeToTheConfig) {
+  char tmpl[] = "/tmp/tyto-config-test-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  std::ofstream(dir + "/tyto.yml") << "rule_files: [alerts/*.yml]\nalertmanager: {config_file: am.yml}\n";
+  std::ofstream(dir + "/am.yml") << "route: {receiver: ops}\nreceivers: [{name: ops}]\n";
+  auto c = LoadConfig(Env::Default(), dir + "/tyto.yml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->rule_files, std::vector<std::string>{dir + "/alerts/*.yml"});
+  ASSERT_NE(c->alertmanager.config, nullptr);
+  EXPECT_EQ(c->alertmanager.config->route.receiver->name, "ops");
+  EXPECT_NE(ConfigYaml(*c).find("config_file: am.yml"), std::string::npos);
+  // A bad alertmanager.yml names itself.
+  std::ofstream(dir + "/am.yml") << "route: {receiver: nobody}\nreceivers: [{name: ops}]\n";
+  Status s = LoadConfig(Env::Default(), dir + "/tyto.yml").status();
+  EXPECT_EQ(s.message(), dir + "/am.yml:1:19: undefined receiver \"nobody\" used in route") << s.ToString();
+  std::remove((dir + "/am.yml").c_str());
+  s = LoadConfig(Env::Default(), dir + "/tyto.yml").status();
+  EXPECT_NE(s.message().find("alertmanager.config_file: cannot read " + dir + "/am.yml"), std::string::npos) << s.ToString();
+  std::remove((dir + "/tyto.yml").c_str());
+  rmdir(dir.c_str());
 }
 
 // /api/v1/status/config: every option with its value, secrets redacted, and what reads back
