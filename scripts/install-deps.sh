@@ -19,6 +19,7 @@ if [[ ${1:-} == --test ]]; then
     clang libclang-rt-14-dev   # the sanitizer (ASan+UBSan) and -Wthread-safety build
     openssl                    # TLS tests make throwaway certificates
     prometheus                 # the agent's forwarding test uses Debian's Prometheus as a receiver
+    prometheus-alertmanager    # alerting tests forward to Debian's Alertmanager and read it back
     ccache                     # faster rebuilds
   )
 fi
