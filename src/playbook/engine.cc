@@ -106,6 +106,7 @@ std::vector<Decision> Engine::Trigger(const std::string& incident_id, const std:
   std::vector<Decision> decisions;
   std::vector<AuditEntry> records;
   std::vector<std::pair<std::string, TimelineEntry>> timeline;
+  std::vector<std::shared_ptr<RunSlot>> to_queue;
   const int64_t now_ms = clock_->NowMillis();
   const auto now = clock_->MonotonicNow();
   {
@@ -191,7 +192,7 @@ std::vector<Decision> Engine::Trigger(const std::string& incident_id, const std:
         decisions_->WithLabels({p->name, "awaiting_approval"}).Inc();
       } else {
         run.state = RunState::kQueued;
-        queue_.push_back(slot);
+        to_queue.push_back(slot);  // after its decision is on record
         decisions_->WithLabels({p->name, "started"}).Inc();
       }
       runs_active_->Inc();
@@ -199,8 +200,15 @@ std::vector<Decision> Engine::Trigger(const std::string& incident_id, const std:
       decisions.push_back(std::move(d));
     }
   }
-  cv_.notify_all();
   for (auto& r : records) Record(std::move(r));
+  if (!to_queue.empty()) {
+    MutexLock l(&mu_);
+    for (auto& slot : to_queue) {
+      // Cancelled or stopped meanwhile: already finished, nothing to run.
+      if (!stopping_ && !Finished(slot->run.state)) queue_.push_back(std::move(slot));
+    }
+  }
+  cv_.notify_all();
   for (auto& [incident, e] : timeline) Timeline(incident, std::move(e));
   return decisions;
 }

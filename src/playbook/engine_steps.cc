@@ -46,6 +46,12 @@ void RunMembers(JsonWriter& w, const ExpandContext& ctx) {
   }
 }
 
+// "roll back model m from v2 to v1: POST ..." ("would roll back ..." in a dry run).
+std::string DescribeRollback(const std::string& what, std::string rendered, bool dry_run) {
+  if (rendered.starts_with("would run ")) rendered.erase(0, 10);
+  return (dry_run ? "would " : "") + what + ": " + rendered;
+}
+
 }  // namespace
 
 bool IsSecretName(std::string_view name) {
@@ -425,7 +431,7 @@ bool Engine::StepRollback(const std::shared_ptr<RunSlot>& slot, const Step& step
     std::map<std::string, std::string> env;
     for (const auto& [k, v] : step.env) env[k] = Expand(v, ctx);
     bool ok = StepCommand(slot, step, argv, env, slot->run.dry_run, r);
-    r->rendered = what + ": " + r->rendered;
+    r->rendered = DescribeRollback(what, r->rendered, slot->run.dry_run);
     return ok;
   }
   rapidjson::StringBuffer buf;
@@ -452,7 +458,7 @@ bool Engine::StepRollback(const std::shared_ptr<RunSlot>& slot, const Step& step
   hook.webhook.url = protect(hook.webhook.url);
   for (auto& [k, v] : hook.webhook.headers) v = protect(v);
   bool ok = StepWebhook(slot, hook, std::string(buf.GetString(), buf.GetSize()), r);
-  r->rendered = what + ": " + r->rendered;
+  r->rendered = DescribeRollback(what, r->rendered, slot->run.dry_run);
   return ok;
 }
 

@@ -477,6 +477,7 @@ std::shared_ptr<const Playbook> ReadPlaybook(const Node& n, const std::string& f
   }
   OptionalString(f, "description", &p->description, d);
   if (const Node* m = Get(f, "match")) {
+    const size_t match_errors = d->messages().size();
     std::vector<Node> items;
     if (m->IsScalar()) {
       items.push_back(*m);
@@ -498,7 +499,7 @@ std::shared_ptr<const Playbook> ReadPlaybook(const Node& n, const std::string& f
       }
       p->match.insert(p->match.end(), ms->begin(), ms->end());
     }
-    if (p->match.empty() && (m->IsScalar() || m->IsSequence()) && d->messages().size() == before) {
+    if (p->match.empty() && (m->IsScalar() || m->IsSequence()) && d->messages().size() == match_errors) {
       d->Add(m->position(), "match needs at least one matcher (a playbook bound to every alert is refused)");
     }
   } else {
