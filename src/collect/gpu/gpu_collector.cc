@@ -44,6 +44,32 @@ constexpr Metric kSmClock{"DCGM_FI_DEV_SM_CLOCK", MetricType::kGauge, "SM clock 
 constexpr Metric kMemClock{"DCGM_FI_DEV_MEM_CLOCK", MetricType::kGauge, "Memory clock frequency (in MHz)."};
 constexpr Metric kThrottle{"DCGM_FI_DEV_CLOCK_THROTTLE_REASONS", MetricType::kGauge,
                            "Current clock throttle reasons (a bit mask)."};
+// Clock violation counters: how long a policy held the clocks below what was asked, since the
+// driver loaded. NVML reports nanoseconds; DCGM (and so dcgm-exporter) reports microseconds.
+constexpr Metric kPowerViolation{"DCGM_FI_DEV_POWER_VIOLATION", MetricType::kCounter,
+                                 "Time the clocks were held down by the power limit (in us)."};
+constexpr Metric kThermalViolation{"DCGM_FI_DEV_THERMAL_VIOLATION", MetricType::kCounter,
+                                   "Time the clocks were held down by temperature (in us)."};
+constexpr Metric kSyncBoostViolation{"DCGM_FI_DEV_SYNC_BOOST_VIOLATION", MetricType::kCounter,
+                                     "Time the clocks were held down by sync boost (in us)."};
+constexpr Metric kBoardLimitViolation{"DCGM_FI_DEV_BOARD_LIMIT_VIOLATION", MetricType::kCounter,
+                                      "Time the clocks were held down by the board's limit (in us)."};
+constexpr Metric kLowUtilViolation{"DCGM_FI_DEV_LOW_UTIL_VIOLATION", MetricType::kCounter,
+                                   "Time the clocks were held down because of low utilization (in us)."};
+constexpr Metric kReliabilityViolation{"DCGM_FI_DEV_RELIABILITY_VIOLATION", MetricType::kCounter,
+                                       "Time the clocks were held down by reliability limits (in us)."};
+struct ViolationMetric {
+  int policy;  // nvmlPerfPolicyType_t
+  const Metric* metric;
+};
+constexpr std::array<ViolationMetric, 6> kViolationMetrics{{
+    {nvml::kPerfPolicyPower, &kPowerViolation},
+    {nvml::kPerfPolicyThermal, &kThermalViolation},
+    {nvml::kPerfPolicySyncBoost, &kSyncBoostViolation},
+    {nvml::kPerfPolicyBoardLimit, &kBoardLimitViolation},
+    {nvml::kPerfPolicyLowUtilization, &kLowUtilViolation},
+    {nvml::kPerfPolicyReliability, &kReliabilityViolation},
+}};
 constexpr Metric kPcieReplay{"DCGM_FI_DEV_PCIE_REPLAY_COUNTER", MetricType::kCounter, "Total number of PCIe retries."};
 constexpr Metric kPcieTx{"DCGM_FI_DEV_PCIE_TX_THROUGHPUT", MetricType::kGauge,
                          "PCIe transmit throughput (in KB/s)."};
@@ -505,6 +531,14 @@ void GpuCollector::ReadGpu(Gpu* gpu, Round* round) {
   if (going() && f.device_get_current_clocks_throttle_reasons != nullptr &&
       ok(f.device_get_current_clocks_throttle_reasons(h, &big))) {
     samples.emplace_back(&kThrottle, static_cast<double>(big));
+  }
+  for (const ViolationMetric& v : kViolationMetrics) {
+    if (!going() || f.device_get_violation_status == nullptr) break;
+    nvml::ViolationTime t{};
+    // ns -> us, whole microseconds as DCGM reports them. Each policy is skipped on its own.
+    if (ok(f.device_get_violation_status(h, v.policy, &t))) {
+      samples.emplace_back(v.metric, static_cast<double>(t.violation_time / 1000ull));
+    }
   }
   if (going() && f.device_get_pcie_replay_counter != nullptr && ok(f.device_get_pcie_replay_counter(h, &value))) {
     samples.emplace_back(&kPcieReplay, value);

@@ -45,6 +45,12 @@ constexpr const char* kTwoGpus = R"(
 0 sm_clock 1980
 0 mem_clock 2619
 0 throttle 4
+0 violation_0 123456789
+0 violation_1 999
+0 violation_2 0
+0 violation_3 5000000000
+0 violation_4 1500
+0 violation_5 !3
 0 pcie_replay 2
 0 pcie_tx 1500
 0 pcie_rx 2500
@@ -176,6 +182,12 @@ TEST_F(GpuCollectorTest, TwoGpusExactSamples) {
       {"DCGM_FI_DEV_SM_CLOCK", 1980},
       {"DCGM_FI_DEV_MEM_CLOCK", 2619},
       {"DCGM_FI_DEV_CLOCK_THROTTLE_REASONS", 4},
+      // NVML's nanoseconds as DCGM's whole microseconds.
+      {"DCGM_FI_DEV_POWER_VIOLATION", 123456},
+      {"DCGM_FI_DEV_THERMAL_VIOLATION", 0},
+      {"DCGM_FI_DEV_SYNC_BOOST_VIOLATION", 0},
+      {"DCGM_FI_DEV_BOARD_LIMIT_VIOLATION", 5000000},
+      {"DCGM_FI_DEV_LOW_UTIL_VIOLATION", 1},
       {"DCGM_FI_DEV_PCIE_REPLAY_COUNTER", 2},
       {"DCGM_FI_DEV_PCIE_TX_THROUGHPUT", 1500},
       {"DCGM_FI_DEV_PCIE_RX_THROUGHPUT", 2500},
@@ -205,6 +217,8 @@ TEST_F(GpuCollectorTest, TwoGpusExactSamples) {
     ASSERT_NE(it, got.end()) << S(name, kGpu0);
     EXPECT_DOUBLE_EQ(it->second, v) << name;
   }
+  // The reliability policy answers "not supported" on GPU 0: that counter alone is left out.
+  EXPECT_EQ(got.count(S("DCGM_FI_DEV_RELIABILITY_VIOLATION", kGpu0)), 0u);
   // GPU 1 has exactly what it supports: the v1 memory call (no reserved), no power reading,
   // fan, memory temperature, NVLink, energy, PCIe or XID.
   const std::map<std::string, double> want_gpu1 = {
@@ -238,6 +252,8 @@ TEST_F(GpuCollectorTest, TwoGpusExactSamples) {
   for (const auto& f : last_.families) EXPECT_TRUE(types.emplace(f.name, f.type).second) << f.name;
   EXPECT_EQ(types.at("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION"), MetricType::kCounter);
   EXPECT_EQ(types.at("DCGM_FI_DEV_GPU_UTIL"), MetricType::kGauge);
+  EXPECT_EQ(types.at("DCGM_FI_DEV_POWER_VIOLATION"), MetricType::kCounter);
+  EXPECT_EQ(types.count("DCGM_FI_DEV_RELIABILITY_VIOLATION"), 0u);
   EXPECT_EQ(types.at("tyto_gpu_info"), MetricType::kInfo);
   for (const auto& p : last_.points) EXPECT_EQ(types.count(std::string(p.labels.MetricName())), 1u);
 }
@@ -459,6 +475,9 @@ TEST(RealNvml, CollectsFromTheMachinesGpus) {
     EXPECT_GT(per_name["tyto_gpu_info"], 0);
     EXPECT_EQ(per_name["DCGM_FI_DEV_FB_TOTAL"] > 0 || per_name["tyto_gpu_lost"] > 0, true);
     EXPECT_EQ(per_name["DCGM_FI_DEV_GPU_TEMP"], per_name["tyto_gpu_info"]);
+    // Datacenter GPUs (A100, H100, ...) report at least the power and thermal violation times.
+    EXPECT_EQ(per_name["DCGM_FI_DEV_POWER_VIOLATION"], per_name["tyto_gpu_info"]);
+    EXPECT_EQ(per_name["DCGM_FI_DEV_THERMAL_VIOLATION"], per_name["tyto_gpu_info"]);
   }
 }
 

@@ -65,6 +65,7 @@ Result<std::unique_ptr<NvmlLibrary>> NvmlLibrary::Open(const std::string& path) 
   Resolve(handle, "nvmlDeviceGetPerformanceState", &fn.device_get_performance_state);
   Resolve(handle, "nvmlDeviceGetEncoderUtilization", &fn.device_get_encoder_utilization);
   Resolve(handle, "nvmlDeviceGetDecoderUtilization", &fn.device_get_decoder_utilization);
+  Resolve(handle, "nvmlDeviceGetViolationStatus", &fn.device_get_violation_status);
   Resolve(handle, "nvmlDeviceGetFieldValues", &fn.device_get_field_values);
   Resolve(handle, "nvmlDeviceGetMigMode", &fn.device_get_mig_mode);
   Resolve(handle, "nvmlDeviceGetMaxMigDeviceCount", &fn.device_get_max_mig_device_count);

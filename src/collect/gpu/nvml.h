@@ -47,6 +47,7 @@ struct NvmlFunctions {
   nvml::DeviceGetPerformanceStateFn device_get_performance_state = nullptr;
   nvml::DeviceGetCodecUtilizationFn device_get_encoder_utilization = nullptr;
   nvml::DeviceGetCodecUtilizationFn device_get_decoder_utilization = nullptr;
+  nvml::DeviceGetViolationStatusFn device_get_violation_status = nullptr;
   nvml::DeviceGetFieldValuesFn device_get_field_values = nullptr;
   nvml::DeviceGetMigModeFn device_get_mig_mode = nullptr;
   nvml::DeviceGetUintFn device_get_max_mig_device_count = nullptr;

@@ -130,6 +130,20 @@ inline constexpr int kPcieUtilRxBytes = 1;
 // nvmlPstates_t: 0 (fastest) to 15; 32 means unknown.
 inline constexpr int kPstateUnknown = 32;
 
+// nvmlPerfPolicyType_t: the clock-limiting policies nvmlDeviceGetViolationStatus reports on.
+inline constexpr int kPerfPolicyPower = 0;
+inline constexpr int kPerfPolicyThermal = 1;
+inline constexpr int kPerfPolicySyncBoost = 2;
+inline constexpr int kPerfPolicyBoardLimit = 3;
+inline constexpr int kPerfPolicyLowUtilization = 4;
+inline constexpr int kPerfPolicyReliability = 5;
+
+// nvmlViolationTime_t: how long a policy has held the clocks down since the driver loaded.
+struct ViolationTime {
+  unsigned long long reference_time;  // when the value was taken (CPU time, microseconds)
+  unsigned long long violation_time;  // time the policy limited the clocks (nanoseconds)
+};
+
 // nvmlEventType bits, and nvmlEventData_t (the layout read by nvmlEventSetWait_v2).
 inline constexpr unsigned long long kEventTypeXidCriticalError = 0x8;
 struct EventData {
@@ -186,6 +200,7 @@ using DeviceGetClockInfoFn = Return (*)(Device, int, unsigned int*);
 using DeviceGetPcieThroughputFn = Return (*)(Device, int, unsigned int*);
 using DeviceGetPerformanceStateFn = Return (*)(Device, int*);
 using DeviceGetCodecUtilizationFn = Return (*)(Device, unsigned int*, unsigned int*);  // util, period us
+using DeviceGetViolationStatusFn = Return (*)(Device, int, ViolationTime*);  // policy
 using DeviceGetFieldValuesFn = Return (*)(Device, int, FieldValue*);
 using DeviceGetMigModeFn = Return (*)(Device, unsigned int*, unsigned int*);  // current, pending
 using DeviceGetMigDeviceHandleByIndexFn = Return (*)(Device, unsigned int, Device*);

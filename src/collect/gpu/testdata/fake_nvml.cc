@@ -14,7 +14,8 @@
 // Device keys: handle, name, uuid, serial, minor, pci_bus_id, util_gpu, util_mem, enc, dec,
 // mem_total, mem_free, mem_used, mem_reserved (present: nvmlDeviceGetMemoryInfo_v2 answers),
 // temp, power_mw, power_limit_mw, energy_mj, sm_clock, mem_clock, throttle, pcie_replay,
-// pcie_tx, pcie_rx, fan, pstate, field_<id>, register_events, mig_mode, mig_max, gpu_instance,
+// pcie_tx, pcie_rx, fan, pstate, violation_<policy> (nanoseconds; nvmlDeviceGetViolationStatus,
+// with the reference time fixed at 1), field_<id>, register_events, mig_mode, mig_max, gpu_instance,
 // processes ("<pid>:<bytes> ...", bytes "na" for NVML_VALUE_NOT_AVAILABLE), process_util
 // ("<pid>:<timestamp us>:<sm %>:<mem %> ...": nvmlDeviceGetProcessUtilization returns the samples
 // newer than the caller's lastSeenTimeStamp, NVML_ERROR_NOT_FOUND when none is).
@@ -274,6 +275,12 @@ nvml::Return nvmlDeviceGetClockInfo(nvml::Device d, int type, unsigned int* out)
 }
 nvml::Return nvmlDeviceGetCurrentClocksThrottleReasons(nvml::Device d, unsigned long long* out) {
   return DeviceNumber(d, "throttle", out);
+}
+nvml::Return nvmlDeviceGetViolationStatus(nvml::Device d, int policy, nvml::ViolationTime* out) {
+  std::memset(out, 0, sizeof(*out));
+  const nvml::Return rc = DeviceNumber(d, "violation_" + std::to_string(policy), &out->violation_time);
+  if (rc == nvml::kSuccess) out->reference_time = 1;
+  return rc;
 }
 nvml::Return nvmlDeviceGetPcieReplayCounter(nvml::Device d, unsigned int* out) {
   return DeviceNumber(d, "pcie_replay", out);
