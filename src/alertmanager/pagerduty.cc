@@ -1,0 +1,153 @@
+// The PagerDuty integration: Events API v2 (routing_key) or v1 (service_key), with
+// Alertmanager's defaults for summary, client, client URL, source, severity and details.
+#include <openssl/evp.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "alertmanager/default_templates.h"
+#include "alertmanager/go_json.h"
+#include "alertmanager/integration_http.h"
+#include "alertmanager/integrations_internal.h"
+#include "http/client.h"
+
+namespace tyto::alertmanager {
+
+namespace {
+
+// Alertmanager's limits: summary (v2) and description (v1) in runes, the whole v2 event in bytes.
+constexpr size_t kMaxSummaryRunes = 1024;
+constexpr size_t kMaxEventBytes = 512000;
+
+// Alertmanager's notify.Key.Hash: the group key's SHA-256, in lowercase hex.
+std::string Sha256Hex(std::string_view s) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(s.data(), s.size(), digest, &n, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < n; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
+void Member(std::string* out, std::string_view key, std::string_view value, bool omit_empty) {
+  if (omit_empty && value.empty()) return;
+  if (out->back() != '{') out->push_back(',');
+  AppendJsonKey(out, key);
+  AppendJsonString(out, value);
+}
+
+// The details: Alertmanager's four defaults, overridden or extended by the config's.
+LabelSet Details(const PagerdutyConfig& c, const Notification& n) {
+  LabelSet details;
+  details["firing"] = TextAlertList(FiringAlerts(n));
+  details["resolved"] = TextAlertList(ResolvedAlerts(n));
+  details["num_firing"] = std::to_string(FiringAlerts(n).size());
+  details["num_resolved"] = std::to_string(ResolvedAlerts(n).size());
+  for (const auto& [k, v] : c.details) details[k] = v;
+  return details;
+}
+
+class Pagerduty : public Integration {
+ public:
+  Pagerduty(PagerdutyConfig config, int index, std::shared_ptr<const IntegrationContext> context)
+      : config_(std::move(config)), index_(index), context_(std::move(context)) {}
+
+  std::string_view Kind() const override { return "pagerduty"; }
+  int Index() const override { return index_; }
+  bool SendResolved() const override { return config_.send_resolved; }
+
+  DeliveryResult Deliver(const Notification& n, int64_t timeout_ms) override {
+    const bool v1 = config_.routing_key.empty();
+    HttpPost post;
+    post.who = IntegrationName("pagerduty", index_);
+    post.url = v1 ? context_->options.pagerduty_v1_url : config_.url;
+    post.http_config = &config_.http_config;
+    post.env = context_->env;
+    post.body = PagerdutyMessage(config_, Prepare(n, config_.send_resolved), v1);
+    post.timeout = DeliveryTimeout(timeout_ms);
+    http::ClientResponse response;
+    DeliveryResult r = PostJson(*context_->client, post, &response);
+    // The v1 API answers 403 when it rate-limits.
+    if (v1 && response.status == 403) r.retry = true;
+    return r;
+  }
+
+ private:
+  const PagerdutyConfig config_;
+  const int index_;
+  const std::shared_ptr<const IntegrationContext> context_;
+};
+
+}  // namespace
+
+std::string PagerdutyMessage(const PagerdutyConfig& c, const Notification& n, bool v1) {
+  const bool resolved = GroupState(n) == "resolved";
+  const std::string event = resolved ? "resolve" : "trigger";
+  const std::string summary = TruncateInRunes(UseOrDefault(c.description, Subject(n)), kMaxSummaryRunes);
+  const std::string client = UseOrDefault(c.client, "Alertmanager");
+  const std::string client_url = UseOrDefault(c.client_url, AlertListUrl(n));
+  const LabelSet details = Details(c, n);
+  std::string out = "{";
+  if (v1) {
+    Member(&out, "service_key", c.service_key.value(), true);
+    Member(&out, "incident_key", Sha256Hex(n.group_key), true);
+    Member(&out, "event_type", event, true);
+    Member(&out, "description", summary, true);
+    out += ",\"event_action\":\"\",\"payload\":null";
+    if (!resolved) {
+      Member(&out, "client", client, true);
+      Member(&out, "client_url", client_url, true);
+    }
+    if (!details.empty()) {
+      out += ",";
+      AppendJsonKey(&out, "details");
+      AppendJsonObject(&out, details);
+    }
+    out += "}\n";
+    return out;
+  }
+  const auto build = [&](bool with_details) {
+    std::string m = "{";
+    Member(&m, "routing_key", c.routing_key.value(), true);
+    Member(&m, "dedup_key", Sha256Hex(n.group_key), true);
+    Member(&m, "event_action", event, false);
+    m += ",";
+    AppendJsonKey(&m, "payload");
+    m += "{";
+    Member(&m, "summary", summary, false);
+    Member(&m, "source", UseOrDefault(c.source, client), false);
+    Member(&m, "severity", UseOrDefault(c.severity, "error"), false);
+    Member(&m, "class", UseOrDefault(c.class_name, ""), true);
+    Member(&m, "component", UseOrDefault(c.component, ""), true);
+    Member(&m, "group", UseOrDefault(c.group, ""), true);
+    m += ",";
+    AppendJsonKey(&m, "custom_details");
+    if (with_details) {
+      AppendJsonObject(&m, details);
+    } else {
+      AppendJsonObject(&m, {{"error",
+                             "Custom details have been removed because the original event exceeds the maximum "
+                             "size of 512KB"}});
+    }
+    m += "}";
+    Member(&m, "client", client, true);
+    Member(&m, "client_url", client_url, true);
+    m += "}\n";
+    return m;
+  };
+  out = build(true);
+  if (out.size() > kMaxEventBytes) out = build(false);
+  return out;
+}
+
+std::unique_ptr<Integration> NewPagerduty(const PagerdutyConfig& config, int index,
+                                          std::shared_ptr<const IntegrationContext> context) {
+  return std::make_unique<Pagerduty>(config, index, std::move(context));
+}
+
+}  // namespace tyto::alertmanager
