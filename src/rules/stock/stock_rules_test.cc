@@ -649,6 +649,45 @@ TEST(StockRulesTest, TargetAlerts) {
   bench.ExpectFires("JobMostlyDown", s2 + kMinute, "job", {"vllm"});
 }
 
+// Scrapes every dcgm-exporter and model-server endpoint of `fleet` every 15 s while its clock
+// is at or before kStart + until, as Tyto's scrapes would store them: `up`, and each page's
+// samples with `job` and `instance` ("<hostname>/<job>/<replica>").
+void ScrapeFleet(simulate::Fleet* fleet, testing::FakeClock* clock, Storage* storage, int64_t until) {
+  const auto& endpoints = fleet->endpoints();
+  for (; clock->NowMillis() <= kStart + until; clock->Advance(std::chrono::seconds(15))) {
+    const int64_t now = clock->NowMillis();
+    auto app = storage->NewAppender();
+    for (size_t i = 0; i < endpoints.size(); ++i) {
+      const simulate::Endpoint& e = endpoints[i];
+      if (e.exporter == simulate::Exporter::kNode) continue;
+      const std::string instance = e.hostname + "/" + e.job() + "/" + std::to_string(e.replica);
+      const simulate::Page page = fleet->Scrape(i);
+      ASSERT_TRUE(app->Append(0, With("up", {"instance", instance, "job", e.job()}), now, page.status == 200 ? 1 : 0).ok());
+      if (page.status != 200) continue;
+      scrape::TextParser parser(page.body, scrape::FormatFromContentType(page.content_type));
+      for (;;) {
+        auto entry = parser.Next();
+        ASSERT_TRUE(entry.ok()) << entry.status().ToString();
+        if (*entry == scrape::Entry::kEOF) break;
+        if (*entry != scrape::Entry::kSeries) continue;
+        LabelsBuilder b(parser.labels());
+        b.Set("instance", instance);
+        b.Set("job", e.job());
+        ASSERT_TRUE(app->Append(0, b.Build(), now, parser.value()).ok());
+      }
+    }
+    ASSERT_TRUE(app->Commit().ok());
+  }
+}
+
+// "<Hostname>/<gpu>" of each series alert `alert` returns at the absolute time `t`.
+Names GpusFiring(Bench& bench, const std::string& alert, int64_t t) {
+  Names hosts = bench.Firing(alert, t, "Hostname", true), gpus = bench.Firing(alert, t, "gpu", true);
+  Names out;
+  for (size_t i = 0; i < hosts.size() && i < gpus.size(); ++i) out.push_back(hosts[i] + "/" + gpus[i]);
+  return out;
+}
+
 // The simulated fleet (src/simulate): 3 nodes of 8 GPUs (vLLM, TGI, Triton), scraped in-process
 // every 15 s for 22 minutes, with incidents from minute 5: GPU 3 of node 1 overheats, GPU 5 of
 // node 0 reports XID 79 and double-bit ECC errors, Triton's replica on node 2 slows down (its
@@ -682,33 +721,7 @@ TEST(StockRulesTest, SimulatedFleetIncidents) {
   ASSERT_TRUE(fleet.ok()) << fleet.status().ToString();
 
   Bench bench;
-  const auto& endpoints = (*fleet)->endpoints();
-  auto scrape_until = [&](int64_t until) {
-    for (; clock.NowMillis() <= kStart + until; clock.Advance(std::chrono::seconds(15))) {
-      const int64_t now = clock.NowMillis();
-      auto app = bench.storage()->NewAppender();
-      for (size_t i = 0; i < endpoints.size(); ++i) {
-        const simulate::Endpoint& e = endpoints[i];
-        if (e.exporter == simulate::Exporter::kNode) continue;
-        const std::string instance = e.hostname + "/" + e.job() + "/" + std::to_string(e.replica);
-        const simulate::Page page = (*fleet)->Scrape(i);
-        ASSERT_TRUE(app->Append(0, With("up", {"instance", instance, "job", e.job()}), now, page.status == 200 ? 1 : 0).ok());
-        if (page.status != 200) continue;
-        scrape::TextParser parser(page.body, scrape::FormatFromContentType(page.content_type));
-        for (;;) {
-          auto entry = parser.Next();
-          ASSERT_TRUE(entry.ok()) << entry.status().ToString();
-          if (*entry == scrape::Entry::kEOF) break;
-          if (*entry != scrape::Entry::kSeries) continue;
-          LabelsBuilder b(parser.labels());
-          b.Set("instance", instance);
-          b.Set("job", e.job());
-          ASSERT_TRUE(app->Append(0, b.Build(), now, parser.value()).ok());
-        }
-      }
-      ASSERT_TRUE(app->Commit().ok());
-    }
-  };
+  auto scrape_until = [&](int64_t until) { ScrapeFleet(fleet->get(), &clock, bench.storage(), until); };
 
   std::vector<const Rule*> watched;
   for (const char* file : {"gpu.yml", "inference.yml", "targets.yml"}) {
@@ -723,12 +736,7 @@ TEST(StockRulesTest, SimulatedFleetIncidents) {
           << r->name << " at " << t / kSecond << " s";
     }
   }
-  auto gpu_of = [&](const std::string& alert, int64_t t) {
-    Names hosts = bench.Firing(alert, kStart + t, "Hostname", true), gpus = bench.Firing(alert, kStart + t, "gpu", true);
-    Names out;
-    for (size_t i = 0; i < hosts.size() && i < gpus.size(); ++i) out.push_back(hosts[i] + "/" + gpus[i]);
-    return out;
-  };
+  auto gpu_of = [&](const std::string& alert, int64_t t) { return GpusFiring(bench, alert, kStart + t); };
   scrape_until(6 * kMinute + 30 * kSecond);
   EXPECT_EQ(gpu_of("GPUXidErrorCritical", 6 * kMinute + 30 * kSecond), Names{"gpu-node-000/5"});
   EXPECT_EQ(gpu_of("GPUUncorrectableECCErrors", 6 * kMinute + 30 * kSecond), Names{"gpu-node-000/5"});
@@ -740,6 +748,35 @@ TEST(StockRulesTest, SimulatedFleetIncidents) {
   scrape_until(22 * kMinute);
   Names queued = bench.Firing("InferenceQueueBuildup", kStart + 22 * kMinute, "instance", true);
   EXPECT_EQ(queued, Names{"gpu-node-002/triton/0"});
+}
+
+// `tyto simulate`'s default scenario (DefaultScenario: its first ten minutes) on its default
+// 4 x 8 GPU fleet: the GPU alerts a demo or an end-to-end test can count on, and when.
+TEST(StockRulesTest, DefaultDemoScenario) {
+  testing::FakeClock clock(kStart);
+  simulate::FleetOptions options;
+  options.scenario = simulate::DefaultScenario(options.nodes, options.gpus_per_node);
+  auto fleet = simulate::Fleet::Create(options, &clock);
+  ASSERT_TRUE(fleet.ok()) << fleet.status().ToString();
+  Bench bench;
+  // Calm until the overheating starts at 1 min.
+  ScrapeFleet(fleet->get(), &clock, bench.storage(), kMinute);
+  for (const Rule* r : AlertsOf("gpu.yml")) {
+    EXPECT_EQ(bench.Firing(r->name, kStart + kMinute, "gpu", true), Names{}) << r->name;
+  }
+  // XID 79 and 2 double-bit ECC errors on GPU 5 of node 0 at 3 min: both page at once.
+  ScrapeFleet(fleet->get(), &clock, bench.storage(), 3 * kMinute + 30 * kSecond);
+  EXPECT_EQ(GpusFiring(bench, "GPUXidErrorCritical", kStart + 3 * kMinute + 30 * kSecond), Names{"gpu-node-000/5"});
+  EXPECT_EQ(GpusFiring(bench, "GPUUncorrectableECCErrors", kStart + 3 * kMinute + 30 * kSecond),
+            Names{"gpu-node-000/5"});
+  // GPU 3 of node 1 heats towards 94 °C from 1 min (a 3-minute ramp, then the card's lag):
+  // 90 °C and thermal throttling by 6.5 min, still there one and two minutes later (past
+  // their `for`), so both fire before the incident ends at 9 min.
+  for (int64_t t : {6 * kMinute + 30 * kSecond, 7 * kMinute + 30 * kSecond, 8 * kMinute + 30 * kSecond}) {
+    ScrapeFleet(fleet->get(), &clock, bench.storage(), t);
+    EXPECT_EQ(GpusFiring(bench, "GPUTemperatureCritical", kStart + t), Names{"gpu-node-001/3"}) << t / kSecond;
+    EXPECT_EQ(GpusFiring(bench, "GPUThermalThrottling", kStart + t), Names{"gpu-node-001/3"}) << t / kSecond;
+  }
 }
 
 }  // namespace
