@@ -146,7 +146,8 @@ Status ReadDecision(const Request& req, std::string* who, std::string* comment) 
     }
   }
   const std::string& principal = req.principal.name;
-  if (principal.empty()) {
+  // With authentication off every caller is "anonymous": the body's name is all there is.
+  if (principal.empty() || principal == "anonymous") {
     *who = by.empty() ? "anonymous" : by;
   } else if (by.empty() || by == principal) {
     *who = principal;
