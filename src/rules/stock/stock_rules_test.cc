@@ -511,14 +511,23 @@ TEST(StockRulesTest, LatencySloBurnRateAlerts) {
                   [&](int64_t t) { return 2.0 * (1 - slow(t)); });
   }
   EXPECT_EQ(AlertsOf("slo.yml").size(), 2u);
-  // Recorded series are stored as time goes, so the checks run in time order.
+  // The recording rules run every 5 minutes from the start (the long windows add up their
+  // 5-minute rates); the checks, in time order, record at their own times too.
+  auto record_until = [&bench](int64_t from, int64_t until) {
+    for (int64_t t = from; t < until; t += 5 * kMinute) bench.Record(t);
+  };
+  record_until(5 * kMinute, s - 6 * kHour);
   for (int64_t t = s - 6 * kHour; t < s; t += 10 * kMinute) {
     EXPECT_EQ(bench.Firing("LatencySLOBudgetBurnFast", t, "model"), Names{}) << t / kMinute;
     EXPECT_EQ(bench.Firing("LatencySLOBudgetBurnSlow", t, "model"), Names{"creep"}) << t / kMinute;
+    bench.Record(t + 5 * kMinute);
   }
   // 50% slow: the 1-hour ratio passes 14.4% after about 17 minutes.
+  record_until(s, s + 10 * kMinute);
   EXPECT_EQ(bench.Firing("LatencySLOBudgetBurnFast", s + 10 * kMinute, "model"), Names{});
+  record_until(s + 15 * kMinute, s + 20 * kMinute);
   bench.ExpectFires("LatencySLOBudgetBurnFast", s + 20 * kMinute, "model", {"spike"});
+  record_until(s + 25 * kMinute, s + 30 * kMinute);
   EXPECT_EQ(bench.Firing("LatencySLOBudgetBurnSlow", s + 30 * kMinute, "model"), Names{"creep"});
 }
 
