@@ -1,11 +1,10 @@
 #include "alertmanager/forward.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <charconv>
 #include <future>
 
+#include "alertmanager/encoding.h"
 #include "alertmanager/go_json.h"
 #include "common/build_info.h"
 #include "common/log.h"
@@ -28,14 +27,6 @@ const log::Logger& Log() {
 
 // Answers to POST /api/v2/alerts are empty or short.
 constexpr uint64_t kMaxResponseBytes = 64 * 1024;
-
-std::string Base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
 
 struct Outcome {
   Status status;

@@ -97,6 +97,13 @@ void AppendJsonKey(std::string* out, std::string_view key) {
   out->push_back(':');
 }
 
+void AppendJsonMember(std::string* out, std::string_view key, std::string_view value, bool omit_empty) {
+  if (omit_empty && value.empty()) return;
+  if (!out->empty() && out->back() != '{') out->push_back(',');
+  AppendJsonKey(out, key);
+  AppendJsonString(out, value);
+}
+
 void AppendJsonObject(std::string* out, const LabelSet& labels) {
   out->push_back('{');
   bool first = true;

@@ -16,6 +16,10 @@ void AppendJsonString(std::string* out, std::string_view s);
 // Appends "key": (quoted key and colon).
 void AppendJsonKey(std::string* out, std::string_view key);
 
+// Appends "key":"value" to an object being written, after a ',' unless the object has just
+// opened; nothing when `omit_empty` and the value is empty (Go's omitempty).
+void AppendJsonMember(std::string* out, std::string_view key, std::string_view value, bool omit_empty);
+
 // Appends {"name":"value",...} in name order.
 void AppendJsonObject(std::string* out, const LabelSet& labels);
 

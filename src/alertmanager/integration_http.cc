@@ -1,9 +1,8 @@
 #include "alertmanager/integration_http.h"
 
-#include <openssl/evp.h>
-
 #include <future>
 
+#include "alertmanager/encoding.h"
 #include "common/build_info.h"
 #include "http/client.h"
 #include "http/url.h"
@@ -20,14 +19,6 @@ std::string Trim(std::string_view s) {
   while (!s.empty() && space(s.front())) s.remove_prefix(1);
   while (!s.empty() && space(s.back())) s.remove_suffix(1);
   return std::string(s);
-}
-
-std::string Base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
 }
 
 // A short, printable excerpt of a response body for error messages.

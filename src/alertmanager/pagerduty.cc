@@ -1,12 +1,11 @@
 // The PagerDuty integration: Events API v2 (routing_key) or v1 (service_key), with
 // Alertmanager's defaults for summary, client, client URL, source, severity and details.
-#include <openssl/evp.h>
-
 #include <map>
 #include <memory>
 #include <string>
 
 #include "alertmanager/default_templates.h"
+#include "alertmanager/encoding.h"
 #include "alertmanager/go_json.h"
 #include "alertmanager/integration_http.h"
 #include "alertmanager/integrations_internal.h"
@@ -19,27 +18,6 @@ namespace {
 // Alertmanager's limits: summary (v2) and description (v1) in runes, the whole v2 event in bytes.
 constexpr size_t kMaxSummaryRunes = 1024;
 constexpr size_t kMaxEventBytes = 512000;
-
-// Alertmanager's notify.Key.Hash: the group key's SHA-256, in lowercase hex.
-std::string Sha256Hex(std::string_view s) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(s.data(), s.size(), digest, &n, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < n; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
-}
-
-void Member(std::string* out, std::string_view key, std::string_view value, bool omit_empty) {
-  if (omit_empty && value.empty()) return;
-  if (out->back() != '{') out->push_back(',');
-  AppendJsonKey(out, key);
-  AppendJsonString(out, value);
-}
 
 // The details: Alertmanager's four defaults, overridden or extended by the config's.
 LabelSet Details(const PagerdutyConfig& c, const Notification& n) {
@@ -94,14 +72,14 @@ std::string PagerdutyMessage(const PagerdutyConfig& c, const Notification& n, bo
   const LabelSet details = Details(c, n);
   std::string out = "{";
   if (v1) {
-    Member(&out, "service_key", c.service_key.value(), true);
-    Member(&out, "incident_key", Sha256Hex(n.group_key), true);
-    Member(&out, "event_type", event, true);
-    Member(&out, "description", summary, true);
+    AppendJsonMember(&out, "service_key", c.service_key.value(), true);
+    AppendJsonMember(&out, "incident_key", Sha256Hex(n.group_key), true);
+    AppendJsonMember(&out, "event_type", event, true);
+    AppendJsonMember(&out, "description", summary, true);
     out += ",\"event_action\":\"\",\"payload\":null";
     if (!resolved) {
-      Member(&out, "client", client, true);
-      Member(&out, "client_url", client_url, true);
+      AppendJsonMember(&out, "client", client, true);
+      AppendJsonMember(&out, "client_url", client_url, true);
     }
     if (!details.empty()) {
       out += ",";
@@ -113,18 +91,19 @@ std::string PagerdutyMessage(const PagerdutyConfig& c, const Notification& n, bo
   }
   const auto build = [&](bool with_details) {
     std::string m = "{";
-    Member(&m, "routing_key", c.routing_key.value(), true);
-    Member(&m, "dedup_key", Sha256Hex(n.group_key), true);
-    Member(&m, "event_action", event, false);
+    AppendJsonMember(&m, "routing_key", c.routing_key.value(), true);
+    // Alertmanager's notify.Key.Hash: the group key's SHA-256.
+    AppendJsonMember(&m, "dedup_key", Sha256Hex(n.group_key), true);
+    AppendJsonMember(&m, "event_action", event, false);
     m += ",";
     AppendJsonKey(&m, "payload");
     m += "{";
-    Member(&m, "summary", summary, false);
-    Member(&m, "source", UseOrDefault(c.source, client), false);
-    Member(&m, "severity", UseOrDefault(c.severity, "error"), false);
-    Member(&m, "class", UseOrDefault(c.class_name, ""), true);
-    Member(&m, "component", UseOrDefault(c.component, ""), true);
-    Member(&m, "group", UseOrDefault(c.group, ""), true);
+    AppendJsonMember(&m, "summary", summary, false);
+    AppendJsonMember(&m, "source", UseOrDefault(c.source, client), false);
+    AppendJsonMember(&m, "severity", UseOrDefault(c.severity, "error"), false);
+    AppendJsonMember(&m, "class", UseOrDefault(c.class_name, ""), true);
+    AppendJsonMember(&m, "component", UseOrDefault(c.component, ""), true);
+    AppendJsonMember(&m, "group", UseOrDefault(c.group, ""), true);
     m += ",";
     AppendJsonKey(&m, "custom_details");
     if (with_details) {
@@ -135,8 +114,8 @@ std::string PagerdutyMessage(const PagerdutyConfig& c, const Notification& n, bo
                              "size of 512KB"}});
     }
     m += "}";
-    Member(&m, "client", client, true);
-    Member(&m, "client_url", client_url, true);
+    AppendJsonMember(&m, "client", client, true);
+    AppendJsonMember(&m, "client_url", client_url, true);
     m += "}\n";
     return m;
   };

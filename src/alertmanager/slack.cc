@@ -16,13 +16,6 @@ namespace {
 // Alertmanager's maxTitleLenRunes.
 constexpr size_t kMaxTitleRunes = 1024;
 
-void Member(std::string* out, std::string_view key, std::string_view value, bool omit_empty) {
-  if (omit_empty && value.empty()) return;
-  if (out->back() != '{') out->push_back(',');
-  AppendJsonKey(out, key);
-  AppendJsonString(out, value);
-}
-
 // Slack answers an incoming webhook with "ok" (text/plain), or with {"ok":true} from its web
 // API; both can carry an error with a 200.
 DeliveryResult CheckAnswer(const std::string& who, const http::ClientResponse& r) {
@@ -87,22 +80,22 @@ std::string SlackMessage(const SlackConfig& c, const Notification& n) {
   const std::string title = TruncateInRunes(UseOrDefault(c.title, subject), kMaxTitleRunes);
   const std::string title_link = UseOrDefault(c.title_link, link);
   std::string out = "{";
-  Member(&out, "channel", UseOrDefault(c.channel, ""), true);
-  Member(&out, "username", UseOrDefault(c.username, "Alertmanager"), true);
-  Member(&out, "icon_emoji", UseOrDefault(c.icon_emoji, ""), true);
-  Member(&out, "icon_url", UseOrDefault(c.icon_url, ""), true);
+  AppendJsonMember(&out, "channel", UseOrDefault(c.channel, ""), true);
+  AppendJsonMember(&out, "username", UseOrDefault(c.username, "Alertmanager"), true);
+  AppendJsonMember(&out, "icon_emoji", UseOrDefault(c.icon_emoji, ""), true);
+  AppendJsonMember(&out, "icon_url", UseOrDefault(c.icon_url, ""), true);
   if (out.back() != '{') out += ',';
   AppendJsonKey(&out, "attachments");
   out += "[{";
-  Member(&out, "title", title, true);
-  Member(&out, "title_link", title_link, true);
-  Member(&out, "pretext", UseOrDefault(c.pretext, ""), true);
-  Member(&out, "text", UseOrDefault(c.text, ""), false);
+  AppendJsonMember(&out, "title", title, true);
+  AppendJsonMember(&out, "title_link", title_link, true);
+  AppendJsonMember(&out, "pretext", UseOrDefault(c.pretext, ""), true);
+  AppendJsonMember(&out, "text", UseOrDefault(c.text, ""), false);
   // Alertmanager's default fallback: "<title> | <title link>", from its default templates.
-  Member(&out, "fallback", subject + " | " + link, false);
-  Member(&out, "callback_id", "", false);
-  Member(&out, "footer", UseOrDefault(c.footer, ""), false);
-  Member(&out, "color", UseOrDefault(c.color, GroupState(n) == "firing" ? "danger" : "good"), true);
+  AppendJsonMember(&out, "fallback", subject + " | " + link, false);
+  AppendJsonMember(&out, "callback_id", "", false);
+  AppendJsonMember(&out, "footer", UseOrDefault(c.footer, ""), false);
+  AppendJsonMember(&out, "color", UseOrDefault(c.color, GroupState(n) == "firing" ? "danger" : "good"), true);
   out += ",\"mrkdwn_in\":[\"fallback\",\"pretext\",\"text\"]}]}\n";
   return out;
 }

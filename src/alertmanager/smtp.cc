@@ -20,6 +20,8 @@
 #include <optional>
 #include <string>
 
+#include "alertmanager/encoding.h"
+
 namespace tyto::alertmanager {
 
 namespace {
@@ -47,27 +49,6 @@ std::string OpenSslError() {
   char buf[256];
   ERR_error_string_n(e, buf, sizeof(buf));
   return buf;
-}
-
-std::string Base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::optional<std::string> Unbase64(std::string_view in) {
-  if (in.size() % 4 != 0) return std::nullopt;
-  std::string out(in.size() / 4 * 3 + 1, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  if (n < 0) return std::nullopt;
-  size_t len = static_cast<size_t>(n);
-  // EVP_DecodeBlock counts padding as zero bytes.
-  for (size_t i = in.size(); i > 0 && in[i - 1] == '='; --i) --len;
-  out.resize(len);
-  return out;
 }
 
 bool IsLoopback(const std::string& host) { return host == "localhost" || host == "127.0.0.1" || host == "::1"; }
@@ -406,7 +387,7 @@ class Session {
 
   bool CramMd5() {
     if (!Command("AUTH CRAM-MD5", "AUTH CRAM-MD5", 334)) return false;
-    std::optional<std::string> challenge = Unbase64(last_.lines.empty() ? "" : last_.lines[0]);
+    std::optional<std::string> challenge = Base64Decode(last_.lines.empty() ? "" : last_.lines[0]);
     if (!challenge) {
       Fail("AUTH CRAM-MD5", Unavailable("the challenge is not base64"));
       return false;
@@ -415,12 +396,7 @@ class Session {
     unsigned int n = 0;
     HMAC(EVP_md5(), o_.secret.data(), static_cast<int>(o_.secret.size()),
          reinterpret_cast<const unsigned char*>(challenge->data()), challenge->size(), mac, &n);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string digest;
-    for (unsigned int i = 0; i < n; ++i) {
-      digest += kHex[mac[i] >> 4];
-      digest += kHex[mac[i] & 15];
-    }
+    const std::string digest = HexLower(std::string_view(reinterpret_cast<const char*>(mac), n));
     return Command("AUTH CRAM-MD5 response", Base64(o_.username + " " + digest), 235);
   }
 
