@@ -5,10 +5,13 @@
 #include <algorithm>
 #include <array>
 #include <climits>
+#include <condition_variable>
 #include <map>
+#include <thread>
 #include <utility>
 
 #include "common/log.h"
+#include "common/mutex.h"
 
 namespace tyto::collect::gpu {
 namespace {
@@ -122,6 +125,12 @@ constexpr Metric kProcessSmUtil{"tyto_gpu_process_sm_utilization", MetricType::k
 constexpr Metric kProcessMemUtil{"tyto_gpu_process_memory_utilization", MetricType::kGauge,
                                  "A compute process's share of the GPU's memory bandwidth over NVML's last sampling "
                                  "period (in %), by pid, with its container and pod."};
+constexpr Metric kRoundTimeouts{"tyto_gpu_round_timeouts_total", MetricType::kCounter,
+                               "GPU collector rounds whose NVML calls did not finish within round_timeout."};
+constexpr Metric kRoundsSkipped{"tyto_gpu_rounds_skipped_total", MetricType::kCounter,
+                                "GPU collector rounds not started because an earlier round was still inside NVML."};
+constexpr Metric kNvmlStuck{"tyto_gpu_nvml_stuck", MetricType::kGauge,
+                            "1 while a GPU collector round that overran round_timeout is still inside NVML, else 0."};
 constexpr Metric kLost{"tyto_gpu_lost", MetricType::kGauge,
                        "1 while NVML reports the GPU lost (fallen off the bus), else 0."};
 
@@ -267,7 +276,7 @@ ProcessCgroup ParseProcessCgroup(std::string_view cgroup_file) {
 
 // One round's samples, grouped by family so each family is described once, before its first
 // sample, in the order families first appeared.
-class GpuCollector::Round {
+class NvmlRounds::Round {
  public:
   // `labels` without __name__; the family's name is added at Flush.
   void Add(const Metric& metric, const Labels& labels, double value) {
@@ -311,19 +320,153 @@ Descriptor GpuCollector::Describe() {
       {"hostname", "string", "", "The Hostname label; empty: the machine's host name."},
       {"xid_events", "bool", "true", "Read XID errors through NVML's event API."},
       {"processes", "bool", "true", "Report each compute process's GPU memory, with its container and pod."},
+      {"round_timeout", "duration", "5s",
+       "How long a round waits for NVML; a round that overruns is reported and later rounds are skipped until "
+       "NVML returns."},
   };
   return d;
 }
 
-GpuCollector::GpuCollector(GpuOptions options) : options_(std::move(options)) {}
+// What the collector's thread and its callers share. Held by both through shared_ptr, so a
+// thread stuck in NVML can outlive the collector; NVML state (`rounds`) is touched only by the
+// thread (and by the destructor once the thread is done).
+struct GpuCollector::Worker {
+  explicit Worker(GpuOptions options) : rounds(std::move(options)) {}
+
+  // One round per request until stopped.
+  void Run() {
+    MutexLock lock(&mu);
+    while (true) {
+      while (!stop && !requested) cv.wait(mu.native());
+      if (stop) return;
+      requested = false;
+      busy = true;
+      const int64_t now_ms = request_ms;
+      mu.Unlock();
+      VectorSink out;
+      Status st = rounds.Collect(now_ms, &out);
+      const bool now_available = rounds.available();
+      mu.Lock();
+      result = std::move(out);
+      result_status = std::move(st);
+      available = now_available;
+      busy = false;
+      ++finished;
+      cv.notify_all();
+    }
+  }
+
+  NvmlRounds rounds;
+  std::thread thread;  // started by the first Collect; joined or detached by ~GpuCollector
+
+  Mutex mu;
+  std::condition_variable_any cv;
+  bool stop GUARDED_BY(mu) = false;
+  bool requested GUARDED_BY(mu) = false;
+  bool busy GUARDED_BY(mu) = false;  // the thread is inside a round (inside NVML)
+  int64_t request_ms GUARDED_BY(mu) = 0;
+  uint64_t finished GUARDED_BY(mu) = 0;  // rounds done
+  VectorSink result GUARDED_BY(mu);      // the last round done
+  Status result_status GUARDED_BY(mu);
+  bool available GUARDED_BY(mu) = true;
+};
+
+namespace {
+
+void AddGuardSample(Sink* sink, const Metric& m, double value) {
+  sink->Describe(m.name, m.type, m.help);
+  LabelsBuilder b;
+  b.Set(kMetricNameLabel, m.name);
+  sink->Add(b.Build(), value);
+}
+
+}  // namespace
+
+GpuCollector::GpuCollector(GpuOptions options)
+    : round_timeout_(std::max(options.round_timeout, std::chrono::milliseconds(1))) {
+  worker_ = std::make_shared<Worker>(std::move(options));
+}
 
 GpuCollector::~GpuCollector() {
+  Worker& w = *worker_;
+  if (!w.thread.joinable()) return;
+  bool hung = false;
+  {
+    MutexLock lock(&w.mu);
+    w.stop = true;
+    w.cv.notify_all();
+    // A round in progress gets the round's own time limit to finish.
+    const auto deadline = std::chrono::steady_clock::now() + round_timeout_;
+    while (w.busy && w.cv.wait_until(w.mu.native(), deadline) != std::cv_status::timeout) {
+    }
+    hung = w.busy;
+  }
+  if (hung) {
+    Log().Warn("an NVML call is still hung; the gpu collector's thread is left to finish it and close the library",
+               {{"round_timeout_ms", round_timeout_.count()}});
+    w.thread.detach();  // it holds its own reference to the worker
+  } else {
+    w.thread.join();
+  }
+}
+
+bool GpuCollector::available() const {
+  MutexLock lock(&worker_->mu);
+  return worker_->available;
+}
+
+Status GpuCollector::Collect(int64_t now_ms, Sink* sink) {
+  Worker& w = *worker_;
+  if (!w.thread.joinable()) w.thread = std::thread([worker = worker_] { worker->Run(); });
+  MutexLock lock(&w.mu);
+  if (!w.available) return Status::Ok();  // disabled for good; said once in the log
+  auto guard = [&](bool stuck) {
+    AddGuardSample(sink, kRoundTimeouts, timeouts_);
+    AddGuardSample(sink, kRoundsSkipped, skipped_);
+    AddGuardSample(sink, kNvmlStuck, stuck ? 1 : 0);
+  };
+  if (w.busy) {
+    // The round that overran is still inside NVML: never a second one beside it.
+    skipped_ += 1;
+    guard(true);
+    return DeadlineExceeded("gpu: an earlier round is still waiting on NVML (it overran round_timeout); round skipped");
+  }
+  if (stuck_) {
+    stuck_ = false;
+    Log().Info("NVML returned from the round that overran; GPU rounds resume", {});
+  }
+  w.requested = true;
+  w.request_ms = now_ms;
+  const uint64_t seq = w.finished;
+  w.cv.notify_all();
+  const auto deadline = std::chrono::steady_clock::now() + round_timeout_;
+  while (w.finished == seq && w.cv.wait_until(w.mu.native(), deadline) != std::cv_status::timeout) {
+  }
+  if (w.finished == seq) {
+    timeouts_ += 1;
+    stuck_ = true;
+    Log().Warn("NVML did not answer within round_timeout; GPU rounds are skipped until it returns",
+               {{"round_timeout_ms", round_timeout_.count()}});
+    guard(true);
+    return DeadlineExceeded("gpu: NVML did not answer within round_timeout (" +
+                            std::to_string(round_timeout_.count()) + " ms)");
+  }
+  if (!w.available) return Status::Ok();  // the library could not be opened: nothing, as before
+  for (const auto& f : w.result.families) sink->Describe(f.name, f.type, f.help);
+  for (const auto& p : w.result.points) sink->Add(p.labels, p.value);
+  guard(false);
+  return w.result_status;
+}
+
+NvmlRounds::NvmlRounds(GpuOptions options) : options_(std::move(options)) {}
+
+NvmlRounds::~NvmlRounds() {
   if (events_ != nullptr && nvml_ != nullptr && nvml_->fn().event_set_free != nullptr) {
     (void)nvml_->fn().event_set_free(events_);  // nothing to do about a failure while closing
   }
 }
 
-Status GpuCollector::Open() {
+Status NvmlRounds::Open() {
   auto lib = NvmlLibrary::Open(options_.library_path);
   if (!lib.ok()) return lib.status();
   nvml_ = std::move(lib).value();
@@ -400,7 +543,7 @@ Status GpuCollector::Open() {
   return Status::Ok();
 }
 
-Status GpuCollector::Collect(int64_t now_ms, Sink* sink) {
+Status NvmlRounds::Collect(int64_t now_ms, Sink* sink) {
   (void)now_ms;  // NVML answers with the current state; the round's time is the sink's
   if (disabled_) return Status::Ok();
   if (!opened_) {
@@ -423,7 +566,7 @@ Status GpuCollector::Collect(int64_t now_ms, Sink* sink) {
   return Status::Ok();
 }
 
-void GpuCollector::DrainXidEvents() {
+void NvmlRounds::DrainXidEvents() {
   if (events_ == nullptr) return;
   // Bounded: a storm of events cannot hold the round; the rest wait for the next round.
   for (int i = 0; i < 1024; ++i) {
@@ -445,7 +588,7 @@ void GpuCollector::DrainXidEvents() {
   }
 }
 
-void GpuCollector::ReadGpu(Gpu* gpu, Round* round) {
+void NvmlRounds::ReadGpu(Gpu* gpu, Round* round) {
   const NvmlFunctions& f = nvml_->fn();
   const Labels& base = gpu->labels;
   {
@@ -610,7 +753,7 @@ void GpuCollector::ReadGpu(Gpu* gpu, Round* round) {
   }
 }
 
-bool GpuCollector::ReadProcesses(Gpu* gpu, Round* round) {
+bool NvmlRounds::ReadProcesses(Gpu* gpu, Round* round) {
   const NvmlFunctions& f = nvml_->fn();
   if (f.device_get_compute_running_processes == nullptr) return true;
   std::vector<nvml::ProcessInfo> procs;
@@ -663,7 +806,7 @@ bool GpuCollector::ReadProcesses(Gpu* gpu, Round* round) {
   return true;
 }
 
-void GpuCollector::ReadMigInstances(Gpu* gpu, Round* round, bool* lost) {
+void NvmlRounds::ReadMigInstances(Gpu* gpu, Round* round, bool* lost) {
   const NvmlFunctions& f = nvml_->fn();
   if (f.device_get_mig_mode == nullptr || f.device_get_max_mig_device_count == nullptr ||
       f.device_get_mig_device_handle_by_index == nullptr) {

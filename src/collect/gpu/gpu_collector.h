@@ -9,8 +9,17 @@
 // skipped for that GPU. A GPU that stops answering (NVML_ERROR_GPU_IS_LOST) is reported as
 // tyto_gpu_lost{...} 1 and one log line when it goes; its other metrics are left out while it is
 // lost, and it is asked again every round.
+//
+// A hung NVML call (a wedged driver, a GPU in a bad state: NVML has no call timeouts) must not
+// stall the runner: every round's NVML work runs on the collector's own thread, and Collect waits
+// for it at most `round_timeout`. A round that overruns is reported
+// (tyto_gpu_round_timeouts_total, tyto_gpu_nvml_stuck 1, one warning line) and Collect returns
+// DeadlineExceeded; while that NVML round has not returned, later rounds are skipped
+// (tyto_gpu_rounds_skipped_total) rather than started, so there are never two NVML rounds at once.
+// When it returns, one info line says so and rounds resume.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -36,6 +45,8 @@ struct GpuOptions {
   bool processes = true;
   Env* env = nullptr;  // null: Env::Default()
   std::string proc_root = "/proc";
+  // How long Collect waits for a round's NVML calls (at least 1 ms).
+  std::chrono::milliseconds round_timeout{std::chrono::seconds(5)};
 };
 
 // Where a process runs, from its /proc/<pid>/cgroup: the cgroup v2 path ("0::" line; else the
@@ -49,19 +60,17 @@ struct ProcessCgroup {
 };
 ProcessCgroup ParseProcessCgroup(std::string_view cgroup_file);
 
-// Not thread-safe: one caller (the collector runner) at a time. The library is opened on the
-// first Collect and kept until the collector is destroyed.
-class GpuCollector final : public Collector {
+// The NVML rounds themselves, without the time guard: GpuCollector runs them on its thread.
+// Not thread-safe: one caller at a time. The library is opened on the first Collect and kept
+// until this object is destroyed.
+class NvmlRounds {
  public:
-  static Descriptor Describe();
+  explicit NvmlRounds(GpuOptions options);
+  ~NvmlRounds();
+  NvmlRounds(const NvmlRounds&) = delete;
+  NvmlRounds& operator=(const NvmlRounds&) = delete;
 
-  explicit GpuCollector(GpuOptions options);
-  ~GpuCollector() override;
-  GpuCollector(const GpuCollector&) = delete;
-  GpuCollector& operator=(const GpuCollector&) = delete;
-
-  std::string_view name() const override { return "gpu"; }
-  Status Collect(int64_t now_ms, Sink* sink) override;
+  Status Collect(int64_t now_ms, Sink* sink);
 
   // False once opening the library failed (the collector is then disabled for good).
   bool available() const { return !disabled_; }
@@ -96,6 +105,34 @@ class GpuCollector final : public Collector {
   std::string cuda_version_;
   std::vector<Gpu> gpus_;
   nvml::EventSet events_ = nullptr;
+};
+
+// The collector: NvmlRounds on a thread of its own, waited for at most options.round_timeout.
+// One caller (the collector runner) at a time.
+class GpuCollector final : public Collector {
+ public:
+  static Descriptor Describe();
+
+  explicit GpuCollector(GpuOptions options);
+  // Stops the thread. If an NVML call is still hung after round_timeout, the thread is left
+  // to finish it on its own (it then closes the library), so destruction never hangs.
+  ~GpuCollector() override;
+  GpuCollector(const GpuCollector&) = delete;
+  GpuCollector& operator=(const GpuCollector&) = delete;
+
+  std::string_view name() const override { return "gpu"; }
+  Status Collect(int64_t now_ms, Sink* sink) override;
+
+  // False once opening the library failed (the collector is then disabled for good).
+  bool available() const;
+
+ private:
+  struct Worker;  // gpu_collector.cc: shared with the thread, so a hung thread can outlive us
+  std::shared_ptr<Worker> worker_;
+  std::chrono::milliseconds round_timeout_;
+  double timeouts_ = 0;  // rounds whose NVML work overran round_timeout
+  double skipped_ = 0;   // rounds not started because an earlier one was still in NVML
+  bool stuck_ = false;   // an overrun round has not returned yet
 };
 
 }  // namespace tyto::collect::gpu

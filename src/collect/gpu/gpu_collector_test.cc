@@ -5,12 +5,14 @@
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/log.h"
@@ -98,6 +100,7 @@ constexpr const char* kTwoGpus = R"(
 
 using LoadFn = int (*)(const char*);
 using CountFn = int (*)(const char*);
+using ReleaseFn = void (*)();
 
 class GpuCollectorTest : public ::testing::Test {
  protected:
@@ -109,6 +112,8 @@ class GpuCollectorTest : public ::testing::Test {
     count_ = reinterpret_cast<CountFn>(dlsym(handle_, "tyto_fake_nvml_count"));
     ASSERT_NE(load_, nullptr);
     ASSERT_NE(count_, nullptr);
+    release_ = reinterpret_cast<ReleaseFn>(dlsym(handle_, "tyto_fake_nvml_release"));
+    ASSERT_NE(release_, nullptr);
     Script(kTwoGpus);
     log::SetSinkForTesting([this](std::string_view line) { log_lines_.emplace_back(line); });
   }
@@ -138,6 +143,24 @@ class GpuCollectorTest : public ::testing::Test {
     return out;
   }
 
+  // One round whose status the test checks itself: series text -> value.
+  std::map<std::string, double> RoundWithStatus(GpuCollector* c, Status* status) {
+    VectorSink sink;
+    *status = c->Collect(1000, &sink);
+    std::map<std::string, double> out;
+    for (const auto& p : sink.points) {
+      const std::string key = p.labels.size() == 1 ? std::string(p.labels.MetricName()) : p.labels.ToString();
+      EXPECT_TRUE(out.emplace(key, p.value).second) << "twice: " << key;
+    }
+    return out;
+  }
+
+  // Waits (bounded, generously) until the fake has counted `n` calls to `name`.
+  bool WaitForCount(const char* name, int n) {
+    for (int i = 0; i < 3000 && count_(name) < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return count_(name) >= n;
+  }
+
   int LogLinesWith(std::string_view text) const {
     int n = 0;
     for (const auto& l : log_lines_) n += l.find(text) != std::string::npos ? 1 : 0;
@@ -146,6 +169,7 @@ class GpuCollectorTest : public ::testing::Test {
 
   void* handle_ = nullptr;
   LoadFn load_ = nullptr;
+  ReleaseFn release_ = nullptr;
   CountFn count_ = nullptr;
   std::vector<std::string> log_lines_;
   VectorSink last_;
@@ -445,9 +469,103 @@ TEST_F(GpuCollectorTest, ShutsNvmlDownWhenDestroyed) {
 TEST_F(GpuCollectorTest, Descriptor) {
   const Descriptor d = GpuCollector::Describe();
   EXPECT_EQ(d.name, "gpu");
-  ASSERT_EQ(d.options.size(), 4u);
+  ASSERT_EQ(d.options.size(), 5u);
   EXPECT_EQ(d.options[0].name, "library_path");
   EXPECT_EQ(d.options[0].default_value, "libnvidia-ml.so.1");
+  EXPECT_EQ(d.options[4].name, "round_timeout");
+  EXPECT_EQ(d.options[4].default_value, "5s");
+  EXPECT_EQ(GpuOptions{}.round_timeout, std::chrono::seconds(5));
+}
+
+// A hung NVML call: the round waits round_timeout, is reported, and the rounds after it are
+// skipped (never a second NVML round beside the hung one) until the call returns.
+TEST_F(GpuCollectorTest, HungNvmlCallTimesOutAndLaterRoundsAreSkippedUntilItReturns) {
+  Script(std::string(kTwoGpus) + "0 block util_gpu\n");
+  GpuOptions o = Options();
+  o.round_timeout = std::chrono::milliseconds(200);
+  GpuCollector c(o);
+
+  Status st;
+  auto got = RoundWithStatus(&c, &st);
+  EXPECT_EQ(st.code(), StatusCode::kDeadlineExceeded) << st.ToString();
+  EXPECT_EQ(got.at("tyto_gpu_round_timeouts_total"), 1);
+  EXPECT_EQ(got.at("tyto_gpu_rounds_skipped_total"), 0);
+  EXPECT_EQ(got.at("tyto_gpu_nvml_stuck"), 1);
+  EXPECT_EQ(got.count(S("DCGM_FI_DEV_GPU_UTIL", kGpu1)), 0u);  // nothing of the unfinished round
+  ASSERT_TRUE(WaitForCount("blocked", 1));
+
+  for (int i = 1; i <= 2; ++i) {
+    got = RoundWithStatus(&c, &st);
+    EXPECT_EQ(st.code(), StatusCode::kDeadlineExceeded) << st.ToString();
+    EXPECT_NE(st.message().find("still waiting on NVML"), std::string::npos) << st.ToString();
+    EXPECT_EQ(got.at("tyto_gpu_round_timeouts_total"), 1);
+    EXPECT_EQ(got.at("tyto_gpu_rounds_skipped_total"), i);
+    EXPECT_EQ(got.at("tyto_gpu_nvml_stuck"), 1);
+  }
+  EXPECT_EQ(count_("blocked"), 1);  // the skipped rounds never entered NVML
+  EXPECT_EQ(LogLinesWith("NVML did not answer within round_timeout"), 1);
+
+  // The call returns: the next round (once the hung one has finished) reads everything again.
+  Script(kTwoGpus);
+  release_();
+  bool ok = false;
+  for (int i = 0; i < 300 && !ok; ++i) {
+    got = RoundWithStatus(&c, &st);
+    ok = st.ok();
+    if (!ok) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(ok) << st.ToString();
+  EXPECT_EQ(got.at(S("DCGM_FI_DEV_GPU_UTIL", kGpu0)), 87);
+  EXPECT_EQ(got.at(S("DCGM_FI_DEV_GPU_UTIL", kGpu1)), 10);
+  EXPECT_EQ(got.at("tyto_gpu_nvml_stuck"), 0);
+  EXPECT_GE(got.at("tyto_gpu_round_timeouts_total"), 1);
+  EXPECT_GE(got.at("tyto_gpu_rounds_skipped_total"), 2);
+  EXPECT_EQ(LogLinesWith("GPU rounds resume"), 1);
+}
+
+// Destroying the collector while an NVML call hangs returns (after round_timeout); the thread
+// finishes the call on its own later and closes the library.
+TEST_F(GpuCollectorTest, DestroyedWhileNvmlHangsDoesNotHang) {
+  Script(std::string(kTwoGpus) + "0 block temp\n");
+  GpuOptions o = Options();
+  o.round_timeout = std::chrono::milliseconds(100);
+  const int shutdowns = count_("shutdown");
+  // The collector's thread closes its handle on its own time, possibly after this test's
+  // TearDown: one more reference keeps the fake mapped until the process ends.
+  ASSERT_NE(dlopen(TYTO_FAKE_NVML_PATH, RTLD_NOW | RTLD_LOCAL), nullptr);
+  {
+    GpuCollector c(o);
+    Status st;
+    (void)RoundWithStatus(&c, &st);
+    EXPECT_EQ(st.code(), StatusCode::kDeadlineExceeded) << st.ToString();
+    ASSERT_TRUE(WaitForCount("blocked", 1));
+  }
+  EXPECT_EQ(LogLinesWith("is still hung"), 1);
+  EXPECT_EQ(count_("shutdown"), shutdowns);  // the library is still in use by the hung call
+  release_();
+  EXPECT_TRUE(WaitForCount("shutdown", shutdowns + 1));  // then closed by the thread itself
+}
+
+// NVML_ERROR_TIMEOUT from a device call (the driver gave up on the GPU for that call) is a
+// per-field failure: that metric alone is left out; the GPU is not lost, the round succeeds.
+TEST_F(GpuCollectorTest, TimeoutFromADeviceCallSkipsThatFieldOnly) {
+  Script(std::string(kTwoGpus) + "0 temp !10\n0 violation_0 !10\n0 field_82 !10\n1 util_gpu !10\n");
+  GpuCollector c(Options());
+  Status st;
+  const auto got = RoundWithStatus(&c, &st);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(got.count(S("DCGM_FI_DEV_GPU_TEMP", kGpu0)), 0u);
+  EXPECT_EQ(got.count(S("DCGM_FI_DEV_POWER_VIOLATION", kGpu0)), 0u);
+  EXPECT_EQ(got.count(S("DCGM_FI_DEV_MEMORY_TEMP", kGpu0)), 0u);
+  EXPECT_EQ(got.count(S("DCGM_FI_DEV_GPU_UTIL", kGpu1)), 0u);
+  EXPECT_EQ(got.at(S("DCGM_FI_DEV_GPU_UTIL", kGpu0)), 87);
+  EXPECT_EQ(got.at(S("DCGM_FI_DEV_THERMAL_VIOLATION", kGpu0)), 0);
+  EXPECT_EQ(got.at(S("DCGM_FI_DEV_ECC_SBE_AGG_TOTAL", kGpu0)), 17);
+  EXPECT_EQ(got.at(S("DCGM_FI_DEV_GPU_TEMP", kGpu1)), 40);
+  EXPECT_EQ(got.at(S("tyto_gpu_lost", kGpu0)), 0);
+  EXPECT_EQ(got.at(S("tyto_gpu_lost", kGpu1)), 0);
+  EXPECT_EQ(got.at("tyto_gpu_round_timeouts_total"), 0);  // NVML answered: not a hung round
+  EXPECT_EQ(got.at("tyto_gpu_nvml_stuck"), 0);
 }
 
 // Against the machine's real NVML, only when asked: TYTO_REAL_NVML=1 collect_gpu_test
@@ -456,10 +574,13 @@ TEST_F(GpuCollectorTest, Descriptor) {
 TEST(RealNvml, CollectsFromTheMachinesGpus) {
   const char* flag = std::getenv("TYTO_REAL_NVML");
   if (flag == nullptr || std::string(flag) != "1") GTEST_SKIP() << "set TYTO_REAL_NVML=1 on a machine with a GPU";
-  GpuCollector c(GpuOptions{});
+  GpuOptions options;
+  options.round_timeout = std::chrono::seconds(60);  // nvmlInit_v2 can take seconds without persistence mode
+  GpuCollector c(options);
   for (int round = 0; round < 2; ++round) {  // the second round reads XID events registered in the first
     VectorSink sink;
-    ASSERT_TRUE(c.Collect(0, &sink).ok());
+    const Status st = c.Collect(0, &sink);
+    ASSERT_TRUE(st.ok()) << st.ToString();
     ASSERT_TRUE(c.available()) << "libnvidia-ml.so.1 could not be opened or initialised";
     if (round == 0) continue;
     std::map<std::string, int> per_name;

@@ -20,8 +20,15 @@
 // ("<pid>:<timestamp us>:<sm %>:<mem %> ...": nvmlDeviceGetProcessUtilization returns the samples
 // newer than the caller's lastSeenTimeStamp, NVML_ERROR_NOT_FOUND when none is).
 //
+// A hung driver: "<gpu> block <key>" makes the device call that reads <key> on that GPU (e.g.
+// "0 block util_gpu": nvmlDeviceGetUtilizationRates) block until the test calls
+// tyto_fake_nvml_release(); a value "!10" makes a call return NVML_ERROR_TIMEOUT at once.
+//
 // Test hooks (extern "C"): tyto_fake_nvml_load(script) replaces the script (0 on success);
-// tyto_fake_nvml_count(name) counts calls to "init", "shutdown", "event_set_free".
+// tyto_fake_nvml_count(name) counts calls to "init", "shutdown", "event_set_free", and "blocked"
+// (calls that entered a scripted block); tyto_fake_nvml_release() lets every blocked call (and
+// any that blocks later, until the next load) return. The state is guarded by a mutex: the
+// collector calls from its own thread while the test scripts.
 //
 // For benchmarks that run a real `tyto serve` on this fake (bench/collector_cost.py, with
 // collectors.gpu.library_path naming this file), nvmlInit_v2 reads the script from the file named
@@ -29,11 +36,13 @@
 // an unreadable or malformed file makes nvmlInit_v2 fail (NVML_ERROR_UNKNOWN), so the collector
 // disables itself with its usual log line. This is still a test fixture: never install it as a
 // real driver's libnvidia-ml.so.1.
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -60,11 +69,15 @@ struct State {
   std::deque<std::pair<int, unsigned long long>> events;               // (gpu, xid)
   std::map<std::string, int> counts;
   bool loaded = false;  // a script came through tyto_fake_nvml_load (or the environment)
+  bool released = false;  // tyto_fake_nvml_release was called since the last load
 };
 State& S() {
   static State state;
   return state;
 }
+// Guards S(); the blocked calls wait on g_cv.
+std::mutex g_mu;
+std::condition_variable g_cv;
 
 nvml::Device Handle(int gpu, int slot) {
   FakeDevice* d = &g_devices[gpu * (kMaxMigSlots + 1) + slot + 1];
@@ -80,6 +93,7 @@ std::string DeviceName(nvml::Device device) {
 
 // The value of `key` for `device`, or the scripted failure; NOT_SUPPORTED when absent.
 nvml::Return Lookup(const std::string& device, const std::string& key, std::string* out) {
+  std::lock_guard<std::mutex> lock(g_mu);
   const auto dev = S().settings.find(device);
   if (dev == S().settings.end()) return device == "-" ? nvml::kErrorNotSupported : nvml::kErrorInvalidArgument;
   const auto it = dev->second.find(key);
@@ -95,6 +109,12 @@ nvml::Return DeviceLookup(nvml::Device device, const std::string& key, std::stri
   const auto* d = reinterpret_cast<const FakeDevice*>(device);
   std::string lost;
   if (Lookup(std::to_string(d->gpu), "lost", &lost) == nvml::kSuccess && lost == "1") return nvml::kErrorGpuIsLost;
+  std::string blocked;
+  if (Lookup(std::to_string(d->gpu), "block", &blocked) == nvml::kSuccess && blocked == key) {
+    std::unique_lock<std::mutex> lock(g_mu);
+    S().counts["blocked"]++;
+    g_cv.wait(lock, [] { return S().released; });
+  }
   return Lookup(DeviceName(device), key, out);
 }
 
@@ -122,11 +142,13 @@ nvml::Return DeviceString(nvml::Device device, const std::string& key, char* buf
 
 extern "C" {
 
-__attribute__((visibility("default"))) int tyto_fake_nvml_load(const char* script) {
+// The script's parsing, with g_mu held.
+static int LoadLocked(const char* script) {
   State& s = S();
   s.settings.clear();
   s.events.clear();
   s.loaded = true;
+  s.released = false;
   std::istringstream in(script);
   std::string line;
   while (std::getline(in, line)) {
@@ -151,17 +173,36 @@ __attribute__((visibility("default"))) int tyto_fake_nvml_load(const char* scrip
   return 0;
 }
 
-__attribute__((visibility("default"))) int tyto_fake_nvml_count(const char* name) { return S().counts[name]; }
+__attribute__((visibility("default"))) int tyto_fake_nvml_load(const char* script) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  return LoadLocked(script);
+}
+
+__attribute__((visibility("default"))) int tyto_fake_nvml_count(const char* name) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  return S().counts[name];
+}
+
+__attribute__((visibility("default"))) void tyto_fake_nvml_release() {
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    S().released = true;
+  }
+  g_cv.notify_all();
+}
 
 nvml::Return nvmlInit_v2() {
-  S().counts["init"]++;
-  if (!S().loaded) {
-    const char* path = std::getenv("TYTO_FAKE_NVML_SCRIPT");
-    if (path != nullptr && *path != '\0') {
-      std::ifstream in(path);
-      std::stringstream script;
-      script << in.rdbuf();
-      if (!in || tyto_fake_nvml_load(script.str().c_str()) != 0) return nvml::kErrorUnknown;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    S().counts["init"]++;
+    if (!S().loaded) {
+      const char* path = std::getenv("TYTO_FAKE_NVML_SCRIPT");
+      if (path != nullptr && *path != '\0') {
+        std::ifstream in(path);
+        std::stringstream script;
+        script << in.rdbuf();
+        if (!in || LoadLocked(script.str().c_str()) != 0) return nvml::kErrorUnknown;
+      }
     }
   }
   std::string v;
@@ -170,6 +211,7 @@ nvml::Return nvmlInit_v2() {
 }
 
 nvml::Return nvmlShutdown() {
+  std::lock_guard<std::mutex> lock(g_mu);
   S().counts["shutdown"]++;
   return nvml::kSuccess;
 }
@@ -324,7 +366,10 @@ nvml::Return nvmlDeviceGetMigDeviceHandleByIndex(nvml::Device d, unsigned int in
   const auto* parent = reinterpret_cast<const FakeDevice*>(d);
   if (index >= kMaxMigSlots) return nvml::kErrorInvalidArgument;
   const std::string name = std::to_string(parent->gpu) + "/" + std::to_string(index);
-  if (S().settings.find(name) == S().settings.end()) return nvml::kErrorNotFound;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (S().settings.find(name) == S().settings.end()) return nvml::kErrorNotFound;
+  }
   *out = Handle(parent->gpu, static_cast<int>(index));
   return nvml::kSuccess;
 }
@@ -389,6 +434,7 @@ nvml::Return nvmlDeviceRegisterEvents(nvml::Device d, unsigned long long types, 
   if (set == nullptr || (types & nvml::kEventTypeXidCriticalError) == 0) return nvml::kErrorInvalidArgument;
   std::string v;
   const nvml::Return rc = DeviceLookup(d, "register_events", &v);
+  std::lock_guard<std::mutex> lock(g_mu);
   const auto& keys = S().settings[DeviceName(d)];
   // Registering is supported unless the script says otherwise.
   return rc == nvml::kErrorNotSupported && keys.find("register_events") == keys.end() ? nvml::kSuccess : rc;
@@ -400,6 +446,7 @@ nvml::Return nvmlEventSetWait_v2(nvml::EventSet set, nvml::EventData* out, unsig
   std::string v;
   const nvml::Return rc = Lookup("-", "event_wait", &v);
   if (rc != nvml::kSuccess && rc != nvml::kErrorNotSupported) return rc;
+  std::lock_guard<std::mutex> lock(g_mu);
   if (S().events.empty()) return nvml::kErrorTimeout;
   const auto [gpu, xid] = S().events.front();
   S().events.pop_front();
@@ -412,6 +459,7 @@ nvml::Return nvmlEventSetWait_v2(nvml::EventSet set, nvml::EventData* out, unsig
 
 nvml::Return nvmlEventSetFree(nvml::EventSet set) {
   (void)set;
+  std::lock_guard<std::mutex> lock(g_mu);
   S().counts["event_set_free"]++;
   return nvml::kSuccess;
 }
