@@ -3,12 +3,13 @@
 // the link back to the alert list, the text alert list. The integrations use them where a
 // receiver leaves a field out, so notifications read as Alertmanager 0.27's do.
 //
-// Templates written in a receiver's fields are not rendered yet: a field without "{{" is used
-// as written; one with a template action falls back to the default (see UseOrDefault).
+// Templates written in receivers' fields are rendered when they use only the simple forms that
+// RenderTemplate knows; any other template falls back to the default (see Render).
 // Private to src/alertmanager.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,8 +54,22 @@ std::string AlertListUrl(const Notification& n);
 // "__text_alert_list": for each alert, "Labels:\n - name = value\n...Annotations:\n...Source: url\n".
 std::string TextAlertList(const std::vector<const Alert*>& alerts);
 
-// `configured` when set and free of template actions; otherwise `fallback`.
-std::string UseOrDefault(const std::string& configured, const std::string& fallback);
+// Expands a template over the notification's data when every action in it is one of these
+// (Go text/template syntax, "{{-" and "-}}" trimming included; missing keys read as ""):
+//   {{ .Status }} {{ .Receiver }} {{ .ExternalURL }}
+//   {{ .GroupLabels.NAME }} {{ .CommonLabels.NAME }} {{ .CommonAnnotations.NAME }}
+//   {{ index .CommonLabels "NAME" }} (also GroupLabels, CommonAnnotations)
+//   {{ .Alerts | len }} {{ len .Alerts.Firing }} {{ .Alerts.Resolved | len }}
+//   any of the above piped to toUpper, toLower or title, or called as `toUpper .Status`
+//   {{ template "NAME" . }} for Alertmanager's default templates of the title, link, text,
+//   subject and the like ("slack.default.title", "__subject", "email.default.subject", ...)
+//   {{/* comments */}}
+// nullopt for anything else (if, range, with, variables, other functions).
+std::optional<std::string> RenderTemplate(std::string_view text, const Notification& n);
+
+// `configured` rendered (a literal is its own rendering) when it is set and RenderTemplate
+// knows its actions; otherwise `fallback`.
+std::string Render(const std::string& configured, const std::string& fallback, const Notification& n);
 
 // Cuts `s` to at most `max_runes` UTF-8 characters, the last one "…" when cut (Alertmanager's
 // notify.TruncateInRunes). Sets *truncated when it cut.

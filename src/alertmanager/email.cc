@@ -4,6 +4,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <memory>
@@ -221,12 +222,14 @@ class Email : public Integration {
     const Notification n = Prepare(notification, config_.send_resolved);
     SmtpOptions o;
     if (Status s = SplitSmarthost(config_.smarthost, &o.host, &o.port); !s.ok()) return {s.WithContext(who), false};
-    if (config_.to.find("{{") != std::string::npos || config_.from.find("{{") != std::string::npos) {
-      return {FailedPrecondition(who + ": templates in to and from are not supported yet"), false};
+    const std::optional<std::string> to_header = RenderTemplate(config_.to, n);
+    const std::optional<std::string> from_header = RenderTemplate(config_.from, n);
+    if (!to_header || !from_header) {
+      return {FailedPrecondition(who + ": the template in to or from is not supported yet"), false};
     }
-    Result<std::vector<std::string>> to = ParseAddressList(config_.to);
+    Result<std::vector<std::string>> to = ParseAddressList(*to_header);
     if (!to.ok()) return {to.status().WithContext(who + ": to"), false};
-    Result<std::vector<std::string>> from = ParseAddressList(config_.from);
+    Result<std::vector<std::string>> from = ParseAddressList(*from_header);
     if (!from.ok()) return {from.status().WithContext(who + ": from"), false};
     o.hello = config_.hello.empty() ? "localhost" : config_.hello;
     o.implicit_tls = o.port == 465;
@@ -240,28 +243,28 @@ class Email : public Integration {
     SmtpMessage m;
     m.from = (*from)[0];
     m.to = std::move(*to);
-    m.data = Message(n);
+    m.data = Message(n, *to_header, *from_header);
     SmtpResult r = SmtpSend(o, m);
     if (!r.status.ok()) return {r.status.WithContext(who + " via " + config_.smarthost), r.retry};
     return {Status::Ok(), false};
   }
 
  private:
-  std::string Message(const Notification& n) {
+  std::string Message(const Notification& n, const std::string& to, const std::string& from) {
     std::map<std::string, std::string> headers;
-    for (const auto& [k, v] : config_.headers) headers[CanonicalHeader(k)] = v;
-    const auto set_default = [&](const std::string& k, const std::string& v) {
-      auto it = headers.find(k);
-      if (it == headers.end()) {
-        headers[k] = v;
-      } else {
-        it->second = UseOrDefault(it->second, v);
-      }
-    };
-    const std::string subject = Subject(n);
-    set_default("Subject", subject);
-    headers["To"] = config_.to;
-    headers["From"] = config_.from;
+    // Headers whose templates cannot be rendered keep their text, except the Subject, which
+    // falls back to the default.
+    for (const auto& [k, v] : config_.headers) headers[CanonicalHeader(k)] = Render(v, v, n);
+    auto subject = headers.find("Subject");
+    if (subject == headers.end()) {
+      headers["Subject"] = Subject(n);
+    } else {
+      const auto configured = std::find_if(config_.headers.begin(), config_.headers.end(),
+                                           [](const auto& h) { return CanonicalHeader(h.first) == "Subject"; });
+      subject->second = Render(configured->second, Subject(n), n);
+    }
+    headers["To"] = to;
+    headers["From"] = from;
     std::string out;
     for (const auto& [k, v] : headers) out += k + ": " + EncodeHeaderValue(v) + "\r\n";
     std::mt19937_64 random(std::random_device{}());
@@ -279,8 +282,8 @@ class Email : public Integration {
     out += "Date: " + MailDate(n.now_ms) + "\r\n";
     out += "Content-Type: multipart/alternative;  boundary=" + boundary + "\r\n";
     out += "MIME-Version: 1.0\r\n\r\n";
-    const std::string text = UseOrDefault(config_.text, DefaultText(n));
-    const std::string html = UseOrDefault(config_.html, DefaultHtml(n));
+    const std::string text = Render(config_.text, DefaultText(n), n);
+    const std::string html = Render(config_.html, DefaultHtml(n), n);
     // The preferred alternative last (RFC 2046 section 5.1.4).
     out += "--" + boundary + "\r\n";
     out += "Content-Transfer-Encoding: quoted-printable\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n";

@@ -1,5 +1,6 @@
 #include "alertmanager/integrations.h"
 
+#include "alertmanager/default_templates.h"
 #include "alertmanager/integrations_internal.h"
 #include "common/log.h"
 #include "http/client.h"
@@ -13,14 +14,16 @@ const log::Logger& Log() {
   return logger;
 }
 
-bool HasTemplate(const std::string& s) { return s.find("{{") != std::string::npos; }
+// Whether `s` holds a template that RenderTemplate cannot expand (support depends on the
+// actions only, not on the data).
+bool HasTemplate(const std::string& s) { return !RenderTemplate(s, Notification{}).has_value(); }
 
-// Says once, at build time, which fields fall back to defaults because templates are not
-// rendered yet.
+// Says once, at build time, that a field falls back to its default because its template is
+// beyond what is rendered.
 void WarnTemplates(const std::string& receiver, const std::string& who, std::initializer_list<const std::string*> fields) {
   for (const std::string* f : fields) {
     if (HasTemplate(*f)) {
-      Log().Warn("templates in receiver fields are not rendered yet; the default text is used instead",
+      Log().Warn("a template in a receiver field uses more than Tyto renders; the default text is used instead",
                  {{"receiver", receiver}, {"integration", who}});
       return;
     }
@@ -58,7 +61,7 @@ std::vector<std::unique_ptr<Integration>> BuildIntegrations(const Receiver& rece
     if (c.smarthost.empty()) c.smarthost = global.smtp_smarthost;
     if (c.from.empty()) c.from = global.smtp_from;
     if (c.hello.empty()) c.hello = global.smtp_hello;
-    WarnTemplates(receiver.name, "email", {&c.html, &c.text});
+    WarnTemplates(receiver.name, "email", {&c.html, &c.text, &c.to, &c.from});
     out.push_back(NewEmail(c, i++, context));
   }
   return out;

@@ -14,8 +14,10 @@
 // delivery, so a rotated file is picked up; an unreadable one fails that delivery, naming the
 // file. Messages never show a secret: URLs appear as scheme://host only.
 //
-// Receivers' templates are not rendered yet: a field without "{{" is used as written, a field
-// with a template action gets Alertmanager's default (default_templates.h).
+// Receivers' templates are rendered when they use the simple forms RenderTemplate knows
+// ({{ .CommonLabels.x }}, {{ .Status | toUpper }}, {{ template "slack.default.title" . }}, ...);
+// a field with any other template gets Alertmanager's default (default_templates.h), and a
+// warning is logged when the integration is built.
 #pragma once
 
 #include <memory>

@@ -298,15 +298,15 @@ TEST_F(IntegrationsTest, SlackMessageWithAlertmanagersDefaults) {
   ASSERT_TRUE(a["mrkdwn_in"].IsArray());
   EXPECT_EQ(a["mrkdwn_in"].Size(), 3u);
 
-  // Literal fields are used as written; templated ones get the default.
+  // Literal fields are used as written, simple templates rendered, others get the default.
   SlackConfig t = s;
   t.title = "Latency!";
-  t.text = "{{ .CommonAnnotations.summary }}";
-  t.color = "warning";
+  t.text = "{{ .CommonAnnotations.summary }} on {{ .CommonLabels.service }}";
+  t.color = "{{ if eq .Status \"firing\" }}warning{{ end }}";
   rapidjson::Document d2 = Parse(SlackMessage(t, TwoAlerts()));
   EXPECT_EQ(Str(d2["attachments"][0], "title"), "Latency!");
-  EXPECT_EQ(Str(d2["attachments"][0], "text"), "");
-  EXPECT_EQ(Str(d2["attachments"][0], "color"), "warning");
+  EXPECT_EQ(Str(d2["attachments"][0], "text"), "p99 over 2s on api");
+  EXPECT_EQ(Str(d2["attachments"][0], "color"), "danger");
 
   Notification resolved = TwoAlerts();
   resolved.now_ms = kT0 + 700000;
@@ -445,6 +445,25 @@ TEST_F(IntegrationsTest, BuildsOneIntegrationPerConfigInOrder) {
   EXPECT_EQ(list[2]->Index(), 0);
   EXPECT_EQ(list[3]->Kind(), "email");
   EXPECT_FALSE(list[3]->SendResolved());
+}
+
+TEST(DefaultTemplatesTest, RendersTheSimpleForms) {
+  const Notification n = TwoAlerts();
+  const auto r = [&](std::string_view t) { return RenderTemplate(t, n).value_or("<unsupported>"); };
+  EXPECT_EQ(r("plain"), "plain");
+  EXPECT_EQ(r("[{{ .Status | toUpper }}:{{ .Alerts.Firing | len }}] {{ .GroupLabels.alertname }}"),
+            "[FIRING:1] HighLatency");
+  EXPECT_EQ(r("{{ len .Alerts }}/{{ len .Alerts.Resolved }}"), "2/1");
+  EXPECT_EQ(r("{{ index .CommonLabels \"service\" }}|{{ .CommonLabels.missing }}|"), "api||");
+  EXPECT_EQ(r("{{ template \"slack.default.title\" . }}"), "[FIRING:1] HighLatency (api)");
+  EXPECT_EQ(r("{{ template \"__alertmanagerURL\" . }}"), "http://tyto.example:9800/#/alerts?receiver=team-x");
+  EXPECT_EQ(r("a  {{- .Receiver -}}  b{{/* note */}}"), "ateam-xb");
+  EXPECT_EQ(r("{{ title .Status }} {{ toUpper .CommonLabels.service }}"), "Firing API");
+  EXPECT_EQ(r("{{ range .Alerts }}x{{ end }}"), "<unsupported>");
+  EXPECT_EQ(r("{{ .Status"), "<unsupported>");
+  EXPECT_EQ(r("{{ printf \"%s\" .Status }}"), "<unsupported>");
+  EXPECT_EQ(Render("{{ if true }}x{{ end }}", "fallback", n), "fallback");
+  EXPECT_EQ(Render("", "fallback", n), "fallback");
 }
 
 TEST(DefaultTemplatesTest, SubjectAsAlertmanagerWritesIt) {

@@ -26,7 +26,7 @@ LabelSet Details(const PagerdutyConfig& c, const Notification& n) {
   details["resolved"] = TextAlertList(ResolvedAlerts(n));
   details["num_firing"] = std::to_string(FiringAlerts(n).size());
   details["num_resolved"] = std::to_string(ResolvedAlerts(n).size());
-  for (const auto& [k, v] : c.details) details[k] = v;
+  for (const auto& [k, v] : c.details) details[k] = Render(v, v, n);
   return details;
 }
 
@@ -66,9 +66,9 @@ class Pagerduty : public Integration {
 std::string PagerdutyMessage(const PagerdutyConfig& c, const Notification& n, bool v1) {
   const bool resolved = GroupState(n) == "resolved";
   const std::string event = resolved ? "resolve" : "trigger";
-  const std::string summary = TruncateInRunes(UseOrDefault(c.description, Subject(n)), kMaxSummaryRunes);
-  const std::string client = UseOrDefault(c.client, "Alertmanager");
-  const std::string client_url = UseOrDefault(c.client_url, AlertListUrl(n));
+  const std::string summary = TruncateInRunes(Render(c.description, Subject(n), n), kMaxSummaryRunes);
+  const std::string client = Render(c.client, "Alertmanager", n);
+  const std::string client_url = Render(c.client_url, AlertListUrl(n), n);
   const LabelSet details = Details(c, n);
   std::string out = "{";
   if (v1) {
@@ -99,11 +99,11 @@ std::string PagerdutyMessage(const PagerdutyConfig& c, const Notification& n, bo
     AppendJsonKey(&m, "payload");
     m += "{";
     AppendJsonMember(&m, "summary", summary, false);
-    AppendJsonMember(&m, "source", UseOrDefault(c.source, client), false);
-    AppendJsonMember(&m, "severity", UseOrDefault(c.severity, "error"), false);
-    AppendJsonMember(&m, "class", UseOrDefault(c.class_name, ""), true);
-    AppendJsonMember(&m, "component", UseOrDefault(c.component, ""), true);
-    AppendJsonMember(&m, "group", UseOrDefault(c.group, ""), true);
+    AppendJsonMember(&m, "source", Render(c.source, client, n), false);
+    AppendJsonMember(&m, "severity", Render(c.severity, "error", n), false);
+    AppendJsonMember(&m, "class", Render(c.class_name, "", n), true);
+    AppendJsonMember(&m, "component", Render(c.component, "", n), true);
+    AppendJsonMember(&m, "group", Render(c.group, "", n), true);
     m += ",";
     AppendJsonKey(&m, "custom_details");
     if (with_details) {

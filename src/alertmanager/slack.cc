@@ -77,25 +77,25 @@ class Slack : public Integration {
 std::string SlackMessage(const SlackConfig& c, const Notification& n) {
   const std::string subject = Subject(n);
   const std::string link = AlertListUrl(n);
-  const std::string title = TruncateInRunes(UseOrDefault(c.title, subject), kMaxTitleRunes);
-  const std::string title_link = UseOrDefault(c.title_link, link);
+  const std::string title = TruncateInRunes(Render(c.title, subject, n), kMaxTitleRunes);
+  const std::string title_link = Render(c.title_link, link, n);
   std::string out = "{";
-  AppendJsonMember(&out, "channel", UseOrDefault(c.channel, ""), true);
-  AppendJsonMember(&out, "username", UseOrDefault(c.username, "Alertmanager"), true);
-  AppendJsonMember(&out, "icon_emoji", UseOrDefault(c.icon_emoji, ""), true);
-  AppendJsonMember(&out, "icon_url", UseOrDefault(c.icon_url, ""), true);
+  AppendJsonMember(&out, "channel", Render(c.channel, "", n), true);
+  AppendJsonMember(&out, "username", Render(c.username, "Alertmanager", n), true);
+  AppendJsonMember(&out, "icon_emoji", Render(c.icon_emoji, "", n), true);
+  AppendJsonMember(&out, "icon_url", Render(c.icon_url, "", n), true);
   if (out.back() != '{') out += ',';
   AppendJsonKey(&out, "attachments");
   out += "[{";
   AppendJsonMember(&out, "title", title, true);
   AppendJsonMember(&out, "title_link", title_link, true);
-  AppendJsonMember(&out, "pretext", UseOrDefault(c.pretext, ""), true);
-  AppendJsonMember(&out, "text", UseOrDefault(c.text, ""), false);
+  AppendJsonMember(&out, "pretext", Render(c.pretext, "", n), true);
+  AppendJsonMember(&out, "text", Render(c.text, "", n), false);
   // Alertmanager's default fallback: "<title> | <title link>", from its default templates.
   AppendJsonMember(&out, "fallback", subject + " | " + link, false);
   AppendJsonMember(&out, "callback_id", "", false);
-  AppendJsonMember(&out, "footer", UseOrDefault(c.footer, ""), false);
-  AppendJsonMember(&out, "color", UseOrDefault(c.color, GroupState(n) == "firing" ? "danger" : "good"), true);
+  AppendJsonMember(&out, "footer", Render(c.footer, "", n), false);
+  AppendJsonMember(&out, "color", Render(c.color, GroupState(n) == "firing" ? "danger" : "good", n), true);
   out += ",\"mrkdwn_in\":[\"fallback\",\"pretext\",\"text\"]}]}\n";
   return out;
 }
