@@ -13,6 +13,7 @@ constexpr int64_t kEpochHourOfWeek = 72;
 // 1.4826 x MAD estimates the standard deviation of normally distributed values.
 constexpr double kMadToSigma = 1.4826;
 constexpr double kMaxScore = 1e6;
+constexpr int kMaxVisits = 1 << 30;
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
@@ -46,7 +47,9 @@ void SeasonalBaseline::Learn(Slot& slot, float* ring, int64_t t_ms, double value
   if (hour != slot.visit_hour) {
     slot.visit_hour = hour;
     slot.last_bucket = -1;
-    slot.visits = std::min(slot.visits + 1, options_.seasons);
+    // Counted without a cap at `seasons` (only against overflow): the current visit is not a
+    // completed one, so a cap would leave min_seasons == seasons unreachable within an hour.
+    slot.visits = std::min(slot.visits + 1, kMaxVisits);
   }
   // The part of the hour this value falls in: per_visit_ equal parts, the first value of each kept.
   const int64_t in_hour = t_ms - hour * kHourMs;

@@ -76,7 +76,7 @@ class SeasonalBaseline {
   struct Slot {
     int64_t visit_hour = -1;  // the hour (since the epoch) of the current visit
     int last_bucket = -1;     // the part of the hour whose value was kept last in this visit
-    int visits = 0;           // visits seen, capped at seasons
+    int visits = 0;           // visits seen (the current one included)
     int next = 0;             // ring position
     int size = 0;             // values in the ring
   };

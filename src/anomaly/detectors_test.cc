@@ -91,6 +91,20 @@ TEST(SeasonalBaselineTest, PrefersTheWeekSlotOnceWeeksAreSeen) {
   EXPECT_TRUE(b.Observe(kMonday + 20 * kDay + 10 * kHour, 100).anomalous);
 }
 
+TEST(SeasonalBaselineTest, ScoresEveryPointWhenMinSeasonsEqualsSeasons) {
+  SeasonalOptions o;
+  o.seasons = 2;
+  o.min_seasons = 2;
+  SeasonalBaseline b(o);
+  std::mt19937 rng(5);
+  int64_t t = kMonday;
+  for (; t < kMonday + 2 * kDay; t += kMinute) (void)b.Observe(t, Daily(t, rng));
+  // From the third day on every point is scored, the second minute of an hour as the first.
+  int ready = 0;
+  for (; t < kMonday + 5 * kDay; t += kMinute) ready += b.Observe(t, Daily(t, rng)).ready;
+  EXPECT_EQ(ready, 3 * 24 * 60);
+}
+
 TEST(SeasonalBaselineTest, MemoryIsBoundedWhateverItSees) {
   SeasonalBaseline b;
   const size_t before = b.MemoryBytes();
