@@ -82,9 +82,8 @@ struct Tracker::Metrics {
                    .WithLabels({});
     auto& dropped = registry->AddCounter(
         "tyto_incident_alerts_dropped_total",
-        "Firing alerts left out of incidents, by reason (max_incidents, max_alerts, journal_write).", {"reason"});
+        "Firing alerts left out of incidents, by reason (max_incidents, journal_write).", {"reason"});
     dropped_max_incidents = &dropped.WithLabels({"max_incidents"});
-    dropped_max_alerts = &dropped.WithLabels({"max_alerts"});
     dropped_journal = &dropped.WithLabels({"journal_write"});
     journal_errors = &registry->AddCounter("tyto_incident_journal_errors_total",
                                            "Failed writes and rewrites of the incident journal.")
@@ -97,7 +96,6 @@ struct Tracker::Metrics {
   instrumentation::Counter* opened;
   instrumentation::Counter* entries;
   instrumentation::Counter* dropped_max_incidents;
-  instrumentation::Counter* dropped_max_alerts;
   instrumentation::Counter* dropped_journal;
   instrumentation::Counter* journal_errors;
 };
@@ -182,12 +180,14 @@ Status Tracker::Replay() {
 }
 
 Status Tracker::Commit(std::vector<Op> ops) {
-  if (file_ != nullptr) {
+  if (file_ != nullptr || repair_) {
     const std::string frame = journal::EncodeFrame(ops);
-    Status st = file_->Append(frame);
+    Status st = Repair();
+    if (st.ok()) st = file_->Append(frame);
     if (st.ok()) st = file_->Flush();
     if (st.ok() && options_.sync) st = file_->Sync();
     if (!st.ok()) {
+      repair_ = true;  // the frame may be half written: cut it off before the next one
       metrics_->journal_errors->Inc();
       if (!write_failed_logged_) {
         kLog.Error("writing the incident journal failed; the change is not applied", {{"path", path_}, {"error", st}});
@@ -208,6 +208,18 @@ Status Tracker::Commit(std::vector<Op> ops) {
     metrics_->journal_errors->Inc();
     kLog.Warn("rewriting the incident journal failed; appending to the old one", {{"path", path_}, {"error", st}});
   }
+  return Status::Ok();
+}
+
+Status Tracker::Repair() {
+  if (!repair_) return Status::Ok();
+  if (file_ != nullptr) {
+    (void)file_->Close();  // it failed already; what matters is the truncation below
+    file_.reset();
+  }
+  TYTO_RETURN_IF_ERROR(env_->TruncateFile(path_, journal_bytes_));
+  TYTO_ASSIGN_OR_RETURN(file_, env_->NewAppendableFile(path_));
+  repair_ = false;
   return Status::Ok();
 }
 
@@ -329,7 +341,7 @@ std::vector<Op> Tracker::Snapshot() const {
 }
 
 Status Tracker::MaybeCompact() {
-  if (file_ == nullptr || journal_bytes_ <= options_.compact_min_bytes ||
+  if (file_ == nullptr || repair_ || journal_bytes_ <= options_.compact_min_bytes ||
       static_cast<double>(journal_bytes_) <= options_.compact_ratio * static_cast<double>(compacted_bytes_)) {
     return Status::Ok();
   }
@@ -350,7 +362,10 @@ Status Tracker::MaybeCompact() {
   file_.reset();
   if (st.ok()) st = WriteFileAtomically(env_, path_, data);
   Result<std::unique_ptr<WritableFile>> reopened = env_->NewAppendableFile(path_);
-  if (!reopened.ok()) return reopened.status();
+  if (!reopened.ok()) {
+    repair_ = true;  // retried before the next frame
+    return reopened.status();
+  }
   file_ = std::move(*reopened);
   if (!st.ok()) {
     compacted_bytes_ = journal_bytes_;  // do not retry on every change
@@ -616,7 +631,7 @@ std::optional<uint64_t> Tracker::IncidentOf(const alertmanager::LabelSet& alert_
 
 uint64_t Tracker::JournalBytes() const {
   MutexLock lock(&mu_);
-  return file_ != nullptr ? journal_bytes_ : 0;
+  return path_.empty() ? 0 : journal_bytes_;
 }
 
 void Tracker::Sweep() {

@@ -50,7 +50,7 @@ struct TrackerOptions {
   std::chrono::milliseconds group_window{std::chrono::hours(1)};
   size_t max_incidents = 10'000;
   std::chrono::milliseconds max_resolved_age{std::chrono::hours(24 * 30)};  // 0: no age limit
-  size_t max_alerts_per_incident = 1'000;   // more are dropped and counted
+  size_t max_alerts_per_incident = 1'000;   // a full incident takes no more: they open another
   size_t max_timeline_entries = 1'000;      // per incident; the oldest go first
   size_t max_text_bytes = 16 * 1024;        // of a note or entry text
   // A firing alert without an end resolves this long after it was last heard of; after a
@@ -117,6 +117,8 @@ class Tracker final : public alertmanager::AlertReceiver {
   Status Commit(std::vector<journal::Op> ops) REQUIRES(mu_);
   void Apply(const journal::Op& op) REQUIRES(mu_);
   Status MaybeCompact() REQUIRES(mu_);
+  // After a failed write: cuts the file back to journal_bytes_ and reopens it.
+  Status Repair() REQUIRES(mu_);
   std::vector<journal::Op> Snapshot() const REQUIRES(mu_);
 
   void PutOne(const alertmanager::Alert& alert, int64_t now, Pending* pending) REQUIRES(mu_);
@@ -149,6 +151,7 @@ class Tracker final : public alertmanager::AlertReceiver {
   uint64_t journal_bytes_ GUARDED_BY(mu_) = 0;
   uint64_t compacted_bytes_ GUARDED_BY(mu_) = 0;
   bool write_failed_logged_ GUARDED_BY(mu_) = false;
+  bool repair_ GUARDED_BY(mu_) = false;  // the file may end in a partial frame
   Listener listener_ GUARDED_BY(mu_);
   CorrelateHook correlate_ GUARDED_BY(mu_);
   std::deque<uint64_t> correlate_queue_ GUARDED_BY(mu_);

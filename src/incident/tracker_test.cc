@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "testing/fake_clock.h"
+#include "testing/fault_injection_env.h"
 #include "testing/log_capture.h"
 #include "testing/temp_dir.h"
 
@@ -435,6 +436,54 @@ TEST_F(TrackerTest, MetricsCountStatesOpensAndEntries) {
   EXPECT_NE(text.find("tyto_incidents{state=\"acknowledged\"} 1"), std::string::npos);
   EXPECT_NE(text.find("tyto_incidents_opened_total 2"), std::string::npos);
   EXPECT_NE(text.find("tyto_incident_timeline_entries_total 3"), std::string::npos);
+}
+
+TEST_F(TrackerTest, AFailedJournalWriteChangesNothingAndIsCounted) {
+  testing::FaultInjectionEnv env(Env::Default());
+  TrackerOptions o;
+  o.data_dir = dir_.Path("incidents");
+  instrumentation::Registry registry;
+  Result<std::unique_ptr<Tracker>> opened = Tracker::Open(&env, &clock_, o, &registry);
+  ASSERT_TRUE(opened.ok());
+  std::unique_ptr<Tracker> t = std::move(*opened);
+  t->Put({Firing(kGpuHot)});
+  const uint64_t id = *t->IncidentOf(kGpuHot);
+  env.FailAll(true);
+  EXPECT_FALSE(t->AddNote(id, "ana", "lost").ok());
+  EXPECT_FALSE(t->Acknowledge(id, "ana").ok());
+  t->Put({Firing(kOtherHost)});
+  EXPECT_EQ(t->Get(id)->timeline.size(), 1u);
+  EXPECT_EQ(t->Get(id)->state, State::kOpen);
+  EXPECT_FALSE(t->IncidentOf(kOtherHost).has_value());
+  EXPECT_NE(registry.Expose().find("tyto_incident_alerts_dropped_total{reason=\"journal_write\"} 1"), std::string::npos);
+  env.FailAll(false);
+  EXPECT_TRUE(t->Acknowledge(id, "ana").ok());
+  t->Put({Firing(kOtherHost)});
+  EXPECT_TRUE(t->IncidentOf(kOtherHost).has_value());
+}
+
+TEST_F(TrackerTest, ATornWriteIsCutOffBeforeTheNextFrame) {
+  testing::FaultInjectionEnv env(Env::Default());
+  TrackerOptions o;
+  o.data_dir = dir_.Path("incidents");
+  {
+    instrumentation::Registry registry;
+    Result<std::unique_ptr<Tracker>> opened = Tracker::Open(&env, &clock_, o, &registry);
+    ASSERT_TRUE(opened.ok());
+    std::unique_ptr<Tracker> t = std::move(*opened);
+    t->Put({Firing(kGpuHot)});
+    const uint64_t id = *t->IncidentOf(kGpuHot);
+    env.SetWriteBudget(10);  // the next frame is torn after 10 bytes
+    EXPECT_FALSE(t->AddNote(id, "ana", "a note long enough to tear").ok());
+    env.SetWriteBudget(-1);
+    ASSERT_TRUE(t->AddNote(id, "ana", "kept").ok());
+  }
+  testing::LogCapture logs;
+  auto t = Open();
+  EXPECT_EQ(logs.Count({"incident journal damaged"}), 0);
+  Incident inc = *t->Get(*t->IncidentOf(kGpuHot));
+  ASSERT_EQ(inc.timeline.size(), 2u);
+  EXPECT_EQ(inc.timeline[1].text, "kept");
 }
 
 TEST_F(TrackerTest, MemoryOnlyModeWritesNothing) {
