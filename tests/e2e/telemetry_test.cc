@@ -1,6 +1,7 @@
 // End-to-end: inference telemetry into the built `tyto serve` with auth on: GenAI spans (OTLP
 // JSON), JSON-lines events and logs, OTLP logs; the derived metrics read back with PromQL, the
-// trace, logs and events through the query API (Jaeger's and Tyto's), prompts redacted; bad
+// trace, logs and events through the query API (Jaeger's and Tyto's), prompts redacted; a latency
+// bucket's exemplar leads to the trace, a model to its GPUs (dcgm series pushed by remote write); bad
 // input answered with the line or field at fault; after kill -9 the stored items are still there.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -127,6 +128,20 @@ TEST_F(TelemetryE2ETest, SpansEventsAndLogsInMetricsTracesAndLogsOut) {
   r = GetUntil("/api/v1/query?query=tyto_inference_errors_total", "timeout");
   EXPECT_NE(r.body.find("\"error_type\":\"timeout\""), std::string::npos) << r.body;
 
+  // From a latency bucket to the trace: the model server's span (0.4 s, ok) left an exemplar
+  // on its duration bucket (le 0.64) carrying its trace and span ids.
+  r = GetUntil("/api/v1/query_exemplars?query=gen_ai_server_request_duration_seconds_bucket", kTrace);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"__name__\":\"gen_ai_server_request_duration_seconds_bucket\""), std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("\"le\":\"0.64\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(std::string("\"trace_id\":\"") + kTrace + "\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"span_id\":\"00f067aa0ba902b8\""), std::string::npos) << r.body;
+  // The failed request (an event, no trace id) left none, and a bucket it did not reach has none.
+  r = Get("/api/v1/query_exemplars?query=gen_ai_server_request_duration_seconds_bucket%7Ble%3D%220.01%22%7D");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body.find(kTrace), std::string::npos) << r.body;
+
   // The trace, as Jaeger and as a tree; its content redacted.
   r = GetUntil(std::string("/api/traces/") + kTrace, "vllm-0");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -160,6 +175,36 @@ TEST_F(TelemetryE2ETest, SpansEventsAndLogsInMetricsTracesAndLogsOut) {
   // The model's nodes, from its spans.
   r = Get("/api/v1/models/llama-3-8b/gpus");
   EXPECT_NE(r.body.find("gpu-node-1"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"gpus\":[]"), std::string::npos) << r.body;  // no GPU series for the node yet
+  // ... and its GPUs, once dcgm-exporter series (the gpu collector's names) for that node exist;
+  // another node's GPU is not the model's.
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto gpu_util = [&](std::string host, std::string gpu, std::string uuid) {
+    return testing::RemoteWriteSeries{{{"Hostname", std::move(host)},
+                                       {"UUID", std::move(uuid)},
+                                       {"__name__", "DCGM_FI_DEV_GPU_UTIL"},
+                                       {"device", "nvidia" + gpu},
+                                       {"gpu", gpu},
+                                       {"job", "dcgm"},
+                                       {"modelName", "NVIDIA H100 80GB HBM3"}},
+                                      {{now_ms, 87}}};
+  };
+  auto pushed = PushRemoteWrite(port_,
+                                {gpu_util("gpu-node-1", "0", "GPU-aaaa"), gpu_util("gpu-node-1", "1", "GPU-bbbb"),
+                                 gpu_util("gpu-node-9", "0", "GPU-cccc")},
+                                "w-secret");
+  ASSERT_TRUE(pushed.ok()) << pushed.status().ToString();
+  ASSERT_EQ(pushed->status, 204) << pushed->body;
+  r = GetUntil("/api/v1/models/llama-3-8b/gpus", "GPU-bbbb");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("{\"node\":\"gpu-node-1\",\"gpu\":\"0\",\"UUID\":\"GPU-aaaa\",\"modelName\":\"NVIDIA H100 "
+                        "80GB HBM3\",\"device\":\"nvidia0\"}"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("{\"node\":\"gpu-node-1\",\"gpu\":\"1\",\"UUID\":\"GPU-bbbb\""), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("GPU-cccc"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("gpu-node-9"), std::string::npos) << r.body;
 
   // Reading needs the read scope; writing the write scope.
   auto denied = testing::HttpGet(port_, "/api/v1/logs", {{"Authorization", "Bearer w-secret"}});
