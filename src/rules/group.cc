@@ -68,14 +68,17 @@ Group::Group(const std::string& file, const RuleGroup& group, int index, const G
                                                                  : Millis(ctx.options->evaluation_interval)),
       query_offset_ms_(group.query_offset ? group.query_offset->count() : Millis(ctx.options->query_offset)),
       limit_(group.limit),
-      ctx_(ctx) {
-  ManagerMetrics& m = *ctx.metrics;
+      ctx_(ctx),
+      num_rules_(group.rules.size()) {}
+
+void Group::Activate() {
+  ManagerMetrics& m = *ctx_.metrics;
   metrics_ = {&m.evaluations.WithLabels({key_}),   &m.failures.WithLabels({key_}),
               &m.iterations.WithLabels({key_}),    &m.missed.WithLabels({key_}),
               &m.last_duration.WithLabels({key_}), &m.last_timestamp.WithLabels({key_}),
               &m.last_samples.WithLabels({key_}),  &m.lag.WithLabels({key_})};
   m.interval.WithLabels({key_}).Set(static_cast<double>(interval_ms_) / 1000);
-  m.rules.WithLabels({key_}).Set(static_cast<double>(group.rules.size()));
+  m.rules.WithLabels({key_}).Set(static_cast<double>(num_rules_));
 }
 
 Result<std::shared_ptr<Group>> Group::Make(const std::string& file, const RuleGroup& group, int index,

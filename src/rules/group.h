@@ -101,6 +101,9 @@ class Group {
   // over the interval and a group keeps its slots across restarts.
   int64_t SlotAtOrBefore(int64_t now_ms) const;
 
+  // Creates the group's metric series; called once, when the group is put in place.
+  void Activate();
+
   // Whether this group restores alert state from ALERTS_FOR_STATE at its first evaluation.
   void SetRestore(bool restore);
 
@@ -173,6 +176,7 @@ class Group {
   const int64_t query_offset_ms_;
   const int64_t limit_;
   const GroupContext ctx_;
+  const size_t num_rules_;
   std::vector<RuleDef> defs_;
   struct Series {
     instrumentation::Counter* evaluations;
@@ -183,7 +187,7 @@ class Group {
     instrumentation::Gauge* last_timestamp;
     instrumentation::Gauge* last_samples;
     instrumentation::Gauge* lag;
-  } metrics_;
+  } metrics_{};
 
   // Held for a whole evaluation; guards what only an evaluation reads and writes.
   Mutex eval_mu_;

@@ -117,6 +117,7 @@ Status Manager::Update(std::vector<RuleFile> files) {
   }
   for (const std::shared_ptr<Group>& g : fresh) {
     if (kept.count(g->key()) == 0) g->SetRestore(first);
+    g->Activate();
   }
 
   MutexLock l(&mu_);
