@@ -28,6 +28,7 @@ std::vector<Plugin> MakePlugins() {
                        g.hostname = o.String("hostname");
                        g.xid_events = o.Bool("xid_events");
                        g.processes = o.Bool("processes");
+                       g.round_timeout = o.Duration("round_timeout");
                        return std::make_unique<gpu::GpuCollector>(std::move(g));
                      }});
   return plugins;
