@@ -64,8 +64,10 @@ Group::Group(const std::string& file, const RuleGroup& group, int index, const G
       name_(group.name),
       key_(file + ";" + group.name),
       index_(index),
-      interval_ms_(group.interval && group.interval->count() > 0 ? group.interval->count()
-                                                                 : Millis(ctx.options->evaluation_interval)),
+      // At least 1 ms: a zero global interval (a configuration bug) must not divide by zero.
+      interval_ms_(std::max<int64_t>(1, group.interval && group.interval->count() > 0
+                                            ? group.interval->count()
+                                            : Millis(ctx.options->evaluation_interval))),
       query_offset_ms_(group.query_offset ? group.query_offset->count() : Millis(ctx.options->query_offset)),
       limit_(group.limit),
       ctx_(ctx),

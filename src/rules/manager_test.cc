@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "rules/engine_test_util.h"
@@ -476,6 +477,23 @@ TEST_F(ManagerTest, BadGroupLabelTemplateFailsTheUpdate) {
 )")
                    .ok());
   EXPECT_TRUE(manager_->Groups().empty());
+}
+
+// A group of 1,000 simple rules (the scale docs/rules.md promises to keep cheap): every rule
+// writes its series in one iteration.
+TEST_F(ManagerTest, ThousandRulesInOneGroup) {
+  std::string yaml = "groups:\n  - name: g\n    rules:\n";
+  for (int i = 0; i < 1000; ++i) {
+    yaml += "      - record: r" + std::to_string(i) + "\n        expr: sum(m) + " + std::to_string(i) + "\n";
+  }
+  Write(Labels::Of({"__name__", "m"}), kT0, 1);
+  StartManager(yaml);
+  const auto start = std::chrono::steady_clock::now();
+  Eval(kT0);
+  const auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("1000 rules evaluated in %.3f s\n", took);
+  EXPECT_THAT(Query("r999", kT0), ElementsAre("r999{} 1000"));
+  EXPECT_THAT(registry_->Expose(), HasSubstr("tyto_rule_group_last_evaluation_samples{rule_group=\"rules.yml;g\"} 1000\n"));
 }
 
 // The evaluation threads against reloads and readers (run under ThreadSanitizer too).
