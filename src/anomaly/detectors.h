@@ -20,6 +20,8 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace tyto::anomaly {
@@ -61,6 +63,11 @@ class SeasonalBaseline {
   // hour of day when that has, else not ready), then learns it.
   Verdict Observe(int64_t t_ms, double value);
   size_t MemoryBytes() const;
+
+  // The learned state, appended to *out (docs/format/anomaly_models.md). Load replaces the state
+  // with one saved by a detector with the same options; false, state unchanged, on anything else.
+  void Save(std::string* out) const;
+  [[nodiscard]] bool Load(std::string_view in);
 
   // Slot statistics, for tests: hour-of-week slot `slot` (0 = Monday 00:00-01:00 UTC) and
   // hour-of-day slot (0 = 00:00-01:00 UTC); nullopt when the slot is empty.
@@ -107,6 +114,8 @@ class TrendForecaster {
   // Updates level and slope with `value`, then forecasts.
   Verdict Observe(int64_t t_ms, double value);
   size_t MemoryBytes() const { return sizeof(*this); }
+  void Save(std::string* out) const;  // as SeasonalBaseline's
+  [[nodiscard]] bool Load(std::string_view in);
 
   double level() const { return level_; }
   double slope_per_second() const { return slope_; }
@@ -144,6 +153,8 @@ class KMeansDetector {
   // kept must agree), anomalous when that reaches the threshold.
   Verdict Observe(int64_t t_ms, double value);
   size_t MemoryBytes() const;
+  void Save(std::string* out) const;  // as SeasonalBaseline's
+  [[nodiscard]] bool Load(std::string_view in);
   int model_count() const { return static_cast<int>(models_.size()); }
 
  private:

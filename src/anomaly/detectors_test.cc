@@ -255,3 +255,47 @@ TEST(DetectorsTest, IgnoreNonFiniteValues) {
 
 }  // namespace
 }  // namespace tyto::anomaly
+
+namespace tyto::anomaly {
+namespace {
+
+TEST(DetectorsCodecTest, TruncatedOrForeignStateIsRefused) {
+  KMeansDetector k;
+  std::mt19937 rng(13);
+  std::normal_distribution<double> noise(0, 1);
+  for (int i = 0; i < 400; ++i) (void)k.Observe(kMonday + i * kMinute, noise(rng));
+  std::string saved;
+  k.Save(&saved);
+  KMeansDetector copy;
+  ASSERT_TRUE(copy.Load(saved));
+  EXPECT_EQ(copy.model_count(), k.model_count());
+  EXPECT_EQ(copy.Observe(kMonday + 400 * kMinute, 5).score, k.Observe(kMonday + 400 * kMinute, 5).score);
+  for (size_t n : {size_t{0}, size_t{1}, saved.size() / 2, saved.size() - 1}) {
+    KMeansDetector fresh;
+    EXPECT_FALSE(fresh.Load(saved.substr(0, n))) << n;
+    EXPECT_EQ(fresh.model_count(), 0);
+  }
+  KMeansOptions other;
+  other.lag_n = 3;
+  KMeansDetector different(other);
+  EXPECT_FALSE(different.Load(saved));
+
+  SeasonalBaseline s;
+  std::string seasonal;
+  s.Save(&seasonal);
+  SeasonalOptions smaller;
+  smaller.values_per_slot = 12;
+  SeasonalBaseline t(smaller);
+  EXPECT_FALSE(t.Load(seasonal));
+  EXPECT_FALSE(s.Load(seasonal + "x"));
+  EXPECT_TRUE(s.Load(seasonal));
+
+  TrendForecaster tr(TrendOptions{});
+  std::string trend;
+  tr.Save(&trend);
+  EXPECT_TRUE(tr.Load(trend));
+  EXPECT_FALSE(tr.Load(trend.substr(1)));
+}
+
+}  // namespace
+}  // namespace tyto::anomaly

@@ -6,6 +6,8 @@
 #include <utility>
 
 #include "anomaly/detectors.h"
+#include "common/coding.h"
+#include "common/crc32.h"
 #include "common/log.h"
 #include "instrumentation/metrics.h"
 #include "promql/engine.h"
@@ -21,6 +23,9 @@ constexpr std::string_view kScoreMetric = "tyto_anomaly_score";
 constexpr std::string_view kFlagMetric = "tyto_anomaly";
 constexpr std::string_view kForecastMetric = "tyto_anomaly_forecast_seconds";
 constexpr std::string_view kRateMetric = "tyto_anomaly_rate";
+// The models file (docs/format/anomaly_models.md).
+constexpr std::string_view kMagic = "TYAM";
+constexpr uint32_t kVersion = 1;
 
 // One series' model: exactly one of the three detectors, and the refs of its output series.
 struct SeriesModel {
@@ -31,6 +36,16 @@ struct SeriesModel {
   SeriesRef score_ref = 0, flag_ref = 0, forecast_ref = 0;
   int64_t last_seen_ms = 0;
 
+  void Save(std::string* out) const {
+    if (seasonal) seasonal->Save(out);
+    if (trend) trend->Save(out);
+    if (kmeans) kmeans->Save(out);
+  }
+  bool Load(std::string_view in) {
+    if (seasonal) return seasonal->Load(in);
+    if (trend) return trend->Load(in);
+    return kmeans->Load(in);
+  }
   Verdict Observe(int64_t t, double v) {
     if (seasonal) return seasonal->Observe(t, v);
     if (trend) return trend->Observe(t, v);
@@ -123,6 +138,16 @@ struct Runner::Impl {
     return m;
   }
 
+  std::unordered_map<Labels, SeriesModel, LabelsHash>::iterator Insert(Detector& d, const Labels& key,
+                                                                       std::unique_ptr<SeriesModel> m) {
+    m->score_labels = OutputLabels(key, kScoreMetric, d.config.name);
+    m->flag_labels = OutputLabels(key, kFlagMetric, d.config.name);
+    m->forecast_labels = OutputLabels(key, kForecastMetric, d.config.name);
+    auto it = d.models.insert_or_assign(key, std::move(*m)).first;
+    d.model_bytes += it->second.MemoryBytes();
+    return it;
+  }
+
   // Runs one detector; appends its outputs to `app`.
   Status StepDetector(Detector& d, int64_t now_ms, Appender* app) REQUIRES(mu) {
     d.evaluations->Inc();
@@ -168,12 +193,7 @@ struct Runner::Impl {
           d.refused->Inc();
           continue;
         }
-        std::unique_ptr<SeriesModel> fresh = NewModel(d);
-        fresh->score_labels = OutputLabels(key, kScoreMetric, d.config.name);
-        fresh->flag_labels = OutputLabels(key, kFlagMetric, d.config.name);
-        fresh->forecast_labels = OutputLabels(key, kForecastMetric, d.config.name);
-        it = d.models.emplace(key, std::move(*fresh)).first;
-        d.model_bytes += it->second.MemoryBytes();
+        it = Insert(d, key, NewModel(d));
       }
       SeriesModel& m = it->second;
       m.last_seen_ms = now_ms;
@@ -197,13 +217,15 @@ struct Runner::Impl {
              static_cast<double>(count.anomalous) / count.scored);
     }
     // Models of series the query has not returned for series_ttl go (bounded memory).
+    // The same pass recounts the bytes held (a multivariate model grows as it trains).
     const int64_t ttl = config.series_ttl.count();
+    d.model_bytes = 0;
     for (auto i = d.models.begin(); i != d.models.end();) {
       if (now_ms - i->second.last_seen_ms > ttl) {
-        d.model_bytes -= i->second.MemoryBytes();
         i = d.models.erase(i);
         d.dropped->Inc();
       } else {
+        d.model_bytes += i->second.MemoryBytes();
         ++i;
       }
     }
@@ -287,6 +309,118 @@ Status Runner::Step(int64_t now_ms) {
     if (first.ok()) first = c;
   }
   return first;
+}
+
+Status Runner::SaveModels(Env* env, const std::string& path) const {
+  std::string out(kMagic);
+  coding::PutFixed32(&out, kVersion);
+  {
+    MutexLock lock(&impl_->mu);
+    coding::PutVarint64(&out, impl_->detectors.size());
+    for (const Impl::Detector& d : impl_->detectors) {
+      coding::PutLengthPrefixed(&out, d.config.name);
+      coding::PutLengthPrefixed(&out, d.config.kind);
+      coding::PutVarint64(&out, d.models.size());
+      std::string blob;
+      for (const auto& [labels, model] : d.models) {
+        coding::PutVarint64(&out, labels.size());
+        for (const Label& l : labels) {
+          coding::PutLengthPrefixed(&out, l.name);
+          coding::PutLengthPrefixed(&out, l.value);
+        }
+        coding::PutVarintSigned64(&out, model.last_seen_ms);
+        blob.clear();
+        model.Save(&blob);
+        coding::PutLengthPrefixed(&out, blob);
+      }
+    }
+  }
+  coding::PutFixed32(&out, Crc32(out));
+  return WriteFileAtomically(env, path, out);
+}
+
+Result<size_t> Runner::LoadModels(Env* env, const std::string& path) {
+  if (!env->FileExists(path)) return NotFound("no anomaly models file " + path);
+  TYTO_ASSIGN_OR_RETURN(std::string data, env->ReadFile(path));
+  auto corrupt = [&](const std::string& why) { return Corruption(path + ": " + why); };
+  if (data.size() < kMagic.size() + 8 || std::string_view(data).substr(0, kMagic.size()) != kMagic) {
+    return corrupt("not an anomaly models file");
+  }
+  const size_t body_end = data.size() - 4;
+  if (coding::DecodeFixed32(data.data() + body_end) != Crc32(std::string_view(data).substr(0, body_end))) {
+    return corrupt("checksum mismatch");
+  }
+  if (const uint32_t v = coding::DecodeFixed32(data.data() + kMagic.size()); v != kVersion) {
+    return corrupt("version " + std::to_string(v) + ", expected " + std::to_string(kVersion));
+  }
+  const char* p = data.data() + kMagic.size() + 4;
+  const char* end = data.data() + body_end;
+  // Parsed in full before anything is applied, so a malformed file loads nothing.
+  struct Loaded {
+    std::string detector, kind;
+    Labels labels;
+    int64_t last_seen = 0;
+    std::string_view blob;
+  };
+  std::vector<Loaded> loaded;
+  uint64_t detectors = 0;
+  if ((p = coding::GetVarint64(p, end, &detectors)) == nullptr) return corrupt("truncated");
+  for (uint64_t i = 0; i < detectors; ++i) {
+    std::string_view name, kind;
+    uint64_t series = 0;
+    if ((p = coding::GetLengthPrefixed(p, end, &name)) == nullptr ||
+        (p = coding::GetLengthPrefixed(p, end, &kind)) == nullptr || (p = coding::GetVarint64(p, end, &series)) == nullptr) {
+      return corrupt("truncated detector");
+    }
+    for (uint64_t j = 0; j < series; ++j) {
+      uint64_t pairs = 0;
+      if ((p = coding::GetVarint64(p, end, &pairs)) == nullptr || pairs > static_cast<uint64_t>(end - p)) {
+        return corrupt("truncated series");
+      }
+      std::vector<Label> labels;
+      for (uint64_t k = 0; k < pairs; ++k) {
+        std::string_view n, v;
+        if ((p = coding::GetLengthPrefixed(p, end, &n)) == nullptr || (p = coding::GetLengthPrefixed(p, end, &v)) == nullptr) {
+          return corrupt("truncated labels");
+        }
+        labels.push_back({std::string(n), std::string(v)});
+      }
+      Loaded l;
+      l.detector = std::string(name);
+      l.kind = std::string(kind);
+      if ((p = coding::GetVarintSigned64(p, end, &l.last_seen)) == nullptr ||
+          (p = coding::GetLengthPrefixed(p, end, &l.blob)) == nullptr) {
+        return corrupt("truncated model");
+      }
+      auto set = Labels::FromPairs(std::move(labels));
+      if (!set.ok()) return corrupt("bad labels: " + set.status().message());
+      l.labels = std::move(set).value();
+      loaded.push_back(std::move(l));
+    }
+  }
+  if (p != end) return corrupt("trailing bytes");
+
+  size_t count = 0;
+  MutexLock lock(&impl_->mu);
+  for (const Loaded& l : loaded) {
+    for (Impl::Detector& d : impl_->detectors) {
+      if (d.config.name != l.detector || d.config.kind != l.kind) continue;
+      if (d.models.size() >= d.max_series && !d.models.contains(l.labels)) break;
+      std::unique_ptr<SeriesModel> m = impl_->NewModel(d);
+      if (!m->Load(l.blob)) break;  // saved with other options
+      m->last_seen_ms = l.last_seen;
+      impl_->Insert(d, l.labels, std::move(m));
+      ++count;
+      break;
+    }
+  }
+  for (Impl::Detector& d : impl_->detectors) {
+    d.model_bytes = 0;
+    for (const auto& [labels, model] : d.models) d.model_bytes += model.MemoryBytes();
+    d.series->Set(static_cast<double>(d.models.size()));
+    d.bytes->Set(static_cast<double>(d.model_bytes));
+  }
+  return count;
 }
 
 size_t Runner::SeriesCount(const std::string& detector) const {

@@ -33,6 +33,7 @@
 #include "anomaly/config.h"
 #include "common/mutex.h"
 #include "tyto/clock.h"
+#include "tyto/env.h"
 #include "tyto/status.h"
 #include "tyto/storage.h"
 
@@ -66,6 +67,15 @@ class Runner {
   // detector (its query failing) do not stop the others; the first is returned, every one is
   // counted and logged.
   Status Step(int64_t now_ms);
+
+  // Writes every model to `path` atomically (docs/format/anomaly_models.md), so that a restart
+  // does not relearn. Call it now and then and at shutdown (after Stop).
+  Status SaveModels(Env* env, const std::string& path) const;
+  // Reads models written by SaveModels into detectors of the same name and kind; a model whose
+  // detector's options changed shape (values_per_slot, train_window, ...) is skipped, as are
+  // series beyond max_series. Returns the models loaded. kNotFound when there is no file,
+  // kCorruption (nothing loaded) on a bad magic, version or checksum or a malformed body.
+  Result<size_t> LoadModels(Env* env, const std::string& path);
 
   // Series modelled by `detector` now (0 for an unknown name), and the bytes their models hold.
   size_t SeriesCount(const std::string& detector) const;

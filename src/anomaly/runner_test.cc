@@ -181,3 +181,80 @@ TEST_F(RunnerTest, StartsAndStops) {
 
 }  // namespace
 }  // namespace tyto::anomaly
+
+namespace tyto::anomaly {
+namespace {
+
+TEST_F(RunnerTest, ModelsSurviveARestart) {
+  AnomalyConfig c;
+  DetectorConfig seasonal;
+  seasonal.name = "s";
+  seasonal.query = "x";
+  DetectorConfig trend;
+  trend.name = "t";
+  trend.query = "x";
+  trend.kind = "trend";
+  trend.threshold = 1000;
+  DetectorConfig multi;
+  multi.name = "m";
+  multi.query = "x";
+  multi.kind = "multivariate";
+  multi.train_window = 60;
+  c.detectors = {seasonal, trend, multi};
+  auto first = Runner::Create(c, engine_.get(), head_.get(), &clock_, nullptr);
+  ASSERT_TRUE(first.ok());
+  // Three days of a daily cycle: the seasonal models score from the third day.
+  int64_t t = kStart;
+  const int64_t end = kStart + 3 * 24 * 60 * kMinute;
+  for (int i = 0; t < end; ++i, t += 5 * kMinute) {
+    Put(Labels::Of({"__name__", "x", "pod", "a"}), t, 50 + 30 * std::sin(i * 2 * M_PI / 288) + (i % 7));
+    ASSERT_TRUE((*first)->Step(t).ok());
+  }
+  const std::string path = dir_.Path("anomaly.models");
+  EXPECT_EQ((*first)->LoadModels(Env::Default(), path).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE((*first)->SaveModels(Env::Default(), path).ok());
+
+  auto second = Runner::Create(c, engine_.get(), head_.get(), &clock_, nullptr);
+  ASSERT_TRUE(second.ok());
+  auto loaded = (*second)->LoadModels(Env::Default(), path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(*loaded, 3u);
+  EXPECT_EQ((*second)->MemoryBytes(), (*first)->MemoryBytes());
+  // Both runners say the same about the next value: the second did not relearn.
+  Put(Labels::Of({"__name__", "x", "pod", "a"}), t, 200);
+  ASSERT_TRUE((*first)->Step(t).ok());
+  const auto before = Query("tyto_anomaly_score", t);
+  ASSERT_EQ(before.size(), 3u);
+  ASSERT_TRUE((*second)->Step(t).ok());  // the same samples again: accepted as duplicates
+  EXPECT_EQ(Query("tyto_anomaly_score", t), before);
+  EXPECT_GT(before.at(R"(tyto_anomaly_score{detector="s", pod="a"})"), 5);
+
+  // A detector whose options changed shape does not take the old models.
+  AnomalyConfig changed = c;
+  changed.detectors[0].values_per_slot = 12;
+  auto third = Runner::Create(changed, engine_.get(), head_.get(), &clock_, nullptr);
+  ASSERT_TRUE(third.ok());
+  auto some = (*third)->LoadModels(Env::Default(), path);
+  ASSERT_TRUE(some.ok());
+  EXPECT_EQ(*some, 2u);
+  EXPECT_EQ((*third)->SeriesCount("s"), 0u);
+
+  // Any damaged byte is caught by the checksum; nothing is loaded.
+  auto data = Env::Default()->ReadFile(path);
+  ASSERT_TRUE(data.ok());
+  for (size_t at : {size_t{0}, size_t{5}, data->size() / 2, data->size() - 1}) {
+    std::string bad = *data;
+    bad[at] = static_cast<char>(bad[at] ^ 0x20);
+    ASSERT_TRUE(WriteFileAtomically(Env::Default(), path, bad).ok());
+    auto fourth = Runner::Create(c, engine_.get(), head_.get(), &clock_, nullptr);
+    ASSERT_TRUE(fourth.ok());
+    EXPECT_EQ((*fourth)->LoadModels(Env::Default(), path).status().code(), StatusCode::kCorruption) << at;
+    EXPECT_EQ((*fourth)->SeriesCount("s") + (*fourth)->SeriesCount("t") + (*fourth)->SeriesCount("m"), 0u);
+  }
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), path, data->substr(0, data->size() - 9)).ok());
+  auto fifth = Runner::Create(c, engine_.get(), head_.get(), &clock_, nullptr);
+  EXPECT_EQ((*fifth)->LoadModels(Env::Default(), path).status().code(), StatusCode::kCorruption);
+}
+
+}  // namespace
+}  // namespace tyto::anomaly
