@@ -175,9 +175,11 @@ Manager::Work Manager::TakeDue(int64_t now_ms, int64_t* wait_ms) {
 void Manager::RunWork(Work work, int64_t now_ms) {
   for (const Retired& r : work.retired) WriteStale(r);
   if (work.slot == nullptr) return;
-  work.slot->group->Iterate(work.eval_ms, work.missed, now_ms - work.eval_ms);
+  const bool ran = work.slot->group->Iterate(work.eval_ms, work.missed, now_ms - work.eval_ms);
   MutexLock l(&mu_);
   work.slot->running = false;
+  // Replaced by an Update meanwhile: the slot was not used, so its successor may still take it.
+  if (!ran) work.slot->next_ms = work.eval_ms;
   cv_.notify_all();
 }
 
