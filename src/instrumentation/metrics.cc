@@ -37,6 +37,13 @@ M& Family<M>::WithLabels(std::initializer_list<std::string_view> values) {
   return *slot;
 }
 
+template <typename M>
+void Family<M>::Remove(std::initializer_list<std::string_view> values) {
+  std::vector<std::string> key(values.begin(), values.end());
+  MutexLock lock(&mu_);
+  series_.erase(key);
+}
+
 template class Family<Counter>;
 template class Family<Gauge>;
 template class Family<Histogram>;

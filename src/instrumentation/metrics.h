@@ -70,6 +70,9 @@ class Family {
  public:
   // Values in the order of the family's label names. The reference is stable.
   M& WithLabels(std::initializer_list<std::string_view> values);
+  // Drops the series with these values (from the exposition too); a reference WithLabels gave
+  // for it is invalid afterwards. For series whose subject is gone (a removed rule group).
+  void Remove(std::initializer_list<std::string_view> values);
 
  private:
   friend class Registry;

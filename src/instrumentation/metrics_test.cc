@@ -249,3 +249,22 @@ TEST(RegistryTest, ConcurrentHistogramObservations) {
 
 }  // namespace
 }  // namespace tyto::instrumentation
+
+namespace tyto::instrumentation {
+namespace {
+
+TEST(RegistryTest, RemovedSeriesLeaveTheExposition) {
+  Registry r;
+  auto& f = r.AddGauge("tyto_group_rules", "Rules per group.", {"rule_group"});
+  f.WithLabels({"a"}).Set(3);
+  f.WithLabels({"b"}).Set(4);
+  f.Remove({"a"});
+  f.Remove({"never-there"});
+  const std::string text = r.Expose();
+  EXPECT_EQ(text.find("rule_group=\"a\""), std::string::npos) << text;
+  EXPECT_NE(text.find("tyto_group_rules{rule_group=\"b\"} 4"), std::string::npos) << text;
+  EXPECT_EQ(f.WithLabels({"a"}).Value(), 0);  // a new series from zero
+}
+
+}  // namespace
+}  // namespace tyto::instrumentation
