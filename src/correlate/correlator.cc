@@ -167,14 +167,21 @@ Result<std::vector<Correlation>> Correlator::Rank(const alertmanager::LabelSet& 
   std::vector<Correlation> ranked;
   bool stopped = false;
   size_t candidates = 0;
+  size_t visited = 0;
   for (const Matcher& m : selections) {
     std::unique_ptr<SeriesSet> set = q->Select({m});
     while (!stopped && set->Next()) {
+      // Series left out (other hosts sharing a job) cost time too: they count, ten for a candidate.
+      if (++visited > 10 * o.max_series || clock_->MonotonicNow() > deadline) {
+        stopped = true;
+        kLog.Debug("correlation stopped early", {{"visited", visited - 1}, {"candidates", candidates}});
+        break;
+      }
       const Labels& labels = set->labels();
       if (!seen.insert(labels).second) continue;
       const std::string_view name = labels.MetricName();
       if (StartsWith(name, "ALERTS") || Conflicts(labels, alert_labels, o) || IsOwn(labels, alert_labels, o)) continue;
-      if (++candidates > o.max_series || clock_->MonotonicNow() > deadline) {
+      if (++candidates > o.max_series) {
         stopped = true;
         kLog.Debug("correlation stopped early", {{"candidates", candidates - 1}, {"max_series", o.max_series}});
         break;

@@ -14,8 +14,8 @@
 // 100. A deployment (a tyto_model_deployment_timestamp_seconds value inside the windows)
 // scores `deploy_score`.
 //
-// Bounded: at most `max_series` candidates are read and the work stops at `deadline` (what is
-// ranked by then is returned). Thread-safe (no state but the options passed in).
+// Bounded: at most `max_series` candidates are read, at most ten times that many selected series
+// are looked at, and the work stops at `deadline` (what is ranked by then is returned). Thread-safe (no state but the options passed in).
 #pragma once
 
 #include <chrono>
