@@ -62,8 +62,9 @@ Engine::~Engine() { Stop(); }
 Status Engine::Start() {
   {
     MutexLock l(&mu_);
-    if (started_ || stopping_) return FailedPrecondition("the playbook engine was already started");
-    started_ = true;
+    if (started_ || stopping_ || audit_ != nullptr || !threads_.empty()) {
+      return FailedPrecondition("the playbook engine was already started");
+    }
   }
   const std::string path = options_.data_dir + "/audit.jsonl";
   audit_status_ = env_->CreateDirs(options_.data_dir);
@@ -77,6 +78,11 @@ Status Engine::Start() {
   }
   if (!audit_status_.ok()) {
     kLog.Error("playbook audit log unavailable: runs are refused", {{"path", path}, {"error", audit_status_.ToString()}});
+  }
+  {
+    // Only now may Trigger run: audit_ is set for good (or stays null) before any reader.
+    MutexLock l(&mu_);
+    started_ = true;
   }
   const int workers = std::max(1, options_.workers);
   for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { WorkerLoop(); });

@@ -127,6 +127,15 @@ class EngineTest : public ::testing::Test {
     return d[0].run_id;
   }
 
+  std::vector<std::string> queries() {
+    std::lock_guard<std::mutex> l(mu_);
+    return queries_;
+  }
+  std::vector<std::string> timeline() {
+    std::lock_guard<std::mutex> l(mu_);
+    return timeline_;
+  }
+
   std::vector<alertmanager::Alert> escalations() {
     std::lock_guard<std::mutex> l(mu_);
     return escalations_;
@@ -254,7 +263,7 @@ TEST_F(EngineTest, DryRunChangesNothing) {
   struct stat st;
   EXPECT_NE(::stat(marker.c_str(), &st), 0);
   EXPECT_TRUE(escalations().empty());
-  EXPECT_TRUE(queries_.empty());
+  EXPECT_TRUE(queries().empty());
 }
 
 TEST_F(EngineTest, CooldownAndRateLimit) {
@@ -336,8 +345,8 @@ TEST_F(EngineTest, VerifyTrueSucceeds) {
        "      - verify: {query: 'up{pod=\"${labels.pod}\"} == 1', within: 1m, interval: 10s}\n");
   playbook::Run r = WaitFinished(TriggerOne("i1", {{"alertname", "A"}, {"pod", "p\"1"}}));
   EXPECT_EQ(r.state, RunState::kSucceeded);
-  ASSERT_EQ(queries_.size(), 1u);
-  EXPECT_EQ(queries_[0], "up{pod=\"p\\\"1\"} == 1");
+  ASSERT_EQ(queries().size(), 1u);
+  EXPECT_EQ(queries()[0], "up{pod=\"p\\\"1\"} == 1");
   EXPECT_TRUE(escalations().empty());
 }
 
@@ -348,7 +357,7 @@ TEST_F(EngineTest, VerifyThatStaysFalseEscalates) {
   playbook::Run r = WaitFinished(TriggerOne("inc-9", {{"alertname", "A"}, {"team", "ml"}}), 5s);
   EXPECT_EQ(r.state, RunState::kFailed);
   EXPECT_TRUE(r.escalated);
-  EXPECT_GE(queries_.size(), 2u);
+  EXPECT_GE(queries().size(), 2u);
   auto esc = escalations();
   ASSERT_EQ(esc.size(), 1u);
   EXPECT_EQ(esc[0].labels.at("alertname"), "PlaybookEscalation");
@@ -380,7 +389,7 @@ TEST_F(EngineTest, FailingCommandEscalatesAndTheAuditChainHolds) {
   EXPECT_EQ(types, (std::vector<std::string>{"run_created", "run_started", "step", "escalated", "run_finished"}));
   EXPECT_NE((*records)[2].json.find("\"exit_code\":7"), std::string::npos) << (*records)[2].json;
   EXPECT_NE((*records)[2].json.find("\"output\":\"oops\\n\""), std::string::npos) << (*records)[2].json;
-  EXPECT_FALSE(timeline_.empty());
+  EXPECT_FALSE(timeline().empty());
 }
 
 TEST_F(EngineTest, StopEndsARunningCommandPromptly) {
