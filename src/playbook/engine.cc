@@ -14,6 +14,9 @@ const log::Logger kLog("playbook");
 
 int64_t ToMillis(std::chrono::milliseconds d) { return d.count(); }
 
+// Bound on the (playbook, incident) pairs whose last skip is remembered.
+constexpr size_t kMaxRememberedSkips = 10000;
+
 }  // namespace
 
 std::string_view RunStateName(RunState s) {
@@ -79,11 +82,14 @@ Status Engine::Start() {
   if (!audit_status_.ok()) {
     kLog.Error("playbook audit log unavailable: runs are refused", {{"path", path}, {"error", audit_status_.ToString()}});
   }
+  std::vector<std::string> names;
   {
     // Only now may Trigger run: audit_ is set for good (or stays null) before any reader.
     MutexLock l(&mu_);
     started_ = true;
+    for (const auto& p : playbooks_) names.push_back(p->name);
   }
+  if (audit_ != nullptr) RecordPlaybooks(names);
   const int workers = std::max(1, options_.workers);
   for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { WorkerLoop(); });
   threads_.emplace_back([this] { TimerLoop(); });
@@ -130,7 +136,6 @@ std::vector<Decision> Engine::Trigger(const std::string& incident_id, const std:
       Decision d;
       d.playbook = p->name;
       AuditEntry matched{"matched", "", incident_id, p->name, {{"alert", alertmanager::LabelSetToString(alert->labels)}}, {}};
-      records.push_back(matched);
       PlaybookState& st = state_[p->name];
       while (!st.starts.empty() && now - st.starts.front() >= std::chrono::hours(1)) st.starts.pop_front();
       bool active = false;
@@ -161,12 +166,22 @@ std::vector<Decision> Engine::Trigger(const std::string& incident_id, const std:
         d.skipped = "queue_full";
         detail = std::to_string(queue_.size()) + " runs queued";
       }
+      const auto key = std::make_pair(p->name, incident_id);
       if (!d.skipped.empty()) {
-        records.push_back({"skipped", "", incident_id, p->name, {{"reason", d.skipped}, {"detail", detail}}, {}});
+        // An incident is triggered again on every change; the same skip is recorded once.
+        auto [it, fresh] = last_skip_.try_emplace(key, d.skipped);
+        if (fresh || it->second != d.skipped) {
+          it->second = d.skipped;
+          records.push_back(std::move(matched));
+          records.push_back({"skipped", "", incident_id, p->name, {{"reason", d.skipped}, {"detail", detail}}, {}});
+        }
+        if (last_skip_.size() > kMaxRememberedSkips) last_skip_.clear();
         decisions_->WithLabels({p->name, d.skipped}).Inc();
         decisions.push_back(std::move(d));
         continue;
       }
+      last_skip_.erase(key);
+      records.push_back(std::move(matched));
       auto slot = std::make_shared<RunSlot>();
       slot->playbook = p;
       slot->ctx.labels = alert->labels;
@@ -502,6 +517,16 @@ void Engine::Update(PlaybookList playbooks) {
     MutexLock l(&mu_);
     playbooks_ = std::move(playbooks);
   }
+  bool started = false;
+  {
+    MutexLock l(&mu_);
+    started = started_;
+  }
+  // Before Start the log is not open; Start records the playbooks it starts with.
+  if (started) RecordPlaybooks(names);
+}
+
+void Engine::RecordPlaybooks(const std::vector<std::string>& names) {
   std::string joined;
   for (const auto& n : names) joined += (joined.empty() ? "" : ",") + n;
   Record({"playbooks_loaded", "", "", "", {{"playbooks", joined}}, {{"count", static_cast<int64_t>(names.size())}}});

@@ -184,6 +184,7 @@ class Engine {
   void Escalate(const std::shared_ptr<RunSlot>& slot, const std::string& reason, const std::string& severity)
       EXCLUDES(mu_);
   void Record(AuditEntry entry);
+  void RecordPlaybooks(const std::vector<std::string>& names);
   void Timeline(const std::string& incident_id, TimelineEntry entry);
   void Prune() REQUIRES(mu_);
   // Waits on the engine's clock until `until`; false when stopped or the run was cancelled.
@@ -222,6 +223,8 @@ class Engine {
   std::condition_variable_any cv_;  // work queued, a run decided, stopping
   PlaybookList playbooks_ GUARDED_BY(mu_);
   std::map<std::string, PlaybookState> state_ GUARDED_BY(mu_);
+  // The last skip reason recorded per (playbook, incident), so repeats are not recorded again.
+  std::map<std::pair<std::string, std::string>, std::string> last_skip_ GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<RunSlot>> runs_ GUARDED_BY(mu_);
   std::deque<std::string> finished_order_ GUARDED_BY(mu_);
   std::deque<std::shared_ptr<RunSlot>> queue_ GUARDED_BY(mu_);

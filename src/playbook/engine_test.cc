@@ -275,6 +275,18 @@ TEST_F(EngineTest, CooldownAndRateLimit) {
   auto d = engine_->Trigger("i2", {MakeAlert(labels)});
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].skipped, "cooldown");
+  d = engine_->Trigger("i2", {MakeAlert(labels)});  // again: counted, not recorded twice
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].skipped, "cooldown");
+  {
+    const std::string audit = Slurp(engine_->AuditPath());
+    size_t n = 0;
+    for (size_t at = audit.find("\"reason\":\"cooldown\""); at != std::string::npos;
+         at = audit.find("\"reason\":\"cooldown\"", at + 1)) {
+      ++n;
+    }
+    EXPECT_EQ(n, 1u);
+  }
   clock_.Advance(11min);
   WaitFinished(TriggerOne("i3", labels));
   clock_.Advance(11min);
