@@ -127,6 +127,10 @@ std::vector<Decision> Engine::Trigger(const std::string& incident_id, const std:
     for (const auto& p : playbooks_) {
       const alertmanager::Alert* alert = nullptr;
       for (const auto& a : alerts) {
+        // Escalations go to people, never to playbooks: a playbook matching its own escalation
+        // would loop.
+        auto name = a.labels.find("alertname");
+        if (name != a.labels.end() && name->second == kEscalationAlertName) continue;
         if (!a.ResolvedAt(now_ms) && alertmanager::MatchesAll(p->match, a.labels)) {
           alert = &a;
           break;
@@ -402,7 +406,7 @@ void Engine::Escalate(const std::shared_ptr<RunSlot>& slot, const std::string& r
   }
   const std::string& playbook = slot->playbook->name;
   if (a.labels.count("alertname") != 0) a.labels["source_alertname"] = a.labels["alertname"];
-  a.labels["alertname"] = "PlaybookEscalation";
+  a.labels["alertname"] = std::string(kEscalationAlertName);
   a.labels["playbook"] = playbook;
   a.labels["severity"] = severity;
   if (!incident.empty()) a.labels["incident"] = incident;

@@ -32,6 +32,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -49,6 +50,10 @@ class Client;
 }
 
 namespace tyto::playbook {
+
+// The alertname of the alerts that call a person (Hooks::escalate). Alerts with this name never
+// trigger playbooks.
+inline constexpr std::string_view kEscalationAlertName = "PlaybookEscalation";
 
 // An entry for an incident's timeline.
 struct TimelineEntry {

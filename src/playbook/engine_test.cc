@@ -364,7 +364,8 @@ TEST_F(EngineTest, VerifyTrueSucceeds) {
 
 TEST_F(EngineTest, VerifyThatStaysFalseEscalates) {
   verify_result_ = false;
-  Make("playbooks:\n  - name: p\n    match: ['alertname=\"A\"']\n    steps:\n      - wait: 1m\n"
+  // Matched by team, which the escalation alert carries too.
+  Make("playbooks:\n  - name: p\n    match: ['team=\"ml\"']\n    steps:\n      - wait: 1m\n"
        "      - verify: {query: 'up == 1', within: 1m, interval: 10s}\n");
   playbook::Run r = WaitFinished(TriggerOne("inc-9", {{"alertname", "A"}, {"team", "ml"}}), 5s);
   EXPECT_EQ(r.state, RunState::kFailed);
@@ -378,6 +379,9 @@ TEST_F(EngineTest, VerifyThatStaysFalseEscalates) {
   EXPECT_EQ(esc[0].labels.at("source_alertname"), "A");
   EXPECT_EQ(esc[0].labels.at("team"), "ml");
   EXPECT_NE(esc[0].annotations.at("description").find("stayed false"), std::string::npos);
+  // The escalation itself never starts a playbook, even one whose matchers it satisfies.
+  clock_.Advance(1h);
+  EXPECT_TRUE(engine_->Trigger("inc-10", esc).empty());
   const std::string audit = Slurp(engine_->AuditPath());
   EXPECT_NE(audit.find("\"type\":\"escalated\""), std::string::npos);
 }
