@@ -82,10 +82,34 @@ Status Engine::Start() {
   if (!audit_status_.ok()) {
     kLog.Error("playbook audit log unavailable: runs are refused", {{"path", path}, {"error", audit_status_.ToString()}});
   }
+  // Cooldowns and rate limits survive a restart: the runs created in the last hour, from the log.
+  std::vector<std::pair<std::string, int64_t>> recent;  // playbook, created at (Unix ms)
+  if (audit_ != nullptr) {
+    auto records = audit_->Read(AuditFilter{"", "", kMaxAuditReadLimit});
+    const int64_t now_ms = clock_->NowMillis();
+    if (records.ok()) {
+      for (const AuditRecord& r : *records) {
+        if (r.type == "run_created" && now_ms - r.time_ms < 3'600'000 && r.time_ms <= now_ms) {
+          recent.emplace_back(r.playbook, r.time_ms);
+        }
+      }
+    } else {
+      kLog.Warn("cannot read past runs from the playbook audit log; cooldowns start afresh",
+                {{"error", records.status().ToString()}});
+    }
+  }
   std::vector<std::string> names;
   {
     // Only now may Trigger run: audit_ is set for good (or stays null) before any reader.
     MutexLock l(&mu_);
+    const int64_t now_ms = clock_->NowMillis();
+    const auto now = clock_->MonotonicNow();
+    for (const auto& [playbook, at_ms] : recent) {
+      PlaybookState& st = state_[playbook];
+      const auto at = now - std::chrono::milliseconds(now_ms - at_ms);
+      st.starts.push_back(at);
+      if (!st.last_start || *st.last_start < at) st.last_start = at;
+    }
     started_ = true;
     for (const auto& p : playbooks_) names.push_back(p->name);
   }
@@ -230,7 +254,7 @@ std::vector<Decision> Engine::Trigger(const std::string& incident_id, const std:
     MutexLock l(&mu_);
     for (auto& slot : to_queue) {
       // Cancelled or stopped meanwhile: already finished, nothing to run.
-      if (!stopping_ && !Finished(slot->run.state)) queue_.push_back(std::move(slot));
+      if (!stopping_ && !Finished(slot->run.state) && !slot->finishing) queue_.push_back(std::move(slot));
     }
   }
   cv_.notify_all();
@@ -298,7 +322,7 @@ void Engine::Execute(const std::shared_ptr<RunSlot>& slot) {
   bool dry_run = false;
   {
     MutexLock l(&mu_);
-    if (slot->cancel.load() || stopping_ || Finished(slot->run.state)) {
+    if (slot->cancel.load() || stopping_ || Finished(slot->run.state) || slot->finishing) {
       // Cancelled while queued: Cancel or Stop has finished it already.
       return;
     }
@@ -368,23 +392,28 @@ void Engine::Finish(const std::shared_ptr<RunSlot>& slot, RunState state, const 
   std::string incident, id, playbook;
   {
     MutexLock l(&mu_);
-    if (Finished(slot->run.state)) return;
-    slot->run.state = state;
-    slot->run.reason = reason;
-    slot->run.finished_ms = clock_->NowMillis();
+    if (Finished(slot->run.state) || slot->finishing) return;
+    slot->finishing = true;
     incident = slot->run.incident_id;
     id = slot->run.id;
     playbook = slot->run.playbook;
+  }
+  // On record before the run shows as finished, so whoever sees it finished finds the record.
+  const std::string name(RunStateName(state));
+  Record({"run_finished", id, incident, playbook, {{"state", name}, {"reason", reason}}, {}});
+  Timeline(incident, {id, playbook, "run_finished", "", name,
+                      "playbook " + playbook + " " + name + (reason.empty() ? "" : ": " + reason)});
+  runs_total_->WithLabels({playbook, name}).Inc();
+  {
+    MutexLock l(&mu_);
+    slot->run.state = state;
+    slot->run.reason = reason;
+    slot->run.finished_ms = clock_->NowMillis();
     finished_order_.push_back(id);
     runs_active_->Dec();
     Prune();
   }
   cv_.notify_all();
-  const std::string name(RunStateName(state));
-  runs_total_->WithLabels({playbook, name}).Inc();
-  Record({"run_finished", id, incident, playbook, {{"state", name}, {"reason", reason}}, {}});
-  Timeline(incident, {id, playbook, "run_finished", "", name,
-                      "playbook " + playbook + " " + name + (reason.empty() ? "" : ": " + reason)});
 }
 
 void Engine::Prune() {
@@ -454,7 +483,7 @@ Status Engine::Approve(const std::string& run_id, const std::string& who, const 
     auto it = runs_.find(run_id);
     if (it == runs_.end()) return NotFound("no playbook run " + run_id);
     Run& run = it->second->run;
-    if (run.state != RunState::kAwaitingApproval) {
+    if (run.state != RunState::kAwaitingApproval || it->second->finishing) {
       return FailedPrecondition("run " + run_id + " is " + std::string(RunStateName(run.state)) +
                                 ", not awaiting approval");
     }
@@ -480,7 +509,7 @@ Status Engine::Reject(const std::string& run_id, const std::string& who, const s
     auto it = runs_.find(run_id);
     if (it == runs_.end()) return NotFound("no playbook run " + run_id);
     Run& run = it->second->run;
-    if (run.state != RunState::kAwaitingApproval) {
+    if (run.state != RunState::kAwaitingApproval || it->second->finishing) {
       return FailedPrecondition("run " + run_id + " is " + std::string(RunStateName(run.state)) +
                                 ", not awaiting approval");
     }
@@ -501,7 +530,7 @@ Status Engine::Cancel(const std::string& run_id, const std::string& who) {
     auto it = runs_.find(run_id);
     if (it == runs_.end()) return NotFound("no playbook run " + run_id);
     slot = it->second;
-    if (Finished(slot->run.state)) {
+    if (Finished(slot->run.state) || slot->finishing) {
       return FailedPrecondition("run " + run_id + " is already " + std::string(RunStateName(slot->run.state)));
     }
     slot->cancel = true;

@@ -306,6 +306,21 @@ TEST_F(EngineTest, CooldownAndRateLimit) {
   EXPECT_NE(audit.find("\"reason\":\"rate_limit\""), std::string::npos);
 }
 
+TEST_F(EngineTest, CooldownSurvivesARestart) {
+  const std::string yaml = "playbooks:\n  - name: p\n    match: ['alertname=\"A\"']\n    cooldown: 10m\n"
+                           "    steps: [{wait: 0s}]\n";
+  Make(yaml);
+  WaitFinished(TriggerOne("i1", {{"alertname", "A"}}));
+  clock_.Advance(5min);
+  Make(yaml);  // a new engine over the same data directory
+  auto d = engine_->Trigger("i1", {MakeAlert({{"alertname", "A"}})});
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].skipped, "cooldown");
+  clock_.Advance(6min);
+  WaitFinished(TriggerOne("i1", {{"alertname", "A"}}));
+  EXPECT_TRUE(VerifyAuditLog(Env::Default(), engine_->AuditPath()).ok());
+}
+
 TEST_F(EngineTest, OneRunPerIncidentAndPlaybook) {
   Make("playbooks:\n  - name: p\n    match: ['alertname=\"A\"']\n    cooldown: 0s\n    max_runs_per_hour: 0\n"
        "    steps: [{wait: 1h}]\n");
