@@ -164,6 +164,7 @@ std::shared_ptr<Dispatcher::Receivers> Dispatcher::MakeReceivers(const Config& c
 
 Status Dispatcher::Open() {
   if (options_.data_dir.empty()) return Status::Ok();
+  opened_ = true;
   const int64_t now = clock_->NowMillis();
   auto sil = ReadSnapshot(env_, options_.data_dir, kSilencesSnapshot);
   std::vector<Silence> silences;
@@ -231,7 +232,7 @@ void Dispatcher::Stop() {
     for (auto& job : queue_) job->group->flushing = false;
     queue_.clear();
   }
-  if (!options_.data_dir.empty()) {
+  if (opened_) {
     Status s = SaveNflog();
     if (!s.ok()) Log().Error("writing the notification log snapshot failed", {{"err", s}});
   }
@@ -331,7 +332,8 @@ std::vector<LabelSet> Dispatcher::FiringLocked(int64_t now) const {
   return firing;
 }
 
-std::shared_ptr<Dispatcher::Job> Dispatcher::FlushLocked(const std::shared_ptr<Group>& g, int64_t now) {
+std::shared_ptr<Dispatcher::Job> Dispatcher::FlushLocked(const std::shared_ptr<Group>& g, const Inhibitor& inhibitor,
+                                                          int64_t now) {
   g->flushed = true;
   g->next_flush_ms = now + g->options.group_interval.count();
   auto drop_resolved = [&] {
@@ -344,8 +346,6 @@ std::shared_ptr<Dispatcher::Job> Dispatcher::FlushLocked(const std::shared_ptr<G
     drop_resolved();
     return nullptr;
   }
-  Inhibitor inhibitor(config_->inhibit_rules);
-  inhibitor.SetFiring(FiringLocked(now));
   std::vector<Alert> alerts;
   std::vector<uint64_t> firing, resolved;
   auto job = std::make_shared<Job>();
@@ -409,10 +409,15 @@ int64_t Dispatcher::CollectDueLocked(int64_t now, std::vector<std::shared_ptr<Jo
     next_gc_ms_ = now + options_.gc_interval_ms;
   }
   int64_t next = std::min(next_gc_ms_, next_snapshot_ms_);
+  std::optional<Inhibitor> inhibitor;  // built once, for the first group due
   for (auto it = groups_.begin(); it != groups_.end();) {
     const std::shared_ptr<Group>& g = it->second;
     if (!g->flushing && g->next_flush_ms <= now) {
-      if (auto job = FlushLocked(g, now)) jobs->push_back(std::move(job));
+      if (!inhibitor) {
+        inhibitor.emplace(config_->inhibit_rules);
+        inhibitor->SetFiring(FiringLocked(now));
+      }
+      if (auto job = FlushLocked(g, *inhibitor, now)) jobs->push_back(std::move(job));
     }
     if (!g->flushing && g->alerts.empty()) {
       it = groups_.erase(it);
@@ -421,7 +426,10 @@ int64_t Dispatcher::CollectDueLocked(int64_t now, std::vector<std::shared_ptr<Jo
     if (!g->flushing) next = std::min(next, g->next_flush_ms);
     ++it;
   }
-  UpdateGaugesLocked(now);
+  if (now >= next_gauges_ms_) {
+    UpdateGaugesLocked(now);
+    next_gauges_ms_ = now + 15'000;
+  }
   return next;
 }
 
@@ -581,7 +589,7 @@ void Dispatcher::RunDueForTest() {
     RunJob(*job);
     FinishJob(*job);
   }
-  if (snapshot && !options_.data_dir.empty()) (void)SaveNflog();
+  if (snapshot) (void)SaveNflog();
 }
 
 void Dispatcher::SchedulerLoop() {
@@ -597,7 +605,7 @@ void Dispatcher::SchedulerLoop() {
       if (!queue_.empty()) work_.notify_all();
       if (now >= next_snapshot_ms_) {
         next_snapshot_ms_ = now + options_.snapshot_interval_ms;
-        save = nflog_dirty_ && !options_.data_dir.empty();
+        save = nflog_dirty_ && opened_;
       }
       if (!save) {
         // Wake at the next due time, or within a second to follow a clock that jumps.
@@ -733,7 +741,7 @@ size_t Dispatcher::NflogSize() const {
 }
 
 Status Dispatcher::SaveSilences() {
-  if (options_.data_dir.empty()) return Status::Ok();
+  if (!opened_) return Status::Ok();
   MutexLock save(&save_mu_);
   std::string data;
   {
@@ -744,7 +752,7 @@ Status Dispatcher::SaveSilences() {
 }
 
 Status Dispatcher::SaveNflog() {
-  if (options_.data_dir.empty()) return Status::Ok();
+  if (!opened_) return Status::Ok();
   MutexLock save(&save_mu_);
   std::string data;
   {

@@ -23,6 +23,7 @@
 // ignored (the dispatcher starts empty).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -111,7 +112,8 @@ class Dispatcher final : public AlertReceiver {
   Dispatcher& operator=(const Dispatcher&) = delete;
 
   // Reads silences and the notification log from data_dir. A damaged snapshot is logged and
-  // skipped; only an unreadable directory fails.
+  // skipped (the dispatcher starts without it). Nothing is written to data_dir before Open(),
+  // so a dispatcher that was never opened cannot overwrite good snapshots.
   Status Open();
   // Starts the scheduler and the delivery workers.
   void Start();
@@ -166,7 +168,8 @@ class Dispatcher final : public AlertReceiver {
   void RebuildLocked(int64_t now) REQUIRES(mu_);
   // Collects the flushes due at `now`; returns the time of the next due event.
   int64_t CollectDueLocked(int64_t now, std::vector<std::shared_ptr<Job>>* jobs) REQUIRES(mu_);
-  std::shared_ptr<Job> FlushLocked(const std::shared_ptr<Group>& g, int64_t now) REQUIRES(mu_);
+  std::shared_ptr<Job> FlushLocked(const std::shared_ptr<Group>& g, const Inhibitor& inhibitor, int64_t now)
+      REQUIRES(mu_);
   void MaintainLocked(int64_t now) REQUIRES(mu_);
   void UpdateGaugesLocked(int64_t now) REQUIRES(mu_);
   std::vector<LabelSet> FiringLocked(int64_t now) const REQUIRES(mu_);
@@ -198,6 +201,7 @@ class Dispatcher final : public AlertReceiver {
   bool nflog_dirty_ GUARDED_BY(mu_) = false;
   int64_t next_gc_ms_ GUARDED_BY(mu_) = 0;
   int64_t next_snapshot_ms_ GUARDED_BY(mu_) = 0;
+  int64_t next_gauges_ms_ GUARDED_BY(mu_) = 0;
   bool stopping_ GUARDED_BY(mu_) = false;
   bool started_ GUARDED_BY(mu_) = false;
   std::deque<std::shared_ptr<Job>> queue_ GUARDED_BY(mu_);
@@ -205,6 +209,7 @@ class Dispatcher final : public AlertReceiver {
   std::condition_variable_any work_;   // the workers: new jobs, stop
   std::condition_variable_any stop_;   // retry waits: stop
 
+  std::atomic<bool> opened_{false};  // Open() ran: snapshots may be written (never before)
   Mutex save_mu_;  // one snapshot write at a time
   std::thread scheduler_;
   std::vector<std::thread> workers_;

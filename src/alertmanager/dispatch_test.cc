@@ -494,6 +494,23 @@ TEST_F(DispatchTest, DamagedSnapshotsStartEmpty) {
   EXPECT_TRUE(d->Silences().empty());
 }
 
+TEST_F(DispatchTest, NothingWrittenBeforeOpen) {
+  testing::TempDir dir;
+  {
+    DispatcherOptions o;
+    o.clock = &clock_;
+    o.data_dir = dir.path();
+    Dispatcher d(MustParse(kBasic), integrations_.Factory(), std::move(o));
+    Silence s;
+    s.matchers = *ParseMatchers("{alertname=\"B\"}");
+    s.starts_at = clock_.NowMillis();
+    s.ends_at = clock_.NowMillis() + 3'600'000;
+    ASSERT_TRUE(d.SetSilence(s).ok());
+  }
+  EXPECT_FALSE(Env::Default()->FileExists(dir.Path(kSilencesSnapshot)));
+  EXPECT_FALSE(Env::Default()->FileExists(dir.Path(kNflogSnapshot)));
+}
+
 TEST_F(DispatchTest, ReloadKeepsAlertsSilencesAndLog) {
   auto d = Make(kBasic);
   FakeIntegration* team = integrations_.Get("team");
