@@ -417,8 +417,21 @@ void Tracker::SetListener(Listener listener) {
 }
 
 void Tracker::SetCorrelateHook(CorrelateHook hook) {
-  MutexLock lock(&mu_);
-  correlate_ = std::move(hook);
+  {
+    MutexLock lock(&mu_);
+    correlate_ = std::move(hook);
+    if (!correlate_) return;
+    // Incidents opened before a restart (or before the hook) and never correlated get their turn.
+    for (const auto& [id, inc] : incidents_) {
+      if (inc.state == State::kResolved) continue;
+      const bool done = std::any_of(inc.timeline.begin(), inc.timeline.end(),
+                                    [](const TimelineEntry& e) { return e.kind == EntryKind::kCorrelation; });
+      if (!done && std::find(correlate_queue_.begin(), correlate_queue_.end(), id) == correlate_queue_.end()) {
+        correlate_queue_.push_back(id);
+      }
+    }
+  }
+  cv_.notify_all();
 }
 
 void Tracker::Put(const std::vector<alertmanager::Alert>& alerts) {

@@ -14,7 +14,8 @@
 // Hooks: the listener runs, outside the tracker's lock, on the thread that called Put when an
 // incident opens, reopens or gets a new firing alert. The correlate hook runs on the tracker's
 // own worker thread when an incident opens; its result becomes the incident's correlations and
-// a `correlation` timeline entry. Set hooks before alerts arrive.
+// a `correlation` timeline entry; setting it also queues the unresolved incidents that were
+// never correlated (opened before a restart or before the hook). Set hooks before alerts arrive.
 //
 // Thread-safe. Put, AddEntry and the rest write the journal (a write(2) per call, fdatasync
 // when `sync` is set) under the tracker's lock.

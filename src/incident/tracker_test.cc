@@ -410,6 +410,40 @@ TEST_F(TrackerTest, CorrelateHookRunsOnTheWorkerAndIsRecorded) {
   EXPECT_EQ(t->Get(id)->correlations[0].score, 42);
 }
 
+TEST_F(TrackerTest, IncidentsNeverCorrelatedAreCorrelatedOnceTheHookIsSet) {
+  uint64_t id = 0;
+  {
+    auto t = Open();
+    t->Put({Firing(kGpuHot)});
+    id = *t->IncidentOf(kGpuHot);
+  }
+  auto t = Open();
+  std::atomic<int> calls{0};
+  t->SetCorrelateHook([&](const LabelSet&, int64_t) {
+    ++calls;
+    return std::vector<Correlation>{};
+  });
+  auto correlated = [&] {
+    const Incident inc = *t->Get(id);
+    for (const TimelineEntry& e : inc.timeline) {
+      if (e.kind == EntryKind::kCorrelation) return true;
+    }
+    return false;
+  };
+  for (int i = 0; i < 2000 && !correlated(); ++i) std::this_thread::sleep_for(milliseconds(5));
+  ASSERT_TRUE(correlated());
+  EXPECT_EQ(t->Get(id)->timeline.back().text, "no related series changed around the start");
+  // Setting it again queues nothing more.
+  t->SetCorrelateHook([&](const LabelSet&, int64_t) {
+    ++calls;
+    return std::vector<Correlation>{};
+  });
+  t->Put({Firing(kOtherHost)});  // a new incident: one more call
+  for (int i = 0; i < 2000 && calls.load() < 2; ++i) std::this_thread::sleep_for(milliseconds(5));
+  t.reset();  // joins the worker: every queued call has run
+  EXPECT_EQ(calls.load(), 2);
+}
+
 TEST_F(TrackerTest, ConcurrentPutsAndReads) {
   auto t = Open();
   t->SetCorrelateHook([](const LabelSet&, int64_t) { return std::vector<Correlation>{}; });
