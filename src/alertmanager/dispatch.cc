@@ -555,6 +555,8 @@ void Dispatcher::FinishJob(Job& job) {
       r.outcome = d.ok ? "success" : "failed";
       r.error = d.ok ? "" : d.error;
       records_.Add(r);
+      // The observer also learns which alerts it was about (the log keeps counts only).
+      for (const Alert& a : d.notification.alerts) r.alert_labels.push_back(a.labels);
       done.push_back(std::move(r));
     }
     Group& g = *job.group;

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "alertmanager/matchers.h"
+
 namespace tyto::alertmanager {
 
 // One entry: the last notification of a group to one integration.
@@ -64,6 +66,8 @@ struct DeliveryRecord {
   int attempts = 0;
   std::string outcome;        // "success" or "failed"
   std::string error;          // the last attempt's error, when failed
+  // The alerts notified, for DispatcherOptions::on_delivery only (empty in Deliveries()).
+  std::vector<LabelSet> alert_labels;
 };
 
 // The last `capacity` records, oldest first.

@@ -270,7 +270,11 @@ Response PostAlerts(const Request& req, Dispatcher* d, const AlertmanagerApiOpti
   }
   auto alerts = DecodePostableAlerts(req.body, o.max_alerts);
   if (!alerts.ok()) return BadData(alerts.status().message());
-  d->Put(*alerts);
+  if (o.receiver != nullptr) {
+    o.receiver->Put(*alerts);
+  } else {
+    d->Put(*alerts);
+  }
   return Response::Json(200, "");
 }
 

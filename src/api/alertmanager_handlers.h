@@ -41,6 +41,9 @@ struct AlertmanagerApiOptions {
   std::function<std::string()> config_text;
   size_t max_body_bytes = 4 << 20;  // POST bodies; larger ones are 413
   size_t max_alerts = 10000;        // per POST /api/v2/alerts
+  // Where POST /api/v2/alerts puts alerts (the server's fan-out to notification and incidents);
+  // nullptr: the dispatcher.
+  alertmanager::AlertReceiver* receiver = nullptr;
 };
 
 // `dispatcher` must outlive the router.
