@@ -1,4 +1,4 @@
-// The tyto binary: `serve`, `agent`, `version`, `check config`, `token new`, `tsdb`, `simulate`,
+// The tyto binary: `serve`, `agent`, `version`, `check config|rules|playbooks`, `token new`, `tsdb`, `simulate`,
 // `query`.
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -8,6 +8,9 @@
 #include "auth/auth.h"
 #include "common/build_info.h"
 #include "common/log.h"
+#include "playbook/playbook_file.h"
+#include "rules/check.h"
+#include "rules/loader.h"
 #include "query_cmd.h"
 #include "server/config.h"
 #include "server/server.h"
@@ -45,6 +48,20 @@ int CheckConfig(const std::string& file) {
   if (!cfg.ok()) {
     std::fprintf(stderr, "%s\n", cfg.status().message().c_str());
     return 1;
+  }
+  // The files it names, as promtool check config reads them: rule files (the stock ones too)
+  // and playbooks.
+  if (auto rules = tyto::server::LoadRules(*cfg, tyto::Env::Default()); !rules.ok()) {
+    std::fprintf(stderr, "%s\n", rules.status().message().c_str());
+    return 1;
+  }
+  if (!cfg->playbooks.files.empty()) {
+    auto files = tyto::rules::ExpandRuleFiles(cfg->playbooks.files, tyto::Env::Default());
+    tyto::Status s = files.ok() ? tyto::playbook::LoadPlaybookFiles(*files, tyto::Env::Default()).status() : files.status();
+    if (!s.ok()) {
+      std::fprintf(stderr, "%s\n", s.message().c_str());
+      return 1;
+    }
   }
   // The file is valid on its own; also say whether `serve` would accept it as it stands.
   if (tyto::Status s = tyto::server::CheckExposure(*cfg, false); !s.ok()) {
@@ -116,6 +133,13 @@ int main(int argc, char** argv) {
   std::string check_file;
   auto* check_config = check->add_subcommand("config", "Validate a configuration file; print every error with file:line:column");
   check_config->add_option("FILE", check_file, "The configuration file")->required();
+  std::vector<std::string> check_files;
+  auto* check_rules = check->add_subcommand(
+      "rules", "Validate Prometheus rule files as promtool check rules does; every error with file:line:column");
+  check_rules->add_option("FILE", check_files, "Rule files")->required();
+  auto* check_playbooks =
+      check->add_subcommand("playbooks", "Validate playbook files; every error with file:line:column");
+  check_playbooks->add_option("FILE", check_files, "Playbook files")->required();
 
   auto* token = app.add_subcommand("token", "Manage API tokens");
   token->require_subcommand(1);
@@ -227,6 +251,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (check_config->parsed()) return CheckConfig(check_file);
+  if (check_rules->parsed()) return tyto::rules::CheckRules(check_files, tyto::Env::Default(), std::cout, std::cerr);
+  if (check_playbooks->parsed()) {
+    return tyto::playbook::CheckPlaybookFiles(check_files, tyto::Env::Default(), std::cout, std::cerr);
+  }
   if (token_new->parsed()) return NewToken(token_name, token_scopes);
   if (analyze->parsed()) return tyto::tools::Analyze(tsdb_dir, analyze_top);
   if (import->parsed()) return tyto::tools::Import(import_file, import_dir, import_prometheus_text);

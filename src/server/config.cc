@@ -111,6 +111,9 @@ const Section<Config>& ConfigSchema() {
     http.String("listen", &HttpConfig::listen,
                 "Address to listen on, HOST:PORT. Anything but loopback requires auth tokens "
                 "(or --insecure-no-auth). Changing it takes a restart.")
+        .String("external_url", &HttpConfig::external_url,
+                "The URL people reach Tyto at, for links in notifications and alerts' generator URLs "
+                "(Prometheus's --web.external-url); empty: http(s)://<listen>.")
         .Duration("read_timeout", &HttpConfig::read_timeout,
                   "Longest time from the first byte of a request until it is read whole.",
                   std::chrono::milliseconds(1))
@@ -287,6 +290,24 @@ const Section<Config>& ConfigSchema() {
                                                              "as in prometheus.yml.");
     alerting->List("alertmanagers", &AlertingConfig::alertmanagers, am_target);
 
+    auto* playbooks = new Section<PlaybooksConfig>("playbooks", "Remediation playbooks (docs/playbooks.md).");
+    playbooks
+        ->StringList("files", &PlaybooksConfig::files,
+                     "Playbook files (globs); relative paths are from this file's folder. `tyto check playbooks "
+                     "FILE...` checks them.")
+        .Bool("dry_run", &PlaybooksConfig::dry_run,
+              "Every playbook in dry run: decisions and steps are logged and audited, nothing is executed.");
+    auto* incidents = new Section<IncidentsConfig>("incidents", "How firing alerts are grouped into incidents.");
+    incidents
+        ->StringList("group_by", &IncidentsConfig::group_by,
+                     "A firing alert joins the open incident sharing a value of any of these labels; an alert "
+                     "with none of them joins by its alertname.")
+        .Duration("group_window", &IncidentsConfig::group_window,
+                  "An incident takes new alerts for this long after its last firing alert.",
+                  std::chrono::milliseconds(1))
+        .Int("max_incidents", &IncidentsConfig::max_incidents,
+             "Incidents kept; the oldest resolved ones go first.", 1, 10000000);
+
     auto* root = new Section<Config>("", "tyto.yml");
     root->Nested("http", &Config::http, http)
         .Nested("storage", &Config::storage, storage)
@@ -306,6 +327,9 @@ const Section<Config>& ConfigSchema() {
                     "Prometheus rule files (globs), read as Prometheus reads them; relative paths are from this "
                     "file's folder. `tyto check rules FILE...` checks them.")
         .Nested("rules", &Config::rules, *rules)
+        .Nested("playbooks", &Config::playbooks, *playbooks)
+        .Nested("incidents", &Config::incidents, *incidents)
+        .Nested("anomaly", &Config::anomaly, anomaly::AnomalySchema())
         .Nested("alerting", &Config::alerting, *alerting)
         .Option(
             "alertmanager", "mapping",
@@ -350,6 +374,7 @@ Result<Config> LoadConfig(Env* env, const std::string& path) {
   std::string dir = ParentDir(path);
   auto resolve = [&dir](const std::string& p) { return p.empty() || p[0] == '/' || dir.empty() ? p : dir + "/" + p; };
   for (std::string& f : cfg.rule_files) f = resolve(f);
+  for (std::string& f : cfg.playbooks.files) f = resolve(f);
   if (!cfg.alertmanager.config_file.empty()) {
     std::string file = resolve(cfg.alertmanager.config_file);
     auto am = env->ReadFile(file);
@@ -395,6 +420,12 @@ Status CheckExposure(const Config& config, bool insecure_no_auth) {
                             " without auth tokens: anyone who can reach it could read and write all data. "
                             "Configure auth.tokens (see `tyto token new`), listen on 127.0.0.1, or pass "
                             "--insecure-no-auth to accept the risk");
+}
+
+std::string AlertmanagerYaml(const Config& config) {
+  config::Writer w;
+  EncodeAlertmanager(config, w);
+  return w.Text();
 }
 
 std::string ConfigYaml(const Config& config) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "alertmanager/config.h"
+#include "anomaly/config.h"
 #include "collect/discovery/config.h"
 #include "collect/registry.h"
 #include "scrape/config.h"
@@ -41,6 +42,9 @@ struct HttpConfig {
   int threads = 0;
   bool gzip = true;
   TlsConfig tls;
+  // How people reach Tyto (links in notifications, alerts' generator URLs); empty: derived from
+  // listen (Prometheus's --web.external-url).
+  std::string external_url;
 };
 
 struct TokenConfig {
@@ -128,6 +132,21 @@ struct AlertingConfig {
   std::vector<AlertmanagerTargets> alertmanagers;
 };
 
+// playbooks: remediation playbooks (docs/playbooks.md).
+struct PlaybooksConfig {
+  std::vector<std::string> files;  // globs; relative ones from tyto.yml's folder
+  bool dry_run = false;
+  friend bool operator==(const PlaybooksConfig&, const PlaybooksConfig&) = default;
+};
+
+// incidents: how firing alerts are grouped into incidents (docs/incidents.md).
+struct IncidentsConfig {
+  std::vector<std::string> group_by = {"model", "Hostname", "instance", "pod"};
+  std::chrono::milliseconds group_window{std::chrono::hours(1)};
+  int64_t max_incidents = 10000;
+  friend bool operator==(const IncidentsConfig&, const IncidentsConfig&) = default;
+};
+
 struct LogConfig {
   std::string level = "info";
 };
@@ -159,6 +178,10 @@ struct Config {
   // Alertmanager's configuration (docs/alertmanager.md) and the rule engine's options.
   AlertmanagerSection alertmanager;
   RulesConfig rules;
+  PlaybooksConfig playbooks;
+  IncidentsConfig incidents;
+  // Online anomaly detectors whose scores are series (docs/anomaly.md).
+  anomaly::AnomalyConfig anomaly;
 };
 
 // Command-line flags that override the file.
@@ -194,6 +217,9 @@ Status CheckExposure(const Config& config, bool insecure_no_auth);
 // (token hashes, scrape passwords and credentials) shown as "<secret>". It decodes back to the
 // same configuration but for those. For /api/v1/status/config.
 std::string ConfigYaml(const Config& config);
+// The alertmanager section alone, as alertmanager.yml would read (secrets as "<secret>"), or
+// `config_file: PATH` when it names a file; for Alertmanager's /api/v2/status.
+std::string AlertmanagerYaml(const Config& config);
 
 // Markdown reference of every option (key, type, default, description).
 std::string ConfigReference();

@@ -178,7 +178,6 @@ Status Server::Start() {
   engine_ = std::make_unique<promql::Engine>(db_.get(), eo);
   api::AddQueryRoutes(&router_, &guard_, engine_.get(), clock_);
   api::AddSyntaxRoutes(&router_, &guard_);
-  api::AddRulesRoutes(&router_, &guard_, &rules_);
   // Inference telemetry: the event store, the redactor, and the hub between them and db_.
   TYTO_ASSIGN_OR_RETURN(redactor_, redact::Redactor::Create(cfg.redaction));
   TYTO_ASSIGN_OR_RETURN(event_store_,
@@ -219,6 +218,25 @@ Status Server::Start() {
                                 clock_);
   api::AddTelemetryQueryRoutes(&router_, &guard_, event_store_.get(), hub_.get(), db_.get(), clock_);
   api::AddQualityRoutes(&router_, &guard_, quality_.get(), &evaluators_, &decode_limits_, clock_);
+  // Alerting reads the deployments the hub tracks (rollback steps).
+  inference::Hub* hub = hub_.get();
+  TYTO_ASSIGN_OR_RETURN(
+      alerting_,
+      Alerting::Open(cfg, AlertingDeps{.env = env_,
+                                       .clock = clock_,
+                                       .storage = db_.get(),
+                                       .engine = engine_.get(),
+                                       .registry = &registry_,
+                                       .data_dir = cfg.storage.data_dir,
+                                       .external_url = ExternalUrl(cfg),
+                                       .deployment_lookup = [hub](const std::string& model)
+                                           -> std::optional<std::pair<std::string, std::string>> {
+                                         for (const events::DeploymentEvent& d : hub->deployments().Current()) {
+                                           if (d.model == model) return std::make_pair(d.version, d.previous_version);
+                                         }
+                                         return std::nullopt;
+                                       }}));
+  alerting_->AddRoutes(&router_, &guard_);
   start_time_ms_ = clock_->NowMillis();
   api::AddStatusRoutes(&router_, &guard_, StatusSources());
   if (overrides_.demo) TYTO_RETURN_IF_ERROR(StartDemoFleet(cfg.storage.data_dir));
@@ -228,6 +246,7 @@ Status Server::Start() {
   TYTO_RETURN_IF_ERROR(Apply(cfg));
   TYTO_RETURN_IF_ERROR(http_->Listen(*http::ParseHostPort(cfg.http.listen)));
   http_->Start();
+  alerting_->Start();
   if (demo_fleet_) {
     // The demo fleet's inference traffic goes to this server's own listener, with the internal
     // token Apply adds when auth is on (over TLS to its own certificate, not verified).
@@ -269,7 +288,25 @@ Status Server::Start() {
 
 // Applies the parts of a configuration that can change while running. The HTTP options go
 // first because they can fail (TLS files); nothing else changes if they do.
-Status Server::Apply(const Config& cfg) {
+std::string Server::ExternalUrl(const Config& cfg) const {
+  if (!cfg.http.external_url.empty()) {
+    std::string u = cfg.http.external_url;
+    while (!u.empty() && u.back() == '/') u.pop_back();
+    return u;
+  }
+  std::string host = "127.0.0.1";
+  std::string port = "9800";
+  if (auto hp = http::ParseHostPort(cfg.http.listen); hp.ok()) {
+    if (!hp->host.empty() && hp->host != "0.0.0.0" && hp->host != "::") host = hp->host;
+    port = std::to_string(hp->port);
+  }
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return std::string(cfg.http.tls.cert_file.empty() ? "http://" : "https://") + host + ":" + port;
+}
+
+Status Server::Apply(const Config& cfg, std::vector<std::string>* restart_required) {
+  // Rule, alertmanager and playbook files are read and checked before anything changes.
+  TYTO_ASSIGN_OR_RETURN(std::shared_ptr<Alerting::Prepared> alerting, alerting_->Prepare(cfg));
   TYTO_RETURN_IF_ERROR(http_->SetOptions(HttpOptions(cfg.http)));
   std::vector<scrape::ScrapeConfig> jobs = cfg.scrape_configs;
   if (demo_fleet_) {
@@ -288,6 +325,7 @@ Status Server::Apply(const Config& cfg) {
   }
   guard_.Set(MakeAuthenticator(auth));
   log::SetLevel(*log::ParseLevel(cfg.log.level));
+  alerting_->Commit(cfg, std::move(alerting), restart_required);
   return Status::Ok();
 }
 
@@ -347,7 +385,7 @@ api::ReloadOutcome Server::Reload() {
   MutexLock lock(&reload_mu_);
   api::ReloadOutcome out;
   auto cfg = ResolveConfig(env_, overrides_);
-  if (cfg.ok()) out.status = Apply(*cfg);
+  if (cfg.ok()) out.status = Apply(*cfg, &out.restart_required);
   else out.status = cfg.status();
   if (!out.status.ok()) {
     reload_ok_.Set(0);
@@ -425,6 +463,12 @@ bool Server::Shutdown() {
   // After the HTTP server: its handlers read the scrape manager (/api/v1/targets, /metrics).
   // What the scrapes stored is in the WAL already. A handler abandoned past the deadline may
   // still run: then everything is left to the process's exit.
+  // Rules and detectors stop querying before the engine and storage go; notification, incidents
+  // and playbooks save their state.
+  if (alerting_) {
+    alerting_->Stop();
+    if (clean) alerting_.reset();
+  }
   if (local_) local_->Stop();
   if (clean) scrape_.reset();
   if (demo_fleet_) demo_fleet_->Stop();

@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "api/ops_handlers.h"
-#include "api/rules_source.h"
 #include "api/status_handlers.h"
 #include "auth/auth.h"
 #include "common/mutex.h"
@@ -33,6 +32,7 @@
 #include "scrape/manager.h"
 #include "simulate/fleet.h"
 #include "instrumentation/metrics.h"
+#include "server/alerting.h"
 #include "server/config.h"
 #include "server/local_collection.h"
 #include "tsdb/db.h"
@@ -81,7 +81,10 @@ class Server {
   bool Shutdown();
 
  private:
-  Status Apply(const Config& cfg);
+  // `restart_required` (may be null) gets the options that changed but take a restart.
+  Status Apply(const Config& cfg, std::vector<std::string>* restart_required = nullptr);
+  // The URL people reach this server at: http.external_url, or one made from the listen address.
+  std::string ExternalUrl(const Config& cfg) const;
   // --demo: starts the simulated fleet and writes its file_sd targets file under data_dir.
   Status StartDemoFleet(const std::string& data_dir);
   // What /api/v1/status/* read: this process, its flags, its configuration, its storage.
@@ -101,7 +104,6 @@ class Server {
   metastore::MetadataStore metadata_;
   metastore::ExemplarStore exemplars_;
   std::unique_ptr<promql::Engine> engine_;                     // reads db_
-  api::NullRulesSource rules_;                                 // until the rules engine (issue 9)
   std::unique_ptr<scrape::Manager> scrape_;                    // writes into db_, metadata_, exemplars_
   // Inference telemetry (docs/inference.md): spans, logs and events come in through hub_, which
   // derives metrics into db_ and exemplars_, and keeps the sampled, redacted rest in event_store_.
@@ -118,6 +120,9 @@ class Server {
   // Built-in collectors and discovered inference servers; writes into db_, metadata_ (and
   // through scrape_).
   std::unique_ptr<LocalCollection> local_;
+  // Rules, notification, incidents, playbooks and anomaly detection (server/alerting.h); reads
+  // engine_ and db_, writes db_.
+  std::unique_ptr<Alerting> alerting_;
   std::string demo_targets_file_;
   std::string demo_secret_;  // --demo: the write token its inference traffic sends to this server
   std::atomic<bool> ready_{false};
