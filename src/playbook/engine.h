@@ -200,6 +200,11 @@ class Engine {
   // Step kinds (engine_steps.cc).
   struct HttpCall;
   Result<std::pair<int, std::string>> SendHttp(const std::shared_ptr<RunSlot>& slot, const HttpCall& call);
+  // Sends the call and records its status and output; a transport error or a status outside
+  // 2xx fails the step.
+  bool SendAndRecord(const std::shared_ptr<RunSlot>& slot, const HttpCall& call, StepResult* r);
+  // Renders the call into the step's record; in a dry run stops there, else SendAndRecord.
+  bool RunHttpCall(const std::shared_ptr<RunSlot>& slot, const HttpCall& call, StepResult* r);
   bool StepHttp(const std::shared_ptr<RunSlot>& slot, const Step& step, StepResult* r);
   bool StepCommand(const std::shared_ptr<RunSlot>& slot, const Step& step, const std::vector<std::string>& argv,
                    const std::map<std::string, std::string>& env, bool dry_run, StepResult* r);

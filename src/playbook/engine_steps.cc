@@ -195,6 +195,31 @@ Result<std::pair<int, std::string>> Engine::SendHttp(const std::shared_ptr<RunSl
   return std::make_pair(resp->status, Bounded(resp->body, options_.max_output_bytes));
 }
 
+bool Engine::SendAndRecord(const std::shared_ptr<RunSlot>& slot, const HttpCall& call, StepResult* r) {
+  auto resp = SendHttp(slot, call);
+  if (!resp.ok()) {
+    r->error = resp.status().message();
+    return false;
+  }
+  r->http_status = resp->first;
+  r->output = std::move(resp->second);
+  if (resp->first < 200 || resp->first > 299) {
+    r->error = "HTTP status " + std::to_string(resp->first);
+    return false;
+  }
+  return true;
+}
+
+bool Engine::RunHttpCall(const std::shared_ptr<RunSlot>& slot, const HttpCall& call, StepResult* r) {
+  r->rendered = RenderRequest(call.method, call.url, call.headers, call.body);
+  if (slot->run.dry_run) {
+    r->rendered = "would run " + r->rendered;
+    r->outcome = "dry_run";
+    return true;
+  }
+  return SendAndRecord(slot, call, r);
+}
+
 bool Engine::StepHttp(const std::shared_ptr<RunSlot>& slot, const Step& step, StepResult* r) {
   HttpCall call;
   call.method = step.method;
@@ -209,24 +234,7 @@ bool Engine::StepHttp(const std::shared_ptr<RunSlot>& slot, const Step& step, St
   call.timeout = step.timeout;
   call.ca_file = step.ca_file;
   call.insecure_skip_verify = step.insecure_skip_verify;
-  r->rendered = RenderRequest(call.method, call.url, call.headers, call.body);
-  if (slot->run.dry_run) {
-    r->rendered = "would run " + r->rendered;
-    r->outcome = "dry_run";
-    return true;
-  }
-  auto resp = SendHttp(slot, call);
-  if (!resp.ok()) {
-    r->error = resp.status().message();
-    return false;
-  }
-  r->http_status = resp->first;
-  r->output = std::move(resp->second);
-  if (resp->first < 200 || resp->first > 299) {
-    r->error = "HTTP status " + std::to_string(resp->first);
-    return false;
-  }
-  return true;
+  return RunHttpCall(slot, call, r);
 }
 
 bool Engine::StepCommand(const std::shared_ptr<RunSlot>& slot, const Step& step, const std::vector<std::string>& argv,
@@ -364,18 +372,7 @@ bool Engine::StepScale(const std::shared_ptr<RunSlot>& slot, const Step& step, S
   call.headers.emplace_back("Content-Type", "application/merge-patch+json");
   call.body = "{\"spec\":{\"replicas\":" + std::to_string(target) + "}}";
   r->rendered = RenderRequest(call.method, call.url, call.headers, call.body) + "\n(" + log + ")";
-  auto resp = SendHttp(slot, call);
-  if (!resp.ok()) {
-    r->error = resp.status().message();
-    return false;
-  }
-  r->http_status = resp->first;
-  r->output = std::move(resp->second);
-  if (resp->first < 200 || resp->first > 299) {
-    r->error = "HTTP status " + std::to_string(resp->first);
-    return false;
-  }
-  return true;
+  return SendAndRecord(slot, call, r);
 }
 
 bool Engine::StepWebhook(const std::shared_ptr<RunSlot>& slot, const Step& step, const std::string& body, StepResult* r) {
@@ -388,24 +385,7 @@ bool Engine::StepWebhook(const std::shared_ptr<RunSlot>& slot, const Step& step,
   call.timeout = step.timeout;
   call.ca_file = step.webhook.ca_file;
   call.insecure_skip_verify = step.webhook.insecure_skip_verify;
-  r->rendered = RenderRequest(call.method, call.url, call.headers, call.body);
-  if (slot->run.dry_run) {
-    r->rendered = "would run " + r->rendered;
-    r->outcome = "dry_run";
-    return true;
-  }
-  auto resp = SendHttp(slot, call);
-  if (!resp.ok()) {
-    r->error = resp.status().message();
-    return false;
-  }
-  r->http_status = resp->first;
-  r->output = std::move(resp->second);
-  if (resp->first < 200 || resp->first > 299) {
-    r->error = "HTTP status " + std::to_string(resp->first);
-    return false;
-  }
-  return true;
+  return RunHttpCall(slot, call, r);
 }
 
 bool Engine::StepRollback(const std::shared_ptr<RunSlot>& slot, const Step& step, StepResult* r) {
