@@ -476,24 +476,31 @@ std::optional<Run> Engine::GetRun(const std::string& run_id) const {
   return it->second->run;
 }
 
+Result<std::shared_ptr<Engine::RunSlot>> Engine::FindAwaitingApproval(const std::string& run_id) {
+  auto it = runs_.find(run_id);
+  if (it == runs_.end()) return NotFound("no playbook run " + run_id);
+  const Run& run = it->second->run;
+  if (run.state != RunState::kAwaitingApproval || it->second->finishing) {
+    return FailedPrecondition("run " + run_id + " is " + std::string(RunStateName(run.state)) +
+                              ", not awaiting approval");
+  }
+  return it->second;
+}
+
 Status Engine::Approve(const std::string& run_id, const std::string& who, const std::string& comment) {
   std::string incident, playbook;
   {
     MutexLock l(&mu_);
-    auto it = runs_.find(run_id);
-    if (it == runs_.end()) return NotFound("no playbook run " + run_id);
-    Run& run = it->second->run;
-    if (run.state != RunState::kAwaitingApproval || it->second->finishing) {
-      return FailedPrecondition("run " + run_id + " is " + std::string(RunStateName(run.state)) +
-                                ", not awaiting approval");
-    }
+    auto found = FindAwaitingApproval(run_id);
+    if (!found.ok()) return found.status();
+    Run& run = (*found)->run;
     if (stopping_) return Unavailable("the playbook engine is stopping");
     run.state = RunState::kQueued;
     run.decided_by = who;
     run.comment = comment;
     incident = run.incident_id;
     playbook = run.playbook;
-    queue_.push_back(it->second);
+    queue_.push_back(*found);
     decisions_->WithLabels({playbook, "approved"}).Inc();
   }
   cv_.notify_all();
@@ -506,16 +513,11 @@ Status Engine::Reject(const std::string& run_id, const std::string& who, const s
   std::shared_ptr<RunSlot> slot;
   {
     MutexLock l(&mu_);
-    auto it = runs_.find(run_id);
-    if (it == runs_.end()) return NotFound("no playbook run " + run_id);
-    Run& run = it->second->run;
-    if (run.state != RunState::kAwaitingApproval || it->second->finishing) {
-      return FailedPrecondition("run " + run_id + " is " + std::string(RunStateName(run.state)) +
-                                ", not awaiting approval");
-    }
-    run.decided_by = who;
-    run.comment = comment;
-    slot = it->second;
+    auto found = FindAwaitingApproval(run_id);
+    if (!found.ok()) return found.status();
+    slot = *found;
+    slot->run.decided_by = who;
+    slot->run.comment = comment;
   }
   Record({"rejected", run_id, slot->run.incident_id, slot->run.playbook, {{"by", who}, {"comment", comment}}, {}});
   Finish(slot, RunState::kRejected, "rejected by " + who + (comment.empty() ? "" : ": " + comment));

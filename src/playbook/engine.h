@@ -196,6 +196,9 @@ class Engine {
   bool SleepUntil(const std::shared_ptr<RunSlot>& slot, std::chrono::steady_clock::time_point until) EXCLUDES(mu_);
   bool CancelledOrStopped(const std::shared_ptr<RunSlot>& slot) EXCLUDES(mu_);
   std::string NewRunId() REQUIRES(mu_);
+  // The run waiting for an approval decision; NotFound or FailedPrecondition (the run is in
+  // another state) otherwise. Shared by Approve and Reject.
+  Result<std::shared_ptr<RunSlot>> FindAwaitingApproval(const std::string& run_id) REQUIRES(mu_);
 
   // Step kinds (engine_steps.cc).
   struct HttpCall;
