@@ -25,6 +25,27 @@ const log::Logger& Log() {
   return logger;
 }
 
+// Reads and decodes one snapshot of `dir`; none when it is missing, and none (logged) when it is
+// unreadable or damaged: the dispatcher then starts without it. Serves the silences and the
+// notification log.
+template <typename T>
+std::optional<T> LoadSnapshot(Env* env, const std::string& dir, const char* file, std::string_view what,
+                              Result<T> (*decode)(std::string_view)) {
+  auto data = ReadSnapshot(env, dir, file);
+  if (!data.ok()) {
+    if (data.status().code() != StatusCode::kNotFound) {
+      Log().Error(std::string(what) + " snapshot unreadable", {{"dir", dir}, {"err", data.status()}});
+    }
+    return std::nullopt;
+  }
+  auto decoded = decode(*data);
+  if (!decoded.ok()) {
+    Log().Error("damaged " + std::string(what) + " snapshot ignored", {{"dir", dir}, {"err", decoded.status()}});
+    return std::nullopt;
+  }
+  return std::move(*decoded);
+}
+
 std::mt19937_64& Rng() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return rng;
@@ -166,30 +187,12 @@ Status Dispatcher::Open() {
   if (options_.data_dir.empty()) return Status::Ok();
   opened_ = true;
   const int64_t now = clock_->NowMillis();
-  auto sil = ReadSnapshot(env_, options_.data_dir, kSilencesSnapshot);
   std::vector<Silence> silences;
-  if (sil.ok()) {
-    auto decoded = DecodeSilences(*sil);
-    if (decoded.ok()) {
-      silences = std::move(*decoded);
-    } else {
-      Log().Error("damaged silences snapshot ignored", {{"dir", options_.data_dir}, {"err", decoded.status()}});
-    }
-  } else if (sil.status().code() != StatusCode::kNotFound) {
-    Log().Error("silences snapshot unreadable", {{"dir", options_.data_dir}, {"err", sil.status()}});
+  if (auto decoded = LoadSnapshot(env_, options_.data_dir, kSilencesSnapshot, "silences", DecodeSilences)) {
+    silences = std::move(*decoded);
   }
-  auto nf = ReadSnapshot(env_, options_.data_dir, kNflogSnapshot);
-  std::optional<NotificationLog> nflog;
-  if (nf.ok()) {
-    auto decoded = DecodeNflog(*nf);
-    if (decoded.ok()) {
-      nflog = std::move(*decoded);
-    } else {
-      Log().Error("damaged notification log snapshot ignored", {{"dir", options_.data_dir}, {"err", decoded.status()}});
-    }
-  } else if (nf.status().code() != StatusCode::kNotFound) {
-    Log().Error("notification log snapshot unreadable", {{"dir", options_.data_dir}, {"err", nf.status()}});
-  }
+  std::optional<NotificationLog> nflog =
+      LoadSnapshot(env_, options_.data_dir, kNflogSnapshot, "notification log", DecodeNflog);
   MutexLock lock(&mu_);
   for (Silence& s : silences) {
     if (s.StateAt(now) == SilenceState::kExpired) continue;  // SilenceStore keeps no expired silence on Add
