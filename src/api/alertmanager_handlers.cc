@@ -86,16 +86,10 @@ std::string FingerprintHex(uint64_t fp) {
   return buf;
 }
 
-void LabelSetObject(JsonWriter& w, const LabelSet& labels) {
-  w.StartObject();
-  for (const auto& [k, v] : labels) String(w, k, v);
-  w.EndObject();
-}
-
 void WriteAlert(JsonWriter& w, const AlertStatus& a) {
   w.StartObject();
   Key(w, "annotations");
-  LabelSetObject(w, a.alert.annotations);
+  StringMapObject(w, a.alert.annotations);
   String(w, "endsAt", GoTime(a.alert.ends_at_ms));
   String(w, "fingerprint", FingerprintHex(a.fingerprint));
   Key(w, "receivers");
@@ -122,7 +116,7 @@ void WriteAlert(JsonWriter& w, const AlertStatus& a) {
   String(w, "updatedAt", GoTime(a.updated_at_ms));
   if (!a.alert.generator_url.empty()) String(w, "generatorURL", a.alert.generator_url);
   Key(w, "labels");
-  LabelSetObject(w, a.alert.labels);
+  StringMapObject(w, a.alert.labels);
   w.EndObject();
 }
 
@@ -249,7 +243,7 @@ Response GetGroups(const Request& req, const Dispatcher& d) {
       if (kept.empty()) continue;
       w.StartObject();
       Key(w, "labels");
-      LabelSetObject(w, g.labels);
+      StringMapObject(w, g.labels);
       Key(w, "receiver");
       w.StartObject();
       String(w, "name", g.receiver);

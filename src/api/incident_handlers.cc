@@ -23,20 +23,11 @@ constexpr size_t kMaxByBytes = 256;
 constexpr size_t kDefaultLimit = 100;
 constexpr size_t kMaxLimit = 10'000;
 
+// StatusError, with Retry-After on 503 (the tracker is busy or stopping).
 Response Failure(const Status& st) {
-  switch (st.code()) {
-    case StatusCode::kInvalidArgument:
-      return Response::Error(400, "bad_data", st.message());
-    case StatusCode::kNotFound:
-      return Response::Error(404, "not_found", st.message());
-    case StatusCode::kFailedPrecondition:
-      return Response::Error(409, "conflict", st.message());
-    default: {
-      Response r = Response::Error(503, "unavailable", st.message());
-      r.headers.emplace_back("Retry-After", "5");
-      return r;
-    }
-  }
+  Response r = StatusError(st);
+  if (r.status == 503) r.headers.emplace_back("Retry-After", "5");
+  return r;
 }
 
 // A positive decimal id of at most 19 digits.
@@ -64,13 +55,6 @@ void Time(JsonWriter& w, std::string_view key, int64_t ms) {
 void Number(JsonWriter& w, std::string_view key, double v) {
   Key(w, key);
   GoNumber(w, v);
-}
-
-void LabelSetObject(JsonWriter& w, std::string_view key, const alertmanager::LabelSet& labels) {
-  Key(w, key);
-  w.StartObject();
-  for (const auto& [name, value] : labels) String(w, name, value);
-  w.EndObject();
 }
 
 void Summary(JsonWriter& w, const Incident& inc) {
@@ -102,8 +86,8 @@ void Detail(JsonWriter& w, const Incident& inc) {
     std::snprintf(fp, sizeof(fp), "%016" PRIx64, alertmanager::Fingerprint(a.labels));
     String(w, "fingerprint", fp);
     String(w, "state", a.firing ? "firing" : "resolved");
-    LabelSetObject(w, "labels", a.labels);
-    LabelSetObject(w, "annotations", a.annotations);
+    StringMap(w, "labels", a.labels);
+    StringMap(w, "annotations", a.annotations);
     Time(w, "startsAt", a.starts_at_ms);
     Time(w, "endsAt", a.ends_at_ms);
     String(w, "generatorURL", a.generator_url);
@@ -114,7 +98,7 @@ void Detail(JsonWriter& w, const Incident& inc) {
   w.StartArray();
   for (const incident::Correlation& c : inc.correlations) {
     w.StartObject();
-    LabelSetObject(w, "labels", c.labels);
+    StringMap(w, "labels", c.labels);
     String(w, "kind", c.kind);
     Number(w, "score", c.score);
     Number(w, "before", c.before);

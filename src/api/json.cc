@@ -66,6 +66,19 @@ void Timestamp(JsonWriter& w, int64_t unix_millis) {
   w.RawValue(s.data(), s.size(), rapidjson::kNumberType);
 }
 
+http::Response StatusError(const Status& st) {
+  switch (st.code()) {
+    case StatusCode::kInvalidArgument:
+      return http::Response::Error(400, "bad_data", st.message());
+    case StatusCode::kNotFound:
+      return http::Response::Error(404, "not_found", st.message());
+    case StatusCode::kFailedPrecondition:
+      return http::Response::Error(409, "conflict", st.message());
+    default:
+      return http::Response::Error(503, "unavailable", st.message());
+  }
+}
+
 std::string GoTime(int64_t unix_millis) {
   if (unix_millis == 0) return "0001-01-01T00:00:00Z";
   std::string s = FormatTimestamp(unix_millis);  // "...:SS.mmmZ"

@@ -7,12 +7,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "http/message.h"
 #include "tyto/labels.h"
+#include "tyto/status.h"
 
 namespace tyto::api {
 
@@ -61,6 +63,23 @@ inline void LabelsObject(JsonWriter& w, const Labels& labels) {
   for (const Label& l : labels) String(w, l.name, l.value);
   w.EndObject();
 }
+
+// A string map (an alert's labels or annotations) as a JSON object: {"name":"value",...}.
+inline void StringMapObject(JsonWriter& w, const std::map<std::string, std::string>& m) {
+  w.StartObject();
+  for (const auto& [k, v] : m) String(w, k, v);
+  w.EndObject();
+}
+
+// "key": {"name":"value",...}.
+inline void StringMap(JsonWriter& w, std::string_view key, const std::map<std::string, std::string>& m) {
+  Key(w, key);
+  StringMapObject(w, m);
+}
+
+// The error envelope for a failed call by its status code: kInvalidArgument 400 bad_data,
+// kNotFound 404 not_found, kFailedPrecondition 409 conflict, anything else 503 unavailable.
+http::Response StatusError(const Status& st);
 
 // Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest decimal that reads back as v, never
 // with an exponent; "+Inf", "-Inf", "NaN". How Prometheus writes sample values.

@@ -16,19 +16,6 @@ using http::Response;
 
 constexpr size_t kMaxDecisionBodyBytes = 64 * 1024;
 
-Response Failure(const Status& st) {
-  switch (st.code()) {
-    case StatusCode::kInvalidArgument:
-      return Response::Error(400, "bad_data", st.message());
-    case StatusCode::kNotFound:
-      return Response::Error(404, "not_found", st.message());
-    case StatusCode::kFailedPrecondition:
-      return Response::Error(409, "conflict", st.message());
-    default:
-      return Response::Error(503, "unavailable", st.message());
-  }
-}
-
 void Bool(JsonWriter& w, std::string_view key, bool v) {
   Key(w, key);
   w.Bool(v);
@@ -47,13 +34,6 @@ void Time(JsonWriter& w, std::string_view key, int64_t ms) {
     const std::string t = FormatTimestamp(ms);
     w.String(t.data(), static_cast<rapidjson::SizeType>(t.size()));
   }
-}
-
-void LabelMap(JsonWriter& w, std::string_view key, const alertmanager::LabelSet& labels) {
-  Key(w, key);
-  w.StartObject();
-  for (const auto& [k, v] : labels) String(w, k, v);
-  w.EndObject();
 }
 
 void WritePlaybook(JsonWriter& w, const playbook::Playbook& p) {
@@ -95,7 +75,7 @@ void WriteRun(JsonWriter& w, const playbook::Run& r, bool with_steps) {
   Bool(w, "dry_run", r.dry_run);
   Bool(w, "escalated", r.escalated);
   String(w, "reason", r.reason);
-  LabelMap(w, "alert_labels", r.alert_labels);
+  StringMap(w, "alert_labels", r.alert_labels);
   Time(w, "created", r.created_ms);
   Time(w, "started", r.started_ms);
   Time(w, "finished", r.finished_ms);
@@ -104,7 +84,7 @@ void WriteRun(JsonWriter& w, const playbook::Run& r, bool with_steps) {
   String(w, "comment", r.comment);
   Int(w, "steps_done", static_cast<int64_t>(r.steps.size()));
   if (with_steps) {
-    LabelMap(w, "alert_annotations", r.alert_annotations);
+    StringMap(w, "alert_annotations", r.alert_annotations);
     Key(w, "steps");
     w.StartArray();
     for (const auto& s : r.steps) {
@@ -170,7 +150,7 @@ Response Decision(Request& req, playbook::Engine* engine, std::string_view actio
       s = engine->Cancel(id, who);
     }
   }
-  if (!s.ok()) return Failure(s);
+  if (!s.ok()) return StatusError(s);
   auto run = engine->GetRun(id);
   return Success([&](JsonWriter& w) {
     Key(w, "run");
@@ -235,7 +215,7 @@ void AddPlaybookRoutes(http::Router* router, auth::Guard* guard, playbook::Engin
                   filter.limit = n;
                 }
                 auto records = engine->Audit(filter);
-                if (!records.ok()) return Failure(records.status());
+                if (!records.ok()) return StatusError(records.status());
                 return Success([&](JsonWriter& w) {
                   Key(w, "records");
                   w.StartArray();

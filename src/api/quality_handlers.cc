@@ -18,18 +18,12 @@ namespace {
 using http::Request;
 using http::Response;
 
+// StatusError, but a precondition or a limit the data does not meet is 422 execution.
 Response Failure(const Status& st) {
-  switch (st.code()) {
-    case StatusCode::kInvalidArgument:
-      return Response::Error(400, "bad_data", st.message());
-    case StatusCode::kNotFound:
-      return Response::Error(404, "not_found", st.message());
-    case StatusCode::kFailedPrecondition:
-    case StatusCode::kResourceExhausted:
-      return Response::Error(422, "execution", st.message());
-    default:
-      return Response::Error(503, "unavailable", st.message());
+  if (st.code() == StatusCode::kFailedPrecondition || st.code() == StatusCode::kResourceExhausted) {
+    return Response::Error(422, "execution", st.message());
   }
+  return StatusError(st);
 }
 
 // A number, or null when it is not one (JSON has no NaN).
