@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include "api/handler_test_util.h"
 #include "incident/tracker.h"
 #include "testing/fake_clock.h"
 
@@ -31,22 +32,10 @@ class IncidentApiTest : public ::testing::Test {
 
   http::Response Call(const std::string& method, const std::string& target, const std::string& body = "",
                       const std::string& token = "") {
-    http::Request req;
-    req.method = method;
-    req.target = target;
-    req.body = body;
-    const std::string t = token.empty() ? (method == "GET" ? "r" : "w") : token;
-    req.headers.emplace_back("Authorization", "Bearer " + t);
-    if (auto err = http::ParseTarget(&req)) return http::Response::Error(400, "bad_data", *err);
-    return router_.Dispatch(req);
+    return CallRoute(router_, method, target, body, token);
   }
 
-  static rapidjson::Document Json(const http::Response& r) {
-    rapidjson::Document d;
-    d.Parse(r.body.data(), r.body.size());
-    EXPECT_FALSE(d.HasParseError()) << r.body;
-    return d;
-  }
+  static rapidjson::Document Json(const http::Response& r) { return ParseJson(r); }
 
   static std::string Error(const http::Response& r) {
     rapidjson::Document d = Json(r);
