@@ -20,10 +20,11 @@ using std::chrono::minutes;
 
 class TrackerTest : public ::testing::Test {
  protected:
-  std::unique_ptr<Tracker> Open(TrackerOptions o = {}) {
+  // A tracker on `env` (a FaultInjectionEnv in the fault tests) with a fresh registry_.
+  std::unique_ptr<Tracker> Open(TrackerOptions o = {}, Env* env = Env::Default()) {
     if (o.data_dir.empty() && persist_) o.data_dir = dir_.Path("incidents");
     registry_ = std::make_unique<instrumentation::Registry>();
-    Result<std::unique_ptr<Tracker>> t = Tracker::Open(Env::Default(), &clock_, o, registry_.get());
+    Result<std::unique_ptr<Tracker>> t = Tracker::Open(env, &clock_, o, registry_.get());
     EXPECT_TRUE(t.ok()) << t.status().ToString();
     return t.ok() ? std::move(*t) : nullptr;
   }
@@ -474,12 +475,8 @@ TEST_F(TrackerTest, MetricsCountStatesOpensAndEntries) {
 
 TEST_F(TrackerTest, AFailedJournalWriteChangesNothingAndIsCounted) {
   testing::FaultInjectionEnv env(Env::Default());
-  TrackerOptions o;
-  o.data_dir = dir_.Path("incidents");
-  instrumentation::Registry registry;
-  Result<std::unique_ptr<Tracker>> opened = Tracker::Open(&env, &clock_, o, &registry);
-  ASSERT_TRUE(opened.ok());
-  std::unique_ptr<Tracker> t = std::move(*opened);
+  std::unique_ptr<Tracker> t = Open({}, &env);
+  ASSERT_NE(t, nullptr);
   t->Put({Firing(kGpuHot)});
   const uint64_t id = *t->IncidentOf(kGpuHot);
   env.FailAll(true);
@@ -489,7 +486,7 @@ TEST_F(TrackerTest, AFailedJournalWriteChangesNothingAndIsCounted) {
   EXPECT_EQ(t->Get(id)->timeline.size(), 1u);
   EXPECT_EQ(t->Get(id)->state, State::kOpen);
   EXPECT_FALSE(t->IncidentOf(kOtherHost).has_value());
-  EXPECT_NE(registry.Expose().find("tyto_incident_alerts_dropped_total{reason=\"journal_write\"} 1"), std::string::npos);
+  EXPECT_NE(registry_->Expose().find("tyto_incident_alerts_dropped_total{reason=\"journal_write\"} 1"), std::string::npos);
   env.FailAll(false);
   EXPECT_TRUE(t->Acknowledge(id, "ana").ok());
   t->Put({Firing(kOtherHost)});
@@ -498,13 +495,9 @@ TEST_F(TrackerTest, AFailedJournalWriteChangesNothingAndIsCounted) {
 
 TEST_F(TrackerTest, ATornWriteIsCutOffBeforeTheNextFrame) {
   testing::FaultInjectionEnv env(Env::Default());
-  TrackerOptions o;
-  o.data_dir = dir_.Path("incidents");
   {
-    instrumentation::Registry registry;
-    Result<std::unique_ptr<Tracker>> opened = Tracker::Open(&env, &clock_, o, &registry);
-    ASSERT_TRUE(opened.ok());
-    std::unique_ptr<Tracker> t = std::move(*opened);
+    std::unique_ptr<Tracker> t = Open({}, &env);
+    ASSERT_NE(t, nullptr);
     t->Put({Firing(kGpuHot)});
     const uint64_t id = *t->IncidentOf(kGpuHot);
     env.SetWriteBudget(10);  // the next frame is torn after 10 bytes
