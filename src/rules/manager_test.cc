@@ -496,11 +496,9 @@ TEST_F(ManagerTest, ThousandRulesInOneGroup) {
   EXPECT_THAT(registry_->Expose(), HasSubstr("tyto_rule_group_last_evaluation_samples{rule_group=\"rules.yml;g\"} 1000\n"));
 }
 
-// The evaluation threads against reloads and readers (run under ThreadSanitizer too).
-TEST_F(ManagerTest, ThreadsEvaluateOnScheduleAndStopPromptly) {
-  ManagerOptions o;
-  o.evaluation_threads = 3;
-  StartManager(R"(groups:
+// Group g: a recording rule r and an alert A, every second. The threads test starts with it
+// (and a group h) and reloads it back and forth.
+constexpr char kGroupG[] = R"(groups:
   - name: g
     interval: 1s
     rules:
@@ -508,7 +506,13 @@ TEST_F(ManagerTest, ThreadsEvaluateOnScheduleAndStopPromptly) {
         expr: vector(1)
       - alert: A
         expr: vector(1)
-  - name: h
+)";
+
+// The evaluation threads against reloads and readers (run under ThreadSanitizer too).
+TEST_F(ManagerTest, ThreadsEvaluateOnScheduleAndStopPromptly) {
+  ManagerOptions o;
+  o.evaluation_threads = 3;
+  StartManager(std::string(kGroupG) + R"(  - name: h
     interval: 2s
     rules:
       - record: s
@@ -529,15 +533,7 @@ TEST_F(ManagerTest, ThreadsEvaluateOnScheduleAndStopPromptly) {
     (void)manager_->Groups();
     (void)manager_->ActiveAlerts();
     if (i % 3 == 0) {
-      ASSERT_TRUE(Load(i % 2 == 0 ? R"(groups:
-  - name: g
-    interval: 1s
-    rules:
-      - record: r
-        expr: vector(1)
-      - alert: A
-        expr: vector(1)
-)"
+      ASSERT_TRUE(Load(i % 2 == 0 ? kGroupG
                                                  : R"(groups:
   - name: g
     interval: 1s
