@@ -86,17 +86,6 @@ std::string QueryEscape(std::string_view s) {
   return out;
 }
 
-std::string GoJsonTime(int64_t unix_millis) {
-  if (unix_millis == 0) return "0001-01-01T00:00:00Z";
-  std::string s = FormatTimestamp(unix_millis);  // "...:SS.mmmZ"
-  const size_t dot = s.rfind('.');
-  if (dot == std::string::npos) return s;
-  size_t end = s.size() - 1;  // the 'Z'
-  while (end > dot + 1 && s[end - 1] == '0') --end;
-  if (end == dot + 1) end = dot;
-  return s.substr(0, end) + "Z";
-}
-
 std::string GroupState(const Notification& n) {
   for (const Alert& a : n.alerts) {
     if (!a.ResolvedAt(n.now_ms)) return "firing";

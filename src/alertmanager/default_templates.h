@@ -31,9 +31,6 @@ std::string QuoteMeta(std::string_view s);
 // Go's url.QueryEscape (the template function urlquery).
 std::string QueryEscape(std::string_view s);
 
-// A time as Go's encoding/json writes it (RFC 3339, UTC, fraction without trailing zeros);
-// 0 is Go's zero time "0001-01-01T00:00:00Z".
-std::string GoJsonTime(int64_t unix_millis);
 
 // "firing" when any alert fires at n.now_ms, else "resolved" (Notification::State, which is
 // defined with the dispatcher; computed here so that the integrations need not link it).

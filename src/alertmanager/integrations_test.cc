@@ -11,6 +11,7 @@
 
 #include "alertmanager/default_templates.h"
 #include "alertmanager/fake_http_receiver.h"
+#include "common/units.h"
 #include "testing/temp_dir.h"
 
 namespace tyto::alertmanager {
@@ -476,8 +477,8 @@ TEST(DefaultTemplatesTest, SubjectAsAlertmanagerWritesIt) {
   EXPECT_EQ(Subject(n), "[FIRING:1] HighLatency eu (api ml)");
   EXPECT_EQ(QuoteMeta("a.b+c"), "a\\.b\\+c");
   EXPECT_EQ(QueryEscape("a b/é"), "a+b%2F%C3%A9");
-  EXPECT_EQ(GoJsonTime(kT0 + 120), "2023-11-14T22:13:20.12Z");
-  EXPECT_EQ(GoJsonTime(0), "0001-01-01T00:00:00Z");
+  EXPECT_EQ(GoTime(kT0 + 120), "2023-11-14T22:13:20.12Z");
+  EXPECT_EQ(GoTime(0), "0001-01-01T00:00:00Z");
   bool cut = true;
   EXPECT_EQ(TruncateInRunes("abc", 3, &cut), "abc");
   EXPECT_FALSE(cut);

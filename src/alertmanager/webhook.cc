@@ -7,6 +7,7 @@
 #include "alertmanager/go_json.h"
 #include "alertmanager/integration_http.h"
 #include "alertmanager/integrations_internal.h"
+#include "common/units.h"
 
 namespace tyto::alertmanager {
 
@@ -76,11 +77,11 @@ std::string WebhookMessage(const Notification& notification, uint64_t max_alerts
     AppendJsonObject(&out, a.annotations);
     out += ',';
     AppendJsonKey(&out, "startsAt");
-    AppendJsonString(&out, GoJsonTime(a.starts_at_ms));
+    AppendJsonString(&out, GoTime(a.starts_at_ms));
     out += ',';
     // As Alertmanager does, the end of an alert still firing is not shown.
     AppendJsonKey(&out, "endsAt");
-    AppendJsonString(&out, GoJsonTime(resolved ? a.ends_at_ms : 0));
+    AppendJsonString(&out, GoTime(resolved ? a.ends_at_ms : 0));
     out += ',';
     AppendJsonKey(&out, "generatorURL");
     AppendJsonString(&out, a.generator_url);

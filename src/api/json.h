@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/units.h"
 #include "http/message.h"
 #include "tyto/labels.h"
 #include "tyto/status.h"
@@ -97,9 +98,6 @@ void GoNumber(JsonWriter& w, double v);
 // and three digits of milliseconds when there are any ("1700000000", "1699999998.500").
 void Timestamp(JsonWriter& w, int64_t unix_millis);
 
-// A time as Go's encoding/json writes a time.Time (RFC 3339, UTC here, the fraction's
-// trailing zeros cut): "2023-11-14T22:13:20.5Z". 0 is Go's zero time,
-// "0001-01-01T00:00:00Z", which Prometheus shows for "never".
-std::string GoTime(int64_t unix_millis);
+// GoTime (a time as Go's encoding/json writes it) is common/units.h's, included above.
 
 }  // namespace tyto::api
