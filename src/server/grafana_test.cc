@@ -201,9 +201,21 @@ TEST_F(GrafanaTest, PanelsRunRangeAndInstantQueriesByPost) {
 }
 
 TEST_F(GrafanaTest, AlertingReadsRulesAndAlerts) {
+  // The stock rules are loaded by default: Grafana lists their groups, with Prometheus's fields.
   Answer a = Send("GET", "/api/v1/rules");
   ExpectSuccess(a, rapidjson::kObjectType, "rules");
-  EXPECT_EQ(a.body, R"({"status":"success","data":{"groups":[]}})");
+  ASSERT_TRUE(a.json["data"]["groups"].IsArray());
+  ASSERT_GT(a.json["data"]["groups"].Size(), 0u);
+  const auto& group = a.json["data"]["groups"][0];
+  EXPECT_STREQ(group["file"].GetString(), "stock/gpu.yml");
+  EXPECT_STREQ(group["rules"][0]["type"].GetString(), "alerting");
+  EXPECT_STREQ(group["rules"][0]["state"].GetString(), "inactive");
+  EXPECT_TRUE(group["rules"][0]["labels"].HasMember("severity"));
+  a = Send("GET", "/api/v1/rules?type=record");
+  ExpectSuccess(a, rapidjson::kObjectType, "recording rules");
+  for (const auto& g : a.json["data"]["groups"].GetArray()) {
+    for (const auto& r : g["rules"].GetArray()) EXPECT_STREQ(r["type"].GetString(), "recording");
+  }
   a = Send("GET", "/api/v1/rules?type=alert&exclude_alerts=true");
   ExpectSuccess(a, rapidjson::kObjectType, "alerting rules");
   a = Send("GET", "/api/v1/alerts");
