@@ -15,7 +15,7 @@ builds=${TYTO_TEST_BUILDS:-"release asan tsan"}
 # Under TSan only what exercises concurrency, to keep CI time down.
 tsan_tests="http_test server_test tsdb_test tsdb_wal_test scrape_loop_test forward_test collect_runner_test collect_discovery_test
   inference_test eventstore_test quality_test judge_test rules_engine_test incident_test
-  alertmanager_integrations_test"
+  alertmanager_integrations_test alertmanager_dispatch_test"
 
 for b in $builds; do
   case $b in
