@@ -55,13 +55,5 @@ TEST(JsonTest, TimestampsAreWrittenAsPrometheusWritesThem) {
   EXPECT_EQ(written(INT64_MIN), "-9223372036854775.808");
 }
 
-TEST(JsonTest, TimesAreWrittenAsGoWritesThem) {
-  EXPECT_EQ(GoTime(0), "0001-01-01T00:00:00Z");
-  EXPECT_EQ(GoTime(1'700'000'000'000), "2023-11-14T22:13:20Z");
-  EXPECT_EQ(GoTime(1'700'000'000'500), "2023-11-14T22:13:20.5Z");
-  EXPECT_EQ(GoTime(1'700'000'000'050), "2023-11-14T22:13:20.05Z");
-  EXPECT_EQ(GoTime(1'700'000'000'123), "2023-11-14T22:13:20.123Z");
-}
-
 }  // namespace
 }  // namespace tyto::api
