@@ -683,6 +683,18 @@ std::vector<Silence> Dispatcher::Silences() const {
   return silences_.List(clock_->NowMillis());
 }
 
+AlertStatus Dispatcher::StatusLocked(uint64_t fp, const StoredAlert& a, const Inhibitor& inhibitor,
+                                     int64_t now) const {
+  AlertStatus st;
+  st.alert = a.alert;
+  st.fingerprint = fp;
+  st.updated_at_ms = a.updated_at_ms;
+  st.silenced_by = silences_.Silenced(a.alert.labels, now);
+  st.inhibited = inhibitor.Inhibited(a.alert.labels);
+  st.state = (st.inhibited || !st.silenced_by.empty()) ? "suppressed" : "active";
+  return st;
+}
+
 std::vector<AlertStatus> Dispatcher::Alerts() const {
   MutexLock lock(&mu_);
   const int64_t now = clock_->NowMillis();
@@ -690,18 +702,12 @@ std::vector<AlertStatus> Dispatcher::Alerts() const {
   inhibitor.SetFiring(FiringLocked(now));
   std::vector<AlertStatus> out;
   for (const auto& [fp, a] : alerts_) {
-    AlertStatus st;
-    st.alert = a.alert;
-    st.fingerprint = fp;
-    st.updated_at_ms = a.updated_at_ms;
-    st.silenced_by = silences_.Silenced(a.alert.labels, now);
-    st.inhibited = inhibitor.Inhibited(a.alert.labels);
+    AlertStatus st = StatusLocked(fp, a, inhibitor, now);
     for (const Route* r : route_->Match(a.alert.labels)) {
       if (std::find(st.receivers.begin(), st.receivers.end(), r->options().receiver) == st.receivers.end()) {
         st.receivers.push_back(r->options().receiver);
       }
     }
-    st.state = (st.inhibited || !st.silenced_by.empty()) ? "suppressed" : "active";
     out.push_back(std::move(st));
   }
   return out;
@@ -720,14 +726,8 @@ std::vector<AlertGroupStatus> Dispatcher::Groups() const {
     gs.receiver = g->receiver;
     gs.group_key = g->key;
     for (const auto& [fp, a] : g->alerts) {
-      AlertStatus st;
-      st.alert = a.alert;
-      st.fingerprint = fp;
-      st.updated_at_ms = a.updated_at_ms;
-      st.silenced_by = silences_.Silenced(a.alert.labels, now);
-      st.inhibited = inhibitor.Inhibited(a.alert.labels);
+      AlertStatus st = StatusLocked(fp, a, inhibitor, now);
       st.receivers = {g->receiver};
-      st.state = (st.inhibited || !st.silenced_by.empty()) ? "suppressed" : "active";
       gs.alerts.push_back(std::move(st));
     }
     out.push_back(std::move(gs));

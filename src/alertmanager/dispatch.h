@@ -173,6 +173,10 @@ class Dispatcher final : public AlertReceiver {
   void MaintainLocked(int64_t now) REQUIRES(mu_);
   void UpdateGaugesLocked(int64_t now) REQUIRES(mu_);
   std::vector<LabelSet> FiringLocked(int64_t now) const REQUIRES(mu_);
+  // An alert as the API shows it (silenced by, inhibited, state), receivers left to the caller.
+  // Serves Alerts and Groups.
+  AlertStatus StatusLocked(uint64_t fp, const StoredAlert& a, const Inhibitor& inhibitor, int64_t now) const
+      REQUIRES(mu_);
   void RunJob(Job& job);
   void FinishJob(Job& job);
   bool Sleep(int64_t ms);
