@@ -260,8 +260,8 @@ const Section<Config>& ConfigSchema() {
           if (a.min_backoff > a.max_backoff) d.Add(n.position(), "agent: min_backoff is greater than max_backoff");
         });
 
-    auto* rules = new Section<RulesConfig>("rules", "The rule engine (rule files are listed in rule_files).");
-    rules->Bool("stock", &RulesConfig::stock,
+    Section<RulesConfig> rules("rules", "The rule engine (rule files are listed in rule_files).");
+    rules.Bool("stock", &RulesConfig::stock,
                 "Load Tyto's stock rules for AI fleets (docs/stock-rules.md): GPU, inference, SLO, quality, "
                 "pipelines, targets. Their alerts fire only where their series exist.")
         .Duration("outage_tolerance", &RulesConfig::outage_tolerance,
@@ -286,20 +286,20 @@ const Section<Config>& ConfigSchema() {
         .Nested("basic_auth", &AlertmanagerTargets::basic_auth, scrape::BasicAuthSchema())
         .Nested("authorization", &AlertmanagerTargets::authorization, scrape::AuthorizationSchema())
         .Nested("tls_config", &AlertmanagerTargets::tls_config, scrape::TlsConfigSchema());
-    auto* alerting = new Section<AlertingConfig>("alerting", "Where alerts go besides Tyto's own notification, "
-                                                             "as in prometheus.yml.");
-    alerting->List("alertmanagers", &AlertingConfig::alertmanagers, am_target);
+    Section<AlertingConfig> alerting("alerting", "Where alerts go besides Tyto's own notification, "
+                                                 "as in prometheus.yml.");
+    alerting.List("alertmanagers", &AlertingConfig::alertmanagers, am_target);
 
-    auto* playbooks = new Section<PlaybooksConfig>("playbooks", "Remediation playbooks (docs/playbooks.md).");
+    Section<PlaybooksConfig> playbooks("playbooks", "Remediation playbooks (docs/playbooks.md).");
     playbooks
-        ->StringList("files", &PlaybooksConfig::files,
+        .StringList("files", &PlaybooksConfig::files,
                      "Playbook files (globs); relative paths are from this file's folder. `tyto check playbooks "
                      "FILE...` checks them.")
         .Bool("dry_run", &PlaybooksConfig::dry_run,
               "Every playbook in dry run: decisions and steps are logged and audited, nothing is executed.");
-    auto* incidents = new Section<IncidentsConfig>("incidents", "How firing alerts are grouped into incidents.");
+    Section<IncidentsConfig> incidents("incidents", "How firing alerts are grouped into incidents.");
     incidents
-        ->StringList("group_by", &IncidentsConfig::group_by,
+        .StringList("group_by", &IncidentsConfig::group_by,
                      "A firing alert joins the open incident sharing a value of any of these labels; an alert "
                      "with none of them joins by its alertname.")
         .Duration("group_window", &IncidentsConfig::group_window,
@@ -326,11 +326,11 @@ const Section<Config>& ConfigSchema() {
         .StringList("rule_files", &Config::rule_files,
                     "Prometheus rule files (globs), read as Prometheus reads them; relative paths are from this "
                     "file's folder. `tyto check rules FILE...` checks them.")
-        .Nested("rules", &Config::rules, *rules)
-        .Nested("playbooks", &Config::playbooks, *playbooks)
-        .Nested("incidents", &Config::incidents, *incidents)
+        .Nested("rules", &Config::rules, rules)
+        .Nested("playbooks", &Config::playbooks, playbooks)
+        .Nested("incidents", &Config::incidents, incidents)
         .Nested("anomaly", &Config::anomaly, anomaly::AnomalySchema())
-        .Nested("alerting", &Config::alerting, *alerting)
+        .Nested("alerting", &Config::alerting, alerting)
         .Option(
             "alertmanager", "mapping",
             "Notification routing in Alertmanager's own format (route, receivers, inhibit_rules, time_intervals, "
