@@ -137,7 +137,8 @@ Verdict TrendForecaster::Observe(int64_t t_ms, double value) {
     samples_ = 1;
   } else {
     if (t_ms <= last_t_) return out;
-    const double dt = static_cast<double>(t_ms - last_t_) / 1000.0;
+    // In double: a restored last_t_ may be any 64-bit value, and the difference must not overflow.
+    const double dt = (static_cast<double>(t_ms) - static_cast<double>(last_t_)) / 1000.0;
     last_t_ = t_ms;
     const double previous = level_;
     level_ = options_.alpha * value + (1 - options_.alpha) * (level_ + slope_ * dt);
