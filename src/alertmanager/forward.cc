@@ -4,7 +4,7 @@
 #include <charconv>
 #include <future>
 
-#include "alertmanager/encoding.h"
+#include "http/encoding.h"
 #include "alertmanager/go_json.h"
 #include "common/build_info.h"
 #include "common/log.h"
@@ -133,7 +133,7 @@ AlertmanagerForwarder::AlertmanagerForwarder(ForwarderOptions options, instrumen
   if (!options_.bearer_token.empty()) {
     authorization_ = "Bearer " + options_.bearer_token;
   } else if (!options_.basic_auth_username.empty() || !options_.basic_auth_password.empty()) {
-    authorization_ = "Basic " + Base64(options_.basic_auth_username + ":" + options_.basic_auth_password);
+    authorization_ = "Basic " + http::Base64(options_.basic_auth_username + ":" + options_.basic_auth_password);
   }
   client_ = std::make_unique<http::Client>(static_cast<int>(std::min<size_t>(targets_.size(), 4)));
   sender_ = std::thread([this] { Run(); });

@@ -2,7 +2,7 @@
 
 #include <future>
 
-#include "alertmanager/encoding.h"
+#include "http/encoding.h"
 #include "common/build_info.h"
 #include "http/client.h"
 #include "http/url.h"
@@ -48,7 +48,7 @@ Result<std::string> AuthorizationHeader(const HttpConfig& c, Env* env) {
   if (!c.basic_auth_username.empty() || !c.basic_auth_password.empty() || !c.basic_auth_password_file.empty()) {
     TYTO_ASSIGN_OR_RETURN(std::string password,
                           ReadSecret(c.basic_auth_password, c.basic_auth_password_file, env, "basic_auth password_file"));
-    return "Basic " + Base64(c.basic_auth_username + ":" + password);
+    return "Basic " + http::Base64(c.basic_auth_username + ":" + password);
   }
   if (!c.authorization_credentials.empty() || !c.authorization_credentials_file.empty()) {
     TYTO_ASSIGN_OR_RETURN(std::string credentials,

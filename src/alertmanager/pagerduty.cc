@@ -5,7 +5,7 @@
 #include <string>
 
 #include "alertmanager/default_templates.h"
-#include "alertmanager/encoding.h"
+#include "http/encoding.h"
 #include "alertmanager/go_json.h"
 #include "alertmanager/integration_http.h"
 #include "alertmanager/integrations_internal.h"
@@ -73,7 +73,7 @@ std::string PagerdutyMessage(const PagerdutyConfig& c, const Notification& n, bo
   std::string out = "{";
   if (v1) {
     AppendJsonMember(&out, "service_key", c.service_key.value(), true);
-    AppendJsonMember(&out, "incident_key", Sha256Hex(n.group_key), true);
+    AppendJsonMember(&out, "incident_key", http::Sha256Hex(n.group_key), true);
     AppendJsonMember(&out, "event_type", event, true);
     AppendJsonMember(&out, "description", summary, true);
     out += ",\"event_action\":\"\",\"payload\":null";
@@ -93,7 +93,7 @@ std::string PagerdutyMessage(const PagerdutyConfig& c, const Notification& n, bo
     std::string m = "{";
     AppendJsonMember(&m, "routing_key", c.routing_key.value(), true);
     // Alertmanager's notify.Key.Hash: the group key's SHA-256.
-    AppendJsonMember(&m, "dedup_key", Sha256Hex(n.group_key), true);
+    AppendJsonMember(&m, "dedup_key", http::Sha256Hex(n.group_key), true);
     AppendJsonMember(&m, "event_action", event, false);
     m += ",";
     AppendJsonKey(&m, "payload");

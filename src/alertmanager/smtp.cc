@@ -20,7 +20,7 @@
 #include <optional>
 #include <string>
 
-#include "alertmanager/encoding.h"
+#include "http/encoding.h"
 
 namespace tyto::alertmanager {
 
@@ -373,11 +373,11 @@ class Session {
           return false;
         }
         if (mech == "PLAIN") {
-          return Command("AUTH PLAIN", "AUTH PLAIN " + Base64(o_.identity + '\0' + o_.username + '\0' + o_.password),
+          return Command("AUTH PLAIN", "AUTH PLAIN " + http::Base64(o_.identity + '\0' + o_.username + '\0' + o_.password),
                          235);
         }
-        return Command("AUTH LOGIN", "AUTH LOGIN", 334) && Command("AUTH LOGIN username", Base64(o_.username), 334) &&
-               Command("AUTH LOGIN password", Base64(o_.password), 235);
+        return Command("AUTH LOGIN", "AUTH LOGIN", 334) && Command("AUTH LOGIN username", http::Base64(o_.username), 334) &&
+               Command("AUTH LOGIN password", http::Base64(o_.password), 235);
       }
     }
     if (missing.empty()) missing = " unknown auth mechanism: " + mechanisms;
@@ -387,7 +387,7 @@ class Session {
 
   bool CramMd5() {
     if (!Command("AUTH CRAM-MD5", "AUTH CRAM-MD5", 334)) return false;
-    std::optional<std::string> challenge = Base64Decode(last_.lines.empty() ? "" : last_.lines[0]);
+    std::optional<std::string> challenge = http::Base64Decode(last_.lines.empty() ? "" : last_.lines[0]);
     if (!challenge) {
       Fail("AUTH CRAM-MD5", Unavailable("the challenge is not base64"));
       return false;
@@ -396,8 +396,8 @@ class Session {
     unsigned int n = 0;
     HMAC(EVP_md5(), o_.secret.data(), static_cast<int>(o_.secret.size()),
          reinterpret_cast<const unsigned char*>(challenge->data()), challenge->size(), mac, &n);
-    const std::string digest = HexLower(std::string_view(reinterpret_cast<const char*>(mac), n));
-    return Command("AUTH CRAM-MD5 response", Base64(o_.username + " " + digest), 235);
+    const std::string digest = http::HexLower(std::string_view(reinterpret_cast<const char*>(mac), n));
+    return Command("AUTH CRAM-MD5 response", http::Base64(o_.username + " " + digest), 235);
   }
 
   const SmtpOptions& o_;

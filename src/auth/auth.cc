@@ -9,6 +9,8 @@
 #include <cstring>
 #include <optional>
 
+#include "http/encoding.h"
+
 namespace tyto::auth {
 namespace {
 
@@ -30,20 +32,6 @@ bool DecodeHex(std::string_view hex, unsigned char out[32]) {
     out[i] = static_cast<unsigned char>(v);
   }
   return true;
-}
-
-std::optional<std::string> DecodeBase64(std::string_view in) {
-  std::string out;
-  out.resize(in.size() / 4 * 3 + 3);
-  if (in.size() % 4 != 0) return std::nullopt;
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  if (n < 0) return std::nullopt;
-  size_t len = static_cast<size_t>(n);
-  // EVP_DecodeBlock counts padding as zero bytes.
-  for (size_t i = in.size(); i > 0 && in[i - 1] == '=' && len > 0; --i) --len;
-  out.resize(len);
-  return out;
 }
 
 http::Response Unauthorized(std::string_view why) {
@@ -135,7 +123,7 @@ Result<http::Principal> Authenticator::Authenticate(const http::Request& req) co
   if (h.size() > 7 && strncasecmp(h.data(), "Bearer ", 7) == 0) {
     secret = h.substr(7);
   } else if (h.size() > 6 && strncasecmp(h.data(), "Basic ", 6) == 0) {
-    decoded = DecodeBase64(h.substr(6));
+    decoded = http::Base64Decode(h.substr(6));
     size_t colon = decoded ? decoded->find(':') : std::string::npos;
     if (colon == std::string::npos) return Status(StatusCode::kUnauthenticated, "malformed basic credentials");
     user = std::string_view(*decoded).substr(0, colon);

@@ -1,6 +1,5 @@
 #include "playbook/audit_log.h"
 
-#include <openssl/evp.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -9,6 +8,7 @@
 #include <functional>
 
 #include "common/units.h"
+#include "http/encoding.h"
 #include "scrape/text_lexing.h"
 
 namespace tyto::playbook {
@@ -146,18 +146,6 @@ Status ForEachLine(Env* env, const std::string& path,
 
 }  // namespace
 
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr) != 1) len = 0;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 15]);
-  }
-  return out;
-}
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(Env* env, const std::string& path, Clock* clock) {
   std::unique_ptr<AuditLog> log(new AuditLog(env, path, clock));
@@ -231,7 +219,7 @@ Status AuditLog::Append(const AuditEntry& entry) {
   Str(w, "prev", last_hash_);
   w.EndObject();
   std::string covered(buf.GetString(), buf.GetSize());
-  std::string hash = Sha256Hex(covered);
+  std::string hash = http::Sha256Hex(covered);
   std::string line = covered.substr(0, covered.size() - 1);
   line.append(kHashKey);
   line.append(hash);
@@ -281,7 +269,7 @@ Status VerifyAuditLog(Env* env, const std::string& path, uint64_t* records) {
     std::string covered;
     std::string_view hash;
     (void)SplitHash(line, &covered, &hash);
-    if (Sha256Hex(covered) != hash) return Corruption(where + "the record's hash does not match its content");
+    if (http::Sha256Hex(covered) != hash) return Corruption(where + "the record's hash does not match its content");
     if (p.prev != prev) return Corruption(where + "\"prev\" is not the hash of the record before (removed or reordered)");
     if (count > 0 && p.record.seq != seq + 1) {
       return Corruption(where + "seq " + std::to_string(p.record.seq) + " follows " + std::to_string(seq));

@@ -1,7 +1,6 @@
 #include "scrape/manager.h"
 
 #include <glob.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -12,6 +11,7 @@
 #include "config/schema.h"
 #include "config/yaml.h"
 #include "http/client.h"
+#include "http/encoding.h"
 #include "tyto/env.h"
 
 namespace tyto::scrape {
@@ -19,20 +19,12 @@ namespace {
 
 const log::Logger kLog("scrape");
 
-std::string Base64(std::string_view s) {
-  std::string out(4 * ((s.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
 // The Authorization header a job's scrapes send, if any.
 Result<std::optional<std::string>> AuthorizationHeader(const ScrapeConfig& job) {
   const BasicAuth& b = job.basic_auth;
   if (!b.username.empty() || !b.password.empty() || !b.password_file.empty()) {
     TYTO_ASSIGN_OR_RETURN(std::string password, ReadSecret(Env::Default(), b.password, b.password_file, "basic_auth password_file"));
-    return std::optional<std::string>("Basic " + Base64(b.username + ":" + password));
+    return std::optional<std::string>("Basic " + http::Base64(b.username + ":" + password));
   }
   const Authorization& a = job.authorization;
   if (a.credentials.empty() && a.credentials_file.empty()) return std::optional<std::string>();

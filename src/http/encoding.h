@@ -1,12 +1,13 @@
-// Byte encodings the integrations share: base64 (HTTP basic auth, SMTP AUTH), lowercase hex
-// and SHA-256 (PagerDuty's dedup key). Private to src/alertmanager.
+// Byte encodings that HTTP-speaking code shares: base64 (basic auth in the token gate, scrapes,
+// integrations and SMTP AUTH), lowercase hex and SHA-256 hex (PagerDuty's dedup key, the
+// playbook audit log's chain). Through OpenSSL, which tyto_http links already.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
 
-namespace tyto::alertmanager {
+namespace tyto::http {
 
 // Standard base64 with padding.
 std::string Base64(std::string_view bytes);
@@ -17,4 +18,4 @@ std::string HexLower(std::string_view bytes);
 // SHA-256 of `bytes` in lowercase hex (64 digits).
 std::string Sha256Hex(std::string_view bytes);
 
-}  // namespace tyto::alertmanager
+}  // namespace tyto::http

@@ -1,8 +1,8 @@
-#include "alertmanager/encoding.h"
+#include "http/encoding.h"
 
 #include <openssl/evp.h>
 
-namespace tyto::alertmanager {
+namespace tyto::http {
 
 std::string Base64(std::string_view in) {
   std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
@@ -44,4 +44,4 @@ std::string Sha256Hex(std::string_view bytes) {
   return HexLower(std::string_view(reinterpret_cast<const char*>(digest), n));
 }
 
-}  // namespace tyto::alertmanager
+}  // namespace tyto::http
