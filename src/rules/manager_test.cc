@@ -466,16 +466,21 @@ TEST_F(ManagerTest, GroupsAreOrderedByFileThenAsWritten) {
   EXPECT_THAT(order, ElementsAre("a.yml/z", "a.yml/y", "b.yml/z", "b.yml/y"));
 }
 
-TEST_F(ManagerTest, BadGroupLabelTemplateFailsTheUpdate) {
+// A group label that is not a valid template is refused by the parser, with its place, so a
+// reload (and `tyto check rules`) stops before the manager sees the file.
+TEST_F(ManagerTest, BadGroupLabelTemplateIsRefusedBeforeTheManager) {
   StartManager("groups: []\n");
-  EXPECT_FALSE(Load(R"(groups:
+  Result<RuleFile> f = ParseRuleFile(R"(groups:
   - name: g
     labels: {team: "{{ nope"}
     rules:
       - alert: A
         expr: vector(1)
-)")
-                   .ok());
+)",
+                                     "rules.yml");
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message().rfind("rules.yml:3:20: invalid template in group label 'team': ", 0), 0u)
+      << f.status().message();
   EXPECT_TRUE(manager_->Groups().empty());
 }
 

@@ -232,6 +232,9 @@ std::optional<RuleGroup> ReadGroup(const Node& n, Errors* errors) {
       }
     } else if (k == "labels") {
       group.labels = ReadLabels(value, "label", errors);
+      // They are added to alerting rules' labels, which are templates: checked here so that a
+      // bad one is refused with its place before anything runs (not at evaluation).
+      (void)ReadTemplates(group.labels, value, "group label", errors);
     } else if (k == "rules") {
       if (value.IsNull()) continue;
       if (!value.IsSequence()) {

@@ -124,6 +124,9 @@ TEST(RuleFileTest, EveryErrorWithItsPosition) {
   EXPECT_EQ(Errors("groups:\n  - name: g\n    rules:\n      - alert: a\n        expr: up\n        for: 5 minutes\n")
                 .rfind("r.yml:6:14: 'for': invalid duration '5 minutes'", 0),
             0u);
+  EXPECT_EQ(Errors("groups:\n  - name: g\n    labels: {team: '{{ .Bad'}\n    rules:\n      - alert: a\n        expr: up\n")
+                .rfind("r.yml:3:20: invalid template in group label 'team': ", 0),
+            0u);
   EXPECT_EQ(Errors("groups:\n  - name: g\n    rules:\n      - alert: a\n        expr: up\n        labels: {__name__: x}\n"),
             "r.yml:6:18: invalid label name: __name__");
   EXPECT_EQ(Errors("groups:\n  - name: g\n    rules:\n      - alert: a\n        expr: up\n        labels: {'': x}\n"),
