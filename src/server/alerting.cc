@@ -371,6 +371,4 @@ void Alerting::Stop() {
   if (p.dispatcher) p.dispatcher->Stop();
 }
 
-const api::RulesSource* Alerting::rules() const { return parts_->rules.get(); }
-
 }  // namespace tyto::server

@@ -23,7 +23,6 @@
 #include <utility>
 #include <vector>
 
-#include "api/rules_source.h"
 #include "auth/auth.h"
 #include "http/router.h"
 #include "rules/rule_file.h"
@@ -75,8 +74,6 @@ class Alerting {
 
   void Start();
   void Stop();
-
-  const api::RulesSource* rules() const;
 
  private:
   struct Parts;
