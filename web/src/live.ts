@@ -73,6 +73,13 @@ export class Live {
     this.pollTimer = window.setInterval(() => this.emitTick(Date.now() / 1000), this.intervalSec * 2000);
   }
 
+  // Closes the stream (the app keeps one for its lifetime; tests and a future logout use this).
+  stop(): void {
+    this.source?.close();
+    this.source = null;
+    this.stopPolling();
+  }
+
   private stopPolling(): void {
     if (this.pollTimer !== null) window.clearInterval(this.pollTimer);
     this.pollTimer = null;
