@@ -82,6 +82,13 @@ Response Response::Json(int status, std::string body) {
   return r;
 }
 
+Response Response::Stream(std::string content_type, std::shared_ptr<BodyStream> stream) {
+  Response r;
+  r.content_type = std::move(content_type);
+  r.stream = std::move(stream);
+  return r;
+}
+
 Response Response::Error(int status, std::string_view error_type, std::string_view message) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,18 +50,41 @@ struct Request {
   std::optional<std::string_view> PathParam(std::string_view name) const;
 };
 
+// A response body produced over time (server-sent events, a live tail), for answers that last
+// longer than a handler may hold a network thread. The server sends the headers with chunked
+// transfer encoding (never gzip), then calls Poll on the connection's strand every
+// ServerOptions::stream_poll_interval and sends what it returns. The stream ends when Poll says
+// so, when the client goes away (a write fails or it closes its side) or when the server shuts
+// down; the server then drops its reference, so a producer notices the end in its destructor.
+class BodyStream {
+ public:
+  struct Chunk {
+    std::string data;   // bytes to send now; empty: nothing yet
+    bool done = false;  // the stream ends after `data`
+  };
+  virtual ~BodyStream() = default;
+  // Called from network threads, one call at a time; must not block (it holds a network thread
+  // while it runs). An exception ends the stream.
+  virtual Chunk Poll() = 0;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   Headers headers;          // extra headers
   std::string body;
   std::string handler;      // the route's name, for metrics and logs; set by the router
+  // When set, the body is streamed from it (and `body` is ignored); see BodyStream. The server
+  // refuses it with 503 when ServerOptions::max_streams are open already.
+  std::shared_ptr<BodyStream> stream;
 
   static Response Text(int status, std::string body);
   static Response Json(int status, std::string body);
   // An error in the Prometheus HTTP API's shape, which Grafana and scripts already parse:
   //   {"status":"error","errorType":"bad_data","error":"..."}
   static Response Error(int status, std::string_view error_type, std::string_view message);
+  // A 200 whose body is `stream`, of the given content type.
+  static Response Stream(std::string content_type, std::shared_ptr<BodyStream> stream);
 };
 
 // The reason phrase for a status code ("Not Found").

@@ -14,9 +14,11 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <atomic>
+#include <cstdio>
 #include <optional>
 #include <thread>
 #include <unordered_map>
@@ -46,6 +48,13 @@ constexpr size_t kLingerMaxBytes = 1 << 20;
 
 bool IsHttpParseError(const beast::error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category();
+}
+
+// Whether the peer closed its side of the connection or it broke (see Request::ClientGone).
+bool PeerGone(int fd) {
+  pollfd p{fd, POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) != 1) return false;
+  return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
 std::string EndpointString(const tcp::endpoint& ep) {
@@ -120,6 +129,17 @@ struct Server::Impl {
                             MutexLock lock(&mu);
                             return static_cast<double>(sessions.size());
                           });
+    registry->AddCallback("tyto_http_streams_open", "Streaming responses (server-sent events) currently open.",
+                          instrumentation::Type::kGauge, [this] { return static_cast<double>(open_streams.load()); });
+  }
+
+  // Takes a stream slot; false when max_streams are open already.
+  bool AcquireStream(uint64_t max) {
+    uint64_t n = open_streams.load();
+    while (n < max) {
+      if (open_streams.compare_exchange_weak(n, n + 1)) return true;
+    }
+    return false;
   }
 
   std::shared_ptr<const ServerOptions> Options() {
@@ -166,6 +186,7 @@ struct Server::Impl {
   std::vector<std::thread> threads;
   std::atomic<bool> draining{false};
   std::atomic<bool> started{false};
+  std::atomic<uint64_t> open_streams{0};
 
   instrumentation::Family<instrumentation::Counter>& requests;
   instrumentation::Family<instrumentation::Histogram>& latency;
@@ -186,12 +207,18 @@ class Session final : public SessionBase {
 
  public:
   Session(Server::Impl* server, const Handler* handler, tcp::socket&& socket, std::shared_ptr<ssl::context> tls)
-      : SessionBase(server), tls_(std::move(tls)), handler_(handler), stream_(MakeStream(std::move(socket), tls_.get())) {
+      : SessionBase(server),
+        tls_(std::move(tls)),
+        handler_(handler),
+        stream_(MakeStream(std::move(socket), tls_.get())),
+        poll_timer_(stream_.get_executor()) {
     beast::error_code ec;
     auto ep = Tcp().socket().remote_endpoint(ec);
     if (!ec) remote_ = EndpointString(ep);
     fd_ = Tcp().socket().native_handle();
   }
+
+  ~Session() override { ReleaseStream(); }
 
   void Run() override {
     server_->Register(this, weak_from_this());
@@ -200,6 +227,11 @@ class Session final : public SessionBase {
 
   void Drain() override {
     asio::post(stream_.get_executor(), [self = Self()] {
+      // A stream ends at its next poll, which the cancelled timer runs now.
+      if (self->state_ == State::kStreaming) {
+        self->poll_timer_.cancel();
+        return;
+      }
       // Between requests: cancel the pending read; its handler then closes the connection.
       // Bytes the client already sent (in our buffer, or still in the kernel's) make the
       // connection busy, not idle: that request is answered first.
@@ -224,7 +256,7 @@ class Session final : public SessionBase {
   }
 
  private:
-  enum class State { kHandshake, kIdle, kReading, kBusy, kClosing };
+  enum class State { kHandshake, kIdle, kReading, kBusy, kStreaming, kClosing };
 
   static Stream MakeStream(tcp::socket&& socket, ssl::context* ctx) {
     if constexpr (kTls) {
@@ -348,6 +380,7 @@ class Session final : public SessionBase {
     req.connection_fd = fd_;
     const bool keep_alive = msg.keep_alive();
     const bool head = msg.method() == bhttp::verb::head;
+    const bool http11 = msg.version() >= 11;
     const auto ae = msg[bhttp::field::accept_encoding];
     const bool gzip = options_->gzip && AcceptsGzip(std::string_view(ae.data(), ae.size()));
 
@@ -366,12 +399,115 @@ class Session final : public SessionBase {
         resp.handler = "(exception)";
       }
     }
+    if (resp.stream) {
+      if (head) {
+        resp.stream.reset();  // the headers only
+      } else if (!server_->AcquireStream(options_->max_streams)) {
+        std::string name = std::move(resp.handler);
+        resp = Response::Error(503, "unavailable",
+                               "too many open streams (" + std::to_string(options_->max_streams) +
+                                   ", http.max_streams); retry later");
+        resp.headers.emplace_back("Retry-After", "5");
+        resp.handler = std::move(name);
+      } else {
+        holds_stream_ = true;
+      }
+    }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     server_->requests.WithLabels({resp.handler, std::to_string(resp.status)}).Inc();
     server_->latency.WithLabels({resp.handler}).Observe(seconds);
     kLog.Debug("request", {{"method", req.method}, {"path", req.path}, {"status", resp.status},
                            {"seconds", seconds}, {"remote", remote_}});
+    if (resp.stream) return StartStream(std::move(resp), http11);
     Write(std::move(resp), keep_alive, head, gzip);
+  }
+
+  // Streaming (Response::stream): the headers, then whatever each poll of the stream returns,
+  // as chunks (HTTP/1.1) or raw bytes until the connection closes (HTTP/1.0). The connection
+  // closes when the stream ends.
+  void StartStream(Response resp, bool chunked) {
+    state_ = State::kStreaming;
+    body_stream_ = std::move(resp.stream);
+    chunked_ = chunked;
+    auto res = std::make_shared<bhttp::response<bhttp::empty_body>>();
+    res->version(chunked ? 11 : 10);
+    res->result(static_cast<unsigned>(resp.status));
+    res->set(bhttp::field::server, "tyto");
+    res->set(bhttp::field::content_type, resp.content_type);
+    res->set(bhttp::field::cache_control, "no-cache");
+    res->set("X-Accel-Buffering", "no");
+    for (auto& [k, v] : resp.headers) {
+      if (!beast::iequals(k, "Content-Encoding") && !beast::iequals(k, "Content-Length")) res->insert(k, v);
+    }
+    res->keep_alive(false);
+    if (chunked) res->chunked(true);
+    auto sr = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*res);
+    Tcp().expires_after(options_->write_timeout);
+    bhttp::async_write_header(stream_, *sr, [self = Self(), res, sr](beast::error_code ec, size_t) {
+      self->Tcp().expires_never();
+      if (ec) return self->EndStream(/*send_last=*/false);
+      self->PollStream();
+    });
+  }
+
+  void SchedulePoll() {
+    if (server_->draining) return EndStream(/*send_last=*/true);
+    poll_timer_.expires_after(options_->stream_poll_interval);
+    poll_timer_.async_wait([self = Self()](beast::error_code) { self->PollStream(); });
+  }
+
+  void PollStream() {
+    if (state_ != State::kStreaming) return;
+    if (server_->draining) return EndStream(/*send_last=*/true);
+    if (PeerGone(fd_)) return EndStream(/*send_last=*/false);
+    BodyStream::Chunk chunk;
+    try {
+      chunk = body_stream_->Poll();
+    } catch (const std::exception& e) {
+      kLog.Error("stream threw", {{"remote", remote_}, {"error", e.what()}});
+      return EndStream(/*send_last=*/true);
+    }
+    if (chunk.data.empty() && !chunk.done) return SchedulePoll();
+    auto out = std::make_shared<std::string>();
+    if (chunked_) {
+      if (!chunk.data.empty()) {
+        char size[20];
+        int n = std::snprintf(size, sizeof(size), "%zx\r\n", chunk.data.size());
+        out->reserve(chunk.data.size() + static_cast<size_t>(n) + 8);
+        out->append(size, static_cast<size_t>(n)).append(chunk.data).append("\r\n");
+      }
+      if (chunk.done) out->append("0\r\n\r\n");
+    } else {
+      *out = std::move(chunk.data);
+    }
+    const bool done = chunk.done;
+    Tcp().expires_after(options_->write_timeout);
+    asio::async_write(stream_, asio::buffer(*out), [self = Self(), out, done](beast::error_code ec, size_t) {
+      self->Tcp().expires_never();
+      if (ec || done) return self->EndStream(/*send_last=*/false);
+      self->SchedulePoll();
+    });
+  }
+
+  // Ends a stream: frees its slot, sends the last chunk when asked (a clean end the client can
+  // tell from a broken connection), then closes.
+  void EndStream(bool send_last) {
+    if (state_ != State::kStreaming) return;
+    ReleaseStream();
+    if (!send_last || !chunked_) return Close();
+    state_ = State::kBusy;
+    static constexpr std::string_view kLast = "0\r\n\r\n";
+    Tcp().expires_after(std::chrono::seconds(1));
+    asio::async_write(stream_, asio::buffer(kLast.data(), kLast.size()),
+                      [self = Self()](beast::error_code, size_t) { self->Close(); });
+  }
+
+  void ReleaseStream() {
+    body_stream_.reset();
+    if (holds_stream_) {
+      holds_stream_ = false;
+      server_->open_streams.fetch_sub(1);
+    }
   }
 
   void Write(Response resp, bool keep_alive, bool head, bool gzip) {
@@ -433,6 +569,8 @@ class Session final : public SessionBase {
 
   // The only place the socket is closed, so ForceClose never acts on a reused descriptor.
   void CloseSocket() {
+    state_ = State::kClosing;
+    poll_timer_.cancel();
     MutexLock lock(&fd_mu_);
     if (fd_closed_) return;
     fd_closed_ = true;
@@ -443,6 +581,10 @@ class Session final : public SessionBase {
   std::shared_ptr<ssl::context> tls_;  // keeps the context alive: declared before stream_
   const Handler* handler_;
   Stream stream_;
+  asio::steady_timer poll_timer_;  // a streaming response's next poll
+  std::shared_ptr<BodyStream> body_stream_;
+  bool holds_stream_ = false;  // counted in open_streams
+  bool chunked_ = true;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<const ServerOptions> options_;
@@ -600,6 +742,8 @@ uint16_t Server::port() const {
   auto ep = impl_->acceptor.local_endpoint(ec);
   return ec ? 0 : ep.port();
 }
+
+size_t Server::open_streams() const { return impl_ ? static_cast<size_t>(impl_->open_streams.load()) : 0; }
 
 size_t Server::open_connections() const {
   if (!impl_) return 0;

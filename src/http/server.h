@@ -3,6 +3,8 @@
 // Keep-alive connections, limits on header and body size, read/write/idle timeouts, gzip
 // responses when the client asks, TLS when configured, a cap on open connections, and graceful
 // shutdown. Handlers run on the network threads; a handler that blocks ties up one of them.
+// A response with a BodyStream (server-sent events) holds no thread: the server polls the
+// stream on a timer, and at most max_streams are open at once.
 //
 // Timeouts, as Go's net/http (and so Prometheus) define them:
 //   idle_timeout   waiting for the first byte of the next request on a kept-alive connection
@@ -31,6 +33,10 @@ struct ServerOptions {
   uint64_t max_header_bytes = 16 * 1024;
   uint64_t max_body_bytes = 32 * 1024 * 1024;
   uint64_t max_connections = 10000;
+  // Streaming responses (Response::stream) open at once; one more is answered 503.
+  uint64_t max_streams = 64;
+  // How often an open stream is polled for more bytes.
+  std::chrono::milliseconds stream_poll_interval{250};
   bool gzip = true;
   // TLS is on when both are set (PEM files; the certificate file may hold the chain).
   std::string tls_cert_file;
@@ -82,6 +88,7 @@ class Server {
   bool Shutdown(std::chrono::milliseconds grace);
 
   size_t open_connections() const;
+  size_t open_streams() const;
 
   struct Impl;  // opaque: the network state, defined in server.cc
 

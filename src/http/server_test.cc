@@ -1,5 +1,6 @@
 // Tests of http::Server over real loopback sockets (port 0): keep-alive, limits, timeouts,
-// gzip, TLS and its reload, the connection cap, handler failures and graceful shutdown.
+// gzip, TLS and its reload, the connection cap, handler failures, graceful shutdown, and
+// streaming responses (server-sent events).
 #include "http/server.h"
 
 #include <gtest/gtest.h>
@@ -11,7 +12,16 @@
 #include <fstream>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <deque>
+
+#include "common/mutex.h"
 #include "http/gzip.h"
+#include "http/sse.h"
 #include "testing/http_client.h"
 #include "testing/temp_dir.h"
 
@@ -446,6 +456,248 @@ TEST(HostPortTest, LoopbackDetection) {
   EXPECT_FALSE(IsLoopbackHost(""));
   EXPECT_FALSE(IsLoopbackHost("0.0.0.0"));
   EXPECT_FALSE(IsLoopbackHost("10.0.0.1"));
+}
+
+// Streaming responses. The producer is a queue the test fills; the client a raw socket that reads
+// whatever arrives, since TestConnection reads whole Content-Length responses only.
+class TestStream final : public BodyStream {
+ public:
+  struct State {
+    Mutex mu;
+    std::deque<std::string> queue GUARDED_BY(mu);
+    bool done GUARDED_BY(mu) = false;
+    std::atomic<bool> destroyed{false};
+    void Push(std::string s) {
+      MutexLock lock(&mu);
+      queue.push_back(std::move(s));
+    }
+    void End() {
+      MutexLock lock(&mu);
+      done = true;
+    }
+  };
+  explicit TestStream(std::shared_ptr<State> state) : state_(std::move(state)) {}
+  ~TestStream() override { state_->destroyed = true; }
+  Chunk Poll() override {
+    MutexLock lock(&state_->mu);
+    Chunk c;
+    while (!state_->queue.empty()) {
+      c.data += state_->queue.front();
+      state_->queue.pop_front();
+    }
+    c.done = state_->done;
+    return c;
+  }
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+class RawClient {
+ public:
+  explicit RawClient(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) Close();
+  }
+  ~RawClient() { Close(); }
+  bool ok() const { return fd_ >= 0; }
+  void Send(std::string_view s) {
+    while (fd_ >= 0 && !s.empty()) {
+      ssize_t n = ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL);
+      if (n <= 0) return;
+      s.remove_prefix(static_cast<size_t>(n));
+    }
+  }
+  // Reads until `marker` has arrived (true), or EOF or 10 s pass (false).
+  bool ReadUntil(std::string_view marker) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (received_.find(marker) == std::string::npos) {
+      if (eof_ || std::chrono::steady_clock::now() > deadline) return false;
+      ReadSome(100);
+    }
+    return true;
+  }
+  // Reads until EOF (true) or 10 s pass.
+  bool ReadToEof() {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!eof_ && std::chrono::steady_clock::now() < deadline) ReadSome(100);
+    return eof_;
+  }
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  const std::string& received() const { return received_; }
+
+ private:
+  void ReadSome(int timeout_ms) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) != 1) return;
+    char buf[4096];
+    ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+    if (n <= 0) {
+      eof_ = true;
+      return;
+    }
+    received_.append(buf, static_cast<size_t>(n));
+  }
+  int fd_ = -1;
+  bool eof_ = false;
+  std::string received_;
+};
+
+// The body of a chunked response (after the blank line ending the headers), decoded; nullopt when
+// the framing is broken. *complete: the last (empty) chunk arrived.
+std::optional<std::string> Dechunk(const std::string& raw, bool* complete) {
+  *complete = false;
+  size_t pos = raw.find("\r\n\r\n");
+  if (pos == std::string::npos) return std::nullopt;
+  pos += 4;
+  std::string out;
+  while (pos < raw.size()) {
+    size_t eol = raw.find("\r\n", pos);
+    if (eol == std::string::npos) break;
+    size_t size = std::stoul(raw.substr(pos, eol - pos), nullptr, 16);
+    if (size == 0) {
+      *complete = true;
+      break;
+    }
+    if (eol + 2 + size + 2 > raw.size()) break;
+    if (raw.compare(eol + 2 + size, 2, "\r\n") != 0) return std::nullopt;
+    out += raw.substr(eol + 2, size);
+    pos = eol + 2 + size + 2;
+  }
+  return out;
+}
+
+class StreamTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    router_.Add({"GET"}, "/stream", "stream", [this](Request&) {
+      auto state = std::make_shared<TestStream::State>();
+      {
+        MutexLock lock(&mu_);
+        states_.push_back(state);
+      }
+      return SseResponse(std::make_shared<TestStream>(state));
+    });
+  }
+  void StartStreams(uint64_t max_streams = 64) {
+    ServerOptions o;
+    o.max_streams = max_streams;
+    o.stream_poll_interval = 20ms;
+    StartServer(o);
+  }
+  std::shared_ptr<TestStream::State> State(size_t i) {
+    MutexLock lock(&mu_);
+    return i < states_.size() ? states_[i] : nullptr;
+  }
+  // Waits (bounded) until `done` holds.
+  static bool Eventually(const std::function<bool()>& done) {
+    for (int i = 0; i < 1000; ++i) {
+      if (done()) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return done();
+  }
+  static constexpr std::string_view kGet =
+      "GET /stream HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAccept-Encoding: gzip\r\n\r\n";
+
+  Mutex mu_;
+  std::vector<std::shared_ptr<TestStream::State>> states_ GUARDED_BY(mu_);
+};
+
+TEST_F(StreamTest, DeliversEventsInOrderThenEnds) {
+  StartStreams();
+  RawClient c(port_);
+  ASSERT_TRUE(c.ok());
+  c.Send(kGet);
+  ASSERT_TRUE(c.ReadUntil("\r\n\r\n")) << c.received();
+  const std::string& head = c.received();
+  EXPECT_NE(head.find("HTTP/1.1 200"), std::string::npos) << head;
+  EXPECT_NE(head.find("Transfer-Encoding: chunked"), std::string::npos) << head;
+  EXPECT_NE(head.find("Content-Type: text/event-stream"), std::string::npos) << head;
+  EXPECT_NE(head.find("Cache-Control: no-cache"), std::string::npos) << head;
+  EXPECT_NE(head.find("X-Accel-Buffering: no"), std::string::npos) << head;
+  EXPECT_EQ(head.find("Content-Encoding"), std::string::npos) << head;
+  ASSERT_TRUE(Eventually([&] { return State(0) != nullptr; }));
+  auto state = State(0);
+  EXPECT_EQ(server_->open_streams(), 1u);
+  for (int i = 0; i < 5; ++i) {
+    state->Push(SseEvent("tick", "{\"n\":" + std::to_string(i) + "}\nsecond line", std::to_string(i)));
+    ASSERT_TRUE(c.ReadUntil("id: " + std::to_string(i))) << c.received();
+  }
+  state->End();
+  EXPECT_TRUE(c.ReadToEof());
+  bool complete = false;
+  auto body = Dechunk(c.received(), &complete);
+  ASSERT_TRUE(body.has_value()) << c.received();
+  EXPECT_TRUE(complete);
+  std::string want;
+  for (int i = 0; i < 5; ++i) {
+    want += "event: tick\nid: " + std::to_string(i) + "\ndata: {\"n\":" + std::to_string(i) + "}\ndata: second line\n\n";
+  }
+  EXPECT_EQ(*body, want);
+  EXPECT_TRUE(Eventually([&] { return server_->open_streams() == 0 && state->destroyed; }));
+}
+
+TEST_F(StreamTest, DisconnectingClientFreesTheSlot) {
+  StartStreams();
+  RawClient c(port_);
+  c.Send(kGet);
+  ASSERT_TRUE(c.ReadUntil("\r\n\r\n"));
+  ASSERT_TRUE(Eventually([&] { return State(0) != nullptr; }));
+  EXPECT_EQ(server_->open_streams(), 1u);
+  c.Close();
+  EXPECT_TRUE(Eventually([&] { return server_->open_streams() == 0; }));
+  EXPECT_TRUE(Eventually([&] { return State(0)->destroyed.load(); }));
+  EXPECT_TRUE(Eventually([&] { return server_->open_connections() == 0; }));
+}
+
+TEST_F(StreamTest, CapRefusesTheNextStream) {
+  StartStreams(/*max_streams=*/1);
+  RawClient first(port_);
+  first.Send(kGet);
+  ASSERT_TRUE(first.ReadUntil("\r\n\r\n"));
+  EXPECT_NE(first.received().find("200"), std::string::npos);
+  auto second = testing::HttpGet(port_, "/stream");
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->status, 503);
+  EXPECT_NE(second->body.find("http.max_streams"), std::string::npos) << second->body;
+  // Ordinary requests still work, and the slot is free again once the first stream ends.
+  EXPECT_EQ(testing::HttpGet(port_, "/echo")->status, 200);
+  first.Close();
+  ASSERT_TRUE(Eventually([&] { return server_->open_streams() == 0; }));
+  RawClient third(port_);
+  third.Send(kGet);
+  ASSERT_TRUE(third.ReadUntil("\r\n\r\n"));
+  EXPECT_NE(third.received().find("HTTP/1.1 200"), std::string::npos) << third.received();
+}
+
+TEST_F(StreamTest, ShutdownEndsOpenStreams) {
+  StartStreams();
+  RawClient a(port_), b(port_);
+  a.Send(kGet);
+  b.Send(kGet);
+  ASSERT_TRUE(a.ReadUntil("\r\n\r\n"));
+  ASSERT_TRUE(b.ReadUntil("\r\n\r\n"));
+  ASSERT_TRUE(Eventually([&] { return server_->open_streams() == 2; }));
+  // The streams never end by themselves; shutdown ends them with the last chunk well within a
+  // long grace period (it does not wait for the grace period to pass).
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(server_->Shutdown(60s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 30s);
+  EXPECT_TRUE(a.ReadToEof());
+  bool complete = false;
+  ASSERT_TRUE(Dechunk(a.received(), &complete).has_value());
+  EXPECT_TRUE(complete) << a.received();
+  EXPECT_EQ(server_->open_streams(), 0u);
+  server_.reset();
 }
 
 }  // namespace
