@@ -18,6 +18,7 @@
 #include "common/units.h"
 #include "eventstore/store.h"
 #include "eventstore/trace_tree.h"
+#include "http/sse.h"
 #include "inference/hub.h"
 
 namespace tyto::api {
@@ -586,7 +587,43 @@ Response SearchLogs(eventstore::EventStore* store, const Clock* clock, const Req
   });
 }
 
-Response TailLogs(eventstore::EventStore* store, const Request& req) {
+// The live tail as server-sent events (Accept: text/event-stream): each record as "event: log"
+// with the long poll's JSON object and "id:" its cursor, so that EventSource's Last-Event-ID
+// resumes after it. The stream reads the store only when a record is newer than its cursor.
+Response TailLogsStream(eventstore::EventStore* store, const Clock* clock, const Request& req, eventstore::LogQuery q,
+                        uint64_t cursor, size_t limit) {
+  if (auto last = req.Header("Last-Event-ID"); last && !last->empty()) {
+    uint64_t resumed = 0;
+    auto [ptr, ec] = std::from_chars(last->data(), last->data() + last->size(), resumed);
+    if (ec == std::errc() && ptr == last->data() + last->size()) cursor = resumed;
+  }
+  auto producer = [store, q = std::move(q), cursor, limit]() mutable {
+    http::BodyStream::Chunk out;
+    if (store->LastLogCursor() <= cursor) return out;
+    Result<eventstore::LogPage> page = store->LogsAfter(cursor, q, limit);
+    if (!page.ok()) {
+      rapidjson::StringBuffer buf;
+      JsonWriter w(buf);
+      w.StartObject();
+      String(w, "error", page.status().message());
+      w.EndObject();
+      out.data = http::SseEvent("error", std::string_view(buf.GetString(), buf.GetSize()));
+      out.done = true;
+      return out;
+    }
+    for (const eventstore::LogEntry& e : page->logs) {
+      rapidjson::StringBuffer buf;
+      JsonWriter w(buf);
+      LogJson(w, e);
+      out.data += http::SseEvent("log", std::string_view(buf.GetString(), buf.GetSize()), std::to_string(e.cursor));
+    }
+    cursor = page->next_cursor;
+    return out;
+  };
+  return http::SseResponse(std::make_shared<http::SseStream>(std::move(producer), clock));
+}
+
+Response TailLogs(eventstore::EventStore* store, const Clock* clock, const Request& req) {
   eventstore::LogQuery q;
   if (Status st = ParseLogFilter(req, &q); !st.ok()) return BadData(st.message());
   uint64_t cursor = store->LastLogCursor();
@@ -604,6 +641,7 @@ Response TailLogs(eventstore::EventStore* store, const Request& req) {
   }
   Result<size_t> limit = ParseLimit(req, 100);
   if (!limit.ok()) return BadData(limit.status().message());
+  if (http::WantsEventStream(req)) return TailLogsStream(store, clock, req, std::move(q), cursor, *limit);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
   while (true) {
     Result<eventstore::LogPage> page = store->LogsAfter(cursor, q, *limit);
@@ -841,7 +879,7 @@ void AddTelemetryQueryRoutes(http::Router* router, auth::Guard* guard, eventstor
   get("/api/v1/traces", [store, clock](Request& req) { return FindTraces(store, clock, req); });
   get("/api/v1/traces/:id", [store](Request& req) { return GetTrace(store, req.PathParam("id").value_or("")); });
   get("/api/v1/logs", [store, clock](Request& req) { return SearchLogs(store, clock, req); });
-  get("/api/v1/logs/tail", [store](Request& req) { return TailLogs(store, req); });
+  get("/api/v1/logs/tail", [store, clock](Request& req) { return TailLogs(store, clock, req); });
   get("/api/v1/events", [store, clock](Request& req) { return Events(store, clock, req); });
   get("/api/v1/deployments", [store, clock](Request& req) { return Deployments(store, clock, req); });
   get("/api/v1/pipelines/runs", [store, clock](Request& req) { return PipelineRuns(store, clock, req); });

@@ -21,6 +21,10 @@
 //                                           live tail: records committed after `cursor` (the
 //                                           newest one when absent), waiting up to `wait` (at most
 //                                           30 s) for one; answer carries the next cursor
+//                                           With "Accept: text/event-stream": server-sent events
+//                                           instead, "event: log" per record (the same JSON
+//                                           object), "id:" its cursor (Last-Event-ID resumes),
+//                                           `wait` ignored, `limit` per read
 //   GET /api/v1/events?model=&start=&end=&limit=        stored (sampled) inference events
 //   GET /api/v1/deployments?model=&start=&end=&limit=   deployment events
 //   GET /api/v1/pipelines/runs?pipeline=&stage=&start=&end=&limit=
