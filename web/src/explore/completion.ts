@@ -87,8 +87,14 @@ export function rank(items: Completion[], prefix: string): Completion[] {
     }
     if (s >= 0) scored.push({ c: { ...c, match }, s });
   }
-  scored.sort((a, b) => a.s - b.s || a.c.label.length - b.c.label.length || a.c.label.localeCompare(b.c.label));
+  scored.sort((a, b) => a.s - b.s || popularity(b.c) - popularity(a.c) || a.c.label.length - b.c.label.length || a.c.label.localeCompare(b.c.label));
   return scored.slice(0, MAX_ITEMS).map((x) => x.c);
+}
+
+// Functions and aggregations most queries use come first among equally good matches.
+const POPULAR = new Set(['rate', 'sum', 'histogram_quantile', 'increase', 'avg', 'max', 'min', 'count', 'topk', 'irate', 'avg_over_time', 'max_over_time', 'label_replace', 'by']);
+function popularity(c: Completion): number {
+  return (c.kind === 'function' || c.kind === 'aggregation' || c.kind === 'keyword') && POPULAR.has(c.label) ? 1 : 0;
 }
 
 const FUNCTION_ITEMS: Completion[] = FUNCTIONS.map((x) => ({
@@ -131,6 +137,8 @@ export function insertion(c: Completion, ctx: CompletionContext, textAfter: stri
     case 'function':
     case 'aggregation': {
       if (c.label.endsWith(')') || /^\s*\(/.test(textAfter)) return { text: c.label, cursor: c.label.length, reopen: false };
+      // before an existing expression: open the call and let the user close it where it ends
+      if (/^[A-Za-z0-9_:{]/.test(textAfter)) return { text: `${c.label}(`, cursor: c.label.length + 1, reopen: false };
       return { text: `${c.label}()`, cursor: c.label.length + 1, reopen: false };
     }
     case 'label': {

@@ -35,6 +35,7 @@ export class QueryEditor {
   private timer = 0;
   private seq = 0;
   private errorAt: number | null = null;
+  private quiet = false; // an edit made by the editor itself is under way: no input handling
 
   constructor(private readonly opts: EditorOptions) {
     this.id = `qe${++editorSeq}`;
@@ -51,7 +52,7 @@ export class QueryEditor {
     this.errorBox = h('div', { class: 'qe-error', id: `${this.id}-err`, role: 'alert', hidden: true });
     this.el = h('div', { class: 'qe' }, h('div', { class: 'qe-box' }, this.overlay, this.textarea), this.popup, this.errorBox);
 
-    this.textarea.addEventListener('input', () => this.onInput());
+    this.textarea.addEventListener('input', () => { if (!this.quiet) this.onInput(); });
     this.textarea.addEventListener('keydown', (e) => this.onKey(e));
     this.textarea.addEventListener('blur', () => this.close());
     this.textarea.addEventListener('focus', () => opts.onFocus?.());
@@ -80,8 +81,7 @@ export class QueryEditor {
   insertAtCursor(text: string): void {
     const t = this.textarea;
     t.focus();
-    t.setRangeText(text, t.selectionStart, t.selectionEnd, 'end');
-    this.onInput(false);
+    this.edit(t.selectionStart, t.selectionEnd, text, t.selectionStart + text.length);
   }
 
   focus(): void { this.textarea.focus(); }
@@ -141,6 +141,10 @@ export class QueryEditor {
       this.schedule(true);
       return;
     }
+    if (!e.ctrlKey && !e.metaKey && !e.altKey && this.autoClose(e.key)) {
+      e.preventDefault();
+      return;
+    }
     if (!this.open) return;
     switch (e.key) {
       case 'ArrowDown': e.preventDefault(); this.move(1); break;
@@ -151,6 +155,45 @@ export class QueryEditor {
       case 'Escape': e.preventDefault(); e.stopPropagation(); this.close(); break;
       case 'ArrowLeft': case 'ArrowRight': case 'Home': case 'End': this.close(); break;
     }
+  }
+
+  // Typing an opening bracket adds its closing one (when nothing but space or a closer follows);
+  // typing a closer just before the same closer steps over it. Returns true when it handled the key.
+  private autoClose(key: string): boolean {
+    const t = this.textarea;
+    if (t.selectionStart !== t.selectionEnd) return false;
+    const at = t.selectionStart;
+    const next = t.value[at] ?? '';
+    const pairs: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
+    if (pairs[key] && (next === '' || /[\s)\]},]/.test(next))) {
+      this.edit(at, at, key + pairs[key], at + 1);
+      this.schedule(false);
+      return true;
+    }
+    if ((key === ')' || key === ']' || key === '}') && next === key) {
+      t.setSelectionRange(at + 1, at + 1);
+      this.close();
+      return true;
+    }
+    return false;
+  }
+
+  // Replaces [from, to) with text through the browser's editing commands where it has them, so
+  // undo (Ctrl+Z) works, then puts the cursor at `cursor`.
+  private edit(from: number, to: number, text: string, cursor: number): void {
+    const t = this.textarea;
+    t.setSelectionRange(from, to);
+    this.quiet = true;
+    let done = false;
+    try {
+      done = document.execCommand('insertText', false, text);
+    } catch {
+      done = false;
+    }
+    this.quiet = false;
+    if (!done) t.setRangeText(text, from, to, 'end');
+    t.setSelectionRange(cursor, cursor);
+    this.onInput(false);
   }
 
   // Works out the context at the cursor and fetches its completions after a short pause, dropping
@@ -246,13 +289,10 @@ export class QueryEditor {
     const cursor = t.selectionStart;
     const after = t.value.slice(cursor);
     const ins = insertion(c, ctx, after);
-    // replace the whole word under the cursor, not only its part before the cursor
-    const wordEnd = ins.replaceTo ?? cursor + (/^[A-Za-z0-9_:]*/.exec(c.kind === 'value' ? '' : after)?.[0].length ?? 0);
-    t.setRangeText(ins.text, ctx.from, wordEnd, 'start');
-    const pos = ctx.from + ins.cursor;
-    t.setSelectionRange(pos, pos);
+    // the typed prefix is replaced (a label value up to its closing quote); text after the cursor stays
+    const wordEnd = ins.replaceTo ?? cursor;
     this.close();
-    this.onInput(false);
+    this.edit(ctx.from, wordEnd, ins.text, ctx.from + ins.cursor);
     if (ins.reopen) this.schedule(true);
   }
 

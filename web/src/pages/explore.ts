@@ -5,7 +5,7 @@
 import './explore.css';
 import { ApiError, getData, legend as legendText, labelsText, type InstantResult, type Labels, type RangeSeries } from '../api';
 import { h, notice, replace } from '../dom';
-import { formatValue, parseDuration, durationText } from '../format';
+import { parseDuration, durationText } from '../format';
 import { href, type PageContext } from '../router';
 import { isRelative, resolveRange, stepFor } from '../timerange';
 import { metrics } from '../explore/completion';
@@ -312,7 +312,7 @@ export function render(ctx: PageContext): void {
       graph = null;
       if (results.some((x) => x.ok)) {
         panel.replaceChildren(notice('empty', 'No data: the queries matched no series in this time range. Check the metric name in the metrics browser, widen the time range, or loosen the label matchers.'));
-      } else panel.replaceChildren();
+      } else panel.replaceChildren(notice('empty', 'No result: the error is shown under the query.'));
       stats.textContent = `0 series · query ${Math.round(queryMs)} ms${notes.length ? ' · ' + notes.join(' · ') : ''}`;
       return;
     }
@@ -361,7 +361,7 @@ export function render(ctx: PageContext): void {
       if (lastTable.length > 1 || rows.length > 1) frag.append(h('h2', { class: 'xr-table-title' }, `Query ${LETTERS[row]}`, h('code', null, rows[row]?.expr ?? '')));
       frag.append(resultTable(result));
     }
-    if (!lastTable.length) frag.append(h('div'));
+    if (!lastTable.length) frag.append(notice('empty', 'No result: the error is shown under the query.'));
     panel.replaceChildren(frag);
   };
 
@@ -402,7 +402,7 @@ export function render(ctx: PageContext): void {
     for (const it of items.slice(0, TABLE_ROWS)) {
       body.append(h('tr', null,
         cols.map((c) => h('td', { class: c === '__name__' ? 'mono' : '' }, it.metric[c] ?? '')),
-        h('td', { class: 'num', title: it.detail ?? it.text }, it.value === null ? it.text : formatValue(it.value, 'none'), it.detail ? h('div', { class: 'muted xr-detail' }, it.detail) : null)));
+        h('td', { class: 'num mono', title: it.detail ?? '' }, it.text, it.detail ? h('div', { class: 'muted xr-detail' }, it.detail) : null)));
     }
     const table = h('table', { class: 'data xr-table' },
       h('thead', null, h('tr', null, cols.map((c) => header(c, c === '__name__' ? 'metric' : c)), header('value', res.resultType === 'matrix' ? 'last value' : 'value', true))),
