@@ -159,8 +159,8 @@ Response ServeUi(const UiSources& s, const Request& req) {
   if (req.path == "/ui") return Redirect("/ui/" + std::string(query));
   std::string_view rel = std::string_view(req.path).substr(std::min<size_t>(req.path.size(), 4));  // after "/ui/"
   if (EscapesUi(rel)) return Response::Error(400, "bad_data", "invalid UI path: '.', '..', '\\' and NUL are refused");
-  std::shared_ptr<const ui::UiAssets> assets = s.assets();
-  std::optional<std::string> index = assets->Read("index.html");
+  std::shared_ptr<const ui::UiAssets> assets = s.assets ? s.assets() : nullptr;
+  std::optional<std::string> index = assets ? assets->Read("index.html") : std::nullopt;
   if (!index) return Html(404, ui::NotBuiltPage());
   if (!rel.empty() && rel != "index.html" && ui::SafeAssetPath(rel)) {
     if (std::optional<std::string> file = assets->Read(rel)) {

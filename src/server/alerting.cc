@@ -12,6 +12,7 @@
 #include "api/incident_handlers.h"
 #include "api/playbook_handlers.h"
 #include "api/rules_handlers.h"
+#include "api/ui_handlers.h"
 #include "common/log.h"
 #include "common/mutex.h"
 #include "correlate/correlator.h"
@@ -293,6 +294,17 @@ void Alerting::AddRoutes(http::Router* router, auth::Guard* guard) {
   api::AddAlertmanagerRoutes(router, guard, parts_->dispatcher.get(), std::move(aopt));
   api::AddIncidentRoutes(router, guard, parts_->incidents.get());
   api::AddPlaybookRoutes(router, guard, parts_->playbooks.get());
+}
+
+void Alerting::FillUiSources(api::UiSources* sources) const {
+  sources->rules = parts_->rules.get();
+  const incident::Tracker* tracker = parts_->incidents.get();
+  sources->incidents = [tracker] {
+    api::IncidentCounts c;
+    c.open = tracker->List(incident::State::kOpen, SIZE_MAX).size();
+    c.acknowledged = tracker->List(incident::State::kAcknowledged, SIZE_MAX).size();
+    return c;
+  };
 }
 
 Result<std::shared_ptr<Alerting::Prepared>> Alerting::Prepare(const Config& cfg) const {

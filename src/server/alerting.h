@@ -38,6 +38,9 @@ class Registry;
 namespace tyto::promql {
 class Engine;
 }
+namespace tyto::api {
+struct UiSources;
+}
 
 namespace tyto::server {
 
@@ -63,6 +66,9 @@ class Alerting {
   // /api/v1/rules, /api/v1/alerts, the Alertmanager v2 API, /api/v1/notifications,
   // /api/v1/incidents and /api/v1/playbooks.
   void AddRoutes(http::Router* router, auth::Guard* guard);
+  // What the UI's live stream counts (/api/v1/stream): the rules' alerts and the incidents.
+  // Valid while this object lives.
+  void FillUiSources(api::UiSources* sources) const;
 
   // Everything a configuration names that is read from files, parsed and checked without
   // changing anything running.

@@ -128,6 +128,10 @@ const Section<Config>& ConfigSchema() {
         .ByteSize("max_body_bytes", &HttpConfig::max_body_bytes, "Largest request body; larger gets 413.", 1024)
         .Int("max_connections", &HttpConfig::max_connections,
              "Open connections at most; more are answered 503 and closed.", 1, 1'000'000)
+        .Int("max_streams", &HttpConfig::max_streams,
+             "Streaming responses (server-sent events: the UI's live updates, the logs live tail) open at once; "
+             "one more is answered 503.",
+             1, 100'000)
         .Int("threads", &HttpConfig::threads, "Network threads; 0 means one per core (at least two).", 0, 1024)
         .Bool("gzip", &HttpConfig::gzip, "Compress responses of 1 KiB or more for clients that accept gzip.")
         .Nested("tls", &HttpConfig::tls, tls)
@@ -308,6 +312,16 @@ const Section<Config>& ConfigSchema() {
         .Int("max_incidents", &IncidentsConfig::max_incidents,
              "Incidents kept; the oldest resolved ones go first.", 1, 10000000);
 
+    Section<UiConfig> ui("ui", "The web UI served at /ui/ (docs/ui-server.md).");
+    ui.String("assets_dir", &UiConfig::assets_dir,
+              "Serve the UI's files from this directory (a built UI, e.g. web/dist) instead of those embedded in "
+              "the binary, read at each request: for UI development. Must hold index.html; relative paths are "
+              "from this file's folder.")
+        .StringList("dashboards", &UiConfig::dashboards,
+                    "Dashboard JSON files (paths or globs; Grafana's model, docs/format/dashboards.md) listed in the "
+                    "UI beside the built-in ones; relative paths are from this file's folder. A file that does not "
+                    "validate fails the load.");
+
     auto* root = new Section<Config>("", "tyto.yml");
     root->Nested("http", &Config::http, http)
         .Nested("storage", &Config::storage, storage)
@@ -331,6 +345,7 @@ const Section<Config>& ConfigSchema() {
         .Nested("incidents", &Config::incidents, incidents)
         .Nested("anomaly", &Config::anomaly, anomaly::AnomalySchema())
         .Nested("alerting", &Config::alerting, alerting)
+        .Nested("ui", &Config::ui, ui)
         .Option(
             "alertmanager", "mapping",
             "Notification routing in Alertmanager's own format (route, receivers, inhibit_rules, time_intervals, "
@@ -375,6 +390,8 @@ Result<Config> LoadConfig(Env* env, const std::string& path) {
   auto resolve = [&dir](const std::string& p) { return p.empty() || p[0] == '/' || dir.empty() ? p : dir + "/" + p; };
   for (std::string& f : cfg.rule_files) f = resolve(f);
   for (std::string& f : cfg.playbooks.files) f = resolve(f);
+  for (std::string& f : cfg.ui.dashboards) f = resolve(f);
+  cfg.ui.assets_dir = resolve(cfg.ui.assets_dir);
   if (!cfg.alertmanager.config_file.empty()) {
     std::string file = resolve(cfg.alertmanager.config_file);
     auto am = env->ReadFile(file);

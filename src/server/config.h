@@ -39,6 +39,7 @@ struct HttpConfig {
   uint64_t max_header_bytes = 16 * 1024;
   uint64_t max_body_bytes = 32 * 1024 * 1024;
   int64_t max_connections = 10000;
+  int64_t max_streams = 64;
   int threads = 0;
   bool gzip = true;
   TlsConfig tls;
@@ -147,6 +148,13 @@ struct IncidentsConfig {
   friend bool operator==(const IncidentsConfig&, const IncidentsConfig&) = default;
 };
 
+// ui: the web UI (docs/ui-server.md).
+struct UiConfig {
+  std::string assets_dir;               // empty: the UI embedded in the binary
+  std::vector<std::string> dashboards;  // globs; relative ones from tyto.yml's folder
+  friend bool operator==(const UiConfig&, const UiConfig&) = default;
+};
+
 struct LogConfig {
   std::string level = "info";
 };
@@ -182,6 +190,7 @@ struct Config {
   IncidentsConfig incidents;
   // Online anomaly detectors whose scores are series (docs/anomaly.md).
   anomaly::AnomalyConfig anomaly;
+  UiConfig ui;
 };
 
 // Command-line flags that override the file.

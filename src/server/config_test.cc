@@ -240,6 +240,30 @@ TEST(ConfigTest, AlertmanagerConfigFileAndRuleFilesAreRelativeToTheConfig) {
   rmdir(dir.c_str());
 }
 
+TEST(ConfigTest, UiSection) {
+  auto c = ParseConfig("ui: {assets_dir: web/dist, dashboards: [dash/*.json, /abs/x.json]}\nhttp: {max_streams: 8}\n",
+                       "tyto.yml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->ui.assets_dir, "web/dist");
+  EXPECT_EQ(c->ui.dashboards, (std::vector<std::string>{"dash/*.json", "/abs/x.json"}));
+  EXPECT_EQ(c->http.max_streams, 8);
+  EXPECT_EQ(ParseConfig("", "tyto.yml")->ui, UiConfig{});
+  EXPECT_NE(Errors("ui: {assets_dirs: x}").find("did you mean 'assets_dir'"), std::string::npos) << Errors("ui: {assets_dirs: x}");
+  EXPECT_NE(Errors("ui: {dashboards: x.json}").find("tyto.yml:1:18: expected a list of strings"), std::string::npos) << Errors("ui: {dashboards: x.json}");
+  EXPECT_NE(Errors("http: {max_streams: 0}"), "");
+  // Relative paths are from the configuration file's folder.
+  char tmpl[] = "/tmp/tyto-config-test-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  std::ofstream(dir + "/tyto.yml") << "ui: {assets_dir: dist, dashboards: [d/*.json]}\n";
+  auto loaded = LoadConfig(Env::Default(), dir + "/tyto.yml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->ui.assets_dir, dir + "/dist");
+  EXPECT_EQ(loaded->ui.dashboards, std::vector<std::string>{dir + "/d/*.json"});
+  std::remove((dir + "/tyto.yml").c_str());
+  rmdir(dir.c_str());
+}
+
 // /api/v1/status/config: every option with its value, secrets redacted, and what reads back
 // to the same configuration but for them.
 TEST(ConfigTest, YamlShowsTheConfigurationWithSecretsRedacted) {

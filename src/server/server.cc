@@ -20,6 +20,7 @@
 #include "api/targets_handler.h"
 #include "api/telemetry_ingest_handlers.h"
 #include "api/telemetry_query_handlers.h"
+#include "api/ui_handlers.h"
 #include "common/build_info.h"
 #include "common/log.h"
 #include "common/units.h"
@@ -88,6 +89,7 @@ http::ServerOptions HttpOptions(const HttpConfig& h) {
   o.max_header_bytes = h.max_header_bytes;
   o.max_body_bytes = h.max_body_bytes;
   o.max_connections = static_cast<uint64_t>(h.max_connections);
+  o.max_streams = static_cast<uint64_t>(h.max_streams);
   o.gzip = h.gzip;
   o.tls_cert_file = h.tls.cert_file;
   o.tls_key_file = h.tls.key_file;
@@ -237,6 +239,20 @@ Status Server::Start() {
                                          return std::nullopt;
                                        }}));
   alerting_->AddRoutes(&router_, &guard_);
+  dashboards_ = std::make_unique<ui::DashboardStore>(env_, cfg.storage.data_dir + "/ui/dashboards");
+  TYTO_RETURN_IF_ERROR(dashboards_->Open().WithContext("imported dashboards"));
+  dashboards_->SetBuiltin(ui::BuiltinDashboards());
+  {
+    api::UiSources ui_sources;
+    ui_sources.dashboards = dashboards_.get();
+    ui_sources.assets = [this] {
+      MutexLock lock(&ui_mu_);
+      return ui_assets_;
+    };
+    alerting_->FillUiSources(&ui_sources);
+    ui_sources.clock = clock_;
+    api::AddUiRoutes(&router_, &guard_, std::move(ui_sources));
+  }
   start_time_ms_ = clock_->NowMillis();
   api::AddStatusRoutes(&router_, &guard_, StatusSources());
   if (overrides_.demo) TYTO_RETURN_IF_ERROR(StartDemoFleet(cfg.storage.data_dir));
@@ -307,6 +323,12 @@ std::string Server::ExternalUrl(const Config& cfg) const {
 Status Server::Apply(const Config& cfg, std::vector<std::string>* restart_required) {
   // Rule, alertmanager and playbook files are read and checked before anything changes.
   TYTO_ASSIGN_OR_RETURN(std::shared_ptr<Alerting::Prepared> alerting, alerting_->Prepare(cfg));
+  // The UI's files and dashboard files, read and checked before anything changes.
+  std::shared_ptr<const ui::UiAssets> assets = ui::UiAssets::Embedded();
+  if (!cfg.ui.assets_dir.empty()) {
+    TYTO_ASSIGN_OR_RETURN(assets, ui::UiAssets::FromDirectory(env_, cfg.ui.assets_dir));
+  }
+  TYTO_ASSIGN_OR_RETURN(std::vector<ui::Dashboard> dashboard_files, ui::LoadDashboardFiles(cfg.ui.dashboards, env_));
   TYTO_RETURN_IF_ERROR(http_->SetOptions(HttpOptions(cfg.http)));
   std::vector<scrape::ScrapeConfig> jobs = cfg.scrape_configs;
   if (demo_fleet_) {
@@ -326,6 +348,11 @@ Status Server::Apply(const Config& cfg, std::vector<std::string>* restart_requir
   guard_.Set(MakeAuthenticator(auth));
   log::SetLevel(*log::ParseLevel(cfg.log.level));
   alerting_->Commit(cfg, std::move(alerting), restart_required);
+  dashboards_->SetFiles(std::move(dashboard_files));
+  {
+    MutexLock lock(&ui_mu_);
+    ui_assets_ = std::move(assets);
+  }
   return Status::Ok();
 }
 

@@ -38,6 +38,8 @@
 #include "tsdb/db.h"
 #include "tyto/clock.h"
 #include "tyto/env.h"
+#include "ui/assets.h"
+#include "ui/dashboard_store.h"
 
 namespace tyto::server {
 
@@ -123,6 +125,11 @@ class Server {
   // Rules, notification, incidents, playbooks and anomaly detection (server/alerting.h); reads
   // engine_ and db_, writes db_.
   std::unique_ptr<Alerting> alerting_;
+  // The web UI (docs/ui-server.md): dashboards (built-in, ui.dashboards files, imported into
+  // data_dir/ui/dashboards) and the UI's files (embedded, or ui.assets_dir after Apply).
+  std::unique_ptr<ui::DashboardStore> dashboards_;
+  Mutex ui_mu_;
+  std::shared_ptr<const ui::UiAssets> ui_assets_ GUARDED_BY(ui_mu_);
   std::string demo_targets_file_;
   std::string demo_secret_;  // --demo: the write token its inference traffic sends to this server
   std::atomic<bool> ready_{false};

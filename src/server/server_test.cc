@@ -3,6 +3,7 @@
 #include "server/server.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -152,6 +153,34 @@ TEST_F(ServerFixture, LogLevelChangesAtRunTime) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find("unknown log level 'chatty'"), std::string::npos);
   log::SetLevel(log::Level::kInfo);
+}
+
+// The web UI's routes are served, and ui: is checked at start: an assets_dir without index.html
+// or a dashboard file that does not validate stops the server from starting.
+TEST_F(ServerFixture, ServesTheUiAndChecksItsConfiguration) {
+  ASSERT_EQ(::mkdir((dir_ + "/dist").c_str(), 0755), 0);
+  WriteConfig("ui: {assets_dir: " + dir_ + "/dist}\n");
+  Status s = Start();
+  EXPECT_NE(s.message().find("has no index.html"), std::string::npos) << s.ToString();
+  server_.reset();
+  std::ofstream(dir_ + "/dist/index.html") << "<title>dev UI</title>";
+  std::ofstream(dir_ + "/mine.json") << R"({"uid":"mine","title":"Mine","panels":[]})";
+  WriteConfig("ui: {assets_dir: " + dir_ + "/dist, dashboards: [" + dir_ + "/mine.json]}\n");
+  ASSERT_TRUE(Start().ok());
+  auto root = HttpGet(server_->port(), "/");
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ(root->status, 302);
+  auto page = HttpGet(server_->port(), "/ui/fleet");
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->body, "<title>dev UI</title>");
+  auto list = HttpGet(server_->port(), "/api/v1/dashboards");
+  ASSERT_TRUE(list.ok());
+  EXPECT_NE(list->body.find(R"({"uid":"mine","title":"Mine","tags":[],"source":"file"})"), std::string::npos)
+      << list->body;
+  server_.reset();
+  std::ofstream(dir_ + "/mine.json") << R"({"uid":"mine","title":"Mine","panels":{}})";
+  s = Start();
+  EXPECT_NE(s.message().find("mine.json: panels: expected an array"), std::string::npos) << s.ToString();
 }
 
 }  // namespace
