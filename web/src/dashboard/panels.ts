@@ -75,9 +75,9 @@ class TimeSeriesView implements PanelView {
   private showLegend: boolean;
 
   // The chart fills the panel: its grid height less the title, the padding and the legend's rows
-  // (uPlot lays legend entries inline; about 280 px each).
+  // (uPlot lays legend entries inline; about 200 px each).
   private chartHeight(series: number): number {
-    const perRow = Math.max(1, Math.floor((this.body?.clientWidth || 600) / 280));
+    const perRow = Math.max(1, Math.floor((this.body?.clientWidth || 600) / 200));
     const shown = this.opts?.legend ?? series <= 12; // the chart's own default
     const rows = this.showLegend && shown && series ? Math.min(4, Math.ceil((series + 1) / perRow)) : 0;
     const hint = this.panel.options.drilldown === 'quality' ? 22 : 0;

@@ -27,7 +27,8 @@ export async function render(ctx: PageContext): Promise<void> {
     if (!items.length) { replace(listEl, notice('empty', 'No dashboards: the built-in ones ship with Tyto; add files with ui.dashboards in tyto.yml, or import a Grafana dashboard below.')); return; }
     if (!shown.length) { replace(listEl, notice('empty', `No dashboard matches "${filter.value}".`)); return; }
     const rows = shown.map((d) => {
-      const to = d.source === 'builtin' && BUILTIN_PAGES.has(d.uid) ? href(d.uid) : href(`d/${encodeURIComponent(d.uid)}`);
+      // A file or an imported copy under a built-in uid replaces that page's dashboard.
+      const to = BUILTIN_PAGES.has(d.uid) ? href(d.uid) : href(`d/${encodeURIComponent(d.uid)}`);
       const del = d.source === 'imported'
         ? h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${d.title}`, onclick: () => remove(d) }, 'Delete')
         : null;
