@@ -38,6 +38,7 @@ export class ExploreGraph {
   private xs: number[] = [];
   private series: GraphSeries[] = [];
   private exemplars: Exemplar[] = [];
+  private drawn: Exemplar[] = []; // the exemplars drawn last, after thinning
   private stacked = false;
   private hidden = new Set<string>();
   private readonly resize: ResizeObserver;
@@ -140,7 +141,7 @@ export class ExploreGraph {
       cursor: { drag: { x: true, y: false, setScale: false }, focus: { prox: 24 }, points: { size: 6 } },
       focus: { alpha: 0.4 },
       bands,
-      scales: { x: { time: true }, y: { range: (_u, lo, hi) => yRange(lo, hi) } },
+      scales: { x: { time: true }, y: { range: (_u, lo, hi) => yRange(lo, hi, this.exemplars) } },
       axes: [
         { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
         { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 64, values: (_u, vals) => vals.map((v) => formatValue(v, 'short')) },
@@ -207,11 +208,19 @@ export class ExploreGraph {
     ctx.fillStyle = cssVar('--focus') || '#ffb357';
     ctx.strokeStyle = cssVar('--bg-panel') || '#000';
     ctx.lineWidth = devicePixelRatio;
+    // at most one exemplar per 10 px cell: thousands of them would hide the lines and each other
+    const cell = 10 * devicePixelRatio;
+    const seen = new Set<number>();
+    this.drawn = [];
     for (const e of this.exemplars) {
       if (e.time < x0 || e.time > x1) continue;
       const x = u.valToPos(e.time, 'x', true);
       const y = u.valToPos(e.value, 'y', true);
       if (y < u.bbox.top || y > u.bbox.top + u.bbox.height) continue;
+      const key = Math.floor(x / cell) * 100000 + Math.floor(y / cell);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      this.drawn.push(e);
       ctx.beginPath();
       ctx.moveTo(x, y - r); ctx.lineTo(x + r, y); ctx.lineTo(x, y + r); ctx.lineTo(x - r, y); ctx.closePath();
       ctx.fill();
@@ -223,13 +232,13 @@ export class ExploreGraph {
   // The exemplar within 8 px of the cursor, if any.
   private exemplarAtCursor(): Exemplar | null {
     const u = this.plot;
-    if (!u || !this.exemplars.length) return null;
+    if (!u || !this.drawn.length) return null;
     const cx = u.cursor.left ?? -1;
     const cy = u.cursor.top ?? -1;
     if (cx < 0) return null;
     let best: Exemplar | null = null;
     let bestD = 64;
-    for (const e of this.exemplars) {
+    for (const e of this.drawn) {
       const dx = u.valToPos(e.time, 'x') - cx;
       const dy = u.valToPos(e.value, 'y') - cy;
       const d = dx * dx + dy * dy;
@@ -279,9 +288,15 @@ export class ExploreGraph {
   }
 }
 
-function yRange(lo: number | null, hi: number | null): uPlot.Range.MinMax {
-  let a = lo ?? 0;
-  let b = hi ?? 1;
+// The data's range, widened to take in the exemplars (which may lie far from a quantile's line).
+function yRange(lo: number | null, hi: number | null, exemplars: Exemplar[]): uPlot.Range.MinMax {
+  let a = lo ?? (exemplars.length ? Infinity : 0);
+  let b = hi ?? (exemplars.length ? -Infinity : 1);
+  for (const e of exemplars) {
+    if (e.value < a) a = e.value;
+    if (e.value > b) b = e.value;
+  }
+  if (!Number.isFinite(a) || !Number.isFinite(b)) { a = 0; b = 1; }
   if (a > 0 && a < (b - a) * 0.5) a = 0;
   if (a === b) { a -= 1; b += 1; }
   return [a, b + (b - a) * 0.05];

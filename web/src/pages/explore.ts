@@ -328,7 +328,7 @@ export function render(ctx: PageContext): void {
       });
     }
     const base = `${series.length.toLocaleString()} series · ${points.toLocaleString()} points · step ${stepLabel(step)} · query ${Math.round(queryMs)} ms`;
-    const exText = exemplars ? ` · ${exList.length} exemplars` : '';
+    const exText = exemplars ? ` · ${exList.length.toLocaleString()} exemplars` : '';
     stats.textContent = base + exText + (notes.length ? ' · ' + notes.join(' · ') : '');
     graph.onDrawn = (ms) => {
       stats.textContent = `${base} · drawn in ${Math.round(ms)} ms${exText}${notes.length ? ' · ' + notes.join(' · ') : ''}`;

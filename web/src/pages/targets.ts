@@ -4,10 +4,10 @@
 // on each live tick, so scroll, focus and open details stay as they are.
 
 import './targets.css';
-import { getData } from '../api';
+import { getData, promString } from '../api';
 import { h, notice, replace } from '../dom';
 import { ago, seconds } from '../format';
-import type { PageContext } from '../router';
+import { href, type PageContext } from '../router';
 
 interface Target {
   discoveredLabels: Record<string, string>;
@@ -225,7 +225,7 @@ export async function render(ctx: PageContext): Promise<void> {
     });
     const tr = h('tr', null,
       h('td', { class: 'tg-endpoint' }, h('a', { href: t.scrapeUrl, target: '_blank', rel: 'noopener noreferrer' }, t.scrapeUrl)),
-      h('td', null, health),
+      h('td', null, health, h('div', null, h('a', { class: 'tg-history', href: href('explore', { q: upQuery(t) }), 'data-link': true, title: 'Graph this target\'s up series in Explore' }, 'history'))),
       h('td', null, labels, discovered),
       last, duration, samples, error);
     const rv: RowView = { tr, health, last, duration, samples, error, labels, discovered, target: t };
@@ -267,6 +267,12 @@ function groupOf(t: Target): string {
 
 function keyOf(t: Target): string {
   return `${t.scrapePool}\n${t.scrapeUrl}\n${JSON.stringify(t.labels)}`;
+}
+
+// up{job="...", instance="..."}: the series the scrape writes for this target.
+function upQuery(t: Target): string {
+  const m = ['job', 'instance'].filter((k) => t.labels[k] !== undefined).map((k) => `${k}=${promString(t.labels[k])}`);
+  return `up{${m.join(', ')}}`;
 }
 
 function rankHealth(t: Target): number {
