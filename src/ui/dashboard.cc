@@ -410,8 +410,8 @@ Result<std::string> SetUid(std::string_view json, std::string_view uid) {
   doc.Parse<kParseFlags>(json.data(), json.size());
   if (doc.HasParseError() || !doc.IsObject()) return InvalidArgument("not a dashboard object");
   Value v(uid.data(), static_cast<rapidjson::SizeType>(uid.size()), doc.GetAllocator());
-  if (auto it = doc.FindMember("uid"); it != doc.MemberEnd()) {
-    it->value = v;
+  if (doc.HasMember("uid")) {
+    doc["uid"] = v;
   } else {
     doc.AddMember("uid", v, doc.GetAllocator());
   }

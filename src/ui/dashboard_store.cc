@@ -131,9 +131,10 @@ std::vector<DashboardSummary> DashboardStore::List() const {
   std::vector<DashboardSummary> out;
   MutexLock lock(&mu_);
   auto add = [&](const std::map<std::string, Dashboard, std::less<>>& m, DashboardSource source) {
-    for (const auto& [uid, d] : m) {
+    for (const auto& entry : m) {
+      const std::string& uid = entry.first;
       if (std::any_of(out.begin(), out.end(), [&](const DashboardSummary& s) { return s.uid == uid; })) continue;
-      out.push_back({uid, d.title, d.tags, source});
+      out.push_back({uid, entry.second.title, entry.second.tags, source});
     }
   };
   add(imported_, DashboardSource::kImported);
@@ -162,7 +163,14 @@ Result<ImportOutcome> DashboardStore::Import(std::string_view body, bool overwri
   overwrite = overwrite || v.overwrite;
   MutexLock lock(&mu_);
   Dashboard& d = v.dashboard;
-  TYTO_RETURN_IF_ERROR(AssignUid(&d, [this](const std::string& uid) REQUIRES(mu_) { return Taken(uid); }));
+  if (d.uid.empty()) {
+    // As AssignUid, inline: the check reads the maps under mu_.
+    const std::string base = Slugify(d.title);
+    std::string uid = base;
+    for (int n = 2; Taken(uid); ++n) uid = base + "-" + std::to_string(n);
+    TYTO_ASSIGN_OR_RETURN(d.json, SetUid(d.json, uid));
+    d.uid = std::move(uid);
+  }
   if (imported_.count(d.uid) > 0 && !overwrite) {
     return Status(StatusCode::kAlreadyExists, "a dashboard with uid '" + d.uid +
                          "' was imported already; import with \"overwrite\": true to replace it");
