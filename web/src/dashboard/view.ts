@@ -176,8 +176,13 @@ export class DashboardView {
     const top = byPosition(this.dash.panels);
     const sections: Section[] = [{ panels: [], mounted: false }];
     for (const p of top) {
-      if (p.type === 'row') sections.push({ row: p, panels: [...(p.panels ?? [])], mounted: false });
-      else sections[sections.length - 1].panels.push(p);
+      if (p.type === 'row') {
+        sections.push({ row: p, panels: [...(p.panels ?? [])], mounted: false });
+        // A collapsed row holds its own panels; top-level panels after it stay in view (Grafana).
+        if (p.collapsed) sections.push({ panels: [], mounted: false });
+      } else {
+        sections[sections.length - 1].panels.push(p);
+      }
     }
     this.sections = sections.filter((s) => s.row || s.panels.length);
     if (!this.sections.length) {
