@@ -170,7 +170,7 @@ export interface Token {
 
 const IDENT_START = /[A-Za-z_:]/;
 const IDENT = /[A-Za-z0-9_:]/;
-const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w|y))+(?![A-Za-z0-9_:])/;
+const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w|y))+(?![A-Za-z0-9_])/;
 const NUMBER = /^(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)/;
 
 // Splits an expression into tokens, never failing: unknown characters become 'error' tokens and an
@@ -180,6 +180,7 @@ export function tokenize(text: string): Token[] {
   const out: Token[] = [];
   let i = 0;
   let braceDepth = 0;
+  let bracketDepth = 0;
   let groupingParen = false; // inside by (...), on (...) ...
   let expectGrouping = false; // the last word was by/without/on/...: the next "(" opens a label list
   const n = text.length;
@@ -224,6 +225,7 @@ export function tokenize(text: string): Token[] {
       const m = NUMBER.exec(rest);
       if (m && m[0] !== '.') { i += m[0].length; push('number', start, i); continue; }
     }
+    if (c === ':' && bracketDepth > 0) { i++; push('colon', start, i); continue; } // [5m:1m]
     if (IDENT_START.test(c)) {
       while (i < n && IDENT.test(text[i])) i++;
       const word = text.slice(start, i);
@@ -255,7 +257,8 @@ export function tokenize(text: string): Token[] {
         break;
       case '{': braceDepth++; push('brace', start, i); break;
       case '}': braceDepth = Math.max(0, braceDepth - 1); push('brace', start, i); break;
-      case '[': case ']': push('bracket', start, i); break;
+      case '[': bracketDepth++; push('bracket', start, i); break;
+      case ']': bracketDepth = Math.max(0, bracketDepth - 1); push('bracket', start, i); break;
       case ',': push('comma', start, i); break;
       case '@': push('at', start, i); break;
       case ':': push('colon', start, i); break;
@@ -305,6 +308,14 @@ export function contextAt(text: string, cursor: number): CompletionContext {
       };
     }
     return { kind: 'none' };
+  }
+  // A number being typed where a duration goes ("[5", "offset 1"): complete it as a duration.
+  if (last?.type === 'number' && last.end === cursor && /^\d+$/.test(last.text)) {
+    let q = before.length - 2;
+    while (q >= 0 && before[q].type === 'ws') q--;
+    if (insideBrackets(before) || (q >= 0 && before[q].type === 'keyword' && before[q].text === 'offset')) {
+      return { kind: 'duration', from: last.start, prefix: last.text };
+    }
   }
   if (last && (last.type === 'comment' || last.type === 'string' || last.type === 'number')) return { kind: 'none' };
 

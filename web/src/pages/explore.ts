@@ -47,6 +47,7 @@ export function render(ctx: PageContext): void {
 
   // ---- URL ----
   const writeUrl = (push = false) => {
+    window.clearTimeout(urlTimer);
     const out: Record<string, string | null> = { q: null };
     for (let i = 0; i < MAX_QUERIES; i++) {
       out[`q${i}`] = i < rows.length ? rows[i].expr || (i === 0 ? null : '') : null;
@@ -59,6 +60,13 @@ export function render(ctx: PageContext): void {
       step: stepText || null, sort: sortCol || null, desc: sortCol && sortDesc ? '1' : null,
     });
     ctx.setParams(out, { push });
+  };
+
+  // Typing updates the URL after a pause (browsers throttle frequent history updates).
+  let urlTimer = 0;
+  const writeUrlSoon = () => {
+    window.clearTimeout(urlTimer);
+    urlTimer = window.setTimeout(() => { if (!ctx.signal.aborted) writeUrl(); }, 400);
   };
 
   // ---- layout ----
@@ -106,7 +114,7 @@ export function render(ctx: PageContext): void {
         label: `Query ${LETTERS[i]} (PromQL)`,
         placeholder: 'PromQL expression, e.g. rate(gen_ai_client_token_usage_sum[5m]): Shift+Enter runs, Ctrl+Space completes',
         onRun: () => run(true),
-        onChange: (v) => { r.expr = v; writeUrl(); },
+        onChange: (v) => { r.expr = v; writeUrlSoon(); },
         onFocus: () => { activeRow = rows.indexOf(r); },
       });
       r.editor = editor;
