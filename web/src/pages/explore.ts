@@ -248,6 +248,8 @@ export function render(ctx: PageContext): void {
       return;
     }
     ran = true;
+    // results of a query the user ran are announced; the refreshes on each tick are not
+    stats.setAttribute('aria-live', userAction ? 'polite' : 'off');
     if (userAction) stats.textContent = 'Running…';
     const { start, end } = resolveRange(ctx.range);
     const startS = Math.floor(start / 1000);

@@ -101,11 +101,13 @@ export async function render(ctx: PageContext): Promise<void> {
     const all = data.activeTargets;
     const counts = { up: 0, down: 0, unknown: 0 };
     for (const t of all) counts[t.health === 'up' ? 'up' : t.health === 'down' ? 'down' : 'unknown']++;
-    summary.replaceChildren(
+    const summaryKey = `${all.length}/${counts.up}/${counts.down}/${counts.unknown}`;
+    if (summary.dataset.key !== summaryKey) summary.replaceChildren(
       `${all.length} targets: `,
       h('span', { class: 'ok' }, `${counts.up} up`), ', ',
       h('span', { class: counts.down ? 'crit' : '' }, `${counts.down} down`), ', ',
       h('span', { class: 'muted' }, `${counts.unknown} unknown`));
+    summary.dataset.key = summaryKey;
 
     // pools in name order; within a pool, unhealthy first, then by URL
     const byPool = new Map<string, Target[]>();
