@@ -2,6 +2,8 @@
 # Installs what Tyto needs to build and test, from Debian 12 packages only. Idempotent: a
 # package already installed is skipped, and apt is not touched when nothing is missing.
 # Usage: scripts/install-deps.sh [--test]   (--test adds what the test suite needs)
+# node and npm build the web UI (scripts/build-ui.sh); they are installed from Debian (node 18)
+# unless a node 18 or newer is already on the PATH (e.g. from NodeSource), which is kept.
 set -euo pipefail
 
 packages=(
@@ -14,8 +16,15 @@ packages=(
   # used by the run command to show that the server is up
   curl
 )
+# The web UI's toolchain: Debian's nodejs and npm, unless a recent enough node is there already
+# (NodeSource's nodejs package conflicts with Debian's npm, so packages are not the test).
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if ((node_major < 18)) || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 if [[ ${1:-} == --test ]]; then
   packages+=(
+    chromium                   # the UI's browser test (web/tests/browser.mjs) drives it headless
     clang libclang-rt-14-dev   # the sanitizer (ASan+UBSan) and -Wthread-safety build
     openssl                    # TLS tests make throwaway certificates
     prometheus                 # the agent's forwarding test uses Debian's Prometheus as a receiver

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to every test run: installs what is missing, then
 # builds and runs the whole suite twice:
-#   build/       release (-O2, g++), the build users get
+#   build/       release (-O2, g++), the build users get, with the web UI built first (so tyto
+#                embeds it) and its browser test (ctest ui_browser_test: headless Chromium)
 #   build-asan/  clang with AddressSanitizer + UndefinedBehaviorSanitizer and -Wthread-safety,
 #                plus a short run of every fuzzer
 #   build-tsan/  clang with ThreadSanitizer, for the programs that run threads against each other
@@ -21,15 +22,16 @@ for b in $builds; do
   case $b in
     release)
       dir=build
-      cmake -S . -B $dir -G Ninja -DCMAKE_BUILD_TYPE=Release -DTYTO_WERROR=ON >/dev/null ;;
+      scripts/build-ui.sh
+      cmake -S . -B $dir -G Ninja -DCMAKE_BUILD_TYPE=Release -DTYTO_WERROR=ON -DTYTO_UI_TESTS=ON >/dev/null ;;
     asan)
       dir=build-asan
       cmake -S . -B $dir -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O1 -DCMAKE_CXX_COMPILER=clang++ \
-        -DTYTO_SANITIZE=address,undefined -DTYTO_WERROR=ON -DTYTO_BUILD_BENCHMARKS=OFF >/dev/null ;;
+        -DTYTO_SANITIZE=address,undefined -DTYTO_WERROR=ON -DTYTO_BUILD_BENCHMARKS=OFF -DTYTO_UI_TESTS=OFF >/dev/null ;;
     tsan)
       dir=build-tsan
       cmake -S . -B $dir -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O1 -DCMAKE_CXX_COMPILER=clang++ \
-        -DTYTO_SANITIZE=thread -DTYTO_WERROR=ON -DTYTO_BUILD_BENCHMARKS=OFF >/dev/null ;;
+        -DTYTO_SANITIZE=thread -DTYTO_WERROR=ON -DTYTO_BUILD_BENCHMARKS=OFF -DTYTO_UI_TESTS=OFF >/dev/null ;;
     *) echo "unknown build '$b'" >&2; exit 2 ;;
   esac
   echo "=== $b build ($dir) ==="
