@@ -7,7 +7,7 @@ import { h, notice, replace } from '../dom';
 import { formatTime } from '../format';
 import { href, type PageContext } from '../router';
 import { ActionStatus, exploreHref, isAbort, labelChips, labelFilter, parseTime, serial, severityClass, timeCell, type StringMap } from './common';
-import { openSilenceDialog, type AmAlert } from './silences';
+import { openSilenceDialog, silenceMatches, type Silence } from './silences';
 
 interface RuleAlert { labels: StringMap; annotations: StringMap; state: string; activeAt?: string; value: string }
 interface Rule {
@@ -120,7 +120,7 @@ export async function renderAlertList(ctx: PageContext, root: HTMLElement): Prom
     labels: a.labels,
     alerts: alerts.map((x) => x.labels),
     onDone: (id) => {
-      status.ok(`Silence ${id} created for ${a.labels.alertname ?? 'the alert'}; it shows as silenced once the Alertmanager has processed it.`);
+      status.ok(`Silence ${id} created for ${a.labels.alertname ?? 'the alert'}.`);
       load();
     },
   });
@@ -152,17 +152,23 @@ export async function renderAlertList(ctx: PageContext, root: HTMLElement): Prom
 
   const load = serial(async () => {
     try {
-      const [a, r, am] = await Promise.all([
+      const [a, r, silences] = await Promise.all([
         getData<{ alerts: RuleAlert[] }>('/api/v1/alerts', undefined, ctx.signal),
         getData<{ groups: RuleGroup[] }>('/api/v1/rules', undefined, ctx.signal),
-        getJson<AmAlert[]>('/api/v2/alerts', undefined, ctx.signal).catch((e) => { if (isAbort(e)) throw e; return [] as AmAlert[]; }),
+        getJson<Silence[]>('/api/v2/silences', undefined, ctx.signal).catch((e) => { if (isAbort(e)) throw e; return [] as Silence[]; }),
       ]);
       alerts = a.alerts ?? [];
       groups = r.groups ?? [];
       ruleOf.clear();
       for (const g of groups) for (const rule of g.rules) for (const x of rule.alerts ?? []) ruleOf.set(key(x.labels), rule);
+      // Matched here rather than taken from the Alertmanager, which sees firing alerts only: a
+      // pending alert shows the silence that will mute it when it fires.
+      const active = silences.filter((s) => s.status.state === 'active');
       silencedBy = new Map();
-      for (const x of am) if (x.status?.silencedBy?.length) silencedBy.set(key(x.labels), x.status.silencedBy);
+      for (const x of alerts) {
+        const ids = active.filter((s) => silenceMatches(s.matchers, x.labels)).map((s) => s.id);
+        if (ids.length) silencedBy.set(key(x.labels), ids);
+      }
       draw();
       drawRules();
     } catch (e) {

@@ -170,11 +170,13 @@ export class ActionStatus {
   constructor() {
     this.msg = h('div', { class: 'ops-action-msg', 'aria-live': 'polite' });
     const input = h('input', { type: 'password', autocomplete: 'off', 'aria-label': 'API token with write access', placeholder: 'Bearer token', value: storedToken() });
-    this.tokenRow = h('form', { class: 'ops-token', hidden: true, onsubmit: (e: Event) => {
-      e.preventDefault();
+    // A div, not a form: the status often sits inside another form (the silence editor).
+    const use = () => {
       storeToken(input.value.trim());
       this.ok(input.value.trim() ? 'Token saved for this browser tab. Try the action again.' : 'Token cleared.');
-    } }, h('label', null, 'Token ', input), h('button', { type: 'submit' }, 'Use token'));
+    };
+    input.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); use(); } });
+    this.tokenRow = h('div', { class: 'ops-token', hidden: true }, h('label', null, 'Token ', input), h('button', { type: 'button', onclick: use }, 'Use token'));
     this.el = h('div', { class: 'ops-action' }, this.msg, this.tokenRow);
   }
 

@@ -41,7 +41,7 @@ export function matcherText(m: SilenceMatcher): string {
   return `${m.name}${opText(m)}${JSON.stringify(m.value)}`;
 }
 
-function silenceMatches(s: SilenceMatcher[], labels: StringMap): boolean {
+export function silenceMatches(s: SilenceMatcher[], labels: StringMap): boolean {
   return s.every((m) => {
     const v = labels[m.name] ?? '';
     let hit: boolean;
@@ -116,7 +116,7 @@ export function openSilenceDialog(o: SilenceDialogOptions): void {
   updateEnds();
   let creatorDefault = '';
   try { creatorDefault = localStorage.getItem(CREATOR_KEY) ?? ''; } catch { /* private mode */ }
-  const creator = h('input', { type: 'text', value: o.silence?.createdBy || creatorDefault, 'aria-label': 'Created by', required: true, autocomplete: 'username' });
+  const creator = h('input', { type: 'text', value: o.silence?.createdBy || creatorDefault || 'tyto-ui', 'aria-label': 'Created by', required: true, autocomplete: 'username' });
   const alertname = o.labels?.alertname;
   const comment = h('textarea', { rows: 2, 'aria-label': 'Comment', required: true },
     o.silence?.comment ?? (alertname ? `Silenced ${alertname} from the Tyto UI` : ''));
@@ -129,7 +129,7 @@ export function openSilenceDialog(o: SilenceDialogOptions): void {
       h('button', { type: 'button', onclick: () => { addRow('', '=', ''); updatePreview(); } }, 'Add matcher')),
     preview,
     h('div', { class: 'ops-form-grid' },
-      h('label', null, 'Duration', duration), endsText,
+      h('label', null, 'Duration', duration, endsText),
       h('label', null, 'Created by', creator),
       h('label', { class: 'ops-wide' }, 'Comment', comment)),
     status.el,

@@ -170,7 +170,9 @@ export async function render(ctx: PageContext): Promise<void> {
   const pauseBtn = h('button', { type: 'button' }, 'Pause');
   const jumpBtn = h('button', { type: 'button', hidden: true }, 'Jump to newest');
 
+  let lastHistogram = 0;
   const drawHistogram = () => {
+    lastHistogram = Date.now();
     const { start, end } = resolveRange(ctx.range);
     const last = records.length ? Math.max(end, ...records.slice(-1).map((r) => nanosToMs(r.timeUnixNano))) : end;
     bars.setData(histogram(records, start, ctx.range.to === 'now' ? last : end), start, ctx.range.to === 'now' ? last : end);
@@ -216,6 +218,7 @@ export async function render(ctx: PageContext): Promise<void> {
       jumpBtn.textContent = `${newBelow} new · jump to newest`;
     }
     setCount();
+    if (Date.now() - lastHistogram > 2000) drawHistogram();
   };
   scroller.addEventListener('scroll', () => {
     if (newBelow && atBottom()) { newBelow = 0; jumpBtn.hidden = true; }
