@@ -75,11 +75,21 @@ class TimeSeriesView implements PanelView {
   private showLegend: boolean;
 
   // The chart fills the panel: its grid height less the title, the padding and the legend's rows
-  // (uPlot lays legend entries inline; about 200 px each).
-  private chartHeight(series: number): number {
-    const perRow = Math.max(1, Math.floor((this.body?.clientWidth || 600) / 200));
-    const shown = this.opts?.legend ?? series <= 12; // the chart's own default
-    const rows = this.showLegend && shown && series ? Math.min(4, Math.ceil((series + 1) / perRow)) : 0;
+  // (uPlot lays legend entries inline: a swatch, the name and the value, about 7 px a character).
+  private chartHeight(names: string[]): number {
+    const width = Math.max(200, (this.body?.clientWidth || 600) - 20);
+    const shown = this.opts?.legend ?? names.length <= 12; // the chart's own default
+    let rows = 0;
+    if (this.showLegend && shown && names.length) {
+      rows = 1;
+      let x = 130; // "Time: <time>"
+      for (const n of names) {
+        const w = 70 + 7 * n.length;
+        if (x + w > width && x > 0) { rows++; x = 0; }
+        x += w;
+      }
+      rows = Math.min(4, rows);
+    }
     const hint = this.panel.options.drilldown === 'quality' ? 22 : 0;
     return Math.max(60, this.panel.gridPos.h * 30 - 8 - 44 - rows * 22 - hint);
   }
@@ -91,7 +101,7 @@ class TimeSeriesView implements PanelView {
     body.append(this.status.el);
     this.body = body;
     this.opts = {
-      height: this.chartHeight(0),
+      height: this.chartHeight([]),
       unit: d.unit,
       min: d.min,
       max: d.max,
@@ -123,7 +133,7 @@ class TimeSeriesView implements PanelView {
       series.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
       this.status.set(series.length ? null : 'empty', EMPTY);
       this.exemplars = await this.loadExemplars(env);
-      this.opts.height = this.chartHeight(series.length); // read by the chart when it rebuilds (new series)
+      this.opts.height = this.chartHeight(series.map((x) => x.name)); // read by the chart when it rebuilds (new series)
       this.chart.el.hidden = series.length === 0;
       this.chart.setData(series, markers);
       this.placeExemplars();
@@ -363,7 +373,17 @@ class TableView implements PanelView {
       const links = this.panel.links;
       const head = h('tr', null, ...cols.map((c) => h('th', { scope: 'col' }, c)),
         ...valueCols.map((t) => h('th', { scope: 'col', class: 'num' }, many ? (t.legendFormat && !t.legendFormat.includes('{{') ? t.legendFormat : `Value #${t.refId}`) : 'Value')));
-      const body = [...rows.values()].sort((a, b) => cols.map((c) => (a.labels[c] ?? '').localeCompare(b.labels[c] ?? '', undefined, { numeric: true })).find((x) => x !== 0) ?? 0)
+      // Grafana's options.sortBy [{displayName, desc}] first, then every label column in order.
+      const sortBy = ((this.panel.options.sortBy as { displayName?: string; desc?: boolean }[] | undefined) ?? []).filter((x) => x && x.displayName);
+      const cmp = (a: { labels: Labels }, b: { labels: Labels }) => {
+        for (const sb of sortBy) {
+          const k = sb.displayName!;
+          const c = (a.labels[k] ?? '').localeCompare(b.labels[k] ?? '', undefined, { numeric: true });
+          if (c) return sb.desc ? -c : c;
+        }
+        return cols.map((c) => (a.labels[c] ?? '').localeCompare(b.labels[c] ?? '', undefined, { numeric: true })).find((x) => x !== 0) ?? 0;
+      };
+      const body = [...rows.values()].sort(cmp)
         .slice(0, 1000).map((row) => {
           const extra: Record<string, string> = {};
           for (const [k, v] of Object.entries(row.labels)) extra[`__field.labels.${k}`] = v;
