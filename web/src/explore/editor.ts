@@ -88,6 +88,8 @@ export class QueryEditor {
 
   // Shows a parse error under the editor and marks its place in the text (message "line:col: ...").
   setError(message: string | null, offset: number | null = null): void {
+    // the same error again (a refresh) changes nothing, so the alert is not announced again
+    if ((message ?? '') === this.errorBox.textContent && (message ? offset : null) === this.errorAt) return;
     this.errorAt = message ? offset : null;
     this.errorBox.hidden = !message;
     this.errorBox.textContent = message ?? '';
@@ -96,7 +98,7 @@ export class QueryEditor {
   }
 
   private onInput(autoOpen = true): void {
-    if (this.errorAt !== null) this.setError(null);
+    if (!this.errorBox.hidden) this.setError(null);
     this.highlight();
     this.fitHeight();
     this.opts.onChange(this.textarea.value);

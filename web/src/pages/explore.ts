@@ -233,8 +233,8 @@ export function render(ctx: PageContext): void {
     running = ctrl;
     const signal = ctrl.signal;
     const active = rows.map((r, i) => ({ r, i })).filter((x) => x.r.expr.trim());
-    for (const r of rows) r.editor!.setError(null);
     if (userAction) {
+      for (const r of rows) r.editor!.setError(null);
       for (const { r } of active) addHistory(r.expr);
       writeUrl(true);
     }
@@ -292,6 +292,7 @@ export function render(ctx: PageContext): void {
     results.forEach((res, j) => {
       const { r, i } = active[j];
       if (!res.ok) { showQueryError(i, res.e); return; }
+      r.editor!.setError(null);
       for (const s of res.d.result) {
         const values: (number | null)[] = new Array(n).fill(null);
         for (const [t, v] of s.values) {
@@ -357,8 +358,10 @@ export function render(ctx: PageContext): void {
     graph = null;
     lastTable = [];
     results.forEach((res, j) => {
-      if (res.ok) lastTable.push({ row: active[j].i, result: res.d });
-      else showQueryError(active[j].i, res.e);
+      if (res.ok) {
+        lastTable.push({ row: active[j].i, result: res.d });
+        active[j].r.editor!.setError(null);
+      } else showQueryError(active[j].i, res.e);
     });
     drawTables();
     const count = lastTable.reduce((a, t) => a + (Array.isArray(t.result.result) && t.result.resultType !== 'scalar' && t.result.resultType !== 'string' ? t.result.result.length : 1), 0);
