@@ -280,7 +280,8 @@ export class QueryEditor {
       c.detail ? h('div', { class: 'qe-sig' }, c.detail) : '',
       c.help ? h('div', { class: 'qe-help' }, c.help) : '',
     );
-    this.doc.hidden = !c.detail && !c.help;
+    // labels, values and durations say all in the list; functions and metrics have more to tell
+    this.doc.hidden = !c.help && !['function', 'aggregation', 'keyword'].includes(c.kind);
   }
 
   private accept(i: number): void {
