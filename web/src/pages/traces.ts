@@ -227,7 +227,7 @@ async function renderTrace(ctx: PageContext, id: string): Promise<void> {
       h('span', null, timeCell(wf.start)),
       h('span', null, durationMs(wf.end - wf.start)),
       h('span', null, `${trace.spans.length} spans`),
-      errorsN ? h('span', { class: 'ops-err' }, `${errorsN} errors`) : null,
+      errorsN ? h('span', { class: 'ops-err' }, `${errorsN} error${errorsN === 1 ? '' : 's'}`) : null,
       models.length ? h('span', { class: 'muted' }, models.join(', ')) : null),
     h('div', { class: 'ops-trace-links' }, h('a', { href: logsHref, 'data-link': true, class: 'ops-logs-link' }, 'Logs for this trace'), legend),
     h('div', { class: 'ops-trace-grid' }, wf.el, panel));
