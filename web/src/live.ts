@@ -57,8 +57,10 @@ export class Live {
     });
     es.addEventListener('error', () => {
       // EventSource reconnects by itself; after repeated failures poll instead and retry later.
+      // A stream answered with an error status (404 from an older server, 503 when the server's
+      // stream slots are taken) is closed for good at once: poll then, without waiting for more.
       this.failures++;
-      if (this.failures >= 3) {
+      if (es.readyState === EventSource.CLOSED || this.failures >= 3) {
         es.close();
         this.source = null;
         this.startPolling();
