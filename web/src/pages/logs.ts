@@ -130,9 +130,10 @@ export async function render(ctx: PageContext): Promise<void> {
     h('label', null, 'Trace id', traceId), h('label', null, 'Model', model), h('label', null, 'Limit', limit),
     h('button', { type: 'submit', class: 'primary' }, 'Search'),
     h('label', { class: 'ops-check' }, liveBox, 'Live tail'), servicesList);
+  const histNote = h('span');
   const overview = h('div', { class: 'ops-overview' },
     h('div', { class: 'ops-overview-title' }, 'Records over time by severity · click a bar to zoom in · ',
-      SEV_STACKS.map((s) => h('span', null, h('span', { class: 'ops-legend-dot', style: { background: `var(${s.color})` } }), s.name))));
+      SEV_STACKS.map((s) => h('span', null, h('span', { class: 'ops-legend-dot', style: { background: `var(${s.color})` } }), s.name)), histNote));
   const statusEl = h('div', { class: 'ops-logs-status' });
   const tbody = h('tbody');
   const table = h('table', { class: 'ops-log-table' },
@@ -171,17 +172,28 @@ export async function render(ctx: PageContext): Promise<void> {
   const jumpBtn = h('button', { type: 'button', hidden: true }, 'Jump to newest');
 
   let lastHistogram = 0;
+  // Whether the records held are not all of the range's (the limit, or the tail's bound): the
+  // histogram then covers the span of those held, and says so.
+  let clipped = false;
   const drawHistogram = () => {
     lastHistogram = Date.now();
-    const { start, end } = resolveRange(ctx.range);
-    const last = records.length ? Math.max(end, ...records.slice(-1).map((r) => nanosToMs(r.timeUnixNano))) : end;
-    bars.setData(histogram(records, start, ctx.range.to === 'now' ? last : end), start, ctx.range.to === 'now' ? last : end);
+    const r = resolveRange(ctx.range);
+    let start = r.start;
+    const end = ctx.range.to === 'now' ? Math.max(r.end, Date.now()) : r.end;
+    if (clipped && records.length) {
+      let oldest = Infinity;
+      for (const x of records) oldest = Math.min(oldest, nanosToMs(x.timeUnixNano));
+      start = Math.max(start, Math.min(oldest, end - 1000));
+    }
+    bars.setData(histogram(records, start, end), start, end);
+    histNote.textContent = clipped ? `· covers ${formatTime(start)}–${formatTime(end)}, the span of the ${records.length} records held` : '';
   };
   const setCount = () => {
     countEl.textContent = `${records.length} record${records.length === 1 ? '' : 's'}${tail ? ` (at most ${MAX_ROWS} kept)` : ''}`;
   };
   const setMode = (m: TailMode | 'search', detail: string) => {
     const text: Record<string, string> = { search: 'Search', connecting: 'Connecting…', stream: 'Live: streaming', poll: 'Live: long polling', retrying: 'Live: reconnecting', stopped: paused ? 'Paused' : 'Stopped' };
+    modeEl.hidden = m === 'search';
     modeEl.textContent = text[m];
     modeEl.className = `ops-mode ${m === 'stream' ? 'ops-mode-live' : m === 'poll' ? 'ops-mode-poll' : ''}`;
     modeEl.title = detail;
@@ -209,6 +221,7 @@ export async function render(ctx: PageContext): Promise<void> {
       for (const row of rows.slice(0, drop)) removeRow(row);
       rows = rows.slice(drop);
       records = records.slice(drop);
+      clipped = true;
     }
     if (follow) {
       scroller.scrollTop = scroller.scrollHeight;
@@ -266,7 +279,7 @@ export async function render(ctx: PageContext): Promise<void> {
     replace(statusEl, modeEl, countEl, live ? pauseBtn : null, live ? jumpBtn : null);
     setMode('search', 'Records stored in the time range');
     try {
-      const list = await getData<LogRecord[]>('/api/v1/logs', { ...filters(), start: (start / 1000).toFixed(3), end: (end / 1000).toFixed(3), limit: live ? Math.min(500, Number(limit.value)) : limit.value }, ctx.signal);
+      const list = await getData<LogRecord[]>('/api/v1/logs', { ...filters(), start: (start / 1000).toFixed(3), end: (end / 1000).toFixed(3), limit: live ? Math.min(500, Number(limit.value)) : Number(limit.value) }, ctx.signal);
       if (seq !== searchSeq) return;
       const newestFirst = [...list].sort((a, b) => nanosToMs(b.timeUnixNano) - nanosToMs(a.timeUnixNano));
       records = live ? newestFirst.reverse() : newestFirst;
@@ -275,9 +288,11 @@ export async function render(ctx: PageContext): Promise<void> {
       tbody.replaceChildren(...rows);
       newBelow = 0;
       jumpBtn.hidden = true;
-      const limited = !live && list.length >= Number(limit.value);
+      const asked = live ? Math.min(500, Number(limit.value)) : Number(limit.value);
+      clipped = list.length >= asked;
+      const limited = !live && clipped;
       replace(messages, list.length
-        ? limited ? h('p', { class: 'muted ops-small' }, `Showing the newest ${list.length} records (the limit); the histogram counts these only. Narrow the search or the time range to see older ones.`) : null
+        ? limited ? h('p', { class: 'muted ops-small' }, `Showing the newest ${list.length} records (the limit). Narrow the search or the time range, or raise the limit, to see older ones.`) : null
         : notice('empty', live
           ? 'No records in the time range yet; new ones appear below as they arrive.'
           : 'No records match. Widen the time range or clear a filter; logs arrive over OTLP (/v1/logs).'));
@@ -292,6 +307,7 @@ export async function render(ctx: PageContext): Promise<void> {
       replace(messages, notice('error', `Search failed: ${(e as Error).message}`));
       tbody.replaceChildren();
       records = [];
+      clipped = false;
       rows = [];
       setCount();
       drawHistogram();
