@@ -241,7 +241,7 @@ export async function render(ctx: PageContext): Promise<void> {
   const startTail = () => {
     tail?.stop();
     const cursor = records.reduce<number | null>((m, r) => (m === null || r.cursor > m ? r.cursor : m), null);
-    tail = new LogTail(filters(), cursor, {
+    tail = new LogTail(active, cursor, {
       records: (recs) => {
         pending.push(...recs);
         if (pending.length > MAX_ROWS) pending = pending.slice(-MAX_ROWS);
@@ -268,8 +268,11 @@ export async function render(ctx: PageContext): Promise<void> {
     }
   });
 
+  // The filters of the last search (resuming the tail must not pick up a half-typed field).
+  let active: Params = filters();
   const search = async () => {
     const seq = ++searchSeq;
+    active = filters();
     stopTail();
     paused = false;
     pauseBtn.textContent = 'Pause';
@@ -279,7 +282,7 @@ export async function render(ctx: PageContext): Promise<void> {
     replace(statusEl, modeEl, countEl, live ? pauseBtn : null, live ? jumpBtn : null);
     setMode('search', 'Records stored in the time range');
     try {
-      const list = await getData<LogRecord[]>('/api/v1/logs', { ...filters(), start: (start / 1000).toFixed(3), end: (end / 1000).toFixed(3), limit: live ? Math.min(500, Number(limit.value)) : Number(limit.value) }, ctx.signal);
+      const list = await getData<LogRecord[]>('/api/v1/logs', { ...active, start: (start / 1000).toFixed(3), end: (end / 1000).toFixed(3), limit: live ? Math.min(500, Number(limit.value)) : Number(limit.value) }, ctx.signal);
       if (seq !== searchSeq) return;
       const newestFirst = [...list].sort((a, b) => nanosToMs(b.timeUnixNano) - nanosToMs(a.timeUnixNano));
       records = live ? newestFirst.reverse() : newestFirst;

@@ -78,9 +78,10 @@ async function renderSearch(ctx: PageContext): Promise<void> {
     service: service.value.trim(), operation: operation.value.trim(), model: model.value.trim(),
     min_duration: minDur.value.trim(), status: errors.checked ? 'error' : '', limit: limit.value,
   });
+  // The search last submitted (a refresh must not pick up a half-typed field).
+  let q = params();
   const search = serial(async () => {
     const { start, end } = resolveRange(ctx.range);
-    const q = params();
     try {
       const list = await getData<TraceSummary[]>('/api/v1/traces', { ...q, start: (start / 1000).toFixed(3), end: (end / 1000).toFixed(3) }, ctx.signal);
       for (const t of list) for (const m of t.models) seenModels.add(m);
@@ -117,7 +118,7 @@ async function renderSearch(ctx: PageContext): Promise<void> {
   });
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    const q = params();
+    q = params();
     ctx.setParams({ ...q, status: q.status || null, limit: q.limit === '50' ? null : q.limit }, { push: true });
     replace(results, h('p', { class: 'loading' }, 'Searching…'));
     search();
