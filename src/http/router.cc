@@ -21,6 +21,23 @@ std::vector<std::string_view> Split(std::string_view path) {
   return out;
 }
 
+// The path's segments, each decoded on its own, so an escaped slash ("%2F", as in a model named
+// "meta-llama/Llama-3.1-8B") stays inside its segment instead of splitting it. Requests built
+// without a target (tests) use the decoded path.
+std::vector<std::string> Segments(const Request& req) {
+  std::vector<std::string> out;
+  std::string_view raw = std::string_view(req.target).substr(0, req.target.find('?'));
+  if (raw.empty() || raw.front() != '/') {
+    for (std::string_view s : Split(req.path)) out.emplace_back(s);
+    return out;
+  }
+  for (std::string_view s : Split(raw)) {
+    std::optional<std::string> d = UrlDecode(s, false);
+    out.push_back(d ? std::move(*d) : std::string(s));
+  }
+  return out;
+}
+
 }  // namespace
 
 void Router::Add(std::vector<std::string> methods, const std::string& pattern, std::string name, Handler handler) {
@@ -32,7 +49,7 @@ void Router::Add(std::vector<std::string> methods, const std::string& pattern, s
   routes_.push_back(std::move(r));
 }
 
-bool Router::Match(const Route& r, const std::vector<std::string_view>& path,
+bool Router::Match(const Route& r, const std::vector<std::string>& path,
                    std::vector<std::pair<std::string, std::string>>* params) {
   params->clear();
   size_t i = 0;
@@ -58,7 +75,7 @@ bool Router::Match(const Route& r, const std::vector<std::string_view>& path,
 }
 
 Response Router::Dispatch(Request& req) const {
-  std::vector<std::string_view> path = Split(req.path);
+  const std::vector<std::string> path = Segments(req);
   std::vector<std::string> allowed;
   std::vector<std::pair<std::string, std::string>> params;
   for (const Route& r : routes_) {

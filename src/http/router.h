@@ -31,7 +31,7 @@ class Router {
     std::string name;
     Handler handler;
   };
-  static bool Match(const Route& r, const std::vector<std::string_view>& path,
+  static bool Match(const Route& r, const std::vector<std::string>& path,
                     std::vector<std::pair<std::string, std::string>>* params);
 
   std::vector<Route> routes_;

@@ -26,6 +26,26 @@ TEST(RouterTest, MatchesLiteralAndParamSegments) {
   EXPECT_EQ(resp.handler, "label_values");
 }
 
+TEST(RouterTest, AnEscapedSlashStaysInItsSegment) {
+  Router router;
+  router.Add({"GET"}, "/api/v1/models/:model/gpus", "model_gpus", [](Request& r) {
+    return Response::Text(200, std::string(*r.PathParam("model")));
+  });
+  Request r;
+  r.method = "GET";
+  r.target = "/api/v1/models/meta-llama%2FLlama-3.1-8B%20Instruct/gpus?x=1";
+  ASSERT_EQ(ParseTarget(&r), std::nullopt);
+  Response resp = router.Dispatch(r);
+  EXPECT_EQ(resp.status, 200) << resp.body;
+  EXPECT_EQ(resp.body, "meta-llama/Llama-3.1-8B Instruct");
+  // Unescaped, the same name is two segments and matches nothing.
+  Request two;
+  two.method = "GET";
+  two.target = "/api/v1/models/meta-llama/Llama-3.1-8B/gpus";
+  ASSERT_EQ(ParseTarget(&two), std::nullopt);
+  EXPECT_EQ(router.Dispatch(two).status, 404);
+}
+
 TEST(RouterTest, WildcardTakesTheRest) {
   Router router;
   router.Add({"GET"}, "/ui/*file", "ui", [](Request& r) { return Response::Text(200, std::string(*r.PathParam("file"))); });
