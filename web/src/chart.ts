@@ -77,6 +77,11 @@ export class TimeSeriesChart {
     this.rebuild();
   }
 
+  // The uPlot instance (null before the first setData), for layers drawn over the chart.
+  get uplot(): uPlot | null {
+    return this.plot;
+  }
+
   destroy(): void {
     this.resize.disconnect();
     this.offTheme();
@@ -114,7 +119,7 @@ export class TimeSeriesChart {
       },
       axes: [
         { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor } },
-        { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor }, size: 70,
+        { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor }, size: axisSize,
           values: (_u, vals) => vals.map((v) => formatValue(v, unit)) },
       ],
       series: [
@@ -161,6 +166,23 @@ export class TimeSeriesChart {
       });
     }
   }
+}
+
+// The y axis is as wide as its longest label ("120.0 req/s", "2600 MHz"), so none is clipped.
+function axisSize(u: uPlot, values: string[] | null, axisIdx: number, cycleNum: number): number {
+  const axis = u.axes[axisIdx];
+  if (cycleNum > 1) return (axis as { _size?: number })._size ?? 50; // settle instead of oscillating
+  if (!values) return 50; // the first layout pass, before there are tick labels
+  let width = 0;
+  {
+    // After init uPlot keeps the font as [css font scaled by the pixel ratio, size, css size].
+    const f = axis.font as unknown;
+    u.ctx.save();
+    u.ctx.font = Array.isArray(f) ? String(f[0]) : typeof f === 'string' ? f : '12px system-ui, sans-serif';
+    for (const v of values) if (v) width = Math.max(width, u.ctx.measureText(v).width);
+    u.ctx.restore();
+  }
+  return Math.ceil(width / devicePixelRatio) + 18; // tick length and gap
 }
 
 function nearestSeries(u: uPlot, idx: number): number {

@@ -168,7 +168,7 @@ class TimeSeriesView implements PanelView {
 
   // Exemplars are links drawn over the chart at (time, value); redrawn with every uPlot draw.
   private placeExemplars(): void {
-    const plot = (this.chart as unknown as { plot: uPlot | null }).plot;
+    const plot = this.chart.uplot;
     if (!plot) return;
     if (this.hooked !== plot) {
       this.hooked = plot;
