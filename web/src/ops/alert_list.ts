@@ -17,7 +17,7 @@ interface Rule {
 interface RuleGroup { name: string; file: string; rules: Rule[]; interval: number; lastEvaluation: string; evaluationTime: number }
 
 function key(l: StringMap): string {
-  return Object.keys(l).sort().map((k) => `${k}\u0000${l[k]}`).join('\u0001');
+  return JSON.stringify(Object.keys(l).sort().map((k) => [k, l[k]]));
 }
 
 function stateBadge(state: string, silenced: boolean): HTMLElement {
