@@ -138,6 +138,7 @@ async function waitQuiet(page, quietMs = 400, maxMs = 8000) {
 
 function describeState(s) {
   return `${s.drawn}/${s.canvases} charts drawn, ${s.rows} rows, ${s.items} list items, ${s.stats} numbers, ${s.cells} coloured cells` +
+    (s.heat ? `, ${s.heat} GPUs on the heatmap` : '') +
     (s.empties.length ? `, ${s.empties.length} empty: ${JSON.stringify(s.empties.slice(0, 3))}` : '') +
     (s.errors.length ? `, ERRORS: ${JSON.stringify(s.errors.slice(0, 3))}` : '');
 }
@@ -251,6 +252,7 @@ async function main() {
     }
     // Two scrapes of the demo fleet (rates need two samples), inference traffic and the fixture alert.
     await waitFor('two scrapes of the demo fleet', async () => (await queryValue(base, 'count(count_over_time(DCGM_FI_DEV_GPU_UTIL[1m]) >= 2)')) > 0, 45000, 500);
+    await waitFor('request rates of the demo traffic', async () => (await queryValue(base, 'count(rate(tyto_inference_requests_total[1m]) > 0)')) > 0, 45000, 500);
     await waitFor('traces from the demo traffic', async () => (await getJson(`${base}/api/v1/traces?limit=1`)).data?.length > 0, 30000, 500);
     await waitFor('the fixture alert to fire', async () => (await getJson(`${base}/api/v2/alerts`)).some((a) => a.labels.alertname === 'UITestFixtureFiring'), 20000, 500);
   });
@@ -262,20 +264,22 @@ async function main() {
   const page = await newPage(context);
 
   // 2. Every page, with live data.
-  const gpu = (await getJson(`${base}/api/v1/series?match[]=DCGM_FI_DEV_GPU_UTIL`)).data
-    .map((m) => ({ host: m.Hostname, gpu: m.gpu })).sort((a, b) => (a.host + a.gpu).localeCompare(b.host + b.gpu))[0];
+  const series = (await getJson(`${base}/api/v1/series?match[]=DCGM_FI_DEV_GPU_UTIL`)).data;
+  const gpus = series.length;
+  const gpu = series.map((m) => ({ host: m.Hostname, gpu: m.gpu })).sort((a, b) => (a.host + a.gpu).localeCompare(b.host + b.gpu))[0];
   let gpuHref = null;
   if (wanted('fleet')) await run('page fleet', async () => {
-    await visit(page, 'fleet', '/ui/fleet', { texts: [gpu.host], light: true });
+    await visit(page, 'fleet', '/ui/fleet', { ok: (s) => s.heat >= gpus && s.stats >= 4 && s.drawn >= 1, texts: [gpu.host], light: true });
     gpuHref = await page.locator('#main a[href*="/ui/gpu"]').first().getAttribute('href', { timeout: 2000 }).catch(() => null);
   });
   if (wanted('gpu')) await run('page gpu', async () => {
     const url = gpuHref ?? `/ui/gpu?var-Hostname=${encodeURIComponent(gpu.host)}&var-gpu=${encodeURIComponent(gpu.gpu)}`;
     log(`  ${gpuHref ? 'link from the fleet page' : 'no GPU link on the fleet page: built from the API'}: ${url}`);
-    await visit(page, 'gpu', url, { texts: [gpuHref ? '' : gpu.host] });
+    await visit(page, 'gpu', url, { ok: (s) => s.stats >= 4 && s.drawn >= 1, texts: [gpu.host] });
   });
-  for (const name of ['models', 'quality', 'drift', 'pipelines']) {
-    if (wanted(name)) await run(`page ${name}`, () => visit(page, name, `/ui/${name}`, { light: name === 'models' }));
+  if (wanted('models')) await run('page models', () => visit(page, 'models', '/ui/models', { ok: (s) => s.stats >= 1 && s.drawn >= 1, light: true }));
+  for (const name of ['quality', 'drift', 'pipelines']) {
+    if (wanted(name)) await run(`page ${name}`, () => visit(page, name, `/ui/${name}`));
   }
   if (wanted('alerts')) await run('page alerts', async () => {
     await visit(page, 'alerts', '/ui/alerts', { texts: ['UITestFixtureFiring'], light: true });
@@ -376,8 +380,9 @@ async function exploreQuery(page, context) {
   await field.click();
   await field.fill('');
   await page.keyboard.type('DCGM_FI_DEV_GPU_UT', { delay: 40 });
-  const option = page.getByRole('option', { name: /DCGM_FI_DEV_GPU_UTIL/ }).first();
-  await option.waitFor({ timeout: ACTION_MS }).catch(() => { throw new Error('no completion offered for DCGM_FI_DEV_GPU_UT (role=option)'); });
+  // The list follows the typing (debounced): wait until the selected option is the metric.
+  const option = page.locator('[role=option][aria-selected=true]').filter({ hasText: 'DCGM_FI_DEV_GPU_UTIL' }).first();
+  await option.waitFor({ timeout: ACTION_MS }).catch(() => { throw new Error('no completion selected for DCGM_FI_DEV_GPU_UT (role=option, aria-selected)'); });
   await page.keyboard.press('Tab');
   let v = await fieldValue(field);
   if (!v.includes('DCGM_FI_DEV_GPU_UTIL')) {

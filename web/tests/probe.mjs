@@ -67,11 +67,13 @@ export function probePage() {
     const s = getComputedStyle(e);
     if (isColoured(s.backgroundColor) || isColoured(s.fill)) cells++;
   }
+  // The Fleet page's GPU heatmap (dashboard/tyto_panels.ts): cells that hold a value.
+  const heat = [...main.querySelectorAll('.heat-cell:not(.h-novalue)')].filter((e) => visible(e) && /\d/.test(e.textContent)).length;
   const loading = [...main.querySelectorAll('[aria-busy=true], .loading, .spinner')].filter(visible).length;
   return {
-    errors, empties, canvases: canvases.length, drawn, rows, items, stats, cells, loading,
+    errors, empties, canvases: canvases.length, drawn, rows, items, stats, cells, heat, loading,
     text: (main.innerText || '').length,
-    hasData: drawn > 0 || rows > 0 || stats > 0 || cells > 0,
+    hasData: drawn > 0 || rows > 0 || stats > 0 || cells > 0 || heat > 0,
   };
 }
 
