@@ -206,8 +206,17 @@ Status Server::Start() {
                                                                              .metrics = quality_metrics_.get(),
                                                                              .clock = clock_}));
   quality_->Start();
+  inference::InferenceConfig inference_config = cfg.inference;
+  if (overrides_.demo && inference_config.cost == inference::CostConfig()) {
+    // The demo's illustrative prices (USD), so its cost panels have something to show; a real
+    // deployment sets inference.cost in tyto.yml.
+    inference_config.cost.models = {{"meta-llama/Llama-3.1-70B-Instruct", 0.00088, 0.00088},
+                                     {"intent-router", 0.0001, 0.0001},
+                                     {"escalation-classifier", 0.0001, 0.0001}};
+    inference_config.cost.default_gpu_per_hour = 2.49;
+  }
   hub_ = std::make_unique<inference::Hub>(
-      cfg.inference, inference::HubDeps{.metrics_storage = db_.get(),
+      inference_config, inference::HubDeps{.metrics_storage = db_.get(),
                                         .store = event_store_.get(),
                                         .redactor = &redactor_,
                                         .exemplars = &exemplars_,
