@@ -105,7 +105,7 @@ TEST_F(UiApiTest, ServesFilesAndTheAppForOtherPaths) {
 
 TEST_F(UiApiTest, BinaryWithoutUiSaysHowToBuildIt) {
   assets_ = ui::UiAssets::Embedded();
-  if (assets_->built()) GTEST_SKIP() << "this binary embeds a built UI";
+  if (assets_->built()) assets_ = nullptr;  // this binary embeds a built UI: no UI at all instead
   http::Response r = Call("GET", "/ui/fleet");
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
