@@ -177,6 +177,17 @@ TEST_F(ServerFixture, ServesTheUiAndChecksItsConfiguration) {
   ASSERT_TRUE(list.ok());
   EXPECT_NE(list->body.find(R"({"uid":"mine","title":"Mine","tags":[],"source":"file"})"), std::string::npos)
       << list->body;
+  // A reload reads ui: again; a bad dashboard file is refused and the running set kept.
+  std::ofstream(dir_ + "/more.json") << R"({"uid":"more","title":"More","panels":[]})";
+  WriteConfig("ui: {assets_dir: " + dir_ + "/dist, dashboards: [" + dir_ + "/*.json]}\n");
+  EXPECT_EQ(Post("/-/reload").status, 200);
+  list = HttpGet(server_->port(), "/api/v1/dashboards");
+  EXPECT_NE(list->body.find(R"("uid":"more")"), std::string::npos) << list->body;
+  std::ofstream(dir_ + "/more.json") << R"({"uid":"more","title":"More"})";
+  EXPECT_NE(Post("/-/reload").status, 200);
+  list = HttpGet(server_->port(), "/api/v1/dashboards");
+  EXPECT_NE(list->body.find(R"("uid":"more")"), std::string::npos) << list->body;
+  std::remove((dir_ + "/more.json").c_str());
   server_.reset();
   std::ofstream(dir_ + "/mine.json") << R"({"uid":"mine","title":"Mine","panels":{}})";
   s = Start();
