@@ -100,7 +100,10 @@ function timelineItem(e: TimelineEntry, now: number): HTMLElement {
       h('span', { class: 'ops-tl-kind' }, KIND_TEXT[e.kind] ?? e.kind),
       timeCell(parseTime(e.time), now),
       e.by ? h('span', { class: 'muted' }, `by ${e.by}`) : null),
-    h('div', { class: e.kind === 'note' ? 'ops-tl-text ops-note' : 'ops-tl-text' }, e.text),
+    h('div', { class: e.kind === 'note' ? 'ops-tl-text ops-note' : 'ops-tl-text' }, e.text,
+      e.kind === 'playbook_step' && e.fields?.run
+        ? [' · ', h('a', { href: href('alerts/playbooks', { run: e.fields.run }), 'data-link': true }, e.fields.kind === 'awaiting_approval' ? 'Review and approve' : 'Run details')]
+        : null),
     fields.length || labelsText ? h('details', { class: 'ops-tl-fields' }, h('summary', null, 'Details'),
       h('dl', { class: 'ops-kv' }, fields.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)]),
         labelsText ? [h('dt', null, 'labels'), h('dd', { class: 'mono' }, labelsText)] : null)) : null);
