@@ -202,7 +202,12 @@ function rangeWith(lo: number | null, hi: number | null, min?: number, max?: num
   let a = min ?? (lo ?? 0);
   let b = max ?? (hi ?? 1);
   if (min === undefined && a > 0 && a < (b - a) * 0.5) a = 0;
-  if (a === b) { a = a - 1; b = b + 1; }
+  if (a === b) {
+    // A flat series: zero sits on the floor (an error rate of 0 is not centred on -1..1).
+    const pad = a === 0 ? 1 : Math.abs(a) * 0.1;
+    if (a >= 0 && min === undefined) { a = Math.max(0, a - pad); b = b + pad; }
+    else { a = a - pad; b = b + pad; }
+  }
   if (max === undefined) b = b + (b - a) * 0.05;
   return [a, b];
 }
