@@ -292,7 +292,13 @@ async function main() {
   if (wanted('alerts')) await run('silence an alert', () => silenceAlert(page));
   if (wanted('traces')) await run('page traces', async () => {
     await visit(page, 'traces', '/ui/traces', { ok: (s) => s.rows > 0 || s.items > 0 });
-    const link = page.locator('#main a[href*="/ui/traces/"]').first();
+    // Open the listed trace with the most spans (the gateway's and a model server's), else the first.
+    const listed = (await getJson(`${base}/api/v1/traces?limit=50`)).data ?? [];
+    let link = page.locator('#main a[href*="/ui/traces/"]').first();
+    for (const t of listed.sort((a, b) => b.spanCount - a.spanCount).slice(0, 10)) {
+      const l = page.locator(`#main a[href*="/ui/traces/${t.traceId}"]`);
+      if (await l.count()) { link = l.first(); break; }
+    }
     await link.click();
     await waitForWaterfall(page);
     await screenshot(page, 'trace');
