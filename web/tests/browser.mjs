@@ -270,12 +270,17 @@ async function main() {
   let gpuHref = null;
   if (wanted('fleet')) await run('page fleet', async () => {
     await visit(page, 'fleet', '/ui/fleet', { ok: (s) => s.heat >= gpus && s.stats >= 4 && s.drawn >= 1, texts: [gpu.host], light: true });
-    gpuHref = await page.locator('#main a[href*="/ui/gpu"]').first().getAttribute('href', { timeout: 2000 }).catch(() => null);
+    // The heatmap cell of the GPU picked from the API links to its detail page.
+    const cell = page.locator(`#main a[href*="/ui/gpu"][href*="var-Hostname=${encodeURIComponent(gpu.host)}"][href*="var-gpu=${encodeURIComponent(gpu.gpu)}"]`);
+    gpuHref = await cell.first().getAttribute('href', { timeout: 2000 }).catch(() => null);
+    if (!gpuHref) fail(`no link from the heatmap to GPU ${gpu.gpu} of ${gpu.host}`);
   });
   if (wanted('gpu')) await run('page gpu', async () => {
     const url = gpuHref ?? `/ui/gpu?var-Hostname=${encodeURIComponent(gpu.host)}&var-gpu=${encodeURIComponent(gpu.gpu)}`;
-    log(`  ${gpuHref ? 'link from the fleet page' : 'no GPU link on the fleet page: built from the API'}: ${url}`);
-    await visit(page, 'gpu', url, { ok: (s) => s.stats >= 4 && s.drawn >= 1, texts: [gpu.host] });
+    log(`  ${gpuHref ? 'the heatmap cell\'s link' : 'built from the API'}: ${url}`);
+    await visit(page, 'gpu', url, { ok: (s) => s.stats >= 4 && s.drawn >= 1 });
+    const chosen = await page.evaluate(() => [...document.querySelectorAll('#main select')].map((e) => e.selectedOptions[0]?.textContent ?? '').join(' '));
+    if (!chosen.includes(gpu.host)) fail(`the GPU page does not show ${gpu.host} as its node (selected: ${chosen})`);
   });
   if (wanted('models')) await run('page models', () => visit(page, 'models', '/ui/models', { ok: (s) => s.stats >= 1 && s.drawn >= 1, light: true }));
   for (const name of ['quality', 'drift', 'pipelines']) {
