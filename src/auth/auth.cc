@@ -34,10 +34,16 @@ bool DecodeHex(std::string_view hex, unsigned char out[32]) {
   return true;
 }
 
-http::Response Unauthorized(std::string_view why) {
+// A Basic challenge makes a browser show its own login prompt, which would stall the web UI's
+// requests (it asks for a token itself); the UI marks its requests with X-Requested-With, as
+// XMLHttpRequest-era clients do, and gets the Bearer challenge only.
+http::Response Unauthorized(const http::Request& req, std::string_view why) {
   http::Response r = http::Response::Error(401, "unauthorized", why);
   r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"tyto\"");
-  r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"tyto\"");
+  auto xrw = req.Header("X-Requested-With");
+  if (!xrw || http::NormalizeHeaderValue(*xrw) != "xmlhttprequest") {
+    r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"tyto\"");
+  }
   return r;
 }
 
@@ -158,7 +164,7 @@ http::Handler Guard::Require(Scope scope, http::Handler h) {
   if (scope == Scope::kPublic) return h;
   return [this, scope, h = std::move(h)](http::Request& req) -> http::Response {
     auto principal = Get()->Authenticate(req);
-    if (!principal.ok()) return Unauthorized(principal.status().message());
+    if (!principal.ok()) return Unauthorized(req, principal.status().message());
     if ((principal->scopes & static_cast<uint32_t>(scope)) == 0) {
       return http::Response::Error(403, "forbidden",
                                    "token '" + principal->name + "' lacks the '" +

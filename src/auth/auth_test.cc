@@ -278,6 +278,17 @@ TEST_F(GuardTest, MissingCredentialsGet401WithChallenge) {
   EXPECT_THAT(challenges, ::testing::Contains(HasSubstr("Basic")));
 }
 
+TEST_F(GuardTest, TheWebUiGetsNoBasicChallenge) {
+  // A Basic challenge would make the browser prompt for a password over the UI's own token dialog.
+  http::Request req = RequestWith("");
+  req.headers.emplace_back("X-Requested-With", "XMLHttpRequest");
+  http::Response r = Wrap(Scope::kRead)(req);
+  EXPECT_EQ(r.status, 401);
+  std::vector<std::string> challenges = HeaderValues(r, "WWW-Authenticate");
+  EXPECT_THAT(challenges, ::testing::Contains(HasSubstr("Bearer")));
+  EXPECT_THAT(challenges, ::testing::Not(::testing::Contains(HasSubstr("Basic"))));
+}
+
 TEST_F(GuardTest, WrongCredentialsGet401) {
   http::Response r = Call(Scope::kRead, "Bearer nope");
   EXPECT_EQ(r.status, 401);
