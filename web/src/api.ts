@@ -8,6 +8,37 @@ export class ApiError extends Error {
   }
 }
 
+// ---- API token ----
+// With tokens configured (auth.tokens in tyto.yml) every API call needs one. The user enters it
+// once (main.ts asks on the first 401); it is kept for the browser session only.
+
+const TOKEN_KEY = 'tyto.token';
+
+export function storedToken(): string {
+  try { return sessionStorage.getItem(TOKEN_KEY) ?? ''; } catch { return ''; }
+}
+
+export function storeToken(t: string): void {
+  try {
+    if (t) sessionStorage.setItem(TOKEN_KEY, t);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch { /* private mode: the token is not kept */ }
+}
+
+// Headers for every API request: the token when there is one, and X-Requested-With so that a
+// refusal carries no Basic challenge (which would make the browser show its own login prompt).
+export function authHeaders(): Record<string, string> {
+  const t = storedToken();
+  const h: Record<string, string> = { 'X-Requested-With': 'XMLHttpRequest' };
+  if (t) h.Authorization = `Bearer ${t}`;
+  return h;
+}
+
+// A read refused for want of a token: the shell listens and asks for one.
+export function unauthorized(status: number, message: string): void {
+  if (status === 401) window.dispatchEvent(new CustomEvent('tyto:unauthorized', { detail: message }));
+}
+
 export type Params = Record<string, string | number | boolean | undefined | null | string[]>;
 
 export function qs(params?: Params): string {
@@ -28,11 +59,13 @@ async function parse<T>(res: Response): Promise<T> {
   try {
     body = text ? JSON.parse(text) : null;
   } catch {
+    unauthorized(res.status, res.statusText);
     if (!res.ok) throw new ApiError(res.status, 'http', `${res.status} ${res.statusText}: ${text.slice(0, 200)}`);
     throw new ApiError(res.status, 'parse', `the server's answer is not JSON: ${text.slice(0, 120)}`);
   }
   const b = body as { status?: string; errorType?: string; error?: string; data?: unknown } | null;
   if (!res.ok || (b && b.status === 'error')) {
+    unauthorized(res.status, b?.error ?? res.statusText);
     throw new ApiError(res.status, b?.errorType ?? 'http', b?.error ?? `${res.status} ${res.statusText}`);
   }
   return body as T;
@@ -40,7 +73,7 @@ async function parse<T>(res: Response): Promise<T> {
 
 // GET path?params; returns the whole JSON body.
 export async function getJson<T = unknown>(path: string, params?: Params, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(path + qs(params), { signal, headers: { Accept: 'application/json' } });
+  const res = await fetch(path + qs(params), { signal, headers: { Accept: 'application/json', ...authHeaders() } });
   return parse<T>(res);
 }
 
@@ -54,7 +87,7 @@ export async function send<T = unknown>(method: 'POST' | 'PUT' | 'DELETE', path:
   const res = await fetch(path, {
     method,
     signal,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    headers: body === undefined ? authHeaders() : { 'Content-Type': 'application/json', ...authHeaders() },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   return parse<T>(res);

@@ -1,19 +1,21 @@
-// Live updates pushed by the server: one EventSource on /api/v1/stream. `tick` events make the
+// Live updates pushed by the server: one event stream on /api/v1/stream (sse.ts). `tick` events make the
 // visible page refresh; `alerts` and `incidents` events update the header's counters. When the
 // stream cannot be opened the app falls back to polling, and says so in the header.
+
+import { EventStream, type SseEvent } from './sse';
 
 export interface AlertCounts { firing: number; pending: number }
 
 type Listener<T> = (v: T) => void;
 
 export class Live {
-  private source: EventSource | null = null;
+  private source: EventStream | null = null;
+  private retryTimer = 0;
   private ticks = new Set<Listener<number>>();
   private alertListeners = new Set<Listener<AlertCounts>>();
   private incidentListeners = new Set<Listener<number>>();
   private stateListeners = new Set<Listener<string>>();
   private pollTimer: number | null = null;
-  private failures = 0;
   state: 'connecting' | 'live' | 'polling' | 'paused' = 'connecting';
   alerts: AlertCounts | null = null;
   openIncidents: number | null = null;
@@ -30,43 +32,49 @@ export class Live {
 
   private connect(): void {
     this.setState('connecting');
-    const es = new EventSource(`/api/v1/stream?interval=${this.intervalSec}s`);
-    this.source = es;
-    es.addEventListener('open', () => {
-      this.failures = 0;
-      this.stopPolling();
-      this.setState('live');
-    });
-    es.addEventListener('tick', (e) => {
-      const t = safeJson<{ time?: number }>((e as MessageEvent).data);
-      this.emitTick(t?.time ?? Date.now() / 1000);
-    });
-    es.addEventListener('alerts', (e) => {
-      const a = safeJson<AlertCounts>((e as MessageEvent).data);
-      if (a) {
-        this.alerts = a;
-        for (const l of this.alertListeners) l(a);
-      }
-    });
-    es.addEventListener('incidents', (e) => {
-      const a = safeJson<{ open: number }>((e as MessageEvent).data);
-      if (a) {
-        this.openIncidents = a.open;
-        for (const l of this.incidentListeners) l(a.open);
-      }
-    });
-    es.addEventListener('error', () => {
-      // EventSource reconnects by itself; after repeated failures poll instead and retry later.
-      // A stream answered with an error status (404 from an older server, 503 when the server's
-      // stream slots are taken) is closed for good at once: poll then, without waiting for more.
-      this.failures++;
-      if (es.readyState === EventSource.CLOSED || this.failures >= 3) {
-        es.close();
+    const stream = new EventStream(`/api/v1/stream?interval=${this.intervalSec}s`, {
+      open: () => {
+        this.stopPolling();
+        this.setState('live');
+      },
+      event: (e) => this.onEvent(e),
+      dropped: () => this.startPolling(), // retried by the stream; poll meanwhile
+      refused: () => {
+        // An older server (404), or a token without read access (401/403; the shell asks for
+        // one): poll, and try the stream again later.
         this.source = null;
         this.startPolling();
-        window.setTimeout(() => this.connect(), 30000);
-      }
+        this.retryTimer = window.setTimeout(() => this.connect(), 30000);
+      },
     });
+    this.source = stream;
+    stream.start();
+  }
+
+  private onEvent(e: SseEvent): void {
+    switch (e.event) {
+      case 'tick': {
+        const t = safeJson<{ time?: number }>(e.data);
+        this.emitTick(t?.time ?? Date.now() / 1000);
+        break;
+      }
+      case 'alerts': {
+        const a = safeJson<AlertCounts>(e.data);
+        if (a) {
+          this.alerts = a;
+          for (const l of this.alertListeners) l(a);
+        }
+        break;
+      }
+      case 'incidents': {
+        const a = safeJson<{ open: number }>(e.data);
+        if (a) {
+          this.openIncidents = a.open;
+          for (const l of this.incidentListeners) l(a.open);
+        }
+        break;
+      }
+    }
   }
 
   private startPolling(): void {
@@ -75,10 +83,17 @@ export class Live {
     this.pollTimer = window.setInterval(() => this.emitTick(Date.now() / 1000), this.intervalSec * 2000);
   }
 
-  // Closes the stream (the app keeps one for its lifetime; tests and a future logout use this).
+  // Opens the stream again (after the user gave a token, say).
+  restart(): void {
+    this.stop();
+    this.connect();
+  }
+
+  // Closes the stream (the app keeps one for its lifetime).
   stop(): void {
-    this.source?.close();
+    this.source?.stop();
     this.source = null;
+    window.clearTimeout(this.retryTimer);
     this.stopPolling();
   }
 

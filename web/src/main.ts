@@ -2,6 +2,7 @@
 // page area below it. Pages are modules loaded on demand (router.ts).
 
 import './styles.css';
+import { storeToken, storedToken } from './api';
 import { h, replace, notice } from './dom';
 import { Live } from './live';
 import { BASE, ROUTES, parseLocation, href, type PageContext, type Route } from './router';
@@ -190,6 +191,35 @@ function showHelp(): void {
   dlg.addEventListener('close', () => dlg.remove());
   dlg.showModal();
 }
+
+// ---- API token: asked for on the first 401 (auth.tokens in tyto.yml), kept for the session ----
+let tokenDialog: HTMLDialogElement | null = null;
+function askToken(message: string): void {
+  if (tokenDialog) return;
+  const input = h('input', { type: 'password', id: 'token-input', autocomplete: 'off', required: true, value: storedToken() });
+  const dlg = h('dialog', { class: 'token-dialog', 'aria-labelledby': 'token-title' },
+    h('h2', { id: 'token-title' }, 'This Tyto needs an API token'),
+    h('p', null, `The server answered: ${message}. Enter a token with read access (write access to silence, acknowledge and approve). It is kept in this browser tab only.`),
+    h('form', { method: 'dialog', class: 'toolbar' },
+      h('label', { for: 'token-input' }, 'Token'), input,
+      h('button', { type: 'submit', class: 'primary', value: 'use' }, 'Use token'),
+      h('button', { type: 'submit', value: 'cancel', formnovalidate: true }, 'Cancel')));
+  tokenDialog = dlg;
+  document.body.append(dlg);
+  dlg.addEventListener('close', () => {
+    const use = dlg.returnValue === 'use' && input.value.trim();
+    dlg.remove();
+    tokenDialog = null;
+    if (use) {
+      storeToken(input.value.trim());
+      live.restart();
+      render();
+    }
+  });
+  dlg.showModal();
+  input.focus();
+}
+window.addEventListener('tyto:unauthorized', (e) => askToken(String((e as CustomEvent).detail ?? 'unauthorized')));
 
 document.addEventListener('click', (e) => {
   if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;

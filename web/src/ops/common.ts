@@ -2,7 +2,7 @@
 // writes them, label chips, label matchers typed in a filter box, write calls that carry a token
 // and explain 401/403, and a refresh loop that never overlaps itself.
 
-import { ApiError } from '../api';
+import { ApiError, authHeaders, storeToken, storedToken } from '../api';
 import { h } from '../dom';
 import { ago, formatTime } from '../format';
 import { href } from '../router';
@@ -119,26 +119,15 @@ export function labelFilter(text: string): (labels: StringMap, extra?: StringMap
 
 // ---- write calls ----
 
-const TOKEN_KEY = 'tyto.token';
-
-export function storedToken(): string {
-  try { return sessionStorage.getItem(TOKEN_KEY) ?? ''; } catch { return ''; }
-}
-
-export function storeToken(t: string): void {
-  try {
-    if (t) sessionStorage.setItem(TOKEN_KEY, t);
-    else sessionStorage.removeItem(TOKEN_KEY);
-  } catch { /* private mode: the token lives only in the field */ }
-}
+// The session's token is kept by api.ts, shared with every read and stream.
+export { storedToken, storeToken };
 
 // POST/DELETE with the session's bearer token (when one was given). Errors come back as ApiError
 // with the server's message; 401/403 say what to do about them.
 export async function write<T = unknown>(method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const token = storedToken();
-  if (token) headers.Authorization = `Bearer ${token}`;
+  Object.assign(headers, authHeaders());
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   let parsed: unknown = null;

@@ -4,7 +4,8 @@
 // closes for good, falls back to the long poll on the same endpoint (?cursor=&wait=). Records are
 // handed over at most once each, in cursor order, whichever way they came.
 
-import { qs, type Params } from '../api';
+import { authHeaders, qs, type Params } from '../api';
+import { EventStream } from '../sse';
 import { isAbort } from './common';
 
 export interface LogRecord {
@@ -23,7 +24,7 @@ const POLL_WAIT = '25s';
 const RETRY_MS = 5000;
 
 export class LogTail {
-  private es: EventSource | null = null;
+  private es: EventStream | null = null;
   private ctl: AbortController | null = null;
   private stopped = false;
   private retryTimer = 0;
@@ -34,12 +35,12 @@ export class LogTail {
   start(): void {
     this.stopped = false;
     this.on.mode('connecting', 'Connecting to the server…');
-    void this.probe();
+    this.stream();
   }
 
   stop(): void {
     this.stopped = true;
-    this.es?.close();
+    this.es?.stop();
     this.es = null;
     this.ctl?.abort();
     this.ctl = null;
@@ -58,49 +59,30 @@ export class LogTail {
     this.on.records(fresh);
   }
 
-  // Asks for a stream first with fetch, so that a server that does not stream is detected from its
-  // Content-Type without EventSource logging an error, then opens the EventSource.
-  private async probe(): Promise<void> {
-    const ctl = new AbortController();
-    this.ctl = ctl;
-    let streams = false;
-    try {
-      const res = await fetch(this.url(), { headers: { Accept: 'text/event-stream' }, signal: ctl.signal });
-      streams = res.ok && (res.headers.get('Content-Type') ?? '').includes('text/event-stream');
-      ctl.abort(); // the probe's job is done; the EventSource opens its own connection
-    } catch (e) {
-      if (this.stopped || !isAbort(e)) {
-        if (!this.stopped) this.poll();
-        return;
-      }
-    }
-    if (this.stopped) return;
-    if (streams && typeof EventSource !== 'undefined') this.stream();
-    else this.poll();
-  }
-
+  // Opens the stream; a server that refuses it (or answers with JSON: no streaming) is long-polled.
   private stream(): void {
-    const es = new EventSource(this.url());
-    this.es = es;
-    es.addEventListener('open', () => this.on.mode('stream', 'Streaming: the server pushes each record as it is stored (server-sent events).'));
-    es.addEventListener('log', (e) => {
-      try {
-        const r = JSON.parse((e as MessageEvent).data) as LogRecord;
-        if (typeof r.cursor !== 'number') r.cursor = Number((e as MessageEvent).lastEventId) || 0;
-        this.deliver([r]);
-      } catch { /* a malformed event is skipped; the next one carries on */ }
-    });
-    es.addEventListener('error', () => {
-      if (this.stopped) return;
-      if (es.readyState === EventSource.CLOSED) {
-        // The server refused or ended the stream for good: poll instead, from the last cursor.
-        es.close();
+    const es = new EventStream(this.url(), {
+      open: () => this.on.mode('stream', 'Streaming: the server pushes each record as it is stored (server-sent events).'),
+      event: (e) => {
+        if (e.event === 'error') {
+          this.on.mode('retrying', `The server reported: ${safeError(e.data)}`);
+          return;
+        }
+        if (e.event !== 'log') return;
+        try {
+          const r = JSON.parse(e.data) as LogRecord;
+          if (typeof r.cursor !== 'number') r.cursor = Number(e.id) || 0;
+          this.deliver([r]);
+        } catch { /* a malformed event is skipped; the next one carries on */ }
+      },
+      dropped: () => this.on.mode('retrying', 'The stream dropped; reconnecting to resume after the last record (Last-Event-ID).'),
+      refused: () => {
         this.es = null;
-        this.poll('The stream closed; long polling instead.');
-      } else {
-        this.on.mode('retrying', 'The stream dropped; the browser reconnects and resumes after the last record (Last-Event-ID).');
-      }
-    });
+        this.poll('The server does not stream this request; long polling instead.');
+      },
+    }, this.cursor !== null ? String(this.cursor) : '');
+    this.es = es;
+    es.start();
   }
 
   private poll(note = ''): void {
@@ -114,7 +96,7 @@ export class LogTail {
       const ctl = new AbortController();
       this.ctl = ctl;
       try {
-        const res = await fetch(this.url({ wait: POLL_WAIT, limit: 500 }), { headers: { Accept: 'application/json' }, signal: ctl.signal });
+        const res = await fetch(this.url({ wait: POLL_WAIT, limit: 500 }), { headers: { Accept: 'application/json', ...authHeaders() }, signal: ctl.signal });
         const body = await res.json() as { status: string; error?: string; data?: { logs: LogRecord[]; cursor: number } };
         if (!res.ok || body.status !== 'success' || !body.data) throw new Error(body.error ?? `${res.status} ${res.statusText}`);
         this.deliver(body.data.logs);
@@ -126,5 +108,13 @@ export class LogTail {
         if (!this.stopped) this.on.mode('poll', 'Long polling: the server holds each request until records arrive.');
       }
     }
+  }
+}
+
+function safeError(data: string): string {
+  try {
+    return (JSON.parse(data) as { error?: string }).error ?? data;
+  } catch {
+    return data;
   }
 }

@@ -3,7 +3,7 @@
 // of the rule groups. The selected tab is in the URL (tab=); the live tabs refresh on each tick.
 
 import './status.css';
-import { getData } from '../api';
+import { authHeaders, getData } from '../api';
 import { h, notice, replace } from '../dom';
 import { ago, bytes, durationText, formatTime, seconds } from '../format';
 import { href, type PageContext } from '../router';
@@ -296,7 +296,7 @@ async function ownMetrics(signal: AbortSignal): Promise<Record<string, number>> 
   const wanted = new Set(['tyto_tsdb_blocks', 'tyto_tsdb_blocks_bytes', 'tyto_tsdb_head_samples_appended_total']);
   const out: Record<string, number> = {};
   try {
-    const res = await fetch('/metrics', { signal, headers: { Accept: 'text/plain' } });
+    const res = await fetch('/metrics', { signal, headers: { Accept: 'text/plain', ...authHeaders() } });
     if (!res.ok || !(res.headers.get('content-type') ?? '').includes('text/plain')) return out;
     const text = await res.text();
     for (const line of text.split('\n')) {
