@@ -11,6 +11,7 @@
 #include <limits>
 #include <utility>
 
+#include "common/json_depth.h"
 #include "events/ids.h"
 #include "ingest/otlp_names.h"
 #include "scrape/text_lexing.h"
@@ -258,23 +259,6 @@ const Value* DuplicateMember(const Value& obj) {
     if (view(names[i]) == view(names[i - 1])) return names[i];
   }
   return nullptr;
-}
-
-// Whether a value nests arrays and objects deeper than `max` (walked without recursion, so that
-// the recursive writers used later, CompactJson, never meet a deep value).
-bool NestedDeeperThan(const Value& root, size_t max) {
-  std::vector<std::pair<const Value*, size_t>> stack{{&root, 0}};
-  while (!stack.empty()) {
-    const auto [v, depth] = stack.back();
-    stack.pop_back();
-    if (depth > max) return true;
-    if (v->IsArray()) {
-      for (const Value& e : v->GetArray()) stack.emplace_back(&e, depth + 1);
-    } else if (v->IsObject()) {
-      for (auto it = v->MemberBegin(); it != v->MemberEnd(); ++it) stack.emplace_back(&it->value, depth + 1);
-    }
-  }
-  return false;
 }
 
 void AddListed(std::vector<LineError>* list, size_t max, size_t line, std::string message) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/json_depth.h"
 #include "promql/parser.h"
 
 namespace tyto::ui {
@@ -45,21 +46,6 @@ std::string Shown(std::string_view s) {
 const Value* Member(const Value& obj, std::string_view name) {
   auto it = obj.FindMember(Value(rapidjson::StringRef(name.data(), static_cast<rapidjson::SizeType>(name.size()))));
   return it == obj.MemberEnd() ? nullptr : &it->value;
-}
-
-bool NestedDeeperThan(const Value& root, size_t max) {
-  std::vector<std::pair<const Value*, size_t>> stack{{&root, 0}};
-  while (!stack.empty()) {
-    const auto [v, depth] = stack.back();
-    stack.pop_back();
-    if (depth > max) return true;
-    if (v->IsArray()) {
-      for (const Value& e : v->GetArray()) stack.emplace_back(&e, depth + 1);
-    } else if (v->IsObject()) {
-      for (auto it = v->MemberBegin(); it != v->MemberEnd(); ++it) stack.emplace_back(&it->value, depth + 1);
-    }
-  }
-  return false;
 }
 
 std::string Compact(const Value& v) {
