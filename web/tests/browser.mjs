@@ -446,8 +446,19 @@ async function traceFromExemplar(page) {
   const link = page.locator('#main a[href*="/ui/traces/"]');
   await link.first().waitFor({ timeout: ACTION_MS }).catch(() => {});
   if (await link.count()) {
-    log(`  ${await link.count()} exemplar link(s) on the Models page`);
-    await link.first().click().catch(() => link.first().dispatchEvent('click'));
+    // An exemplar is recorded when its request is measured; its trace's spans are stored a few
+    // seconds later. Click one whose trace is stored (asked of the API, outside the browser).
+    const stored = await waitFor('an exemplar whose trace is stored', async () => {
+      const hrefs = await link.evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+      for (const h of hrefs.slice(0, 30)) {
+        const id = /\/ui\/traces\/([0-9a-f]+)/.exec(h || '')?.[1];
+        if (id && (await get(`${base}/api/v1/traces/${id}`))?.status === 200) return h;
+      }
+      return null;
+    }, 30000, 2000);
+    log(`  ${await link.count()} exemplar link(s) on the Models page; opening ${stored}`);
+    const chosen = page.locator(`#main a[href="${stored}"]`).first();
+    await chosen.click().catch(() => chosen.dispatchEvent('click'));
     await waitForWaterfall(page);
     return;
   }
@@ -478,14 +489,17 @@ async function traceFromExemplar(page) {
     return out;
   });
   log(`  ${points.length} exemplar point(s) drawn on Explore's graph`);
-  for (const pt of points.slice(0, 10)) {
+  for (const pt of points.slice(0, 40)) {
     await page.mouse.move(pt.x, pt.y);
     await sleep(150);
-    if ((await mainText(page)).includes('Click to open the trace')) {
-      await page.mouse.click(pt.x, pt.y);
-      await waitForWaterfall(page);
-      return;
-    }
+    const tip = await mainText(page);
+    if (!tip.includes('Click to open the trace')) continue;
+    // Only an exemplar whose trace is stored already (spans arrive seconds after the measurement).
+    const id = /trace_id="([0-9a-f]+)"/.exec(tip)?.[1];
+    if (!id || (await get(`${base}/api/v1/traces/${id}`))?.status !== 200) continue;
+    await page.mouse.click(pt.x, pt.y);
+    await waitForWaterfall(page);
+    return;
   }
   throw new Error('no exemplar linking a latency point to its trace, on Models or on Explore');
 }
