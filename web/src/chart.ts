@@ -30,6 +30,9 @@ export interface ChartOptions {
   ariaLabel?: string;
   onRange?: (startSec: number, endSec: number) => void;         // drag-select
   onPoint?: (series: ChartSeries, time: number, value: number) => void; // click
+  // Draws over the chart after every uPlot draw (exemplar points and the like); kept across
+  // rebuilds (new series, theme change).
+  onDraw?: (u: uPlot) => void;
 }
 
 // Aligns series on the union of their timestamps (range queries share one grid, so this is cheap).
@@ -51,6 +54,7 @@ export class TimeSeriesChart {
   private plot: uPlot | null = null;
   private series: ChartSeries[] = [];
   private markers: Marker[] = [];
+  private xRange: [number, number] | null = null;
   private readonly resize: ResizeObserver;
   private readonly offTheme: () => void;
   readonly el: HTMLElement;
@@ -66,10 +70,13 @@ export class TimeSeriesChart {
     this.offTheme = onThemeChange(() => this.rebuild());
   }
 
-  setData(series: ChartSeries[], markers: Marker[] = []): void {
+  // `range`: the x axis's [start, end] in unix seconds, normally the selected time range, so that
+  // "last 15 minutes" shows 15 minutes however little data there is; default: the data's extent.
+  setData(series: ChartSeries[], markers: Marker[] = [], range?: [number, number]): void {
     const sameShape = this.plot && series.length === this.series.length && series.every((s, i) => s.name === this.series[i].name);
     this.series = series;
     this.markers = markers;
+    this.xRange = range ?? null;
     if (sameShape && this.plot) {
       this.plot.setData(align(series));
       return;
@@ -114,7 +121,7 @@ export class TimeSeriesChart {
       cursor: { drag: { x: true, y: false, setScale: false }, focus: { prox: 16 } },
       focus: { alpha: 0.35 },
       scales: {
-        x: { time: true },
+        x: { time: true, range: (_u, lo, hi) => this.xRange ?? (lo === hi ? [lo - 60, hi + 60] : [lo, hi]) },
         y: { range: (_u, lo, hi) => rangeWith(lo, hi, this.opts.min, this.opts.max) },
       },
       axes: [
@@ -145,7 +152,7 @@ export class TimeSeriesChart {
           u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
           this.opts.onRange(a, b);
         }],
-        draw: [(u) => drawMarkers(u, markers())],
+        draw: [(u) => drawMarkers(u, markers()), (u) => this.opts.onDraw?.(u)],
       },
     };
     this.plot = new uPlot(o, align(this.series), this.el);

@@ -68,7 +68,6 @@ class TimeSeriesView implements PanelView {
   private status = new Status();
   private labelsByName = new Map<string, Labels>();
   private exemplars: Exemplar[] = [];
-  private hooked: uPlot | null = null;
   private env: PanelEnv | null = null;
   private body: HTMLElement;
   private opts: ChartOptions;
@@ -109,6 +108,7 @@ class TimeSeriesView implements PanelView {
       ariaLabel: panel.title || 'Time series',
       stacked: (panel.options.stacking as { mode?: string } | undefined)?.mode === 'normal',
       onRange: (a, b) => this.env?.ctx.setRange({ from: String(Math.round(a * 1000)), to: String(Math.round(b * 1000)) }),
+      onDraw: (u) => this.drawExemplars(u),
       onPoint: drill ? (s, t) => { if (this.env) openQualitySamples(this.env, this.labelsByName.get(s.name) ?? {}, t, this.panel.title); } : undefined,
     };
     this.showLegend = this.opts.legend !== false;
@@ -135,8 +135,9 @@ class TimeSeriesView implements PanelView {
       this.exemplars = await this.loadExemplars(env);
       this.opts.height = this.chartHeight(series.map((x) => x.name)); // read by the chart when it rebuilds (new series)
       this.chart.el.hidden = series.length === 0;
-      this.chart.setData(series, markers);
-      this.placeExemplars();
+      this.chart.setData(series, markers, [env.start / 1000, env.end / 1000]);
+      const plot = this.chart.uplot;
+      if (plot) this.drawExemplars(plot);
     } catch (e) {
       fail(this.status, e);
     }
@@ -166,18 +167,8 @@ class TimeSeriesView implements PanelView {
     return [...best.values()];
   }
 
-  // Exemplars are links drawn over the chart at (time, value); redrawn with every uPlot draw.
-  private placeExemplars(): void {
-    const plot = this.chart.uplot;
-    if (!plot) return;
-    if (this.hooked !== plot) {
-      this.hooked = plot;
-      const hooks = plot.hooks as { draw?: ((u: uPlot) => void)[] };
-      (hooks.draw ??= []).push(() => this.drawExemplars(plot));
-    }
-    this.drawExemplars(plot);
-  }
-
+  // Exemplars are links drawn over the chart at (time, value); redrawn with every uPlot draw
+  // (the chart's onDraw), so a rebuilt chart (new series, theme change) keeps them.
   private drawExemplars(u: uPlot): void {
     let layer = u.over.querySelector<HTMLElement>('.exemplars');
     if (!this.exemplars.length) { layer?.remove(); return; }
