@@ -83,6 +83,23 @@ export async function getData<T = unknown>(path: string, params?: Params, signal
   return body.data;
 }
 
+// A GET started before the page that needs it is loaded (the shell starts a dashboard's JSON
+// while the dashboard code downloads); the page takes it once, or fetches again itself.
+const prefetched = new Map<string, Promise<unknown>>();
+
+export function prefetchData(path: string): void {
+  prefetched.clear(); // one page at a time: a prefetch the user navigated away from is dropped
+  const p = getData(path);
+  p.catch(() => undefined); // the page that takes it sees the error
+  prefetched.set(path, p);
+}
+
+export function takePrefetched<T>(path: string): Promise<T> | undefined {
+  const p = prefetched.get(path);
+  prefetched.delete(path);
+  return p as Promise<T> | undefined;
+}
+
 export async function send<T = unknown>(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   const res = await fetch(path, {
     method,

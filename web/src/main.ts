@@ -2,7 +2,7 @@
 // page area below it. Pages are modules loaded on demand (router.ts).
 
 import './styles.css';
-import { storeToken, storedToken } from './api';
+import { prefetchData, storeToken, storedToken } from './api';
 import { h, replace, notice } from './dom';
 import { Live } from './live';
 import { BASE, ROUTES, parseLocation, href, type PageContext, type Route } from './router';
@@ -132,6 +132,8 @@ async function render(): Promise<void> {
     navigate,
     setRange,
   };
+  const first = route.prefetch?.(path);
+  if (first) prefetchData(first);
   let mod;
   try {
     mod = await route.load();

@@ -34,25 +34,28 @@ export interface Route {
   key?: string;       // "g <key>" jumps here
   nav?: boolean;      // listed in the navigation bar (default true)
   load: () => Promise<PageModule>;
+  // The API path of the data the page reads first, fetched while its code loads.
+  prefetch?: (path: string[]) => string | null;
 }
 
 // Pages built as dashboards (Fleet, GPU, Models, Quality, Drift, Pipelines) render the built-in
 // dashboard of the same uid, served by /api/v1/dashboards/<uid>: users can copy and edit them.
 const dashboard = () => import('./pages/dashboard');
+export const dashboardPath = (uid: string) => `/api/v1/dashboards/${encodeURIComponent(uid)}`;
 
 export const ROUTES: Route[] = [
-  { name: 'fleet', label: 'Fleet', key: 'f', load: dashboard },
-  { name: 'gpu', label: 'GPU', nav: false, load: dashboard },
-  { name: 'models', label: 'Models', key: 'm', load: dashboard },
-  { name: 'quality', label: 'Quality', key: 'q', load: dashboard },
-  { name: 'drift', label: 'Drift', key: 'd', load: dashboard },
-  { name: 'pipelines', label: 'Pipelines', key: 'p', load: dashboard },
+  { name: 'fleet', prefetch: () => dashboardPath('fleet'), label: 'Fleet', key: 'f', load: dashboard },
+  { name: 'gpu', prefetch: () => dashboardPath('gpu'), label: 'GPU', nav: false, load: dashboard },
+  { name: 'models', prefetch: () => dashboardPath('models'), label: 'Models', key: 'm', load: dashboard },
+  { name: 'quality', prefetch: () => dashboardPath('quality'), label: 'Quality', key: 'q', load: dashboard },
+  { name: 'drift', prefetch: () => dashboardPath('drift'), label: 'Drift', key: 'd', load: dashboard },
+  { name: 'pipelines', prefetch: () => dashboardPath('pipelines'), label: 'Pipelines', key: 'p', load: dashboard },
   { name: 'alerts', label: 'Alerts', key: 'a', load: () => import('./pages/alerts') },
   { name: 'traces', label: 'Traces', key: 't', load: () => import('./pages/traces') },
   { name: 'logs', label: 'Logs', key: 'l', load: () => import('./pages/logs') },
   { name: 'explore', label: 'Explore', key: 'e', load: () => import('./pages/explore') },
   { name: 'dashboards', label: 'Dashboards', key: 'b', load: () => import('./pages/dashboards') },
-  { name: 'd', label: 'Dashboard', nav: false, load: dashboard },
+  { name: 'd', label: 'Dashboard', nav: false, load: dashboard, prefetch: (p) => (p[0] ? dashboardPath(p[0]) : null) },
   { name: 'targets', label: 'Targets', key: 's', load: () => import('./pages/targets') },
   { name: 'status', label: 'Status', key: 'c', load: () => import('./pages/status') },
 ];

@@ -2,9 +2,9 @@
 // dashboard whose uid is the page's name; /ui/d/<uid> renders any dashboard (files listed in
 // ui.dashboards, or imported). The dashboard JSON comes from GET /api/v1/dashboards/<uid>.
 
-import { getData, ApiError } from '../api';
+import { getData, takePrefetched, ApiError } from '../api';
 import { h, link, notice, replace } from '../dom';
-import { href, parseLocation, type PageContext } from '../router';
+import { dashboardPath, href, parseLocation, type PageContext } from '../router';
 import { normalize } from '../dashboard/model';
 import { DashboardView } from '../dashboard/view';
 import '../dashboard/dashboard.css';
@@ -19,7 +19,8 @@ export async function render(ctx: PageContext): Promise<void> {
   replace(ctx.root, h('p', { class: 'loading' }, 'Loading the dashboard…'));
   let raw: unknown;
   try {
-    raw = await getData<unknown>(`/api/v1/dashboards/${encodeURIComponent(uid)}`, undefined, ctx.signal);
+    const url = dashboardPath(uid);
+    raw = await (takePrefetched<unknown>(url) ?? getData<unknown>(url, undefined, ctx.signal));
   } catch (e) {
     if (ctx.signal.aborted) return;
     const msg = e instanceof ApiError && e.status === 404
