@@ -6,7 +6,9 @@
 #   build-asan/  clang with AddressSanitizer + UndefinedBehaviorSanitizer and -Wthread-safety,
 #                plus a short run of every fuzzer
 #   build-tsan/  clang with ThreadSanitizer, for the programs that run threads against each other
-# Set TYTO_TEST_BUILDS="release" (or "asan", "tsan") to run some of them.
+# Set TYTO_TEST_BUILDS="release" (or "asan", "tsan") to run some of them. Each fuzzer runs for
+# TYTO_FUZZ_SECONDS (10 here, a smoke run that keeps CI within its time; longer runs by hand, see
+# docs/testing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +29,8 @@ for b in $builds; do
     asan)
       dir=build-asan
       cmake -S . -B $dir -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O1 -DCMAKE_CXX_COMPILER=clang++ \
-        -DTYTO_SANITIZE=address,undefined -DTYTO_WERROR=ON -DTYTO_BUILD_BENCHMARKS=OFF -DTYTO_UI_TESTS=OFF >/dev/null ;;
+        -DTYTO_SANITIZE=address,undefined -DTYTO_WERROR=ON -DTYTO_BUILD_BENCHMARKS=OFF -DTYTO_UI_TESTS=OFF \
+        -DTYTO_FUZZ_SECONDS="${TYTO_FUZZ_SECONDS:-10}" >/dev/null ;;
     tsan)
       dir=build-tsan
       cmake -S . -B $dir -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O1 -DCMAKE_CXX_COMPILER=clang++ \
