@@ -8,8 +8,8 @@
 // It visits every page and checks that each shows live data (a chart drawn, table rows, a number)
 // with no console error, page error, failed request or HTTP error; then the key interactions: a
 // query in Explore with an accepted completion, silencing an alert (checked through
-// /api/v2/alerts), opening a trace from a latency exemplar, the theme toggle, keyboard navigation
-// and a shared URL. --screenshots saves one PNG per page (dark; light for a few) at 1440x900.
+// /api/v2/alerts), opening a trace from a latency exemplar, the theme toggle, keyboard navigation,
+// a shared URL, and WCAG AA text contrast on ten pages in both themes. --screenshots saves one PNG per page (dark; light for a few) at 1440x900.
 // --perf prints timings (never asserts them): first contentful paint, time until the Fleet
 // heatmap has data, a 200-GPU fleet, and a chart of 10,000 points per series.
 //
@@ -320,6 +320,14 @@ async function main() {
   if (wanted('models')) await run('trace from a latency exemplar', () => traceFromExemplar(page));
   if (wanted('theme')) await run('theme toggle', () => themeToggle(page));
   if (wanted('keyboard')) await run('keyboard navigation', () => keyboard(page));
+  if (wanted('contrast')) await run('text contrast in both themes', async () => {
+    for (const p of ['fleet', 'models', 'quality', 'drift', 'alerts', 'traces', 'logs', 'explore', 'targets', 'status']) {
+      await page.goto(`${base}/ui/${p}`, { waitUntil: 'domcontentloaded' });
+      await waitForState(page, (st) => st.hasData || st.rows > 0 || st.items > 0).catch(() => {});
+      await waitQuiet(page);
+      await checkContrast(page, p);
+    }
+  });
 
   // 4. Performance (printed, never asserted).
   if (opts.perf) {
@@ -519,6 +527,68 @@ async function themeToggle(page) {
   await page.reload({ waitUntil: 'domcontentloaded' });
   const d = await look();
   if (d.theme !== c.theme) fail(`the theme was not kept across a reload (${c.theme} -> ${d.theme})`);
+}
+
+// WCAG AA contrast of the text shown on a page in the current theme: every visible element with
+// its own text, against the first opaque background behind it; 4.5:1, or 3:1 for large text
+// (24 px, or 18.66 px bold). Returns the worst offenders.
+async function contrastProblems(page) {
+  return page.evaluate(() => {
+    const parse = (c) => {
+      const m = /rgba?\(([^)]+)\)/.exec(c);
+      if (!m) return null;
+      const [r, g, b, a = 1] = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+      return { r, g, b, a };
+    };
+    const lum = ({ r, g, b }) => {
+      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const blend = (fg, bg) => ({ r: fg.r * fg.a + bg.r * (1 - fg.a), g: fg.g * fg.a + bg.g * (1 - fg.a), b: fg.b * fg.a + bg.b * (1 - fg.a), a: 1 });
+    const background = (el) => {
+      const layers = [];
+      for (let e = el; e; e = e.parentElement) {
+        const c = parse(getComputedStyle(e).backgroundColor);
+        if (c && c.a > 0) { layers.push(c); if (c.a >= 1) break; }
+      }
+      let bg = parse(getComputedStyle(document.body).backgroundColor) ?? { r: 255, g: 255, b: 255, a: 1 };
+      for (const c of layers.reverse()) bg = blend(c, bg);
+      return bg;
+    };
+    const out = [];
+    const all = document.querySelectorAll('header *, #main *');
+    for (const el of all) {
+      if (out.length > 20) break;
+      if (el.closest('canvas, svg, [aria-hidden="true"], [disabled], option')) continue;
+      const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+      if (!own) continue;
+      const r = el.getBoundingClientRect();
+      const st = getComputedStyle(el);
+      if (r.width === 0 || r.height === 0 || st.visibility === 'hidden' || Number(st.opacity) < 0.1) continue;
+      const fg = parse(st.color);
+      if (!fg) continue;
+      const bg = background(el);
+      const c = blend(fg, bg);
+      const [l1, l2] = [lum(c), lum(bg)];
+      const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+      const px = parseFloat(st.fontSize);
+      const large = px >= 24 || (px >= 18.66 && Number(st.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) out.push(`${el.tagName.toLowerCase()}.${String(el.className).slice(0, 30)} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}:1 (${st.color} on rgb(${Math.round(bg.r)},${Math.round(bg.g)},${Math.round(bg.b)}))`);
+    }
+    return out;
+  });
+}
+
+async function checkContrast(page, where) {
+  for (const theme of ['dark', 'light']) {
+    // Through the header's button, as a user switches (pages recolour on the theme's change event).
+    if (await page.evaluate(() => document.documentElement.dataset.theme) !== theme) {
+      await page.getByRole('button', { name: /theme/i }).first().click();
+    }
+    await page.waitForTimeout(300);
+    const bad = await contrastProblems(page);
+    if (bad.length) fail(`${where}, ${theme} theme: text below WCAG AA contrast: ${bad.slice(0, 8).join('; ')}`);
+  }
 }
 
 // "g e" goes to Explore; Tab from the top of the page reaches the query field.
