@@ -47,6 +47,9 @@ const THROTTLE_BITS: [number, string][] = [
   [0x80, 'hardware thermal'], [0x100, 'power brake'],
 ];
 
+// A GPU whose newest sample is older than this is drawn as stale (a few scrape intervals).
+const STALE_AFTER_S = 120;
+
 type Health = 'xid' | 'ecc' | 'throttle' | 'stale';
 const HEALTH_TEXT: Record<Health, string> = { xid: 'XID error', ecc: 'ECC double-bit errors', throttle: 'Throttled', stale: 'Stale or down' };
 
@@ -103,38 +106,68 @@ class GpuHeatmapView implements PanelView {
     const sel = interp(env, opt(this.panel, 'selector'));
     const t = env.end / 1000;
     try {
-      const [values, xid, ecc, throttle, stale, down] = await Promise.all([
+      const util = SEL('DCGM_FI_DEV_GPU_UTIL', sel);
+      const [values, xid, ecc, throttle, stale, down, stamps] = await Promise.all([
         vector(m.expr(sel), t, env.signal),
         vector(`${SEL('DCGM_FI_DEV_XID_ERRORS', sel)} > 0`, t, env.signal),
         vector(`${SEL('DCGM_FI_DEV_ECC_DBE_VOL_TOTAL', sel)} > 0`, t, env.signal),
         vector(SEL('DCGM_FI_DEV_CLOCK_THROTTLE_REASONS', sel), t, env.signal),
-        vector(`last_over_time(${SEL('DCGM_FI_DEV_GPU_UTIL', sel)}[1h]) unless ${SEL('DCGM_FI_DEV_GPU_UTIL', sel)}`, t, env.signal),
+        vector(`last_over_time(${util}[1h]) unless ${util}`, t, env.signal),
         vector('up == 0', t, env.signal),
+        vector(`timestamp(${util})`, t, env.signal),
       ]);
       const key = (s: InstantSample) => `${s.metric.Hostname ?? s.metric.instance ?? '?'}\u0000${s.metric.gpu ?? s.metric.UUID ?? '?'}`;
+      // One GPU can have several series: when an exporter comes back on another address (a new
+      // `instance`), the old series stay within the look-back. Each GPU is counted once, from the
+      // series with the newest sample; the others are ignored, not reported as stale.
+      const freshest = new Map<string, { instance: string | undefined; ts: number }>();
+      for (const s of stamps) {
+        const ts = parseFloat(s.value[1]);
+        const prev = freshest.get(key(s));
+        if (!prev || ts > prev.ts) freshest.set(key(s), { instance: s.metric.instance, ts });
+      }
+      const current = (s: InstantSample) => {
+        const f = freshest.get(key(s));
+        return !f || f.instance === undefined || s.metric.instance === f.instance;
+      };
       const health = new Map<string, { kinds: Set<Health>; notes: string[] }>();
       const mark = (s: InstantSample, kind: Health, note: string) => {
         const k = key(s);
         const e = health.get(k) ?? { kinds: new Set<Health>(), notes: [] };
+        if (e.kinds.has(kind) && kind === 'stale') return;
         e.kinds.add(kind);
         e.notes.push(note);
         health.set(k, e);
       };
-      for (const s of xid) mark(s, 'xid', `XID ${s.value[1]}`);
-      for (const s of ecc) mark(s, 'ecc', `${s.value[1]} ECC double-bit errors`);
+      for (const s of xid) if (current(s)) mark(s, 'xid', `XID ${s.value[1]}`);
+      for (const s of ecc) if (current(s)) mark(s, 'ecc', `${s.value[1]} ECC double-bit errors`);
       for (const s of throttle) {
+        if (!current(s)) continue;
         const bits = parseInt(s.value[1], 10) || 0;
         const why = THROTTLE_BITS.filter(([b]) => bits & b).map(([, n]) => n);
         if (why.length) mark(s, 'throttle', `throttled: ${why.join(', ')}`);
       }
       const downInstances = new Set(down.map((s) => s.metric.instance));
-      // GPUs seen in the last hour but not now are drawn too, greyed, so a lost GPU stays visible.
-      const all = [...values];
+      const all: InstantSample[] = [];
+      const drawn = new Set<string>();
+      for (const s of values) {
+        const k = key(s);
+        if (!current(s) || drawn.has(k)) continue;
+        drawn.add(k);
+        all.push(s);
+        const f = freshest.get(k);
+        if (downInstances.has(s.metric.instance)) mark(s, 'stale', 'exporter down');
+        else if (f && t - f.ts > STALE_AFTER_S) mark(s, 'stale', `last sample ${ago(f.ts * 1000, t * 1000)}`);
+      }
+      // GPUs seen in the last hour but with no series now are drawn too, greyed, so a lost GPU
+      // stays visible; a GPU whose exporter moved to a new address has a fresh series and is not.
       for (const s of stale) {
+        const k = key(s);
+        if (freshest.has(k) || drawn.has(k)) continue;
+        drawn.add(k);
         mark(s, 'stale', downInstances.has(s.metric.instance) ? 'exporter down' : 'no recent samples');
         all.push({ metric: s.metric, value: [s.value[0], 'NaN'] });
       }
-      for (const s of values) if (downInstances.has(s.metric.instance)) mark(s, 'stale', 'exporter down');
       this.draw(all, health, m);
       const warn = [...health.values()].filter((x) => x.kinds.size).length;
       this.summary.textContent = `${all.length} GPUs on ${this.nodes.size} nodes${warn ? `, ${warn} with health problems` : ''}`;
