@@ -7,7 +7,7 @@ import type { Panel, FieldDefaults, Threshold, Annotation } from './model';
 import type { Macros, Mode, VariableState } from './variables';
 import { interpolate } from './variables';
 import { formatValue } from '../format';
-import { cssVar } from '../theme';
+import { theme } from '../theme';
 
 export interface PanelEnv {
   ctx: PageContext;
@@ -36,17 +36,55 @@ export interface PanelView {
 
 export type PanelFactory = (panel: Panel, body: HTMLElement) => PanelView;
 
-// Grafana's named colours, mapped onto the theme so both themes stay readable.
+// Grafana's named colours, mapped onto the theme's custom properties so both themes stay readable
+// and a theme switch recolours at once. Text contrast of those colours (WCAG 2 ratios):
+//   light theme on the panel's #ffffff: --ok #1b7a1b 5.46:1, --warn #8a5a00 5.93:1,
+//     --crit #c4162a 6.01:1, --accent #1f5fbf 6.09:1, --dash-purple #8f3bb8 6.02:1 (all >= 4.5);
+//   dark theme on the panel's #181b1f: --ok #73bf69 7.72:1, --warn #f2cc0c 11.0:1,
+//     --crit #ff7383 6.61:1, --accent #8ab8ff 8.54:1, --dash-purple #b877d9 5.50:1.
+// Orange maps to --warn (Grafana's orange is a warning between yellow and red).
 export function color(name: string | undefined): string {
-  switch ((name ?? '').toLowerCase()) {
-    case 'green': case 'dark-green': case 'semi-dark-green': case 'light-green': return cssVar('--ok') || '#73bf69';
-    case 'red': case 'dark-red': case 'semi-dark-red': case 'light-red': return cssVar('--crit') || '#ff7383';
-    case 'yellow': case 'orange': case 'dark-yellow': case 'dark-orange': case 'semi-dark-orange': case 'light-orange': return cssVar('--warn') || '#f2cc0c';
-    case 'blue': case 'dark-blue': case 'semi-dark-blue': case 'light-blue': case 'text': return cssVar('--accent') || '#8ab8ff';
-    case 'purple': return '#b877d9';
-    case '': return cssVar('--fg') || '#ccc';
-    default: return name!;
+  const n = (name ?? '').toLowerCase().replace(/^(dark|semi-dark|light|super-light)-/, '');
+  switch (n) {
+    case 'green': return 'var(--ok)';
+    case 'red': return 'var(--crit)';
+    case 'yellow': case 'orange': return 'var(--warn)';
+    case 'blue': case 'text': return 'var(--accent)';
+    case 'purple': return 'var(--dash-purple)';
+    case '': return 'var(--fg)';
+    default: return readable(name!);
   }
+}
+
+function channels(hex: string): [number, number, number] | null {
+  const m = /^#?([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(hex.trim());
+  if (!m) return null;
+  const x = m[1].length === 3 ? m[1].split('').map((c) => c + c).join('') : m[1];
+  return [0, 2, 4].map((i) => parseInt(x.slice(i, i + 2), 16)) as [number, number, number];
+}
+
+function luminance([r, g, b]: [number, number, number]): number {
+  const f = (c: number) => { const v = c / 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+}
+
+function ratio(a: [number, number, number], b: [number, number, number]): number {
+  const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+}
+
+// A dashboard's own hex colour, darkened (light theme) or lightened (dark theme) just enough to
+// reach 4.5:1 against the panel background; other CSS colours pass through unchanged.
+function readable(c: string): string {
+  const rgb = channels(c);
+  if (!rgb) return c;
+  const light = theme() === 'light';
+  const bg: [number, number, number] = light ? [255, 255, 255] : [24, 27, 31];
+  let cur = rgb;
+  for (let i = 0; i < 20 && ratio(cur, bg) < 4.5; ++i) {
+    cur = cur.map((v) => Math.round(light ? v * 0.9 : v + (255 - v) * 0.15)) as [number, number, number];
+  }
+  return `rgb(${cur.join(',')})`;
 }
 
 export function thresholdColor(v: number | null, th: FieldDefaults['thresholds']): string | undefined {

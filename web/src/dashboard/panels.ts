@@ -259,7 +259,7 @@ function sparkline(points: [number, number | null][], c?: string): SVGSVGElement
   const path = document.createElementNS(ns, 'path');
   path.setAttribute('d', d);
   path.setAttribute('fill', 'none');
-  path.setAttribute('stroke', c ?? 'var(--accent)');
+  path.style.stroke = c ?? 'var(--accent)';
   path.setAttribute('stroke-width', '1.5');
   path.setAttribute('vector-effect', 'non-scaling-stroke');
   svg.append(path);
@@ -326,7 +326,7 @@ function gauge(frac: number, c?: string): SVGSVGElement {
   const val = document.createElementNS(ns, 'path');
   val.setAttribute('d', arc(Math.max(0.001, frac)));
   val.setAttribute('class', 'gauge-val');
-  val.setAttribute('stroke', c ?? 'var(--accent)');
+  val.style.stroke = c ?? 'var(--accent)';
   svg.append(track, val);
   return svg;
 }
