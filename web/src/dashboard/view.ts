@@ -233,7 +233,10 @@ export class DashboardView {
     const { x, y, w, h: ph } = p.gridPos;
     const body = h('div', { class: 'panel-body' });
     const titleId = `panel-title-${p.id}`;
-    const title = h('h3', { class: 'panel-title', id: titleId }, this.text(p.title) || '\u00a0',
+    const titleText = this.text(p.title);
+    // Long titles wrap to two lines, then end in an ellipsis; the full title is the tooltip.
+    const title = h('h3', { class: 'panel-title', id: titleId },
+      h('span', { class: 'panel-title-text', title: titleText || undefined }, titleText || '\u00a0'),
       p.description ? h('span', { class: 'panel-info', title: p.description, tabindex: '0', role: 'note', 'aria-label': `About: ${p.description}` }, 'i') : null,
       ...p.links.slice(0, 3).map((l) => h('a', { class: 'panel-link', href: this.linkHref(l.url), 'data-link': this.linkHref(l.url).startsWith('/ui/') ? true : undefined }, l.title || 'Link')));
     const el = h('section', {
