@@ -14,6 +14,12 @@ interface Rule {
   name: string; query: string; type: 'alerting' | 'recording'; state?: string; health: string; lastError?: string;
   duration?: number; labels?: StringMap; annotations?: StringMap; alerts?: RuleAlert[]; lastEvaluation: string; evaluationTime: number;
 }
+// A group's last evaluation; the zero time (0001-01-01) or none means it has not run yet.
+function lastEvaluated(t: string | undefined): string {
+  const ms = parseTime(t);
+  return ms === null || ms <= 0 ? 'not yet evaluated' : `last ${formatTime(ms)}`;
+}
+
 interface RuleGroup { name: string; file: string; rules: Rule[]; interval: number; lastEvaluation: string; evaluationTime: number }
 
 function key(l: StringMap): string {
@@ -136,7 +142,7 @@ export async function renderAlertList(ctx: PageContext, root: HTMLElement): Prom
       const pending = g.rules.filter((r) => r.state === 'pending').length;
       const bad = g.rules.filter((r) => r.health !== 'ok' && r.health !== 'unknown').length;
       return h('details', { class: 'ops-rule-group', 'data-group': g.name, open: open.has(g.name) },
-        h('summary', null, h('strong', null, g.name), ' ', h('span', { class: 'muted' }, `${g.file} · ${g.rules.length} rules · every ${g.interval}s · last ${formatTime(parseTime(g.lastEvaluation) ?? 0)}`),
+        h('summary', null, h('strong', null, g.name), ' ', h('span', { class: 'muted' }, `${g.file} · ${g.rules.length} rules · every ${g.interval}s · ${lastEvaluated(g.lastEvaluation)}`),
           firing ? h('span', { class: 'ops-badge ops-badge-crit' }, `${firing} firing`) : null,
           pending ? h('span', { class: 'ops-badge ops-badge-warn' }, `${pending} pending`) : null,
           bad ? h('span', { class: 'ops-badge ops-badge-crit' }, `${bad} unhealthy`) : null),
