@@ -135,21 +135,55 @@ function kv(obj: Record<string, string>): HTMLElement {
   return h('dl', { class: 'ops-kv' }, keys.flatMap((k) => [h('dt', null, k), h('dd', null, obj[k])]));
 }
 
+// Delays before the retries of a trace that answered 404 (then it gives up).
+const TRACE_RETRIES = [3000, 6000];
+
+// Resolves true after `ms`, or false at once when the page is left.
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) { resolve(false); return; }
+    const t = setTimeout(() => { signal.removeEventListener('abort', stop); resolve(true); }, ms);
+    const stop = () => { clearTimeout(t); resolve(false); };
+    signal.addEventListener('abort', stop, { once: true });
+  });
+}
+
 async function renderTrace(ctx: PageContext, id: string): Promise<void> {
   document.title = `Trace ${id.slice(0, 8)} · Tyto`;
   const back = h('p', null, h('a', { href: href('traces'), 'data-link': true }, '← Search traces'));
   replace(ctx.root, h('h1', null, 'Trace'), back, h('p', { class: 'loading' }, `Loading trace ${id}…`));
-  let trace: Trace;
-  try {
-    trace = await getData<Trace>(`/api/v1/traces/${encodeURIComponent(id)}`, undefined, ctx.signal);
-  } catch (e) {
-    if (isAbort(e)) return;
-    const msg = e instanceof ApiError && e.status === 404
-      ? `Trace ${id} was not found: it may not have arrived yet, or it is older than the trace store keeps. ${e.message}`
-      : `Could not load trace ${id}: ${(e as Error).message}`;
-    replace(ctx.root, h('h1', null, 'Trace'), back, notice('error', msg));
-    return;
+  let found: Trace | null = null;
+  // A 404 is retried a bounded number of times: the hub stores a trace's spans only after the
+  // trace has been quiet for sampling.decision_wait (5 s), so an exemplar clicked at once can be
+  // ahead of its trace.
+  const status = h('div', { class: 'ops-trace-status' });
+  for (let attempt = 0; ; ++attempt) {
+    try {
+      found = await getData<Trace>(`/api/v1/traces/${encodeURIComponent(id)}`, undefined, ctx.signal);
+      break;
+    } catch (e) {
+      if (isAbort(e) || ctx.signal.aborted) return;
+      const notFound = e instanceof ApiError && e.status === 404;
+      if (notFound && attempt < TRACE_RETRIES.length) {
+        const wait = TRACE_RETRIES[attempt];
+        replace(status, notice('empty', `Trace ${id} is not stored (yet). Its spans may still be arriving: trying again in ${wait / 1000} s (${attempt + 1} of ${TRACE_RETRIES.length})…`));
+        if (attempt === 0) replace(ctx.root, h('h1', null, 'Trace'), back, status);
+        if (!(await sleep(wait, ctx.signal))) return;
+        continue;
+      }
+      const retry = h('button', { type: 'button' }, 'Try again');
+      retry.addEventListener('click', () => { void renderTrace(ctx, id); });
+      const msg = notFound
+        ? `This trace was not stored: the inference hub samples traces (inference.sampling: errors and slow requests are always kept, `
+          + `of the rest only the share sampling.rate), so an exemplar can point to a trace that was not kept. It may also still be arriving `
+          + `(spans are stored a few seconds after the request is measured), or be older than the trace store keeps. (${(e as Error).message})`
+        : `Could not load trace ${id}: ${(e as Error).message}`;
+      replace(ctx.root, h('h1', null, 'Trace'), back, notice('error', msg), h('p', null, retry));
+      return;
+    }
   }
+  if (!found) return;
+  const trace = found;
   if (!trace.spans.length) {
     replace(ctx.root, h('h1', null, 'Trace'), back, notice('empty', `Trace ${id} has no spans stored.`));
     return;
