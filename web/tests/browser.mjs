@@ -265,7 +265,7 @@ async function main() {
 
   // 2. Every page, with live data.
   const series = (await getJson(`${base}/api/v1/series?match[]=DCGM_FI_DEV_GPU_UTIL`)).data;
-  const gpus = (await queryValue(base, 'count(DCGM_FI_DEV_GPU_UTIL)')) ?? series.length; // GPUs now (series may hold stale ones)
+  const gpus = (await queryValue(base, 'count(count by (Hostname, gpu) (DCGM_FI_DEV_GPU_UTIL))')) ?? series.length; // GPUs now, each once (an exporter that moved leaves series behind)
   const gpu = series.map((m) => ({ host: m.Hostname, gpu: m.gpu })).sort((a, b) => (a.host + a.gpu).localeCompare(b.host + b.gpu))[0];
   let gpuHref = null;
   if (wanted('fleet')) await run('page fleet', async () => {
