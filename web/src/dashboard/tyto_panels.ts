@@ -65,8 +65,14 @@ function rampColor(f: number): [number, number, number] {
   return [0, 1, 2].map((k) => Math.round(RAMP[i][k] + (RAMP[i + 1][k] - RAMP[i][k]) * t)) as [number, number, number];
 }
 
+// Black or white, whichever contrasts more with the cell (WCAG relative luminance; the better of
+// the two is at least 4.58:1 for any background, the mid-ramp oranges included).
 function textOn([r, g, b]: [number, number, number]): string {
-  return 0.299 * r + 0.587 * g + 0.114 * b > 150 ? '#111' : '#fff';
+  const lin = (c: number) => { const v = c / 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const l = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  const onWhite = 1.05 / (l + 0.05);
+  const onBlack = (l + 0.05) / 0.05;
+  return onBlack >= onWhite ? '#000' : '#fff';
 }
 
 class GpuHeatmapView implements PanelView {
