@@ -110,8 +110,6 @@ export class TimeSeriesChart {
     this.plot?.destroy();
     this.el.replaceChildren();
     const unit = this.opts.unit ?? 'short';
-    const axisColor = cssVar('--fg-muted') || '#999';
-    const gridColor = cssVar('--grid') || 'rgba(128,128,128,0.15)';
     const showLegend = this.opts.legend ?? this.series.length <= 12;
     const markers = () => this.markers;
     const o: uPlot.Options = {
@@ -124,11 +122,7 @@ export class TimeSeriesChart {
         x: { time: true, range: (_u, lo, hi) => this.xRange ?? (lo === hi ? [lo - 60, hi + 60] : [lo, hi]) },
         y: { range: (_u, lo, hi) => rangeWith(lo, hi, this.opts.min, this.opts.max) },
       },
-      axes: [
-        { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor } },
-        { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor }, size: axisSize,
-          values: (_u, vals) => vals.map((v) => formatValue(v, unit)) },
-      ],
+      axes: themedAxes(unit),
       series: [
         { value: (_u, v) => (v == null ? '' : formatTime(v * 1000, true)) },
         ...this.series.map((s, i) => {
@@ -145,13 +139,7 @@ export class TimeSeriesChart {
         }),
       ],
       hooks: {
-        setSelect: [(u) => {
-          if (!this.opts.onRange || u.select.width < 5) return;
-          const a = u.posToVal(u.select.left, 'x');
-          const b = u.posToVal(u.select.left + u.select.width, 'x');
-          u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
-          this.opts.onRange(a, b);
-        }],
+        setSelect: [selectRange(this.opts.onRange)],
         draw: [(u) => drawMarkers(u, markers()), (u) => this.opts.onDraw?.(u)],
       },
     };
@@ -173,6 +161,29 @@ export class TimeSeriesChart {
       });
     }
   }
+}
+
+// The axes every chart draws: the theme's colours, times on x, values in `unit` on y.
+export function themedAxes(unit = 'short'): uPlot.Axis[] {
+  const axisColor = cssVar('--fg-muted') || '#999';
+  const gridColor = cssVar('--grid') || 'rgba(128,128,128,0.15)';
+  return [
+    { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor } },
+    { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor }, size: axisSize,
+      values: (_u, vals) => vals.map((v) => formatValue(v, unit)) },
+  ];
+}
+
+// A setSelect hook: a drag across the chart becomes a time range (unix seconds), and the
+// selection is cleared, since the caller re-renders at that range.
+export function selectRange(onRange?: (startSec: number, endSec: number) => void): (u: uPlot) => void {
+  return (u) => {
+    if (!onRange || u.select.width < 5) return;
+    const a = u.posToVal(u.select.left, 'x');
+    const b = u.posToVal(u.select.left + u.select.width, 'x');
+    u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+    onRange(a, b);
+  };
 }
 
 // The y axis is as wide as its longest label ("120.0 req/s", "2600 MHz"), so none is clipped.

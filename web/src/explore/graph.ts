@@ -5,6 +5,7 @@
 
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { selectRange, themedAxes } from '../chart';
 import { h } from '../dom';
 import { formatTime, formatValue } from '../format';
 import { cssVar, onThemeChange, seriesColor } from '../theme';
@@ -114,8 +115,6 @@ export class ExploreGraph {
   private rebuild(): void {
     this.plot?.destroy();
     this.plotBox.replaceChildren();
-    const axis = cssVar('--fg-muted') || '#999';
-    const grid = cssVar('--grid') || 'rgba(128,128,128,0.15)';
     const stacked = this.stacked;
     const series: uPlot.Series[] = [
       {},
@@ -142,19 +141,10 @@ export class ExploreGraph {
       focus: { alpha: 0.4 },
       bands,
       scales: { x: { time: true }, y: { range: (_u, lo, hi) => yRange(lo, hi, this.exemplars) } },
-      axes: [
-        { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
-        { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 64, values: (_u, vals) => vals.map((v) => formatValue(v, 'short')) },
-      ],
+      axes: themedAxes('short'),
       series,
       hooks: {
-        setSelect: [(u) => {
-          if (!this.opts.onRange || u.select.width < 5) return;
-          const a = u.posToVal(u.select.left, 'x');
-          const b = u.posToVal(u.select.left + u.select.width, 'x');
-          u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
-          this.opts.onRange(a, b);
-        }],
+        setSelect: [selectRange(this.opts.onRange)],
         draw: [(u) => {
           this.drawExemplars(u);
           if (this.drawStart) {
