@@ -73,6 +73,7 @@ http::Response StatusError(const Status& st) {
     case StatusCode::kNotFound:
       return http::Response::Error(404, "not_found", st.message());
     case StatusCode::kFailedPrecondition:
+    case StatusCode::kAlreadyExists:
       return http::Response::Error(409, "conflict", st.message());
     default:
       return http::Response::Error(503, "unavailable", st.message());

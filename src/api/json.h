@@ -79,7 +79,8 @@ inline void StringMap(JsonWriter& w, std::string_view key, const std::map<std::s
 }
 
 // The error envelope for a failed call by its status code: kInvalidArgument 400 bad_data,
-// kNotFound 404 not_found, kFailedPrecondition 409 conflict, anything else 503 unavailable.
+// kNotFound 404 not_found, kFailedPrecondition and kAlreadyExists 409 conflict, anything else
+// 503 unavailable.
 http::Response StatusError(const Status& st);
 
 // Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest decimal that reads back as v, never

@@ -136,29 +136,17 @@ Response Html(int status, std::string body) {
   return r;
 }
 
-// Whether a path under /ui/ tries to leave it or is not a path at all.
-bool EscapesUi(std::string_view rel) {
-  if (rel.find('\0') != std::string_view::npos || rel.find('\\') != std::string_view::npos) return true;
-  size_t start = 0;
-  while (start <= rel.size()) {
-    size_t end = rel.find('/', start);
-    if (end == std::string_view::npos) end = rel.size();
-    std::string_view seg = rel.substr(start, end - start);
-    if (seg == ".." || seg == ".") return true;
-    start = end + 1;
-  }
-  return false;
+// The request's query string with its '?', or "" (kept across a redirect).
+std::string_view QuerySuffix(const Request& req) {
+  std::string_view t = req.target;
+  size_t q = t.find('?');
+  return q == std::string_view::npos ? std::string_view() : t.substr(q);
 }
 
 Response ServeUi(const UiSources& s, const Request& req) {
-  const std::string_view query = [&] {
-    std::string_view t = req.target;
-    size_t q = t.find('?');
-    return q == std::string_view::npos ? std::string_view() : t.substr(q);
-  }();
-  if (req.path == "/ui") return Redirect("/ui/" + std::string(query));
+  if (req.path == "/ui") return Redirect("/ui/" + std::string(QuerySuffix(req)));
   std::string_view rel = std::string_view(req.path).substr(std::min<size_t>(req.path.size(), 4));  // after "/ui/"
-  if (EscapesUi(rel)) return Response::Error(400, "bad_data", "invalid UI path: '.', '..', '\\' and NUL are refused");
+  if (ui::LeavesUiRoot(rel)) return Response::Error(400, "bad_data", "invalid UI path: '.', '..', '\\' and NUL are refused");
   std::shared_ptr<const ui::UiAssets> assets = s.assets ? s.assets() : nullptr;
   std::optional<std::string> index = assets ? assets->Read("index.html") : std::nullopt;
   if (!index) return Html(404, ui::NotBuiltPage());
@@ -175,20 +163,6 @@ Response ServeUi(const UiSources& s, const Request& req) {
   // anything else is a route of the app, which index.html handles in the browser.
   if (rel.starts_with("assets/")) return Response::Error(404, "not_found", "no UI file " + std::string(rel));
   return Html(200, std::move(*index));
-}
-
-Response DashboardError(const Status& st) {
-  switch (st.code()) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kFailedPrecondition:
-      return Response::Error(400, "bad_data", st.message());
-    case StatusCode::kNotFound:
-      return Response::Error(404, "not_found", st.message());
-    case StatusCode::kAlreadyExists:
-      return Response::Error(409, "conflict", st.message());
-    default:
-      return Response::Error(503, "unavailable", st.message());
-  }
 }
 
 Response ListDashboards(const ui::DashboardStore& store) {
@@ -223,7 +197,7 @@ Response ImportDashboard(ui::DashboardStore* store, const Request& req) {
   }
   const bool overwrite = req.Param("overwrite").value_or("") == "true";
   Result<ui::ImportOutcome> out = store->Import(req.body, overwrite);
-  if (!out.ok()) return DashboardError(out.status());
+  if (!out.ok()) return StatusError(out.status());
   return Success([&](JsonWriter& w) {
     String(w, "uid", out->uid);
     Key(w, "warnings");
@@ -238,9 +212,7 @@ Response ImportDashboard(ui::DashboardStore* store, const Request& req) {
 void AddUiRoutes(http::Router* router, auth::Guard* guard, UiSources sources) {
   using auth::Scope;
   router->Add({"GET"}, "/", "/", guard->Require(Scope::kPublic, [](Request& req) {
-                std::string_view t = req.target;
-                size_t q = t.find('?');
-                return Redirect("/ui/" + std::string(q == std::string_view::npos ? "" : t.substr(q)));
+                return Redirect("/ui/" + std::string(QuerySuffix(req)));
               }));
   router->Add({"GET"}, "/ui/*path", "/ui", guard->Require(Scope::kPublic, [sources](Request& req) {
                 return ServeUi(sources, req);
@@ -259,7 +231,7 @@ void AddUiRoutes(http::Router* router, auth::Guard* guard, UiSources sources) {
   router->Add({"DELETE"}, "/api/v1/dashboards/:uid", "/api/v1/dashboards/:uid",
               guard->Require(Scope::kWrite, [store](Request& req) {
                 Status st = store->Delete(req.PathParam("uid").value_or(""));
-                if (!st.ok()) return DashboardError(st);
+                if (!st.ok()) return StatusError(st);
                 return Success([](JsonWriter&) {});
               }));
 }

@@ -58,18 +58,31 @@ std::string_view ContentTypeOf(std::string_view path) {
   return "application/octet-stream";
 }
 
-bool SafeAssetPath(std::string_view path) {
-  if (path.empty() || path.front() == '/') return false;
-  if (path.find('\0') != std::string_view::npos || path.find('\\') != std::string_view::npos) return false;
+namespace {
+
+// Whether any '/'-separated segment of `path` satisfies `bad`.
+template <typename Pred>
+bool AnySegment(std::string_view path, Pred bad) {
   size_t start = 0;
   while (start <= path.size()) {
     size_t end = path.find('/', start);
     if (end == std::string_view::npos) end = path.size();
-    std::string_view seg = path.substr(start, end - start);
-    if (seg.empty() || seg == "." || seg == "..") return false;
+    if (bad(path.substr(start, end - start))) return true;
     start = end + 1;
   }
-  return true;
+  return false;
+}
+
+}  // namespace
+
+bool LeavesUiRoot(std::string_view path) {
+  if (path.find('\0') != std::string_view::npos || path.find('\\') != std::string_view::npos) return true;
+  return AnySegment(path, [](std::string_view seg) { return seg == "." || seg == ".."; });
+}
+
+bool SafeAssetPath(std::string_view path) {
+  if (path.empty() || path.front() == '/' || LeavesUiRoot(path)) return false;
+  return !AnySegment(path, [](std::string_view seg) { return seg.empty(); });
 }
 
 std::string NotBuiltPage() {

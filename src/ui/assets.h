@@ -38,8 +38,11 @@ class UiAssets {
 // charset=utf-8"); application/octet-stream when unknown.
 std::string_view ContentTypeOf(std::string_view path);
 
-// Whether a path below /ui/ is safe to look up: no "..", "." or empty segment, no NUL or
-// backslash, no leading '/'.
+// Whether a path below /ui/ tries to leave it: a "." or ".." segment, a NUL or a backslash.
+bool LeavesUiRoot(std::string_view path);
+
+// Whether a path below /ui/ is safe to look up as a file: it does not leave the root, has no
+// empty segment and no leading '/'.
 bool SafeAssetPath(std::string_view path);
 
 // The page /ui/ shows when the binary holds no built UI: what happened and how to build it.

@@ -191,8 +191,8 @@ Status DashboardStore::Delete(std::string_view uid) {
   auto it = imported_.find(uid);
   if (it == imported_.end()) {
     if (files_.count(uid) > 0 || builtin_.count(uid) > 0) {
-      return FailedPrecondition("dashboard '" + std::string(uid) +
-                                "' is not an imported one: built-in and ui.dashboards dashboards change in their files");
+      return InvalidArgument("dashboard '" + std::string(uid) +
+                             "' is not an imported one: built-in and ui.dashboards dashboards change in their files");
     }
     return NotFound("no dashboard with uid '" + std::string(uid) + "'");
   }

@@ -163,7 +163,7 @@ TEST_F(StoreTest, ImportedWinsOverFileOverBuiltin) {
   EXPECT_EQ(list[0].title, "File");
   EXPECT_EQ(list[0].source, DashboardSource::kFile);
   EXPECT_EQ(list[1].source, DashboardSource::kBuiltin);
-  EXPECT_EQ(store.Delete("d").code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store.Delete("d").code(), StatusCode::kInvalidArgument);
   auto imported = store.Import(R"({"uid":"d","title":"Mine","panels":[]})");
   ASSERT_TRUE(imported.ok());
   ASSERT_EQ(imported->warnings.size(), 1u);
