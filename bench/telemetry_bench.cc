@@ -167,7 +167,7 @@ void BM_OtlpSpansIngest(benchmark::State& state) {
     events::DecodedSpans d;
     if (!events::DecodeTracesProtobuf(bodies[i++ % bodies.size()], limits, &d).ok()) state.SkipWithError("decode");
     spans += d.spans.size();
-    f.hub->IngestSpans(std::move(d.spans));
+    if (!f.hub->IngestSpans(std::move(d.spans)).ok()) state.SkipWithError("store");
   }
   f.hub->Stop();  // decides and stores what still waits: part of the cost
   state.SetItemsProcessed(static_cast<int64_t>(spans));

@@ -10,6 +10,7 @@ find_package(RapidJSON REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)   # Debian's RE2 ships pkg-config only
 pkg_check_modules(SNAPPY REQUIRED IMPORTED_TARGET snappy)   # remote write bodies (libsnappy-dev)
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)   # zstd request bodies (libzstd-dev)
 if(TYTO_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -11,7 +11,7 @@ packages=(
   g++ cmake ninja-build pkg-config git ca-certificates
   # libraries (see docs/dependencies.md for why each)
   libboost-dev libssl-dev zlib1g-dev libyaml-cpp-dev libfmt-dev libcli11-dev rapidjson-dev libre2-dev
-  libsnappy-dev libsqlite3-dev
+  libsnappy-dev libsqlite3-dev libnats-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # used by the run command to show that the server is up
   curl
@@ -30,6 +30,9 @@ if [[ ${1:-} == --test ]]; then
     prometheus                 # the agent's forwarding test uses Debian's Prometheus as a receiver
     prometheus-alertmanager    # alerting tests forward to Debian's Alertmanager and read it back
     ccache                     # faster rebuilds
+    clickhouse-server clickhouse-client  # scale-out tests: events, traces and logs in ClickHouse 18.16
+    nats-server                # scale-out tests: agent -> server transport and shared state (JetStream)
+    victoria-metrics           # scale-out tests: the remote metrics store
   )
 fi
 

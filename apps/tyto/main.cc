@@ -1,15 +1,18 @@
-// The tyto binary: `serve`, `agent`, `version`, `check config|rules|playbooks`, `token new`, `tsdb`, `simulate`,
-// `query`.
+// The tyto binary: `serve`, `agent`, `version`, `check config|rules|playbooks`, `token new`, `key generate|rotate`,
+// `audit verify`, `tsdb`, `simulate`, `query`.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 
 #include "agent/agent.h"
+#include "audit_cmd.h"
 #include "auth/auth.h"
 #include "common/build_info.h"
 #include "common/log.h"
+#include "crypto/keyring.h"
 #include "playbook/playbook_file.h"
 #include "rules/check.h"
+#include "server/probe.h"
 #include "rules/loader.h"
 #include "query_cmd.h"
 #include "server/config.h"
@@ -43,7 +46,7 @@ int RunAgent(const tyto::agent::Overrides& overrides) {
   return agent.RunUntilSignalled();
 }
 
-int CheckConfig(const std::string& file) {
+int CheckConfig(const std::string& file, bool connect) {
   auto cfg = tyto::server::LoadConfig(tyto::Env::Default(), file);
   if (!cfg.ok()) {
     std::fprintf(stderr, "%s\n", cfg.status().message().c_str());
@@ -67,28 +70,61 @@ int CheckConfig(const std::string& file) {
   if (tyto::Status s = tyto::server::CheckExposure(*cfg, false); !s.ok()) {
     std::fprintf(stderr, "%s: warning: %s\n", file.c_str(), s.message().c_str());
   }
+  if (connect) {
+    // The scale-out engines it selects, reached as the server would reach them.
+    bool all_ok = true;
+    for (const tyto::api::DependencyHealth& d : tyto::server::ProbeDependencies(*cfg, tyto::Env::Default())) {
+      all_ok = all_ok && d.status.ok();
+      if (d.status.ok()) std::printf("%s: %s: reachable\n", file.c_str(), d.name.c_str());
+      else std::fprintf(stderr, "%s: %s: %s\n", file.c_str(), d.name.c_str(), d.status.message().c_str());
+    }
+    if (!all_ok) return 1;
+  }
   std::printf("%s: OK\n", file.c_str());
   return 0;
 }
 
-int NewToken(const std::string& name, const std::vector<std::string>& scopes) {
+int NewToken(const std::string& name, const std::vector<std::string>& scopes, const std::string& role,
+             const std::vector<std::string>& tenants) {
+  if (scopes.empty() && role.empty()) {
+    std::fprintf(stderr, "tyto: token new: give --scope or --role\n");
+    return 2;
+  }
   for (const std::string& s : scopes) {
     if (auto r = tyto::auth::ParseScope(s); !r.ok()) {
       std::fprintf(stderr, "tyto: %s\n", r.status().message().c_str());
       return 2;
     }
   }
+  if (!role.empty()) {
+    if (auto r = tyto::auth::RoleScopes(role); !r.ok()) {
+      std::fprintf(stderr, "tyto: %s\n", r.status().message().c_str());
+      return 2;
+    }
+  }
+  for (const std::string& t : tenants) {
+    if (t != "*" && !tyto::auth::ValidTenant(t)) {
+      std::fprintf(stderr, "tyto: tenant '%s' is not a tenant name ([A-Za-z0-9_-], 1 to 64 characters, or *)\n",
+                   t.c_str());
+      return 2;
+    }
+  }
+  auto join = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const std::string& s : v) out += (out.empty() ? "" : ", ") + (s == "*" ? "\"*\"" : s);
+    return out;
+  };
   std::string secret = tyto::auth::NewSecret();
-  std::string list;
-  for (const std::string& s : scopes) list += (list.empty() ? "" : ", ") + s;
   std::printf(
       "# Give this secret to the client (it is shown only once):\n"
       "#   %s\n"
       "# Add this to tyto.yml under auth.tokens:\n"
       "    - name: %s\n"
-      "      secret_sha256: %s\n"
-      "      scopes: [%s]\n",
-      secret.c_str(), name.c_str(), tyto::auth::HashSecret(secret).c_str(), list.c_str());
+      "      secret_sha256: %s\n",
+      secret.c_str(), name.c_str(), tyto::auth::HashSecret(secret).c_str());
+  if (!scopes.empty()) std::printf("      scopes: [%s]\n", join(scopes).c_str());
+  if (!role.empty()) std::printf("      role: %s\n", role.c_str());
+  if (!tenants.empty()) std::printf("      tenants: [%s]\n", join(tenants).c_str());
   return 0;
 }
 
@@ -133,6 +169,10 @@ int main(int argc, char** argv) {
   std::string check_file;
   auto* check_config = check->add_subcommand("config", "Validate a configuration file; print every error with file:line:column");
   check_config->add_option("FILE", check_file, "The configuration file")->required();
+  bool check_connect = false;
+  check_config->add_flag("--connect", check_connect,
+                         "Also reach the scale-out engines it selects (ClickHouse, the remote metrics store, NATS) and "
+                         "say whether each answers; changes nothing there");
   std::vector<std::string> check_files;
   auto* check_rules = check->add_subcommand(
       "rules", "Validate Prometheus rule files as promtool check rules does; every error with file:line:column");
@@ -144,13 +184,32 @@ int main(int argc, char** argv) {
   auto* token = app.add_subcommand("token", "Manage API tokens");
   token->require_subcommand(1);
   std::string token_name;
-  std::vector<std::string> token_scopes;
+  std::vector<std::string> token_scopes, token_tenants;
+  std::string token_role;
   auto* token_new = token->add_subcommand("new", "Make a random token secret and print its config entry");
   token_new->add_option("--name", token_name, "Who will hold the token")->required();
-  token_new->add_option("--scope", token_scopes, "read, write, admin (repeat for several)")
-      ->required()
+  token_new->add_option("--scope", token_scopes, "read, write, edit, operate, admin (repeat for several)")
+      ->delimiter(',');
+  token_new->add_option("--role", token_role, "viewer, editor, operator or admin");
+  token_new->add_option("--tenant", token_tenants, "Tenants it acts for (repeat for several; * for any); default: default")
       ->delimiter(',');
 
+  auto* key = app.add_subcommand("key", "Manage the key file that encrypts prompts and sensitive fields at rest");
+  key->require_subcommand(1);
+  std::string key_file;
+  auto* key_generate = key->add_subcommand("generate", "Create a key file (mode 0600) holding one new random key");
+  key_generate->add_option("--file", key_file, "The key file to create (refused when it exists)")->required();
+  auto* key_rotate =
+      key->add_subcommand("rotate", "Put a new current key first in the key file, keeping the older keys for reading");
+  key_rotate->add_option("--file", key_file, "The key file (security.encryption_key_file)")->required();
+
+  auto* audit = app.add_subcommand("audit", "Check the audit trail (docs/format/audit.md)");
+  audit->require_subcommand(1);
+  std::string audit_data_dir, audit_file;
+  auto* audit_verify = audit->add_subcommand(
+      "verify", "Check the hash chains of the audit logs: exit 0 when intact, 1 naming the first broken record");
+  auto* audit_dir_opt = audit_verify->add_option("--data-dir", audit_data_dir, "A data directory: checks its trail and playbook log");
+  audit_verify->add_option("--file", audit_file, "One audit log file")->excludes(audit_dir_opt);
   auto* tsdb = app.add_subcommand("tsdb", "Look into a data directory (read-only)");
   tsdb->require_subcommand(1);
   std::string tsdb_dir, dump_selector;
@@ -250,12 +309,28 @@ int main(int argc, char** argv) {
                 b.compiler.data(), static_cast<int>(b.build_type.size()), b.build_type.data());
     return 0;
   }
-  if (check_config->parsed()) return CheckConfig(check_file);
+  if (check_config->parsed()) return CheckConfig(check_file, check_connect);
   if (check_rules->parsed()) return tyto::rules::CheckRules(check_files, tyto::Env::Default(), std::cout, std::cerr);
   if (check_playbooks->parsed()) {
     return tyto::playbook::CheckPlaybookFiles(check_files, tyto::Env::Default(), std::cout, std::cerr);
   }
-  if (token_new->parsed()) return NewToken(token_name, token_scopes);
+  if (token_new->parsed()) return NewToken(token_name, token_scopes, token_role, token_tenants);
+  if (audit_verify->parsed()) {
+    if (audit_data_dir.empty() && audit_file.empty()) {
+      std::fprintf(stderr, "tyto: audit verify needs --data-dir or --file\n");
+      return 2;
+    }
+    return tyto::tools::AuditVerify(audit_data_dir, audit_file, std::cout, std::cerr);
+  }
+  if (key_generate->parsed() || key_rotate->parsed()) {
+    auto id = key_generate->parsed() ? tyto::crypto::GenerateKeyFile(key_file) : tyto::crypto::RotateKeyFile(key_file);
+    if (!id.ok()) {
+      std::fprintf(stderr, "tyto: %s\n", id.status().message().c_str());
+      return 1;
+    }
+    std::printf("%s: current key %s\n", key_file.c_str(), id->c_str());
+    return 0;
+  }
   if (analyze->parsed()) return tyto::tools::Analyze(tsdb_dir, analyze_top);
   if (import->parsed()) return tyto::tools::Import(import_file, import_dir, import_prometheus_text);
   if (dump->parsed()) return tyto::tools::Dump(tsdb_dir, dump_selector, dump_min, dump_max);

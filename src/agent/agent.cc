@@ -1,5 +1,7 @@
 #include "agent/agent.h"
 
+#include "agent/relay.h"
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -10,6 +12,9 @@
 #include "forward/queue_storage.h"
 #include "forward/sender.h"
 #include "http/url.h"
+#include "nats/connection.h"
+#include "nats/metrics.h"
+#include "nats/queue_forwarder.h"
 #include "server/server.h"
 
 namespace tyto::agent {
@@ -88,7 +93,7 @@ Result<server::Config> Agent::ResolveConfig() const {
   }
   cfg.storage.data_dir = overrides_.data_dir.value_or("./agent-data");
   if (cfg.storage.data_dir.empty()) return InvalidArgument("--data-dir must not be empty");
-  TYTO_RETURN_IF_ERROR(RemoteWriteUrl(cfg.agent.server).status());
+  if (cfg.agent.transport != "nats") TYTO_RETURN_IF_ERROR(RemoteWriteUrl(cfg.agent.server).status());
   auto hp = http::ParseHostPort(cfg.agent.listen);
   if (!hp.ok()) return hp.status().WithContext("agent.listen");
   // The same rule as tyto serve's: no open door without tokens.
@@ -111,10 +116,39 @@ Status Agent::Start() {
   TYTO_ASSIGN_OR_RETURN(queue_, forward::DiskQueue::Open(env_, clock_, dir + "/queue", qo, forward_metrics_.get()));
   storage_ = std::make_unique<forward::QueueStorage>(queue_.get(), forward_metrics_.get());
 
-  TYTO_ASSIGN_OR_RETURN(forward::SenderOptions so, SenderOptionsFrom(env_, cfg.agent));
-  const std::string url = so.url;
-  TYTO_ASSIGN_OR_RETURN(sender_, forward::Sender::Create(queue_.get(), std::move(so), clock_, forward_metrics_.get()));
-  sender_->Start();
+  std::string url;
+  if (cfg.agent.transport == "nats") {
+    // The queue's records and the relay's batches go to the JetStream stream; the connection is
+    // made in the background, so the agent starts (and queues) while NATS is down.
+    nats_metrics_ = std::make_unique<nats::Metrics>(&registry_);
+    TYTO_ASSIGN_OR_RETURN(nats_, nats::Connection::Connect(cfg.storage.nats, env_, nats_metrics_.get(),
+                                                           {.name = "tyto-agent", .connect_in_background = true}));
+    TYTO_ASSIGN_OR_RETURN(std::string publisher_id, nats::LoadOrCreatePublisherId(env_, dir + "/nats-publisher-id"));
+    TYTO_ASSIGN_OR_RETURN(forwarder_, nats::QueueForwarder::Create(queue_.get(), nats_.get(),
+                                                                   {.tenant = cfg.storage.nats.tenant,
+                                                                    .publisher_id = publisher_id,
+                                                                    .min_backoff = cfg.agent.min_backoff,
+                                                                    .max_backoff = cfg.agent.max_backoff},
+                                                                   clock_, forward_metrics_.get()));
+    forwarder_->Start();
+    relay_ = std::make_unique<NatsTransport>(nats_.get(), cfg.storage.nats.tenant);
+    url = nats_->server();
+  } else {
+    TYTO_ASSIGN_OR_RETURN(forward::SenderOptions so, SenderOptionsFrom(env_, cfg.agent));
+    url = so.url;
+    // The telemetry relay posts to a Tyto's own ingest routes: only when agent.server names a
+    // Tyto (a URL without a path), not another remote-write receiver.
+    if (auto server_url = http::ParseUrl(cfg.agent.server); server_url.ok() && server_url->path == "/") {
+      TYTO_ASSIGN_OR_RETURN(relay_, HttpTransport::Create({.base_url = cfg.agent.server,
+                                                            .bearer_token = so.bearer_token,
+                                                            .basic_auth_username = so.basic_auth_username,
+                                                            .basic_auth_password = so.basic_auth_password,
+                                                            .timeout = so.remote_timeout},
+                                                           so.tls));
+    }
+    TYTO_ASSIGN_OR_RETURN(sender_, forward::Sender::Create(queue_.get(), std::move(so), clock_, forward_metrics_.get()));
+    sender_->Start();
+  }
 
   scrape_ = std::make_unique<scrape::Manager>(storage_.get(), clock_, &registry_);
   local_ = std::make_unique<server::LocalCollection>(storage_.get(), scrape_.get(), clock_, nullptr, &registry_);
@@ -122,6 +156,7 @@ Status Agent::Start() {
   hooks.ready = [this] { return ready_.load(); };
   hooks.reload = [this] { return Reload(); };
   api::AddOpsRoutes(&router_, &guard_, &registry_, hooks);
+  if (relay_) AddRelayRoutes(&router_, &guard_, &registry_, relay_.get());
   http_ = std::make_unique<http::Server>([this](http::Request& r) { return router_.Dispatch(r); }, &registry_,
                                          cfg.http.threads);
   TYTO_RETURN_IF_ERROR(http_->SetOptions(server::HttpOptions(cfg.http)));
@@ -134,6 +169,7 @@ Status Agent::Start() {
   TYTO_RETURN_IF_ERROR(Apply(cfg));
   ready_ = true;
   kLog.Info("Tyto agent started", {{"version", GetBuildInfo().version},
+                                   {"transport", cfg.agent.transport},
                                    {"server", url},
                                    {"queue", queue_->dir()},
                                    {"listen", cfg.agent.listen},
@@ -184,6 +220,8 @@ api::ReloadOutcome Agent::Reload() {
   }
   // Where and how it forwards, and the queue, are fixed for the process's life.
   if (cfg->agent.server != config_.agent.server) out.restart_required.push_back("agent.server");
+  if (cfg->agent.transport != config_.agent.transport) out.restart_required.push_back("agent.transport");
+  if (cfg->storage.nats != config_.storage.nats) out.restart_required.push_back("storage.nats");
   if (cfg->agent.listen != config_.agent.listen) out.restart_required.push_back("agent.listen");
   if (cfg->agent.queue_max_size != config_.agent.queue_max_size) out.restart_required.push_back("agent.queue_max_size");
   for (const std::string& k : out.restart_required) {
@@ -209,6 +247,7 @@ void Agent::Shutdown() {
   scrape_.reset();
   if (http_) (void)http_->Shutdown(std::chrono::seconds(5));
   if (sender_) sender_->Stop();
+  if (forwarder_) forwarder_->Stop();
   if (queue_) {
     if (Status s = queue_->Close(); !s.ok()) kLog.Error("closing the queue failed", {{"error", s}});
     kLog.Info("stopped", {{"queued_samples", queue_->Stats().unread_samples}});

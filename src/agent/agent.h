@@ -41,7 +41,15 @@ class Sender;
 struct Metrics;
 }  // namespace tyto::forward
 
+namespace tyto::nats {
+class Connection;
+class QueueForwarder;
+struct Metrics;
+}  // namespace tyto::nats
+
 namespace tyto::agent {
+
+class TelemetryTransport;
 
 struct Overrides {
   std::optional<std::string> config_file;
@@ -91,7 +99,13 @@ class Agent {
   std::unique_ptr<forward::Metrics> forward_metrics_;
   std::unique_ptr<forward::DiskQueue> queue_;
   std::unique_ptr<forward::QueueStorage> storage_;  // writes into queue_
-  std::unique_ptr<forward::Sender> sender_;         // reads queue_
+  // agent.transport: nats: the connection (before its users, so destroyed after them).
+  std::unique_ptr<nats::Metrics> nats_metrics_;
+  std::unique_ptr<nats::Connection> nats_;
+  std::unique_ptr<forward::Sender> sender_;           // reads queue_ (transport remote_write)
+  std::unique_ptr<nats::QueueForwarder> forwarder_;   // reads queue_ (transport nats)
+  // Where the telemetry relay (relay.h) hands traces, logs and events; null: no relay.
+  std::unique_ptr<TelemetryTransport> relay_;
   std::unique_ptr<scrape::Manager> scrape_;         // writes into storage_
   std::unique_ptr<server::LocalCollection> local_;  // collectors and discovery; writes into storage_
   auth::Guard guard_;

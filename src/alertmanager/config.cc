@@ -189,7 +189,8 @@ Status ReadHttpConfig(const Node& n, HttpConfig* h) {
       .Str("credentials_file", &h->authorization_credentials_file);
   Fields tls("tls_config");
   tls.Bool("insecure_skip_verify", &h->tls_insecure_skip_verify)
-      .NotYet("ca_file").NotYet("cert_file").NotYet("key_file").NotYet("server_name").NotYet("min_version");
+      .Str("ca_file", &h->tls_ca_file).Str("cert_file", &h->tls_cert_file).Str("key_file", &h->tls_key_file)
+      .Str("server_name", &h->tls_server_name).NotYet("min_version");
   Fields f("http_config");
   f.Custom("basic_auth", [&](const Node& v) { has_basic = true; return basic.Read(v); })
       .Custom("authorization", [&](const Node& v) { has_authz = true; return authz.Read(v); })
@@ -200,6 +201,9 @@ Status ReadHttpConfig(const Node& n, HttpConfig* h) {
       .Custom("tls_config", [&](const Node& v) { return tls.Read(v); })
       .NotYet("oauth2").NotYet("enable_http2").NotYet("no_proxy").NotYet("proxy_from_environment");
   TYTO_RETURN_IF_ERROR(f.Read(n));
+  if (h->tls_cert_file.empty() != h->tls_key_file.empty()) {
+    return ErrorAt(n, "tls_config: cert_file and key_file must be given together");
+  }
   int ways = (has_basic ? 1 : 0) + (has_authz ? 1 : 0) +
              (!h->bearer_token.empty() || !h->bearer_token_file.empty() ? 1 : 0);
   if (ways > 1) return ErrorAt(n, "at most one of basic_auth, authorization and bearer_token may be configured");
@@ -291,6 +295,10 @@ Status ReadPagerduty(const Node& n, PagerdutyConfig* p, const GlobalConfig& g) {
 
 Status ReadEmail(const Node& n, EmailConfig* e, const GlobalConfig& g) {
   std::optional<bool> require_tls;
+  Fields tls("tls_config");
+  tls.Str("ca_file", &e->tls_ca_file).Str("server_name", &e->tls_server_name)
+      .Bool("insecure_skip_verify", &e->tls_insecure_skip_verify)
+      .NotYet("cert_file").NotYet("key_file").NotYet("min_version");
   Fields f("email_configs");
   f.Bool("send_resolved", &e->send_resolved)
       .Str("to", &e->to).Str("from", &e->from).Str("hello", &e->hello).Str("smarthost", &e->smarthost)
@@ -303,7 +311,8 @@ Status ReadEmail(const Node& n, EmailConfig* e, const GlobalConfig& g) {
         require_tls = b;
         return Status::Ok();
       })
-      .NotYet("auth_password_file").NotYet("tls_config");
+      .Custom("tls_config", [&](const Node& v) { return tls.Read(v); })
+      .NotYet("auth_password_file");
   TYTO_RETURN_IF_ERROR(f.Read(n));
   if (e->to.empty()) return ErrorAt(n, "missing to address in email config");
   // Header names are case-insensitive; two spellings of one header are an error.

@@ -58,6 +58,11 @@ struct HttpConfig {
   std::string bearer_token_file;
   std::string proxy_url;
   bool follow_redirects = true;
+  // tls_config: the server's certificate is verified (chain and host name) unless
+  // insecure_skip_verify; ca_file adds trusted CAs (PEM; empty: the system's store).
+  std::string tls_ca_file;
+  std::string tls_cert_file, tls_key_file;  // a client certificate, both or neither
+  std::string tls_server_name;              // the name verified (and sent as SNI); empty: the URL's host
   bool tls_insecure_skip_verify = false;
 };
 
@@ -113,6 +118,11 @@ struct EmailConfig {
   std::map<std::string, std::string> headers;
   std::string html, text;
   bool require_tls = true;
+  // tls_config (STARTTLS and implicit TLS): ca_file (empty: the system's store), server_name
+  // (empty: the smarthost's host) and insecure_skip_verify, as for http_config.
+  std::string tls_ca_file;
+  std::string tls_server_name;
+  bool tls_insecure_skip_verify = false;
 };
 
 struct Receiver {

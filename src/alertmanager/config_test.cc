@@ -45,6 +45,7 @@ receivers:
   email_configs:
   - to: 'team-X+alerts@example.org'
     headers: {Subject: 'alert!'}
+    tls_config: {ca_file: /etc/tyto/mail-ca.pem, server_name: mail.internal}
 - name: team-X-pager
   pagerduty_configs:
   - routing_key: 'abc123'
@@ -60,6 +61,7 @@ receivers:
     max_alerts: 10
     http_config:
       basic_auth: {username: u, password: secretpw}
+      tls_config: {ca_file: /etc/tyto/ca.pem, server_name: hooks.internal}
 inhibit_rules:
 - source_matchers: [severity="critical"]
   target_matchers: [severity="warning"]
@@ -98,6 +100,9 @@ TEST(Config, ParsesTheFullExample) {
   EXPECT_TRUE(email.require_tls);
   EXPECT_FALSE(email.send_resolved);
   EXPECT_EQ(email.headers.at("Subject"), "alert!");
+  EXPECT_EQ(email.tls_ca_file, "/etc/tyto/mail-ca.pem");
+  EXPECT_EQ(email.tls_server_name, "mail.internal");
+  EXPECT_FALSE(email.tls_insecure_skip_verify);
   const PagerdutyConfig& pd = c->FindReceiver("team-X-pager")->pagerduty_configs.at(0);
   EXPECT_EQ(pd.url, "https://events.pagerduty.com/v2/enqueue");
   EXPECT_EQ(pd.severity, "critical");
@@ -108,6 +113,9 @@ TEST(Config, ParsesTheFullExample) {
   EXPECT_EQ(hook.max_alerts, 10u);
   EXPECT_TRUE(hook.send_resolved);
   EXPECT_EQ(hook.http_config.basic_auth_password.value(), "secretpw");
+  EXPECT_EQ(hook.http_config.tls_ca_file, "/etc/tyto/ca.pem");
+  EXPECT_EQ(hook.http_config.tls_server_name, "hooks.internal");
+  EXPECT_FALSE(hook.http_config.tls_insecure_skip_verify);
   ASSERT_EQ(c->inhibit_rules.size(), 2u);
   EXPECT_EQ(c->inhibit_rules[0].equal, (std::vector<std::string>{"alertname", "cluster", "service"}));
   EXPECT_EQ(MatchersToString(c->inhibit_rules[1].source_matchers), R"({severity="critical"})");
@@ -167,6 +175,9 @@ TEST(Config, ErrorsWithPositions) {
       {"route: {receiver: a}\nreceivers:\n- name: a\n  webhook_configs:\n  - url: 'http://x'\n"
        "    http_config: {basic_auth: {username: u}, bearer_token: t}\n",
        "alertmanager.yml:6:18: at most one of basic_auth, authorization and bearer_token may be configured"},
+      {"route: {receiver: a}\nreceivers:\n- name: a\n  webhook_configs:\n  - url: 'https://x'\n"
+       "    http_config: {tls_config: {cert_file: c.pem}}\n",
+       "alertmanager.yml:6:18: tls_config: cert_file and key_file must be given together"},
       {"global: {resolve_timeout: forever}\n", "alertmanager.yml:1:27: invalid duration 'forever'"},
       {"route: {receiver: a, continue: yes please}\n", "alertmanager.yml:1:32: expected true or false"},
       {"route: {receiver: a}\nreceivers: [{name: a}]\ntime_intervals:\n- name: t\n- name: t\n",

@@ -118,6 +118,11 @@ struct Dispatcher::Job {
     bool send = true;  // false: nothing to send to it (resolved only, no send_resolved), just log
     int attempts = 0;
     bool ok = false;
+    // Several servers (shared_nflog): another server sent it already (`shared_sent` is what it
+    // sent), or is sending it now (busy: neither delivered nor failed; the next flush decides).
+    bool shared_skip = false;
+    bool busy = false;
+    NflogEntry shared_sent;
     std::string error;
   };
   std::shared_ptr<Group> group;
@@ -481,9 +486,34 @@ bool Dispatcher::Sleep(int64_t ms) {
 }
 
 void Dispatcher::RunJob(Job& job) {
+  SharedNotificationLog* shared = options_.shared_nflog;
   for (Job::Delivery& d : job.deliveries) {
+    NotificationClaimRequest request;
+    NotificationClaim claim;
+    if (shared != nullptr) {
+      request.group_key = job.group->key;
+      request.integration_key = d.integration_key;
+      request.firing = d.firing;
+      request.resolved = d.resolved;
+      request.send_resolved = d.integration->SendResolved();
+      request.repeat_interval_ms = job.group->options.repeat_interval.count();
+      request.flush_ms = job.now_ms;
+      request.attempt_ms = std::max<int64_t>(1, std::min(options_.attempt_timeout_ms, job.deadline_ms - job.now_ms));
+      claim = shared->Claim(request);
+      if (claim.outcome == ClaimOutcome::kAlreadySent) {
+        d.ok = true;
+        d.shared_skip = true;
+        d.shared_sent = claim.sent;
+        continue;
+      }
+      if (claim.outcome == ClaimOutcome::kBusy) {
+        d.busy = true;
+        continue;
+      }
+    }
     if (!d.send) {
       d.ok = true;
+      if (shared != nullptr) shared->Done(claim, request, true);
       continue;
     }
     const std::string kind(d.integration->Kind());
@@ -491,9 +521,14 @@ void Dispatcher::RunJob(Job& job) {
     double backoff = static_cast<double>(options_.retry_initial_ms);
     DeliveryResult last;
     while (true) {
-      ++d.attempts;
       const int64_t left = job.deadline_ms - clock_->NowMillis();
       const int64_t timeout = std::max<int64_t>(1, std::min(options_.attempt_timeout_ms, left));
+      if (d.attempts > 0 && shared != nullptr && !shared->Renew(&claim, timeout)) {
+        // This server was too slow: another one took the notification over.
+        d.busy = true;
+        break;
+      }
+      ++d.attempts;
       const auto t0 = std::chrono::steady_clock::now();
       last = d.integration->Deliver(d.notification, timeout);
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -521,7 +556,8 @@ void Dispatcher::RunJob(Job& job) {
         break;
       }
     }
-    if (!d.ok) {
+    if (shared != nullptr && !d.busy) shared->Done(claim, request, d.ok);
+    if (!d.ok && !d.busy) {
       if (metrics_) metrics_->notifications_failed.WithLabels({kind, FailureReason(last)}).Inc();
       Log().Warn("notification failed", {{"receiver", job.group->receiver},
                                          {"integration", d.integration_key},
@@ -540,17 +576,20 @@ void Dispatcher::FinishJob(Job& job) {
     for (const Job::Delivery& d : job.deliveries) {
       all_ok = all_ok && d.ok;
       if (d.ok) {
-        nflog_.Log(job.group->key, d.integration_key,
-                   NflogEntry{d.firing, d.resolved, job.now_ms, job.now_ms + options_.nflog_retention_ms});
+        NflogEntry e = d.shared_skip ? d.shared_sent : NflogEntry{d.firing, d.resolved, job.now_ms, 0};
+        e.expires_at_ms = e.timestamp_ms + options_.nflog_retention_ms;
+        nflog_.Log(job.group->key, d.integration_key, std::move(e));
         nflog_dirty_ = true;
       }
-      if (!d.send) continue;
+      // Sent by another server, or being sent by one: nothing delivered here to record.
+      if (!d.send || d.shared_skip || d.busy) continue;
       DeliveryRecord r;
       r.time_ms = now;
       r.receiver = job.group->receiver;
       r.integration = std::string(d.integration->Kind());
       r.integration_index = d.integration->Index();
       r.group_key = job.group->key;
+      r.tenant = std::string(AlertTenant(job.group->labels));
       r.alerts = d.notification.alerts.size();
       for (const Alert& a : d.notification.alerts) ++(a.ResolvedAt(job.now_ms) ? r.resolved : r.firing);
       r.state = d.notification.State();
@@ -642,6 +681,7 @@ void Dispatcher::WorkerLoop() {
 
 Result<std::string> Dispatcher::SetSilence(Silence silence) {
   std::string id;
+  std::vector<Silence> changed;  // for on_silence: the old silence expired, the new one
   {
     MutexLock lock(&mu_);
     const int64_t now = clock_->NowMillis();
@@ -651,36 +691,66 @@ Result<std::string> Dispatcher::SetSilence(Silence silence) {
     if (silence.ends_at < now) return InvalidArgument("end time must not be in the past");
     if (!old_id.empty()) {
       const Silence* old = silences_.Get(old_id);
-      if (old == nullptr) return NotFound("silence " + old_id + " not found");
+      // Another tenant's silence is not there for this one.
+      if (old == nullptr || old->tenant != silence.tenant) return NotFound("silence " + old_id + " not found");
       if (old->StateAt(now) != SilenceState::kExpired) TYTO_RETURN_IF_ERROR(silences_.Expire(old_id, now));
     }
     TYTO_ASSIGN_OR_RETURN(id, silences_.Add(std::move(silence), now));
+    if (options_.on_silence) {
+      if (!old_id.empty()) changed.push_back(*silences_.Get(old_id));
+      changed.push_back(*silences_.Get(id));
+    }
   }
   Status s = SaveSilences();
   if (!s.ok()) Log().Error("writing the silences snapshot failed", {{"err", s}});
+  for (const Silence& c : changed) options_.on_silence(c);
   return id;
 }
 
-Status Dispatcher::ExpireSilence(const std::string& id) {
+Status Dispatcher::ExpireSilence(const std::string& id, std::string_view tenant) {
+  std::optional<Silence> changed;
   {
     MutexLock lock(&mu_);
+    const Silence* held = silences_.Get(id);
+    if (held == nullptr || held->tenant != tenant) return NotFound("silence " + id + " not found");
     TYTO_RETURN_IF_ERROR(silences_.Expire(id, clock_->NowMillis()));
+    if (options_.on_silence) changed = *silences_.Get(id);
+  }
+  Status s = SaveSilences();
+  if (!s.ok()) Log().Error("writing the silences snapshot failed", {{"err", s}});
+  if (changed) options_.on_silence(*changed);
+  return Status::Ok();
+}
+
+Status Dispatcher::ApplySilence(const Silence& silence) {
+  TYTO_RETURN_IF_ERROR(ValidateSilence(silence));
+  {
+    MutexLock lock(&mu_);
+    const Silence* held = silences_.Get(silence.id);
+    if (held != nullptr && held->updated_at >= silence.updated_at) return Status::Ok();
+    TYTO_RETURN_IF_ERROR(silences_.Put(silence));
   }
   Status s = SaveSilences();
   if (!s.ok()) Log().Error("writing the silences snapshot failed", {{"err", s}});
   return Status::Ok();
 }
 
-std::optional<Silence> Dispatcher::GetSilence(const std::string& id) const {
+std::optional<Silence> Dispatcher::GetSilence(const std::string& id, std::string_view tenant) const {
   MutexLock lock(&mu_);
   const Silence* s = silences_.Get(id);
-  if (s == nullptr) return std::nullopt;
+  if (s == nullptr || s->tenant != tenant) return std::nullopt;
   return *s;
 }
 
 std::vector<Silence> Dispatcher::Silences() const {
   MutexLock lock(&mu_);
   return silences_.List(clock_->NowMillis());
+}
+
+std::vector<Silence> Dispatcher::Silences(std::string_view tenant) const {
+  std::vector<Silence> out = Silences();
+  std::erase_if(out, [tenant](const Silence& s) { return s.tenant != tenant; });
+  return out;
 }
 
 AlertStatus Dispatcher::StatusLocked(uint64_t fp, const StoredAlert& a, const Inhibitor& inhibitor,

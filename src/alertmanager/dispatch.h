@@ -34,6 +34,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -43,6 +44,7 @@
 #include "alertmanager/nflog.h"
 #include "alertmanager/notify.h"
 #include "alertmanager/route.h"
+#include "alertmanager/shared_nflog.h"
 #include "alertmanager/silence.h"
 #include "common/mutex.h"
 #include "tyto/clock.h"
@@ -82,6 +84,12 @@ struct DispatcherOptions {
   std::function<bool(int64_t ms)> sleep;
   // Called after every delivery (outside the dispatcher's lock), e.g. by the incident tracker.
   std::function<void(const DeliveryRecord&)> on_delivery;
+  // Several servers: the log they share (shared_nflog.h), asked before each delivery, so that
+  // one of them sends. Must outlive the dispatcher. nullptr: this server's own log decides.
+  SharedNotificationLog* shared_nflog = nullptr;
+  // Several servers: called after a silence is created or expired here (outside the lock, with
+  // the silence as stored), so that the others learn of it (src/cluster/shared_silences.h).
+  std::function<void(const Silence&)> on_silence;
 };
 
 // An alert as the API shows it.
@@ -134,12 +142,21 @@ class Dispatcher final : public AlertReceiver {
 
   // Silences. Create or update: a silence with an id replaces that silence (which is expired;
   // the new one gets a new id, as Alertmanager does when the matchers change). Returns the id.
+  // A silence belongs to silence.tenant: replacing, expiring or getting one of another tenant
+  // is kNotFound (nullopt), as for an unknown id.
   Result<std::string> SetSilence(Silence silence);
-  Status ExpireSilence(const std::string& id);
-  std::optional<Silence> GetSilence(const std::string& id) const;
+  Status ExpireSilence(const std::string& id, std::string_view tenant);
+  // A silence created or changed on another server, as it stored it (same id): stored here when
+  // it is new or its updated_at is later than the one held; on_silence is not called. A
+  // silence that fails validation is refused.
+  Status ApplySilence(const Silence& silence);
+  std::optional<Silence> GetSilence(const std::string& id, std::string_view tenant) const;
+  // Every tenant's silences (the cluster shares them all), or one tenant's.
   std::vector<Silence> Silences() const;
+  std::vector<Silence> Silences(std::string_view tenant) const;
 
-  // Alerts known now (resolved ones included until garbage collected), in fingerprint order.
+  // Alerts known now (resolved ones included until garbage collected), in fingerprint order, of
+  // every tenant (alert.h: AlertTenant says whose).
   std::vector<AlertStatus> Alerts() const;
   std::vector<AlertGroupStatus> Groups() const;
   // The newest delivery records, newest first; 0: all kept.

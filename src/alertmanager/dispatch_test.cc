@@ -258,9 +258,9 @@ TEST_F(DispatchTest, SilenceMutesUntilExpired) {
     }
   }
 
-  ASSERT_TRUE(d->ExpireSilence(*id).ok());
-  EXPECT_FALSE(d->ExpireSilence(*id).ok());
-  EXPECT_EQ(d->ExpireSilence("nope").code(), StatusCode::kNotFound);
+  ASSERT_TRUE(d->ExpireSilence(*id, "default").ok());
+  EXPECT_FALSE(d->ExpireSilence(*id, "default").ok());
+  EXPECT_EQ(d->ExpireSilence("nope", "default").code(), StatusCode::kNotFound);
   Advance(minutes(5));
   d->Put({MakeAlert({{"alertname", "Noisy"}}), MakeAlert({{"alertname", "Other"}})});
   d->RunDueForTest();
@@ -281,13 +281,67 @@ TEST_F(DispatchTest, SilenceUpdateReplacesAndValidates) {
   auto id2 = d->SetSilence(s);
   ASSERT_TRUE(id2.ok());
   EXPECT_NE(*id, *id2);
-  EXPECT_EQ(d->GetSilence(*id)->StateAt(clock_.NowMillis()), SilenceState::kExpired);
-  EXPECT_EQ(d->GetSilence(*id2)->StateAt(clock_.NowMillis()), SilenceState::kActive);
+  EXPECT_EQ(d->GetSilence(*id, "default")->StateAt(clock_.NowMillis()), SilenceState::kExpired);
+  EXPECT_EQ(d->GetSilence(*id2, "default")->StateAt(clock_.NowMillis()), SilenceState::kActive);
   s.id = "unknown";
   EXPECT_EQ(d->SetSilence(s).status().code(), StatusCode::kNotFound);
   s.id.clear();
   s.matchers = *ParseMatchers("{job=~\".*\"}");
   EXPECT_EQ(d->SetSilence(s).status().code(), StatusCode::kInvalidArgument);
+}
+
+// Two tenants' alerts with equal labels: separate alerts, separate groups (one notification
+// never mixes tenants), each silenced only by its own tenant's silences, which the other tenant
+// can neither see, replace nor expire.
+TEST_F(DispatchTest, TenantsAreIsolated) {
+  auto d = Make(kBasic);
+  FakeIntegration* team = integrations_.Get("team");
+  Silence s;
+  s.matchers = *ParseMatchers("{alertname=\"Noisy\"}");
+  s.starts_at = clock_.NowMillis();
+  s.ends_at = clock_.NowMillis() + 3'600'000;
+  s.tenant = "acme";
+  auto id = d->SetSilence(s);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+
+  LabelSet acme{{"alertname", "Noisy"}}, beta{{"alertname", "Noisy"}}, plain{{"alertname", "Noisy"}};
+  SetAlertTenant(&acme, "acme");
+  SetAlertTenant(&beta, "beta");
+  SetAlertTenant(&plain, "default");
+  EXPECT_EQ(plain.count(kTenantLabel), 0u);
+  d->Put({MakeAlert(acme), MakeAlert(beta), MakeAlert(plain)});
+  Advance(seconds(30));
+  d->RunDueForTest();
+  // beta's and default's alerts go out, each in its own notification; acme's is silenced.
+  const std::vector<Notification> sent = team->Sent();
+  ASSERT_EQ(sent.size(), 2u);
+  std::vector<std::string> tenants;
+  for (const Notification& n : sent) {
+    ASSERT_EQ(n.alerts.size(), 1u);
+    tenants.emplace_back(AlertTenant(n.alerts[0].labels));
+  }
+  std::sort(tenants.begin(), tenants.end());
+  EXPECT_EQ(tenants, (std::vector<std::string>{"beta", "default"}));
+  ASSERT_EQ(d->Alerts().size(), 3u);
+  for (const AlertStatus& a : d->Alerts()) {
+    EXPECT_EQ(a.silenced_by.empty(), AlertTenant(a.alert.labels) != "acme") << AlertTenant(a.alert.labels);
+  }
+  std::vector<DeliveryRecord> records = d->Deliveries();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_NE(records[0].tenant, records[1].tenant);
+
+  // Another tenant: not found, as an unknown id.
+  EXPECT_FALSE(d->GetSilence(*id, "beta").has_value());
+  EXPECT_TRUE(d->GetSilence(*id, "acme").has_value());
+  EXPECT_EQ(d->ExpireSilence(*id, "beta").code(), StatusCode::kNotFound);
+  EXPECT_TRUE(d->Silences("beta").empty());
+  EXPECT_EQ(d->Silences("acme").size(), 1u);
+  Silence hijack = s;
+  hijack.id = *id;
+  hijack.tenant = "beta";
+  EXPECT_EQ(d->SetSilence(hijack).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(d->GetSilence(*id, "acme")->StateAt(clock_.NowMillis()), SilenceState::kActive);
+  ASSERT_TRUE(d->ExpireSilence(*id, "acme").ok());
 }
 
 TEST_F(DispatchTest, Inhibition) {
@@ -462,7 +516,7 @@ TEST_F(DispatchTest, DedupAcrossRestartAndSilencesKept) {
     silence_id = *d->SetSilence(s);
   }  // Stop writes the log
   auto d = Make(kBasic, dir.path());
-  ASSERT_TRUE(d->GetSilence(silence_id).has_value()) << "silence forgotten across a restart";
+  ASSERT_TRUE(d->GetSilence(silence_id, "default").has_value()) << "silence forgotten across a restart";
   d->Put({MakeAlert({{"alertname", "A"}}), MakeAlert({{"alertname", "B"}})});
   Advance(seconds(30));
   d->RunDueForTest();
@@ -562,6 +616,132 @@ TEST_F(DispatchTest, ObserverAndRecordsBounded) {
   EXPECT_EQ(seen.load(), 5);
   EXPECT_EQ(d.Deliveries().size(), 3u);
   EXPECT_EQ(d.Deliveries(1).size(), 1u);
+}
+
+// A shared log that answers from a script and records what it was told.
+class ScriptedSharedLog final : public SharedNotificationLog {
+ public:
+  NotificationClaim Claim(const NotificationClaimRequest& r) override {
+    claims.push_back(r);
+    NotificationClaim c;
+    c.outcome = outcome;
+    c.sent = sent;
+    c.revision = 1;
+    return c;
+  }
+  bool Renew(NotificationClaim*, int64_t) override {
+    ++renewals;
+    return renew;
+  }
+  void Done(const NotificationClaim&, const NotificationClaimRequest&, bool delivered) override {
+    done.push_back(delivered);
+  }
+  ClaimOutcome outcome = ClaimOutcome::kSend;
+  NflogEntry sent;
+  bool renew = true;
+  int renewals = 0;
+  std::vector<NotificationClaimRequest> claims;
+  std::vector<bool> done;
+};
+
+TEST_F(DispatchTest, SharedLogDecidesWhoSends) {
+  ScriptedSharedLog shared;
+  DispatcherOptions o;
+  o.clock = &clock_;
+  o.shared_nflog = &shared;
+  o.retry_initial_ms = 1000;
+  o.retry_jitter = 0;
+  o.sleep = [this](int64_t ms) {
+    clock_.Advance(milliseconds(ms));
+    return true;
+  };
+  Dispatcher d(MustParse(kBasic), integrations_.Factory(), std::move(o));
+  FakeIntegration* team = integrations_.Get("team");
+  // Another server sent it: nothing sent here, nothing recorded as a delivery, the log learns it.
+  shared.outcome = ClaimOutcome::kAlreadySent;
+  shared.sent = NflogEntry{{Fingerprint({{"alertname", "A"}})}, {}, clock_.NowMillis(), 0};
+  d.Put({MakeAlert({{"alertname", "A"}})});
+  Advance(seconds(30));
+  d.RunDueForTest();
+  ASSERT_EQ(shared.claims.size(), 1u);
+  EXPECT_EQ(shared.claims[0].integration_key, "team/webhook/0");
+  EXPECT_EQ(shared.claims[0].repeat_interval_ms, 4 * 3'600'000);
+  EXPECT_TRUE(team->Sent().empty());
+  EXPECT_TRUE(d.Deliveries().empty());
+  EXPECT_EQ(d.NflogSize(), 1u);
+  // Nothing changed: the local log now says so without asking.
+  Advance(minutes(5));
+  d.RunDueForTest();
+  EXPECT_EQ(shared.claims.size(), 1u);
+  // Another server is sending a new alert now: no delivery, no failure; the next flush asks again.
+  shared.outcome = ClaimOutcome::kBusy;
+  d.Put({MakeAlert({{"alertname", "A"}}), MakeAlert({{"alertname", "A"}, {"x", "1"}})});
+  Advance(minutes(5));
+  d.RunDueForTest();
+  EXPECT_EQ(shared.claims.size(), 2u);
+  EXPECT_TRUE(d.Deliveries().empty());
+  EXPECT_TRUE(shared.done.empty());
+  // This server wins; the first attempt fails, the renewal before the retry finds the claim
+  // taken over: it stops, and neither records a failure nor tells the log it is done.
+  shared.outcome = ClaimOutcome::kSend;
+  shared.renew = false;
+  team->Script({{Unavailable("down"), true}});
+  Advance(minutes(5));
+  d.RunDueForTest();
+  EXPECT_EQ(team->Sent().size(), 1u);
+  EXPECT_EQ(shared.renewals, 1);
+  EXPECT_TRUE(shared.done.empty());
+  EXPECT_TRUE(d.Deliveries().empty());
+  // And when it keeps the claim, it sends and says so.
+  shared.renew = true;
+  Advance(minutes(5));
+  d.RunDueForTest();
+  EXPECT_EQ(team->Sent().size(), 2u);
+  EXPECT_EQ(shared.done, std::vector<bool>{true});
+  EXPECT_EQ(d.Deliveries().size(), 1u);
+}
+
+TEST_F(DispatchTest, SilenceObserverAndApply) {
+  std::vector<Silence> seen;
+  DispatcherOptions o;
+  o.clock = &clock_;
+  o.on_silence = [&seen](const Silence& s) { seen.push_back(s); };
+  Dispatcher d(MustParse(kBasic), integrations_.Factory(), std::move(o));
+  Silence s;
+  s.matchers = *ParseMatchers("{job=\"x\"}");
+  s.starts_at = clock_.NowMillis();
+  s.ends_at = clock_.NowMillis() + 60'000;
+  auto id = d.SetSilence(s);
+  ASSERT_TRUE(id.ok());
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].id, *id);
+  Advance(seconds(1));
+  s.id = *id;
+  auto id2 = d.SetSilence(s);  // the old one expired, a new one made: both observed
+  ASSERT_TRUE(id2.ok());
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[1].id, *id);
+  EXPECT_EQ(seen[1].StateAt(clock_.NowMillis()), SilenceState::kExpired);
+  EXPECT_EQ(seen[2].id, *id2);
+  ASSERT_TRUE(d.ExpireSilence(*id2, "default").ok());
+  ASSERT_EQ(seen.size(), 4u);
+
+  // From another server: stored as it is, unless older than what is held; not observed.
+  Silence remote = seen[2];
+  remote.id = "0f1e2d3c-0000-4000-8000-000000000001";
+  remote.ends_at = clock_.NowMillis() + 3'600'000;
+  remote.updated_at = clock_.NowMillis();
+  ASSERT_TRUE(d.ApplySilence(remote).ok());
+  EXPECT_EQ(d.GetSilence(remote.id, "default")->ends_at, remote.ends_at);
+  EXPECT_EQ(seen.size(), 4u);
+  Silence older = remote;
+  older.ends_at += 1;
+  older.updated_at -= 1;
+  ASSERT_TRUE(d.ApplySilence(older).ok());
+  EXPECT_EQ(d.GetSilence(remote.id, "default")->ends_at, remote.ends_at);
+  Silence bad = remote;
+  bad.matchers.clear();
+  EXPECT_EQ(d.ApplySilence(bad).code(), StatusCode::kInvalidArgument);
 }
 
 // The threads: Start, deliveries on the pool, a prompt Stop while a retry waits.

@@ -234,7 +234,9 @@ class Email : public Integration {
     o.hello = config_.hello.empty() ? "localhost" : config_.hello;
     o.implicit_tls = o.port == 465;
     o.require_tls = config_.require_tls;
-    o.ca_file = context_->options.smtp_ca_file;
+    o.ca_file = config_.tls_ca_file.empty() ? context_->options.smtp_ca_file : config_.tls_ca_file;
+    if (!config_.tls_server_name.empty()) o.server_name = config_.tls_server_name;
+    o.insecure_skip_verify = config_.tls_insecure_skip_verify;
     o.username = config_.auth_username;
     o.password = config_.auth_password.value();
     o.identity = config_.auth_identity;

@@ -252,6 +252,9 @@ void AlertmanagerForwarder::SendBatch(const std::vector<Alert>& batch) {
       req.timeout = options_.timeout;
       req.max_body_bytes = kMaxResponseBytes;
       req.tls.ca_file = options_.tls_ca_file;
+      req.tls.cert_file = options_.tls_cert_file;
+      req.tls.key_file = options_.tls_key_file;
+      req.tls.server_name = options_.tls_server_name;
       req.tls.insecure_skip_verify = options_.tls_insecure_skip_verify;
       auto done = std::make_shared<std::promise<Result<http::ClientResponse>>>();
       answers.push_back(done->get_future());

@@ -53,6 +53,8 @@ struct ForwarderOptions {
   std::string basic_auth_password;
   std::string bearer_token;  // at most one of basic auth and bearer token
   std::string tls_ca_file;   // https: extra trusted CAs (PEM); empty: the system's
+  std::string tls_cert_file, tls_key_file;  // https: a client certificate, both or neither
+  std::string tls_server_name;              // https: the name verified; empty: the target's host
   bool tls_insecure_skip_verify = false;
   size_t queue_capacity = 10000;
   size_t max_batch = 64;

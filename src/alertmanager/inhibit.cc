@@ -1,5 +1,7 @@
 #include "alertmanager/inhibit.h"
 
+#include "alertmanager/alert.h"
+
 namespace tyto::alertmanager {
 namespace {
 
@@ -18,7 +20,8 @@ bool Inhibitor::Inhibited(const LabelSet& alert, size_t* by_rule) const {
     bool exclude_two_sided = MatchesAll(rule.source_matchers, alert);
     for (const LabelSet& source : firing_) {
       if (!MatchesAll(rule.source_matchers, source)) continue;
-      bool equal = true;
+      // Only alerts of one tenant inhibit each other (alert.h), whatever `equal` names.
+      bool equal = ValueOf(source, kTenantLabel) == ValueOf(alert, kTenantLabel);
       for (const auto& name : rule.equal) equal = equal && ValueOf(source, name) == ValueOf(alert, name);
       if (!equal) continue;
       if (exclude_two_sided && MatchesAll(rule.target_matchers, source)) continue;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "alertmanager/alert.h"
+
 namespace tyto::alertmanager {
 namespace {
 
@@ -35,6 +37,15 @@ TEST(Inhibitor, AbsentEqualLabelsAreEqual) {
   ih.SetFiring({{{"severity", "critical"}}});
   EXPECT_TRUE(ih.Inhibited({{"severity", "warning"}}));
   EXPECT_FALSE(ih.Inhibited({{"severity", "warning"}, {"cluster", "eu"}}));
+}
+
+// Inhibition stays within a tenant (alert.h): another tenant's critical alert mutes nothing.
+TEST(Inhibitor, OnlyWithinATenant) {
+  Inhibitor ih(Rules("- source_matchers: [severity=\"critical\"]\n  target_matchers: [severity=\"warning\"]\n"));
+  ih.SetFiring({{{"severity", "critical"}, {kTenantLabel, "acme"}}});
+  EXPECT_TRUE(ih.Inhibited({{"severity", "warning"}, {kTenantLabel, "acme"}}));
+  EXPECT_FALSE(ih.Inhibited({{"severity", "warning"}, {kTenantLabel, "beta"}}));
+  EXPECT_FALSE(ih.Inhibited({{"severity", "warning"}}));
 }
 
 // An alert matching both sides neither mutes itself nor is muted by another two-sided alert,

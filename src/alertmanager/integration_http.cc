@@ -1,6 +1,5 @@
 #include "alertmanager/integration_http.h"
 
-#include <future>
 
 #include "http/encoding.h"
 #include "common/build_info.h"
@@ -95,13 +94,13 @@ DeliveryResult PostJson(http::Client& client, const HttpPost& post, http::Client
   req.body = post.body;
   req.timeout = post.timeout;
   req.max_body_bytes = kMaxResponseBytes;
+  req.tls.ca_file = hc.tls_ca_file;
+  req.tls.cert_file = hc.tls_cert_file;
+  req.tls.key_file = hc.tls_key_file;
+  req.tls.server_name = hc.tls_server_name;
   req.tls.insecure_skip_verify = hc.tls_insecure_skip_verify;
 
-  // Shared: the client owns the callback until it runs.
-  auto done = std::make_shared<std::promise<Result<http::ClientResponse>>>();
-  auto answer = done->get_future();
-  client.Send(std::move(req), [done](Result<http::ClientResponse> r) { done->set_value(std::move(r)); });
-  Result<http::ClientResponse> r = answer.get();
+  Result<http::ClientResponse> r = client.SendAndWait(std::move(req));
   if (!r.ok()) {
     const StatusCode code = r.status().code();
     const bool retry = code == StatusCode::kDeadlineExceeded || code == StatusCode::kUnavailable;

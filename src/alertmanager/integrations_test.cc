@@ -7,6 +7,8 @@
 #include <openssl/evp.h>
 #include <rapidjson/document.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <fstream>
 
 #include "alertmanager/default_templates.h"
@@ -216,6 +218,58 @@ TEST_F(IntegrationsTest, AuthHeadersFromHttpConfig) {
   c.webhook_configs[0].http_config.authorization_credentials = Secret("xyz");
   ASSERT_TRUE(One(c)->Deliver(TwoAlerts(), 5000).status.ok());
   EXPECT_EQ(receiver_.Requests()[2].Header("authorization").value_or(""), "Token xyz");
+}
+
+// Outbound TLS (issue 12): an https webhook's certificate is verified (chain and host name) by
+// default; http_config.tls_config ca_file trusts a CA, insecure_skip_verify turns the check off.
+TEST_F(IntegrationsTest, HttpsWebhookVerifiesTheCertificateWithTlsConfig) {
+  const std::string base = dir_.Path("hook");
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost"
+      " -addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
+      base + ".key -out " + base + ".crt 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd << " (the openssl command is needed)";
+  instrumentation::Registry registry;
+  std::atomic<int> delivered{0};
+  http::Server tls([&](http::Request&) { ++delivered; return http::Response::Text(200, "ok"); }, &registry, 2);
+  http::ServerOptions so;
+  so.tls_cert_file = base + ".crt";
+  so.tls_key_file = base + ".key";
+  ASSERT_TRUE(tls.SetOptions(so).ok());
+  ASSERT_TRUE(tls.Listen({"127.0.0.1", 0}).ok());
+  tls.Start();
+  auto hook = [&](HttpConfig hc) {
+    Receiver r;
+    r.name = "team-x";
+    WebhookConfig w;
+    w.url = Secret("https://127.0.0.1:" + std::to_string(tls.port()) + "/hook");
+    w.http_config = std::move(hc);
+    r.webhook_configs.push_back(w);
+    return One(r)->Deliver(TwoAlerts(), 5000);
+  };
+
+  DeliveryResult untrusted = hook({});
+  ASSERT_FALSE(untrusted.status.ok());
+  EXPECT_NE(untrusted.status.message().find("certificate verify failed"), std::string::npos)
+      << untrusted.status.ToString();
+
+  HttpConfig trusted;
+  trusted.tls_ca_file = base + ".crt";
+  DeliveryResult ok = hook(trusted);
+  EXPECT_TRUE(ok.status.ok()) << ok.status.ToString();
+
+  HttpConfig wrong_name = trusted;
+  wrong_name.tls_server_name = "hooks.example";
+  DeliveryResult refused = hook(wrong_name);
+  ASSERT_FALSE(refused.status.ok());
+  EXPECT_NE(refused.status.message().find("certificate verify failed"), std::string::npos)
+      << refused.status.ToString();
+
+  HttpConfig skip;
+  skip.tls_insecure_skip_verify = true;
+  EXPECT_TRUE(hook(skip).status.ok());
+  tls.Shutdown(std::chrono::seconds(1));
+  EXPECT_EQ(delivered.load(), 2);
 }
 
 TEST_F(IntegrationsTest, UrlFileIsReadAtEachDeliveryAndAMissingOneFailsClearly) {

@@ -59,6 +59,7 @@ struct DeliveryRecord {
   std::string integration;    // kind, e.g. "webhook"
   int integration_index = 0;
   std::string group_key;
+  std::string tenant;         // of the group's alerts (alert.h: AlertTenant)
   size_t alerts = 0;          // alerts in the notification
   size_t firing = 0;
   size_t resolved = 0;

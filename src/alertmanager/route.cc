@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "alertmanager/alert.h"
+
 namespace tyto::alertmanager {
 
 std::unique_ptr<Route> Route::Build(const RouteConfig& root) { return BuildChild(root, nullptr, 0); }
@@ -72,6 +74,7 @@ LabelSet Route::GroupLabels(const LabelSet& alert) const {
     auto it = alert.find(name);
     if (it != alert.end()) out.insert(*it);
   }
+  if (auto it = alert.find(kTenantLabel); it != alert.end()) out.insert(*it);
   return out;
 }
 

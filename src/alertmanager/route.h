@@ -54,7 +54,8 @@ class Route {
   std::string Id() const;
 
   // The labels an alert is grouped by here: those named in group_by that the alert has, or
-  // all of them under `...`.
+  // all of them under `...`; and always the tenant label (alert.h), so that one notification
+  // never mixes two tenants' alerts.
   LabelSet GroupLabels(const LabelSet& alert) const;
   // The aggregation group's key: Key() + ":" + the group labels as {a="b", c="d"}.
   std::string GroupKey(const LabelSet& alert) const;

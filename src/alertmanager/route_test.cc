@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "alertmanager/alert.h"
+
 namespace tyto::alertmanager {
 namespace {
 
@@ -69,6 +71,19 @@ TEST_F(RouteTest, UnmatchedAlertsStayAtTheRoot) {
   EXPECT_EQ(matches[0]->options().group_wait, 30s);
   EXPECT_EQ(root_->Key(), "{}");
   EXPECT_EQ(root_->GroupKey(alert), R"({}:{alertname="DiskFull", cluster="eu1"})");
+}
+
+// The tenant label is always a group label (and routes can match it), so that two tenants'
+// alerts never share a group; the default tenant's keys are as before tenants.
+TEST_F(RouteTest, GroupsKeepTheTenant) {
+  LabelSet alert{{"alertname", "DiskFull"}, {"cluster", "eu1"}, {"service", "nginx"}};
+  LabelSet acme = alert;
+  SetAlertTenant(&acme, "acme");
+  EXPECT_EQ(root_->GroupKey(acme), R"({}:{__tenant__="acme", alertname="DiskFull", cluster="eu1"})");
+  EXPECT_NE(root_->GroupKey(acme), root_->GroupKey(alert));
+  EXPECT_EQ(AlertTenant(acme), "acme");
+  EXPECT_EQ(AlertTenant(alert), "default");
+  EXPECT_EQ(WithoutTenant(acme), alert);
 }
 
 TEST_F(RouteTest, ChildrenInheritAndOverride) {

@@ -20,11 +20,12 @@ SilenceState Silence::StateAt(int64_t now) const {
 }
 
 bool Silence::Mutes(const LabelSet& labels, int64_t now) const {
-  return StateAt(now) == SilenceState::kActive && MatchesAll(matchers, labels);
+  return StateAt(now) == SilenceState::kActive && AlertTenant(labels) == tenant && MatchesAll(matchers, labels);
 }
 
 Status ValidateSilence(const Silence& s) {
   if (s.id.empty()) return InvalidArgument("silence id missing");
+  if (s.tenant.empty()) return InvalidArgument("silence " + s.id + ": tenant missing");
   if (s.matchers.empty()) return InvalidArgument("at least one matcher required");
   bool all_match_empty = std::all_of(s.matchers.begin(), s.matchers.end(),
                                      [](const Matcher& m) { return m.MatchesValue(""); });
@@ -70,6 +71,13 @@ Status SilenceStore::Expire(std::string_view id, int64_t now) {
       break;
   }
   s.updated_at = now;
+  return Status::Ok();
+}
+
+Status SilenceStore::Put(Silence silence) {
+  TYTO_RETURN_IF_ERROR(ValidateSilence(silence));
+  std::string id = silence.id;
+  silences_.insert_or_assign(std::move(id), std::move(silence));
   return Status::Ok();
 }
 

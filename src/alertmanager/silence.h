@@ -5,6 +5,9 @@
 // on. Validation follows Alertmanager: an id, at least one matcher, at least one matcher that
 // does not match the empty string (a silence of only such matchers would mute nearly every
 // alert), and ends_at not before starts_at.
+//
+// A silence belongs to a tenant and mutes only that tenant's alerts (alert.h: AlertTenant); the
+// API shows, replaces and expires only the request tenant's silences.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "alertmanager/alert.h"
 #include "alertmanager/matchers.h"
 #include "tyto/status.h"
 
@@ -29,9 +33,11 @@ struct Silence {
   int64_t updated_at = 0;
   std::string created_by;
   std::string comment;
+  std::string tenant = std::string(kDefaultTenant);
 
   SilenceState StateAt(int64_t now) const;
-  // Whether the silence is active at `now` and all its matchers match.
+  // Whether the silence is active at `now`, `labels` belong to its tenant and all its matchers
+  // match.
   bool Mutes(const LabelSet& labels, int64_t now) const;
 };
 
@@ -49,6 +55,10 @@ class SilenceStore {
   // Ends a silence at `now`: a pending one ends (and starts) now, an active one ends now. An
   // expired silence is kFailedPrecondition; an unknown id kNotFound.
   Status Expire(std::string_view id, int64_t now);
+  // Stores `silence` as it is (its id, times and updated_at kept), replacing the one with its
+  // id: a silence another server stored (the cluster's shared silences). kInvalidArgument when
+  // it fails validation.
+  Status Put(Silence silence);
   // The silence with this id, or nullptr.
   const Silence* Get(std::string_view id) const;
   // All silences in id order, optionally only those in one state at `now`.

@@ -58,6 +58,20 @@ TEST(Silence, Validation) {
   EXPECT_EQ(ValidateSilence(zero).message(), "invalid zero start timestamp");
 }
 
+TEST(Silence, MutesOnlyItsTenantsAlerts) {
+  Silence s = Make("job=db", kT, kT + kHour);
+  LabelSet plain{{"job", "db"}};
+  LabelSet acme = plain;
+  SetAlertTenant(&acme, "acme");
+  EXPECT_TRUE(s.Mutes(plain, kT));
+  EXPECT_FALSE(s.Mutes(acme, kT));
+  s.tenant = "acme";
+  EXPECT_FALSE(s.Mutes(plain, kT));
+  EXPECT_TRUE(s.Mutes(acme, kT));
+  s.tenant.clear();
+  EXPECT_EQ(ValidateSilence(s).code(), StatusCode::kInvalidArgument);
+}
+
 TEST(SilenceStore, AddExpireList) {
   SilenceStore store;
   auto a = store.Add(Make("job=db", kT + kHour, kT + 2 * kHour), kT);  // pending

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -20,6 +21,7 @@
 #include <optional>
 #include <string>
 
+#include "common/log.h"
 #include "http/encoding.h"
 
 namespace tyto::alertmanager {
@@ -29,6 +31,16 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // RFC 5321 limits a reply line to 512 bytes; servers' multi-line EHLO answers stay short too.
+const log::Logger kLog("alertmanager");
+
+// insecure_skip_verify is logged once a process, at its first use.
+void WarnSkipVerifyOnce(const std::string& host) {
+  static std::atomic<bool> warned{false};
+  if (warned.exchange(true)) return;
+  kLog.Warn("TLS certificate verification is off (email tls_config insecure_skip_verify: true): the SMTP "
+            "server's identity is not checked", {{"host", host}});
+}
+
 constexpr size_t kMaxReplyLine = 4096;
 constexpr int kMaxReplyLines = 128;
 
@@ -93,6 +105,7 @@ class Connection {
     if (ctx_ == nullptr) return Internal("TLS: " + OpenSslError());
     SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
     const std::string name = o_.server_name.empty() ? o_.host : o_.server_name;
+    if (o_.insecure_skip_verify) WarnSkipVerifyOnce(o_.host);
     if (!o_.insecure_skip_verify) {
       SSL_CTX_set_default_verify_paths(ctx_);
       if (!o_.ca_file.empty() && SSL_CTX_load_verify_locations(ctx_, o_.ca_file.c_str(), nullptr) != 1) {

@@ -439,6 +439,57 @@ TEST(SmtpHelpersTest, DotStuffAndAddressLists) {
   EXPECT_FALSE(ParseAddressList("").ok());
 }
 
+// Outbound TLS (issue 12): email_configs' tls_config reaches the SMTP client: the certificate
+// is verified (chain and host name) unless insecure_skip_verify; ca_file trusts a CA.
+TEST_F(SmtpTest, EmailTlsConfigVerifiesChainAndHostName) {
+  if (!have_cert_) GTEST_SKIP() << "openssl could not make a test certificate";
+  auto deliver = [&](EmailConfig e) {
+    FakeSmtpServer::Script s = TlsScript();
+    s.starttls = true;
+    FakeSmtpServer server(s);
+    Receiver r;
+    r.name = "team-x";
+    e.to = "ops@example.com";
+    e.from = "tyto@example.com";
+    e.smarthost = "127.0.0.1:" + std::to_string(server.port());
+    r.email_configs.push_back(e);
+    IntegrationOptions options;
+    options.hostname = "tyto.test";
+    auto list = BuildIntegrations(r, GlobalConfig{}, nullptr, options);
+    EXPECT_EQ(list.size(), 1u);
+    Notification n;
+    n.receiver = "team-x";
+    n.group_labels = {{"alertname", "GpuHot"}};
+    n.now_ms = 1700000000000;
+    Alert a;
+    a.labels = {{"alertname", "GpuHot"}};
+    a.starts_at_ms = n.now_ms - 1000;
+    n.alerts = {a};
+    return list[0]->Deliver(n, 10000).status;
+  };
+  Status untrusted = deliver({});
+  ASSERT_FALSE(untrusted.ok());
+  EXPECT_NE(untrusted.message().find("certificate verification failed"), std::string::npos)
+      << untrusted.ToString();
+
+  EmailConfig trusted;
+  trusted.tls_ca_file = dir_->Path("cert.pem");
+  Status ok = deliver(trusted);
+  EXPECT_TRUE(ok.ok()) << ok.ToString();
+
+  EmailConfig wrong_name = trusted;
+  wrong_name.tls_server_name = "mail.example";
+  Status refused = deliver(wrong_name);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("certificate verification failed: hostname mismatch"), std::string::npos)
+      << refused.ToString();
+
+  EmailConfig skip;
+  skip.tls_insecure_skip_verify = true;
+  Status skipped = deliver(skip);
+  EXPECT_TRUE(skipped.ok()) << skipped.ToString();
+}
+
 TEST_F(SmtpTest, EmailIntegrationSendsAMimeMessage) {
   FakeSmtpServer server({});
   Receiver r;

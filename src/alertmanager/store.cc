@@ -12,7 +12,8 @@ using namespace tyto::coding;  // NOLINT(google-build-using-namespace)
 namespace {
 
 constexpr std::string_view kMagic = "TYTOAMS1";
-constexpr char kKindSilences = 'S';
+constexpr char kKindSilences = 'S';         // before tenants: every silence is the default tenant's
+constexpr char kKindTenantSilences = 'T';   // each silence ends with its tenant
 constexpr char kKindNflog = 'N';
 // magic, kind, payload length (fixed64), payload, CRC-32 (fixed32).
 constexpr size_t kHeader = 8 + 1 + 8;
@@ -27,10 +28,14 @@ std::string Frame(char kind, const std::string& payload) {
   return out;
 }
 
-Result<std::string_view> Unframe(std::string_view data, char kind) {
+// The payload of a snapshot of one of `kinds`; `*kind` gets which.
+Result<std::string_view> Unframe(std::string_view data, std::string_view kinds, char* kind) {
   if (data.size() < kHeader + kTrailer) return Corruption("snapshot truncated: " + std::to_string(data.size()) + " bytes");
   if (data.substr(0, kMagic.size()) != kMagic) return Corruption("snapshot has a bad magic number");
-  if (data[8] != kind) return Corruption(std::string("snapshot of kind '") + data[8] + "', expected '" + kind + "'");
+  if (kinds.find(data[8]) == std::string_view::npos) {
+    return Corruption(std::string("snapshot of kind '") + data[8] + "', expected one of '" + std::string(kinds) + "'");
+  }
+  *kind = data[8];
   const uint64_t len = DecodeFixed64(data.data() + 9);
   if (len != data.size() - kHeader - kTrailer) {
     return Corruption("snapshot payload length " + std::to_string(len) + " does not match the file size " +
@@ -61,12 +66,14 @@ std::string EncodeSilences(const std::vector<Silence>& silences) {
     PutVarintSigned64(&p, s.updated_at);
     PutLengthPrefixed(&p, s.created_by);
     PutLengthPrefixed(&p, s.comment);
+    PutLengthPrefixed(&p, s.tenant);
   }
-  return Frame(kKindSilences, p);
+  return Frame(kKindTenantSilences, p);
 }
 
 Result<std::vector<Silence>> DecodeSilences(std::string_view data) {
-  TYTO_ASSIGN_OR_RETURN(std::string_view payload, Unframe(data, kKindSilences));
+  char kind = 0;
+  TYTO_ASSIGN_OR_RETURN(std::string_view payload, Unframe(data, "ST", &kind));
   const char* p = payload.data();
   const char* end = p + payload.size();
   uint64_t count = 0;
@@ -101,6 +108,12 @@ Result<std::vector<Silence>> DecodeSilences(std::string_view data) {
     if ((p = GetLengthPrefixed(p, end, &comment)) == nullptr) return Truncated("a comment");
     s.created_by = std::string(created_by);
     s.comment = std::string(comment);
+    if (kind == kKindTenantSilences) {
+      std::string_view tenant;
+      if ((p = GetLengthPrefixed(p, end, &tenant)) == nullptr) return Truncated("a tenant");
+      if (tenant.empty()) return Corruption("snapshot silence " + s.id + " has an empty tenant");
+      s.tenant = std::string(tenant);
+    }
     out.push_back(std::move(s));
   }
   if (p != end) return Corruption("snapshot has trailing bytes after the silences");
@@ -124,7 +137,8 @@ std::string EncodeNflog(const NotificationLog& log) {
 }
 
 Result<NotificationLog> DecodeNflog(std::string_view data) {
-  TYTO_ASSIGN_OR_RETURN(std::string_view payload, Unframe(data, kKindNflog));
+  char kind = 0;
+  TYTO_ASSIGN_OR_RETURN(std::string_view payload, Unframe(data, "N", &kind));
   const char* p = payload.data();
   const char* end = p + payload.size();
   uint64_t count = 0;

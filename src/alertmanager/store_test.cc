@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/crc32.h"
 #include "testing/temp_dir.h"
 
 namespace tyto::alertmanager {
@@ -40,6 +41,42 @@ TEST(StoreTest, SilencesRoundTrip) {
   auto empty = DecodeSilences(EncodeSilences({}));
   ASSERT_TRUE(empty.ok());
   EXPECT_TRUE(empty->empty());
+}
+
+TEST(StoreTest, SilencesKeepTheirTenant) {
+  std::vector<Silence> in = SomeSilences();
+  in[1].tenant = "acme";
+  auto out = DecodeSilences(EncodeSilences(in));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->size(), 2u);
+  EXPECT_EQ((*out)[0].tenant, "default");
+  EXPECT_EQ((*out)[1].tenant, "acme");
+}
+
+// A snapshot written before tenants (kind 'S', no tenant field; bytes as that version wrote
+// them) reads as the default tenant's.
+TEST(StoreTest, SilencesFromBeforeTenantsAreTheDefaultTenants) {
+  std::string payload;
+  payload += '\x01';                              // one silence
+  payload += "\x02" "s1";                          // id
+  payload += '\x01';                              // one matcher
+  payload += '\x00';                              // =
+  payload += "\x01" "a";                           // name
+  payload += "\x01" "b";                           // value
+  payload += "\x02\x04\x06";                      // starts 1, ends 2, updated 3 (zig-zag)
+  payload += '\x00';                              // created_by
+  payload += '\x00';                              // comment
+  std::string file = "TYTOAMS1S";
+  for (int i = 0; i < 8; ++i) file.push_back(static_cast<char>(i == 0 ? payload.size() : 0));
+  file += payload;
+  const uint32_t crc = Crc32(file);
+  for (int i = 0; i < 4; ++i) file.push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
+  auto out = DecodeSilences(file);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->size(), 1u);
+  EXPECT_EQ((*out)[0].id, "s1");
+  EXPECT_EQ((*out)[0].ends_at, 2);
+  EXPECT_EQ((*out)[0].tenant, "default");
 }
 
 TEST(StoreTest, NflogRoundTrip) {

@@ -116,7 +116,7 @@ void WriteAlert(JsonWriter& w, const AlertStatus& a) {
   String(w, "updatedAt", GoTime(a.updated_at_ms));
   if (!a.alert.generator_url.empty()) String(w, "generatorURL", a.alert.generator_url);
   Key(w, "labels");
-  StringMapObject(w, a.alert.labels);
+  StringMapObject(w, alertmanager::WithoutTenant(a.alert.labels));
   w.EndObject();
 }
 
@@ -165,12 +165,13 @@ std::optional<bool> ParseBool(std::string_view s) {
 }
 
 struct AlertFilter {
+  std::string tenant;  // the request's: other tenants' alerts are never shown
   alertmanager::Matchers matchers;
   std::optional<alertmanager::Matcher> receiver;
   bool active = true, silenced = true, inhibited = true, unprocessed = true;
 
   bool Keep(const AlertStatus& a, int64_t now) const {
-    if (a.alert.ResolvedAt(now)) return false;
+    if (a.alert.ResolvedAt(now) || alertmanager::AlertTenant(a.alert.labels) != tenant) return false;
     const bool is_silenced = !a.silenced_by.empty();
     if (!silenced && is_silenced) return false;
     if (!inhibited && a.inhibited) return false;
@@ -181,7 +182,7 @@ struct AlertFilter {
       for (const std::string& r : a.receivers) any = any || receiver->MatchesValue(r);
       if (!any) return false;
     }
-    return alertmanager::MatchesAll(matchers, a.alert.labels);
+    return alertmanager::MatchesAll(matchers, alertmanager::WithoutTenant(a.alert.labels));
   }
 };
 
@@ -197,6 +198,7 @@ Result<alertmanager::Matchers> FilterMatchers(const Request& req) {
 
 Result<AlertFilter> ParseAlertFilter(const Request& req) {
   AlertFilter f;
+  f.tenant = req.principal.tenant;
   TYTO_ASSIGN_OR_RETURN(f.matchers, FilterMatchers(req));
   for (auto [name, slot] : {std::pair<const char*, bool*>{"active", &f.active}, {"silenced", &f.silenced},
                             {"inhibited", &f.inhibited}, {"unprocessed", &f.unprocessed}}) {
@@ -243,7 +245,7 @@ Response GetGroups(const Request& req, const Dispatcher& d) {
       if (kept.empty()) continue;
       w.StartObject();
       Key(w, "labels");
-      StringMapObject(w, g.labels);
+      StringMapObject(w, alertmanager::WithoutTenant(g.labels));
       Key(w, "receiver");
       w.StartObject();
       String(w, "name", g.receiver);
@@ -258,12 +260,29 @@ Response GetGroups(const Request& req, const Dispatcher& d) {
   });
 }
 
+// Whether `p` holds the write scope for `tenant` (a grant naming it, or "*").
+bool MayWrite(const http::Principal& p, std::string_view tenant) {
+  for (const auto& [t, scopes] : p.grants) {
+    if ((t == tenant || t == "*") && (scopes & static_cast<uint32_t>(auth::Scope::kWrite)) != 0) return true;
+  }
+  return false;
+}
+
 Response PostAlerts(const Request& req, Dispatcher* d, const AlertmanagerApiOptions& o) {
   if (req.body.size() > o.max_body_bytes) {
     return Response::Error(413, "bad_data", "request body larger than " + std::to_string(o.max_body_bytes) + " bytes");
   }
   auto alerts = DecodePostableAlerts(req.body, o.max_alerts);
   if (!alerts.ok()) return BadData(alerts.status().message());
+  // An alert's __tenant__ stands when the credentials may write for that tenant (a token granted
+  // several, or a cluster peer forwarding alerts of every tenant); otherwise the alert is the
+  // request's tenant's, whatever the body says.
+  for (alertmanager::Alert& a : *alerts) {
+    auto named = a.labels.find(alertmanager::kTenantLabel);
+    if (named == a.labels.end() || !MayWrite(req.principal, named->second)) {
+      alertmanager::SetAlertTenant(&a.labels, req.principal.tenant);
+    }
+  }
   if (o.receiver != nullptr) {
     o.receiver->Put(*alerts);
   } else {
@@ -306,7 +325,7 @@ Response GetSilences(const Request& req, const Dispatcher& d) {
   auto filter = FilterMatchers(req);
   if (!filter.ok()) return BadData(filter.status().message());
   const int64_t now = d.clock()->NowMillis();
-  std::vector<Silence> silences = d.Silences();
+  std::vector<Silence> silences = d.Silences(req.principal.tenant);
   SortSilences(&silences, now);
   return Raw(200, [&](JsonWriter& w) {
     w.StartArray();
@@ -323,6 +342,7 @@ Response PostSilence(const Request& req, Dispatcher* d, const AlertmanagerApiOpt
   }
   auto s = DecodePostableSilence(req.body);
   if (!s.ok()) return BadData(s.status().message());
+  s->tenant = req.principal.tenant;
   auto id = d->SetSilence(std::move(*s));
   if (!id.ok()) {
     if (id.status().code() == StatusCode::kNotFound) return Response::Error(404, "not_found", id.status().message());
@@ -335,9 +355,11 @@ Response PostSilence(const Request& req, Dispatcher* d, const AlertmanagerApiOpt
   });
 }
 
-Response StatusResponse(const Dispatcher& d, const AlertmanagerApiOptions& o) {
+// The notification config is the server's, not a tenant's: only callers for the default tenant
+// see its text; others get the rest of the status (what Grafana's health check reads).
+Response StatusResponse(const Dispatcher& d, const AlertmanagerApiOptions& o, std::string_view tenant) {
   const BuildInfo& b = GetBuildInfo();
-  const std::string config = o.config_text ? o.config_text() : "";
+  const std::string config = o.config_text && tenant == auth::kDefaultTenant ? o.config_text() : "";
   return Raw(200, [&](JsonWriter& w) {
     w.StartObject();
     Key(w, "cluster");
@@ -481,24 +503,25 @@ void AddAlertmanagerRoutes(http::Router* router, auth::Guard* guard, Dispatcher*
   router->Add({"GET"}, "/api/v2/silences", "/api/v2/silences",
               guard->Require(auth::Scope::kRead, [d](Request& req) { return GetSilences(req, *d); }));
   router->Add({"POST"}, "/api/v2/silences", "/api/v2/silences",
-              guard->Require(auth::Scope::kWrite, [d, o](Request& req) { return PostSilence(req, d, *o); }));
+              guard->Require(auth::Scope::kEdit, [d, o](Request& req) { return PostSilence(req, d, *o); }));
   router->Add({"GET"}, "/api/v2/silence/:id", "/api/v2/silence/:id", guard->Require(auth::Scope::kRead, [d](Request& req) {
                 const std::string id(req.PathParam("id").value_or(""));
-                auto s = d->GetSilence(id);
+                auto s = d->GetSilence(id, req.principal.tenant);
                 if (!s) return Response::Error(404, "not_found", "silence " + id + " not found");
                 const int64_t now = d->clock()->NowMillis();
                 return Raw(200, [&](JsonWriter& w) { WriteSilence(w, *s, now); });
               }));
   router->Add({"DELETE"}, "/api/v2/silence/:id", "/api/v2/silence/:id",
-              guard->Require(auth::Scope::kWrite, [d](Request& req) {
+              guard->Require(auth::Scope::kEdit, [d](Request& req) {
                 const std::string id(req.PathParam("id").value_or(""));
-                tyto::Status s = d->ExpireSilence(id);
+                tyto::Status s = d->ExpireSilence(id, req.principal.tenant);
                 if (s.code() == StatusCode::kNotFound) return Response::Error(404, "not_found", s.message());
                 if (!s.ok()) return BadData(s.message());
                 return Response::Json(200, "");
               }));
   router->Add({"GET"}, "/api/v2/status", "/api/v2/status",
-              guard->Require(auth::Scope::kRead, [d, o](Request&) { return StatusResponse(*d, *o); }));
+              guard->Require(auth::Scope::kRead,
+                             [d, o](Request& req) { return StatusResponse(*d, *o, req.principal.tenant); }));
   router->Add({"GET"}, "/api/v2/receivers", "/api/v2/receivers", guard->Require(auth::Scope::kRead, [d](Request&) {
                 const auto config = d->config();
                 return Raw(200, [&](JsonWriter& w) {
@@ -523,7 +546,12 @@ void AddAlertmanagerRoutes(http::Router* router, auth::Guard* guard, Dispatcher*
                   }
                   limit = static_cast<size_t>(n);
                 }
-                const std::vector<alertmanager::DeliveryRecord> records = d->Deliveries(limit);
+                // The request tenant's newest `limit`: others' are left out before counting.
+                std::vector<alertmanager::DeliveryRecord> records = d->Deliveries(0);
+                std::erase_if(records, [&req](const alertmanager::DeliveryRecord& r) {
+                  return r.tenant != req.principal.tenant;
+                });
+                if (limit != 0 && records.size() > limit) records.resize(limit);
                 return Success([&](JsonWriter& w) {
                   Key(w, "notifications");
                   w.StartArray();

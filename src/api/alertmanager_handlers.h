@@ -7,13 +7,19 @@
 //   POST   /api/v2/alerts          write  [PostableAlert]; 200 with an empty body
 //   GET    /api/v2/alerts/groups   read   [AlertGroup]; the same filters
 //   GET    /api/v2/silences        read   [GettableSilence]; filter=<matcher> (repeated)
-//   POST   /api/v2/silences        write  PostableSilence (with "id": replaces that silence);
+//   POST   /api/v2/silences        edit   PostableSilence (with "id": replaces that silence);
 //                                         {"silenceID": "..."}
 //   GET    /api/v2/silence/:id     read   GettableSilence; 404 when unknown
-//   DELETE /api/v2/silence/:id     write  expires it; 404 when unknown
+//   DELETE /api/v2/silence/:id     edit   expires it; 404 when unknown
 //   GET    /api/v2/status          read   cluster (disabled), config.original, uptime, versionInfo
 //   GET    /api/v2/receivers       read   [{"name": ...}]
 //   GET    /api/v1/notifications   read   Tyto's notification log, newest first (?limit=N)
+// Tenants: every route answers for the request's tenant (Principal::tenant) only: alerts posted
+// are that tenant's (the label __tenant__, alertmanager/alert.h, is set from it, never shown;
+// a __tenant__ in the body stands only where the credentials may write for that tenant, as a
+// cluster peer forwarding every tenant's alerts may), lists and groups hold only its alerts and silences, notifications only
+// its groups, and another tenant's silence id is 404 as an unknown one. Routes are shared (one
+// alertmanager.yml) and may match __tenant__; a group never mixes tenants.
 // Errors are Tyto's JSON errors ({"status":"error","errorType":"bad_data","error":...}); a bad
 // alert names its index and field ("alert 2: labels: ...").
 #pragma once

@@ -54,7 +54,13 @@ class AlertmanagerApiTest : public ::testing::Test {
         std::move(o));
     guard_.Set(std::make_shared<const auth::Authenticator>(std::vector<auth::Token>{
         {"reader", auth::HashSecret("r"), auth::EffectiveScopes({auth::Scope::kRead})},
-        {"writer", auth::HashSecret("w"), auth::EffectiveScopes({auth::Scope::kWrite})}}));
+        {"writer", auth::HashSecret("w"), auth::EffectiveScopes({auth::Scope::kWrite, auth::Scope::kEdit})},
+        {"poster", auth::HashSecret("p"), auth::EffectiveScopes({auth::Scope::kWrite})},
+        {"acme", auth::HashSecret("acme"),
+         auth::EffectiveScopes({auth::Scope::kRead, auth::Scope::kWrite, auth::Scope::kEdit}), {"acme"}},
+        {"beta", auth::HashSecret("beta"),
+         auth::EffectiveScopes({auth::Scope::kRead, auth::Scope::kWrite, auth::Scope::kEdit}), {"beta"}},
+        {"peer", auth::HashSecret("peer"), auth::EffectiveScopes({auth::Scope::kWrite}), {"*"}}}));
     AlertmanagerApiOptions options;
     options.config_text = [] { return std::string(kConfig); };
     options.max_body_bytes = 4096;
@@ -202,6 +208,57 @@ TEST_F(AlertmanagerApiTest, SilencesRoundTrip) {
   EXPECT_EQ(Call("GET", "/api/v2/silence/nope").status, 404);
   r = Call("GET", "/api/v2/silences");
   EXPECT_EQ(Json(r).Size(), 2u);
+}
+
+// Two tenants on one dispatcher: each sees, silences and expires only its own.
+TEST_F(AlertmanagerApiTest, TenantsSeeOnlyTheirOwn) {
+  // A body naming another tenant does not pick it: the token's tenant does.
+  auto r = Call("POST", "/api/v2/alerts", R"([{"labels": {"alertname": "Hot", "__tenant__": "beta"}}])", "acme");
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = Call("POST", "/api/v2/alerts", R"([{"labels": {"alertname": "Hot"}}])", "beta");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(dispatcher_->Alerts().size(), 2u) << "equal labels, two tenants: two alerts";
+
+  for (const std::string tenant : {"acme", "beta"}) {
+    r = Call("GET", "/api/v2/alerts", "", tenant);
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto d = Json(r);
+    ASSERT_EQ(d.Size(), 1u) << tenant << ": " << r.body;
+    EXPECT_FALSE(d[0]["labels"].HasMember("__tenant__")) << r.body;
+    r = Call("GET", "/api/v2/alerts/groups", "", tenant);
+    EXPECT_EQ(Json(r).Size(), 1u) << tenant << ": " << r.body;
+  }
+  EXPECT_EQ(Json(Call("GET", "/api/v2/alerts")).Size(), 0u) << "the default tenant has none";
+
+  const std::string silence = R"({"matchers": [{"name": "alertname", "value": "Hot", "isRegex": false}],
+      "startsAt": ")" + Time(0) + R"(", "endsAt": ")" + Time(3600000) + R"(", "createdBy": "a", "comment": "c"})";
+  r = Call("POST", "/api/v2/silences", silence, "acme");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string id = Json(r)["silenceID"].GetString();
+  EXPECT_EQ(Json(Call("GET", "/api/v2/alerts?silenced=false", "", "acme")).Size(), 0u);
+  EXPECT_EQ(Json(Call("GET", "/api/v2/alerts?silenced=false", "", "beta")).Size(), 1u) << "acme's silence mutes beta's alert";
+
+  EXPECT_EQ(Json(Call("GET", "/api/v2/silences", "", "beta")).Size(), 0u);
+  EXPECT_EQ(Json(Call("GET", "/api/v2/silences", "", "acme")).Size(), 1u);
+  EXPECT_EQ(Call("GET", "/api/v2/silence/" + id, "", "beta").status, 404);
+  EXPECT_EQ(Call("DELETE", "/api/v2/silence/" + id, "", "beta").status, 404);
+  std::string replace = silence;
+  replace.insert(1, "\"id\": \"" + id + "\", ");
+  EXPECT_EQ(Call("POST", "/api/v2/silences", replace, "beta").status, 404);
+  EXPECT_STREQ(Json(Call("GET", "/api/v2/silence/" + id, "", "acme"))["status"]["state"].GetString(), "active");
+  EXPECT_EQ(Call("DELETE", "/api/v2/silence/" + id, "", "acme").status, 200);
+
+  // A token granted every tenant (a cluster peer forwarding alerts) keeps the alerts' tenants.
+  r = Call("POST", "/api/v2/alerts", R"([{"labels": {"alertname": "Fwd", "__tenant__": "beta"}}, {"labels": {"alertname": "Fwd"}}])",
+           "peer");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(Call("GET", "/api/v2/alerts", "", "beta").body.find("Fwd"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/api/v2/alerts", "", "acme").body.find("Fwd"), std::string::npos);
+  EXPECT_NE(Call("GET", "/api/v2/alerts").body.find("Fwd"), std::string::npos) << "the one without a tenant: default";
+
+  // Silences need the edit scope; posting alerts is ingest (write).
+  EXPECT_EQ(Call("POST", "/api/v2/silences", silence, "p").status, 403);
+  EXPECT_EQ(Call("POST", "/api/v2/alerts", R"([{"labels": {"alertname": "X"}}])", "p").status, 200);
 }
 
 TEST_F(AlertmanagerApiTest, BadSilences) {

@@ -28,6 +28,7 @@
 #include "api/targets_handler.h"
 #include "metastore/metastore.h"
 #include "promql/engine.h"
+#include "tenant/tenancy.h"
 #include "scrape/manager.h"
 #include "testing/fake_clock.h"
 #include "testing/temp_dir.h"
@@ -125,8 +126,9 @@ class Api {
     guard_.Set(std::make_shared<const auth::Authenticator>(std::vector<auth::Token>{
         {"grafana", auth::HashSecret("r"), auth::EffectiveScopes({auth::Scope::kRead})},
         {"agent", auth::HashSecret("w"), auth::EffectiveScopes({auth::Scope::kWrite})}}));
-    AddQueryRoutes(&router_, &guard_, engine_.get(), &clock_);
-    AddSeriesRoutes(&router_, &guard_, head_.get());
+    tenancy_ = std::make_unique<tenant::Tenancy>(head_.get(), nullptr);
+    AddQueryRoutes(&router_, &guard_, engine_.get(), tenancy_.get(), &clock_);
+    AddSeriesRoutes(&router_, &guard_, tenancy_.get());
     AddMetastoreRoutes(&router_, &guard_, &metadata_, &exemplars_);
     AddTargetsRoutes(&router_, &guard_, scrape_.get());
     AddSyntaxRoutes(&router_, &guard_);
@@ -193,6 +195,7 @@ class Api {
   metastore::MetadataStore metadata_;
   metastore::ExemplarStore exemplars_;
   std::unique_ptr<promql::Engine> engine_;
+  std::unique_ptr<tenant::Tenancy> tenancy_;
   std::unique_ptr<scrape::Manager> scrape_;
   FixedRules rules_;
   auth::Guard guard_;

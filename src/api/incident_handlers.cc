@@ -86,7 +86,7 @@ void Detail(JsonWriter& w, const Incident& inc) {
     std::snprintf(fp, sizeof(fp), "%016" PRIx64, alertmanager::Fingerprint(a.labels));
     String(w, "fingerprint", fp);
     String(w, "state", a.firing ? "firing" : "resolved");
-    StringMap(w, "labels", a.labels);
+    StringMap(w, "labels", alertmanager::WithoutTenant(a.labels));
     StringMap(w, "annotations", a.annotations);
     Time(w, "startsAt", a.starts_at_ms);
     Time(w, "endsAt", a.ends_at_ms);
@@ -146,7 +146,7 @@ Response List(incident::Tracker* t, const Request& req) {
     }
     limit = n;
   }
-  const std::vector<Incident> all = t->List(state, limit);
+  const std::vector<Incident> all = t->List(state, limit, req.principal.tenant);
   return SuccessValue([&](JsonWriter& w) {
     w.StartArray();
     for (const Incident& inc : all) {
@@ -158,8 +158,15 @@ Response List(incident::Tracker* t, const Request& req) {
   });
 }
 
-Response One(incident::Tracker* t, uint64_t id) {
+// The incident `id` when it is `tenant`'s; another tenant's is kNotFound, as an unknown id.
+Result<Incident> GetForTenant(incident::Tracker* t, uint64_t id, std::string_view tenant) {
   Result<Incident> inc = t->Get(id);
+  if (inc.ok() && inc->tenant != tenant) return NotFound("incident " + std::to_string(id) + " not found");
+  return inc;
+}
+
+Response One(incident::Tracker* t, uint64_t id, std::string_view tenant) {
+  Result<Incident> inc = GetForTenant(t, id, tenant);
   if (!inc.ok()) return Failure(inc.status());
   return SuccessValue([&](JsonWriter& w) { Detail(w, *inc); });
 }
@@ -175,7 +182,7 @@ Result<Body> ParseBody(const Request& req, bool text_allowed) {
   std::string_view s = req.body;
   if (s.find_first_not_of(" \t\r\n") == std::string_view::npos) return b;
   rapidjson::Document d;
-  d.Parse(s.data(), s.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(s.data(), s.size());
   if (d.HasParseError()) {
     return InvalidArgument("body: invalid JSON at offset " + std::to_string(d.GetErrorOffset()) + ": " +
                            rapidjson::GetParseError_En(d.GetParseError()));
@@ -210,6 +217,8 @@ Response Post(incident::Tracker* t, Request& req, Action action) {
   }
   Result<Body> body = ParseBody(req, action == Action::kNote);
   if (!body.ok()) return Failure(body.status());
+  // An incident's tenant never changes, so checking it first is enough.
+  if (Result<Incident> inc = GetForTenant(t, *id, req.principal.tenant); !inc.ok()) return Failure(inc.status());
   std::string by = body->by.empty() ? req.principal.name : body->by;
   Status st;
   switch (action) {
@@ -225,7 +234,7 @@ Response Post(incident::Tracker* t, Request& req, Action action) {
       break;
   }
   if (!st.ok()) return Failure(st);
-  return One(t, *id);
+  return One(t, *id, req.principal.tenant);
 }
 
 }  // namespace
@@ -237,15 +246,15 @@ void AddIncidentRoutes(http::Router* router, auth::Guard* guard, incident::Track
               guard->Require(auth::Scope::kRead, [tracker](Request& req) {
                 Result<uint64_t> id = ParseId(req);
                 if (!id.ok()) return Failure(id.status());
-                return One(tracker, *id);
+                return One(tracker, *id, req.principal.tenant);
               }));
   router->Add({"POST"}, "/api/v1/incidents/:id/acknowledge", "/api/v1/incidents/:id/acknowledge",
-              guard->Require(auth::Scope::kWrite,
+              guard->Require(auth::Scope::kOperate,
                              [tracker](Request& req) { return Post(tracker, req, Action::kAcknowledge); }));
   router->Add({"POST"}, "/api/v1/incidents/:id/notes", "/api/v1/incidents/:id/notes",
-              guard->Require(auth::Scope::kWrite, [tracker](Request& req) { return Post(tracker, req, Action::kNote); }));
+              guard->Require(auth::Scope::kOperate, [tracker](Request& req) { return Post(tracker, req, Action::kNote); }));
   router->Add({"POST"}, "/api/v1/incidents/:id/resolve", "/api/v1/incidents/:id/resolve",
-              guard->Require(auth::Scope::kWrite,
+              guard->Require(auth::Scope::kOperate,
                              [tracker](Request& req) { return Post(tracker, req, Action::kResolve); }));
 }
 

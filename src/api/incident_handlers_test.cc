@@ -19,7 +19,9 @@ class IncidentApiTest : public ::testing::Test {
     tracker_ = std::move(*t);
     guard_.Set(std::make_shared<const auth::Authenticator>(std::vector<auth::Token>{
         {"reader", auth::HashSecret("r"), auth::EffectiveScopes({auth::Scope::kRead})},
-        {"writer", auth::HashSecret("w"), auth::EffectiveScopes({auth::Scope::kWrite})}}));
+        {"writer", auth::HashSecret("w"), auth::EffectiveScopes({auth::Scope::kOperate})},
+        {"ingest", auth::HashSecret("i"), auth::EffectiveScopes({auth::Scope::kWrite})},
+        {"acme", auth::HashSecret("acme"), auth::EffectiveScopes({auth::Scope::kRead, auth::Scope::kOperate}), {"acme"}}}));
     AddIncidentRoutes(&router_, &guard_, tracker_.get());
     alertmanager::Alert a;
     a.labels = {{"alertname", "GpuHot"}, {"Hostname", "h1"}, {"severity", "critical"}};
@@ -140,10 +142,43 @@ TEST_F(IncidentApiTest, ErrorsAreClearJson) {
     EXPECT_EQ(r.status, c.status) << c.target << " " << r.body;
     EXPECT_NE(Error(r).find(c.message), std::string::npos) << c.target << " " << r.body;
   }
-  // Scopes: reading needs read, changing needs write.
+  // Scopes: reading needs read, changing needs operate (write is ingest only).
   EXPECT_EQ(Call("POST", "/api/v1/incidents/1/acknowledge", "", "r").status, 403);
+  EXPECT_EQ(Call("POST", "/api/v1/incidents/1/acknowledge", "", "i").status, 403);
   EXPECT_EQ(Call("GET", "/api/v1/incidents", "", "nope").status, 401);
   EXPECT_EQ(Call("DELETE", "/api/v1/incidents/1").status, 405);
+}
+
+// Tenant acme's alert opens acme's incident; the default tenant (incidents 1 and 2) and acme
+// each see and change only their own, another's id being 404 as an unknown one.
+TEST_F(IncidentApiTest, TenantsSeeOnlyTheirOwn) {
+  alertmanager::Alert a;
+  a.labels = {{"alertname", "GpuHot"}, {"Hostname", "h1"}, {"severity", "critical"}};
+  alertmanager::SetAlertTenant(&a.labels, "acme");
+  a.starts_at_ms = clock_.NowMillis();
+  tracker_->Put({a});  // same labels and Hostname as incident 1, but another tenant: a new incident
+  http::Response r = Call("GET", "/api/v1/incidents", "", "acme");
+  ASSERT_EQ(r.status, 200) << r.body;
+  rapidjson::Document d = Json(r);
+  ASSERT_EQ(d["data"].Size(), 1u) << r.body;
+  EXPECT_EQ(d["data"][0]["id"].GetUint64(), 3u);
+  EXPECT_EQ(Json(Call("GET", "/api/v1/incidents"))["data"].Size(), 2u);
+
+  r = Call("GET", "/api/v1/incidents/3", "", "acme");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(Json(r)["data"]["alerts"][0]["labels"].HasMember("__tenant__")) << r.body;
+  EXPECT_EQ(Call("GET", "/api/v1/incidents/1", "", "acme").status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/incidents/3").status, 404);
+  for (const char* action : {"acknowledge", "resolve"}) {
+    EXPECT_EQ(Call("POST", std::string("/api/v1/incidents/1/") + action, "", "acme").status, 404) << action;
+    EXPECT_EQ(Call("POST", std::string("/api/v1/incidents/3/") + action, "", "w").status, 404) << action;
+  }
+  EXPECT_EQ(Call("POST", "/api/v1/incidents/3/notes", R"({"text": "x"})", "w").status, 404);
+  EXPECT_EQ(tracker_->Get(1)->state, incident::State::kOpen);
+  EXPECT_EQ(tracker_->Get(3)->state, incident::State::kOpen);
+  EXPECT_TRUE(tracker_->Get(3)->timeline.size() == 1u) << "no note added by another tenant";
+  EXPECT_EQ(Call("POST", "/api/v1/incidents/3/acknowledge", "", "acme").status, 200);
+  EXPECT_EQ(tracker_->Get(3)->state, incident::State::kAcknowledged);
 }
 
 }  // namespace

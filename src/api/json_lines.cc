@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "http/gzip.h"
+#include "http/content_encoding.h"
 
 namespace tyto::api {
 namespace {
@@ -24,22 +24,11 @@ void Lines(JsonWriter& w, std::string_view key, const std::vector<events::LineEr
 
 std::optional<http::Response> ReadJsonLinesBody(const http::Request& req, size_t max_decoded_bytes,
                                                 std::string* inflated, std::string_view* body) {
-  *body = req.body;
-  if (auto header = req.Header("Content-Encoding")) {
-    const std::string enc = http::NormalizeHeaderValue(*header);
-    if (enc == "gzip") {
-      Result<std::string> out = http::GzipDecompress(req.body, max_decoded_bytes);
-      if (!out.ok()) {
-        return http::Response::Error(out.status().code() == StatusCode::kResourceExhausted ? 413 : 400, "bad_data",
-                                     "invalid gzip body: " + out.status().message());
-      }
-      *inflated = std::move(*out);
-      *body = *inflated;
-    } else if (!enc.empty() && enc != "identity") {
-      return http::Response::Error(
-          415, "bad_data",
-          "unsupported Content-Encoding \"" + std::string(*header) + "\": send the lines uncompressed or gzip");
-    }
+  Status decoded = http::DecodeBody(req.Header("Content-Encoding"), req.body, max_decoded_bytes, inflated, body);
+  if (!decoded.ok()) {
+    http::Response r = http::Response::Error(http::DecodeErrorStatus(decoded), "bad_data", decoded.message());
+    r.refused = http::DecodeRefusal(decoded);
+    return r;
   }
   return std::nullopt;
 }

@@ -17,8 +17,8 @@
 
 namespace tyto::api {
 
-// Sets *body to the request's lines, gunzipped into *inflated (at most max_decoded_bytes) when
-// Content-Encoding says gzip. Returns the answer (400, 413, 415) when the body cannot be read.
+// Sets *body to the request's lines, decoded into *inflated (at most max_decoded_bytes) when
+// Content-Encoding says gzip or zstd (http::DecodeBody). Returns the answer (400, 413, 415) when the body cannot be read.
 std::optional<http::Response> ReadJsonLinesBody(const http::Request& req, size_t max_decoded_bytes,
                                                 std::string* inflated, std::string_view* body);
 

@@ -43,7 +43,10 @@ void AddMetastoreRoutes(http::Router* router, auth::Guard* guard, const metastor
                 auto per_metric = Count(req, "limit_per_metric");
                 if (!limit.ok()) return Response::Error(400, "bad_data", limit.status().message());
                 if (!per_metric.ok()) return Response::Error(400, "bad_data", per_metric.status().message());
-                const auto families = metadata->Get(std::string(req.Param("metric").value_or("")), *limit, *per_metric);
+                // Metadata comes from scrapes, which write the default tenant's series.
+                const auto families = req.principal.tenant == auth::kDefaultTenant
+                                          ? metadata->Get(std::string(req.Param("metric").value_or("")), *limit, *per_metric)
+                                          : decltype(metadata->Get("", 0, 0)){};
                 return Success([&](JsonWriter& w) {
                   for (const auto& [name, list] : families) {
                     Key(w, name);
@@ -83,6 +86,8 @@ void AddMetastoreRoutes(http::Router* router, auth::Guard* guard, const metastor
                 }
                 // A series several selectors match has the same exemplars for each: once is enough.
                 std::map<Labels, std::vector<metastore::Exemplar>> by_series;
+                // Exemplars are kept for the default tenant's series (scrapes, the inference hub).
+                if (req.principal.tenant != auth::kDefaultTenant) selectors.clear();
                 for (const auto& matchers : selectors) {
                   for (metastore::ExemplarSeries& s : exemplars->Query(matchers, start, end)) {
                     by_series.try_emplace(std::move(s.series), std::move(s.exemplars));

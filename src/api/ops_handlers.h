@@ -1,6 +1,9 @@
 // Operational endpoints, named as Prometheus names them so probes and scripts work unchanged:
 //   GET  /-/healthy                 public   200 while the process runs
-//   GET  /-/ready                   public   200 once ready to serve, 503 before
+//   GET  /-/ready                   public   200 once ready to serve and every dependency (the
+//                                            scale-out engines: ClickHouse, the remote metrics
+//                                            store, NATS) answers; 503 before, or naming each
+//                                            dependency that does not
 //   GET  /metrics                   read     the server's own metrics (text format 0.0.4)
 //   POST /-/reload  (or PUT)        admin    re-read the configuration file
 //   GET  /-/log-level               read     {"level":"info"}
@@ -30,8 +33,16 @@ struct FlushOutcome {
   int compactions = 0;
 };
 
+// One external engine the server depends on, as /-/ready reports it.
+struct DependencyHealth {
+  std::string name;  // "clickhouse", "remote_metrics", "nats", ...
+  Status status;     // OK, or why it cannot be used now (naming the server)
+};
+
 struct OpsHooks {
   std::function<bool()> ready;
+  // The scale-out engines in use (none on the embedded default), asked at each /-/ready.
+  std::function<std::vector<DependencyHealth>()> dependencies;
   std::function<ReloadOutcome()> reload;
   // POST /api/v1/admin/tsdb/flush (admin): writes everything in the head to blocks now and
   // compacts them, for backups and for measuring disk use (as VictoriaMetrics's

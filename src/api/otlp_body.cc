@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "http/gzip.h"
+#include "http/content_encoding.h"
 #include "ingest/otlp_metrics.h"
 
 namespace tyto::api {
@@ -32,24 +32,15 @@ std::optional<http::Response> ReadOtlpBody(const http::Request& req, size_t max_
                                          std::string(req.Header("Content-Type").value_or("")) +
                                          "\": OTLP/HTTP bodies are application/x-protobuf or application/json\n");
   }
-  out->bytes = req.body;
-  if (auto enc = req.Header("Content-Encoding")) {
-    const std::string e = http::NormalizeHeaderValue(*enc);
-    if (e == "gzip") {
-      Result<std::string> inflated = http::GzipDecompress(req.body, max_decompressed);
-      if (!inflated.ok()) {
-        if (inflated.status().code() == StatusCode::kResourceExhausted) {
-          return OtlpError(413, out->format, kRpcResourceExhausted,
-                           "the gzip body decompresses to more than " + std::to_string(max_decompressed) + " bytes");
-        }
-        return OtlpError(400, out->format, kRpcInvalidArgument, "invalid gzip body: " + inflated.status().message());
-      }
-      out->inflated = std::move(*inflated);
-      out->bytes = out->inflated;
-    } else if (!e.empty() && e != "identity") {
-      return http::Response::Text(415, "unsupported Content-Encoding \"" + std::string(*enc) +
-                                           "\": OTLP/HTTP bodies are uncompressed or gzip\n");
-    }
+  Status decoded = http::DecodeBody(req.Header("Content-Encoding"), req.body, max_decompressed, &out->inflated,
+                                    &out->bytes);
+  if (!decoded.ok()) {
+    const int status = http::DecodeErrorStatus(decoded);
+    if (status == 415) return http::Response::Text(415, decoded.message() + "\n");
+    http::Response r = OtlpError(status, out->format, status == 413 ? kRpcResourceExhausted : kRpcInvalidArgument,
+                                 decoded.message());
+    r.refused = http::DecodeRefusal(decoded);
+    return r;
   }
   return std::nullopt;
 }

@@ -1,6 +1,6 @@
 // What the OTLP/HTTP receivers (metrics, traces, logs) share: reading the request body as the
 // OTLP/HTTP specification sends it (Content-Type application/x-protobuf or application/json,
-// optionally Content-Encoding: gzip) and answering in the request's format.
+// optionally Content-Encoding: gzip or zstd) and answering in the request's format.
 #pragma once
 
 #include <cstddef>
@@ -27,8 +27,8 @@ struct OtlpBody {
 };
 
 // Reads the format and the (decompressed) body into *out. On failure returns the answer to send:
-// 415 for another Content-Type or Content-Encoding, 413 when gzip decompresses to more than
-// `max_decompressed` bytes, 400 for a broken gzip stream.
+// 415 for another Content-Type or Content-Encoding, 413 when the body decompresses to more than
+// `max_decompressed` bytes (http::DecodeBody, which stops there), 400 for a broken stream.
 std::optional<http::Response> ReadOtlpBody(const http::Request& req, size_t max_decompressed, OtlpBody* out);
 
 // A response body in the request's format.

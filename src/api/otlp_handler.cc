@@ -6,9 +6,11 @@
 
 #include "api/otlp_body.h"
 #include "api/status_counters.h"
+#include "api/tenant_limit.h"
 #include "common/log.h"
 #include "ingest/otlp_metrics.h"
 #include "ingest/otlp_receiver.h"
+#include "tenant/tenancy.h"
 
 namespace tyto::api {
 namespace {
@@ -19,7 +21,12 @@ using ingest::ExportResult;
 
 const log::Logger kLog("api");
 
-Response Handle(ingest::OtlpReceiver* receiver, Request& req) {
+Response Handle(ingest::OtlpReceiver* receiver, const tenant::Tenancy* tenancy, Request& req) {
+  if (tenant::Limiter* limiter = tenancy->limiter()) {
+    if (Status limited = limiter->CheckIngest(req.principal.tenant); !limited.ok()) {
+      return TenantLimitResponse(limited);
+    }
+  }
   OtlpBody in;
   if (std::optional<Response> refused = ReadOtlpBody(req, receiver->options().max_decompressed_bytes, &in)) {
     receiver->CountInvalidBody();
@@ -35,7 +42,11 @@ Response Handle(ingest::OtlpReceiver* receiver, Request& req) {
     kLog.Warn("otlp request refused", {{"remote", req.remote}, {"by", req.principal.name}, {"error", st.message()}});
     return OtlpError(400, format, kRpcInvalidArgument, st.message());
   }
-  ExportResult r = receiver->Export(request);
+  tenant::TenantStorage view = tenancy->View(req.principal.tenant);
+  ExportResult r = receiver->Export(request, &view, req.principal.tenant);
+  if (r.outcome == ExportResult::Outcome::kPartlyRejected && tenant::IsLimit(r.error)) {
+    return TenantLimitResponse(r.error);
+  }
   switch (r.outcome) {
     case ExportResult::Outcome::kStored:
       return OtlpEncoded(200, format,
@@ -64,13 +75,13 @@ Response Handle(ingest::OtlpReceiver* receiver, Request& req) {
 }  // namespace
 
 void AddOtlpRoutes(http::Router* router, auth::Guard* guard, instrumentation::Registry* registry,
-                   ingest::OtlpReceiver* receiver) {
+                   ingest::OtlpReceiver* receiver, const tenant::Tenancy* tenancy) {
   auto& family = registry->AddCounter("tyto_otlp_requests_total", "OTLP/HTTP metrics requests answered, by HTTP status code.",
                                       {"code"});
-  const StatusCounters<4> codes(family, {200, 400, 413, 415}, 503);
+  const StatusCounters<5> codes(family, {200, 400, 413, 415, 429}, 503);
   router->Add({"POST"}, "/v1/metrics", "/v1/metrics",
-              guard->Require(auth::Scope::kWrite, [receiver, codes](Request& req) {
-                Response resp = Handle(receiver, req);
+              guard->Require(auth::Scope::kWrite, [receiver, tenancy, codes](Request& req) {
+                Response resp = Handle(receiver, tenancy, req);
                 codes.Count(resp.status);
                 return resp;
               }));

@@ -5,6 +5,7 @@
 #include "http/gzip.h"
 #include "ingest/otlp_metrics.h"
 #include "ingest/otlp_receiver.h"
+#include "tenant/tenancy.h"
 #include "testing/otlp_builder.h"
 #include "testing/temp_dir.h"
 #include "tsdb/head.h"
@@ -24,8 +25,10 @@ class OtlpHandlerTest : public ::testing::Test {
                                                        &registry_);
     guard_.Set(std::make_shared<const auth::Authenticator>(std::vector<auth::Token>{
         {"agent", auth::HashSecret("w"), auth::EffectiveScopes({auth::Scope::kWrite})},
-        {"grafana", auth::HashSecret("r"), auth::EffectiveScopes({auth::Scope::kRead})}}));
-    AddOtlpRoutes(&router_, &guard_, &registry_, receiver_.get());
+        {"grafana", auth::HashSecret("r"), auth::EffectiveScopes({auth::Scope::kRead})},
+        {"teams", auth::HashSecret("t"), auth::EffectiveScopes({auth::Scope::kWrite}), {"team-a", "team-b"}}}));
+    tenancy_ = std::make_unique<tenant::Tenancy>(head_.get(), nullptr);
+    AddOtlpRoutes(&router_, &guard_, &registry_, receiver_.get(), tenancy_.get());
   }
 
   http::Response Post(std::string body, http::Headers headers, const std::string& secret = "w") {
@@ -50,6 +53,7 @@ class OtlpHandlerTest : public ::testing::Test {
   std::unique_ptr<ingest::OtlpReceiver> receiver_;
   auth::Guard guard_;
   http::Router router_;
+  std::unique_ptr<tenant::Tenancy> tenancy_;
 };
 
 const http::Headers kProto = {{"Content-Type", "application/x-protobuf"}};
@@ -104,6 +108,40 @@ TEST_F(OtlpHandlerTest, AnswersAsTheSpecificationAsks) {
   EXPECT_NE(metrics.find("tyto_otlp_requests_total{code=\"400\"} 3\n"), std::string::npos);
   EXPECT_NE(metrics.find("tyto_otlp_requests_total{code=\"413\"} 1\n"), std::string::npos);
   EXPECT_NE(metrics.find("tyto_otlp_requests_total{code=\"415\"} 3\n"), std::string::npos);
+}
+
+// Two tenants sending the same delta series each get their own running total: one's points
+// neither add to nor block the other's.
+TEST_F(OtlpHandlerTest, DeltaTotalsAreKeptPerTenant) {
+  const auto delta = [](uint64_t t_s, double v) {
+    return pb::Request({pb::ResourceMetrics(
+        {pb::Attr("service.name", "api")},
+        {pb::ScopeMetrics("lib", "", {pb::Metric("tokens", "", pb::kSum,
+                                                 pb::Sum({pb::NumberPoint({}, t_s * 1'000'000'000, v)}, pb::kDelta, true))})})});
+  };
+  const auto as = [&](const char* tenant, std::string body) {
+    http::Headers h = kProto;
+    h.emplace_back("X-Scope-OrgID", tenant);
+    return Post(std::move(body), std::move(h), "t");
+  };
+  ASSERT_EQ(as("team-a", delta(10, 5)).status, 200);
+  http::Response r = as("team-b", delta(2, 1));  // earlier than team-a's point: still B's first
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, "") << "team-b's point was refused against team-a's series";
+  ASSERT_EQ(as("team-b", delta(3, 1)).status, 200);
+  ASSERT_EQ(as("team-a", delta(11, 5)).status, 200);
+  const auto last = [&](const std::string& tenant) {
+    auto q = head_->NewQuerier(INT64_MIN, INT64_MAX);
+    auto set = (*q)->Select({*Matcher::Make(MatchType::kEqual, "__tenant__", tenant)});
+    double v = -1;
+    while (set->Next()) {
+      auto it = set->Iterator();
+      while (it->Next()) v = it->At().v;
+    }
+    return v;
+  };
+  EXPECT_EQ(last("team-a"), 10);
+  EXPECT_EQ(last("team-b"), 2);
 }
 
 TEST_F(OtlpHandlerTest, NeedsTheWriteScope) {

@@ -113,7 +113,7 @@ Status ReadDecision(const Request& req, std::string* who, std::string* comment) 
   if (!req.body.empty()) {
     if (req.body.size() > kMaxDecisionBodyBytes) return InvalidArgument("body larger than 64 KiB");
     rapidjson::Document parsed;
-    parsed.Parse(req.body.data(), req.body.size());
+    parsed.Parse<rapidjson::kParseIterativeFlag>(req.body.data(), req.body.size());
     if (parsed.HasParseError() || !parsed.IsObject()) return InvalidArgument("body must be a JSON object");
     const rapidjson::Document& doc = parsed;
     for (const char* key : {"by", "comment"}) {
@@ -137,8 +137,27 @@ Status ReadDecision(const Request& req, std::string* who, std::string* comment) 
   return Status::Ok();
 }
 
+// The run `id` when it is the request tenant's; another tenant's is nullopt, as an unknown id.
+std::optional<playbook::Run> TenantRun(const Request& req, const playbook::Engine& engine, const std::string& id) {
+  std::optional<playbook::Run> run = engine.GetRun(id);
+  if (run && run->tenant != req.principal.tenant) return std::nullopt;
+  return run;
+}
+
+// Whose an audit record is: its "tenant" member, absent for the default tenant (Engine::Record).
+std::string RecordTenant(const playbook::AuditRecord& r) {
+  rapidjson::Document d;
+  d.Parse<rapidjson::kParseIterativeFlag>(r.json.data(), r.json.size());
+  if (d.HasParseError() || !d.IsObject()) return "";  // shown to no one
+  auto it = d.FindMember("tenant");
+  if (it == d.MemberEnd()) return std::string(auth::kDefaultTenant);
+  return it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength()) : "";
+}
+
 Response Decision(Request& req, playbook::Engine* engine, std::string_view action) {
   const std::string id(req.PathParam("id").value_or(""));
+  // A run's tenant never changes, so checking it first is enough.
+  if (!TenantRun(req, *engine, id)) return Response::Error(404, "not_found", "no playbook run " + id);
   std::string who, comment;
   Status s = ReadDecision(req, &who, &comment);
   if (s.ok()) {
@@ -176,7 +195,8 @@ void AddPlaybookRoutes(http::Router* router, auth::Guard* guard, playbook::Engin
               }));
   router->Add({"GET"}, "/api/v1/playbooks/runs", "/api/v1/playbooks/runs",
               guard->Require(auth::Scope::kRead, [engine](Request& req) {
-                const std::vector<playbook::Run> runs = engine->Runs(std::string(req.Param("incident").value_or("")));
+                std::vector<playbook::Run> runs = engine->Runs(std::string(req.Param("incident").value_or("")));
+                std::erase_if(runs, [&req](const playbook::Run& r) { return r.tenant != req.principal.tenant; });
                 return Success([&](JsonWriter& w) {
                   Key(w, "runs");
                   w.StartArray();
@@ -187,7 +207,7 @@ void AddPlaybookRoutes(http::Router* router, auth::Guard* guard, playbook::Engin
   router->Add({"GET"}, "/api/v1/playbooks/runs/:id", "/api/v1/playbooks/runs/:id",
               guard->Require(auth::Scope::kRead, [engine](Request& req) {
                 const std::string id(req.PathParam("id").value_or(""));
-                auto run = engine->GetRun(id);
+                auto run = TenantRun(req, *engine, id);
                 if (!run) return Response::Error(404, "not_found", "no playbook run " + id);
                 return Success([&](JsonWriter& w) {
                   Key(w, "run");
@@ -196,7 +216,7 @@ void AddPlaybookRoutes(http::Router* router, auth::Guard* guard, playbook::Engin
               }));
   for (const char* action : {"approve", "reject", "cancel"}) {
     const std::string pattern = std::string("/api/v1/playbooks/runs/:id/") + action;
-    router->Add({"POST"}, pattern, pattern, guard->Require(auth::Scope::kWrite, [engine, action](Request& req) {
+    router->Add({"POST"}, pattern, pattern, guard->Require(auth::Scope::kOperate, [engine, action](Request& req) {
                   return Decision(req, engine, action);
                 }));
   }
@@ -214,8 +234,13 @@ void AddPlaybookRoutes(http::Router* router, auth::Guard* guard, playbook::Engin
                   }
                   filter.limit = n;
                 }
+                // The request tenant's newest `limit`: read as many as may be read, then keep its own.
+                const size_t limit = filter.limit;
+                filter.limit = playbook::kMaxAuditReadLimit;
                 auto records = engine->Audit(filter);
                 if (!records.ok()) return StatusError(records.status());
+                std::erase_if(*records, [&req](const playbook::AuditRecord& r) { return RecordTenant(r) != req.principal.tenant; });
+                if (records->size() > limit) records->erase(records->begin(), records->end() - static_cast<std::ptrdiff_t>(limit));
                 return Success([&](JsonWriter& w) {
                   Key(w, "records");
                   w.StartArray();

@@ -87,5 +87,47 @@ TEST_F(PlaybookHandlersTest, ListsApprovesAndAudits) {
   EXPECT_EQ(Call("GET", "/api/v1/playbooks/audit?limit=x").status, 400);
 }
 
+// A run started by tenant acme's alert is acme's: another tenant neither sees nor decides it
+// (404, as an unknown run), nor reads its audit records; deciding needs the operate scope.
+TEST_F(PlaybookHandlersTest, TenantsSeeAndDecideOnlyTheirOwnRuns) {
+  guard_.Set(std::make_shared<const auth::Authenticator>(std::vector<auth::Token>{
+      {"acme", auth::HashSecret("acme"), auth::EffectiveScopes({auth::Scope::kRead, auth::Scope::kOperate}), {"acme"}},
+      {"ops", auth::HashSecret("ops"), auth::EffectiveScopes({auth::Scope::kRead, auth::Scope::kOperate})},
+      {"viewer", auth::HashSecret("viewer"), auth::EffectiveScopes({auth::Scope::kRead}), {"acme"}}}));
+  auto call = [this](const std::string& token, const std::string& method, const std::string& target) {
+    http::Request req;
+    req.method = method;
+    req.target = target;
+    req.headers.emplace_back("Authorization", "Bearer " + token);
+    EXPECT_FALSE(http::ParseTarget(&req).has_value());
+    return router_.Dispatch(req);
+  };
+  alertmanager::Alert a;
+  a.labels = {{"alertname", "GPUOverheat"}};
+  alertmanager::SetAlertTenant(&a.labels, "acme");
+  auto d = engine_->Trigger("5", {a});
+  ASSERT_EQ(d.size(), 1u);
+  const std::string id = d[0].run_id;
+  ASSERT_FALSE(id.empty());
+
+  EXPECT_EQ(call("ops", "GET", "/api/v1/playbooks/runs").body.find(id), std::string::npos);
+  EXPECT_NE(call("acme", "GET", "/api/v1/playbooks/runs").body.find(id), std::string::npos);
+  EXPECT_EQ(call("ops", "GET", "/api/v1/playbooks/runs/" + id).status, 404);
+  EXPECT_EQ(call("acme", "GET", "/api/v1/playbooks/runs/" + id).status, 200);
+  EXPECT_EQ(call("ops", "POST", "/api/v1/playbooks/runs/" + id + "/approve").status, 404);
+  EXPECT_EQ(call("ops", "POST", "/api/v1/playbooks/runs/" + id + "/cancel").status, 404);
+  EXPECT_EQ(call("viewer", "POST", "/api/v1/playbooks/runs/" + id + "/approve").status, 403);
+  EXPECT_EQ(engine_->GetRun(id)->state, playbook::RunState::kAwaitingApproval);
+  EXPECT_EQ(call("acme", "POST", "/api/v1/playbooks/runs/" + id + "/approve").status, 200);
+  ASSERT_TRUE(engine_->WaitIdle(std::chrono::seconds(30)));
+
+  const std::string theirs = call("acme", "GET", "/api/v1/playbooks/audit?limit=100").body;
+  EXPECT_NE(theirs.find("\"type\":\"approved\""), std::string::npos) << theirs;
+  EXPECT_EQ(theirs.find("playbooks_loaded"), std::string::npos) << theirs;
+  const std::string ours = call("ops", "GET", "/api/v1/playbooks/audit?limit=100").body;
+  EXPECT_EQ(ours.find(id), std::string::npos) << ours;
+  EXPECT_NE(ours.find("playbooks_loaded"), std::string::npos) << ours;
+}
+
 }  // namespace
 }  // namespace tyto::api

@@ -269,28 +269,30 @@ Response SetReference(quality::QualityMonitor* m, const events::DecodeLimits* li
 
 }  // namespace
 
+// Quality (feedback, ground truth, drift) is kept per model, not per tenant: its routes are the
+// server's, for callers acting for the default tenant (docs/security.md).
 void AddQualityRoutes(http::Router* router, auth::Guard* guard, quality::QualityMonitor* monitor,
                       const evaluate::Registry* registry, const events::DecodeLimits* limits, Clock* clock) {
   router->Add({"POST"}, "/api/v1/feedback", "/api/v1/feedback",
-              guard->Require(auth::Scope::kWrite, [monitor, limits, clock](Request& req) {
+              guard->RequireServerWide(auth::Scope::kWrite, [monitor, limits, clock](Request& req) {
                 Response out;
                 Feedback(monitor, limits, clock, req, &out);
                 return out;
               }));
   router->Add(
       {"GET"}, "/api/v1/quality/evaluators", "/api/v1/quality/evaluators",
-      guard->Require(auth::Scope::kRead, [monitor, registry](Request&) { return Evaluators(monitor, registry); }));
+      guard->RequireServerWide(auth::Scope::kRead, [monitor, registry](Request&) { return Evaluators(monitor, registry); }));
   router->Add({"GET"}, "/api/v1/quality/ground_truth", "/api/v1/quality/ground_truth",
-              guard->Require(auth::Scope::kRead, [monitor, clock](Request&) { return GroundTruth(monitor, clock); }));
+              guard->RequireServerWide(auth::Scope::kRead, [monitor, clock](Request&) { return GroundTruth(monitor, clock); }));
   router->Add(
       {"GET"}, "/api/v1/drift", "/api/v1/drift",
-      guard->Require(auth::Scope::kRead, [monitor, clock](Request& req) { return Drift(monitor, clock, req); }));
+      guard->RequireServerWide(auth::Scope::kRead, [monitor, clock](Request& req) { return Drift(monitor, clock, req); }));
   router->Add({"POST"}, "/api/v1/drift/reference", "/api/v1/drift/reference",
-              guard->Require(auth::Scope::kWrite, [monitor, limits, clock](Request& req) {
+              guard->RequireServerWide(auth::Scope::kEdit, [monitor, limits, clock](Request& req) {
                 return SetReference(monitor, limits, clock, req);
               }));
   router->Add({"DELETE"}, "/api/v1/drift/reference", "/api/v1/drift/reference",
-              guard->Require(auth::Scope::kWrite, [monitor, clock](Request& req) {
+              guard->RequireServerWide(auth::Scope::kEdit, [monitor, clock](Request& req) {
                 const std::string model(req.Param("model").value_or(""));
                 if (model.empty()) return Response::Error(400, "bad_data", "model: required (?model=NAME)");
                 Status st = monitor->drift().ResetReference(model, clock->NowMillis());

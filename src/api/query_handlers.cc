@@ -4,8 +4,10 @@
 
 #include "api/json.h"
 #include "api/params.h"
+#include "api/tenant_limit.h"
 #include "common/units.h"
 #include "promql/engine.h"
+#include "tenant/tenancy.h"
 
 namespace tyto::api {
 namespace {
@@ -92,6 +94,7 @@ Result<promql::QueryContext> Context(const Request& req) {
 }
 
 Response QueryError(const Status& s) {
+  if (tenant::IsLimit(s)) return TenantLimitResponse(s);
   // As Prometheus answers: a timeout is 503 "timeout", a client gone 499 "canceled", a limit
   // or a run-time failure 422 "execution", a parse or type error 400 "bad_data".
   if (s.code() == StatusCode::kDeadlineExceeded) return Response::Error(503, "timeout", s.message());
@@ -105,11 +108,30 @@ Response QueryError(const Status& s) {
   return Response::Error(500, "internal", s.message());
 }
 
+// Runs `run` with the query context for the request's tenant: its view of the metrics, its
+// samples limit, within its concurrency limit.
+template <typename Run>
+Response RunForTenant(const Request& req, promql::QueryContext ctx, const tenant::Tenancy* tenancy, Run run) {
+  tenant::TenantStorage view = tenancy->View(req.principal.tenant);
+  ctx.storage = &view;
+  tenant::Limiter::QueryPermit permit;
+  if (tenant::Limiter* limiter = tenancy->limiter()) {
+    auto started = limiter->StartQuery(req.principal.tenant);
+    if (!started.ok()) return TenantLimitResponse(started.status());
+    permit = std::move(started).value();
+    ctx.max_samples = limiter->For(req.principal.tenant).max_query_samples;
+  }
+  auto r = run(ctx);
+  if (!r.ok()) return QueryError(r.status());
+  return QueryResponse(*r);
+}
+
 }  // namespace
 
-void AddQueryRoutes(http::Router* router, auth::Guard* guard, const promql::Engine* engine, Clock* clock) {
+void AddQueryRoutes(http::Router* router, auth::Guard* guard, const promql::Engine* engine,
+                    const tenant::Tenancy* tenancy, Clock* clock) {
   router->Add({"GET", "POST"}, "/api/v1/query", "/api/v1/query",
-              guard->Require(auth::Scope::kRead, [engine, clock](Request& req) {
+              guard->Require(auth::Scope::kRead, [engine, tenancy, clock](Request& req) {
                 auto q = req.Param("query");
                 if (!q || q->empty()) return Response::Error(400, "bad_data", "invalid parameter \"query\": empty query");
                 int64_t t = clock->NowMillis();
@@ -120,13 +142,13 @@ void AddQueryRoutes(http::Router* router, auth::Guard* guard, const promql::Engi
                 }
                 auto ctx = Context(req);
                 if (!ctx.ok()) return Response::Error(400, "bad_data", ctx.status().message());
-                auto r = engine->Instant(*q, t, *ctx);
-                if (!r.ok()) return QueryError(r.status());
-                return QueryResponse(*r);
+                return RunForTenant(req, *ctx, tenancy, [&](const promql::QueryContext& c) {
+                  return engine->Instant(*q, t, c);
+                });
               }));
 
   router->Add({"GET", "POST"}, "/api/v1/query_range", "/api/v1/query_range",
-              guard->Require(auth::Scope::kRead, [engine](Request& req) {
+              guard->Require(auth::Scope::kRead, [engine, tenancy](Request& req) {
                 auto q = req.Param("query");
                 if (!q || q->empty()) return Response::Error(400, "bad_data", "invalid parameter \"query\": empty query");
                 auto start = ParseTimeParam("start", req.Param("start").value_or(""));
@@ -150,9 +172,9 @@ void AddQueryRoutes(http::Router* router, auth::Guard* guard, const promql::Engi
                 }
                 auto ctx = Context(req);
                 if (!ctx.ok()) return Response::Error(400, "bad_data", ctx.status().message());
-                auto r = engine->Range(*q, *start, *end, *step, *ctx);
-                if (!r.ok()) return QueryError(r.status());
-                return QueryResponse(*r);
+                return RunForTenant(req, *ctx, tenancy, [&](const promql::QueryContext& c) {
+                  return engine->Range(*q, *start, *end, *step, c);
+                });
               }));
 }
 

@@ -5,8 +5,10 @@
 #include <string>
 
 #include "api/status_counters.h"
+#include "api/tenant_limit.h"
 #include "common/log.h"
 #include "ingest/remote_write.h"
+#include "tenant/tenancy.h"
 
 namespace tyto::api {
 namespace {
@@ -40,18 +42,23 @@ std::string UnsupportedEncoding(const Request& req) {
 }  // namespace
 
 void AddRemoteWriteRoutes(http::Router* router, auth::Guard* guard, instrumentation::Registry* registry,
-                          ingest::RemoteWriteReceiver* receiver) {
+                          ingest::RemoteWriteReceiver* receiver, const tenant::Tenancy* tenancy) {
   auto& family = registry->AddCounter("tyto_remote_write_requests_total",
                                       "Remote write requests answered, by HTTP status code.", {"code"});
-  const StatusCounters<4> codes(family, {204, 400, 413, 415}, 500);
+  const StatusCounters<5> codes(family, {204, 400, 413, 415, 429}, 500);
   router->Add(
       {"POST"}, "/api/v1/write", "/api/v1/write",
-      guard->Require(auth::Scope::kWrite, [receiver, codes](Request& req) {
+      guard->Require(auth::Scope::kWrite, [receiver, tenancy, codes](Request& req) {
         Response resp;
+        tenant::TenantStorage view = tenancy->View(req.principal.tenant);
+        Status limited = tenancy->limiter() != nullptr ? tenancy->limiter()->CheckIngest(req.principal.tenant)
+                                                       : Status::Ok();
         if (std::string why = UnsupportedEncoding(req); !why.empty()) {
           resp = Response::Text(415, why + "\n");
+        } else if (!limited.ok()) {
+          resp = TenantLimitResponse(limited);
         } else {
-          WriteResult r = receiver->Write(req.body);
+          WriteResult r = receiver->Write(req.body, &view, req.principal.tenant == auth::kDefaultTenant);
           switch (r.outcome) {
             case WriteResult::Outcome::kStored:
               resp = Response::Text(204, "");
@@ -63,10 +70,16 @@ void AddRemoteWriteRoutes(http::Router* router, auth::Guard* guard, instrumentat
               }
               break;
             case WriteResult::Outcome::kPartlyRejected:
+              if (tenant::IsLimit(r.error)) {
+                resp = TenantLimitResponse(r.error);
+                break;
+              }
+              [[fallthrough]];
             case WriteResult::Outcome::kBadRequest: {
               const bool too_large = r.error.code() == StatusCode::kResourceExhausted &&
                                      r.outcome == WriteResult::Outcome::kBadRequest;
               resp = Response::Text(too_large ? 413 : 400, r.error.message() + "\n");
+              if (too_large) resp.refused = "decompressed_too_large";  // the snappy block's declared size
               kLog.Warn("remote write refused", {{"status", resp.status},
                                                  {"remote", req.remote},
                                                  {"by", req.principal.name},

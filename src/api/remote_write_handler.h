@@ -21,10 +21,15 @@ namespace tyto::ingest {
 class RemoteWriteReceiver;
 }
 
+namespace tyto::tenant {
+class Tenancy;
+}
+
 namespace tyto::api {
 
-// `receiver` and `registry` must outlive the router.
+// Samples are stored in the request tenant's view (tenancy->View), under its limits (429 when
+// over). `receiver`, `registry` and `tenancy` must outlive the router.
 void AddRemoteWriteRoutes(http::Router* router, auth::Guard* guard, instrumentation::Registry* registry,
-                          ingest::RemoteWriteReceiver* receiver);
+                          ingest::RemoteWriteReceiver* receiver, const tenant::Tenancy* tenancy);
 
 }  // namespace tyto::api

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "ingest/remote_write.h"
+#include "tenant/tenancy.h"
+#include "testing/fake_clock.h"
 #include "ingest/snappy_codec.h"
 #include "testing/fault_injection_env.h"
 #include "testing/remote_write_builder.h"
@@ -22,10 +26,18 @@ class RemoteWriteHandlerTest : public ::testing::Test {
     o.out_of_order_window = std::chrono::milliseconds(0);
     head_ = std::move(tsdb::Head::Open(&env_, dir_.Path("wal"), o, nullptr)).value();
     receiver_ = std::make_unique<ingest::RemoteWriteReceiver>(head_.get(), ingest::RemoteWriteOptions{}, &registry_);
+    auth::Token limited{"team-l", auth::HashSecret("l"), auth::EffectiveScopes({auth::Scope::kWrite})};
+    limited.tenants = {"team-l"};
     guard_.Set(std::make_shared<const auth::Authenticator>(std::vector<auth::Token>{
         {"agent", auth::HashSecret("w"), auth::EffectiveScopes({auth::Scope::kWrite})},
-        {"grafana", auth::HashSecret("r"), auth::EffectiveScopes({auth::Scope::kRead})}}));
-    AddRemoteWriteRoutes(&router_, &guard_, &registry_, receiver_.get());
+        {"grafana", auth::HashSecret("r"), auth::EffectiveScopes({auth::Scope::kRead})}, limited}));
+    tenant::TenantLimits l;
+    l.ingest_rate = 1;
+    l.max_active_series = 1;
+    limiter_ = std::make_unique<tenant::Limiter>(std::map<std::string, tenant::TenantLimits>{{"team-l", l}},
+                                                 tenant::TenantLimits{}, &clock_);
+    tenancy_ = std::make_unique<tenant::Tenancy>(head_.get(), limiter_.get());
+    AddRemoteWriteRoutes(&router_, &guard_, &registry_, receiver_.get(), tenancy_.get());
   }
 
   http::Response Post(std::string body, http::Headers headers = {{"Content-Encoding", "snappy"}},
@@ -63,6 +75,9 @@ class RemoteWriteHandlerTest : public ::testing::Test {
   std::unique_ptr<ingest::RemoteWriteReceiver> receiver_;
   auth::Guard guard_;
   http::Router router_;
+  testing::FakeClock clock_;
+  std::unique_ptr<tenant::Limiter> limiter_;
+  std::unique_ptr<tenant::Tenancy> tenancy_;
 };
 
 TEST_F(RemoteWriteHandlerTest, AnswersAsTheSpecificationAsks) {
@@ -128,6 +143,28 @@ TEST_F(RemoteWriteHandlerTest, AStorageFailureIsA500SoTheSenderRetries) {
   const std::string m = registry_.Expose();
   EXPECT_NE(m.find("tyto_remote_write_requests_total{code=\"500\"} 2\n"), std::string::npos) << m;
   EXPECT_NE(m.find("tyto_remote_write_requests_total{code=\"204\"} 1\n"), std::string::npos) << m;
+}
+
+// A tenant's samples carry its __tenant__ label; its limits answer 429 naming the limit, and
+// other tenants are not held back.
+TEST_F(RemoteWriteHandlerTest, TenantsWriteTheirOwnSeriesUnderTheirLimits) {
+  EXPECT_EQ(Post(Body(1000, 1), {{"Content-Encoding", "snappy"}}, "l").status, 204);
+  auto q = head_->NewQuerier(INT64_MIN, INT64_MAX);
+  auto set = (*q)->Select({*Matcher::Make(MatchType::kEqual, "__tenant__", "team-l")});
+  ASSERT_TRUE(set->Next());
+  EXPECT_EQ(set->labels().ToString(), "up{__tenant__=\"team-l\", job=\"node\"}");
+  EXPECT_TRUE(Stored().size() == 1) << "one series named up so far";
+
+  http::Response r = Post(Body(2000, 2), {{"Content-Encoding", "snappy"}}, "l");
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_NE(r.body.find("ingest rate limit"), std::string::npos) << r.body;
+  EXPECT_EQ(Post(Body(2000, 2), {{"Content-Encoding", "snappy"}}, "w").status, 204) << "the default tenant has none";
+
+  clock_.Advance(std::chrono::seconds(5));
+  RemoteWriteSeries other{{{"__name__", "down"}, {"job", "node"}}, {{3000, 1}}, 0};
+  r = Post(ingest::SnappyCompress(EncodeWriteRequest({other})), {{"Content-Encoding", "snappy"}}, "l");
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_NE(r.body.find("active series limit of 1"), std::string::npos) << r.body;
 }
 
 TEST_F(RemoteWriteHandlerTest, NeedsTheWriteScope) {

@@ -132,7 +132,8 @@ Response Rules(const Request& req, const RulesSource& source) {
   const std::vector<std::string_view> group_names = req.Params("rule_group[]");
   const std::vector<std::string_view> files = req.Params("file[]");
 
-  const std::vector<RuleGroup> groups = source.Groups();
+  std::vector<RuleGroup> groups = source.Groups();
+  std::erase_if(groups, [&req](const RuleGroup& g) { return g.tenant != req.principal.tenant; });
   // The groups kept, each with the rules of it kept.
   std::vector<std::pair<const RuleGroup*, std::vector<const Rule*>>> kept;
   std::string group_next_token;
@@ -191,8 +192,9 @@ void AddRulesRoutes(http::Router* router, auth::Guard* guard, const RulesSource*
   router->Add({"GET"}, "/api/v1/rules", "/api/v1/rules",
               guard->Require(auth::Scope::kRead, [rules](Request& req) { return Rules(req, *rules); }));
 
-  router->Add({"GET"}, "/api/v1/alerts", "/api/v1/alerts", guard->Require(auth::Scope::kRead, [rules](Request&) {
-                const std::vector<RuleGroup> groups = rules->Groups();
+  router->Add({"GET"}, "/api/v1/alerts", "/api/v1/alerts", guard->Require(auth::Scope::kRead, [rules](Request& req) {
+                std::vector<RuleGroup> groups = rules->Groups();
+                std::erase_if(groups, [&req](const RuleGroup& g) { return g.tenant != req.principal.tenant; });
                 return Success([&](JsonWriter& w) {
                   Key(w, "alerts");
                   w.StartArray();

@@ -7,6 +7,7 @@
 // file[], match[] (rules whose labels match any of the selectors), exclude_alerts=true|false,
 // and group_limit=N with group_next_token=TOKEN to page through groups. Groups left without
 // rules by a filter are left out. Bad values are 400 bad_data naming the parameter.
+// Both answer for the request's tenant: its groups (RuleGroup::tenant) and their alerts only.
 #pragma once
 
 #include "api/rules_source.h"

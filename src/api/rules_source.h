@@ -52,6 +52,7 @@ struct RuleGroup {
   int64_t limit = 0;  // alerts or series per evaluation at most; 0: no limit
   double evaluation_seconds = 0;
   int64_t last_evaluation_ms = 0;
+  std::string tenant = "default";  // whose group it is: the API shows each tenant its own
 };
 
 class RulesSource {

@@ -7,6 +7,7 @@
 
 #include "api/json.h"
 #include "api/params.h"
+#include "tenant/tenancy.h"
 #include "tyto/selector.h"
 
 namespace tyto::api {
@@ -134,12 +135,12 @@ Response Strings(std::vector<std::string> values, size_t limit) {
 
 }  // namespace
 
-void AddSeriesRoutes(http::Router* router, auth::Guard* guard, Storage* storage) {
+void AddSeriesRoutes(http::Router* router, auth::Guard* guard, const tenant::Tenancy* tenancy) {
   router->Add({"GET", "POST"}, "/api/v1/series", "/api/v1/series",
-              guard->Require(auth::Scope::kRead, [storage](Request& req) {
+              guard->Require(auth::Scope::kRead, [tenancy](Request& req) {
                 auto c = ParseCommon(req, /*match_required=*/true);
                 if (!c.ok()) return BadData(c.status());
-                auto q = storage->NewQuerier(c->start, c->end);
+                auto q = tenancy->View(req.principal.tenant).NewQuerier(c->start, c->end);
                 if (!q.ok()) return Internal(q.status());
                 std::set<Labels> found;
                 for (const auto& m : c->selectors) {
@@ -167,10 +168,10 @@ void AddSeriesRoutes(http::Router* router, auth::Guard* guard, Storage* storage)
               }));
 
   router->Add({"GET", "POST"}, "/api/v1/labels", "/api/v1/labels",
-              guard->Require(auth::Scope::kRead, [storage](Request& req) {
+              guard->Require(auth::Scope::kRead, [tenancy](Request& req) {
                 auto c = ParseCommon(req, /*match_required=*/false);
                 if (!c.ok()) return BadData(c.status());
-                auto q = storage->NewQuerier(c->start, c->end);
+                auto q = tenancy->View(req.principal.tenant).NewQuerier(c->start, c->end);
                 if (!q.ok()) return Internal(q.status());
                 auto names = UnionOf(*c, [&](const std::vector<Matcher>& m) { return (*q)->LabelNames(m); });
                 if (!names.ok()) return Internal(names.status());
@@ -178,12 +179,12 @@ void AddSeriesRoutes(http::Router* router, auth::Guard* guard, Storage* storage)
               }));
 
   router->Add({"GET"}, "/api/v1/label/:name/values", "/api/v1/label/:name/values",
-              guard->Require(auth::Scope::kRead, [storage](Request& req) {
+              guard->Require(auth::Scope::kRead, [tenancy](Request& req) {
                 const std::string name = UnescapeLabelName(std::string(req.PathParam("name").value_or("")));
                 if (name.empty()) return Response::Error(400, "bad_data", "invalid label name: \"\"");
                 auto c = ParseCommon(req, /*match_required=*/false);
                 if (!c.ok()) return BadData(c.status());
-                auto q = storage->NewQuerier(c->start, c->end);
+                auto q = tenancy->View(req.principal.tenant).NewQuerier(c->start, c->end);
                 if (!q.ok()) return Internal(q.status());
                 auto values = UnionOf(*c, [&](const std::vector<Matcher>& m) { return (*q)->LabelValues(name, m); });
                 if (!values.ok()) return Internal(values.status());

@@ -13,9 +13,13 @@
 #include "http/router.h"
 #include "tyto/storage.h"
 
+namespace tyto::tenant {
+class Tenancy;
+}
+
 namespace tyto::api {
 
-// `storage` must outlive the router.
-void AddSeriesRoutes(http::Router* router, auth::Guard* guard, Storage* storage);
+// Each request sees its tenant's series (tenancy->View). `tenancy` must outlive the router.
+void AddSeriesRoutes(http::Router* router, auth::Guard* guard, const tenant::Tenancy* tenancy);
 
 }  // namespace tyto::api

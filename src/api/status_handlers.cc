@@ -90,6 +90,18 @@ Response Unavailable(std::string_view what) {
 
 }  // namespace
 
+namespace {
+
+// The configuration and the head's cardinality (every tenant's metric names) are the server's:
+// shown to the default tenant's readers only.
+Response ServerWide(const Request& req) {
+  return Response::Error(403, "forbidden",
+                         "this status is the whole server's: it is shown to the default tenant only, not to '" +
+                             req.principal.tenant + "'");
+}
+
+}  // namespace
+
 void AddStatusRoutes(http::Router* router, auth::Guard* guard, StatusSources sources) {
   router->Add({"GET"}, "/api/v1/status/buildinfo", "/api/v1/status/buildinfo",
               guard->Require(Scope::kRead, [build = sources.build](Request&) {
@@ -138,7 +150,8 @@ void AddStatusRoutes(http::Router* router, auth::Guard* guard, StatusSources sou
               }));
 
   router->Add({"GET"}, "/api/v1/status/config", "/api/v1/status/config",
-              guard->Require(Scope::kRead, [config_yaml = sources.config_yaml](Request&) {
+              guard->Require(Scope::kRead, [config_yaml = sources.config_yaml](Request& req) {
+                if (req.principal.tenant != auth::kDefaultTenant) return ServerWide(req);
                 if (!config_yaml) return Unavailable("the configuration");
                 const std::string yaml = config_yaml();
                 return Success([&](JsonWriter& w) { String(w, "yaml", yaml); });
@@ -146,6 +159,7 @@ void AddStatusRoutes(http::Router* router, auth::Guard* guard, StatusSources sou
 
   router->Add({"GET"}, "/api/v1/status/tsdb", "/api/v1/status/tsdb",
               guard->Require(Scope::kRead, [head = sources.head](Request& req) {
+                if (req.principal.tenant != auth::kDefaultTenant) return ServerWide(req);
                 size_t limit = 10;
                 if (auto l = req.Param("limit"); l && !l->empty()) {
                   const std::string s(*l);

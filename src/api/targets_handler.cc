@@ -21,8 +21,10 @@ void AddTargetsRoutes(http::Router* router, auth::Guard* guard, scrape::Manager*
                                                                     "': expected active, dropped or any");
                 }
                 const std::string pool(req.Param("scrapePool").value_or(""));
-                const bool active = state != "dropped";
-                const bool dropped = state != "active";
+                // Scrape targets are tyto.yml's, whose series are the default tenant's.
+                const bool mine = req.principal.tenant == auth::kDefaultTenant;
+                const bool active = mine && state != "dropped";
+                const bool dropped = mine && state != "active";
                 return Success([&](JsonWriter& w) {
                   Key(w, "activeTargets");
                   w.StartArray();

@@ -13,7 +13,12 @@
 // refused, 503 when log lines could not be stored. The valid lines of a body with bad ones are
 // kept (the documented policy). Events are counted in the metrics as they arrive; a store failure
 // for events does not fail the request (retrying would count the requests twice): it is counted in
-// tyto_telemetry_store_failures_total and named in the answer's "warnings".
+// tyto_telemetry_store_failures_total and named in the answer's "warnings" -- unless the request
+// has an Idempotency-Key, which makes it 503 (a retry with the key is stored once).
+//
+// Idempotency-Key (any of these routes, at most 256 bytes kept): the store keeps it with the rows
+// (ClickHouse; the embedded store ignores it), and a request sent again with the same key is not
+// stored twice (its metrics are derived again). The NATS consumer sets it to the message id.
 #pragma once
 
 #include "auth/auth.h"
@@ -29,11 +34,16 @@ class Hub;
 class Metrics;
 }  // namespace tyto::inference
 
+namespace tyto::tenant {
+class Limiter;
+}
+
 namespace tyto::api {
 
-// Everything must outlive the router. `clock` stamps lines without a timestamp.
+// Everything must outlive the router. `clock` stamps lines without a timestamp. Records carry
+// the request's tenant; `limiter` (may be null) holds each tenant to its event rate (429).
 void AddTelemetryIngestRoutes(http::Router* router, auth::Guard* guard, instrumentation::Registry* registry,
                               inference::Hub* hub, inference::Metrics* metrics, const events::DecodeLimits* limits,
-                              Clock* clock);
+                              Clock* clock, tenant::Limiter* limiter = nullptr);
 
 }  // namespace tyto::api

@@ -16,10 +16,11 @@
 #include "api/json.h"
 #include "api/params.h"
 #include "common/units.h"
-#include "eventstore/store.h"
+#include "eventstore/telemetry_store.h"
 #include "eventstore/trace_tree.h"
 #include "http/sse.h"
 #include "inference/hub.h"
+#include "tenant/tenant_storage.h"
 
 namespace tyto::api {
 namespace {
@@ -292,8 +293,12 @@ void JaegerTrace(JsonWriter& w, const std::vector<events::Span>& spans) {
   w.EndObject();
 }
 
-Response JaegerServices(eventstore::EventStore* store) {
-  Result<std::vector<std::string>> r = store->Services();
+// Every query reads only the data of the request's tenant (Principal::tenant, set by the guard):
+// another tenant's trace answers 404 like a missing one.
+const std::string& Org(const Request& req) { return req.principal.tenant; }
+
+Response JaegerServices(eventstore::TelemetryStore* store, const Request& req) {
+  Result<std::vector<std::string>> r = store->Services(Org(req));
   if (!r.ok()) return JaegerError(500, r.status().message());
   return JaegerData(
       [&](JsonWriter& w) {
@@ -304,9 +309,9 @@ Response JaegerServices(eventstore::EventStore* store) {
       r->size());
 }
 
-Response JaegerOperations(eventstore::EventStore* store, std::string_view service, bool with_kind,
-                          std::string_view kind_filter) {
-  Result<std::vector<eventstore::Operation>> r = store->Operations(service);
+Response JaegerOperations(eventstore::TelemetryStore* store, const Request& req, std::string_view service,
+                          bool with_kind, std::string_view kind_filter) {
+  Result<std::vector<eventstore::Operation>> r = store->Operations(Org(req), service);
   if (!r.ok()) return JaegerError(500, r.status().message());
   size_t n = 0;
   return JaegerData(
@@ -331,8 +336,9 @@ Response JaegerOperations(eventstore::EventStore* store, std::string_view servic
       n);
 }
 
-Response JaegerFind(eventstore::EventStore* store, const Clock* clock, const Request& req) {
+Response JaegerFind(eventstore::TelemetryStore* store, const Clock* clock, const Request& req) {
   eventstore::TraceQuery q;
+  q.org = Org(req);
   q.service = Param(req, "service");
   q.operation = Param(req, "operation");
   const int64_t now_us = clock->NowMillis() * 1000;
@@ -368,7 +374,7 @@ Response JaegerFind(eventstore::EventStore* store, const Clock* clock, const Req
   }
   if (auto v = req.Param("tags"); v && !v->empty()) {
     rapidjson::Document doc;
-    doc.Parse(v->data(), v->size());
+    doc.Parse<rapidjson::kParseIterativeFlag>(v->data(), v->size());
     if (doc.HasParseError() || !doc.IsObject()) return JaegerError(400, "invalid tags: expected a JSON object of strings");
     // (By index: RapidJSON's member iterators compare ambiguously under C++20.)
     for (rapidjson::SizeType i = 0; i < doc.MemberCount(); ++i) {
@@ -394,7 +400,7 @@ Response JaegerFind(eventstore::EventStore* store, const Clock* clock, const Req
   }
   std::vector<std::string> ids;
   for (const eventstore::TraceSummary& t : *found) ids.push_back(t.trace_id);
-  Result<std::vector<std::vector<events::Span>>> traces = store->GetTraces(ids);
+  Result<std::vector<std::vector<events::Span>>> traces = store->GetTraces(ids, {.org = Org(req)});
   if (!traces.ok()) return JaegerError(500, traces.status().message());
   return JaegerData(
       [&](JsonWriter& w) {
@@ -405,8 +411,8 @@ Response JaegerFind(eventstore::EventStore* store, const Clock* clock, const Req
       traces->size());
 }
 
-Response JaegerGet(eventstore::EventStore* store, std::string_view id) {
-  Result<std::vector<events::Span>> spans = store->GetTrace(id);
+Response JaegerGet(eventstore::TelemetryStore* store, const Request& req, std::string_view id) {
+  Result<std::vector<events::Span>> spans = store->GetTrace(id, {.org = Org(req)});
   if (!spans.ok()) {
     switch (spans.status().code()) {
       case StatusCode::kNotFound: return JaegerError(404, "trace not found");
@@ -427,8 +433,9 @@ Response JaegerGet(eventstore::EventStore* store, std::string_view id) {
 
 void NanoString(JsonWriter& w, std::string_view key, int64_t ns) { String(w, key, std::to_string(ns)); }
 
-Response FindTraces(eventstore::EventStore* store, const Clock* clock, const Request& req) {
+Response FindTraces(eventstore::TelemetryStore* store, const Clock* clock, const Request& req) {
   eventstore::TraceQuery q;
+  q.org = Org(req);
   int64_t start = 0, end = 0;
   if (Status st = ParseRangeMs(req, clock, &start, &end); !st.ok()) return BadData(st.message());
   q.start_unix_nano = start * 1'000'000;
@@ -485,8 +492,8 @@ Response FindTraces(eventstore::EventStore* store, const Clock* clock, const Req
   });
 }
 
-Response GetTrace(eventstore::EventStore* store, std::string_view id) {
-  Result<std::vector<events::Span>> spans = store->GetTrace(id);
+Response GetTrace(eventstore::TelemetryStore* store, const Request& req, std::string_view id) {
+  Result<std::vector<events::Span>> spans = store->GetTrace(id, {.org = Org(req)});
   if (!spans.ok()) return StoreError(spans.status());
   eventstore::TraceTree tree = eventstore::BuildTraceTree(std::move(*spans));
   std::vector<size_t> parent(tree.spans.size(), std::numeric_limits<size_t>::max());
@@ -554,6 +561,7 @@ void LogJson(JsonWriter& w, const eventstore::LogEntry& e) {
 
 // The filters shared by search and tail.
 Status ParseLogFilter(const Request& req, eventstore::LogQuery* q) {
+  q->org = Org(req);
   q->text = Param(req, "query");
   q->trace_id = Param(req, "trace_id");
   q->service = Param(req, "service");
@@ -568,7 +576,7 @@ Status ParseLogFilter(const Request& req, eventstore::LogQuery* q) {
   return Status();
 }
 
-Response SearchLogs(eventstore::EventStore* store, const Clock* clock, const Request& req) {
+Response SearchLogs(eventstore::TelemetryStore* store, const Clock* clock, const Request& req) {
   eventstore::LogQuery q;
   if (Status st = ParseLogFilter(req, &q); !st.ok()) return BadData(st.message());
   int64_t start = 0, end = 0;
@@ -590,7 +598,7 @@ Response SearchLogs(eventstore::EventStore* store, const Clock* clock, const Req
 // The live tail as server-sent events (Accept: text/event-stream): each record as "event: log"
 // with the long poll's JSON object and "id:" its cursor, so that EventSource's Last-Event-ID
 // resumes after it. The stream reads the store only when a record is newer than its cursor.
-Response TailLogsStream(eventstore::EventStore* store, const Clock* clock, const Request& req, eventstore::LogQuery q,
+Response TailLogsStream(eventstore::TelemetryStore* store, const Clock* clock, const Request& req, eventstore::LogQuery q,
                         uint64_t cursor, size_t limit) {
   if (auto last = req.Header("Last-Event-ID"); last && !last->empty()) {
     uint64_t resumed = 0;
@@ -623,7 +631,7 @@ Response TailLogsStream(eventstore::EventStore* store, const Clock* clock, const
   return http::SseResponse(std::make_shared<http::SseStream>(std::move(producer), clock));
 }
 
-Response TailLogs(eventstore::EventStore* store, const Clock* clock, const Request& req) {
+Response TailLogs(eventstore::TelemetryStore* store, const Clock* clock, const Request& req) {
   eventstore::LogQuery q;
   if (Status st = ParseLogFilter(req, &q); !st.ok()) return BadData(st.message());
   uint64_t cursor = store->LastLogCursor();
@@ -685,8 +693,9 @@ void MaybeNumber(JsonWriter& w, std::string_view key, double v) {
   w.Double(v);
 }
 
-Response Events(eventstore::EventStore* store, const Clock* clock, const Request& req) {
+Response Events(eventstore::TelemetryStore* store, const Clock* clock, const Request& req) {
   eventstore::InferenceEventQuery q;
+  q.org = Org(req);
   if (Status st = ParseRangeMs(req, clock, &q.start_ms, &q.end_ms); !st.ok()) return BadData(st.message());
   q.model = Param(req, "model");
   Result<size_t> limit = ParseLimit(req, 100);
@@ -702,7 +711,8 @@ Response Events(eventstore::EventStore* store, const Clock* clock, const Request
       w.Double(static_cast<double>(e.timestamp_ms) / 1000);
       for (auto [k, v] : std::initializer_list<std::pair<std::string_view, const std::string*>>{
                {"request_id", &e.request_id}, {"model", &e.model}, {"model_version", &e.model_version},
-               {"endpoint", &e.endpoint}, {"tenant", &e.tenant}, {"service", &e.service}, {"node", &e.node},
+               {"endpoint", &e.endpoint}, {"tenant", &e.tenant}, {"user", &e.user}, {"service", &e.service},
+               {"node", &e.node},
                {"error_type", &e.error_type}, {"trace_id", &e.trace_id}, {"span_id", &e.span_id},
                {"prompt", &e.prompt}, {"response", &e.response}}) {
         if (!v->empty()) String(w, k, *v);
@@ -727,7 +737,7 @@ Response Events(eventstore::EventStore* store, const Clock* clock, const Request
   });
 }
 
-Response Deployments(eventstore::EventStore* store, const Clock* clock, const Request& req) {
+Response Deployments(eventstore::TelemetryStore* store, const Clock* clock, const Request& req) {
   eventstore::DeploymentQuery q;
   if (Status st = ParseRangeMs(req, clock, &q.start_ms, &q.end_ms); !st.ok()) return BadData(st.message());
   if (!req.Param("start")) q.start_ms = 0;  // deployments are rare: all of them by default
@@ -755,7 +765,7 @@ Response Deployments(eventstore::EventStore* store, const Clock* clock, const Re
   });
 }
 
-Response PipelineRuns(eventstore::EventStore* store, const Clock* clock, const Request& req) {
+Response PipelineRuns(eventstore::TelemetryStore* store, const Clock* clock, const Request& req) {
   eventstore::PipelineRunQuery q;
   if (Status st = ParseRangeMs(req, clock, &q.start_ms, &q.end_ms); !st.ok()) return BadData(st.message());
   if (!req.Param("start")) q.start_ms = clock->NowMillis() - 7 * 24 * 3'600'000LL;
@@ -860,31 +870,80 @@ Response ModelGpus(inference::Hub* hub, Storage* storage, const Clock* clock, st
   });
 }
 
+// POST /api/v1/admin/erase {"tenant": "...", "user": "...", "request_id": "..."}: the right to
+// be forgotten. Removes the records from the store (eventstore::TelemetryStore::Erase says which
+// and how) and answers the counts. The tenant is the one the request acts for (X-Scope-OrgID for
+// a token of several); naming another is refused.
+Response Erase(eventstore::TelemetryStore* store, const Request& req) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag>(req.body.data(), req.body.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    return BadData("invalid erase request: expected a JSON object {\"tenant\", \"user\", \"request_id\"}");
+  }
+  eventstore::EraseRequest e;
+  for (rapidjson::SizeType i = 0; i < doc.MemberCount(); ++i) {
+    const auto& member = *(doc.MemberBegin() + i);
+    const std::string key(member.name.GetString(), member.name.GetStringLength());
+    std::string* field = key == "tenant" ? &e.org : key == "user" ? &e.user : key == "request_id" ? &e.request_id : nullptr;
+    if (field == nullptr) return BadData("invalid erase request: unknown field '" + key + "'");
+    if (!member.value.IsString()) return BadData("invalid erase request: '" + key + "' must be a string");
+    *field = std::string(member.value.GetString(), member.value.GetStringLength());
+  }
+  if (e.org.empty()) return BadData("invalid erase request: 'tenant' is required");
+  if (!auth::ValidTenant(e.org)) return BadData("invalid erase request: '" + e.org.substr(0, 80) + "' is not a tenant name");
+  if (e.org != Org(req)) {
+    return Response::Error(403, "forbidden",
+                           "this request acts for tenant '" + Org(req) + "', not '" + e.org +
+                               "': send X-Scope-OrgID: " + e.org + " with an admin token of that tenant");
+  }
+  Result<eventstore::EraseResult> r = store->Erase(e);
+  if (!r.ok()) return StoreError(r.status());
+  return Success([&](JsonWriter& w) {
+    String(w, "tenant", e.org);
+    Key(w, "spans");
+    w.Uint64(r->spans);
+    Key(w, "logs");
+    w.Uint64(r->logs);
+    Key(w, "inference_events");
+    w.Uint64(r->inference_events);
+  });
+}
+
 }  // namespace
 
-void AddTelemetryQueryRoutes(http::Router* router, auth::Guard* guard, eventstore::EventStore* store,
+void AddTelemetryQueryRoutes(http::Router* router, auth::Guard* guard, eventstore::TelemetryStore* store,
                              inference::Hub* hub, Storage* metrics_storage, Clock* clock) {
   auto get = [&](const std::string& pattern, http::Handler h) {
     router->Add({"GET"}, pattern, pattern, guard->Require(auth::Scope::kRead, std::move(h)));
   };
-  get("/api/services", [store](Request&) { return JaegerServices(store); });
+  get("/api/services", [store](Request& req) { return JaegerServices(store, req); });
   get("/api/services/:service/operations", [store](Request& req) {
-    return JaegerOperations(store, req.PathParam("service").value_or(""), false, "");
+    return JaegerOperations(store, req, req.PathParam("service").value_or(""), false, "");
   });
   get("/api/operations", [store](Request& req) {
-    return JaegerOperations(store, req.Param("service").value_or(""), true, req.Param("spanKind").value_or(""));
+    return JaegerOperations(store, req, req.Param("service").value_or(""), true, req.Param("spanKind").value_or(""));
   });
   get("/api/traces", [store, clock](Request& req) { return JaegerFind(store, clock, req); });
-  get("/api/traces/:id", [store](Request& req) { return JaegerGet(store, req.PathParam("id").value_or("")); });
+  get("/api/traces/:id", [store](Request& req) { return JaegerGet(store, req, req.PathParam("id").value_or("")); });
   get("/api/v1/traces", [store, clock](Request& req) { return FindTraces(store, clock, req); });
-  get("/api/v1/traces/:id", [store](Request& req) { return GetTrace(store, req.PathParam("id").value_or("")); });
+  get("/api/v1/traces/:id", [store](Request& req) { return GetTrace(store, req, req.PathParam("id").value_or("")); });
   get("/api/v1/logs", [store, clock](Request& req) { return SearchLogs(store, clock, req); });
   get("/api/v1/logs/tail", [store, clock](Request& req) { return TailLogs(store, clock, req); });
   get("/api/v1/events", [store, clock](Request& req) { return Events(store, clock, req); });
-  get("/api/v1/deployments", [store, clock](Request& req) { return Deployments(store, clock, req); });
-  get("/api/v1/pipelines/runs", [store, clock](Request& req) { return PipelineRuns(store, clock, req); });
+  router->Add({"POST"}, "/api/v1/admin/erase", "/api/v1/admin/erase",
+              guard->Require(auth::Scope::kAdmin, [store](Request& req) { return Erase(store, req); }));
+  // Deployments and pipeline runs are the server's (only the default tenant writes them): other
+  // tenants see none.
+  const auto servers = [](Request& req, auto query) {
+    if (req.principal.tenant != auth::kDefaultTenant) return SuccessValue([](JsonWriter& w) { w.StartArray(); w.EndArray(); });
+    return query();
+  };
+  get("/api/v1/deployments", [store, clock, servers](Request& req) { return servers(req, [&] { return Deployments(store, clock, req); }); });
+  get("/api/v1/pipelines/runs", [store, clock, servers](Request& req) { return servers(req, [&] { return PipelineRuns(store, clock, req); }); });
   get("/api/v1/models/:model/gpus", [hub, metrics_storage, clock](Request& req) {
-    return ModelGpus(hub, metrics_storage, clock, req.PathParam("model").value_or(""));
+    // The scraped series are read through the tenant's view: another tenant's GPUs stay unseen.
+    tenant::TenantStorage view(metrics_storage, req.principal.tenant);
+    return ModelGpus(hub, &view, clock, req.PathParam("model").value_or(""));
   });
 }
 

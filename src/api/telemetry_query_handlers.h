@@ -39,7 +39,7 @@
 #include "tyto/storage.h"
 
 namespace tyto::eventstore {
-class EventStore;
+class TelemetryStore;
 }
 namespace tyto::inference {
 class Hub;
@@ -48,7 +48,7 @@ class Hub;
 namespace tyto::api {
 
 // Everything must outlive the router.
-void AddTelemetryQueryRoutes(http::Router* router, auth::Guard* guard, eventstore::EventStore* store,
+void AddTelemetryQueryRoutes(http::Router* router, auth::Guard* guard, eventstore::TelemetryStore* store,
                              inference::Hub* hub, Storage* metrics_storage, Clock* clock);
 
 }  // namespace tyto::api

@@ -1,6 +1,8 @@
 #include "api/ui_handlers.h"
 
 #include <cstdio>
+#include <map>
+#include <string>
 #include <utility>
 
 #include "api/json.h"
@@ -29,52 +31,60 @@ struct AlertCounts {
   friend bool operator==(const AlertCounts&, const AlertCounts&) = default;
 };
 
-// The counts the live streams report, shared by all of them.
+// The counts the live streams report, per tenant, shared by all the streams of a tenant.
 class LiveCounts {
  public:
   explicit LiveCounts(UiSources sources) : sources_(std::move(sources)) {}
 
-  std::pair<AlertCounts, IncidentCounts> Get() EXCLUDES(mu_) {
+  // `tenant`'s counts: its groups' alerts and its incidents only.
+  std::pair<AlertCounts, IncidentCounts> Get(const std::string& tenant) EXCLUDES(mu_) {
     const auto now = sources_.clock->MonotonicNow();
     MutexLock lock(&mu_);
-    if (read_ && now - read_at_ < kCountsMaxAge) return {alerts_, incidents_};
-    alerts_ = {};
+    if (auto it = by_tenant_.find(tenant); it != by_tenant_.end() && now - it->second.read_at < kCountsMaxAge) {
+      return {it->second.alerts, it->second.incidents};
+    }
+    if (by_tenant_.size() >= kMaxTenants) by_tenant_.clear();  // a bound; counts are re-read
+    Counts& c = by_tenant_[tenant];
+    c.alerts = {};
     if (sources_.rules != nullptr) {
       for (const RuleGroup& g : sources_.rules->Groups()) {
+        if (g.tenant != tenant) continue;
         for (const Rule& r : g.rules) {
           for (const ActiveAlert& a : r.alerts) {
-            if (a.state == "firing") ++alerts_.firing;
-            if (a.state == "pending") ++alerts_.pending;
+            if (a.state == "firing") ++c.alerts.firing;
+            if (a.state == "pending") ++c.alerts.pending;
           }
         }
       }
     }
-    incidents_ = sources_.incidents ? sources_.incidents() : IncidentCounts{};
-    read_ = true;
-    read_at_ = now;
-    return {alerts_, incidents_};
+    c.incidents = sources_.incidents ? sources_.incidents(tenant) : IncidentCounts{};
+    c.read_at = now;
+    return {c.alerts, c.incidents};
   }
 
   const Clock* clock() const { return sources_.clock; }
 
  private:
+  static constexpr size_t kMaxTenants = 1000;
+  struct Counts {
+    std::chrono::steady_clock::time_point read_at;
+    AlertCounts alerts;
+    IncidentCounts incidents;
+  };
   const UiSources sources_;
   Mutex mu_;
-  bool read_ GUARDED_BY(mu_) = false;
-  std::chrono::steady_clock::time_point read_at_ GUARDED_BY(mu_);
-  AlertCounts alerts_ GUARDED_BY(mu_);
-  IncidentCounts incidents_ GUARDED_BY(mu_);
+  std::map<std::string, Counts> by_tenant_ GUARDED_BY(mu_);
 };
 
 // One client's /api/v1/stream: polled on its connection's strand, one call at a time.
 class LiveStream {
  public:
-  LiveStream(std::shared_ptr<LiveCounts> counts, std::chrono::milliseconds interval)
-      : counts_(std::move(counts)), interval_(interval) {}
+  LiveStream(std::shared_ptr<LiveCounts> counts, std::string tenant, std::chrono::milliseconds interval)
+      : counts_(std::move(counts)), tenant_(std::move(tenant)), interval_(interval) {}
 
   http::BodyStream::Chunk Next() {
     http::BodyStream::Chunk out;
-    const auto [alerts, incidents] = counts_->Get();
+    const auto [alerts, incidents] = counts_->Get(tenant_);
     if (!sent_ || alerts != alerts_) {
       out.data += http::SseEvent("alerts", "{\"firing\":" + std::to_string(alerts.firing) +
                                                ",\"pending\":" + std::to_string(alerts.pending) + "}");
@@ -100,6 +110,7 @@ class LiveStream {
 
  private:
   std::shared_ptr<LiveCounts> counts_;
+  const std::string tenant_;  // the request's
   const std::chrono::milliseconds interval_;
   bool sent_ = false;
   AlertCounts alerts_;
@@ -118,7 +129,7 @@ Response Stream(const std::shared_ptr<LiveCounts>& counts, const Request& req) {
     }
     interval = *d;
   }
-  auto live = std::make_shared<LiveStream>(counts, interval);
+  auto live = std::make_shared<LiveStream>(counts, req.principal.tenant, interval);
   return http::SseResponse(
       std::make_shared<http::SseStream>([live] { return live->Next(); }, counts->clock()));
 }
@@ -224,12 +235,12 @@ void AddUiRoutes(http::Router* router, auth::Guard* guard, UiSources sources) {
   router->Add({"GET"}, "/api/v1/dashboards", "/api/v1/dashboards",
               guard->Require(Scope::kRead, [store](Request&) { return ListDashboards(*store); }));
   router->Add({"POST"}, "/api/v1/dashboards", "/api/v1/dashboards",
-              guard->Require(Scope::kWrite, [store](Request& req) { return ImportDashboard(store, req); }));
+              guard->RequireServerWide(Scope::kEdit, [store](Request& req) { return ImportDashboard(store, req); }));
   router->Add({"GET"}, "/api/v1/dashboards/:uid", "/api/v1/dashboards/:uid", guard->Require(Scope::kRead, [store](Request& req) {
                 return GetDashboard(*store, req.PathParam("uid").value_or(""));
               }));
   router->Add({"DELETE"}, "/api/v1/dashboards/:uid", "/api/v1/dashboards/:uid",
-              guard->Require(Scope::kWrite, [store](Request& req) {
+              guard->RequireServerWide(Scope::kEdit, [store](Request& req) {
                 Status st = store->Delete(req.PathParam("uid").value_or(""));
                 if (!st.ok()) return StatusError(st);
                 return Success([](JsonWriter&) {});

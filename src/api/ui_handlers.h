@@ -11,7 +11,8 @@
 //                                              event: alerts     {"firing":N,"pending":N}
 //                                              event: incidents  {"open":N,"acknowledged":N}
 //                                            alerts and incidents at the start and whenever they
-//                                            change; a heartbeat comment every 15 s
+//                                            change (the request tenant's only); a heartbeat
+//                                            comment every 15 s
 //   GET  /api/v1/dashboards          read    [{"uid","title","tags","source"}] (builtin, file or
 //                                            imported), sorted by title
 //   GET  /api/v1/dashboards/:uid     read    the dashboard's JSON
@@ -25,6 +26,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <string_view>
 
 #include "api/rules_source.h"
 #include "auth/auth.h"
@@ -48,10 +50,10 @@ struct UiSources {
   ui::DashboardStore* dashboards = nullptr;
   // The UI's files now (embedded, or ui.assets_dir, which a reload may change). Thread-safe.
   std::function<std::shared_ptr<const ui::UiAssets>()> assets;
-  // Alert counts, read as /api/v1/alerts reads them; null: none.
+  // Alert counts, read as /api/v1/alerts reads them (the request tenant's groups); null: none.
   const RulesSource* rules = nullptr;
-  // Incidents not resolved; null: none. Thread-safe.
-  std::function<IncidentCounts()> incidents;
+  // A tenant's incidents not resolved; null: none. Thread-safe.
+  std::function<IncidentCounts(std::string_view tenant)> incidents;
   const Clock* clock = nullptr;
 };
 

@@ -41,12 +41,13 @@ class UiApiTest : public ::testing::Test {
     store_->SetBuiltin({{"fleet", "Fleet", {"builtin"}, R"({"uid":"fleet","title":"Fleet","panels":[]})"}});
     guard_.Set(std::make_shared<const auth::Authenticator>(std::vector<auth::Token>{
         {"reader", auth::HashSecret("r"), auth::EffectiveScopes({auth::Scope::kRead})},
-        {"writer", auth::HashSecret("w"), auth::EffectiveScopes({auth::Scope::kWrite})}}));
+        {"writer", auth::HashSecret("w"), auth::EffectiveScopes({auth::Scope::kWrite, auth::Scope::kEdit})},
+        {"acme", auth::HashSecret("acme"), auth::EffectiveScopes({auth::Scope::kRead}), {"acme"}}}));
     UiSources s;
     s.dashboards = store_.get();
     s.assets = [this] { return assets_; };
     s.rules = &rules_;
-    s.incidents = [this] { return incidents_; };
+    s.incidents = [this](std::string_view tenant) { return tenant == "default" ? incidents_ : IncidentCounts{}; };
     s.clock = &clock_;
     AddUiRoutes(&router_, &guard_, std::move(s));
   }
@@ -198,6 +199,28 @@ TEST_F(UiApiTest, StreamSendsTicksAndChangedCounts) {
   EXPECT_EQ(r.stream->Poll().data, "event: tick\ndata: {\"time\":1700000004.000}\n\n");
   clock_.Advance(15s);  // no tick missed for long: the next one is an interval from now
   EXPECT_NE(r.stream->Poll().data.find("time\":1700000019.000"), std::string::npos);
+}
+
+// The counts are the request tenant's: another tenant's stream counts none of these.
+TEST_F(UiApiTest, StreamCountsTheRequestTenantsOnly) {
+  Rule alerting;
+  alerting.kind = Rule::Kind::kAlerting;
+  ActiveAlert a;
+  a.state = "firing";
+  alerting.alerts.push_back(a);
+  RuleGroup group;  // the default tenant's
+  group.rules = {alerting};
+  rules_.groups = {group};
+  incidents_ = {3, 0};
+  http::Response theirs = Call("GET", "/api/v1/stream", "", "acme");
+  ASSERT_EQ(theirs.status, 200) << theirs.body;
+  const std::string first = theirs.stream->Poll().data;
+  EXPECT_NE(first.find("event: alerts\ndata: {\"firing\":0,\"pending\":0}"), std::string::npos) << first;
+  EXPECT_NE(first.find("event: incidents\ndata: {\"open\":0,\"acknowledged\":0}"), std::string::npos) << first;
+  http::Response ours = Call("GET", "/api/v1/stream");
+  const std::string mine = ours.stream->Poll().data;
+  EXPECT_NE(mine.find("{\"firing\":1,\"pending\":0}"), std::string::npos) << mine;
+  EXPECT_NE(mine.find("{\"open\":3,\"acknowledged\":0}"), std::string::npos) << mine;
 }
 
 class LogsTailTest : public ::testing::Test {

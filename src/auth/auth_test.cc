@@ -12,6 +12,9 @@
 #include <vector>
 
 #include "http/message.h"
+#include "http/shield.h"
+#include "instrumentation/metrics.h"
+#include "testing/fake_clock.h"
 
 namespace tyto::auth {
 namespace {
@@ -21,6 +24,17 @@ using ::testing::HasSubstr;
 constexpr uint32_t kReadBit = static_cast<uint32_t>(Scope::kRead);
 constexpr uint32_t kWriteBit = static_cast<uint32_t>(Scope::kWrite);
 constexpr uint32_t kAdminBit = static_cast<uint32_t>(Scope::kAdmin);
+constexpr uint32_t kEditBit = static_cast<uint32_t>(Scope::kEdit);
+constexpr uint32_t kOperateBit = static_cast<uint32_t>(Scope::kOperate);
+
+// The scopes a principal's grants give for the default tenant.
+uint32_t DefaultScopes(const http::Principal& p) {
+  uint32_t bits = 0;
+  for (const auto& [tenant, scopes] : p.grants) {
+    if (tenant == kDefaultTenant || tenant == "*") bits |= scopes;
+  }
+  return bits;
+}
 
 // Standard base64 with padding, for building Basic credentials.
 std::string Base64(std::string_view in) {
@@ -107,7 +121,23 @@ TEST(ScopeTest, NamesParseAndEffectiveScopes) {
   EXPECT_EQ(EffectiveScopes({}), 0u);
   EXPECT_EQ(EffectiveScopes({Scope::kRead}), kReadBit);
   EXPECT_EQ(EffectiveScopes({Scope::kRead, Scope::kWrite}), kReadBit | kWriteBit);
-  EXPECT_EQ(EffectiveScopes({Scope::kAdmin}), kAdminBit | kReadBit | kWriteBit);
+  EXPECT_EQ(EffectiveScopes({Scope::kAdmin}), kAdminBit | kReadBit | kWriteBit | kEditBit | kOperateBit);
+  for (Scope s : {Scope::kEdit, Scope::kOperate}) EXPECT_EQ(*ParseScope(ScopeName(s)), s);
+}
+
+TEST(RoleTest, RolesAreNamedScopeSets) {
+  EXPECT_EQ(*RoleScopes("viewer"), kReadBit);
+  EXPECT_EQ(*RoleScopes("editor"), kReadBit | kEditBit);
+  EXPECT_EQ(*RoleScopes("operator"), kReadBit | kOperateBit);
+  EXPECT_EQ(*RoleScopes("admin"), EffectiveScopes({Scope::kAdmin}));
+  auto bad = RoleScopes("root");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("'root'"));
+  EXPECT_TRUE(ValidTenant("team-a_1"));
+  EXPECT_FALSE(ValidTenant(""));
+  EXPECT_FALSE(ValidTenant("a.b"));
+  EXPECT_FALSE(ValidTenant("a b"));
+  EXPECT_FALSE(ValidTenant(std::string(65, 'a')));
 }
 
 TEST(AuthenticatorTest, NoTokensAllowsAnonymousWithAllScopes) {
@@ -159,12 +189,12 @@ TEST_F(AuthenticatorWithTokensTest, CorrectBearerGivesPrincipal) {
   auto p = auth_.Authenticate(RequestWith("Bearer read-secret"));
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_EQ(p->name, "grafana");
-  EXPECT_EQ(p->scopes, kReadBit);
+  EXPECT_EQ(DefaultScopes(*p), kReadBit);
 
   p = auth_.Authenticate(RequestWith("Bearer admin-secret"));
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->name, "ops");
-  EXPECT_EQ(p->scopes, kAdminBit | kReadBit | kWriteBit);
+  EXPECT_EQ(DefaultScopes(*p), EffectiveScopes({Scope::kAdmin}));
 }
 
 TEST_F(AuthenticatorWithTokensTest, HeaderNameAndSchemeAreCaseInsensitive) {
@@ -179,7 +209,7 @@ TEST_F(AuthenticatorWithTokensTest, BasicAuthWithNameAndSecret) {
   auto p = auth_.Authenticate(RequestWith("Basic " + Base64("agent:write-secret")));
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_EQ(p->name, "agent");
-  EXPECT_EQ(p->scopes, kWriteBit);
+  EXPECT_EQ(DefaultScopes(*p), kWriteBit);
   // All padding lengths decode.
   Authenticator a(std::vector<Token>{{"a", HashSecret("s"), kReadBit}, {"ab", HashSecret("s2"), kReadBit}});
   EXPECT_TRUE(a.Authenticate(RequestWith("Basic " + Base64("a:s"))).ok());    // no padding
@@ -375,6 +405,133 @@ TEST(GuardDefaultTest, StartsWithNoTokens) {
   http::Request req = RequestWith("");
   EXPECT_EQ(h(req).status, 200);
   EXPECT_TRUE(ran);
+}
+
+// Tenants: which one a request acts for, and the scopes it holds there.
+class TenantGuardTest : public ::testing::Test {
+ protected:
+  TenantGuardTest() {
+    Token one{"team-a-agent", HashSecret("a-secret"), kWriteBit | kReadBit};
+    one.tenants = {"team-a"};
+    Token both{"platform", HashSecret("p-secret"), 0};
+    both.tenant_scopes = {{"team-a", *RoleScopes("admin")}, {"team-b", *RoleScopes("viewer")}};
+    Token any{"root", HashSecret("r-secret"), *RoleScopes("viewer")};
+    any.tenants = {"*"};
+    guard_.Set(std::make_shared<const Authenticator>(std::vector<Token>{one, both, any}));
+  }
+
+  // Status and (when it ran) the tenant the handler saw.
+  std::pair<int, std::string> Call(Scope scope, const std::string& secret, const std::string& org = "") {
+    http::Request req = RequestWith("Bearer " + secret);
+    if (!org.empty()) req.headers.emplace_back("X-Scope-OrgID", org);
+    std::string seen;
+    http::Response r = guard_.Require(scope, [&](http::Request& q) {
+      seen = q.principal.tenant;
+      return http::Response::Text(200, "ran");
+    })(req);
+    return {r.status, r.status == 200 ? seen : r.body};
+  }
+
+  Guard guard_;
+};
+
+TEST_F(TenantGuardTest, ATokenOfOneTenantActsForIt) {
+  EXPECT_EQ(Call(Scope::kRead, "a-secret"), std::make_pair(200, std::string("team-a")));
+  EXPECT_EQ(Call(Scope::kWrite, "a-secret", "team-a"), std::make_pair(200, std::string("team-a")));
+  auto [status, body] = Call(Scope::kRead, "a-secret", "team-b");
+  EXPECT_EQ(status, 403);
+  EXPECT_THAT(body, HasSubstr("may not act for tenant 'team-b'"));
+  EXPECT_EQ(Call(Scope::kRead, "a-secret", "default").first, 403) << "default is a tenant like any other";
+}
+
+TEST_F(TenantGuardTest, SeveralTenantsNeedTheHeaderAndScopesArePerTenant) {
+  auto [status, body] = Call(Scope::kRead, "p-secret");
+  EXPECT_EQ(status, 400);
+  EXPECT_THAT(body, HasSubstr("X-Scope-OrgID"));
+  EXPECT_THAT(body, HasSubstr("team-a, team-b"));
+  EXPECT_EQ(Call(Scope::kAdmin, "p-secret", "team-a").first, 200);
+  EXPECT_EQ(Call(Scope::kRead, "p-secret", "team-b").first, 200);
+  auto [denied, why] = Call(Scope::kEdit, "p-secret", "team-b");
+  EXPECT_EQ(denied, 403) << "a viewer of team-b may not edit there";
+  EXPECT_THAT(why, HasSubstr("'edit' scope for tenant 'team-b'"));
+}
+
+TEST_F(TenantGuardTest, AnyTenantTokensDefaultToDefaultAndMalformedNamesAre400) {
+  EXPECT_EQ(Call(Scope::kRead, "r-secret"), std::make_pair(200, std::string("default")));
+  EXPECT_EQ(Call(Scope::kRead, "r-secret", "whoever"), std::make_pair(200, std::string("whoever")));
+  for (const std::string& bad : std::vector<std::string>{"a.b", "a/b", std::string(65, 'x'), "a\x01"}) {
+    EXPECT_EQ(Call(Scope::kRead, "r-secret", bad).first, 400) << bad;
+  }
+  EXPECT_EQ(Call(Scope::kRead, "r-secret", " spaced ").second, "spaced") << "surrounding blanks are trimmed";
+}
+
+// Reload, log level, flush and /metrics act on the whole server: an admin of team-a is refused;
+// the scope for the default tenant is what they need.
+TEST_F(TenantGuardTest, ServerWideRoutesNeedTheScopeForTheDefaultTenant) {
+  auto call = [&](Scope scope, const std::string& secret, const std::string& org) {
+    http::Request req = RequestWith("Bearer " + secret);
+    if (!org.empty()) req.headers.emplace_back("X-Scope-OrgID", org);
+    return guard_.RequireServerWide(scope, [](http::Request&) { return http::Response::Text(200, "ran"); })(req);
+  };
+  http::Response r = call(Scope::kAdmin, "p-secret", "team-a");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_THAT(r.body, HasSubstr("acts on the whole server"));
+  EXPECT_EQ(call(Scope::kRead, "a-secret", "").status, 403);
+  EXPECT_EQ(call(Scope::kRead, "r-secret", "").status, 200);
+  EXPECT_EQ(call(Scope::kAdmin, "r-secret", "").status, 403) << "a viewer is not an admin anywhere";
+}
+
+TEST_F(GuardTest, ShieldCountsFailuresByReasonSlowsGuessingAndLimitsTokens) {
+  instrumentation::Registry registry;
+  testing::FakeClock clock;
+  http::Shield shield(&registry, &clock);
+  http::ShieldOptions o;
+  o.auth_failures = {1, 3};  // three failures, then one a second
+  o.per_token = {1, 2};
+  shield.SetOptions(o);
+  guard_.SetShield(&shield);
+  // Missing credentials and a valid token lacking a scope are counted but spend nothing.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(Call(Scope::kRead, "").status, 401);
+    EXPECT_EQ(Call(Scope::kWrite, "Bearer read-secret").status, 403);
+  }
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Call(Scope::kRead, "Bearer guess-" + std::to_string(i)).status, 401);
+  // Three wrong secrets spent the allowance: the next attempt is refused before its credentials are checked,
+  // even a right one, until the bucket refills.
+  http::Response r = Call(Scope::kRead, "Bearer read-secret");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_THAT(r.body, HasSubstr("\"limit\":\"auth_failures_per_address\""));
+  EXPECT_THAT(HeaderValues(r, "Retry-After"), ::testing::ElementsAre("1"));
+  EXPECT_EQ(r.refused, "rate_limited");
+  clock.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(Call(Scope::kRead, "Bearer read-secret").status, 200);
+  // The token's own limit: a burst of two, one of which is spent.
+  EXPECT_EQ(Call(Scope::kRead, "Bearer read-secret").status, 200);
+  r = Call(Scope::kRead, "Bearer read-secret");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_THAT(r.body, HasSubstr("token 'grafana'"));
+  EXPECT_THAT(r.body, HasSubstr("\"limit\":\"rate_limit_per_token\""));
+  EXPECT_EQ(Call(Scope::kWrite, "Bearer write-secret").status, 200) << "another token has its own bucket";
+  const std::string m = registry.Expose();
+  EXPECT_THAT(m, HasSubstr("tyto_http_auth_failures_total{reason=\"missing_credentials\"} 5"));
+  EXPECT_THAT(m, HasSubstr("tyto_http_auth_failures_total{reason=\"invalid_credentials\"} 3"));
+  EXPECT_THAT(m, HasSubstr("tyto_http_auth_failures_total{reason=\"missing_scope\"} 5"));
+  EXPECT_THAT(m, HasSubstr("tyto_http_requests_by_token_total{token=\"grafana\"} 3"));
+  EXPECT_THAT(m, ::testing::Not(HasSubstr("read-secret")));
+  guard_.SetShield(nullptr);
+}
+
+TEST(TenantAnonymousTest, WithoutTokensAnyTenantMayBeNamed) {
+  Guard guard;
+  http::Request req = RequestWith("");
+  req.headers.emplace_back("X-Scope-OrgID", "team-z");
+  std::string seen;
+  http::Response r = guard.Require(Scope::kAdmin, [&](http::Request& q) {
+    seen = q.principal.tenant;
+    return http::Response::Text(200, "ran");
+  })(req);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(seen, "team-z");
 }
 
 }  // namespace

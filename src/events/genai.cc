@@ -126,6 +126,8 @@ std::optional<InferenceEvent> InferenceFromSpan(const Span& span) {
   e.model_version = Text(span, {"tyto.model.version"}, true);
   e.endpoint = Text(span, {"tyto.endpoint", "http.route"}, true);
   e.tenant = Text(span, {"tyto.tenant"}, true);
+  e.user = Text(span, {"enduser.id", "user.id"}, true);
+  e.org = span.org;
   e.service = span.service;
   if (const std::string* host = FindAttribute(span.resource, "host.name"); host && !host->empty()) {
     e.node = *host;

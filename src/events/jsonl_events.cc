@@ -162,6 +162,7 @@ Status Inference(Fields& f, int64_t now_ms, InferenceEvent* e, const std::string
   TYTO_RETURN_IF_ERROR(f.Text("model_version", &e->model_version));
   TYTO_RETURN_IF_ERROR(f.Text("endpoint", &e->endpoint));
   TYTO_RETURN_IF_ERROR(f.Text("tenant", &e->tenant));
+  TYTO_RETURN_IF_ERROR(f.Text("user", &e->user));
   TYTO_RETURN_IF_ERROR(f.Text("service", &e->service));
   TYTO_RETURN_IF_ERROR(f.Text("provider", &e->provider));
   TYTO_RETURN_IF_ERROR(f.Text("operation", &e->operation));

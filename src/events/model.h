@@ -2,6 +2,11 @@
 // records (OTLP logs and JSON-lines logs), inference events (the JSON-lines events API, or derived
 // from GenAI spans), data-pipeline stage events and model deployment events.
 //
+// Every span, log record and inference event belongs to an `org`: the tenant of Tyto that sent it
+// (the owning team, the request's auth principal tenant; src/auth/), which alone may read or erase
+// it. Empty means "default" (auth::kDefaultTenant). It is not InferenceEvent::tenant, which is a
+// dimension of the data: the model-serving customer the request was served for.
+//
 // Decoders (src/events/*_decode.h) fill these; the redactor (src/redact/) scrubs their free text;
 // the deriver (src/inference/) turns them into metrics; the event store (src/eventstore/) keeps the
 // sampled ones on disk. Plain structs, no behaviour: every subsystem of issue 7 meets here.
@@ -43,6 +48,7 @@ struct SpanEvent {
 };
 
 struct Span {
+  std::string org;             // the Tyto tenant that owns it (see the file comment); empty: "default"
   std::string trace_id;        // 32 lowercase hex digits
   std::string span_id;         // 16 lowercase hex digits
   std::string parent_span_id;  // empty for a root span
@@ -62,6 +68,7 @@ struct Span {
 // OTLP's SeverityNumber ranges: 1-4 TRACE, 5-8 DEBUG, 9-12 INFO, 13-16 WARN, 17-20 ERROR,
 // 21-24 FATAL; 0 unspecified.
 struct LogRecord {
+  std::string org;                      // the Tyto tenant that owns it; empty: "default"
   int64_t time_unix_nano = 0;           // when it happened; observed time when that is absent
   int32_t severity_number = 0;
   std::string severity_text;            // as sent ("INFO", "warning", ...)
@@ -91,7 +98,9 @@ struct InferenceEvent {
   std::string model;
   std::string model_version;
   std::string endpoint;
-  std::string tenant;
+  std::string tenant;       // the model-serving customer the request was for (a dimension; not `org`)
+  std::string org;          // the Tyto tenant that owns the record (see the file comment); empty: "default"
+  std::string user;         // the end user it was served for (enduser.id), when sent; what erasure by user matches
   std::string service;      // the sending service (a span's service.name)
   std::string provider;     // gen_ai.provider.name (or the deprecated gen_ai.system)
   std::string operation;    // gen_ai.operation.name ("chat", "text_completion", "embeddings", ...)

@@ -11,13 +11,6 @@ namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 void AppendHex(std::string* out, std::string_view bytes) {
   for (char c : bytes) {
     auto b = static_cast<uint8_t>(c);
@@ -97,6 +90,13 @@ void WriteAttributes(const std::vector<events::Attribute>& attrs, const KeyIdFn&
 
 }  // namespace
 
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 bool DecodeHexId(std::string_view hex, size_t bytes, std::string* out) {
   if (hex.size() != 2 * bytes) return false;
   out->resize(bytes);
@@ -110,6 +110,14 @@ bool DecodeHexId(std::string_view hex, size_t bytes, std::string* out) {
   }
   return nonzero;
 }
+
+std::string OptionalHexId(std::string_view hex, size_t bytes) {
+  std::string out;
+  if (hex.empty() || !DecodeHexId(hex, bytes, &out)) out.clear();
+  return out;
+}
+
+std::string ShownId(std::string_view id) { return std::string(id.substr(0, 32)); }
 
 std::string HexId(std::string_view bytes) {
   std::string s;

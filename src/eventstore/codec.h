@@ -21,6 +21,13 @@ namespace tyto::eventstore {
 bool DecodeHexId(std::string_view hex, size_t bytes, std::string* out);
 // Bytes to lowercase hex.
 std::string HexId(std::string_view bytes);
+// The value of one hex digit (either case), or -1 for any other character.
+int HexValue(char c);
+// An optional id of a log or an event decoded as DecodeHexId does: empty (and not refused) when
+// `hex` is empty or malformed.
+std::string OptionalHexId(std::string_view hex, size_t bytes);
+// An id as messages show it: at most its first 32 characters.
+std::string ShownId(std::string_view id);
 
 // The model a span is about: gen_ai.request.model, else gen_ai.response.model, else empty.
 std::string_view SpanModel(const events::Span& span);

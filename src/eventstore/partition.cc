@@ -1,6 +1,8 @@
 // Partition: creating and opening files, connections, and the reader-side caches.
 #include "eventstore/partition.h"
 
+#include "eventstore/encryption.h"
+
 #include <time.h>
 
 #include <cstdio>
@@ -14,14 +16,14 @@ namespace {
 
 const log::Logger kLog("eventstore");
 
-// The schema of format version 1; docs/format/eventstore.md explains each table and index.
+// The schema of format version 2; docs/format/eventstore.md explains each table and index.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE attribute_keys(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
 CREATE TABLE resources(id INTEGER PRIMARY KEY, scope TEXT NOT NULL, attributes BLOB NOT NULL);
 CREATE TABLE trace_filter(id INTEGER PRIMARY KEY, spans_upto INTEGER NOT NULL, filter BLOB NOT NULL);
-CREATE TABLE operations(service TEXT NOT NULL, name TEXT NOT NULL, kind INTEGER NOT NULL,
-                        PRIMARY KEY(service, name, kind)) WITHOUT ROWID;
+CREATE TABLE operations(org TEXT NOT NULL, service TEXT NOT NULL, name TEXT NOT NULL, kind INTEGER NOT NULL,
+                        PRIMARY KEY(org, service, name, kind)) WITHOUT ROWID;
 CREATE TABLE spans(
   id INTEGER PRIMARY KEY,
   trace_id BLOB NOT NULL,
@@ -37,7 +39,8 @@ CREATE TABLE spans(
   model TEXT,
   resource_id INTEGER NOT NULL,
   attributes BLOB NOT NULL,
-  events BLOB);
+  events BLOB,
+  org TEXT NOT NULL DEFAULT 'default');
 CREATE INDEX spans_by_start ON spans(start_ns, duration_ns, status);
 CREATE INDEX spans_by_service ON spans(service, start_ns, duration_ns, status);
 CREATE INDEX spans_by_model ON spans(model, start_ns, service, duration_ns, status) WHERE model IS NOT NULL;
@@ -52,7 +55,8 @@ CREATE TABLE logs(
   span_id BLOB,
   service TEXT NOT NULL,
   resource_id INTEGER NOT NULL,
-  attributes BLOB NOT NULL);
+  attributes BLOB NOT NULL,
+  org TEXT NOT NULL DEFAULT 'default');
 CREATE INDEX logs_by_time ON logs(time_ns);
 CREATE INDEX logs_by_service ON logs(service, time_ns);
 CREATE VIRTUAL TABLE log_index USING fts5(body, terms, content='', columnsize=0,
@@ -83,7 +87,9 @@ CREATE TABLE inference_events(
   features BLOB NOT NULL,
   prediction BLOB NOT NULL,
   trace_id BLOB,
-  span_id BLOB);
+  span_id BLOB,
+  org TEXT NOT NULL DEFAULT 'default',
+  user TEXT NOT NULL DEFAULT '');
 CREATE INDEX inference_events_by_time ON inference_events(time_ms);
 CREATE INDEX inference_events_by_model ON inference_events(model, time_ms);
 CREATE TABLE pipeline_stages(
@@ -113,6 +119,24 @@ CREATE TABLE deployments(
   note TEXT NOT NULL);
 CREATE INDEX deployments_by_time ON deployments(time_ms);
 CREATE INDEX deployments_by_model ON deployments(model, time_ms);
+)sql";
+
+// Format version 1 to 2: the `org` columns (rows written before read as tenant "default") and
+// inference events' `user`; operations keyed by org too. Only the schema changes (SQLite's ADD
+// COLUMN does not rewrite rows); operations is small and copied.
+constexpr const char* kUpgradeFrom1 = R"sql(
+BEGIN;
+ALTER TABLE spans ADD COLUMN org TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE logs ADD COLUMN org TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE inference_events ADD COLUMN org TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE inference_events ADD COLUMN user TEXT NOT NULL DEFAULT '';
+CREATE TABLE operations_v2(org TEXT NOT NULL, service TEXT NOT NULL, name TEXT NOT NULL, kind INTEGER NOT NULL,
+                           PRIMARY KEY(org, service, name, kind)) WITHOUT ROWID;
+INSERT INTO operations_v2 SELECT 'default', service, name, kind FROM operations;
+DROP TABLE operations;
+ALTER TABLE operations_v2 RENAME TO operations;
+PRAGMA user_version=2;
+COMMIT;
 )sql";
 
 // Read connections: never write; sorts and temporary b-trees in memory; SQLite's default page
@@ -212,6 +236,13 @@ Result<std::shared_ptr<Partition>> Partition::OpenExisting(Env* env, const std::
   if (app != kApplicationId)
     return Corruption(path + " is not an event store partition (application_id " + std::to_string(app) + ")");
   TYTO_ASSIGN_OR_RETURN(int64_t version, c->QueryInt("PRAGMA user_version"));
+  if (version == 1) {
+    if (Status s = c->Exec(kUpgradeFrom1); !s.ok()) {
+      (void)c->Exec("ROLLBACK");
+      return Status(s.code(), path + ": upgrading from format version 1: " + s.message());
+    }
+    version = kFormatVersion;
+  }
   if (version != kFormatVersion) {
     return Corruption(path + " has format version " + std::to_string(version) + "; this Tyto reads version " +
                       std::to_string(kFormatVersion));
@@ -395,12 +426,16 @@ Status Partition::DecodeWithKeys(sqlite::Connection& c, std::shared_ptr<const Ke
 
 Status Partition::DecodeAttrs(sqlite::Connection& c, std::shared_ptr<const KeyNames>* keys, std::string_view blob,
                               std::vector<events::Attribute>* out) {
-  return DecodeWithKeys(c, keys, [&](const KeyNameFn& name) { return DecodeAttributes(blob, name, out); });
+  TYTO_RETURN_IF_ERROR(
+      DecodeWithKeys(c, keys, [&](const KeyNameFn& name) { return DecodeAttributes(blob, name, out); }));
+  return OpenAttributes(settings_.encryption.get(), out);
 }
 
 Status Partition::DecodeEvents(sqlite::Connection& c, std::shared_ptr<const KeyNames>* keys, std::string_view blob,
                                std::vector<events::SpanEvent>* out) {
-  return DecodeWithKeys(c, keys, [&](const KeyNameFn& name) { return DecodeSpanEvents(blob, name, out); });
+  TYTO_RETURN_IF_ERROR(
+      DecodeWithKeys(c, keys, [&](const KeyNameFn& name) { return DecodeSpanEvents(blob, name, out); }));
+  return OpenSpanEvents(settings_.encryption.get(), out);
 }
 
 Result<std::shared_ptr<const Partition::Resource>> Partition::GetResource(sqlite::Connection& c, int64_t id) {
@@ -450,8 +485,7 @@ Result<std::string> Partition::FilterTerms(sqlite::Connection& c, const Attribut
     }
   }
   std::string terms;
-  AppendAttributeTerm(&terms, filter.key, filter.value);
-  size_t alternatives = 1;
+  size_t alternatives = AppendFilterAttributeTerms(settings_.encryption.get(), filter.key, filter.value, &terms);
   MutexLock lock(&cache_mu_);
   for (const auto& [id, r] : resources_) {
     const std::string* v = events::FindAttribute(r->attributes, filter.key);

@@ -14,7 +14,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "common/mutex.h"
+#include "crypto/field_encryption.h"
 #include "eventstore/codec.h"
 #include "eventstore/sqlite.h"
 #include "eventstore/store.h"
@@ -35,7 +38,7 @@ namespace tyto::eventstore {
 // In the SQLite header of every partition file: PRAGMA application_id ("tyto") and
 // PRAGMA user_version.
 inline constexpr int32_t kApplicationId = 0x7479746f;
-inline constexpr int32_t kFormatVersion = 1;
+inline constexpr int32_t kFormatVersion = 2;  // version 1 (no org columns) is upgraded at open
 // Bytes per SQLite page. 8 KiB rather than SQLite's 4 KiB: 5-15% less CPU per appended span and
 // shallower trees, within the noise of 16 KiB (bench/eventstore_bench.cc, docs/format/eventstore.md).
 inline constexpr int kPageSize = 8192;
@@ -48,6 +51,7 @@ struct PreparedSpan {
   std::string span_id;    // 8 bytes
   std::string parent_id;  // 8 bytes, or empty
   std::string terms;      // its trace and attribute index terms (the resource's is added later)
+  std::optional<events::Span> sealed;  // the span with sensitive values encrypted (encryption.h), if any
 };
 
 struct PreparedLog {
@@ -56,11 +60,13 @@ struct PreparedLog {
   std::string trace_id;  // 16 bytes or empty
   std::string span_id;   // 8 bytes or empty
   std::string terms;
+  std::optional<events::LogRecord> sealed;  // with sensitive values encrypted, if any
   uint64_t cursor = 0;  // assigned by the group-commit leader
 };
 
 struct PreparedInferenceEvent {
   const events::InferenceEvent* event = nullptr;
+  std::optional<events::InferenceEvent> sealed;  // prompt and response encrypted, with a key file
   std::string trace_id;  // 16 bytes or empty
   std::string span_id;   // 8 bytes or empty
 };
@@ -109,6 +115,7 @@ class Partition {
     SyncMode sync = SyncMode::kNormal;
     ReaderBudget* readers = nullptr;
     int64_t max_rows_by_terms = 20'000;  // EventStoreOptions::max_rows_by_terms
+    std::shared_ptr<const crypto::FieldEncryption> encryption;  // EventStoreOptions::encryption
   };
 
   // Writes a new partition file at `path` (which must not exist): schema and meta are written
@@ -154,14 +161,24 @@ class Partition {
   // time_point::max() closes it in any case), checkpointing its WAL into the file first.
   void CloseIdleWriter(std::chrono::steady_clock::time_point idle_since) EXCLUDES(write_mu_);
 
+  // ---- erasure (partition_erase.cc)
+  // Removes the inference events `request` names (EraseRequest in telemetry_store.h), adding
+  // their trace ids (16 bytes) to *traces, then the spans and log records it names or that
+  // belong to one of *traces; rebuilds the full-text indexes without them, VACUUMs the file and
+  // truncates its WAL, so no byte of them is left in the partition's files. Counts into *out.
+  Status Erase(const EraseRequest& request, std::set<std::string>* traces, bool events, EraseResult* out)
+      EXCLUDES(write_mu_);
+
   // ---- reading (partition_read.cc); every call uses a pooled read connection
   // Spans starting in [start_ns, end_ns] meeting every condition of `query`, newest first.
   // `limit`: how many more traces the caller wants (it chooses how attribute filters are read).
   Status FindTraceCandidates(const TraceQuery& query, size_t limit, const TraceCandidateFn& visit);
   // Full spans of the traces (16-byte ids), appended to out[i] for trace_ids[i].
-  Status ReadTraces(const std::vector<std::string>& trace_ids, std::vector<std::vector<events::Span>>* out);
-  Status Services(std::set<std::string>* out);
-  Status Operations(std::string_view service, std::set<std::pair<std::string, int>>* out);
+  // Only the org's spans (as every query here: empty org is "default").
+  Status ReadTraces(std::string_view org, const std::vector<std::string>& trace_ids,
+                    std::vector<std::vector<events::Span>>* out);
+  Status Services(std::string_view org, std::set<std::string>* out);
+  Status Operations(std::string_view org, std::string_view service, std::set<std::pair<std::string, int>>* out);
   // Up to `limit` records meeting the filter, newest first.
   Status SearchLogs(const LogFilter& filter, size_t limit, std::vector<LogEntry>* out);
   // Up to `limit` records with cursor in (after, upto] meeting the filter, in cursor order.
@@ -244,6 +261,10 @@ class Partition {
   // Whether the record (its attributes, or its resource's) has every filter's key and value.
   Result<bool> MatchesAttributes(sqlite::Connection& c, const std::vector<AttributeFilter>& filters,
                                  const std::vector<events::Attribute>& attrs, int64_t resource_id);
+  // Retention sweeps done here: org and table kind -> the before_ms they were done to.
+  std::map<std::string, int64_t> swept_ GUARDED_BY(write_mu_);
+  Status EraseRows(const EraseRequest& request, std::set<std::string>* traces, bool events, EraseResult* out)
+      REQUIRES(write_mu_);
   Status ReadLogRows(sqlite::Connection& c, sqlite::Statement* s, const LogFilter& filter, size_t limit,
                      std::vector<LogEntry>* out);
 

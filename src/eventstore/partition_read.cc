@@ -2,6 +2,7 @@
 #include <unordered_map>
 
 #include "eventstore/codec.h"
+#include "eventstore/encryption.h"
 #include "eventstore/partition.h"
 
 namespace tyto::eventstore {
@@ -10,11 +11,11 @@ namespace {
 
 constexpr const char* kSpanColumns =
     "SELECT trace_id, span_id, parent_span_id, service, name, kind, start_ns, duration_ns, status, status_message, "
-    "resource_id, attributes, events FROM spans";
+    "resource_id, attributes, events, org FROM spans";
 
 constexpr const char* kLogColumns =
     "l.id, l.time_ns, l.severity_number, l.severity_text, l.body, l.trace_id, l.span_id, l.service, l.resource_id, "
-    "l.attributes";
+    "l.attributes, l.org";
 
 // At most this many trace ids in one FTS5 OR expression.
 constexpr size_t kTraceIdsPerQuery = 64;
@@ -95,6 +96,7 @@ Status Partition::FindTraceCandidates(const TraceQuery& q, size_t limit, const T
   }
   Query query(attrs ? "SELECT trace_id, start_ns, attributes, resource_id" : "SELECT trace_id, start_ns");
   query.Int(" FROM spans WHERE start_ns >= ?", q.start_unix_nano).Int(" AND start_ns <= ?", q.end_unix_nano);
+  query.Text(" AND org = ?", std::string(OrgOf(q.org)));
   if (!q.service.empty()) query.Text(" AND service = ?", q.service);
   if (!q.operation.empty()) query.Text(" AND name = ?", q.operation);
   if (!q.model.empty()) query.Text(" AND model = ?", q.model);
@@ -123,7 +125,8 @@ Status Partition::FindTraceCandidates(const TraceQuery& q, size_t limit, const T
   return Status::Ok();
 }
 
-Status Partition::ReadTraces(const std::vector<std::string>& trace_ids, std::vector<std::vector<events::Span>>* out) {
+Status Partition::ReadTraces(std::string_view org, const std::vector<std::string>& trace_ids,
+                             std::vector<std::vector<events::Span>>* out) {
   std::vector<size_t> wanted;  // indexes of the ids this partition may hold
   for (size_t i = 0; i < trace_ids.size(); ++i) {
     if (MayHoldTrace(trace_ids[i])) wanted.push_back(i);
@@ -132,7 +135,7 @@ Status Partition::ReadTraces(const std::vector<std::string>& trace_ids, std::vec
   TYTO_ASSIGN_OR_RETURN(std::unique_ptr<ReadConnection> c, AcquireReader());
   std::shared_ptr<const KeyNames> keys = Keys();
   const std::string sql =
-      std::string(kSpanColumns) + " WHERE id IN (SELECT rowid FROM span_terms WHERE span_terms MATCH ?)";
+      std::string(kSpanColumns) + " WHERE id IN (SELECT rowid FROM span_terms WHERE span_terms MATCH ?) AND org = ?";
   for (size_t from = 0; from < wanted.size(); from += kTraceIdsPerQuery) {
     const size_t to = std::min(wanted.size(), from + kTraceIdsPerQuery);
     std::unordered_map<std::string_view, size_t> index;
@@ -146,12 +149,14 @@ Status Partition::ReadTraces(const std::vector<std::string>& trace_ids, std::vec
     TYTO_ASSIGN_OR_RETURN(sqlite::Statement * s, (*c)->Cached(sql));
     sqlite::ScopedReset reset(s);
     s->BindText(1, match);
+    s->BindText(2, OrgOf(org));
     while (true) {
       TYTO_ASSIGN_OR_RETURN(bool row, s->Step());
       if (!row) break;
       auto it = index.find(s->Blob(0));
       if (it == index.end()) continue;  // cannot happen unless the index disagrees with the rows
       events::Span span;
+      span.org = std::string(s->Text(13));
       span.trace_id = HexId(s->Blob(0));
       span.span_id = HexId(s->Blob(1));
       span.parent_span_id = HexId(s->Blob(2));
@@ -173,10 +178,11 @@ Status Partition::ReadTraces(const std::vector<std::string>& trace_ids, std::vec
   return Status::Ok();
 }
 
-Status Partition::Services(std::set<std::string>* out) {
+Status Partition::Services(std::string_view org, std::set<std::string>* out) {
   TYTO_ASSIGN_OR_RETURN(std::unique_ptr<ReadConnection> c, AcquireReader());
-  TYTO_ASSIGN_OR_RETURN(sqlite::Statement * s, (*c)->Cached("SELECT DISTINCT service FROM operations"));
+  TYTO_ASSIGN_OR_RETURN(sqlite::Statement * s, (*c)->Cached("SELECT DISTINCT service FROM operations WHERE org = ?"));
   sqlite::ScopedReset reset(s);
+  s->BindText(1, OrgOf(org));
   while (true) {
     TYTO_ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) return Status::Ok();
@@ -184,11 +190,14 @@ Status Partition::Services(std::set<std::string>* out) {
   }
 }
 
-Status Partition::Operations(std::string_view service, std::set<std::pair<std::string, int>>* out) {
+Status Partition::Operations(std::string_view org, std::string_view service,
+                             std::set<std::pair<std::string, int>>* out) {
   TYTO_ASSIGN_OR_RETURN(std::unique_ptr<ReadConnection> c, AcquireReader());
-  TYTO_ASSIGN_OR_RETURN(sqlite::Statement * s, (*c)->Cached("SELECT name, kind FROM operations WHERE service = ?"));
+  TYTO_ASSIGN_OR_RETURN(sqlite::Statement * s,
+                        (*c)->Cached("SELECT name, kind FROM operations WHERE org = ? AND service = ?"));
   sqlite::ScopedReset reset(s);
-  s->BindText(1, service);
+  s->BindText(1, OrgOf(org));
+  s->BindText(2, service);
   while (true) {
     TYTO_ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) return Status::Ok();
@@ -225,6 +234,7 @@ void LogConditions(const LogFilter& f, Query* q) {
   q->Int(" AND l.time_ns >= ?", f.query->start_unix_nano).Int(" AND l.time_ns <= ?", f.query->end_unix_nano);
   if (f.query->min_severity > 0) q->Int(" AND l.severity_number >= ?", f.query->min_severity);
   if (!f.query->service.empty()) q->Text(" AND l.service = ?", f.query->service);
+  q->Text(" AND l.org = ?", std::string(OrgOf(f.query->org)));
 }
 
 }  // namespace
@@ -253,6 +263,7 @@ Status Partition::ReadLogRows(sqlite::Connection& c, sqlite::Statement* s, const
     r.trace_id = HexId(s->Blob(5));
     r.span_id = HexId(s->Blob(6));
     r.service = std::string(s->Text(7));
+    r.org = std::string(s->Text(10));
     TYTO_ASSIGN_OR_RETURN(std::shared_ptr<const Resource> res, GetResource(c, resource_id));
     r.resource = res->attributes;
     out->push_back(std::move(e));
@@ -315,8 +326,9 @@ Status Partition::QueryInferenceEvents(const InferenceEventQuery& query, size_t 
   Query q(
       "SELECT time_ms, request_id, model, model_version, endpoint, tenant, service, provider, operation, node, error, "
       "error_type, latency_s, queue_s, ttft_s, input_tokens, output_tokens, finish_reasons, conversation_id, prompt, "
-      "response, features, prediction, trace_id, span_id FROM inference_events");
+      "response, features, prediction, trace_id, span_id, org, user FROM inference_events");
   q.Int(" WHERE time_ms >= ?", query.start_ms).Int(" AND time_ms <= ?", query.end_ms);
+  q.Text(" AND org = ?", std::string(OrgOf(query.org)));
   if (!query.model.empty()) q.Text(" AND model = ?", query.model);
   q.Int(" ORDER BY time_ms DESC, id DESC LIMIT ?", static_cast<int64_t>(limit));
   TYTO_ASSIGN_OR_RETURN(sqlite::Statement * s, (*c)->Cached(q.sql()));
@@ -345,12 +357,14 @@ Status Partition::QueryInferenceEvents(const InferenceEventQuery& query, size_t 
     e.output_tokens = s->Int(16);
     TYTO_RETURN_IF_ERROR(DecodeStrings(s->Blob(17), &e.finish_reasons).WithContext(path_));
     e.conversation_id = std::string(s->Text(18));
-    e.prompt = std::string(s->Text(19));
-    e.response = std::string(s->Text(20));
+    TYTO_ASSIGN_OR_RETURN(e.prompt, crypto::OpenStored(settings_.encryption.get(), s->Blob(19), kPromptContext));
+    TYTO_ASSIGN_OR_RETURN(e.response, crypto::OpenStored(settings_.encryption.get(), s->Blob(20), kResponseContext));
     TYTO_RETURN_IF_ERROR(DecodeFields(s->Blob(21), &e.features).WithContext(path_));
     TYTO_RETURN_IF_ERROR(DecodeFields(s->Blob(22), &e.prediction).WithContext(path_));
     e.trace_id = HexId(s->Blob(23));
     e.span_id = HexId(s->Blob(24));
+    e.org = std::string(s->Text(25));
+    e.user = std::string(s->Text(26));
     out->push_back(std::move(e));
   }
 }

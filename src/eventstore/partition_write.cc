@@ -70,7 +70,7 @@ Status Partition::LoadWriterState() {
     }
   }
   {
-    TYTO_ASSIGN_OR_RETURN(sqlite::Statement * s, c.Cached("SELECT service, name, kind FROM operations"));
+    TYTO_ASSIGN_OR_RETURN(sqlite::Statement * s, c.Cached("SELECT org, service, name, kind FROM operations"));
     sqlite::ScopedReset reset(s);
     while (true) {
       TYTO_ASSIGN_OR_RETURN(bool row, s->Step());
@@ -79,7 +79,9 @@ Status Partition::LoadWriterState() {
       key.push_back('\0');
       key.append(s->Text(1));
       key.push_back('\0');
-      key.append(std::to_string(s->Int(2)));
+      key.append(s->Text(2));
+      key.push_back('\0');
+      key.append(std::to_string(s->Int(3)));
       writer_.operations.emplace(std::move(key), true);
     }
   }
@@ -173,18 +175,18 @@ Status Partition::WriteRows(const PartitionRows& rows) {
     TYTO_ASSIGN_OR_RETURN(
         sqlite::Statement * ins,
         c.Cached("INSERT INTO spans(trace_id, span_id, parent_span_id, service, name, kind, start_ns, duration_ns, "
-                 "status, status_message, model, resource_id, attributes, events) "
-                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                 "status, status_message, model, resource_id, attributes, events, org) "
+                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     TYTO_ASSIGN_OR_RETURN(sqlite::Statement * ins_terms, c.Cached("INSERT INTO span_terms(rowid, terms) VALUES(?, ?)"));
     TYTO_ASSIGN_OR_RETURN(sqlite::Statement * ins_op,
-                          c.Cached("INSERT OR IGNORE INTO operations(service, name, kind) VALUES(?, ?, ?)"));
+                          c.Cached("INSERT OR IGNORE INTO operations(org, service, name, kind) VALUES(?, ?, ?, ?)"));
     std::string op_key;
     // Spans of one export request share their resource: compare with the previous span's
     // before encoding and looking it up.
     const events::Span* previous = nullptr;
     int64_t resource_id = 0;
     for (const PreparedSpan* p : rows.spans) {
-      const events::Span& span = *p->span;
+      const events::Span& span = p->sealed ? *p->sealed : *p->span;
       if (previous == nullptr || span.scope_name != previous->scope_name ||
           !SameAttributes(span.resource, previous->resource)) {
         TYTO_ASSIGN_OR_RETURN(resource_id, ResourceId(span.scope_name, span.resource, &key_error));
@@ -212,6 +214,7 @@ Status Partition::WriteRows(const PartitionRows& rows) {
       ins->BindInt(12, resource_id);
       ins->BindBlob(13, attrs);
       ins->BindBlobOrNull(14, extra);
+      ins->BindText(15, OrgOf(span.org));
       TYTO_RETURN_IF_ERROR(ins->Run());
       terms = p->terms;
       AppendResourceTerm(&terms, resource_id);
@@ -220,16 +223,19 @@ Status Partition::WriteRows(const PartitionRows& rows) {
       ins_terms->BindText(2, terms);
       TYTO_RETURN_IF_ERROR(ins_terms->Run());
 
-      op_key = span.service;
+      op_key = OrgOf(span.org);
+      op_key.push_back('\0');
+      op_key.append(span.service);
       op_key.push_back('\0');
       op_key.append(span.name);
       op_key.push_back('\0');
       op_key.append(std::to_string(static_cast<int>(span.kind)));
       if (!writer_.operations.contains(op_key)) {
         ins_op->Reset();
-        ins_op->BindText(1, span.service);
-        ins_op->BindText(2, span.name);
-        ins_op->BindInt(3, static_cast<int64_t>(span.kind));
+        ins_op->BindText(1, OrgOf(span.org));
+        ins_op->BindText(2, span.service);
+        ins_op->BindText(3, span.name);
+        ins_op->BindInt(4, static_cast<int64_t>(span.kind));
         TYTO_RETURN_IF_ERROR(ins_op->Run());
         writer_.operations.emplace(op_key, true);
       }
@@ -240,13 +246,13 @@ Status Partition::WriteRows(const PartitionRows& rows) {
     TYTO_ASSIGN_OR_RETURN(
         sqlite::Statement * ins,
         c.Cached("INSERT INTO logs(id, time_ns, severity_number, severity_text, body, trace_id, span_id, service, "
-                 "resource_id, attributes) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                 "resource_id, attributes, org) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     TYTO_ASSIGN_OR_RETURN(sqlite::Statement * ins_index,
                           c.Cached("INSERT INTO log_index(rowid, body, terms) VALUES(?, ?, ?)"));
     const events::LogRecord* previous = nullptr;
     int64_t resource_id = 0;
     for (const PreparedLog* p : rows.logs) {
-      const events::LogRecord& log = *p->log;
+      const events::LogRecord& log = p->sealed ? *p->sealed : *p->log;
       if (previous == nullptr || !SameAttributes(log.resource, previous->resource)) {
         TYTO_ASSIGN_OR_RETURN(resource_id, ResourceId("", log.resource, &key_error));
         previous = &log;
@@ -264,6 +270,7 @@ Status Partition::WriteRows(const PartitionRows& rows) {
       ins->BindText(8, log.service);
       ins->BindInt(9, resource_id);
       ins->BindBlob(10, attrs);
+      ins->BindText(11, OrgOf(log.org));
       TYTO_RETURN_IF_ERROR(ins->Run());
       terms = p->terms;
       AppendResourceTerm(&terms, resource_id);
@@ -281,12 +288,13 @@ Status Partition::WriteRows(const PartitionRows& rows) {
         c.Cached("INSERT INTO inference_events(time_ms, request_id, model, model_version, endpoint, tenant, service, "
                  "provider, operation, node, error, error_type, latency_s, queue_s, ttft_s, input_tokens, "
                  "output_tokens, finish_reasons, conversation_id, prompt, response, features, prediction, trace_id, "
-                 "span_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                 "span_id, org, user) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                 "?, ?)"));
     std::string reasons;
     std::string features;
     std::string prediction;
     for (const PreparedInferenceEvent* p : rows.inference_events) {
-      const events::InferenceEvent& e = *p->event;
+      const events::InferenceEvent& e = p->sealed ? *p->sealed : *p->event;
       EncodeStrings(e.finish_reasons, &reasons);
       EncodeFields(e.features, &features);
       EncodeFields(e.prediction, &prediction);
@@ -310,12 +318,15 @@ Status Partition::WriteRows(const PartitionRows& rows) {
       ins->BindInt(17, e.output_tokens);
       ins->BindBlob(18, reasons);
       ins->BindText(19, e.conversation_id);
-      ins->BindText(20, e.prompt);
-      ins->BindText(21, e.response);
+      // Envelopes as BLOBs (docs/format/eventstore.md, "Encrypted values").
+      p->sealed && !e.prompt.empty() ? ins->BindBlob(20, e.prompt) : ins->BindText(20, e.prompt);
+      p->sealed && !e.response.empty() ? ins->BindBlob(21, e.response) : ins->BindText(21, e.response);
       ins->BindBlob(22, features);
       ins->BindBlob(23, prediction);
       ins->BindBlobOrNull(24, p->trace_id);
       ins->BindBlobOrNull(25, p->span_id);
+      ins->BindText(26, OrgOf(e.org));
+      ins->BindText(27, e.user);
       TYTO_RETURN_IF_ERROR(ins->Run());
     }
   }

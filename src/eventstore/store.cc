@@ -53,7 +53,8 @@ EventStore::Impl::Impl(Env* env, Clock* clock, std::string dir, EventStoreOption
 EventStore::Impl::~Impl() { (void)Close(); }
 
 Partition::Settings EventStore::Impl::PartitionSettings() {
-  return {options_.sync, &readers_, static_cast<int64_t>(std::min<size_t>(options_.max_rows_by_terms, INT64_MAX))};
+  return {options_.sync, &readers_, static_cast<int64_t>(std::min<size_t>(options_.max_rows_by_terms, INT64_MAX)),
+          options_.encryption};
 }
 
 void EventStore::Impl::PublishPartitionCount() { metrics_.partitions.Set(static_cast<double>(partitions_.size())); }
@@ -237,6 +238,7 @@ Status EventStore::Impl::Maintain() {
     PublishPartitionCount();
   }
   metrics_.bytes.Set(static_cast<double>(total));
+  if (Status s = SweepOrgRetention(now_ms); !s.ok() && first_error.ok()) first_error = s;
   return first_error;
 }
 
@@ -295,15 +297,15 @@ EventStore::~EventStore() {
 }
 Status EventStore::Close() { return impl_->Close(); }
 
-Result<AppendResult> EventStore::AppendSpans(std::span<const events::Span> spans) { return impl_->AppendSpans(spans); }
-Result<AppendResult> EventStore::AppendLogs(std::span<const events::LogRecord> logs) { return impl_->AppendLogs(logs); }
-Result<AppendResult> EventStore::AppendInferenceEvents(std::span<const events::InferenceEvent> events) {
+Result<AppendResult> EventStore::AppendSpans(std::span<const events::Span> spans, const AppendOptions&) { return impl_->AppendSpans(spans); }
+Result<AppendResult> EventStore::AppendLogs(std::span<const events::LogRecord> logs, const AppendOptions&) { return impl_->AppendLogs(logs); }
+Result<AppendResult> EventStore::AppendInferenceEvents(std::span<const events::InferenceEvent> events, const AppendOptions&) {
   return impl_->AppendInferenceEvents(events);
 }
-Result<AppendResult> EventStore::AppendPipelineStageEvents(std::span<const events::PipelineStageEvent> events) {
+Result<AppendResult> EventStore::AppendPipelineStageEvents(std::span<const events::PipelineStageEvent> events, const AppendOptions&) {
   return impl_->AppendPipelineStageEvents(events);
 }
-Result<AppendResult> EventStore::AppendDeployments(std::span<const events::DeploymentEvent> events) {
+Result<AppendResult> EventStore::AppendDeployments(std::span<const events::DeploymentEvent> events, const AppendOptions&) {
   return impl_->AppendDeployments(events);
 }
 
@@ -320,12 +322,14 @@ Result<std::vector<std::vector<events::Span>>> EventStore::GetTraces(std::span<c
                                                                      const TraceLookup& lookup) const {
   return impl_->GetTraces(trace_ids, lookup);
 }
-Result<std::vector<std::string>> EventStore::Services(int64_t start_unix_nano, int64_t end_unix_nano) const {
-  return impl_->Services(start_unix_nano, end_unix_nano);
+Result<std::vector<std::string>> EventStore::Services(std::string_view org, int64_t start_unix_nano,
+                                                     int64_t end_unix_nano) const {
+  return impl_->Services(org, start_unix_nano, end_unix_nano);
 }
-Result<std::vector<Operation>> EventStore::Operations(std::string_view service, int64_t start_unix_nano,
+Result<std::vector<Operation>> EventStore::Operations(std::string_view org, std::string_view service,
+                                                     int64_t start_unix_nano,
                                                       int64_t end_unix_nano) const {
-  return impl_->Operations(service, start_unix_nano, end_unix_nano);
+  return impl_->Operations(org, service, start_unix_nano, end_unix_nano);
 }
 Result<std::vector<LogEntry>> EventStore::SearchLogs(const LogQuery& query) const { return impl_->SearchLogs(query); }
 uint64_t EventStore::LastLogCursor() const { return impl_->LastLogCursor(); }
@@ -335,10 +339,21 @@ Result<LogPage> EventStore::LogsAfter(uint64_t cursor, const LogQuery& filter, s
 bool EventStore::WaitForLogs(uint64_t cursor, std::chrono::milliseconds timeout) const {
   return impl_->WaitForLogs(cursor, timeout);
 }
+namespace {
+class EmbeddedLogSubscription final : public LogSubscription {
+ public:
+  EmbeddedLogSubscription(EventStore::Impl* impl, uint64_t id) : impl_(impl), id_(id) {}
+  ~EmbeddedLogSubscription() override { impl_->Unsubscribe(id_); }
+
+ private:
+  EventStore::Impl* impl_;
+  uint64_t id_;
+};
+}  // namespace
+
 std::unique_ptr<LogSubscription> EventStore::SubscribeLogs(LogListener listener) {
-  return std::unique_ptr<LogSubscription>(new LogSubscription(impl_.get(), impl_->Subscribe(std::move(listener))));
+  return std::make_unique<EmbeddedLogSubscription>(impl_.get(), impl_->Subscribe(std::move(listener)));
 }
-LogSubscription::~LogSubscription() { impl_->Unsubscribe(id_); }
 
 Result<std::vector<events::InferenceEvent>> EventStore::QueryInferenceEvents(const InferenceEventQuery& query) const {
   return impl_->QueryInferenceEvents(query);
@@ -352,6 +367,11 @@ Result<std::vector<events::PipelineStageEvent>> EventStore::PipelineRuns(const P
 
 Status EventStore::Maintain() { return impl_->Maintain(); }
 void EventStore::StartBackground(std::chrono::milliseconds every) { impl_->StartBackground(every); }
+Status EventStore::Health() const {
+  if (impl_->closed()) return FailedPrecondition("the event store is closed");
+  return Status::Ok();
+}
+
 StoreStats EventStore::Stats() const { return impl_->Stats(); }
 const std::string& EventStore::dir() const { return impl_->dir(); }
 

@@ -43,6 +43,7 @@
 #include <string_view>
 #include <vector>
 
+#include "eventstore/telemetry_store.h"
 #include "events/model.h"
 #include "tyto/clock.h"
 #include "tyto/env.h"
@@ -50,6 +51,9 @@
 
 namespace tyto::instrumentation {
 class Registry;
+}
+namespace tyto::crypto {
+class FieldEncryption;
 }
 
 namespace tyto::eventstore {
@@ -95,126 +99,13 @@ struct EventStoreOptions {
   // A partition's write connection is closed (and its WAL checkpointed into the database file
   // and removed) when nothing was written to it for this long, by Maintain().
   std::chrono::milliseconds writer_idle{std::chrono::minutes(5)};
+  // With a key file (security.encryption_key_file): prompts, responses and sensitive attribute
+  // values are stored encrypted and decrypted on read (src/eventstore/encryption.h). Null: as given.
+  std::shared_ptr<const crypto::FieldEncryption> encryption;
 };
 
 // kInvalidArgument naming the option when one is out of range (EventStore::Open checks it).
 Status ValidateOptions(const EventStoreOptions& options);
-
-// What one Append call did. Rows are refused one by one (the others are stored); a non-OK
-// Status from Append means nothing of the batch was stored (or, for an I/O error in a batch
-// that spans partitions, possibly part of it: see Append*).
-struct AppendResult {
-  uint64_t stored = 0;
-  uint64_t rejected = 0;
-  // Why the first refused row was refused, naming it ("span 3 (trace 5b8a...): start
-  // 2023-11-14T22:13:20.000Z is older than the retention (7d)"); empty when none was.
-  std::string first_rejection;
-};
-
-// An attribute that must be present with exactly this value, on the record itself or on its
-// resource (service.name, host.name, k8s.pod.name, ...).
-struct AttributeFilter {
-  std::string key{};
-  std::string value{};
-};
-
-// Spans for FindTraces. A trace matches when one of its spans meets every condition. Times are
-// Unix nanoseconds; both bounds are inclusive and apply to the span's start.
-struct TraceQuery {
-  int64_t start_unix_nano = 0;
-  int64_t end_unix_nano = std::numeric_limits<int64_t>::max();
-  std::string service{};    // the span's service; empty: any
-  std::string operation{};  // the span's name; empty: any
-  // gen_ai.request.model (gen_ai.response.model when the request model is absent); empty: any
-  std::string model{};
-  std::optional<events::StatusCode> status{};  // none: any
-  int64_t min_duration_nano = 0;               // the span's end - start, inclusive
-  int64_t max_duration_nano = std::numeric_limits<int64_t>::max();
-  std::vector<AttributeFilter> attributes{};  // all must match (on the span or its resource)
-  // Most traces returned; 0 means 20. At most 10,000.
-  size_t limit = 20;
-};
-
-// One trace as FindTraces lists it, from all of its stored spans (in every partition).
-struct TraceSummary {
-  std::string trace_id;  // 32 lowercase hex digits
-  // The root span's (the span without a parent; when several or none, the earliest of them or of
-  // all spans).
-  std::string root_service;
-  std::string root_name;
-  int64_t start_unix_nano = 0;  // the earliest start of its spans
-  int64_t end_unix_nano = 0;    // the latest end
-  uint32_t span_count = 0;
-  uint32_t error_count = 0;           // spans with status error
-  std::vector<std::string> services;  // distinct, sorted
-  std::vector<std::string> models;    // distinct, sorted (the model column of its spans)
-};
-
-// Limits where GetTrace looks: only partitions overlapping [start, end] (Unix nanoseconds,
-// inclusive). A trace's spans outside it are not returned. The default looks everywhere.
-struct TraceLookup {
-  int64_t start_unix_nano = 0;
-  int64_t end_unix_nano = std::numeric_limits<int64_t>::max();
-};
-
-// A span name of a service, for Jaeger's operations list.
-struct Operation {
-  std::string name;
-  events::SpanKind kind = events::SpanKind::kUnspecified;
-  friend bool operator==(const Operation&, const Operation&) = default;
-};
-
-// Log records for SearchLogs and LogsAfter. Times are Unix nanoseconds, inclusive.
-struct LogQuery {
-  int64_t start_unix_nano = 0;
-  int64_t end_unix_nano = std::numeric_limits<int64_t>::max();
-  // Words to find in the body (full-text, SQLite FTS5 with the unicode61 tokenizer: case and
-  // diacritics ignored). Syntax (text_query.h): words (all must occur), "a phrase", prefix*,
-  // a OR b, -excluded. Malformed text fails the query with kInvalidArgument. Empty: any.
-  std::string text{};
-  int32_t min_severity = 0;  // severity_number at least this (9 INFO, 13 WARN, 17 ERROR); 0: any
-  std::string trace_id{};    // 32 hex digits; empty: any
-  std::string service{};     // empty: any
-  std::vector<AttributeFilter> attributes{};
-  // Most records returned; 0 means 100. At most 10,000.
-  size_t limit = 100;
-};
-
-// A stored log record and its place in the store's commit order (for live tail).
-struct LogEntry {
-  uint64_t cursor = 0;
-  events::LogRecord record;
-};
-
-struct LogPage {
-  std::vector<LogEntry> logs;  // in commit order
-  // Pass to the next LogsAfter: every record committed up to it has been looked at.
-  uint64_t next_cursor = 0;
-};
-
-// Events for QueryInferenceEvents, Deployments and PipelineRuns. Times are Unix milliseconds,
-// inclusive, of the event's timestamp (a pipeline stage's start). Newest first.
-struct InferenceEventQuery {
-  int64_t start_ms = 0;
-  int64_t end_ms = std::numeric_limits<int64_t>::max();
-  std::string model{};  // empty: any
-  size_t limit = 100;   // 0 means 100; at most 10,000
-};
-
-struct DeploymentQuery {
-  int64_t start_ms = 0;
-  int64_t end_ms = std::numeric_limits<int64_t>::max();
-  std::string model{};  // empty: any
-  size_t limit = 100;
-};
-
-struct PipelineRunQuery {
-  int64_t start_ms = 0;
-  int64_t end_ms = std::numeric_limits<int64_t>::max();
-  std::string pipeline{};  // empty: any
-  std::string stage{};     // empty: any
-  size_t limit = 100;
-};
 
 struct StoreStats {
   uint64_t partitions = 0;
@@ -225,14 +116,7 @@ struct StoreStats {
   uint64_t last_log_cursor = 0;
 };
 
-// Called after commits that stored log records, with the newest cursor, on the committing
-// thread (an appending caller's). Must return quickly and must not call back into the store
-// (post to an executor, then call LogsAfter from there).
-using LogListener = std::function<void(uint64_t newest_cursor)>;
-
-class LogSubscription;
-
-class EventStore {
+class EventStore final : public TelemetryStore {
  public:
   // Opens (creating it if missing) the store in `dir`, holding `dir`/lock (Env::LockFile), and
   // opens each partition file found there; a file that cannot be read as a partition is logged,
@@ -268,35 +152,42 @@ class EventStore {
   // partitions and only one of them failed): kUnavailable when max_queued_rows rows are already
   // waiting, the disk's error (kIOError, kNoSpace, kCorruption), kFailedPrecondition after Close.
   // Spans sent twice (an exporter's retry) are stored twice; queries return each span id of a
-  // trace once.
-  Result<AppendResult> AppendSpans(std::span<const events::Span> spans);
-  Result<AppendResult> AppendLogs(std::span<const events::LogRecord> logs);
+  // trace once. AppendOptions are ignored: one process writes here, and a batch appended twice
+  // is stored twice.
+  Result<AppendResult> AppendSpans(std::span<const events::Span> spans,
+                              const AppendOptions& options = {}) override;
+  Result<AppendResult> AppendLogs(std::span<const events::LogRecord> logs,
+                              const AppendOptions& options = {}) override;
   // Prompt and response are stored as given: the caller redacts them first (src/redact/).
-  Result<AppendResult> AppendInferenceEvents(std::span<const events::InferenceEvent> events);
-  Result<AppendResult> AppendPipelineStageEvents(std::span<const events::PipelineStageEvent> events);
-  Result<AppendResult> AppendDeployments(std::span<const events::DeploymentEvent> events);
+  Result<AppendResult> AppendInferenceEvents(std::span<const events::InferenceEvent> events,
+                              const AppendOptions& options = {}) override;
+  Result<AppendResult> AppendPipelineStageEvents(std::span<const events::PipelineStageEvent> events,
+                              const AppendOptions& options = {}) override;
+  Result<AppendResult> AppendDeployments(std::span<const events::DeploymentEvent> events,
+                              const AppendOptions& options = {}) override;
 
   // Traces with a span meeting every condition of `query`, chosen by that span's start, newest
   // first, and returned sorted by the trace's start, newest first. Partitions that cannot be
   // read are skipped (logged, counted). kInvalidArgument for a bad query.
-  Result<std::vector<TraceSummary>> FindTraces(const TraceQuery& query) const;
+  Result<std::vector<TraceSummary>> FindTraces(const TraceQuery& query) const override;
   // Every stored span of the trace (32 hex digits, either case), each span id once, sorted by
   // start time (then span id). BuildTraceTree (trace_tree.h) makes the tree. kNotFound when no
   // span is stored; kInvalidArgument for a malformed id.
-  Result<std::vector<events::Span>> GetTrace(std::string_view trace_id, const TraceLookup& lookup = {}) const;
+  Result<std::vector<events::Span>> GetTrace(std::string_view trace_id, const TraceLookup& lookup = {}) const override;
   // GetTrace for several traces at once (one index lookup per partition for all of them);
   // traces with no stored span are absent from the result, which is in the order of `trace_ids`.
   Result<std::vector<std::vector<events::Span>>> GetTraces(std::span<const std::string> trace_ids,
-                                                           const TraceLookup& lookup = {}) const;
-  // Services with spans in partitions overlapping [start, end] (Unix nanoseconds), sorted.
-  Result<std::vector<std::string>> Services(int64_t start_unix_nano = 0,
-                                            int64_t end_unix_nano = std::numeric_limits<int64_t>::max()) const;
-  // The span names (with kinds) of a service in partitions overlapping [start, end], sorted.
-  Result<std::vector<Operation>> Operations(std::string_view service, int64_t start_unix_nano = 0,
-                                            int64_t end_unix_nano = std::numeric_limits<int64_t>::max()) const;
+                                                           const TraceLookup& lookup = {}) const override;
+  // Services of the org's spans in partitions overlapping [start, end] (Unix nanoseconds), sorted.
+  Result<std::vector<std::string>> Services(std::string_view org, int64_t start_unix_nano = 0,
+                                            int64_t end_unix_nano = std::numeric_limits<int64_t>::max()) const override;
+  // The span names (with kinds) of the org's service in partitions overlapping [start, end], sorted.
+  Result<std::vector<Operation>> Operations(std::string_view org, std::string_view service,
+                                            int64_t start_unix_nano = 0,
+                                            int64_t end_unix_nano = std::numeric_limits<int64_t>::max()) const override;
 
   // Log records meeting every condition of `query`, newest first (by their time).
-  Result<std::vector<LogEntry>> SearchLogs(const LogQuery& query) const;
+  Result<std::vector<LogEntry>> SearchLogs(const LogQuery& query) const override;
 
   // Live tail. LastLogCursor() is the cursor of the newest committed record (0 when none): a
   // tail that starts now passes it to LogsAfter. LogsAfter returns up to `limit` records
@@ -304,18 +195,25 @@ class EventStore {
   // the cursor to continue from. A streaming handler loops: LogsAfter, send, and when nothing
   // came, WaitForLogs (or a LogListener's wake-up). Records committed into a partition that
   // retention then deleted are skipped.
-  uint64_t LastLogCursor() const;
-  Result<LogPage> LogsAfter(uint64_t cursor, const LogQuery& filter, size_t limit) const;
+  uint64_t LastLogCursor() const override;
+  Result<LogPage> LogsAfter(uint64_t cursor, const LogQuery& filter, size_t limit) const override;
   // Blocks until a record newer than `cursor` is committed, `timeout` passes (real time) or the
   // store closes. Returns whether one is.
-  bool WaitForLogs(uint64_t cursor, std::chrono::milliseconds timeout) const;
+  bool WaitForLogs(uint64_t cursor, std::chrono::milliseconds timeout) const override;
   // Calls `listener` after each commit that stored log records, until the returned object is
   // destroyed (which waits for a call in progress to return). The store must outlive it.
-  std::unique_ptr<LogSubscription> SubscribeLogs(LogListener listener);
+  std::unique_ptr<LogSubscription> SubscribeLogs(LogListener listener) override;
 
-  Result<std::vector<events::InferenceEvent>> QueryInferenceEvents(const InferenceEventQuery& query) const;
-  Result<std::vector<events::DeploymentEvent>> Deployments(const DeploymentQuery& query) const;
-  Result<std::vector<events::PipelineStageEvent>> PipelineRuns(const PipelineRunQuery& query) const;
+  Result<std::vector<events::InferenceEvent>> QueryInferenceEvents(const InferenceEventQuery& query) const override;
+  Result<std::vector<events::DeploymentEvent>> Deployments(const DeploymentQuery& query) const override;
+  Result<std::vector<events::PipelineStageEvent>> PipelineRuns(const PipelineRunQuery& query) const override;
+
+  // Erasure: the rows go from every partition (see Partition::Erase: rows deleted with
+  // secure_delete, full-text indexes rebuilt, the file VACUUMed and its WAL truncated). Appends
+  // wait while it runs.
+  Result<EraseResult> Erase(const EraseRequest& request) override;
+  // Applied by Maintain: a tenant's rows older than its retention are erased as above.
+  void SetOrgRetention(OrgRetention retention) override;
 
   // Deletes partitions wholly older than the retention, then the oldest partitions while the
   // files total more than max_bytes (never one whose end is after now), closes write
@@ -326,28 +224,17 @@ class EventStore {
   // Runs Maintain every `every` (real time) on a thread of its own until Close.
   void StartBackground(std::chrono::milliseconds every);
 
+  Status Health() const override;
+
   StoreStats Stats() const;
   const std::string& dir() const;
 
+ class Impl;  // opaque (store_impl.h)
+
  private:
-  friend class LogSubscription;
-  class Impl;
   explicit EventStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
-// Unsubscribes when destroyed.
-class LogSubscription {
- public:
-  ~LogSubscription();
-  LogSubscription(const LogSubscription&) = delete;
-  LogSubscription& operator=(const LogSubscription&) = delete;
-
- private:
-  friend class EventStore;
-  LogSubscription(EventStore::Impl* impl, uint64_t id) : impl_(impl), id_(id) {}
-  EventStore::Impl* impl_;
-  uint64_t id_;
-};
 
 }  // namespace tyto::eventstore

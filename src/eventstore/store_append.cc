@@ -4,7 +4,9 @@
 
 #include "common/log.h"
 #include "common/units.h"
+#include "eventstore/checks.h"
 #include "eventstore/codec.h"
+#include "eventstore/encryption.h"
 #include "eventstore/store_impl.h"
 
 namespace tyto::eventstore {
@@ -24,34 +26,10 @@ int64_t FloorTo(int64_t t, int64_t d) {
   return q * d;
 }
 
-// An id for messages: at most its first 32 characters.
-std::string Shown(std::string_view id) { return std::string(id.substr(0, 32)); }
-
-// A parent id of sixteen zeros is how some SDKs say "no parent".
-bool IsZeroId(std::string_view hex) {
-  return hex.size() == 16 && std::all_of(hex.begin(), hex.end(), [](char c) { return c == '0'; });
-}
-
-// Decodes an optional id of a log or an event: empty (and not refused) when malformed.
-std::string OptionalId(std::string_view hex, size_t bytes) {
-  std::string out;
-  if (hex.empty() || !DecodeHexId(hex, bytes, &out)) out.clear();
-  return out;
-}
-
 }  // namespace
 
 const char* EventStore::Impl::CheckTime(int64_t time_ms, int64_t now_ms, std::string* why) const {
-  if (time_ms < now_ms - options_.retention.count()) {
-    *why = FormatTimestamp(time_ms) + " is older than the retention (" + FormatDuration(options_.retention) + ")";
-    return "too_old";
-  }
-  if (time_ms > now_ms + options_.max_future.count()) {
-    *why = FormatTimestamp(time_ms) + " is more than " + FormatDuration(options_.max_future) + " after now (" +
-           FormatTimestamp(now_ms) + ")";
-    return "too_new";
-  }
-  return nullptr;
+  return CheckAppendTime(options_.retention, options_.max_future, now_ms, time_ms, why);
 }
 
 void EventStore::Impl::Reject(Batch* b, std::string_view reason, const std::string& description) {
@@ -71,28 +49,19 @@ Result<AppendResult> EventStore::Impl::AppendSpans(std::span<const events::Span>
     PreparedSpan p;
     p.span = &s;
     std::string why;
-    const char* reason = nullptr;
-    if (!DecodeHexId(s.trace_id, 16, &p.trace_id)) {
-      reason = "invalid_id";
-      why = "trace id '" + Shown(s.trace_id) + "' is not 32 hex digits (or is all zero)";
-    } else if (!DecodeHexId(s.span_id, 8, &p.span_id)) {
-      reason = "invalid_id";
-      why = "span id '" + Shown(s.span_id) + "' is not 16 hex digits (or is all zero)";
-    } else if (!s.parent_span_id.empty() && !IsZeroId(s.parent_span_id) &&
-               !DecodeHexId(s.parent_span_id, 8, &p.parent_id)) {
-      reason = "invalid_id";
-      why = "parent span id '" + Shown(s.parent_span_id) + "' is not 16 hex digits";
-    } else {
+    const char* reason = DecodeSpanIds(s, &p.trace_id, &p.span_id, &p.parent_id, &why);
+    if (reason == nullptr) {
       p.time_ms = NanosToMillis(s.start_unix_nano);
       reason = CheckTime(p.time_ms, now_ms, &why);
       if (reason != nullptr) why = "start " + why;
     }
     if (reason != nullptr) {
-      Reject(&b, reason, "span " + std::to_string(i) + " (trace " + Shown(s.trace_id) + "): " + why);
+      Reject(&b, reason, "span " + std::to_string(i) + " (trace " + ShownId(s.trace_id) + "): " + why);
       continue;
     }
     AppendTraceTerm(&p.terms, p.trace_id);
-    for (const events::Attribute& a : s.attributes) AppendAttributeTerm(&p.terms, a.key, a.value);
+    AppendAttributeTerms(options_.encryption.get(), s.attributes, &p.terms);
+    TYTO_RETURN_IF_ERROR(SealSpan(options_.encryption.get(), s, &p.sealed));
     b.spans.push_back(std::move(p));
   }
   b.rows = b.spans.size();
@@ -115,10 +84,11 @@ Result<AppendResult> EventStore::Impl::AppendLogs(std::span<const events::LogRec
       Reject(&b, reason, "log record " + std::to_string(i) + ": time " + why);
       continue;
     }
-    p.trace_id = OptionalId(l.trace_id, 16);
-    p.span_id = p.trace_id.empty() ? std::string() : OptionalId(l.span_id, 8);
+    p.trace_id = OptionalHexId(l.trace_id, 16);
+    p.span_id = p.trace_id.empty() ? std::string() : OptionalHexId(l.span_id, 8);
     if (!p.trace_id.empty()) AppendTraceTerm(&p.terms, p.trace_id);
-    for (const events::Attribute& a : l.attributes) AppendAttributeTerm(&p.terms, a.key, a.value);
+    AppendAttributeTerms(options_.encryption.get(), l.attributes, &p.terms);
+    TYTO_RETURN_IF_ERROR(SealLog(options_.encryption.get(), l, &p.sealed));
     b.logs.push_back(std::move(p));
   }
   b.rows = b.logs.size();
@@ -140,8 +110,9 @@ Result<AppendResult> EventStore::Impl::AppendInferenceEvents(std::span<const eve
     }
     PreparedInferenceEvent p;
     p.event = &e;
-    p.trace_id = OptionalId(e.trace_id, 16);
-    p.span_id = p.trace_id.empty() ? std::string() : OptionalId(e.span_id, 8);
+    p.trace_id = OptionalHexId(e.trace_id, 16);
+    p.span_id = p.trace_id.empty() ? std::string() : OptionalHexId(e.span_id, 8);
+    TYTO_RETURN_IF_ERROR(SealInferenceEvent(options_.encryption.get(), e, &p.sealed));
     b.inference_events.push_back(std::move(p));
   }
   b.rows = b.inference_events.size();

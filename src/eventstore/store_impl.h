@@ -46,8 +46,9 @@ class EventStore::Impl {
   Result<std::vector<TraceSummary>> FindTraces(const TraceQuery& query);
   Result<std::vector<std::vector<events::Span>>> GetTraces(std::span<const std::string> trace_ids,
                                                            const TraceLookup& lookup);
-  Result<std::vector<std::string>> Services(int64_t start_ns, int64_t end_ns);
-  Result<std::vector<Operation>> Operations(std::string_view service, int64_t start_ns, int64_t end_ns);
+  Result<std::vector<std::string>> Services(std::string_view org, int64_t start_ns, int64_t end_ns);
+  Result<std::vector<Operation>> Operations(std::string_view org, std::string_view service, int64_t start_ns,
+                                            int64_t end_ns);
   Result<std::vector<LogEntry>> SearchLogs(const LogQuery& query);
   uint64_t LastLogCursor() const { return last_log_cursor_.load(std::memory_order_acquire); }
   Result<LogPage> LogsAfter(uint64_t cursor, const LogQuery& filter, size_t limit);
@@ -58,10 +59,16 @@ class EventStore::Impl {
   Result<std::vector<events::DeploymentEvent>> Deployments(const DeploymentQuery& query);
   Result<std::vector<events::PipelineStageEvent>> PipelineRuns(const PipelineRunQuery& query);
 
+  Result<EraseResult> Erase(const EraseRequest& request) EXCLUDES(commit_mu_, mu_);
+  void SetOrgRetention(OrgRetention retention) EXCLUDES(retention_mu_);
+  // Erases each tenant's rows older than its retention (Maintain's last step).
+  Status SweepOrgRetention(int64_t now_ms) EXCLUDES(retention_mu_, commit_mu_, mu_);
+
   Status Maintain() EXCLUDES(mu_);
   void StartBackground(std::chrono::milliseconds every) EXCLUDES(bg_mu_);
   StoreStats Stats() const EXCLUDES(mu_);
   const std::string& dir() const { return dir_; }
+  bool closed() const { return closed_.load(); }
 
  private:
   // One Append call's rows, checked, waiting in the queue to be written.
@@ -145,6 +152,9 @@ class EventStore::Impl {
   Mutex subs_mu_;
   std::map<uint64_t, LogListener> listeners_ GUARDED_BY(subs_mu_);
   uint64_t next_listener_ GUARDED_BY(subs_mu_) = 1;
+
+  Mutex retention_mu_;
+  OrgRetention org_retention_ GUARDED_BY(retention_mu_);
 
   Mutex bg_mu_;
   std::condition_variable_any bg_cv_;

@@ -7,89 +7,14 @@
 
 #include "common/log.h"
 #include "eventstore/codec.h"
+#include "eventstore/checks.h"
 #include "eventstore/store_impl.h"
 #include "eventstore/text_query.h"
+#include "eventstore/trace_tree.h"
 
 namespace tyto::eventstore {
 
 namespace {
-
-constexpr size_t kMaxLimit = 10'000;
-
-// Observes a query's duration when it goes out of scope.
-class Timer {
- public:
-  explicit Timer(instrumentation::Histogram& h) : h_(h), start_(std::chrono::steady_clock::now()) {}
-  ~Timer() { h_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count()); }
-  Timer(const Timer&) = delete;
-  Timer& operator=(const Timer&) = delete;
-
- private:
-  instrumentation::Histogram& h_;
-  std::chrono::steady_clock::time_point start_;
-};
-
-Result<size_t> Limit(size_t limit, size_t default_limit) {
-  if (limit == 0) return default_limit;
-  if (limit > kMaxLimit) {
-    return InvalidArgument("limit " + std::to_string(limit) + " is over the most allowed, " +
-                           std::to_string(kMaxLimit));
-  }
-  return limit;
-}
-
-Status CheckRange(int64_t start, int64_t end, std::string_view unit) {
-  if (start > end) {
-    return InvalidArgument("the start (" + std::to_string(start) + " " + std::string(unit) + ") is after the end (" +
-                           std::to_string(end) + ")");
-  }
-  return Status::Ok();
-}
-
-Status CheckAttributes(const std::vector<AttributeFilter>& filters) {
-  for (const AttributeFilter& f : filters) {
-    if (f.key.empty()) return InvalidArgument("an attribute filter has an empty key");
-  }
-  return Status::Ok();
-}
-
-bool SpanBefore(const events::Span& a, const events::Span& b) {
-  if (a.start_unix_nano != b.start_unix_nano) return a.start_unix_nano < b.start_unix_nano;
-  return a.span_id < b.span_id;
-}
-
-// Sorts a trace's spans by start and keeps the first of each span id (an exporter's retry
-// stores a span twice).
-void SortAndDeduplicate(std::vector<events::Span>* trace) {
-  std::stable_sort(trace->begin(), trace->end(), SpanBefore);
-  std::unordered_set<std::string> ids;
-  std::erase_if(*trace, [&](const events::Span& s) { return !ids.insert(s.span_id).second; });
-}
-
-TraceSummary Summarize(std::vector<events::Span>& spans) {
-  TraceSummary t;
-  t.trace_id = spans.front().trace_id;
-  t.start_unix_nano = spans.front().start_unix_nano;
-  t.end_unix_nano = spans.front().end_unix_nano;
-  const events::Span* root = nullptr;
-  std::set<std::string> services;
-  std::set<std::string> models;
-  for (const events::Span& s : spans) {
-    t.start_unix_nano = std::min(t.start_unix_nano, s.start_unix_nano);
-    t.end_unix_nano = std::max(t.end_unix_nano, s.end_unix_nano);
-    ++t.span_count;
-    if (s.status == events::StatusCode::kError) ++t.error_count;
-    services.insert(s.service);
-    if (std::string_view m = SpanModel(s); !m.empty()) models.emplace(m);
-    if (s.parent_span_id.empty() && root == nullptr) root = &s;  // spans are sorted: the earliest root
-  }
-  if (root == nullptr) root = &spans.front();
-  t.root_service = root->service;
-  t.root_name = root->name;
-  t.services.assign(services.begin(), services.end());
-  t.models.assign(models.begin(), models.end());
-  return t;
-}
 
 }  // namespace
 
@@ -115,8 +40,8 @@ Status EventStore::Impl::Skip(Partition* p, const Status& s) {
 
 Result<std::vector<TraceSummary>> EventStore::Impl::FindTraces(const TraceQuery& query) {
   TYTO_RETURN_IF_ERROR(CheckOpen());
-  Timer timer(find_traces_duration_);
-  TYTO_ASSIGN_OR_RETURN(const size_t limit, Limit(query.limit, 20));
+  QueryTimer timer(find_traces_duration_);
+  TYTO_ASSIGN_OR_RETURN(const size_t limit, QueryLimit(query.limit, 20));
   TYTO_RETURN_IF_ERROR(CheckRange(query.start_unix_nano, query.end_unix_nano, "ns"));
   TYTO_RETURN_IF_ERROR(CheckRange(query.min_duration_nano, query.max_duration_nano, "ns of duration"));
   TYTO_RETURN_IF_ERROR(CheckAttributes(query.attributes));
@@ -140,13 +65,13 @@ Result<std::vector<TraceSummary>> EventStore::Impl::FindTraces(const TraceQuery&
   for (const std::shared_ptr<Partition>& p :
        Overlapping(std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max())) {
     if (!p->readable()) continue;
-    if (Status s = p->ReadTraces(found, &spans); !s.ok()) TYTO_RETURN_IF_ERROR(Skip(p.get(), s));
+    if (Status s = p->ReadTraces(query.org, found, &spans); !s.ok()) TYTO_RETURN_IF_ERROR(Skip(p.get(), s));
   }
   std::vector<TraceSummary> out;
   for (std::vector<events::Span>& trace : spans) {
     if (trace.empty()) continue;  // its partition became unreadable in between
-    SortAndDeduplicate(&trace);
-    out.push_back(Summarize(trace));
+    SortAndDeduplicateSpans(&trace);
+    out.push_back(SummarizeTrace(trace));
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const TraceSummary& a, const TraceSummary& b) { return a.start_unix_nano > b.start_unix_nano; });
@@ -156,7 +81,7 @@ Result<std::vector<TraceSummary>> EventStore::Impl::FindTraces(const TraceQuery&
 Result<std::vector<std::vector<events::Span>>> EventStore::Impl::GetTraces(std::span<const std::string> trace_ids,
                                                                            const TraceLookup& lookup) {
   TYTO_RETURN_IF_ERROR(CheckOpen());
-  Timer timer(get_trace_duration_);
+  QueryTimer timer(get_trace_duration_);
   TYTO_RETURN_IF_ERROR(CheckRange(lookup.start_unix_nano, lookup.end_unix_nano, "ns"));
   std::vector<std::string> ids;
   ids.reserve(trace_ids.size());
@@ -171,40 +96,40 @@ Result<std::vector<std::vector<events::Span>>> EventStore::Impl::GetTraces(std::
   for (const std::shared_ptr<Partition>& p :
        Overlapping(NanosToMillis(lookup.start_unix_nano), NanosToMillis(lookup.end_unix_nano))) {
     if (!p->readable()) continue;
-    if (Status s = p->ReadTraces(ids, &spans); !s.ok()) TYTO_RETURN_IF_ERROR(Skip(p.get(), s));
+    if (Status s = p->ReadTraces(lookup.org, ids, &spans); !s.ok()) TYTO_RETURN_IF_ERROR(Skip(p.get(), s));
   }
   std::vector<std::vector<events::Span>> out;
   std::unordered_set<std::string_view> done;
   for (size_t i = 0; i < ids.size(); ++i) {
     std::vector<events::Span>& trace = spans[i];
     if (trace.empty() || !done.insert(ids[i]).second) continue;
-    SortAndDeduplicate(&trace);
+    SortAndDeduplicateSpans(&trace);
     out.push_back(std::move(trace));
   }
   return out;
 }
 
-Result<std::vector<std::string>> EventStore::Impl::Services(int64_t start_ns, int64_t end_ns) {
+Result<std::vector<std::string>> EventStore::Impl::Services(std::string_view org, int64_t start_ns, int64_t end_ns) {
   TYTO_RETURN_IF_ERROR(CheckOpen());
-  Timer timer(services_duration_);
+  QueryTimer timer(services_duration_);
   TYTO_RETURN_IF_ERROR(CheckRange(start_ns, end_ns, "ns"));
   std::set<std::string> services;
   for (const std::shared_ptr<Partition>& p : Overlapping(NanosToMillis(start_ns), NanosToMillis(end_ns))) {
     if (!p->readable()) continue;
-    if (Status s = p->Services(&services); !s.ok()) TYTO_RETURN_IF_ERROR(Skip(p.get(), s));
+    if (Status s = p->Services(org, &services); !s.ok()) TYTO_RETURN_IF_ERROR(Skip(p.get(), s));
   }
   return std::vector<std::string>(services.begin(), services.end());
 }
 
-Result<std::vector<Operation>> EventStore::Impl::Operations(std::string_view service, int64_t start_ns,
-                                                            int64_t end_ns) {
+Result<std::vector<Operation>> EventStore::Impl::Operations(std::string_view org, std::string_view service,
+                                                            int64_t start_ns, int64_t end_ns) {
   TYTO_RETURN_IF_ERROR(CheckOpen());
-  Timer timer(operations_duration_);
+  QueryTimer timer(operations_duration_);
   TYTO_RETURN_IF_ERROR(CheckRange(start_ns, end_ns, "ns"));
   std::set<std::pair<std::string, int>> ops;
   for (const std::shared_ptr<Partition>& p : Overlapping(NanosToMillis(start_ns), NanosToMillis(end_ns))) {
     if (!p->readable()) continue;
-    if (Status s = p->Operations(service, &ops); !s.ok()) TYTO_RETURN_IF_ERROR(Skip(p.get(), s));
+    if (Status s = p->Operations(org, service, &ops); !s.ok()) TYTO_RETURN_IF_ERROR(Skip(p.get(), s));
   }
   std::vector<Operation> out;
   for (const auto& [name, kind] : ops) out.push_back({name, static_cast<events::SpanKind>(kind)});
@@ -231,8 +156,8 @@ Result<LogFilter> MakeLogFilter(const LogQuery& q) {
 
 Result<std::vector<LogEntry>> EventStore::Impl::SearchLogs(const LogQuery& query) {
   TYTO_RETURN_IF_ERROR(CheckOpen());
-  Timer timer(search_logs_duration_);
-  TYTO_ASSIGN_OR_RETURN(const size_t limit, Limit(query.limit, 100));
+  QueryTimer timer(search_logs_duration_);
+  TYTO_ASSIGN_OR_RETURN(const size_t limit, QueryLimit(query.limit, 100));
   TYTO_ASSIGN_OR_RETURN(const LogFilter filter, MakeLogFilter(query));
   std::vector<LogEntry> out;
   for (const std::shared_ptr<Partition>& p :
@@ -246,8 +171,8 @@ Result<std::vector<LogEntry>> EventStore::Impl::SearchLogs(const LogQuery& query
 
 Result<LogPage> EventStore::Impl::LogsAfter(uint64_t cursor, const LogQuery& filter_query, size_t limit) {
   TYTO_RETURN_IF_ERROR(CheckOpen());
-  Timer timer(logs_after_duration_);
-  TYTO_ASSIGN_OR_RETURN(limit, Limit(limit, 100));
+  QueryTimer timer(logs_after_duration_);
+  TYTO_ASSIGN_OR_RETURN(limit, QueryLimit(limit, 100));
   TYTO_ASSIGN_OR_RETURN(const LogFilter filter, MakeLogFilter(filter_query));
   LogPage page;
   const uint64_t upto = LastLogCursor();  // every record up to it is committed (or failed for good)
@@ -279,8 +204,8 @@ Result<LogPage> EventStore::Impl::LogsAfter(uint64_t cursor, const LogQuery& fil
 
 Result<std::vector<events::InferenceEvent>> EventStore::Impl::QueryInferenceEvents(const InferenceEventQuery& query) {
   TYTO_RETURN_IF_ERROR(CheckOpen());
-  Timer timer(inference_duration_);
-  TYTO_ASSIGN_OR_RETURN(const size_t limit, Limit(query.limit, 100));
+  QueryTimer timer(inference_duration_);
+  TYTO_ASSIGN_OR_RETURN(const size_t limit, QueryLimit(query.limit, 100));
   TYTO_RETURN_IF_ERROR(CheckRange(query.start_ms, query.end_ms, "ms"));
   std::vector<events::InferenceEvent> out;
   for (const std::shared_ptr<Partition>& p : Overlapping(query.start_ms, query.end_ms)) {
@@ -295,8 +220,8 @@ Result<std::vector<events::InferenceEvent>> EventStore::Impl::QueryInferenceEven
 
 Result<std::vector<events::DeploymentEvent>> EventStore::Impl::Deployments(const DeploymentQuery& query) {
   TYTO_RETURN_IF_ERROR(CheckOpen());
-  Timer timer(deployments_duration_);
-  TYTO_ASSIGN_OR_RETURN(const size_t limit, Limit(query.limit, 100));
+  QueryTimer timer(deployments_duration_);
+  TYTO_ASSIGN_OR_RETURN(const size_t limit, QueryLimit(query.limit, 100));
   TYTO_RETURN_IF_ERROR(CheckRange(query.start_ms, query.end_ms, "ms"));
   std::vector<events::DeploymentEvent> out;
   for (const std::shared_ptr<Partition>& p : Overlapping(query.start_ms, query.end_ms)) {
@@ -311,8 +236,8 @@ Result<std::vector<events::DeploymentEvent>> EventStore::Impl::Deployments(const
 
 Result<std::vector<events::PipelineStageEvent>> EventStore::Impl::PipelineRuns(const PipelineRunQuery& query) {
   TYTO_RETURN_IF_ERROR(CheckOpen());
-  Timer timer(pipeline_duration_);
-  TYTO_ASSIGN_OR_RETURN(const size_t limit, Limit(query.limit, 100));
+  QueryTimer timer(pipeline_duration_);
+  TYTO_ASSIGN_OR_RETURN(const size_t limit, QueryLimit(query.limit, 100));
   TYTO_RETURN_IF_ERROR(CheckRange(query.start_ms, query.end_ms, "ms"));
   std::vector<events::PipelineStageEvent> out;
   for (const std::shared_ptr<Partition>& p : Overlapping(query.start_ms, query.end_ms)) {

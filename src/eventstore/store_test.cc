@@ -385,14 +385,14 @@ TEST_F(StoreTest, ServicesAndOperations) {
   events::Span other =
       MakeSpan({.trace = 9, .span = 90, .service = "gateway", .name = "GET /health", .start_ms = kNow});
   Append({other});
-  auto services = store_->Services();
+  auto services = store_->Services("");
   ASSERT_TRUE(services.ok());
   EXPECT_THAT(*services, ElementsAre("chat-api", "gateway", "retriever"));
-  auto ops = store_->Operations("gateway");
+  auto ops = store_->Operations("", "gateway");
   ASSERT_TRUE(ops.ok());
   EXPECT_THAT(*ops, ElementsAre(Operation{"GET /health", events::SpanKind::kServer},
                                 Operation{"POST /chat", events::SpanKind::kServer}));
-  auto none = store_->Services(0, (kNow - 24 * 3'600'000LL) * kMs);
+  auto none = store_->Services("", 0, (kNow - 24 * 3'600'000LL) * kMs);
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->empty());
 }

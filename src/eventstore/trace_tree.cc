@@ -1,9 +1,13 @@
 #include "eventstore/trace_tree.h"
 
 #include <algorithm>
+#include <set>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+
+#include "eventstore/codec.h"
 
 namespace tyto::eventstore {
 
@@ -89,6 +93,46 @@ std::vector<size_t> TraceTree::DepthFirst() const {
     for (auto it = children[i].rbegin(); it != children[i].rend(); ++it) stack.push_back(*it);
   }
   return out;
+}
+
+namespace {
+
+bool SpanBefore(const events::Span& a, const events::Span& b) {
+  if (a.start_unix_nano != b.start_unix_nano) return a.start_unix_nano < b.start_unix_nano;
+  return a.span_id < b.span_id;
+}
+
+}  // namespace
+
+void SortAndDeduplicateSpans(std::vector<events::Span>* trace) {
+  std::stable_sort(trace->begin(), trace->end(), SpanBefore);
+  std::unordered_set<std::string> ids;
+  std::erase_if(*trace, [&](const events::Span& s) { return !ids.insert(s.span_id).second; });
+}
+
+TraceSummary SummarizeTrace(const std::vector<events::Span>& spans) {
+  TraceSummary t;
+  t.trace_id = spans.front().trace_id;
+  t.start_unix_nano = spans.front().start_unix_nano;
+  t.end_unix_nano = spans.front().end_unix_nano;
+  const events::Span* root = nullptr;
+  std::set<std::string> services;
+  std::set<std::string> models;
+  for (const events::Span& s : spans) {
+    t.start_unix_nano = std::min(t.start_unix_nano, s.start_unix_nano);
+    t.end_unix_nano = std::max(t.end_unix_nano, s.end_unix_nano);
+    ++t.span_count;
+    if (s.status == events::StatusCode::kError) ++t.error_count;
+    services.insert(s.service);
+    if (std::string_view m = SpanModel(s); !m.empty()) models.emplace(m);
+    if (s.parent_span_id.empty() && root == nullptr) root = &s;  // spans are sorted: the earliest root
+  }
+  if (root == nullptr) root = &spans.front();
+  t.root_service = root->service;
+  t.root_name = root->name;
+  t.services.assign(services.begin(), services.end());
+  t.models.assign(models.begin(), models.end());
+  return t;
 }
 
 }  // namespace tyto::eventstore

@@ -1,11 +1,13 @@
 // BuildTraceTree: a trace's spans (as EventStore::GetTrace returns them) as a tree, parent to
-// children, for the trace view.
+// children, for the trace view; and what every TelemetryStore does to a trace's spans before
+// returning them (SortAndDeduplicateSpans) or summarizing them (SummarizeTrace).
 #pragma once
 
 #include <cstddef>
 #include <vector>
 
 #include "events/model.h"
+#include "eventstore/telemetry_store.h"
 
 namespace tyto::eventstore {
 
@@ -27,5 +29,12 @@ struct TraceTree {
 
 // Takes the spans of one trace; a span id given twice keeps its first occurrence.
 TraceTree BuildTraceTree(std::vector<events::Span> spans);
+
+// Sorts a trace's spans by start (then span id) and keeps the first of each span id (an
+// exporter's retry stores a span twice).
+void SortAndDeduplicateSpans(std::vector<events::Span>* trace);
+// The summary of one trace's spans (not empty; sorted as above, so the root is the earliest span
+// without a parent, else the first span).
+TraceSummary SummarizeTrace(const std::vector<events::Span>& spans);
 
 }  // namespace tyto::eventstore

@@ -41,6 +41,35 @@ std::string Excerpt(std::string_view body) {
 
 }  // namespace
 
+Status CheckHeaders(std::string_view what, const std::vector<std::pair<std::string, std::string>>& headers) {
+  static constexpr std::string_view kReserved[] = {"authorization", "content-encoding", "content-type",
+                                                    "user-agent", "x-prometheus-remote-write-version",
+                                                    "content-length", "host", "connection", "transfer-encoding"};
+  for (const auto& [name, value] : headers) {
+    if (name.empty()) return InvalidArgument(std::string(what) + " headers: a header name is empty");
+    for (char c : name) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u <= 0x20 || u >= 0x7f || c == ':') {
+        return InvalidArgument(std::string(what) + " header name \"" + name + "\" has a character not allowed in a name");
+      }
+    }
+    for (char c : value) {
+      if (c == '\r' || c == '\n' || c == '\0') {
+        return InvalidArgument(std::string(what) + " header " + name + ": its value has a line break or NUL");
+      }
+    }
+    std::string lower;
+    for (char c : name) lower += static_cast<char>((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
+    for (std::string_view r : kReserved) {
+      if (lower == r) {
+        return InvalidArgument(std::string(what) + " header " + name +
+                               " is set by Tyto (use basic_auth or authorization for credentials)");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 // The series of the records read, each series' samples in queue order. Strings point into `raw`.
 struct Sender::Batch {
   struct Series {
@@ -75,6 +104,7 @@ Result<std::unique_ptr<Sender>> Sender::Create(DiskQueue* queue, SenderOptions o
   if (!options.bearer_token.empty() && !options.basic_auth_username.empty()) {
     return InvalidArgument("remote write: give a bearer token or basic auth, not both");
   }
+  TYTO_RETURN_IF_ERROR(CheckHeaders("remote write", options.headers));
   return std::unique_ptr<Sender>(new Sender(queue, std::move(options), clock, metrics, std::move(url)));
 }
 
@@ -91,11 +121,14 @@ Sender::Sender(DiskQueue* queue, SenderOptions options, Clock* clock, Metrics* m
               {"Content-Encoding", "snappy"},
               {"X-Prometheus-Remote-Write-Version", "0.1.0"},
               {"User-Agent", "Tyto/" + std::string(GetBuildInfo().version)}};
-  if (!options_.bearer_token.empty()) headers_.emplace_back("Authorization", "Bearer " + options_.bearer_token);
+  if (!options_.bearer_token.empty()) {
+    headers_.emplace_back("Authorization", options_.authorization_type + " " + options_.bearer_token);
+  }
   if (!options_.basic_auth_username.empty()) {
     headers_.emplace_back("Authorization", "Basic " + ingest::otlp::Base64(options_.basic_auth_username + ":" +
                                                                            options_.basic_auth_password));
   }
+  headers_.insert(headers_.end(), options_.headers.begin(), options_.headers.end());
   metrics_->shards.Set(options_.shards);
 }
 

@@ -18,7 +18,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/mutex.h"
@@ -34,12 +36,16 @@ namespace tyto::forward {
 struct SenderOptions {
   // The receiver's remote-write endpoint: "http://central:9800/api/v1/write".
   std::string url;
-  // Credentials: "Authorization: Bearer <token>", or basic auth when a username is set. At most
-  // one of the two.
+  // Credentials: "Authorization: <authorization_type> <token>", or basic auth when a username
+  // is set. At most one of the two.
   std::string bearer_token;
+  std::string authorization_type = "Bearer";
   std::string basic_auth_username;
   std::string basic_auth_password;
   http::TlsClientOptions tls;
+  // Sent with every request (remote_write's `headers`: a tenant id, ...). Refused: the headers
+  // the protocol or the credentials set (see Create).
+  std::vector<std::pair<std::string, std::string>> headers;
 
   int shards = 4;                        // requests in flight at once, 1 to 64
   uint32_t max_samples_per_send = 2000;  // per request (Prometheus's queue_config default)
@@ -61,6 +67,12 @@ struct SenderStats {
   uint64_t retries = 0;          // requests sent again
   uint64_t batches_acked = 0;
 };
+
+// kInvalidArgument, naming `what` ("remote write") and the header, for a name that is empty or not a token, a value with a
+// line break, or a header Tyto sets itself (Authorization, Content-Type, Content-Encoding,
+// User-Agent, X-Prometheus-Remote-Write-Version, Content-Length, Host, Connection,
+// Transfer-Encoding). Create checks SenderOptions::headers with it.
+Status CheckHeaders(std::string_view what, const std::vector<std::pair<std::string, std::string>>& headers);
 
 // Thread-safe. Start once; Stop (or destruction) ends the sending thread.
 class Sender {

@@ -11,9 +11,8 @@
 
 #include "forward/queue_storage.h"
 #include "http/server.h"
-#include "ingest/snappy_codec.h"
-#include "ingest/write_request.h"
 #include "testing/fault_injection_env.h"
+#include "testing/remote_write_receiver.h"
 #include "testing/temp_dir.h"
 
 namespace tyto::forward {
@@ -91,25 +90,10 @@ class Receiver {
     }
     const int status = policy ? policy(n) : 204;
     if (status / 100 != 2) return http::Response::Text(status, "refused by the test policy");
-    std::string raw;
-    ingest::WriteRequest req;
-    Status s = ingest::SnappyUncompress(r.body, 64 << 20, &raw);
-    if (s.ok()) s = ingest::DecodeWriteRequest(raw, &req);
     MutexLock lock(&mu_);
-    if (!s.ok()) {
+    if (Status s = tyto::testing::RecordRemoteWrite(r.body, &series_, &accepted_, &problems_); !s.ok()) {
       problems_ += s.ToString() + "; ";
       return http::Response::Text(400, s.ToString());
-    }
-    for (size_t i = 0; i < req.series.size(); ++i) {
-      if (Status c = ingest::CheckSeriesLabels(req, i); !c.ok()) problems_ += c.ToString() + "; ";
-      const auto& rs = req.series[i];
-      std::vector<Label> pairs;
-      for (uint32_t k = rs.labels_begin; k < rs.labels_end; ++k) {
-        pairs.push_back({std::string(req.labels[k].name), std::string(req.labels[k].value)});
-      }
-      std::vector<Sample>& got = series_[Labels::FromPairs(pairs).value().ToString()];
-      got.insert(got.end(), req.samples.begin() + rs.samples_begin, req.samples.begin() + rs.samples_end);
-      accepted_ += rs.samples_end - rs.samples_begin;
     }
     return http::Response::Text(status, "");
   }

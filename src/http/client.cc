@@ -10,13 +10,17 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/version.hpp>
 
+#include <future>
 #include <optional>
 #include <tuple>
 
+#include "common/log.h"
 #include "common/mutex.h"
 
 namespace tyto::http {
 namespace {
+
+const log::Logger kLog("http");
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -185,7 +189,7 @@ class Client::Impl {
   void Send(ClientRequest req, std::function<void(Result<ClientResponse>)> done) {
     std::shared_ptr<ssl::context> ctx;
     if (req.https) {
-      auto c = TlsContext(req.tls);
+      auto c = TlsContext(req.tls, req);
       if (!c.ok()) {
         asio::post(pool_, [done = std::move(done), st = c.status()] { done(st); });
         return;
@@ -199,7 +203,10 @@ class Client::Impl {
 
  private:
   // One context per distinct tls_config: loading CA files per scrape would be wasteful.
-  Result<std::shared_ptr<ssl::context>> TlsContext(const TlsClientOptions& o) EXCLUDES(mu_) {
+  // The first request of a tls_config with insecure_skip_verify logs a warning (once per
+  // distinct tls_config: contexts are made once each).
+  Result<std::shared_ptr<ssl::context>> TlsContext(const TlsClientOptions& o, const ClientRequest& first)
+      EXCLUDES(mu_) {
     MutexLock lock(&mu_);
     auto key = std::tie(o.ca_file, o.cert_file, o.key_file, o.server_name, o.insecure_skip_verify);
     for (const auto& [opts, ctx] : contexts_) {
@@ -210,6 +217,9 @@ class Client::Impl {
     auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
     beast::error_code ec;
     if (o.insecure_skip_verify) {
+      kLog.Warn("TLS certificate verification is off (tls_config insecure_skip_verify: true): the server's "
+                "identity is not checked for this and every other connection with the same tls_config",
+                {{"address", Address(first)}});
       ctx->set_verify_mode(ssl::verify_none);
     } else {
       ctx->set_verify_mode(ssl::verify_peer);
@@ -240,6 +250,14 @@ Client::~Client() = default;
 
 void Client::Send(ClientRequest request, std::function<void(Result<ClientResponse>)> done) {
   impl_->Send(std::move(request), std::move(done));
+}
+
+Result<ClientResponse> Client::SendAndWait(ClientRequest request) {
+  // Shared: the client owns the callback until it runs.
+  auto done = std::make_shared<std::promise<Result<ClientResponse>>>();
+  std::future<Result<ClientResponse>> answer = done->get_future();
+  impl_->Send(std::move(request), [done](Result<ClientResponse> r) { done->set_value(std::move(r)); });
+  return answer.get();
 }
 
 }  // namespace tyto::http

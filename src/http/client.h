@@ -69,6 +69,11 @@ class Client {
   // files, each naming the address.
   void Send(ClientRequest request, std::function<void(Result<ClientResponse>)> done);
 
+  // Send, blocking the calling thread until the answer (or the request's timeout): for callers
+  // that have a thread of their own to wait on (a sender, a store's insert, a query). Never call
+  // it from a callback of this client.
+  Result<ClientResponse> SendAndWait(ClientRequest request);
+
  private:
   class Impl;
   std::unique_ptr<Impl> impl_;

@@ -6,10 +6,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <future>
 #include <thread>
 
 #include "http/server.h"
+#include "testing/temp_dir.h"
 
 namespace tyto::http {
 namespace {
@@ -147,6 +149,69 @@ TEST_F(ClientTest, BadTlsFilesAreInvalidArgument) {
   auto r = p.get_future().get();
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().ToString();
   EXPECT_NE(r.status().message().find("/nonexistent/ca.pem"), std::string::npos);
+}
+
+// Outbound TLS (issue 12): every caller of http::Client (remote write and read, the agent's
+// sender, webhooks, ClickHouse, the judge, `tyto query`) gets this: the certificate's chain and
+// host name are verified by default, ca_file adds a trusted CA, and only insecure_skip_verify
+// turns the check off.
+TEST_F(ClientTest, VerifiesTheServerCertificateChainAndHostNameByDefault) {
+  testing::TempDir dir;
+  // A throwaway self-signed certificate (its own CA) for 127.0.0.1 and localhost only.
+  const std::string base = dir.Path("server");
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost"
+      " -addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
+      base + ".key -out " + base + ".crt 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd << " (the openssl command is needed)";
+  instrumentation::Registry registry;  // a second server's metrics need their own registry
+  Server tls([this](Request& r) { return router_.Dispatch(r); }, &registry, 2);
+  ServerOptions so;
+  so.tls_cert_file = base + ".crt";
+  so.tls_key_file = base + ".key";
+  ASSERT_TRUE(tls.SetOptions(so).ok());
+  ASSERT_TRUE(tls.Listen({"127.0.0.1", 0}).ok());
+  tls.Start();
+  auto get = [&](const std::string& host, TlsClientOptions o) {
+    ClientRequest req;
+    req.https = true;
+    req.host = host;
+    req.port = tls.port();
+    req.target = "/metrics";
+    req.timeout = 5s;
+    req.tls = std::move(o);
+    return client_.SendAndWait(std::move(req));
+  };
+
+  // Not in the system's trust store: refused, naming the verification.
+  auto untrusted = get("127.0.0.1", {});
+  ASSERT_FALSE(untrusted.ok());
+  EXPECT_EQ(untrusted.status().code(), StatusCode::kUnavailable) << untrusted.status().ToString();
+  EXPECT_NE(untrusted.status().message().find("certificate verify failed"), std::string::npos)
+      << untrusted.status().ToString();
+
+  // Its CA given: accepted, by IP address and by name.
+  TlsClientOptions trusted;
+  trusted.ca_file = base + ".crt";
+  auto ok = get("127.0.0.1", trusted);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->status, 200);
+  auto by_name = get("localhost", trusted);
+  EXPECT_TRUE(by_name.ok()) << by_name.status().ToString();
+
+  // The right CA but a name the certificate does not carry: refused.
+  TlsClientOptions wrong_name = trusted;
+  wrong_name.server_name = "tyto.example";
+  auto refused = get("127.0.0.1", wrong_name);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("certificate verify failed"), std::string::npos)
+      << refused.status().ToString();
+
+  // Verification off, explicitly: accepted without the CA.
+  TlsClientOptions skip;
+  skip.insecure_skip_verify = true;
+  EXPECT_TRUE(get("127.0.0.1", skip).ok());
+  tls.Shutdown(1s);
 }
 
 }  // namespace

@@ -17,7 +17,11 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 // Who sent a request, once authenticated (see src/auth). Empty when auth is off.
 struct Principal {
   std::string name;         // the token's name, for logs and the audit trail
-  uint32_t scopes = 0;      // bit set of auth::Scope
+  uint32_t scopes = 0;      // bit set of auth::Scope, for `tenant` (set by the guard)
+  // What the credentials grant: per tenant ("*": any tenant), a bit set of auth::Scope.
+  std::vector<std::pair<std::string, uint32_t>> grants = {};
+  std::string tenant = {};  // the tenant this request acts for (set by the guard; never empty there)
+  std::string role = {};      // the role named for `tenant`, when one was ("viewer", ... "admin")
 };
 
 struct Request {
@@ -74,6 +78,9 @@ struct Response {
   Headers headers;          // extra headers
   std::string body;
   std::string handler;      // the route's name, for metrics and logs; set by the router
+  // Why the request was refused unserved, as tyto_http_requests_refused_total's reason
+  // ("rate_limited", "decompressed_too_large"); empty when it was not. The server counts it.
+  std::string refused = {};
   // When set, the body is streamed from it (and `body` is ignored); see BodyStream. The server
   // refuses it with 503 when ServerOptions::max_streams are open already.
   std::shared_ptr<BodyStream> stream;

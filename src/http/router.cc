@@ -43,10 +43,18 @@ std::vector<std::string> Segments(const Request& req) {
 void Router::Add(std::vector<std::string> methods, const std::string& pattern, std::string name, Handler handler) {
   Route r;
   r.methods = std::move(methods);
+  r.pattern = pattern;
   for (std::string_view s : Split(pattern)) r.segments.emplace_back(s);
   r.name = std::move(name);
   r.handler = std::move(handler);
   routes_.push_back(std::move(r));
+}
+
+std::vector<Router::RouteInfo> Router::Routes() const {
+  std::vector<RouteInfo> out;
+  out.reserve(routes_.size());
+  for (const Route& r : routes_) out.push_back({r.methods, r.pattern});
+  return out;
 }
 
 bool Router::Match(const Route& r, const std::vector<std::string>& path,

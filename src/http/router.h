@@ -24,9 +24,18 @@ class Router {
   // with an Allow header. The response's `handler` is the route's name ("(unmatched)" if none).
   Response Dispatch(Request& req) const;
 
+  // Every route added, in order: its methods and pattern ("/api/v1/label/:name/values"), for
+  // tests that try each one.
+  struct RouteInfo {
+    std::vector<std::string> methods;
+    std::string pattern;
+  };
+  std::vector<RouteInfo> Routes() const;
+
  private:
   struct Route {
     std::vector<std::string> methods;
+    std::string pattern;
     std::vector<std::string> segments;
     std::string name;
     Handler handler;

@@ -45,6 +45,25 @@ constexpr uint64_t kMaxBodyReserve = 1 << 20;
 constexpr size_t kKeptBufferBytes = 64 * 1024;
 constexpr size_t kGzipMinBytes = 1024;
 constexpr size_t kLingerMaxBytes = 1 << 20;
+// What a session reads while waiting for a request's first byte.
+constexpr size_t kFirstReadBytes = 4096;
+
+// An HTTP response written straight to a socket at accept, before any session exists.
+std::string CannedResponse(int status, std::string_view message, std::string_view extra_headers) {
+  std::string body = Response::Error(status, status == 429 ? "too_many_requests" : "unavailable", message).body;
+  return "HTTP/1.1 " + std::to_string(status) + " " + std::string(StatusText(status)) +
+         "\r\nContent-Type: application/json\r\nConnection: close\r\n" + std::string(extra_headers) +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// Answers a connection refused at accept and closes it.
+void Refuse(tcp::socket& socket, const std::string& response) {
+  beast::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.write_some(asio::buffer(response.data(), response.size()), ignored);
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+}
 
 bool IsHttpParseError(const beast::error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category();
@@ -103,10 +122,13 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
   // Closes the connection if it is between requests; otherwise lets the request finish.
   virtual void Drain() = 0;
   virtual void ForceClose() = 0;
+  // The address the connection was counted under at accept (Impl::per_address).
+  void set_address(std::string a) { address_ = std::move(a); }
 
  protected:
   explicit SessionBase(Server::Impl* server) : server_(server) {}
   Server::Impl* server_;
+  std::string address_;  // the client's IP address, counted in Impl::per_address
 };
 
 struct Server::Impl {
@@ -123,7 +145,12 @@ struct Server::Impl {
                                       "Connections refused at accept, by reason.", {"reason"})),
         protocol_errors(registry->AddCounter("tyto_http_protocol_errors_total",
                                              "Requests refused before reaching a handler, by reason.",
-                                             {"reason"})) {
+                                             {"reason"})),
+        refused(registry->AddCounter(
+            "tyto_http_requests_refused_total",
+            "Requests and connections refused unserved, by reason: body_too_large, decompressed_too_large, "
+            "rate_limited, slow_client, too_many_connections.",
+            {"reason"})) {
     registry->AddCallback("tyto_http_connections_open", "Connections currently open.",
                           instrumentation::Type::kGauge, [this] {
                             MutexLock lock(&mu);
@@ -161,9 +188,10 @@ struct Server::Impl {
     MutexLock lock(&mu);
     sessions.emplace(s, std::move(w));
   }
-  void Unregister(SessionBase* s) {
+  void Unregister(SessionBase* s, const std::string& address) {
     MutexLock lock(&mu);
     sessions.erase(s);
+    if (auto it = per_address.find(address); it != per_address.end() && --it->second == 0) per_address.erase(it);
   }
   std::vector<std::shared_ptr<SessionBase>> Live() {
     MutexLock lock(&mu);
@@ -192,14 +220,17 @@ struct Server::Impl {
   instrumentation::Family<instrumentation::Histogram>& latency;
   instrumentation::Family<instrumentation::Counter>& rejected;
   instrumentation::Family<instrumentation::Counter>& protocol_errors;
+  instrumentation::Family<instrumentation::Counter>& refused;
 
   mutable Mutex mu;
   std::shared_ptr<const ServerOptions> options GUARDED_BY(mu) = std::make_shared<ServerOptions>();
   std::shared_ptr<ssl::context> tls GUARDED_BY(mu);
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions GUARDED_BY(mu);
+  // Open connections per client IP address (entries removed at zero).
+  std::unordered_map<std::string, uint64_t> per_address GUARDED_BY(mu);
 };
 
-SessionBase::~SessionBase() { server_->Unregister(this); }
+SessionBase::~SessionBase() { server_->Unregister(this, address_); }
 
 template <bool kTls>
 class Session final : public SessionBase {
@@ -297,8 +328,46 @@ class Session final : public SessionBase {
     parser_->body_limit(options_->max_body_bytes);
     state_ = State::kIdle;
     sent_continue_ = false;
+    body_started_ = false;
+    if (buffer_.size() > 0) return BeginRequest();  // a pipelined request has begun already
     Tcp().expires_after(options_->idle_timeout);
+    WaitFirstByte();
+  }
+
+  // Reads what arrives into buffer_ (where the parser looks first), so that the header
+  // deadline starts at a request's first byte: the parser reports nothing until the headers
+  // are whole, and a slow client could otherwise trickle them for the whole idle_timeout.
+  void WaitFirstByte() {
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes), [self = Self()](beast::error_code ec, size_t n) {
+      self->buffer_.commit(n);
+      if (ec) return self->OnReadError(ec);
+      if (n == 0) return self->WaitFirstByte();
+      self->BeginRequest();
+    });
+  }
+
+  void BeginRequest() {
+    state_ = State::kReading;
+    request_start_ = std::chrono::steady_clock::now();
+    Tcp().expires_after(std::min(options_->header_timeout, options_->read_timeout));
     ReadSome();
+  }
+
+  // The deadline once the headers are in: header_timeout of grace, plus the time the body bytes
+  // received so far may take at min_body_rate; never past read_timeout from the first byte.
+  void ExtendBodyDeadline() {
+    auto deadline = request_start_ + options_->read_timeout;
+    slow_deadline_ = false;
+    if (options_->min_body_rate > 0) {
+      const uint64_t got = parser_->get().body().size();
+      auto allowed = body_start_ + options_->header_timeout +
+                     std::chrono::milliseconds(got * 1000 / options_->min_body_rate);
+      if (allowed < deadline) {
+        deadline = allowed;
+        slow_deadline_ = true;
+      }
+    }
+    Tcp().expires_at(deadline);
   }
 
   void ReadSome() {
@@ -307,12 +376,15 @@ class Session final : public SessionBase {
   }
 
   void OnRead(beast::error_code ec) {
-    if (state_ == State::kIdle && parser_->got_some()) {
-      state_ = State::kReading;
-      Tcp().expires_after(options_->read_timeout);
-    }
     if (ec) return OnReadError(ec);
     if (parser_->is_done()) return Handle();
+    if (parser_->is_header_done()) {
+      if (!body_started_) {
+        body_started_ = true;
+        body_start_ = std::chrono::steady_clock::now();
+      }
+      ExtendBodyDeadline();
+    }
     if (parser_->is_header_done() && !sent_continue_) {
       sent_continue_ = true;
       // Room for the declared body (up to 1 MiB) in one go: the buffer otherwise stays at its
@@ -339,7 +411,15 @@ class Session final : public SessionBase {
     if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
         ec == asio::error::connection_reset || ec == beast::error::timeout) {
       if (ec == beast::error::timeout && state_ == State::kReading) {
-        server_->protocol_errors.WithLabels({"read_timeout"}).Inc();
+        // Which deadline passed: the headers' or the body's rate (a slow client), or read_timeout.
+        const bool headers = !parser_->is_header_done();
+        const bool slow = headers ? options_->header_timeout <= options_->read_timeout : slow_deadline_;
+        server_->protocol_errors.WithLabels({!slow ? "read_timeout" : headers ? "header_timeout" : "body_too_slow"})
+            .Inc();
+        if (slow) {
+          server_->refused.WithLabels({"slow_client"}).Inc();
+          kLog.Info("slow client cut off", {{"remote", remote_}, {"phase", headers ? "headers" : "body"}});
+        }
       }
       return Close();
     }
@@ -350,6 +430,7 @@ class Session final : public SessionBase {
     }
     if (ec == bhttp::error::body_limit) {
       server_->protocol_errors.WithLabels({"body_too_large"}).Inc();
+      server_->refused.WithLabels({"body_too_large"}).Inc();
       return SendProtocolError(413, "request body exceeds the limit of " + std::to_string(options_->max_body_bytes) +
                                         " bytes (http.max_body_bytes)");
     }
@@ -414,6 +495,7 @@ class Session final : public SessionBase {
       }
     }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!resp.refused.empty()) server_->refused.WithLabels({resp.refused}).Inc();
     server_->requests.WithLabels({resp.handler, std::to_string(resp.status)}).Inc();
     server_->latency.WithLabels({resp.handler}).Observe(seconds);
     kLog.Debug("request", {{"method", req.method}, {"path", req.path}, {"status", resp.status},
@@ -591,6 +673,10 @@ class Session final : public SessionBase {
   std::string remote_;
   State state_ = State::kHandshake;
   bool sent_continue_ = false;
+  std::chrono::steady_clock::time_point request_start_;  // the request's first byte
+  std::chrono::steady_clock::time_point body_start_;     // its headers whole
+  bool body_started_ = false;
+  bool slow_deadline_ = false;  // the deadline set is min_body_rate's, not read_timeout's
   std::array<char, 4096> linger_buf_{};
   size_t lingered_ = 0;
   int fd_ = -1;
@@ -619,25 +705,41 @@ void Server::Impl::OnAccept(Listener* l, beast::error_code ec, tcp::socket socke
   }
   std::shared_ptr<const ServerOptions> opts;
   std::shared_ptr<ssl::context> ctx;
+  beast::error_code ep_ec;
+  const std::string address = socket.remote_endpoint(ep_ec).address().to_string();
   size_t open;
+  bool address_full = false;
   {
     MutexLock lock(&mu);
     opts = options;
     ctx = tls;
     open = sessions.size();
+    if (open < opts->max_connections) {
+      uint64_t& n = per_address[address];
+      if (opts->max_connections_per_address > 0 && n >= opts->max_connections_per_address) {
+        address_full = true;
+        if (n == 0) per_address.erase(address);
+      } else {
+        ++n;  // the session's destructor gives it back (Unregister)
+      }
+    }
   }
   if (open >= opts->max_connections) {
     rejected.WithLabels({"limit"}).Inc();
-    static const std::string kBusy = [] {
-      std::string body = Response::Error(503, "unavailable", "too many open connections, retry later").body;
-      return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
-             "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-    }();
-    beast::error_code ignored;
-    socket.non_blocking(true, ignored);
-    socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), ignored);
-    socket.shutdown(tcp::socket::shutdown_both, ignored);
-    socket.close(ignored);
+    refused.WithLabels({"too_many_connections"}).Inc();
+    static const std::string kBusy = CannedResponse(503, "too many open connections, retry later", "");
+    Refuse(socket, kBusy);
+    return DoAccept(l);
+  }
+  if (address_full) {
+    rejected.WithLabels({"per_address_limit"}).Inc();
+    refused.WithLabels({"too_many_connections"}).Inc();
+    kLog.Info("connection refused: too many from one address", {{"address", address}});
+    Refuse(socket, CannedResponse(429,
+                                  "too many open connections from " + address + " (" +
+                                      std::to_string(opts->max_connections_per_address) +
+                                      ", http.max_connections_per_address); retry later",
+                                  "Retry-After: 5\r\n"));
     return DoAccept(l);
   }
   beast::error_code ignored;
@@ -648,6 +750,7 @@ void Server::Impl::OnAccept(Listener* l, beast::error_code ec, tcp::socket socke
   } else {
     s = std::make_shared<Session<false>>(this, l->handler, std::move(socket), nullptr);
   }
+  s->set_address(address);
   s->Run();
   DoAccept(l);
 }

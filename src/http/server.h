@@ -10,7 +10,16 @@
 //   idle_timeout   waiting for the first byte of the next request on a kept-alive connection
 //   read_timeout   from the first byte of a request until it is read whole, body included
 //   write_timeout  writing one response
-// A connection that times out is closed.
+// and, against slow clients (slowloris) that hold a connection by trickling bytes:
+//   header_timeout from the first byte of a request until its blank line (the headers whole)
+//   min_body_rate  after the headers, the body must arrive at this many bytes a second on
+//                  average, counted from the end of the headers plus header_timeout of grace
+// A connection that times out is closed; one cut for slowness counts as
+// tyto_http_requests_refused_total{reason="slow_client"}.
+//
+// Connection slots: max_connections in all, and max_connections_per_address from one client
+// address, so one client cannot take every slot; connections past either cap are answered 503
+// (the per-address one with Retry-After) and closed.
 //
 // Thread-safe. The network library (Boost.Beast) stays inside server.cc.
 #pragma once
@@ -30,9 +39,14 @@ struct ServerOptions {
   std::chrono::milliseconds read_timeout{std::chrono::seconds(30)};
   std::chrono::milliseconds write_timeout{std::chrono::minutes(2)};
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(2)};
+  std::chrono::milliseconds header_timeout{std::chrono::seconds(10)};
+  // Bytes a second a body must average (see above); 0: no minimum.
+  uint64_t min_body_rate = 1024;
   uint64_t max_header_bytes = 16 * 1024;
   uint64_t max_body_bytes = 32 * 1024 * 1024;
   uint64_t max_connections = 10000;
+  // Open connections from one client IP address at most; 0: no cap.
+  uint64_t max_connections_per_address = 1024;
   // Streaming responses (Response::stream) open at once; one more is answered 503.
   uint64_t max_streams = 64;
   // How often an open stream is polled for more bytes.

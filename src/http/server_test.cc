@@ -174,6 +174,114 @@ TEST_F(ServerTest, SlowRequestIsClosedAfterReadTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 4s);
 }
 
+// Waits until the server has `want` connections open; false if it has not within `limit`.
+bool WaitForConnections(const Server& server, size_t want, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (server.open_connections() != want && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  return server.open_connections() == want;
+}
+
+TEST_F(ServerTest, SlowlorisClientsAreCutWhileOthersAreServed) {
+  ServerOptions o;
+  o.header_timeout = 1500ms;
+  o.read_timeout = 60s;  // only header_timeout can cut the slow ones
+  o.idle_timeout = 60s;
+  StartServer(o);
+  // 50 clients send their headers a byte at a time, forever.
+  std::vector<std::unique_ptr<TestConnection>> slow;
+  for (int i = 0; i < 50; ++i) {
+    slow.push_back(Connect());
+    ASSERT_TRUE(slow.back()->SendRaw("GET /echo HTTP/1.1\r\nHost: x\r\nX-Slow: ").ok());
+  }
+  ASSERT_TRUE(WaitForConnections(*server_, 50, 5s));
+  std::atomic<bool> stop{false};
+  std::thread trickle([&] {
+    while (!stop) {
+      for (auto& c : slow) (void)c->SendRaw("a");  // fails once the server has cut it
+      std::this_thread::sleep_for(50ms);
+    }
+  });
+  // A normal request on another connection is answered while they hold theirs.
+  auto r = testing::HttpRequest(port_, "POST", "/echo", {}, "hello");
+  const size_t open_when_answered = server_->open_connections();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "hello");
+  EXPECT_GE(open_when_answered, 50u) << "answered only after the slow clients were cut";
+  // Then every slow one is cut at the header deadline, though it never stopped sending.
+  EXPECT_TRUE(WaitForConnections(*server_, 0, 20s)) << server_->open_connections() << " still open";
+  stop = true;
+  trickle.join();
+  for (auto& c : slow) EXPECT_TRUE(c->ClosedByPeer(1s));
+  std::string m = registry_.Expose();
+  EXPECT_NE(m.find("tyto_http_requests_refused_total{reason=\"slow_client\"} 50"), std::string::npos) << m;
+  EXPECT_NE(m.find("tyto_http_protocol_errors_total{reason=\"header_timeout\"} 50"), std::string::npos) << m;
+}
+
+TEST_F(ServerTest, BodyTricklingUnderTheMinimumRateIsCut) {
+  ServerOptions o;
+  o.header_timeout = 300ms;
+  o.min_body_rate = 1000;  // bytes a second
+  o.read_timeout = 60s;
+  StartServer(o);
+  auto c = Connect();
+  ASSERT_TRUE(c->SendRaw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n").ok());
+  // The server must have taken the connection before "none open" can mean "cut".
+  ASSERT_TRUE(WaitForConnections(*server_, 1, 5s));
+  std::atomic<bool> stop{false};
+  std::thread trickle([&] {
+    while (!stop && c->SendRaw("0123456789").ok()) std::this_thread::sleep_for(100ms);  // 100 bytes a second
+  });
+  EXPECT_TRUE(WaitForConnections(*server_, 0, 10s));
+  stop = true;
+  trickle.join();
+  std::string m = registry_.Expose();
+  EXPECT_NE(m.find("tyto_http_protocol_errors_total{reason=\"body_too_slow\"} 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("tyto_http_requests_refused_total{reason=\"slow_client\"} 1"), std::string::npos) << m;
+}
+
+TEST_F(ServerTest, BodyAtTheMinimumRateIsRead) {
+  ServerOptions o;
+  o.header_timeout = 300ms;
+  o.min_body_rate = 1000;
+  StartServer(o);
+  auto c = Connect();
+  ASSERT_TRUE(c->SendRaw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n\r\n").ok());
+  for (int i = 0; i < 4; ++i) {  // 1000 bytes every 200 ms: 5000 bytes a second
+    std::this_thread::sleep_for(200ms);
+    ASSERT_TRUE(c->SendRaw(std::string(1000, 'b')).ok());
+  }
+  auto r = c->Read();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, std::string(4000, 'b'));
+}
+
+TEST_F(ServerTest, ConnectionsBeyondThePerAddressCapGet429) {
+  ServerOptions o;
+  o.max_connections_per_address = 3;
+  StartServer(o);
+  std::vector<std::unique_ptr<TestConnection>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(Connect());
+    ASSERT_TRUE(held.back()->Send("POST", "/echo", {}, "x").ok());
+    ASSERT_TRUE(held.back()->Read().ok());
+  }
+  auto extra = Connect();
+  auto r = extra->Read();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 429);
+  EXPECT_NE(r->body.find("max_connections_per_address"), std::string::npos) << r->body;
+  // A slot given back is free again.
+  held.pop_back();
+  ASSERT_TRUE(WaitForConnections(*server_, 2, 5s));
+  auto again = testing::HttpRequest(port_, "POST", "/echo", {}, "y");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->status, 200);
+  EXPECT_NE(registry_.Expose().find("tyto_http_requests_refused_total{reason=\"too_many_connections\"} 1"),
+            std::string::npos);
+}
+
 TEST_F(ServerTest, ClientThatStopsReadingIsClosedAfterWriteTimeout) {
   ServerOptions o;
   o.write_timeout = 300ms;
@@ -242,6 +350,19 @@ TEST_F(ServerTest, RecordsRequestsByHandlerAndCode) {
   EXPECT_NE(m.find("tyto_http_requests_total{handler=\"echo\",code=\"200\"} 2"), std::string::npos) << m;
   EXPECT_NE(m.find("tyto_http_requests_total{handler=\"(unmatched)\",code=\"404\"} 1"), std::string::npos);
   EXPECT_NE(m.find("tyto_http_request_duration_seconds_count{handler=\"echo\"} 2"), std::string::npos);
+}
+
+TEST_F(ServerTest, CountsWhatHandlersRefuse) {
+  router_.Add({"GET"}, "/limited", "limited", [](Request&) {
+    Response r = Response::Error(429, "too_many_requests", "slow down");
+    r.refused = "rate_limited";
+    return r;
+  });
+  StartServer();
+  ASSERT_EQ(testing::HttpGet(port_, "/limited")->status, 429);
+  ASSERT_EQ(testing::HttpGet(port_, "/echo")->status, 200);
+  std::string m = registry_.Expose();
+  EXPECT_NE(m.find("tyto_http_requests_refused_total{reason=\"rate_limited\"} 1"), std::string::npos) << m;
 }
 
 TEST_F(ServerTest, ExtraListenersEachReachTheirOwnHandlerOnSharedThreads) {

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "alertmanager/alert.h"
 #include "alertmanager/matchers.h"
 
 namespace tyto::incident {
@@ -70,6 +71,9 @@ struct Correlation {
 
 struct Incident {
   uint64_t id = 0;
+  // The tenant of the alert that opened it (alertmanager::AlertTenant); only alerts of that
+  // tenant join it, and only that tenant's requests see or change it.
+  std::string tenant = std::string(alertmanager::kDefaultTenant);
   std::string title;  // the first alert's alertname
   State state = State::kOpen;
   std::string severity;  // the highest `severity` label among its alerts ("" when none has one)

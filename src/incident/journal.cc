@@ -8,6 +8,9 @@
 namespace tyto::incident::journal {
 namespace {
 
+// The type byte of kOpened for a tenant other than "default" (journal.h).
+constexpr uint8_t kOpenedInTenant = 8;
+
 using coding::GetLengthPrefixed;
 using coding::GetVarint64;
 using coding::GetVarintSigned64;
@@ -108,12 +111,14 @@ class Reader {
 };
 
 void EncodeOp(const Op& op, std::string* out) {
-  out->push_back(static_cast<char>(op.type));
+  const bool tenant = op.type == OpType::kOpened && op.tenant != alertmanager::kDefaultTenant;
+  out->push_back(static_cast<char>(tenant ? kOpenedInTenant : static_cast<uint8_t>(op.type)));
   PutVarint64(out, op.id);
   switch (op.type) {
     case OpType::kOpened:
       PutVarintSigned64(out, op.time_ms);
       PutLengthPrefixed(out, op.title);
+      if (tenant) PutLengthPrefixed(out, op.tenant);
       break;
     case OpType::kAlert:
       PutVarintSigned64(out, op.time_ms);
@@ -159,15 +164,20 @@ void EncodeOp(const Op& op, std::string* out) {
 // Decodes one op; false when the bytes do not hold one.
 bool DecodeOp(Reader& r, Op* op) {
   const uint8_t type = r.Byte();
-  if (!r.ok() || type < static_cast<uint8_t>(OpType::kOpened) || type > static_cast<uint8_t>(OpType::kNextId)) {
+  if (!r.ok() || type < static_cast<uint8_t>(OpType::kOpened) ||
+      (type > static_cast<uint8_t>(OpType::kNextId) && type != kOpenedInTenant)) {
     return false;
   }
-  op->type = static_cast<OpType>(type);
+  op->type = type == kOpenedInTenant ? OpType::kOpened : static_cast<OpType>(type);
   op->id = r.U64();
   switch (op->type) {
     case OpType::kOpened:
       op->time_ms = r.S64();
       op->title = r.Str();
+      if (type == kOpenedInTenant) {
+        op->tenant = r.Str();
+        if (op->tenant.empty() || op->tenant == alertmanager::kDefaultTenant) return false;
+      }
       break;
     case OpType::kAlert: {
       op->time_ms = r.S64();

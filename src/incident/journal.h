@@ -28,6 +28,8 @@ enum class OpType : uint8_t {
   kState = 5,         // id, state, acknowledged at/by, resolved at/by
   kForget = 6,        // id: pruned, gone from memory
   kNextId = 7,        // id: the next incident's id (kept across a rewrite that drops the newest)
+  // 8 on disk: kOpened with a tenant other than "default" (docs/format/incidents.md); read back as
+  // kOpened with Op::tenant set.
 };
 
 // One change. Only the members its type names are meaningful.
@@ -36,6 +38,7 @@ struct Op {
   uint64_t id = 0;
   int64_t time_ms = 0;
   std::string title;
+  std::string tenant = std::string(alertmanager::kDefaultTenant);  // kOpened: whose incident
   IncidentAlert alert;
   TimelineEntry entry;
   std::vector<Correlation> correlations;

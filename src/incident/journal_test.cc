@@ -66,6 +66,27 @@ TEST(JournalTest, FramesRoundTrip) {
   EXPECT_EQ(ops[6].id, 8u);
 }
 
+// An incident of the default tenant is written as before tenants (type 1, which an older Tyto
+// reads); another tenant's as type 8 with its tenant, read back as kOpened.
+TEST(JournalTest, OpenedKeepsItsTenant) {
+  std::vector<Op> ops(2, AllKinds()[0]);
+  ops[1].tenant = "acme";
+  const std::string frame = EncodeFrame(ops);
+  Result<ParsedFile> p = ParseFile(FileHeader() + frame);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_EQ(p->frames.at(0).size(), 2u);
+  EXPECT_EQ(p->frames[0][0].tenant, "default");
+  EXPECT_EQ(p->frames[0][1].type, OpType::kOpened);
+  EXPECT_EQ(p->frames[0][1].tenant, "acme");
+  EXPECT_EQ(p->frames[0][1].title, "GpuHot");
+  // The bytes: type 1, id 7, time -5, "GpuHot" (10 bytes); then type 8, the same, "acme".
+  const std::string payload = frame.substr(kFrameHeaderSize);
+  ASSERT_EQ(payload.size(), 25u);
+  EXPECT_EQ(payload[0], '\x01');
+  EXPECT_EQ(payload[10], '\x08');
+  EXPECT_EQ(payload.substr(20), std::string("\x04" "acme"));
+}
+
 TEST(JournalTest, EveryCutOfTheLastFrameIsATornTail) {
   const std::string first = FileHeader() + EncodeFrame({AllKinds()[0]});
   const std::string file = first + EncodeFrame(AllKinds());
@@ -93,7 +114,8 @@ TEST(JournalTest, HeaderProblems) {
 
 TEST(JournalTest, ACheckedFrameThatDoesNotDecodeIsCorruption) {
   for (const std::string& payload :
-       {std::string("\x63\x01"), std::string("\x01\x07"), std::string("\x03\x07\x00\x63", 4)}) {
+       {std::string("\x63\x01"), std::string("\x01\x07"), std::string("\x03\x07\x00\x63", 4),
+        std::string("\x08\x07\x00\x01g\x00", 6)}) {  // type 8 with an empty tenant
     std::string frame;
     coding::PutFixed32(&frame, static_cast<uint32_t>(payload.size()));
     coding::PutFixed32(&frame, Crc32(payload));

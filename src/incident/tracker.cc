@@ -232,6 +232,7 @@ void Tracker::Apply(const Op& op) {
     Incident& inc = incidents_[op.id];
     inc = Incident{};
     inc.id = op.id;
+    inc.tenant = op.tenant;
     inc.title = op.title;
     inc.opened_ms = inc.updated_ms = inc.last_firing_ms = op.time_ms;
     next_id_ = std::max(next_id_, op.id + 1);
@@ -318,6 +319,7 @@ std::vector<Op> Tracker::Snapshot() const {
     open.id = id;
     open.time_ms = inc.opened_ms;
     open.title = inc.title;
+    open.tenant = inc.tenant;
     ops.push_back(std::move(open));
     for (const IncidentAlert& a : inc.alerts) ops.push_back(AlertOp(id, inc.last_firing_ms, a));
     for (const TimelineEntry& e : inc.timeline) {
@@ -383,6 +385,10 @@ std::vector<std::string> Tracker::GroupKeys(const alertmanager::LabelSet& labels
     if (it != labels.end() && !it->second.empty()) keys.push_back(name + "=" + it->second);
   }
   if (keys.empty()) keys.push_back("alertname=" + AlertName(labels));
+  // Alerts group only with their own tenant's: "acme/Hostname=h" (tenant names have no '/').
+  if (const std::string_view tenant = alertmanager::AlertTenant(labels); tenant != alertmanager::kDefaultTenant) {
+    for (std::string& key : keys) key = std::string(tenant) + "/" + key;
+  }
   return keys;
 }
 
@@ -414,6 +420,29 @@ Op Tracker::StateOp(const Incident& inc) const {
 void Tracker::SetListener(Listener listener) {
   MutexLock lock(&mu_);
   listener_ = std::move(listener);
+}
+
+void Tracker::SetActionListener(ActionListener listener) {
+  MutexLock lock(&mu_);
+  action_listener_ = std::move(listener);
+}
+
+void Tracker::NotifyAction(uint64_t id, EntryKind kind) {
+  ActionListener listener;
+  Incident inc;
+  {
+    MutexLock lock(&mu_);
+    auto it = incidents_.find(id);
+    if (!action_listener_ || it == incidents_.end()) return;
+    listener = action_listener_;
+    inc = it->second;
+  }
+  for (auto e = inc.timeline.rbegin(); e != inc.timeline.rend(); ++e) {
+    if (e->kind != kind) continue;
+    const TimelineEntry entry = *e;
+    listener(inc, entry);
+    return;
+  }
 }
 
 void Tracker::SetCorrelateHook(CorrelateHook hook) {
@@ -535,6 +564,7 @@ void Tracker::PutOne(const alertmanager::Alert& in, int64_t now, Pending* pendin
   open.id = id;
   open.time_ms = now;
   open.title = AlertName(in.labels);
+  open.tenant = std::string(alertmanager::AlertTenant(in.labels));
   if (!Commit({std::move(open), AlertOp(id, now, alert), FiringEntry(id, now, alert)}).ok()) {
     metrics_->dropped_journal->Inc();
     return;
@@ -581,14 +611,58 @@ Status Tracker::AddEntry(uint64_t id, EntryKind kind, std::string by, std::strin
 
 Status Tracker::AddNote(uint64_t id, std::string by, std::string text) {
   if (text.empty()) return InvalidArgument("text: empty");
-  return AddEntry(id, EntryKind::kNote, std::move(by), std::move(text));
+  TYTO_RETURN_IF_ERROR(AddEntry(id, EntryKind::kNote, std::move(by), std::move(text)));
+  NotifyAction(id, EntryKind::kNote);
+  return Status::Ok();
 }
 
-Status Tracker::Acknowledge(uint64_t id, std::string by) { return Transition(id, EntryKind::kAcknowledged, std::move(by), ""); }
+Status Tracker::Acknowledge(uint64_t id, std::string by) {
+  TYTO_RETURN_IF_ERROR(Transition(id, EntryKind::kAcknowledged, std::move(by), ""));
+  NotifyAction(id, EntryKind::kAcknowledged);
+  return Status::Ok();
+}
 
-Status Tracker::Resolve(uint64_t id, std::string by) { return Transition(id, EntryKind::kResolved, std::move(by), ""); }
+Status Tracker::Resolve(uint64_t id, std::string by) {
+  TYTO_RETURN_IF_ERROR(Transition(id, EntryKind::kResolved, std::move(by), ""));
+  NotifyAction(id, EntryKind::kResolved);
+  return Status::Ok();
+}
 
-Status Tracker::Transition(uint64_t id, EntryKind kind, std::string by, std::string text) {
+Status Tracker::ApplyShared(uint64_t id, EntryKind kind, std::string by, std::string text, int64_t at_ms,
+                            const std::string& key) {
+  if (kind == EntryKind::kNote) {
+    if (text.empty() || text.size() > options_.max_text_bytes) return InvalidArgument("shared note: bad text size");
+    MutexLock lock(&mu_);
+    auto it = incidents_.find(id);
+    if (it == incidents_.end()) return NotFound("incident " + std::to_string(id) + " not found");
+    for (const TimelineEntry& e : it->second.timeline) {
+      for (const auto& [name, value] : e.fields) {
+        if (name == "shared" && value == key) return Status::Ok();  // applied before
+      }
+    }
+    return Commit({EntryOp(id, clock_->NowMillis(), EntryKind::kNote, std::move(by), std::move(text), {{"shared", key}})});
+  }
+  if (kind != EntryKind::kAcknowledged && kind != EntryKind::kResolved) {
+    return InvalidArgument("shared action: only acknowledged, resolved and note");
+  }
+  {
+    MutexLock lock(&mu_);
+    auto it = incidents_.find(id);
+    if (it == incidents_.end()) return NotFound("incident " + std::to_string(id) + " not found");
+    const Incident& inc = it->second;
+    // The action belongs to an earlier episode of the incident: it does not apply now.
+    int64_t episode_ms = inc.opened_ms;
+    for (const TimelineEntry& e : inc.timeline) {
+      if (e.kind == EntryKind::kReopened) episode_ms = std::max(episode_ms, e.time_ms);
+    }
+    if (at_ms < episode_ms || inc.state == State::kResolved) return Status::Ok();
+    if (kind == EntryKind::kAcknowledged && inc.state == State::kAcknowledged) return Status::Ok();
+  }
+  return Transition(id, kind, std::move(by), "", key);
+}
+
+Status Tracker::Transition(uint64_t id, EntryKind kind, std::string by, std::string text,
+                           const std::string& shared_key) {
   MutexLock lock(&mu_);
   auto it = incidents_.find(id);
   if (it == incidents_.end()) return NotFound("incident " + std::to_string(id) + " not found");
@@ -614,7 +688,9 @@ Status Tracker::Transition(uint64_t id, EntryKind kind, std::string by, std::str
     text = "resolved by hand";
   }
   if (!by.empty()) text += " by " + by;
-  return Commit({std::move(st), EntryOp(id, now, kind, std::move(by), std::move(text))});
+  Fields fields;
+  if (!shared_key.empty()) fields.emplace_back("shared", shared_key);
+  return Commit({std::move(st), EntryOp(id, now, kind, std::move(by), std::move(text), std::move(fields))});
 }
 
 Result<Incident> Tracker::Get(uint64_t id) const {
@@ -624,11 +700,13 @@ Result<Incident> Tracker::Get(uint64_t id) const {
   return it->second;
 }
 
-std::vector<Incident> Tracker::List(std::optional<State> state, size_t limit) const {
+std::vector<Incident> Tracker::List(std::optional<State> state, size_t limit,
+                                    std::optional<std::string_view> tenant) const {
   MutexLock lock(&mu_);
   std::vector<Incident> out;
   for (auto it = incidents_.rbegin(); it != incidents_.rend(); ++it) {  // ids grow with time
     if (state && it->second.state != *state) continue;
+    if (tenant && it->second.tenant != *tenant) continue;
     if (limit != 0 && out.size() >= limit) break;
     out.push_back(it->second);
   }

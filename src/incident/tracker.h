@@ -1,6 +1,9 @@
 // Tracker: groups firing alerts into incidents, keeps each incident's timeline, and persists
 // both in an append-only journal (journal.h, docs/format/incidents.md) so a restart keeps them.
 //
+// Tenants: an incident is the tenant's of the alert that opened it (Incident::tenant), and
+// only alerts of that tenant join it; callers that answer for a tenant check it (List filters).
+//
 // Grouping (docs/incidents.md): a firing alert joins the open (or acknowledged) incident that
 // already holds it, else one that shares any value of the grouping labels (`group_by`, default
 // model, Hostname, instance, pod: "Hostname=gpu-node-3" is one key) and had a firing alert
@@ -30,6 +33,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -70,6 +74,10 @@ class Tracker final : public alertmanager::AlertReceiver {
  public:
   using Listener = std::function<void(const Incident&)>;
   using CorrelateHook = std::function<std::vector<Correlation>(const alertmanager::LabelSet& alert_labels, int64_t start_ms)>;
+  // Several servers (src/cluster/shared_incidents.h): called, outside the lock, after a person
+  // acknowledged, resolved or noted an incident through this tracker, with the incident as it
+  // is now and the entry added. Not called for ApplyShared.
+  using ActionListener = std::function<void(const Incident& incident, const TimelineEntry& entry)>;
 
   // Replays the journal (truncating a torn or corrupt tail, with a warning) and starts the
   // worker. `registry` may be null (no metrics).
@@ -79,6 +87,7 @@ class Tracker final : public alertmanager::AlertReceiver {
 
   void SetListener(Listener listener) EXCLUDES(mu_);
   void SetCorrelateHook(CorrelateHook hook) EXCLUDES(mu_);
+  void SetActionListener(ActionListener listener) EXCLUDES(mu_);
 
   void Put(const std::vector<alertmanager::Alert>& alerts) override EXCLUDES(mu_);
 
@@ -91,9 +100,18 @@ class Tracker final : public alertmanager::AlertReceiver {
   // kFailedPrecondition when already resolved.
   Status Resolve(uint64_t id, std::string by) EXCLUDES(mu_);
 
+  // An action a person took on another server, `key` naming it uniquely. kAcknowledged and
+  // kResolved change the state as Acknowledge and Resolve do, unless the incident is already in
+  // it (or resolved), or the action happened (`at_ms`) before the incident last opened or
+  // reopened; kNote adds the note with fields {"shared": key} unless the timeline holds that key.
+  // Other kinds are kInvalidArgument. The action listener is not called.
+  Status ApplyShared(uint64_t id, EntryKind kind, std::string by, std::string text, int64_t at_ms,
+                     const std::string& key) EXCLUDES(mu_);
+
   Result<Incident> Get(uint64_t id) const EXCLUDES(mu_);
-  // Newest first; `state` filters; at most `limit` (0: all).
-  std::vector<Incident> List(std::optional<State> state, size_t limit) const EXCLUDES(mu_);
+  // Newest first; `state` and `tenant` filter; at most `limit` (0: all).
+  std::vector<Incident> List(std::optional<State> state, size_t limit,
+                             std::optional<std::string_view> tenant = std::nullopt) const EXCLUDES(mu_);
   // The incident that holds the alert with these labels (the newest), if any: for adding
   // notification and playbook entries.
   std::optional<uint64_t> IncidentOf(const alertmanager::LabelSet& alert_labels) const EXCLUDES(mu_);
@@ -131,7 +149,11 @@ class Tracker final : public alertmanager::AlertReceiver {
   // fit under max_incidents.
   void Prune(int64_t now, size_t room) REQUIRES(mu_);
   journal::Op StateOp(const Incident& inc) const;
-  Status Transition(uint64_t id, EntryKind kind, std::string by, std::string text) EXCLUDES(mu_);
+  // `shared_key` non-empty: applying another server's action (ApplyShared); no action listener.
+  Status Transition(uint64_t id, EntryKind kind, std::string by, std::string text,
+                    const std::string& shared_key = "") EXCLUDES(mu_);
+  // Calls the action listener with the incident and its newest timeline entry of `kind`.
+  void NotifyAction(uint64_t id, EntryKind kind) EXCLUDES(mu_);
   void UpdateGauges() REQUIRES(mu_);
   void WorkerLoop() EXCLUDES(mu_);
 
@@ -154,6 +176,7 @@ class Tracker final : public alertmanager::AlertReceiver {
   bool write_failed_logged_ GUARDED_BY(mu_) = false;
   bool repair_ GUARDED_BY(mu_) = false;  // the file may end in a partial frame
   Listener listener_ GUARDED_BY(mu_);
+  ActionListener action_listener_ GUARDED_BY(mu_);
   CorrelateHook correlate_ GUARDED_BY(mu_);
   std::deque<uint64_t> correlate_queue_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;

@@ -237,6 +237,36 @@ TEST_F(TrackerTest, RestartKeepsIncidentsAlertsAndTimeline) {
   EXPECT_EQ(t->Get(id)->state, State::kAcknowledged);
 }
 
+// An incident is the tenant's of the alert that opened it; alerts join only their own tenant's
+// incidents (equal Hostname or not), and the tenant survives a restart and a rewrite.
+TEST_F(TrackerTest, TenantsGroupApartAndPersist) {
+  LabelSet acme_hot = kGpuHot, acme_latency = kLatency;
+  alertmanager::SetAlertTenant(&acme_hot, "acme");
+  alertmanager::SetAlertTenant(&acme_latency, "acme");
+  uint64_t acme = 0, plain = 0;
+  {
+    auto t = Open();
+    t->Put({Firing(kGpuHot), Firing(acme_hot), Firing(acme_latency)});
+    ASSERT_EQ(t->List(std::nullopt, 0).size(), 2u);
+    plain = *t->IncidentOf(kGpuHot);
+    acme = *t->IncidentOf(acme_hot);
+    EXPECT_NE(acme, plain);
+    EXPECT_EQ(t->IncidentOf(acme_latency), acme) << "same tenant, same Hostname: one incident";
+    EXPECT_FALSE(t->IncidentOf(kLatency).has_value());
+    EXPECT_EQ(t->Get(acme)->tenant, "acme");
+    EXPECT_EQ(t->Get(plain)->tenant, "default");
+    ASSERT_EQ(t->List(std::nullopt, 0, "acme").size(), 1u);
+    EXPECT_EQ(t->List(std::nullopt, 0, "acme")[0].id, acme);
+    EXPECT_TRUE(t->List(std::nullopt, 0, "beta").empty());
+  }
+  auto t = Open();
+  EXPECT_EQ(t->Get(acme)->tenant, "acme");
+  EXPECT_EQ(t->Get(plain)->tenant, "default");
+  // Grouping by tenant holds after the restart too.
+  t->Put({Firing(kLatency)});
+  EXPECT_EQ(t->IncidentOf(kLatency), plain);
+}
+
 TEST_F(TrackerTest, TornJournalTailIsTruncatedWithALogLine) {
   uint64_t size_before_last = 0;
   {
@@ -297,10 +327,12 @@ TEST_F(TrackerTest, CompactionBoundsTheJournalAndKeepsState) {
   o.compact_min_bytes = 4096;
   o.max_timeline_entries = 20;
   uint64_t id = 0;
+  LabelSet hot = kGpuHot;  // of a tenant: the rewrite keeps it
+  alertmanager::SetAlertTenant(&hot, "acme");
   {
     auto t = Open(o);
-    t->Put({Firing(kGpuHot)});
-    id = *t->IncidentOf(kGpuHot);
+    t->Put({Firing(hot)});
+    id = *t->IncidentOf(hot);
     for (int i = 0; i < 2000; ++i) ASSERT_TRUE(t->AddNote(id, "ana", "note " + std::to_string(i)).ok());
     EXPECT_LT(t->JournalBytes(), 5u * 4096);
   }
@@ -310,6 +342,7 @@ TEST_F(TrackerTest, CompactionBoundsTheJournalAndKeepsState) {
   EXPECT_EQ(inc.timeline.back().text, "note 1999");
   EXPECT_EQ(inc.alerts.size(), 1u);
   EXPECT_EQ(inc.state, State::kOpen);
+  EXPECT_EQ(inc.tenant, "acme");
 }
 
 TEST_F(TrackerTest, OldestResolvedArePrunedPastTheBound) {

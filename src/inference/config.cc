@@ -23,7 +23,8 @@ const Section<InferenceConfig>& InferenceSchema() {
         .Duration("slow_threshold", &SamplingConfig::slow_threshold,
                   "Keep every request (and trace) at least this slow; 0 keeps none for being slow.")
         .Duration("decision_wait", &SamplingConfig::decision_wait,
-                  "How long a trace's spans wait for the rest of the trace before it is decided.",
+                  "How long a trace's spans wait for the rest of the trace before it is decided (with rate 1 every "
+                  "trace is kept and its spans are stored at once).",
                   std::chrono::milliseconds(100))
         .Int("max_pending_spans", &SamplingConfig::max_pending_spans,
              "Spans held while their trace waits; beyond it the oldest traces are decided at once.", 1);

@@ -5,8 +5,9 @@
 #include <utility>
 
 #include "common/log.h"
+#include "events/access_log.h"
 #include "events/genai.h"
-#include "eventstore/store.h"
+#include "eventstore/telemetry_store.h"
 #include "inference/metrics.h"
 #include "redact/redactor.h"
 #include "tyto/matcher.h"
@@ -62,7 +63,7 @@ void Hub::Stop() {
   if (thread_.joinable()) thread_.join();
   std::vector<events::Span> kept;
   sampler_.Poll(deps_.clock->NowMillis(), true, &kept);
-  StoreSpans(std::move(kept));
+  (void)StoreSpans(std::move(kept));  // counted and logged there
   Flush(deps_.clock->NowMillis());
 }
 
@@ -84,7 +85,7 @@ void Hub::RunOnce(bool flush) {
   const int64_t now = deps_.clock->NowMillis();
   std::vector<events::Span> kept;
   sampler_.Poll(now, false, &kept);
-  StoreSpans(std::move(kept));
+  (void)StoreSpans(std::move(kept));  // counted and logged there
   if (flush) Flush(now);
 }
 
@@ -120,8 +121,8 @@ Status Hub::Account(const Result<eventstore::AppendResult>& r, const char* table
   return Status();
 }
 
-void Hub::StoreSpans(std::vector<events::Span> spans) {
-  if (spans.empty()) return;
+Status Hub::StoreSpans(std::vector<events::Span> spans, const eventstore::AppendOptions& source) {
+  if (spans.empty()) return Status::Ok();
   redact::Stats stats;
   for (events::Span& s : spans) {
     for (events::Attribute& a : s.attributes) {
@@ -134,7 +135,7 @@ void Hub::StoreSpans(std::vector<events::Span> spans) {
     }
   }
   CountRedactions(stats);
-  (void)Account(deps_.store->AppendSpans(spans), "spans", spans.size());  // counted and logged there
+  return Account(deps_.store->AppendSpans(spans, source), "spans", spans.size());  // counted and logged there
 }
 
 void Hub::Observe(const events::InferenceEvent& e, int64_t now_ms, const char* source) {
@@ -152,17 +153,17 @@ void Hub::Observe(const events::InferenceEvent& e, int64_t now_ms, const char* s
   if (nodes.size() > kNodesPerModel) nodes.erase(nodes.begin());
 }
 
-void Hub::IngestSpans(std::vector<events::Span> spans) {
+Status Hub::IngestSpans(std::vector<events::Span> spans, const eventstore::AppendOptions& source) {
   const int64_t now = deps_.clock->NowMillis();
   const std::vector<events::InferenceEvent> inferences = events::InferencesFromSpans(spans);
   for (const events::InferenceEvent& e : inferences) Observe(e, now, "spans");
   if (deps_.observer != nullptr && !inferences.empty()) deps_.observer->OnInferences(inferences, now);
   std::vector<events::Span> kept;
   sampler_.Add(std::move(spans), now, &kept);
-  StoreSpans(std::move(kept));
+  return StoreSpans(std::move(kept), source);
 }
 
-Status Hub::IngestEvents(events::DecodedEvents in) {
+Status Hub::IngestEvents(events::DecodedEvents in, const eventstore::AppendOptions& source) {
   const int64_t now = deps_.clock->NowMillis();
   redact::Stats stats;
   if (deps_.observer != nullptr && !in.inferences.empty()) deps_.observer->OnInferences(in.inferences, now);
@@ -197,20 +198,21 @@ Status Hub::IngestEvents(events::DecodedEvents in) {
   auto keep = [&first](Status st) {
     if (first.ok()) first = std::move(st);
   };
-  keep(Account(deps_.store->AppendInferenceEvents(kept), "inference_events", kept.size()));
-  keep(Account(deps_.store->AppendPipelineStageEvents(in.pipeline_stages), "pipeline_stage_events",
+  keep(Account(deps_.store->AppendInferenceEvents(kept, source), "inference_events", kept.size()));
+  keep(Account(deps_.store->AppendPipelineStageEvents(in.pipeline_stages, source), "pipeline_stage_events",
                in.pipeline_stages.size()));
-  keep(Account(deps_.store->AppendDeployments(in.deployments), "deployments", in.deployments.size()));
-  keep(Account(deps_.store->AppendLogs(mismatch_logs), "logs", mismatch_logs.size()));
+  keep(Account(deps_.store->AppendDeployments(in.deployments, source), "deployments", in.deployments.size()));
+  keep(Account(deps_.store->AppendLogs(mismatch_logs, source), "logs", mismatch_logs.size()));
   return first;
 }
 
-Status Hub::IngestLogs(std::vector<events::LogRecord> logs) {
+Status Hub::IngestLogs(std::vector<events::LogRecord> logs, const eventstore::AppendOptions& source) {
   if (logs.empty()) return Status();
+  if (deps_.access_logs != nullptr) deps_.access_logs->Observe(logs);
   redact::Stats stats;
   for (events::LogRecord& r : logs) RedactText(&r.body, &stats);
   CountRedactions(stats);
-  return Account(deps_.store->AppendLogs(logs), "logs", logs.size());
+  return Account(deps_.store->AppendLogs(logs, source), "logs", logs.size());
 }
 
 std::vector<Gpu> Hub::KnownGpus(int64_t now_ms) const {

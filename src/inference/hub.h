@@ -25,6 +25,7 @@
 #include "common/mutex.h"
 #include "events/jsonl_decode.h"
 #include "events/model.h"
+#include "eventstore/telemetry_store.h"
 #include "inference/config.h"
 #include "inference/deriver.h"
 #include "inference/gpu_cost.h"
@@ -35,8 +36,12 @@
 #include "tyto/status.h"
 #include "tyto/storage.h"
 
+namespace tyto::events {
+class AccessLogSignals;  // events/access_log.h
+}  // namespace tyto::events
+
 namespace tyto::eventstore {
-class EventStore;
+class TelemetryStore;
 struct AppendResult;
 }  // namespace tyto::eventstore
 namespace tyto::redact {
@@ -65,13 +70,15 @@ class InferenceObserver {
 
 struct HubDeps {
   Storage* metrics_storage = nullptr;        // where derived series go (required)
-  eventstore::EventStore* store = nullptr;   // where kept items go (required)
+  eventstore::TelemetryStore* store = nullptr;   // where kept items go (required)
   const redact::Redactor* redactor = nullptr;  // null: nothing is redacted (tests only)
   metastore::ExemplarStore* exemplars = nullptr;
   metastore::MetadataStore* metadata = nullptr;
   Metrics* metrics = nullptr;
   Clock* clock = nullptr;  // required
   InferenceObserver* observer = nullptr;
+  // Counts the HTTP access logs among ingested logs (tyto_access_log_*); null: not counted.
+  events::AccessLogSignals* access_logs = nullptr;
 };
 
 class Hub {
@@ -84,13 +91,18 @@ class Hub {
   // Decides every waiting trace, stores what is kept, writes the series a last time.
   void Stop();
 
-  // OTLP spans: their inference events are counted now; the spans wait for their trace's decision.
-  void IngestSpans(std::vector<events::Span> spans);
+  // `source` (every Ingest*): where the batch came from, passed to the store with what is stored
+  // now (eventstore::AppendOptions: a store that keeps it stores a repeated batch once).
+  //
+  // OTLP spans: their inference events are counted now; the spans wait for their trace's decision
+  // (with sampling.rate 1 they are kept and stored now). A failure to store the spans stored now is
+  // returned (those decided later are counted and logged).
+  Status IngestSpans(std::vector<events::Span> spans, const eventstore::AppendOptions& source = {});
   // JSON-lines events. Kept events and every pipeline and deployment event are stored before this
   // returns; a store failure is counted and returned (the metrics were derived either way).
-  Status IngestEvents(events::DecodedEvents events);
+  Status IngestEvents(events::DecodedEvents events, const eventstore::AppendOptions& source = {});
   // Log records (never sampled), redacted and stored before this returns.
-  Status IngestLogs(std::vector<events::LogRecord> logs);
+  Status IngestLogs(std::vector<events::LogRecord> logs, const eventstore::AppendOptions& source = {});
 
   // Runs one round of the thread's work now, as of the clock (for tests with a FakeClock):
   // decides quiet traces, and with `flush` writes the derived series.
@@ -106,7 +118,7 @@ class Hub {
   // Counts one request in the metrics and remembers its node.
   void Observe(const events::InferenceEvent& e, int64_t now_ms, const char* source);
   void Flush(int64_t now_ms);
-  void StoreSpans(std::vector<events::Span> spans);
+  Status StoreSpans(std::vector<events::Span> spans, const eventstore::AppendOptions& source = {});
   std::vector<Gpu> KnownGpus(int64_t now_ms) const;
   void RedactText(std::string* s, redact::Stats* stats) const;
   void CountRedactions(const redact::Stats& stats) const;

@@ -161,7 +161,7 @@ TEST_F(HubTest, SpansAreCountedAtOnceAndStoredAfterTheirTraceIsDecided) {
   c.sampling.decision_wait = std::chrono::seconds(2);
   auto hub = NewHub(c);
   hub->Start();
-  hub->IngestSpans({GenAiSpan(kTrace1, "00f067aa0ba902b7", false), GenAiSpan(kTrace2, "00f067aa0ba902b8", true)});
+  ASSERT_TRUE(hub->IngestSpans({GenAiSpan(kTrace1, "00f067aa0ba902b7", false), GenAiSpan(kTrace2, "00f067aa0ba902b8", true)}).ok());
   hub->RunOnce(true);
   EXPECT_EQ(Value("tyto_inference_requests_total", {{"status", "ok"}}), 1);
   EXPECT_EQ(Value("tyto_inference_tokens_total", {{"gen_ai_token_type", "output"}}), 24);  // both requests

@@ -307,11 +307,31 @@ TEST(SamplerTest, TracesWaitAndAnErrorAnywhereKeepsThemWhole) {
   EXPECT_EQ(metrics.sampling_decisions.WithLabels({"trace", "dropped"}).Value(), 1);
 }
 
-TEST(SamplerTest, TooManyPendingSpansDecideTheOldestTracesEarly) {
+TEST(SamplerTest, WithRateOneSpansAreKeptAtOnce) {
   instrumentation::Registry registry;
   Metrics metrics(&registry);
   SamplingConfig c;
   c.rate = 1;
+  c.decision_wait = std::chrono::seconds(5);
+  TraceSampler s(c, &metrics);
+  const std::string t1 = "0000000000000000f000000000000001";
+  const std::string t2 = "0000000000000000f000000000000002";
+  std::vector<events::Span> kept;
+  s.Add({MakeSpan(t1, "a", 10), MakeSpan(t2, "b", 10), MakeSpan(t1, "c", 10, true)}, kT0, &kept);
+  ASSERT_EQ(kept.size(), 3u);  // nothing waits for the trace to be quiet
+  EXPECT_EQ(s.pending_spans(), 0u);
+  s.Add({MakeSpan(t2, "late", 1)}, kT0 + 1, &kept);
+  ASSERT_EQ(kept.size(), 4u);
+  EXPECT_EQ(kept[3].span_id, "late");
+  EXPECT_EQ(metrics.sampling_decisions.WithLabels({"trace", "kept_sampled"}).Value(), 2);  // once per trace
+}
+
+TEST(SamplerTest, TooManyPendingSpansDecideTheOldestTracesEarly) {
+  instrumentation::Registry registry;
+  Metrics metrics(&registry);
+  SamplingConfig c;
+  c.rate = 0;  // every span here is kept as slow, after waiting (rate 1 would not wait)
+  c.slow_threshold = std::chrono::milliseconds(1);
   c.max_pending_spans = 10;
   TraceSampler s(c, &metrics);
   std::vector<events::Span> kept;

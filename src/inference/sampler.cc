@@ -104,6 +104,20 @@ void TraceSampler::Add(std::vector<events::Span> spans, int64_t now_ms, std::vec
       if (d->second) kept->push_back(std::move(s));
       continue;
     }
+    if (config_.rate >= 1 && pending_.find(s.trace_id) == pending_.end()) {
+      // Every trace is kept whatever its errors and durations: nothing to wait for. Its spans are
+      // stored now, so an ingest path that acknowledges after storing (a NATS consumer) never
+      // acknowledges spans that only a waiting trace holds in memory.
+      Pending now;
+      now.first_ms = now.last_ms = now_ms;
+      now.error = IsError(s);
+      now.longest_ns = s.end_unix_nano - s.start_unix_nano;
+      const std::string trace_id = s.trace_id;
+      now.spans.push_back(std::move(s));
+      ++pending_spans_;
+      Finish(trace_id, std::move(now), kept);
+      continue;
+    }
     Pending& p = pending_[s.trace_id];
     if (p.spans.empty()) p.first_ms = now_ms;
     p.last_ms = now_ms;

@@ -124,8 +124,10 @@ Status AddAttributes(const std::vector<otlp::Attribute>& attrs, bool skip_identi
 
 bool ValidUtf8(std::string_view s) { return scrape::FindInvalidUtf8(s) == s.size(); }
 
-std::string DeltaKey(const Labels& l) {
-  std::string key;
+// A series' key among the running totals: its tenant, then its labels.
+std::string DeltaKey(std::string_view tenant, const Labels& l) {
+  std::string key(tenant);
+  key.push_back('\xfe');
   for (const Label& p : l) {
     key += p.name;
     key.push_back('\xff');
@@ -166,7 +168,7 @@ size_t OtlpReceiver::delta_series() const {
   return deltas_.size();
 }
 
-ExportResult OtlpReceiver::Export(const otlp::MetricsRequest& request) {
+ExportResult OtlpReceiver::Export(const otlp::MetricsRequest& request, Storage* storage, std::string_view tenant) {
   ExportResult result;
   bool has_delta = false;
   for (const auto& rm : request.resources) {
@@ -182,7 +184,7 @@ ExportResult OtlpReceiver::Export(const otlp::MetricsRequest& request) {
   std::unique_lock<std::mutex> delta_order(delta_order_, std::defer_lock);
   if (has_delta) delta_order.lock();
 
-  std::unique_ptr<Appender> app = storage_->NewAppender();
+  std::unique_ptr<Appender> app = (storage != nullptr ? storage : storage_)->NewAppender();
   std::unordered_map<std::string, std::pair<double, int64_t>> pending;  // delta key -> (total, t)
   Status first_rejection;
   uint64_t appended = 0;
@@ -194,7 +196,7 @@ ExportResult OtlpReceiver::Export(const otlp::MetricsRequest& request) {
     std::string key;
     double total = v;
     if (delta && !IsStaleMarker(v) && std::isfinite(v)) {
-      key = DeltaKey(labels);
+      key = DeltaKey(tenant, labels);
       std::optional<std::pair<double, int64_t>> prev;
       if (auto it = pending.find(key); it != pending.end()) {
         prev = it->second;

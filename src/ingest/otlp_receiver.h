@@ -85,7 +85,9 @@ class OtlpReceiver {
 
   const OtlpOptions& options() const { return options_; }
 
-  ExportResult Export(const otlp::MetricsRequest& request);
+  // Through `storage` (a tenant's view of the receiver's: tenant/tenant_storage.h) when given;
+  // `tenant` keeps that tenant's delta running totals apart from every other's.
+  ExportResult Export(const otlp::MetricsRequest& request, Storage* storage = nullptr, std::string_view tenant = {});
 
   // Counts a body refused before Export (undecodable, too large), for tyto_otlp_invalid_requests_total.
   void CountInvalidBody() { invalid_bodies_->Inc(); }

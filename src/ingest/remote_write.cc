@@ -69,7 +69,7 @@ RemoteWriteReceiver::RemoteWriteReceiver(Storage* storage, RemoteWriteOptions op
                          .WithLabels({});
 }
 
-WriteResult RemoteWriteReceiver::Write(std::string_view body) {
+WriteResult RemoteWriteReceiver::Write(std::string_view body, Storage* storage, bool use_cache) {
   thread_local Scratch scratch;
   struct Release {
     ~Release() {
@@ -106,7 +106,11 @@ WriteResult RemoteWriteReceiver::Write(std::string_view body) {
     keys.push_back(s.label_bytes);
     key_series.push_back(static_cast<uint32_t>(i));
   }
-  cache_.FindAll(keys, &scratch.found);
+  if (use_cache) cache_.FindAll(keys, &scratch.found);
+  else {
+    scratch.found.clear();
+    scratch.found.resize(keys.size());
+  }
   for (size_t k = 0; k < keys.size(); ++k) {
     if (scratch.found[k]) continue;
     if (Status bad = DecodeSeriesLabels(&req, key_series[k]); !bad.ok()) return bad_request(std::move(bad));
@@ -121,7 +125,7 @@ WriteResult RemoteWriteReceiver::Write(std::string_view body) {
   if (req.histograms) ignored_histograms_->Inc(static_cast<double>(req.histograms));
   if (req.metadata) ignored_metadata_->Inc(static_cast<double>(req.metadata));
 
-  std::unique_ptr<Appender> app = storage_->NewAppender();
+  std::unique_ptr<Appender> app = (storage != nullptr ? storage : storage_)->NewAppender();
   Status first_rejection;
   uint64_t appended = 0;
   uint64_t hits = 0;
@@ -197,7 +201,7 @@ WriteResult RemoteWriteReceiver::Write(std::string_view body) {
     }
     if (ref != first_ref && ref != 0) {
       if (cached) cached->set_ref(ref);  // the storage dropped the old one
-      else if (!s.label_bytes.empty()) cache_.Insert(s.label_bytes, std::move(*built), ref);
+      else if (use_cache && !s.label_bytes.empty()) cache_.Insert(s.label_bytes, std::move(*built), ref);
     }
   }
   cache_hits_->Inc(static_cast<double>(hits));

@@ -68,8 +68,11 @@ class RemoteWriteReceiver {
   // `storage` and `registry` must outlive the receiver.
   RemoteWriteReceiver(Storage* storage, RemoteWriteOptions options, instrumentation::Registry* registry);
 
-  // `body` is a snappy-compressed WriteRequest.
-  WriteResult Write(std::string_view body);
+  // `body` is a snappy-compressed WriteRequest, stored through `storage` (a tenant's view of the
+  // receiver's: tenant/tenant_storage.h) when given. The series cache remembers SeriesRefs of one
+  // storage: writes through another pass use_cache = false (the cache serves the default
+  // tenant's, the busiest; other tenants' series are found by their labels).
+  WriteResult Write(std::string_view body, Storage* storage = nullptr, bool use_cache = true);
 
  private:
   Storage* storage_;

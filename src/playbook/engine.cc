@@ -17,6 +17,12 @@ int64_t ToMillis(std::chrono::milliseconds d) { return d.count(); }
 // Bound on the (playbook, incident) pairs whose last skip is remembered.
 constexpr size_t kMaxRememberedSkips = 10000;
 
+// `e` naming `tenant` when it is not the default one (the API shows each tenant its own records).
+AuditEntry WithTenant(AuditEntry e, std::string_view tenant) {
+  if (tenant != alertmanager::kDefaultTenant) e.strings.emplace_back("tenant", std::string(tenant));
+  return e;
+}
+
 }  // namespace
 
 std::string_view RunStateName(RunState s) {
@@ -122,7 +128,8 @@ Status Engine::Start() {
 
 std::string Engine::NewRunId() { return "run-" + std::to_string(clock_->NowMillis()) + "-" + std::to_string(++next_id_); }
 
-void Engine::Record(AuditEntry entry) {
+void Engine::Record(AuditEntry entry, std::string_view tenant) {
+  entry = WithTenant(std::move(entry), tenant);
   if (audit_ == nullptr) {
     audit_errors_->Inc();
     return;
@@ -193,6 +200,9 @@ std::vector<Decision> Engine::Trigger(const std::string& incident_id, const std:
       } else if (!needs_approval && queue_.size() >= options_.max_queued_runs) {
         d.skipped = "queue_full";
         detail = std::to_string(queue_.size()) + " runs queued";
+      } else if (hooks_.claim_run && !hooks_.claim_run(p->name, incident_id, *alert, p->cooldown)) {
+        d.skipped = "claimed_elsewhere";
+        detail = "another server runs this playbook for this alert";
       }
       const auto key = std::make_pair(p->name, incident_id);
       if (!d.skipped.empty()) {
@@ -219,6 +229,8 @@ std::vector<Decision> Engine::Trigger(const std::string& incident_id, const std:
       run.playbook = p->name;
       run.incident_id = incident_id;
       run.dry_run = options_.dry_run || p->dry_run;
+      run.tenant = std::string(alertmanager::AlertTenant(alert->labels));
+      slot->tenant = run.tenant;
       run.alert_labels = alert->labels;
       run.alert_annotations = alert->annotations;
       run.created_ms = now_ms;
@@ -249,7 +261,9 @@ std::vector<Decision> Engine::Trigger(const std::string& incident_id, const std:
       decisions.push_back(std::move(d));
     }
   }
-  for (auto& r : records) Record(std::move(r));
+  // The alerts of one incident are of one tenant (the tracker groups within a tenant).
+  const std::string_view tenant = alerts.empty() ? alertmanager::kDefaultTenant : alertmanager::AlertTenant(alerts[0].labels);
+  for (auto& r : records) Record(std::move(r), tenant);
   if (!to_queue.empty()) {
     MutexLock l(&mu_);
     for (auto& slot : to_queue) {
@@ -333,9 +347,10 @@ void Engine::Execute(const std::shared_ptr<RunSlot>& slot) {
     dry_run = slot->run.dry_run;
   }
   // No audit, no action: the start must be on record before anything runs.
-  if (audit_ == nullptr || !audit_->Append({"run_started", id, incident, p.name,
-                                           {{"dry_run", dry_run ? "yes" : "no"}},
-                                           {{"steps", static_cast<int64_t>(p.steps.size())}}})
+  if (audit_ == nullptr || !audit_->Append(WithTenant({"run_started", id, incident, p.name,
+                                                      {{"dry_run", dry_run ? "yes" : "no"}},
+                                                      {{"steps", static_cast<int64_t>(p.steps.size())}}},
+                                                     slot->tenant))
                                .ok()) {
     audit_errors_->Inc();
     Finish(slot, RunState::kFailed, "the audit log cannot be written; nothing was run");
@@ -364,7 +379,7 @@ void Engine::Execute(const std::shared_ptr<RunSlot>& slot) {
       e.numbers.emplace_back("exit_code", r.exit_code);
     }
     if (r.http_status != 0) e.numbers.emplace_back("http_status", r.http_status);
-    Record(std::move(e));
+    Record(std::move(e), slot->tenant);
     steps_total_->WithLabels({r.kind, r.outcome}).Inc();
     std::string text = r.kind + " '" + r.name + "': " + r.outcome;
     if (!r.error.empty()) text += " (" + r.error + ")";
@@ -390,6 +405,7 @@ void Engine::Execute(const std::shared_ptr<RunSlot>& slot) {
 
 void Engine::Finish(const std::shared_ptr<RunSlot>& slot, RunState state, const std::string& reason) {
   std::string incident, id, playbook;
+  alertmanager::LabelSet labels;
   {
     MutexLock l(&mu_);
     if (Finished(slot->run.state) || slot->finishing) return;
@@ -397,10 +413,12 @@ void Engine::Finish(const std::shared_ptr<RunSlot>& slot, RunState state, const 
     incident = slot->run.incident_id;
     id = slot->run.id;
     playbook = slot->run.playbook;
+    labels = slot->run.alert_labels;
   }
+  const std::chrono::milliseconds cooldown = slot->playbook->cooldown;
   // On record before the run shows as finished, so whoever sees it finished finds the record.
   const std::string name(RunStateName(state));
-  Record({"run_finished", id, incident, playbook, {{"state", name}, {"reason", reason}}, {}});
+  Record({"run_finished", id, incident, playbook, {{"state", name}, {"reason", reason}}, {}}, slot->tenant);
   Timeline(incident, {id, playbook, "run_finished", "", name,
                       "playbook " + playbook + " " + name + (reason.empty() ? "" : ": " + reason)});
   runs_total_->WithLabels({playbook, name}).Inc();
@@ -414,6 +432,7 @@ void Engine::Finish(const std::shared_ptr<RunSlot>& slot, RunState state, const 
     Prune();
   }
   cv_.notify_all();
+  if (hooks_.run_finished) hooks_.run_finished(playbook, labels, cooldown);
 }
 
 void Engine::Prune() {
@@ -443,7 +462,7 @@ void Engine::Escalate(const std::shared_ptr<RunSlot>& slot, const std::string& r
   a.annotations["description"] = reason;
   a.annotations["run"] = id;
   a.starts_at_ms = clock_->NowMillis();
-  Record({"escalated", id, incident, playbook, {{"reason", reason}, {"severity", severity}}, {}});
+  Record({"escalated", id, incident, playbook, {{"reason", reason}, {"severity", severity}}, {}}, slot->tenant);
   Timeline(incident, {id, playbook, "escalated", "", "escalated", "escalated to a person: " + reason});
   if (hooks_.escalate) {
     hooks_.escalate(a);
@@ -488,12 +507,13 @@ Result<std::shared_ptr<Engine::RunSlot>> Engine::FindAwaitingApproval(const std:
 }
 
 Status Engine::Approve(const std::string& run_id, const std::string& who, const std::string& comment) {
-  std::string incident, playbook;
+  std::string incident, playbook, tenant;
   {
     MutexLock l(&mu_);
     auto found = FindAwaitingApproval(run_id);
     if (!found.ok()) return found.status();
     Run& run = (*found)->run;
+    tenant = (*found)->tenant;
     if (stopping_) return Unavailable("the playbook engine is stopping");
     run.state = RunState::kQueued;
     run.decided_by = who;
@@ -504,7 +524,7 @@ Status Engine::Approve(const std::string& run_id, const std::string& who, const 
     decisions_->WithLabels({playbook, "approved"}).Inc();
   }
   cv_.notify_all();
-  Record({"approved", run_id, incident, playbook, {{"by", who}, {"comment", comment}}, {}});
+  Record({"approved", run_id, incident, playbook, {{"by", who}, {"comment", comment}}, {}}, tenant);
   Timeline(incident, {run_id, playbook, "approved", "", "approved", "approved by " + who});
   return Status::Ok();
 }
@@ -519,7 +539,8 @@ Status Engine::Reject(const std::string& run_id, const std::string& who, const s
     slot->run.decided_by = who;
     slot->run.comment = comment;
   }
-  Record({"rejected", run_id, slot->run.incident_id, slot->run.playbook, {{"by", who}, {"comment", comment}}, {}});
+  Record({"rejected", run_id, slot->run.incident_id, slot->run.playbook, {{"by", who}, {"comment", comment}}, {}},
+         slot->tenant);
   Finish(slot, RunState::kRejected, "rejected by " + who + (comment.empty() ? "" : ": " + comment));
   return Status::Ok();
 }
@@ -540,7 +561,7 @@ Status Engine::Cancel(const std::string& run_id, const std::string& who) {
     if (!running) queue_.erase(std::remove(queue_.begin(), queue_.end(), slot), queue_.end());
   }
   cv_.notify_all();
-  Record({"cancel_requested", run_id, slot->run.incident_id, slot->run.playbook, {{"by", who}}, {}});
+  Record({"cancel_requested", run_id, slot->run.incident_id, slot->run.playbook, {{"by", who}}, {}}, slot->tenant);
   if (!running) Finish(slot, RunState::kCancelled, "cancelled by " + who);
   return Status::Ok();
 }
@@ -564,7 +585,9 @@ void Engine::Update(PlaybookList playbooks) {
 void Engine::RecordPlaybooks(const std::vector<std::string>& names) {
   std::string joined;
   for (const auto& n : names) joined += (joined.empty() ? "" : ",") + n;
-  Record({"playbooks_loaded", "", "", "", {{"playbooks", joined}}, {{"count", static_cast<int64_t>(names.size())}}});
+  // The server's playbooks: shown with the default tenant's records.
+  Record({"playbooks_loaded", "", "", "", {{"playbooks", joined}}, {{"count", static_cast<int64_t>(names.size())}}},
+         alertmanager::kDefaultTenant);
 }
 
 void Engine::Stop() {

@@ -20,6 +20,12 @@
 // Time: cooldowns, rate limits, waits, verify retries, approval and command timeouts use the
 // Clock given (tests use a FakeClock); the grace between SIGTERM and SIGKILL is real time.
 //
+// Tenants: a run is the tenant's of the alert that started it (Run::tenant); escalations keep the
+// alert's labels, __tenant__ included, so they reach that tenant; the audit records of a run or
+// trigger of another tenant than "default" carry a "tenant" member. Playbooks themselves, their
+// cooldowns and rate limits are the server's (one set for all tenants); a playbook meant for one
+// tenant matches `__tenant__="acme"`.
+//
 // Thread-safe. Hooks are called from worker threads and must be thread-safe.
 #pragma once
 
@@ -66,13 +72,24 @@ struct TimelineEntry {
 };
 
 struct Hooks {
-  // A PromQL instant query: true when it returns a non-empty result.
-  std::function<Result<bool>(const std::string& promql)> verify;
+  // A PromQL instant query over `tenant`'s metrics (the run's tenant): true when it returns a
+  // non-empty result.
+  std::function<Result<bool>(const std::string& promql, const std::string& tenant)> verify;
   // A model's {current, previous} versions from the deployment events; nullopt when unknown.
   std::function<std::optional<std::pair<std::string, std::string>>(const std::string& model)> deployment_lookup;
   // Raises an alert to a person (the notification pipeline).
   std::function<void(const alertmanager::Alert&)> escalate;
   std::function<void(const std::string& incident_id, const TimelineEntry& entry)> timeline;
+  // Several servers (src/cluster/playbook_claims.h): asked by Trigger, under the engine's lock,
+  // once every local check let a run of `playbook` for `alert` start; false skips it as
+  // "claimed_elsewhere" (another server runs it). Must not call the engine. Null: always true.
+  std::function<bool(const std::string& playbook, const std::string& incident_id, const alertmanager::Alert& alert,
+                     std::chrono::milliseconds cooldown)>
+      claim_run;
+  // Called when a run that claim_run let start has finished (any final state).
+  std::function<void(const std::string& playbook, const alertmanager::LabelSet& alert_labels,
+                     std::chrono::milliseconds cooldown)>
+      run_finished;
 };
 
 struct EngineOptions {
@@ -108,6 +125,9 @@ struct Run {
   std::string id;
   std::string playbook;
   std::string incident_id;
+  // The tenant of the alert that started it (alertmanager::AlertTenant); only that tenant's
+  // requests see or decide it.
+  std::string tenant = std::string(alertmanager::kDefaultTenant);
   RunState state = RunState::kQueued;
   bool dry_run = false;
   bool escalated = false;
@@ -127,7 +147,9 @@ struct Run {
 struct Decision {
   std::string playbook;
   std::string run_id;  // empty when skipped
-  std::string skipped;  // "already_running", "cooldown", "rate_limit", "queue_full", "audit_unavailable"
+  // "already_running", "cooldown", "rate_limit", "queue_full", "audit_unavailable",
+  // "claimed_elsewhere"
+  std::string skipped;
 };
 
 class Engine {
@@ -188,7 +210,9 @@ class Engine {
   void Finish(const std::shared_ptr<RunSlot>& slot, RunState state, const std::string& reason) EXCLUDES(mu_);
   void Escalate(const std::shared_ptr<RunSlot>& slot, const std::string& reason, const std::string& severity)
       EXCLUDES(mu_);
-  void Record(AuditEntry entry);
+  // Appends to the audit log; a record of another tenant than the default one names it
+  // ("tenant" member), so that the API shows each tenant its own.
+  void Record(AuditEntry entry, std::string_view tenant);
   void RecordPlaybooks(const std::vector<std::string>& names);
   void Timeline(const std::string& incident_id, TimelineEntry entry);
   void Prune() REQUIRES(mu_);

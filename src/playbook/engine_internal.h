@@ -16,6 +16,7 @@ namespace tyto::playbook {
 struct Engine::RunSlot {
   std::shared_ptr<const Playbook> playbook;  // as it was when the run started
   ExpandContext ctx;                         // immutable once queued
+  std::string tenant;                        // the run's (Run::tenant), immutable once queued
   std::atomic<bool> cancel{false};
   bool finishing = false;  // guarded by the engine's mu_: Finish has claimed the run
   Run run;  // guarded by the engine's mu_

@@ -349,7 +349,7 @@ bool Engine::StepScale(const std::shared_ptr<RunSlot>& slot, const Step& step, S
       return false;
     }
     rapidjson::Document parsed;
-    parsed.Parse(resp->second.data(), resp->second.size());
+    parsed.Parse<rapidjson::kParseIterativeFlag>(resp->second.data(), resp->second.size());
     const rapidjson::Document& doc = parsed;
     int64_t current = -1;
     if (!doc.HasParseError() && doc.IsObject()) {
@@ -471,7 +471,7 @@ bool Engine::StepVerify(const std::shared_ptr<RunSlot>& slot, const Step& step, 
   }
   const auto deadline = clock_->MonotonicNow() + step.within;
   for (int attempt = 1;; ++attempt) {
-    Result<bool> v = hooks_.verify(query);
+    Result<bool> v = hooks_.verify(query, slot->tenant);
     if (v.ok() && *v) {
       r->output = "true on attempt " + std::to_string(attempt);
       return true;

@@ -82,9 +82,10 @@ class EngineTest : public ::testing::Test {
     o.dry_run = dry_run;
     o.kill_grace = 200ms;
     Hooks h;
-    h.verify = [this](const std::string& q) -> Result<bool> {
+    h.verify = [this](const std::string& q, const std::string& tenant) -> Result<bool> {
       std::lock_guard<std::mutex> l(mu_);
       queries_.push_back(q);
+      tenants_.push_back(tenant);
       return verify_result_;
     };
     h.deployment_lookup = [](const std::string& model) -> std::optional<std::pair<std::string, std::string>> {
@@ -131,6 +132,10 @@ class EngineTest : public ::testing::Test {
     std::lock_guard<std::mutex> l(mu_);
     return queries_;
   }
+  std::vector<std::string> verify_tenants() {
+    std::lock_guard<std::mutex> l(mu_);
+    return tenants_;
+  }
   std::vector<std::string> timeline() {
     std::lock_guard<std::mutex> l(mu_);
     return timeline_;
@@ -149,6 +154,7 @@ class EngineTest : public ::testing::Test {
   std::mutex mu_;
   Result<bool> verify_result_ = false;
   std::vector<std::string> queries_;
+  std::vector<std::string> tenants_;  // of each verify query
   std::vector<alertmanager::Alert> escalations_;
   std::vector<std::string> timeline_;
 };
@@ -399,6 +405,29 @@ TEST_F(EngineTest, VerifyThatStaysFalseEscalates) {
   EXPECT_TRUE(engine_->Trigger("inc-10", esc).empty());
   const std::string audit = Slurp(engine_->AuditPath());
   EXPECT_NE(audit.find("\"type\":\"escalated\""), std::string::npos);
+}
+
+// A run is the tenant's of its alert: its verify queries that tenant's metrics, its escalation
+// carries the tenant, and its audit records name it (the default tenant's name none).
+TEST_F(EngineTest, RunsKeepTheirAlertsTenant) {
+  verify_result_ = false;
+  Make("playbooks:\n  - name: p\n    match: ['alertname=\"A\"']\n    steps:\n"
+       "      - verify: {query: 'up == 1', within: 10s, interval: 10s}\n");
+  alertmanager::LabelSet labels{{"alertname", "A"}};
+  alertmanager::SetAlertTenant(&labels, "acme");
+  playbook::Run r = WaitFinished(TriggerOne("7", labels), 5s);
+  EXPECT_EQ(r.tenant, "acme");
+  ASSERT_FALSE(verify_tenants().empty());
+  EXPECT_EQ(verify_tenants()[0], "acme");
+  ASSERT_EQ(escalations().size(), 1u);
+  EXPECT_EQ(alertmanager::AlertTenant(escalations()[0].labels), "acme");
+  clock_.Advance(1h);  // the playbook's cooldown (the server's, for every tenant)
+  playbook::Run plain = WaitFinished(TriggerOne("8", {{"alertname", "A"}}), 5s);
+  EXPECT_EQ(plain.tenant, "default");
+  EXPECT_EQ(verify_tenants().back(), "default");
+  const std::string audit = Slurp(engine_->AuditPath());
+  EXPECT_NE(audit.find("\"tenant\":\"acme\""), std::string::npos) << audit;
+  EXPECT_EQ(audit.find("\"tenant\":\"default\""), std::string::npos) << audit;
 }
 
 TEST_F(EngineTest, FailingCommandEscalatesAndTheAuditChainHolds) {

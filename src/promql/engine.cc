@@ -1468,7 +1468,10 @@ Result<QueryResult> Engine::Exec(const Expr& expr, int64_t start_ms, int64_t end
       engine->gate_cv_.notify_one();
     }
   } slot{this};
-  Evaluator ev(storage_, options_, &stop, start_ms, end_ms, instant ? 0 : step_ms);
+  EngineOptions options = options_;
+  if (ctx.max_samples > 0 && ctx.max_samples < options.max_samples) options.max_samples = ctx.max_samples;
+  Evaluator ev(ctx.storage != nullptr ? ctx.storage : storage_, options, &stop, start_ms, end_ms,
+               instant ? 0 : step_ms);
   const Steps steps{start_ms, end_ms, step_ms};
   QueryResult r;
   r.time = start_ms;

@@ -89,6 +89,10 @@ struct QueryContext {
   std::function<bool()> cancelled;
   // A shorter limit for this query (the API's `timeout` parameter); the engine's still applies.
   std::optional<std::chrono::milliseconds> timeout;
+  // Reads this storage instead of the engine's (a tenant's view of it: tenant/tenant_storage.h).
+  Storage* storage = nullptr;
+  // A lower max_samples for this query (a tenant's limit); 0: the engine's.
+  uint64_t max_samples = 0;
 };
 
 class Engine {

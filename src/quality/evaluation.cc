@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "common/log.h"
-#include "eventstore/store.h"
+#include "eventstore/telemetry_store.h"
 #include "quality/metrics.h"
 #include "redact/redactor.h"
 
@@ -126,6 +126,7 @@ void Evaluations::Offer(const events::InferenceEvent& e, int64_t now_ms) {
   }
   auto job = std::make_shared<Job>();
   job->sample.request_id = e.request_id;
+  job->org = e.org;
   job->sample.model = e.model;
   job->sample.model_version = e.model_version;
   job->sample.prompt = e.prompt;
@@ -236,6 +237,7 @@ void Evaluations::Finish(const std::shared_ptr<Job>& job, int64_t now_ms) {
   std::vector<events::LogRecord> records;
   auto record = [&](const std::string& name, const evaluate::Score& s) {
     events::LogRecord r;
+    r.org = job->org;
     r.time_unix_nano = now_ms * 1'000'000;
     r.severity_number = 9;
     r.severity_text = "INFO";

@@ -34,7 +34,7 @@
 #include "tyto/status.h"
 
 namespace tyto::eventstore {
-class EventStore;
+class TelemetryStore;
 }
 namespace tyto::redact {
 class Redactor;
@@ -62,7 +62,7 @@ class TokenBucket {
 class Evaluations {
  public:
   struct Deps {
-    eventstore::EventStore* store = nullptr;     // where the evaluation records go (null: nowhere)
+    eventstore::TelemetryStore* store = nullptr;     // where the evaluation records go (null: nowhere)
     const redact::Redactor* redactor = nullptr;  // scrubs explanations before they are stored
     Metrics* metrics = nullptr;
     Clock* clock = nullptr;  // required
@@ -106,6 +106,7 @@ class Evaluations {
   struct Job {
     evaluate::Sample sample;
     std::string trace_id, span_id;
+    std::string org;  // the Tyto tenant of the event: its evaluation records are that tenant's
     std::mutex mu;
     std::vector<std::pair<const Configured*, evaluate::Score>> scores;  // guarded by mu
   };

@@ -7,11 +7,15 @@
 #include <utility>
 
 #include "common/log.h"
+#include "crypto/field_encryption.h"
 #include "eventstore/sqlite.h"
 #include "quality/metrics.h"
 
 namespace tyto::quality {
 namespace {
+
+// The associated data of an encrypted correction (docs/format/keys.md, "Envelope").
+constexpr std::string_view kCorrectionContext = "feedback.correction";
 
 const log::Logger kLog("quality");
 
@@ -67,11 +71,13 @@ GroundTruth::GroundTruth(const GroundTruthConfig& config, Metrics* metrics)
 GroundTruth::~GroundTruth() = default;
 
 Result<std::unique_ptr<GroundTruth>> GroundTruth::Open(const GroundTruthConfig& config, const std::string& dir,
-                                                       Metrics* metrics, int64_t now_ms) {
+                                                       Metrics* metrics, int64_t now_ms,
+                                                       std::shared_ptr<const crypto::FieldEncryption> encryption) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return IOError("cannot create " + dir + ": " + ec.message());
   std::unique_ptr<GroundTruth> gt(new GroundTruth(config, metrics));
+  gt->encryption_ = std::move(encryption);
   const std::string path = dir + "/ground_truth.db";
   TYTO_ASSIGN_OR_RETURN(std::unique_ptr<eventstore::sqlite::Connection> db,
                         eventstore::sqlite::Connection::Open(path, eventstore::sqlite::Connection::Mode::kCreate));
@@ -252,7 +258,16 @@ Result<FeedbackResult> GroundTruth::Ingest(const std::vector<events::Feedback>& 
       store->BindNull(8);
     }
     store->BindDouble(9, f.rating);
-    store->BindText(10, f.correction);
+    if (encryption_ != nullptr && !f.correction.empty()) {
+      Result<std::string> sealed = encryption_->Seal(f.correction, kCorrectionContext);
+      if (!sealed.ok()) {
+        st = sealed.status();
+        break;
+      }
+      store->BindBlob(10, *sealed, /*copy=*/true);
+    } else {
+      store->BindText(10, f.correction);
+    }
     store->BindInt(11, counted ? 1 : 0);
     st = store->Run();
     if (!st.ok()) break;

@@ -30,6 +30,10 @@ namespace tyto::eventstore::sqlite {
 class Connection;
 }
 
+namespace tyto::crypto {
+class FieldEncryption;
+}
+
 namespace tyto::quality {
 
 class Metrics;
@@ -44,8 +48,11 @@ struct FeedbackResult {
 class GroundTruth {
  public:
   // Opens (creating) `dir`/ground_truth.db and reads back the feedback of the last window.
+  // With `encryption` (security.encryption_key_file), feedback corrections are stored as
+  // AES-256-GCM envelopes (docs/format/quality.md); null: as given.
   static Result<std::unique_ptr<GroundTruth>> Open(const GroundTruthConfig& config, const std::string& dir,
-                                                   Metrics* metrics, int64_t now_ms);
+                                                   Metrics* metrics, int64_t now_ms,
+                                                   std::shared_ptr<const crypto::FieldEncryption> encryption = nullptr);
   ~GroundTruth();
 
   // Notes the prediction of `e` (when it has a request id and a predicted class); written by the
@@ -95,6 +102,7 @@ class GroundTruth {
   std::string PositiveLabel(const stats::ConfusionMatrix& cm) const;
 
   const GroundTruthConfig config_;
+  std::shared_ptr<const crypto::FieldEncryption> encryption_;  // set by Open
   Metrics* const metrics_;
   const int64_t slot_ms_;
 

@@ -25,7 +25,7 @@ Result<std::unique_ptr<QualityMonitor>> QualityMonitor::Open(const QualityConfig
           config.evaluation, *deps.registry,
           {.store = deps.store, .redactor = deps.redactor, .metrics = deps.metrics, .clock = deps.clock}, now));
   if (config.ground_truth.enabled) {
-    TYTO_ASSIGN_OR_RETURN(m->ground_truth_, GroundTruth::Open(config.ground_truth, deps.dir, deps.metrics, now));
+    TYTO_ASSIGN_OR_RETURN(m->ground_truth_, GroundTruth::Open(config.ground_truth, deps.dir, deps.metrics, now, deps.encryption));
   }
   m->drift_ = std::make_unique<DriftMonitor>(config.drift, deps.dir + "/drift", deps.env, deps.metrics);
   TYTO_RETURN_IF_ERROR(m->drift_->Load().WithContext(deps.dir + "/drift"));

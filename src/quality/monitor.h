@@ -32,11 +32,13 @@ class Metrics;
 struct MonitorDeps {
   std::string dir;                               // <data>/quality
   Env* env = nullptr;                            // required
-  eventstore::EventStore* store = nullptr;       // for evaluation records (null: not stored)
+  eventstore::TelemetryStore* store = nullptr;       // for evaluation records (null: not stored)
   const redact::Redactor* redactor = nullptr;    // scrubs corrections and explanations
   const evaluate::Registry* registry = nullptr;  // required: the evaluator plugins
   Metrics* metrics = nullptr;
   Clock* clock = nullptr;  // required
+  // Encrypts stored feedback corrections (security.encryption_key_file); null: stored as given.
+  std::shared_ptr<const crypto::FieldEncryption> encryption = nullptr;
 };
 
 class QualityMonitor : public inference::InferenceObserver {

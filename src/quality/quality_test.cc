@@ -7,12 +7,17 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "config/yaml.h"
+#include "crypto/field_encryption.h"
+#include "crypto/keyring.h"
 #include "eventstore/config.h"
 #include "eventstore/store.h"
 #include "instrumentation/metrics.h"
@@ -485,7 +490,11 @@ TEST(EvaluationTest, ScoresCompositeRecordsAndBudget) {
   Result<std::unique_ptr<Evaluations>> ev = Evaluations::Create(
       config, plugins, {.store = store->get(), .redactor = &redactor, .metrics = &metrics, .clock = &clock}, kT0);
   ASSERT_TRUE(ev.ok()) << ev.status().message();
-  for (int i = 0; i < 5; ++i) (*ev)->Offer(Answered("r" + std::to_string(i), "an answer"), kT0);
+  for (int i = 0; i < 5; ++i) {
+    events::InferenceEvent e = Answered("r" + std::to_string(i), "an answer");
+    if (i == 0) e.org = "team-q";  // its evaluation records are that tenant's
+    (*ev)->Offer(e, kT0);
+  }
   (*ev)->Offer(Answered("nothing", ""), kT0);  // no response, no finish reasons: not evaluated
   (*ev)->RunPending(kT0);
 
@@ -518,7 +527,9 @@ TEST(EvaluationTest, ScoresCompositeRecordsAndBudget) {
   q.attributes = {{"gen_ai.evaluation.name", "len"}};
   Result<std::vector<eventstore::LogEntry>> logs = (*store)->SearchLogs(q);
   ASSERT_TRUE(logs.ok()) << logs.status().message();
-  ASSERT_EQ(logs->size(), 3u);
+  ASSERT_EQ(logs->size(), 2u);  // the default tenant's
+  q.org = "team-q";
+  ASSERT_EQ((*store)->SearchLogs(q)->size(), 1u);
   const events::LogRecord& r = (*logs)[0].record;
   EXPECT_EQ(r.trace_id, "5b8efff798038103d269b633813fc60c");
   EXPECT_EQ(*events::FindAttribute(r.attributes, "event.name"), "gen_ai.evaluation.result");
@@ -591,6 +602,36 @@ TEST(EvaluationTest, ThreadsEvaluateEveryOfferOnce) {
   for (const char* e : {"len", "judge", "composite"}) {
     EXPECT_EQ(app.Last(Key("tyto_quality_score_count", {{"evaluator", e}, {"model", "llm"}, {"version", "v2"}})), 1000)
         << e;
+  }
+}
+
+
+// Encryption at rest (issue 12): a correction is free text a user wrote about a response, kept in
+// ground_truth.db; with a key file none of its bytes are on disk. The run without one is the
+// control: the same scan finds it.
+TEST(GroundTruthTest, CorrectionsAreEncryptedWithAKeyFile) {
+  const std::string secret = "PLANTED-correction-wombat-7713";
+  for (bool encrypt : {true, false}) {
+    testing::TempDir dir;
+    testing::TempDir keys;
+    std::shared_ptr<const crypto::FieldEncryption> encryption;
+    if (encrypt) {
+      ASSERT_TRUE(crypto::GenerateKeyFile(keys.Path("keys")).ok());
+      auto fe = crypto::LoadFieldEncryption(keys.Path("keys"), {});
+      ASSERT_TRUE(fe.ok()) << fe.status().ToString();
+      encryption = *fe;
+    }
+    {
+      Result<std::unique_ptr<GroundTruth>> gt = GroundTruth::Open(GroundTruthConfig{}, dir.path(), nullptr, kT0, encryption);
+      ASSERT_TRUE(gt.ok()) << gt.status().message();
+      (*gt)->Record(Prediction("r1", "yes", 0.9, "A"));
+      events::Feedback f = Label("r1", "no");
+      f.correction = "the right answer was: " + secret;
+      Result<FeedbackResult> r = (*gt)->Ingest({f}, kT0 + 3'600'000);
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      EXPECT_EQ(testing::AllFileBytes(dir.path()).find(secret) != std::string::npos, !encrypt) << "open, encrypt=" << encrypt;
+    }
+    EXPECT_EQ(testing::AllFileBytes(dir.path()).find(secret) != std::string::npos, !encrypt) << "closed, encrypt=" << encrypt;
   }
 }
 

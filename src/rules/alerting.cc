@@ -38,8 +38,11 @@ std::string Group::Expand(const RuleDef& def, const Template& t, const std::map<
   data.external_url = ctx_.options->external_url;
   data.value = value;
   promql::Engine* engine = ctx_.engine;
-  data.query = [engine, eval_ms](std::string_view q) -> Result<std::vector<TemplateSample>> {
-    TYTO_ASSIGN_OR_RETURN(promql::QueryResult r, engine->Instant(q, eval_ms));
+  Storage* storage = ctx_.query_storage;
+  data.query = [engine, storage, eval_ms](std::string_view q) -> Result<std::vector<TemplateSample>> {
+    promql::QueryContext qctx;
+    qctx.storage = storage;  // the group's tenant's series only
+    TYTO_ASSIGN_OR_RETURN(promql::QueryResult r, engine->Instant(q, eval_ms, qctx));
     std::vector<TemplateSample> out;
     if (r.type == promql::ValueType::kScalar) {
       out.push_back({{}, r.scalar});
@@ -176,7 +179,9 @@ Result<Group::Vector> Group::EvalAlerting(size_t i, int64_t eval_ms) {
   if (ctx_.options->enrich && !now_firing.empty()) {
     for (const auto& [labels, active_at] : now_firing) {
       alertmanager::LabelSet extra;
-      ctx_.options->enrich(alertmanager::ToLabelSet(labels), active_at, &extra);
+      alertmanager::LabelSet with_tenant = alertmanager::ToLabelSet(labels);
+      alertmanager::SetAlertTenant(&with_tenant, ctx_.tenant);
+      ctx_.options->enrich(with_tenant, active_at, &extra);
       if (extra.empty()) continue;
       MutexLock l(&mu_);
       auto it = status_[i].alerts.find(labels);
@@ -251,6 +256,7 @@ alertmanager::Alert Group::ToSent(const RuleDef& def, const RuleAlert& a) const 
   alertmanager::Alert out;
   out.labels = alertmanager::ToLabelSet(a.labels);
   for (const auto& [name, value] : ctx_.options->external_labels) out.labels.emplace(name, value);
+  alertmanager::SetAlertTenant(&out.labels, ctx_.tenant);  // the group's, whatever the rule's labels say
   out.annotations = a.enrichment;
   for (const auto& [name, value] : a.annotations) out.annotations[name] = value;
   out.starts_at_ms = a.fired_at_ms;

@@ -59,10 +59,15 @@ std::string_view AlertStateName(AlertState s) {
   return "inactive";
 }
 
+std::string GroupKey(std::string_view tenant, std::string_view file, std::string_view name) {
+  std::string key = tenant == alertmanager::kDefaultTenant ? "" : std::string(tenant) + "/";
+  return key.append(file).append(";").append(name);
+}
+
 Group::Group(const std::string& file, const RuleGroup& group, int index, const GroupContext& ctx)
     : file_(file),
       name_(group.name),
-      key_(file + ";" + group.name),
+      key_(GroupKey(ctx.tenant, file, group.name)),
       index_(index),
       // At least 1 ms: a zero global interval (a configuration bug) must not divide by zero.
       interval_ms_(std::max<int64_t>(1, group.interval && group.interval->count() > 0
@@ -140,9 +145,25 @@ void Group::SetRestore(bool restore) {
   }
 }
 
+bool Group::Suspend() {
+  MutexLock e(&eval_mu_);
+  if (stopped_) return false;
+  if (suspended_) return true;
+  suspended_ = true;
+  // Another server evaluates the group now: its alerts here would go stale. The series this
+  // server wrote last (previous_) are kept, so a vanished one is still marked stale later.
+  MutexLock l(&mu_);
+  for (size_t i = 0; i < status_.size(); ++i) {
+    status_[i].alerts.clear();
+    if (defs_[i].rule.kind == Rule::Kind::kAlerting) status_[i].restored = false;
+  }
+  return true;
+}
+
 bool Group::Iterate(int64_t eval_ms, int64_t missed, int64_t lag_ms) {
   MutexLock e(&eval_mu_);
   if (stopped_) return false;
+  suspended_ = false;
   metrics_.iterations->Inc(static_cast<double>(missed + 1));
   if (missed > 0) metrics_.missed->Inc(static_cast<double>(missed));
   metrics_.lag->Set(static_cast<double>(std::max<int64_t>(lag_ms, 0)) / 1000);
@@ -173,6 +194,7 @@ Result<Group::Vector> Group::Query(const RuleDef& def, int64_t t_ms) const {
     const std::atomic<bool>* c = ctx_.cancelled;
     qctx.cancelled = [c] { return c->load(std::memory_order_relaxed); };
   }
+  qctx.storage = ctx_.query_storage;
   TYTO_ASSIGN_OR_RETURN(promql::QueryResult r, ctx_.engine->Exec(*def.rule.parsed_expr, t_ms, t_ms, 1, true, qctx));
   if (r.type == promql::ValueType::kVector) return std::move(r.vector);
   if (r.type == promql::ValueType::kScalar) return Vector{promql::Element{Labels(), r.scalar}};
@@ -321,6 +343,7 @@ api::RuleGroup Group::Snapshot() const {
   api::RuleGroup g;
   g.name = name_;
   g.file = file_;
+  g.tenant = ctx_.tenant;
   g.interval_seconds = static_cast<double>(interval_ms_) / 1000;
   g.limit = limit_;
   auto to_labels = [](const LabelList& list) {

@@ -52,7 +52,10 @@ struct ManagerMetrics {
 // What a group evaluates against; every pointer outlives the group.
 struct GroupContext {
   promql::Engine* engine = nullptr;
-  Storage* storage = nullptr;
+  Storage* storage = nullptr;  // written (and ALERTS_FOR_STATE read) here
+  // Queries read this storage (the tenant's view); null: the engine's own.
+  Storage* query_storage = nullptr;
+  std::string tenant = "default";  // whose group: its alerts carry it
   Clock* clock = nullptr;
   alertmanager::AlertReceiver* receiver = nullptr;  // may be null
   const ManagerOptions* options = nullptr;
@@ -79,6 +82,9 @@ struct RuleAlert {
   int64_t keep_firing_since_ms = 0;
 };
 
+// A group's identity (Group::key).
+std::string GroupKey(std::string_view tenant, std::string_view file, std::string_view name);
+
 // A resolved alert is kept (and re-sent) this long, as Prometheus keeps it.
 inline constexpr int64_t kResolvedRetentionMs = 15 * 60 * 1000;
 
@@ -90,7 +96,10 @@ class Group {
 
   const std::string& file() const { return file_; }
   const std::string& name() const { return name_; }
-  // "<file>;<name>": the rule_group label and the identity across reloads.
+  const std::string& tenant() const { return ctx_.tenant; }
+  Storage* storage() const { return ctx_.storage; }  // where its series are written
+  // "<file>;<name>" ("<tenant>/<file>;<name>" for a tenant other than "default"): the
+  // rule_group label and the identity across reloads.
   const std::string& key() const { return key_; }
   int index() const { return index_; }
   int64_t interval_ms() const { return interval_ms_; }
@@ -110,6 +119,10 @@ class Group {
   // One iteration at `eval_ms`, counted with `missed` skipped slots, started `lag_ms` late.
   // Returns false, doing nothing, once the group has been stopped (replaced or removed).
   bool Iterate(int64_t eval_ms, int64_t missed, int64_t lag_ms);
+  // A slot skipped because this server may not evaluate the group now (ManagerOptions::
+  // may_evaluate): the first skip forgets the group's alerts and marks its alerting rules to
+  // restore from ALERTS_FOR_STATE at the next Iterate. Returns false once the group is stopped.
+  bool Suspend();
 
   // Takes over the state of `old` (same key, about to be replaced) and stops it: waits for an
   // evaluation of `old` under way. Rules are matched by name and labels, in order.
@@ -192,6 +205,7 @@ class Group {
   // Held for a whole evaluation; guards what only an evaluation reads and writes.
   Mutex eval_mu_;
   bool stopped_ GUARDED_BY(eval_mu_) = false;
+  bool suspended_ GUARDED_BY(eval_mu_) = false;  // skipped since its last Iterate
   std::vector<LabelsSet> previous_ GUARDED_BY(eval_mu_);    // per rule: series written last time
   std::vector<Labels> pending_stale_ GUARDED_BY(eval_mu_);  // of rules removed by a reload
 

@@ -77,13 +77,30 @@ Manager::~Manager() { Stop(); }
 
 Status Manager::Update(std::vector<RuleFile> files) {
   MutexLock update(&update_mu_);
-  GroupContext ctx{engine_, storage_, clock_, receiver_, &options_, metrics_.get(), &stopping_};
   std::vector<std::shared_ptr<Group>> fresh;
   std::map<std::string, Group*> fresh_by_key;
   for (const RuleFile& f : files) {
+    GroupContext ctx;
+    ctx.engine = engine_;
+    ctx.storage = storage_;
+    ctx.clock = clock_;
+    ctx.receiver = receiver_;
+    ctx.options = &options_;
+    ctx.metrics = metrics_.get();
+    ctx.cancelled = &stopping_;
+    ctx.tenant = f.tenant.empty() ? std::string(alertmanager::kDefaultTenant) : f.tenant;
+    if (options_.tenant_storage) {
+      auto it = tenant_storages_.find(ctx.tenant);
+      if (it == tenant_storages_.end()) {
+        std::unique_ptr<Storage> view = options_.tenant_storage(ctx.tenant);
+        if (view == nullptr) return InvalidArgument("no storage for the rules of tenant \"" + ctx.tenant + "\"");
+        it = tenant_storages_.emplace(ctx.tenant, std::move(view)).first;
+      }
+      ctx.storage = ctx.query_storage = it->second.get();
+    }
     int index = 0;
     for (const RuleGroup& g : f.groups) {
-      if (fresh_by_key.count(f.filename + ";" + g.name) != 0) continue;  // a file named twice
+      if (fresh_by_key.count(GroupKey(ctx.tenant, f.filename, g.name)) != 0) continue;  // a file named twice
       TYTO_ASSIGN_OR_RETURN(std::shared_ptr<Group> group, Group::Make(f.filename, g, index++, ctx));
       fresh_by_key[group->key()] = group.get();
       fresh.push_back(std::move(group));
@@ -109,6 +126,7 @@ Status Manager::Update(std::vector<RuleFile> files) {
     }
     // Removed: its series end two intervals from now, unless Tyto stops first.
     Retired r;
+    r.storage = s->group->storage();
     r.series = s->group->Retire();
     r.due_ms = now + 2 * s->group->interval_ms();
     r.stale_ms = now - s->group->query_offset_ms();
@@ -172,19 +190,22 @@ Manager::Work Manager::TakeDue(int64_t now_ms, int64_t* wait_ms) {
   return w;
 }
 
-void Manager::RunWork(Work work, int64_t now_ms) {
+bool Manager::RunWork(Work work, int64_t now_ms) {
   for (const Retired& r : work.retired) WriteStale(r);
-  if (work.slot == nullptr) return;
-  const bool ran = work.slot->group->Iterate(work.eval_ms, work.missed, now_ms - work.eval_ms);
+  if (work.slot == nullptr) return false;
+  Group& group = *work.slot->group;
+  const bool allowed = !options_.may_evaluate || options_.may_evaluate(group.file(), group.name());
+  const bool ran = allowed ? group.Iterate(work.eval_ms, work.missed, now_ms - work.eval_ms) : group.Suspend();
   MutexLock l(&mu_);
   work.slot->running = false;
   // Replaced by an Update meanwhile: the slot was not used, so its successor may still take it.
   if (!ran) work.slot->next_ms = work.eval_ms;
   cv_.notify_all();
+  return allowed && ran;
 }
 
 void Manager::WriteStale(const Retired& r) {
-  std::unique_ptr<Appender> app = storage_->NewAppender();
+  std::unique_ptr<Appender> app = (r.storage != nullptr ? r.storage : storage_)->NewAppender();
   for (const Labels& l : r.series) (void)app->Append(0, l, r.stale_ms, StaleMarker());
   (void)app->Commit();
 }
@@ -200,18 +221,17 @@ int Manager::RunDueGroups() {
       w = TakeDue(now, &wait);
     }
     if (w.slot == nullptr && w.retired.empty()) break;
-    if (w.slot != nullptr) ++evaluated;
-    RunWork(std::move(w), now);
+    if (RunWork(std::move(w), now)) ++evaluated;
   }
   return evaluated;
 }
 
-Status Manager::EvaluateGroup(std::string_view file, std::string_view name, int64_t eval_ms) {
+Status Manager::EvaluateGroup(std::string_view file, std::string_view name, int64_t eval_ms, std::string_view tenant) {
   std::shared_ptr<Group> group;
   {
     MutexLock l(&mu_);
     for (const std::shared_ptr<Slot>& s : slots_) {
-      if (s->group->file() == file && s->group->name() == name) group = s->group;
+      if (s->group->file() == file && s->group->name() == name && s->group->tenant() == tenant) group = s->group;
     }
   }
   if (group == nullptr) return NotFound("no rule group \"" + std::string(name) + "\" in file \"" + std::string(file) + "\"");

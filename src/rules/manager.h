@@ -11,6 +11,10 @@
 //   ...
 //   manager.Stop();
 //
+// Tenants: each rule file belongs to a tenant (RuleFile::tenant); its groups evaluate through
+// that tenant's storage (ManagerOptions::tenant_storage), their alerts carry it, and Groups()
+// says whose each group is.
+//
 // Thread-safety: every method may be called from any thread. Update runs one at a time and
 // waits for an evaluation of a replaced group that is under way (bounded by the engine's query
 // timeout). Groups() and ActiveAlerts() never wait for an evaluation's queries.
@@ -21,6 +25,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -61,12 +66,26 @@ struct ManagerOptions {
   alertmanager::LabelSet external_labels;
   // Given to templates ($externalURL) and the prefix of every alert's generator URL.
   std::string external_url;
-  // Called once when an alert turns firing, before it is first sent, on the evaluating thread;
-  // what it adds to `annotations` stays on the alert (the rule's own annotations win a clash).
+  // Called once when an alert turns firing, before it is first sent, on the evaluating thread,
+  // with the alert's labels and its group's tenant (alertmanager::SetAlertTenant); what it adds
+  // to `annotations` stays on the alert (the rule's own annotations win a clash).
   std::function<void(const alertmanager::LabelSet& labels, int64_t active_at_ms, alertmanager::LabelSet* annotations)>
       enrich;
   // Threads that evaluate groups (Start); a group is evaluated by one thread at a time.
   int evaluation_threads = 4;
+  // Asked before each scheduled evaluation of a group (file, group name), on the evaluating
+  // thread: false skips the slot. Several servers sharing the rule files evaluate each group on
+  // one server only (src/cluster/group_leases.h). A skipped group forgets its alerts (nothing
+  // stale is shown or sent) and, when it is evaluated again, restores them from
+  // ALERTS_FOR_STATE as after a restart. Null: every group is always evaluated.
+  std::function<bool(const std::string& file, const std::string& group)> may_evaluate;
+  // Tenants (RuleFile::tenant): the storage a tenant's groups query and write, its view of the
+  // shared storage (tenant::TenantStorage, which adds and matches the tenant's label), so that a
+  // tenant's rules see only its series and write only into its series, and its alerts carry it
+  // (alertmanager/alert.h). Called once per tenant, at the Update that first names it; the
+  // manager keeps the result for its life. Null: every group queries the engine's storage and
+  // writes `storage` as they are (single-tenant tools and tests).
+  std::function<std::unique_ptr<Storage>(const std::string& tenant)> tenant_storage;
 };
 
 class Group;
@@ -107,7 +126,8 @@ class Manager final : public api::RulesSource {
   // is no such group. RunDueGroups does what the evaluation threads do once at the clock's now:
   // evaluates every group whose slot has come (counting the slots missed) and writes the stale
   // markers of removed groups that are due; returns the groups evaluated.
-  Status EvaluateGroup(std::string_view file, std::string_view name, int64_t eval_ms);
+  Status EvaluateGroup(std::string_view file, std::string_view name, int64_t eval_ms,
+                       std::string_view tenant = "default");
   int RunDueGroups();
 
  private:
@@ -120,6 +140,7 @@ class Manager final : public api::RulesSource {
   };
   // The series of a removed group, marked stale at `stale_ms` once `due_ms` has come.
   struct Retired {
+    Storage* storage = nullptr;  // the group's (its tenant's view)
     int64_t due_ms = 0;
     int64_t stale_ms = 0;
     std::vector<Labels> series;
@@ -134,7 +155,8 @@ class Manager final : public api::RulesSource {
   // Takes what is due at `now_ms`: the group whose slot came first (marked running, its next
   // slot set) and retired series; sets *wait_ms to how long nothing more will be due.
   Work TakeDue(int64_t now_ms, int64_t* wait_ms) REQUIRES(mu_);
-  void RunWork(Work work, int64_t now_ms);
+  // Runs `work`; returns whether a group was evaluated (not skipped by may_evaluate).
+  bool RunWork(Work work, int64_t now_ms);
   void WriteStale(const Retired& r);
   void Worker();
 
@@ -147,6 +169,8 @@ class Manager final : public api::RulesSource {
   std::atomic<bool> stopping_{false};
 
   Mutex update_mu_;  // one Update at a time
+  // The tenants' storages (ManagerOptions::tenant_storage), kept while groups may use them.
+  std::map<std::string, std::unique_ptr<Storage>, std::less<>> tenant_storages_ GUARDED_BY(update_mu_);
   mutable Mutex mu_;
   std::condition_variable_any cv_;
   std::vector<std::shared_ptr<Slot>> slots_ GUARDED_BY(mu_);

@@ -501,6 +501,91 @@ TEST_F(ManagerTest, ThousandRulesInOneGroup) {
   EXPECT_THAT(registry_->Expose(), HasSubstr("tyto_rule_group_last_evaluation_samples{rule_group=\"rules.yml;g\"} 1000\n"));
 }
 
+TEST_F(ManagerTest, MayEvaluateSkipsSlotsWhileFalse) {
+  std::atomic<bool> allowed{false};
+  ManagerOptions o;
+  std::vector<std::string> asked;
+  o.may_evaluate = [&](const std::string& file, const std::string& group) {
+    asked.push_back(file + ";" + group);
+    return allowed.load();
+  };
+  StartManager("groups:\n  - name: g\n    rules:\n      - record: r\n        expr: vector(1)\n", o);
+  EXPECT_EQ(manager_->RunDueGroups(), 0);  // schedules only
+  clock_.Advance(std::chrono::minutes(1));
+  EXPECT_EQ(manager_->RunDueGroups(), 0);  // due, but skipped
+  EXPECT_THAT(asked, ElementsAre("rules.yml;g"));
+  EXPECT_TRUE(RawSamples(Labels::Of({"__name__", "r"})).empty());
+  allowed = true;
+  clock_.Advance(std::chrono::minutes(1));
+  EXPECT_EQ(manager_->RunDueGroups(), 1);
+  EXPECT_EQ(RawSamples(Labels::Of({"__name__", "r"})).size(), 1u);
+}
+
+// Two servers over one storage, each group evaluated by the holder only: the survivor restores
+// a pending alert's `for` from ALERTS_FOR_STATE; the server that stopped evaluating forgets it.
+TEST_F(ManagerTest, GroupMovesToAnotherServerAndRestoresForState) {
+  std::string holder = "a";
+  auto options = [&](const std::string& node) {
+    ManagerOptions o;
+    o.may_evaluate = [&holder, node](const std::string&, const std::string&) { return holder == node; };
+    return o;
+  };
+  const std::string yaml = "groups:\n  - name: g\n    rules:\n      - alert: Slow\n        expr: lat > 1\n"
+                           "        for: 30m\n";
+  StartManager(yaml, options("a"));
+  instrumentation::Registry registry_b;
+  RecordingReceiver receiver_b;
+  Manager b(engine_.get(), db_.get(), &clock_, &registry_b, &receiver_b, options("b"));
+  {
+    Result<RuleFile> f = ParseRuleFile(yaml, "rules.yml");
+    ASSERT_TRUE(f.ok());
+    std::vector<RuleFile> files;
+    files.push_back(std::move(f).value());
+    ASSERT_TRUE(b.Update(std::move(files)).ok());
+  }
+  const Labels lat = Labels::Of({"__name__", "lat"});
+  auto step = [&](int expect_a, int expect_b) {
+    clock_.Advance(std::chrono::minutes(1));
+    Write(lat, clock_.NowMillis() - 30'000, 2);
+    Write(lat, clock_.NowMillis(), 2);
+    EXPECT_EQ(manager_->RunDueGroups(), expect_a);
+    EXPECT_EQ(b.RunDueGroups(), expect_b);
+  };
+  auto alerts_of = [&](const Manager& m) { return RuleAt(m.Groups(), 0, 0).alerts; };
+  EXPECT_EQ(manager_->RunDueGroups(), 0);
+  EXPECT_EQ(b.RunDueGroups(), 0);
+  for (int i = 0; i < 20; ++i) step(1, 0);
+  ASSERT_EQ(alerts_of(*manager_).size(), 1u);
+  const int64_t active_at = alerts_of(*manager_)[0].active_at_ms;
+  EXPECT_EQ(alerts_of(*manager_)[0].state, "pending");
+  EXPECT_TRUE(alerts_of(b).empty());
+  // a stops evaluating (its lease went to b). 19 of 30 minutes were spent pending when a last
+  // wrote ALERTS_FOR_STATE; b restores that, and the one minute without an evaluation does not count.
+  holder = "b";
+  step(0, 1);
+  ASSERT_EQ(alerts_of(b).size(), 1u);
+  EXPECT_EQ(alerts_of(b)[0].state, "pending");
+  EXPECT_EQ(alerts_of(b)[0].active_at_ms, active_at + kMinute);
+  EXPECT_TRUE(alerts_of(*manager_).empty());
+  EXPECT_TRUE(manager_->ActiveAlerts().empty());
+  // b fires it 30 minutes after the restored active_at (11 minutes after it took over), not 30
+  // minutes after it took over.
+  for (int i = 0; i < 10; ++i) step(0, 1);
+  EXPECT_EQ(alerts_of(b)[0].state, "pending");
+  step(0, 1);
+  EXPECT_EQ(alerts_of(b)[0].state, "firing");
+  EXPECT_EQ(b.ActiveAlerts().size(), 1u);
+  EXPECT_TRUE(receiver_.Take().empty());  // a never sent it
+  EXPECT_FALSE(receiver_b.Take().empty());
+  // Back to a: it restores from what b wrote and fires at once (it was firing).
+  holder = "a";
+  step(1, 0);
+  ASSERT_EQ(alerts_of(*manager_).size(), 1u);
+  EXPECT_EQ(alerts_of(*manager_)[0].state, "firing");
+  EXPECT_TRUE(alerts_of(b).empty());
+  b.Stop();
+}
+
 // Group g: a recording rule r and an alert A, every second. The threads test starts with it
 // (and a group h) and reloads it back and forth.
 constexpr char kGroupG[] = R"(groups:

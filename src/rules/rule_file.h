@@ -50,6 +50,10 @@ struct RuleGroup {
 struct RuleFile {
   std::string filename;
   std::vector<RuleGroup> groups;
+  // The tenant whose groups these are: "default" for the configuration's rule_files, the
+  // tenant's name for its own (tenants[].rule_files). Rule files themselves never say: they are
+  // Prometheus's, read unchanged.
+  std::string tenant = "default";
 };
 
 // Parses and validates one rule file. On failure the Status is kInvalidArgument and its message

@@ -13,6 +13,11 @@
 #include "api/playbook_handlers.h"
 #include "api/rules_handlers.h"
 #include "api/ui_handlers.h"
+#include "cluster/group_leases.h"
+#include "cluster/playbook_claims.h"
+#include "cluster/shared_incidents.h"
+#include "cluster/shared_notification_log.h"
+#include "cluster/shared_silences.h"
 #include "common/log.h"
 #include "common/mutex.h"
 #include "correlate/correlator.h"
@@ -25,6 +30,7 @@
 #include "rules/loader.h"
 #include "rules/manager.h"
 #include "rules/stock/stock_rules.h"
+#include "tenant/tenant_storage.h"
 
 namespace tyto::server {
 
@@ -72,6 +78,9 @@ alertmanager::ForwarderOptions ForwarderOptionsFrom(const AlertmanagerTargets& t
   }
   o.bearer_token = credentials;
   o.tls_ca_file = t.tls_config.ca_file;
+  o.tls_cert_file = t.tls_config.cert_file;
+  o.tls_key_file = t.tls_config.key_file;
+  o.tls_server_name = t.tls_config.server_name;
   o.tls_insecure_skip_verify = t.tls_config.insecure_skip_verify;
   return o;
 }
@@ -104,10 +113,20 @@ struct Alerting::Prepared {
 struct Alerting::Parts {
   AlertingDeps deps;
   Config opened;  // the configuration Open saw, for restart_required
+  // Alerts from the API (clients, other servers) go to `fanout`; the rule manager's and the
+  // playbooks' escalations go to `own`: `fanout` and, with several servers, the peers too (never
+  // back from a peer, so alerts do not travel in circles).
   Fanout fanout;
+  Fanout own;
+  std::unique_ptr<alertmanager::AlertmanagerForwarder> peers;
+  // Several servers as one (docs/cluster.md); null when alone.
+  std::unique_ptr<cluster::GroupLeases> leases;
+  std::unique_ptr<cluster::SharedNotificationLog> nflog;
+  std::unique_ptr<cluster::SharedSilences> silences;
+  std::unique_ptr<cluster::PlaybookClaims> claims;
+  std::unique_ptr<cluster::SharedIncidents> shared_incidents;
   std::unique_ptr<alertmanager::Dispatcher> dispatcher;
   std::vector<std::unique_ptr<alertmanager::AlertmanagerForwarder>> forwarders;
-  std::unique_ptr<correlate::Correlator> correlator;
   std::unique_ptr<incident::Tracker> incidents;
   std::unique_ptr<playbook::Engine> playbooks;
   std::unique_ptr<rules::Manager> rules;
@@ -126,6 +145,19 @@ Result<std::vector<rules::RuleFile>> LoadRules(const Config& cfg, Env* env) {
       files = std::move(loaded).value();
     } else {
       errors = loaded.status().message();
+    }
+  }
+  // Each tenant's own rule files: its groups query and write its series only (rules::Manager).
+  for (const tenant::TenantConfig& t : cfg.tenants) {
+    if (t.rule_files.empty()) continue;
+    auto loaded = rules::LoadRuleFiles(t.rule_files, env);
+    if (!loaded.ok()) {
+      errors += (errors.empty() ? "" : "\n") + ("tenants." + t.name + ".rule_files: " + loaded.status().message());
+      continue;
+    }
+    for (rules::RuleFile& f : *loaded) {
+      f.tenant = t.name;
+      files.push_back(std::move(f));
     }
   }
   if (cfg.rules.stock) {
@@ -175,6 +207,21 @@ Result<std::unique_ptr<Alerting>> Alerting::Open(const Config& cfg, AlertingDeps
                                         {"attempts", std::to_string(r.attempts)}});
     }
   };
+  cluster::KeyValue* kv = deps.shared_state;
+  const std::string node = cluster::ResolveNode(cfg.cluster);
+  if (kv != nullptr) {
+    p->nflog = std::make_unique<cluster::SharedNotificationLog>(
+        kv, deps.clock, cluster::SharedNotificationLogOptions{.node = node, .claim_grace = cfg.cluster.notification_claim_grace});
+    dopt.shared_nflog = p->nflog.get();
+    p->silences = std::make_unique<cluster::SharedSilences>(
+        kv, deps.clock, cluster::SharedSilencesOptions{.poll_interval = cfg.cluster.poll_interval});
+    cluster::SharedSilences* silences = p->silences.get();
+    dopt.on_silence = [silences](const alertmanager::Silence& s) {
+      if (Status st = silences->Publish(s); !st.ok()) {
+        kLog.Warn("silence not shared with the other servers yet (written at the next poll)", {{"error", st}});
+      }
+    };
+  }
   alertmanager::Config am = cfg.alertmanager.config ? *cfg.alertmanager.config : NoReceivers();
   // One HTTP client serves every integration; receivers carry their global defaults already
   // (ParseConfig fills them in).
@@ -186,6 +233,7 @@ Result<std::unique_ptr<Alerting>> Alerting::Open(const Config& cfg, AlertingDeps
   p->dispatcher = std::make_unique<alertmanager::Dispatcher>(std::move(am), factory, std::move(dopt));
   TYTO_RETURN_IF_ERROR(p->dispatcher->Open().WithContext("notification state"));
   p->fanout.Add(p->dispatcher.get());
+  p->own.Add(&p->fanout);
 
   // Forwarding to external Alertmanagers, as Prometheus does.
   for (size_t i = 0; i < cfg.alerting.alertmanagers.size(); ++i) {
@@ -196,8 +244,7 @@ Result<std::unique_ptr<Alerting>> Alerting::Open(const Config& cfg, AlertingDeps
     p->forwarders.push_back(std::move(f).value());
   }
 
-  // Incidents, with correlation over the metrics storage.
-  p->correlator = std::make_unique<correlate::Correlator>(deps.storage, deps.clock);
+  // Incidents, with correlation over the metrics storage (within each alert's tenant).
   incident::TrackerOptions topt;
   topt.data_dir = dir + "/incidents";
   topt.group_by = cfg.incidents.group_by;
@@ -205,8 +252,34 @@ Result<std::unique_ptr<Alerting>> Alerting::Open(const Config& cfg, AlertingDeps
   topt.max_incidents = static_cast<size_t>(cfg.incidents.max_incidents);
   topt.max_timeline_entries = 200;  // bounds the worst case: max_incidents x entries in memory
   TYTO_ASSIGN_OR_RETURN(p->incidents, incident::Tracker::Open(env, deps.clock, topt, deps.registry));
-  p->incidents->SetCorrelateHook(incident::MakeCorrelateHook(p->correlator.get(), correlate::Options{}));
+  p->incidents->SetCorrelateHook(incident::MakeCorrelateHook(deps.storage, deps.clock, correlate::Options{}));
   p->fanout.Add(p->incidents.get());
+  if (kv != nullptr) {
+    p->shared_incidents = std::make_unique<cluster::SharedIncidents>(
+        kv, deps.clock, cluster::SharedIncidentsOptions{.node = node, .poll_interval = cfg.cluster.poll_interval});
+    cluster::SharedIncidents* shared = p->shared_incidents.get();
+    p->incidents->SetActionListener([shared](const incident::Incident& i, const incident::TimelineEntry& e) {
+      if (Status st = shared->Publish(i, e); !st.ok()) {
+        kLog.Warn("incident action not shared with the other servers", {{"error", st}});
+      }
+    });
+    // Every server's dispatcher and incidents hold every alert: the rule manager's go to the
+    // peers' Alertmanager API too.
+    alertmanager::ForwarderOptions fo;
+    for (const std::string& peer : cfg.cluster.peers) {
+      if (peer != deps.self_address) fo.targets.push_back(peer);
+    }
+    if (!cfg.cluster.peer_credentials_file.empty()) {
+      TYTO_ASSIGN_OR_RETURN(fo.bearer_token, scrape::ReadSecret(env, "", cfg.cluster.peer_credentials_file,
+                                                                "cluster.peer_credentials_file"));
+    }
+    if (!fo.targets.empty()) {
+      auto f = alertmanager::AlertmanagerForwarder::Create(fo, cfg.alerting.alertmanagers.empty() ? deps.registry : nullptr);
+      if (!f.ok()) return f.status().WithContext("cluster.peers");
+      p->peers = std::move(f).value();
+      p->own.Add(p->peers.get());
+    }
+  }
 
   // Playbooks, triggered by incidents.
   playbook::EngineOptions popt;
@@ -215,13 +288,29 @@ Result<std::unique_ptr<Alerting>> Alerting::Open(const Config& cfg, AlertingDeps
   playbook::Hooks hooks;
   promql::Engine* engine = deps.engine;
   Clock* clock = deps.clock;
-  hooks.verify = [engine, clock](const std::string& q) -> Result<bool> {
-    TYTO_ASSIGN_OR_RETURN(promql::QueryResult r, engine->Instant(q, clock->NowMillis()));
+  Storage* storage = deps.storage;
+  hooks.verify = [engine, clock, storage](const std::string& q, const std::string& tenant) -> Result<bool> {
+    // The run's tenant's metrics only (tenant/tenant_storage.h).
+    tenant::TenantStorage view(storage, tenant);
+    promql::QueryContext ctx;
+    ctx.storage = &view;
+    TYTO_ASSIGN_OR_RETURN(promql::QueryResult r, engine->Instant(q, clock->NowMillis(), ctx));
     if (r.type == promql::ValueType::kScalar) return r.scalar != 0 && !std::isnan(r.scalar);
     return !r.vector.empty() || !r.matrix.empty();
   };
   hooks.deployment_lookup = deps.deployment_lookup;
-  hooks.escalate = [parts](const alertmanager::Alert& a) { parts->fanout.Put({a}); };
+  hooks.escalate = [parts](const alertmanager::Alert& a) { parts->own.Put({a}); };
+  if (kv != nullptr) {
+    p->claims = std::make_unique<cluster::PlaybookClaims>(
+        kv, deps.clock, cluster::PlaybookClaimsOptions{.node = node, .run_ttl = cfg.cluster.playbook_claim_ttl});
+    cluster::PlaybookClaims* claims = p->claims.get();
+    hooks.claim_run = [claims](const std::string& playbook, const std::string& incident_id,
+                               const alertmanager::Alert& alert, std::chrono::milliseconds cooldown) {
+      return claims->Claim(playbook, incident_id, alert, cooldown);
+    };
+    hooks.run_finished = [claims](const std::string& playbook, const alertmanager::LabelSet& labels,
+                                  std::chrono::milliseconds cooldown) { claims->Finished(playbook, labels, cooldown); };
+  }
   hooks.timeline = [parts](const std::string& incident_id, const playbook::TimelineEntry& e) {
     uint64_t id = 0;
     if (std::sscanf(incident_id.c_str(), "%lu", &id) != 1) return;
@@ -248,20 +337,36 @@ Result<std::unique_ptr<Alerting>> Alerting::Open(const Config& cfg, AlertingDeps
   ropt.for_grace_period = cfg.rules.for_grace_period;
   ropt.external_labels = alertmanager::LabelSet(cfg.global.external_labels.begin(), cfg.global.external_labels.end());
   ropt.external_url = deps.external_url;
-  const correlate::Correlator* correlator = p->correlator.get();
-  ropt.enrich = [correlator](const alertmanager::LabelSet& labels, int64_t active_at_ms,
-                             alertmanager::LabelSet* annotations) {
+  // Every group, the default tenant's included, through its tenant's view: one tenant's rules
+  // never read or write another's series.
+  Storage* rule_storage = deps.storage;
+  ropt.tenant_storage = [rule_storage](const std::string& t) -> std::unique_ptr<Storage> {
+    return std::make_unique<tenant::TenantStorage>(rule_storage, t);
+  };
+  ropt.enrich = [rule_storage, clock = deps.clock](const alertmanager::LabelSet& labels, int64_t active_at_ms,
+                                                   alertmanager::LabelSet* annotations) {
     correlate::Options o;
     o.top_n = 3;
     o.deadline = std::chrono::milliseconds(500);
     o.min_score = o.change_point_score;
-    auto ranked = correlator->Rank(labels, active_at_ms, o);
+    // Among the alert's tenant's series only (its __tenant__ label).
+    auto ranked = incident::RankInTenant(rule_storage, clock, labels, active_at_ms, o);
     if (!ranked.ok() || ranked->empty()) return;
     std::string text;
     for (const correlate::Correlation& c : *ranked) text += (text.empty() ? "" : "; ") + Describe(c);
     (*annotations)["tyto_correlated"] = text;
   };
-  p->rules = std::make_unique<rules::Manager>(deps.engine, deps.storage, deps.clock, deps.registry, &p->fanout,
+  if (kv != nullptr) {
+    // One server evaluates each rule group at a time (a lease per group, docs/cluster.md).
+    p->leases = std::make_unique<cluster::GroupLeases>(
+        kv, deps.clock,
+        cluster::GroupLeasesOptions{.node = node, .advertise_url = cfg.cluster.advertise_url, .ttl = cfg.cluster.lease_ttl});
+    cluster::GroupLeases* leases = p->leases.get();
+    ropt.may_evaluate = [leases](const std::string& file, const std::string& group) {
+      return leases->MayEvaluate(file, group);
+    };
+  }
+  p->rules = std::make_unique<rules::Manager>(deps.engine, deps.storage, deps.clock, deps.registry, &p->own,
                                               std::move(ropt));
 
   // Anomaly detectors, when any is configured.
@@ -299,10 +404,10 @@ void Alerting::AddRoutes(http::Router* router, auth::Guard* guard) {
 void Alerting::FillUiSources(api::UiSources* sources) const {
   sources->rules = parts_->rules.get();
   const incident::Tracker* tracker = parts_->incidents.get();
-  sources->incidents = [tracker] {
+  sources->incidents = [tracker](std::string_view tenant) {
     api::IncidentCounts c;
-    c.open = tracker->List(incident::State::kOpen, SIZE_MAX).size();
-    c.acknowledged = tracker->List(incident::State::kAcknowledged, SIZE_MAX).size();
+    c.open = tracker->List(incident::State::kOpen, SIZE_MAX, tenant).size();
+    c.acknowledged = tracker->List(incident::State::kAcknowledged, SIZE_MAX, tenant).size();
     return c;
   };
 }
@@ -351,7 +456,9 @@ void Alerting::Commit(const Config& cfg, std::shared_ptr<Prepared> prepared,
     same_targets = a.targets == b.targets && a.scheme == b.scheme && a.path_prefix == b.path_prefix &&
                    a.timeout == b.timeout && a.basic_auth_username == b.basic_auth_username &&
                    a.basic_auth_password == b.basic_auth_password && a.bearer_token == b.bearer_token &&
-                   a.tls_ca_file == b.tls_ca_file && a.tls_insecure_skip_verify == b.tls_insecure_skip_verify;
+                   a.tls_ca_file == b.tls_ca_file && a.tls_cert_file == b.tls_cert_file &&
+                   a.tls_key_file == b.tls_key_file && a.tls_server_name == b.tls_server_name &&
+                   a.tls_insecure_skip_verify == b.tls_insecure_skip_verify;
   }
   differs(!same_targets, "alerting");
 }
@@ -359,7 +466,10 @@ void Alerting::Commit(const Config& cfg, std::shared_ptr<Prepared> prepared,
 void Alerting::Start() {
   Parts& p = *parts_;
   p.dispatcher->Start();
+  if (p.silences) p.silences->Start(p.dispatcher.get());
+  if (p.shared_incidents) p.shared_incidents->Start(p.incidents.get());
   if (Status s = p.playbooks->Start(); !s.ok()) kLog.Error("playbooks cannot run", {{"error", s}});
+  if (p.leases) p.leases->Start();
   p.rules->Start();
   if (p.anomaly) {
     if (Status s = p.anomaly->Start(); !s.ok()) kLog.Error("anomaly detection not started", {{"error", s}});
@@ -378,8 +488,13 @@ void Alerting::Stop() {
     }
   }
   if (p.rules) p.rules->Stop();
+  // Releases the groups held, so that another server takes them at once.
+  if (p.leases) p.leases->Stop();
   if (p.playbooks) p.playbooks->Stop();
+  if (p.shared_incidents) p.shared_incidents->Stop();
+  if (p.silences) p.silences->Stop();
   for (auto& f : p.forwarders) f->Stop();
+  if (p.peers) p.peers->Stop();
   if (p.dispatcher) p.dispatcher->Stop();
 }
 

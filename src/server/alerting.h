@@ -41,6 +41,9 @@ class Engine;
 namespace tyto::api {
 struct UiSources;
 }
+namespace tyto::cluster {
+class KeyValue;
+}
 
 namespace tyto::server {
 
@@ -54,6 +57,10 @@ struct AlertingDeps {
   std::string external_url;  // links in notifications and generator URLs
   // A model's {current, previous} versions from the deployment events (for rollback steps).
   std::function<std::optional<std::pair<std::string, std::string>>(const std::string& model)> deployment_lookup;
+  // Several servers as one (storage.shared_state; docs/cluster.md): the shared store, and this
+  // server's host:port (skipped in cluster.peers). Null: this server alone.
+  cluster::KeyValue* shared_state = nullptr;
+  std::string self_address;
 };
 
 class Alerting {

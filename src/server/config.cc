@@ -1,6 +1,7 @@
 #include "server/config.h"
 
 #include "auth/auth.h"
+#include "auth/jwt.h"
 #include "common/log.h"
 #include "http/server.h"
 
@@ -121,6 +122,12 @@ const Section<Config>& ConfigSchema() {
                   std::chrono::milliseconds(1))
         .Duration("idle_timeout", &HttpConfig::idle_timeout,
                   "How long a kept-alive connection may wait for its next request.", std::chrono::milliseconds(1))
+        .Duration("header_timeout", &HttpConfig::header_timeout,
+                  "Longest time from the first byte of a request until its headers are whole (slow clients are cut).",
+                  std::chrono::milliseconds(1))
+        .ByteSize("min_body_rate", &HttpConfig::min_body_rate,
+                  "Bytes a second a request body must average after header_timeout of grace; slower clients are cut. "
+                  "0: no minimum.")
         .Duration("shutdown_timeout", &HttpConfig::shutdown_timeout,
                   "On SIGTERM/SIGINT, how long requests in flight may take to finish.")
         .ByteSize("max_header_bytes", &HttpConfig::max_header_bytes,
@@ -128,6 +135,23 @@ const Section<Config>& ConfigSchema() {
         .ByteSize("max_body_bytes", &HttpConfig::max_body_bytes, "Largest request body; larger gets 413.", 1024)
         .Int("max_connections", &HttpConfig::max_connections,
              "Open connections at most; more are answered 503 and closed.", 1, 1'000'000)
+        .Int("max_connections_per_address", &HttpConfig::max_connections_per_address,
+             "Open connections from one client IP address at most; more are answered 429 and closed. 0: no cap.", 0,
+             1'000'000)
+        .Number("rate_limit_per_address", &HttpConfig::rate_limit_per_address,
+                "Requests a second from one client IP address (a token bucket); more are answered 429 with "
+                "Retry-After. 0: no limit.")
+        .Number("rate_limit_per_address_burst", &HttpConfig::rate_limit_per_address_burst,
+                "Requests one address may send at once above its rate; 0: twice the rate.")
+        .Number("rate_limit_per_token", &HttpConfig::rate_limit_per_token,
+                "Requests a second by one API token; more are answered 429 with Retry-After. 0: no limit.")
+        .Number("rate_limit_per_token_burst", &HttpConfig::rate_limit_per_token_burst,
+                "Requests one token may send at once above its rate; 0: twice the rate.")
+        .Number("auth_failures_per_address", &HttpConfig::auth_failures_per_address,
+                "Wrong credentials a second allowed from one client IP address; once its burst is spent, its "
+                "requests to guarded routes are answered 429 until it refills (slows guessing). 0: no limit.")
+        .Number("auth_failures_per_address_burst", &HttpConfig::auth_failures_per_address_burst,
+                "Wrong credentials one address may send at once; 0: twice the rate.")
         .Int("max_streams", &HttpConfig::max_streams,
              "Streaming responses (server-sent events: the UI's live updates, the logs live tail) open at once; "
              "one more is answered 503.",
@@ -148,7 +172,17 @@ const Section<Config>& ConfigSchema() {
     token.String("name", &TokenConfig::name, "Who holds the token; shown in logs and the audit trail.")
         .Secret("secret_sha256", &TokenConfig::secret_sha256,
                 "SHA-256 of the secret, 64 hex digits (`tyto token new` prints one).")
-        .StringList("scopes", &TokenConfig::scopes, "Any of read, write, admin (admin implies the other two).")
+        .StringList("scopes", &TokenConfig::scopes,
+                    "Any of read, write (ingest), edit (rules, dashboards, silences), operate (acknowledge, approve "
+                    "and run playbooks), admin (implies all), for each of `tenants`.")
+        .String("role", &TokenConfig::role,
+                "viewer (read), editor (read, edit), operator (read, operate) or admin, for each of `tenants`; "
+                "adds to `scopes`.")
+        .StringList("tenants", &TokenConfig::tenants,
+                    "Tenants the scopes and role hold for; \"*\" for any (the request names one with "
+                    "X-Scope-OrgID). Empty: [default].")
+        .StringMap("roles", &TokenConfig::roles,
+                   "A role per further tenant: {team-a: admin, team-b: viewer}.")
         .Validate([](const TokenConfig& t, const Node& n, Diagnostics& d) {
           if (t.name.empty()) d.Add(n.position(), "token needs a name");
           bool hex = t.secret_sha256.size() == 64;
@@ -158,14 +192,114 @@ const Section<Config>& ConfigSchema() {
                                     "': secret_sha256 must be 64 hex digits (the SHA-256 of the secret, "
                                     "never the secret itself; see `tyto token new`)");
           }
-          if (t.scopes.empty()) d.Add(n.position(), "token '" + t.name + "' needs at least one scope");
+          if (t.scopes.empty() && t.role.empty() && t.roles.empty()) {
+            d.Add(n.position(), "token '" + t.name + "' needs at least one scope, a role or roles");
+          }
+          if (!t.role.empty()) {
+            if (auto r = auth::RoleScopes(t.role); !r.ok()) d.Add(n.position(), "token '" + t.name + "': " + r.status().message());
+          }
+          for (const std::string& tenant : t.tenants) {
+            if (tenant != "*" && !auth::ValidTenant(tenant)) {
+              d.Add(n.position(), "token '" + t.name + "': tenant '" + tenant +
+                                      "' is not a tenant name ([A-Za-z0-9_-], 1 to 64 characters, or \"*\")");
+            }
+          }
+          for (const auto& [tenant, role] : t.roles) {
+            if (tenant != "*" && !auth::ValidTenant(tenant)) {
+              d.Add(n.position(), "token '" + t.name + "': roles: '" + tenant + "' is not a tenant name");
+            }
+            if (auto r = auth::RoleScopes(role); !r.ok()) {
+              d.Add(n.position(), "token '" + t.name + "': roles: " + tenant + ": " + r.status().message());
+            }
+          }
           for (const std::string& s : t.scopes) {
             auto scope = auth::ParseScope(s);
             if (!scope.ok()) d.Add(n.position(), "token '" + t.name + "': " + scope.status().message());
           }
         });
 
-    Section<AuthConfig> auth("auth", "Who may do what. With no tokens, Tyto serves loopback only.");
+    Section<JwtKeyFileConfig> jwt_key("auth.jwt.public_key_files[]",
+                                      "A public key: a PEM file name, or {file, kid}.");
+    jwt_key
+        .String("file", &JwtKeyFileConfig::file,
+                "PEM file with one public key (-----BEGIN PUBLIC KEY-----): RSA of 2048 bits or more (RS256) or "
+                "EC P-256 (ES256); relative to the config file's folder.")
+        .String("kid", &JwtKeyFileConfig::kid,
+                "The key id tokens name in their header's kid; empty: the file's name (tokens without a kid try "
+                "every key of their alg's type).");
+    Section<JwtConfig> jwt("auth.jwt",
+                           "JWT bearer tokens from an identity provider, verified with its public keys (RS256, "
+                           "ES256; no network call). Off without public_key_files.");
+    jwt.Option(
+           "public_key_files", "list of files or mappings",
+           "Public keys that verify tokens: file names, or {file, kid} items. Rotating keys: list both while "
+           "tokens of each are in use, then reload.",
+           [jwt_key](const Node& n, JwtConfig& j, Diagnostics& d) {
+             if (n.IsNull()) return;
+             if (!n.IsSequence()) {
+               d.Add(n.position(), "auth.jwt.public_key_files: expected a list, got " + std::string(n.KindName()));
+               return;
+             }
+             j.public_key_files.clear();
+             for (const Node& i : n.items()) {
+               JwtKeyFileConfig k;
+               if (i.IsScalar()) {
+                 config::DecodeString(i, &k.file, &d);
+               } else {
+                 jwt_key.Decode(i, &k, &d);
+               }
+               if (k.file.empty()) d.Add(i.position(), "auth.jwt.public_key_files: an item names no file");
+               if (k.kid.empty()) k.kid = k.file.substr(k.file.find_last_of('/') + 1);
+               j.public_key_files.push_back(std::move(k));
+             }
+           },
+           [](const JwtConfig&) { return std::string("[]"); },
+           [jwt_key](const std::string& prefix, std::vector<config::OptionDoc>* out) {
+             jwt_key.Document(prefix + "[]", out);
+           },
+           [jwt_key](const JwtConfig& j, config::Writer& w) {
+             w.BeginList();
+             for (const JwtKeyFileConfig& k : j.public_key_files) jwt_key.Encode(k, w);
+             w.EndList();
+           })
+        .String("issuer", &JwtConfig::issuer, "The iss tokens must carry; empty: not checked.")
+        .String("audience", &JwtConfig::audience,
+                "The aud tokens must carry (or list); empty: not checked. Set it, so tokens minted for other "
+                "services are refused.")
+        .String("tenant_claim", &JwtConfig::tenant_claim,
+                "Claim naming the tenant, or a list of tenants, the token acts for; absent in a token: default.")
+        .String("role_claim", &JwtConfig::role_claim,
+                "Claim holding viewer, editor, operator or admin (for each tenant of tenant_claim), or an object "
+                "of a role per tenant: {team-a: admin, team-b: viewer}.")
+        .String("scopes_claim", &JwtConfig::scopes_claim,
+                "Claim holding scopes as an OAuth scope string (\"read write\") or a list, for each tenant of "
+                "tenant_claim; names other than Tyto's scopes are ignored. Empty: not read.")
+        .String("name_claim", &JwtConfig::name_claim, "Claim naming the caller in logs and the audit trail.")
+        .Duration("leeway", &JwtConfig::leeway, "Clock skew allowed when checking exp, nbf and iat (at most 10m).")
+        .Bool("allow_any_tenant", &JwtConfig::allow_any_tenant,
+              "Whether a token may grant every tenant (\"*\" in tenant_claim or role_claim).")
+        .Validate([](const JwtConfig& j, const Node& n, Diagnostics& d) {
+          // An empty section is JWT off (as /api/v1/status/config shows it); options without keys are a mistake.
+          const bool configured = !j.issuer.empty() || !j.audience.empty() || !j.scopes_claim.empty() || j.allow_any_tenant;
+          if (j.public_key_files.empty() && configured) {
+            d.Add(n.position(), "auth.jwt needs public_key_files (at least one) to verify tokens");
+          }
+          for (size_t i = 0; i < j.public_key_files.size(); ++i) {
+            for (size_t k = 0; k < i; ++k) {
+              if (j.public_key_files[i].kid == j.public_key_files[k].kid) {
+                d.Add(n.position(), "auth.jwt.public_key_files: two keys have kid '" + j.public_key_files[i].kid + "'");
+              }
+            }
+          }
+          for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"tenant_claim", &j.tenant_claim},
+                                           {"role_claim", &j.role_claim},
+                                           {"name_claim", &j.name_claim}}) {
+            if (value->empty()) d.Add(n.position(), std::string("auth.jwt.") + key + " must not be empty");
+          }
+          if (j.leeway > std::chrono::minutes(10)) d.Add(n.position(), "auth.jwt.leeway is over 10m");
+        });
+
+    Section<AuthConfig> auth("auth", "Who may do what. With no tokens and no JWT keys, Tyto serves loopback only.");
     auth.List("tokens", &AuthConfig::tokens, token).Validate([](const AuthConfig& a, const Node& n, Diagnostics& d) {
       std::vector<Node> items;
       for (const auto& [k, v] : n.entries()) {
@@ -179,6 +313,7 @@ const Section<Config>& ConfigSchema() {
         }
       }
     });
+    auth.Nested("jwt", &AuthConfig::jwt, jwt);
 
     Section<StorageConfig> storage("storage", "Where and how data is kept.");
     storage
@@ -214,7 +349,23 @@ const Section<Config>& ConfigSchema() {
         .Int("max_label_name_bytes", &StorageConfig::max_label_name_bytes, "Longest label name (0: no limit).", 0,
              1 << 20)
         .Int("max_label_value_bytes", &StorageConfig::max_label_value_bytes, "Longest label value (0: no limit).", 0,
-             1 << 24);
+             1 << 24)
+        .Enum("events", &StorageConfig::events, {"embedded", "clickhouse"},
+              "Where spans, logs and inference, pipeline and deployment events are kept: the embedded store "
+              "(event_store) or ClickHouse (storage.clickhouse; docs/scale-out.md).")
+        .Enum("metrics", &StorageConfig::metrics, {"embedded", "remote"},
+              "Where metrics are kept: the embedded engine, or a remote store that queries, rules and the UI read "
+              "through its Prometheus query API (storage.remote_query) and that everything ingested is written to "
+              "(remote_write): the server then holds no metrics of its own.")
+        .Enum("bus", &StorageConfig::bus, {"none", "nats"},
+              "nats: also take the batches agents publish to the JetStream stream of storage.nats (agent.transport: "
+              "nats), acknowledged once stored.")
+        .Enum("shared_state", &StorageConfig::shared_state, {"none", "nats"},
+              "nats: several servers work as one through the key-value bucket of storage.nats: one evaluates each "
+              "rule group (leases), notifications are sent once, silences and playbook runs are shared (cluster).")
+        .Nested("clickhouse", &StorageConfig::clickhouse, clickhouse::ClickHouseSchema())
+        .Nested("remote_query", &StorageConfig::remote_query, remote::RemoteQuerySchema())
+        .Nested("nats", &StorageConfig::nats, nats::NatsSchema());
 
     Section<QueryConfig> query("query", "PromQL evaluation (Prometheus's --query.* flags).");
     query
@@ -259,7 +410,11 @@ const Section<Config>& ConfigSchema() {
         .Enum("queue_fsync", &AgentConfig::queue_fsync, {"always", "interval"},
               "When the queue is fsynced: always (before a round or scrape is acknowledged), or every second.")
         .String("listen", &AgentConfig::listen,
-                "HOST:PORT of the agent's own /metrics, /-/healthy and /-/ready (forwarded too, as job tyto_agent).")
+                "HOST:PORT of the agent's own /metrics, /-/healthy and /-/ready (forwarded too, as job tyto_agent), "
+                "and of the telemetry relay (POST /v1/traces, /v1/logs, /v1/metrics, /api/v1/events, /api/v1/logs).")
+        .Enum("transport", &AgentConfig::transport, {"remote_write", "nats"},
+              "How batches reach the servers: remote_write (HTTP to agent.server) or nats (published to the "
+              "JetStream stream of storage.nats; servers consume it and acknowledge once stored).")
         .Validate([](const AgentConfig& a, const Node& n, Diagnostics& d) {
           if (a.min_backoff > a.max_backoff) d.Add(n.position(), "agent: min_backoff is greater than max_backoff");
         });
@@ -335,6 +490,7 @@ const Section<Config>& ConfigSchema() {
         .Nested("quality", &Config::quality, quality::QualitySchema())
         .Nested("event_store", &Config::event_store, eventstore::EventStoreSchema())
         .Nested("redaction", &Config::redaction, redact::RedactionSchema())
+        .Nested("security", &Config::security, crypto::SecuritySchema())
         .Nested("global", &Config::global, scrape::GlobalSchema())
         .List("scrape_configs", &Config::scrape_configs, scrape::ScrapeConfigSchema())
         .StringList("rule_files", &Config::rule_files,
@@ -346,6 +502,10 @@ const Section<Config>& ConfigSchema() {
         .Nested("anomaly", &Config::anomaly, anomaly::AnomalySchema())
         .Nested("alerting", &Config::alerting, alerting)
         .Nested("ui", &Config::ui, ui)
+        .List("remote_write", &Config::remote_write, remote::RemoteWriteSchema())
+        .Nested("cluster", &Config::cluster, cluster::ClusterSchema())
+        .List("tenants", &Config::tenants, tenant::TenantSchema())
+        .Nested("tenant_defaults", &Config::tenant_defaults, tenant::LimitsSchema())
         .Option(
             "alertmanager", "mapping",
             "Notification routing in Alertmanager's own format (route, receivers, inhibit_rules, time_intervals, "
@@ -353,6 +513,12 @@ const Section<Config>& ConfigSchema() {
             "(relative to this file's folder). None: alerts are evaluated and shown but not sent.",
             DecodeAlertmanager, [](const Config&) { return std::string(); }, nullptr, EncodeAlertmanager)
         .Validate([](const Config& c, const Node& n, Diagnostics& d) {
+          if (Status st = remote::CheckRemoteWriteList(c.remote_write); !st.ok()) d.Add(n.position(), st.message());
+          if (c.storage.metrics == "remote") {
+            if (Status st = remote::CheckRemoteMode(c.storage.remote_query, c.remote_write); !st.ok()) {
+              d.Add(n.position(), "storage.metrics: remote: " + st.message());
+            }
+          }
           std::vector<std::string> names;
           for (const auto& job : c.scrape_configs) {
             if (std::find(names.begin(), names.end(), job.job_name) != names.end()) {
@@ -389,9 +555,23 @@ Result<Config> LoadConfig(Env* env, const std::string& path) {
   std::string dir = ParentDir(path);
   auto resolve = [&dir](const std::string& p) { return p.empty() || p[0] == '/' || dir.empty() ? p : dir + "/" + p; };
   for (std::string& f : cfg.rule_files) f = resolve(f);
+  for (tenant::TenantConfig& t : cfg.tenants) {
+    for (std::string& f : t.rule_files) f = resolve(f);
+  }
   for (std::string& f : cfg.playbooks.files) f = resolve(f);
   for (std::string& f : cfg.ui.dashboards) f = resolve(f);
   cfg.ui.assets_dir = resolve(cfg.ui.assets_dir);
+  for (JwtKeyFileConfig& k : cfg.auth.jwt.public_key_files) {
+    k.file = resolve(k.file);
+    auto pem = env->ReadFile(k.file);
+    if (!pem.ok()) {
+      return Status(pem.status().code(),
+                    "auth.jwt.public_key_files: cannot read " + k.file + ": " + pem.status().message());
+    }
+    auto key = auth::PublicKey::FromPem(*pem);
+    if (!key.ok()) return InvalidArgument("auth.jwt.public_key_files: " + k.file + " " + key.status().message());
+    cfg.auth.jwt.keys.push_back({k.kid, *std::move(key)});
+  }
   if (!cfg.alertmanager.config_file.empty()) {
     std::string file = resolve(cfg.alertmanager.config_file);
     auto am = env->ReadFile(file);
@@ -429,7 +609,7 @@ Result<Config> ResolveConfig(Env* env, const Overrides& o) {
 }
 
 Status CheckExposure(const Config& config, bool insecure_no_auth) {
-  if (!config.auth.tokens.empty() || insecure_no_auth) return Status::Ok();
+  if (config.auth.enabled() || insecure_no_auth) return Status::Ok();
   auto hp = http::ParseHostPort(config.http.listen);
   if (!hp.ok()) return hp.status();
   if (http::IsLoopbackHost(hp->host)) return Status::Ok();

@@ -7,20 +7,28 @@
 
 #include <chrono>
 #include <memory>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "alertmanager/config.h"
 #include "anomaly/config.h"
+#include "auth/jwt.h"
+#include "clickhouse/config.h"
+#include "cluster/config.h"
 #include "collect/discovery/config.h"
 #include "collect/registry.h"
 #include "scrape/config.h"
 #include "config/schema.h"
 #include "eventstore/config.h"
 #include "inference/config.h"
+#include "nats/config.h"
 #include "quality/config.h"
+#include "crypto/config.h"
 #include "redact/config.h"
+#include "remote/config.h"
+#include "tenant/config.h"
 #include "tyto/env.h"
 
 namespace tyto::server {
@@ -35,10 +43,20 @@ struct HttpConfig {
   std::chrono::milliseconds read_timeout{std::chrono::seconds(30)};
   std::chrono::milliseconds write_timeout{std::chrono::minutes(2)};
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(2)};
+  std::chrono::milliseconds header_timeout{std::chrono::seconds(10)};
+  uint64_t min_body_rate = 1024;  // bytes a second
   std::chrono::milliseconds shutdown_timeout{std::chrono::seconds(30)};
   uint64_t max_header_bytes = 16 * 1024;
   uint64_t max_body_bytes = 32 * 1024 * 1024;
   int64_t max_connections = 10000;
+  int64_t max_connections_per_address = 1024;
+  // Token buckets (requests a second, burst; 0 burst: twice the rate); 0 rate: no limit.
+  double rate_limit_per_address = 1000;
+  double rate_limit_per_address_burst = 2000;
+  double rate_limit_per_token = 0;
+  double rate_limit_per_token_burst = 0;
+  double auth_failures_per_address = 0.5;
+  double auth_failures_per_address_burst = 10;
   int64_t max_streams = 64;
   int threads = 0;
   bool gzip = true;
@@ -52,10 +70,37 @@ struct TokenConfig {
   std::string name;
   std::string secret_sha256;
   std::vector<std::string> scopes;
+  std::string role = {};                      // viewer, editor, operator, admin; adds to scopes
+  std::vector<std::string> tenants = {};      // empty: [default]; "*": any
+  std::map<std::string, std::string> roles = {};  // a role per further tenant
+};
+
+// A public key file for JWT bearer tokens, and the id tokens name it by.
+struct JwtKeyFileConfig {
+  std::string file;  // PEM, one public key; relative to the config file's folder
+  std::string kid;   // empty in the file: the file's name
+};
+
+// JWT bearer tokens verified with configured public keys (src/auth/jwt.h). Off without keys.
+struct JwtConfig {
+  std::vector<JwtKeyFileConfig> public_key_files;
+  std::string issuer;
+  std::string audience;
+  std::string tenant_claim = "tenant";
+  std::string role_claim = "role";
+  std::string scopes_claim;
+  std::string name_claim = "sub";
+  std::chrono::milliseconds leeway{std::chrono::seconds(60)};
+  bool allow_any_tenant = false;
+  // The keys of public_key_files, read and checked by LoadConfig (not written in the file).
+  std::vector<auth::JwtKey> keys;
 };
 
 struct AuthConfig {
   std::vector<TokenConfig> tokens;
+  JwtConfig jwt;
+  // Whether requests need credentials: tokens or JWT keys are configured.
+  bool enabled() const { return !tokens.empty() || !jwt.public_key_files.empty(); }
 };
 
 struct StorageConfig {
@@ -72,6 +117,15 @@ struct StorageConfig {
   int64_t max_label_count = 64;
   int64_t max_label_name_bytes = 256;
   int64_t max_label_value_bytes = 4096;
+
+  // Scale-out (docs/scale-out.md): which engine keeps what. The embedded ones are the default.
+  std::string events = "embedded";    // spans, logs and events: embedded or clickhouse
+  std::string metrics = "embedded";   // embedded, or remote (read through remote_query, written by remote_write)
+  std::string bus = "none";           // none, or nats: consume agents' batches from the JetStream stream
+  std::string shared_state = "none";  // none, or nats: several servers as one (leases, notifications, silences)
+  clickhouse::ClickHouseConfig clickhouse;
+  remote::RemoteQueryConfig remote_query;
+  nats::NatsConfig nats;
 };
 
 // PromQL evaluation, as Prometheus's --query.* flags.
@@ -99,6 +153,7 @@ struct AgentConfig {
   uint64_t queue_max_size = 256ull << 20;
   std::string queue_fsync = "interval";
   std::string listen = "127.0.0.1:9801";
+  std::string transport = "remote_write";  // or "nats" (storage.nats)
 };
 
 // rules: the rule engine's options (Prometheus's --rules.* flags) and Tyto's stock rules.
@@ -178,6 +233,8 @@ struct Config {
   eventstore::EventStoreConfig event_store;
   // What is scrubbed from prompts, responses and log bodies before they are stored (docs/redaction.md).
   redact::RedactionConfig redaction;
+  // Encryption at rest of prompts, responses and sensitive fields (docs/security.md).
+  crypto::EncryptionConfig security;
   // Prometheus's sections, pasted as they are from prometheus.yml.
   scrape::GlobalConfig global;
   std::vector<scrape::ScrapeConfig> scrape_configs;
@@ -191,6 +248,13 @@ struct Config {
   // Online anomaly detectors whose scores are series (docs/anomaly.md).
   anomaly::AnomalyConfig anomaly;
   UiConfig ui;
+  // Everything ingested is also sent to these remote-write receivers (prometheus.yml's list).
+  std::vector<remote::RemoteWriteConfig> remote_write;
+  // This server among several sharing state (storage.shared_state: nats).
+  cluster::ClusterConfig cluster;
+  // Per-tenant limits, rule files and retention (docs/security.md), and the limits of tenants not listed.
+  std::vector<tenant::TenantConfig> tenants;
+  tenant::TenantLimits tenant_defaults;
 };
 
 // Command-line flags that override the file.

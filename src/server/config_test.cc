@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "auth/auth.h"
+#include "server/server.h"
 
 namespace tyto::server {
 namespace {
@@ -118,9 +119,9 @@ TEST(ConfigTest, TokensAreChecked) {
             "secret itself; see `tyto token new`)");
   std::string h = auth::HashSecret("x");
   EXPECT_EQ(Errors("auth:\n  tokens:\n    - name: a\n      secret_sha256: " + h + "\n      scopes: [raed]\n"),
-            "tyto.yml:3:7: token 'a': unknown scope 'raed' (expected read, write or admin)");
+            "tyto.yml:3:7: token 'a': unknown scope 'raed' (expected read, write, edit, operate or admin)");
   EXPECT_EQ(Errors("auth:\n  tokens:\n    - name: a\n      secret_sha256: " + h + "\n"),
-            "tyto.yml:3:7: token 'a' needs at least one scope");
+            "tyto.yml:3:7: token 'a' needs at least one scope, a role or roles");
   EXPECT_EQ(Errors("auth:\n  tokens:\n    - {name: a, secret_sha256: " + h + ", scopes: [read]}\n    - {name: a, secret_sha256: " +
                    h + ", scopes: [admin]}\n"),
             "tyto.yml:4:7: two tokens are named 'a'");
@@ -238,6 +239,61 @@ TEST(ConfigTest, AlertmanagerConfigFileAndRuleFilesAreRelativeToTheConfig) {
   EXPECT_NE(s.message().find("alertmanager.config_file: cannot read " + dir + "/am.yml"), std::string::npos) << s.ToString();
   std::remove((dir + "/tyto.yml").c_str());
   rmdir(dir.c_str());
+}
+
+// auth.jwt: key files are read relative to the config, named by kid or file name, and checked.
+TEST(ConfigTest, JwtKeyFilesAreReadAndChecked) {
+  constexpr char kP256[] =
+      "-----BEGIN PUBLIC KEY-----\n"
+      "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEBWua8pGN+5I8L6ywpSr0QV32Zh/M\n"
+      "O7tDEcHXQPuGh3sQH98Xd6qD4S1TgZwwdJ3bfOQ0uar+TutbBrbm7QpRMA==\n"
+      "-----END PUBLIC KEY-----\n";
+  constexpr char kP384[] =
+      "-----BEGIN PUBLIC KEY-----\n"
+      "MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAE+/t6A1xfF/ukevaW/bjRvVtD5XixGhdG\n"
+      "il8Kyhtx/plmsmkGbE3xhiWnzwwGEVrqar3zBKj3duguVGi5YGxneAW0DWfQO7NO\n"
+      "Z7lsHA79nRKS2YbvdgKtRnD+vUaSr6Lw\n"
+      "-----END PUBLIC KEY-----\n";
+  char tmpl[] = "/tmp/tyto-config-test-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  std::ofstream(dir + "/idp.pem") << kP256;
+  std::ofstream(dir + "/tyto.yml") << "auth:\n  jwt:\n    public_key_files: [idp.pem, {file: idp.pem, kid: k2}]\n"
+                                      "    audience: tyto\n    leeway: 30s\n";
+  auto c = LoadConfig(Env::Default(), dir + "/tyto.yml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->auth.jwt.keys.size(), 2u);
+  EXPECT_EQ(c->auth.jwt.keys[0].kid, "idp.pem");
+  EXPECT_EQ(c->auth.jwt.keys[1].kid, "k2");
+  EXPECT_EQ(c->auth.jwt.public_key_files[0].file, dir + "/idp.pem");
+  EXPECT_TRUE(c->auth.enabled());
+  EXPECT_TRUE(MakeAuthenticator(c->auth)->enabled());
+  c->http.listen = "0.0.0.0:9800";
+  EXPECT_TRUE(CheckExposure(*c, false).ok());  // JWT alone is authentication
+  // Checked keys name the file.
+  std::ofstream(dir + "/idp.pem") << kP384;
+  Status s = LoadConfig(Env::Default(), dir + "/tyto.yml").status();
+  EXPECT_NE(s.message().find("auth.jwt.public_key_files: " + dir + "/idp.pem holds an EC key on curve secp384r1"),
+            std::string::npos)
+      << s.ToString();
+  std::ofstream(dir + "/idp.pem") << "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n";
+  s = LoadConfig(Env::Default(), dir + "/tyto.yml").status();
+  EXPECT_NE(s.message().find("holds a private key"), std::string::npos) << s.ToString();
+  std::remove((dir + "/idp.pem").c_str());
+  s = LoadConfig(Env::Default(), dir + "/tyto.yml").status();
+  EXPECT_NE(s.message().find("auth.jwt.public_key_files: cannot read " + dir + "/idp.pem"), std::string::npos)
+      << s.ToString();
+  std::remove((dir + "/tyto.yml").c_str());
+  rmdir(dir.c_str());
+  // The section's own rules.
+  EXPECT_NE(Errors("auth: {jwt: {audience: tyto}}").find("auth.jwt needs public_key_files"), std::string::npos);
+  EXPECT_NE(Errors("auth: {jwt: {public_key_files: [a/k.pem, b/k.pem]}}").find("two keys have kid 'k.pem'"),
+            std::string::npos);
+  EXPECT_NE(Errors("auth: {jwt: {public_key_files: [k.pem], leeway: 1h}}").find("leeway is over 10m"),
+            std::string::npos);
+  EXPECT_NE(Errors("auth: {jwt: {public_key_files: [{kid: x}]}}").find("names no file"), std::string::npos);
+  EXPECT_NE(Errors("auth: {jwt: {public_key_files: [{file: k.pem, kidd: x}]}}").find("did you mean 'kid'"),
+            std::string::npos);
 }
 
 TEST(ConfigTest, UiSection) {

@@ -15,12 +15,16 @@
 
 #include "api/ops_handlers.h"
 #include "api/status_handlers.h"
+#include "audit/routes.h"
+#include "audit/trail.h"
 #include "auth/auth.h"
 #include "common/mutex.h"
 #include "evaluate/registry.h"
+#include "events/access_log.h"
 #include "events/decode_limits.h"
 #include "eventstore/store.h"
 #include "http/server.h"
+#include "http/shield.h"
 #include "inference/hub.h"
 #include "inference/metrics.h"
 #include "ingest/otlp_receiver.h"
@@ -35,11 +39,27 @@
 #include "server/alerting.h"
 #include "server/config.h"
 #include "server/local_collection.h"
+#include "tenant/tenancy.h"
 #include "tsdb/db.h"
 #include "tyto/clock.h"
 #include "tyto/env.h"
 #include "ui/assets.h"
 #include "ui/dashboard_store.h"
+
+namespace tyto::clickhouse {
+class ClickHouseStore;
+}
+namespace tyto::nats {
+class Connection;
+class Consumer;
+class KeyValueStore;
+struct Metrics;
+}  // namespace tyto::nats
+namespace tyto::remote {
+class Fanout;
+class RemoteStorage;
+class TeeStorage;
+}  // namespace tyto::remote
 
 namespace tyto::server {
 
@@ -54,6 +74,8 @@ int WaitForStopSignal(const std::function<void()>& reload);
 // The HTTP server's options from http: (the listen address aside), and the token checker from
 // auth:, as tyto serve and tyto agent both apply them.
 http::ServerOptions HttpOptions(const HttpConfig& h);
+// The rate limits of the http section, as the shield in front of the routes takes them.
+http::ShieldOptions ShieldOptions(const HttpConfig& h);
 std::shared_ptr<const auth::Authenticator> MakeAuthenticator(const AuthConfig& a);
 
 class Server {
@@ -67,8 +89,11 @@ class Server {
   // The HTTP port actually bound (useful with port 0).
   uint16_t port() const { return http_->port(); }
 
-  // The metrics engine (valid after Start).
-  Storage* storage() const { return db_.get(); }
+  // Where metrics are kept (valid after Start): the embedded engine, or the remote store.
+  Storage* storage() const { return metrics_; }
+
+  // Every route served (valid after Start), for tests that try each one.
+  std::vector<http::Router::RouteInfo> Routes() const { return router_.Routes(); }
 
   // Re-reads the configuration file and applies it atomically: on any error the running
   // configuration stays as it was. Updates tyto_config_last_reload_* either way.
@@ -87,6 +112,10 @@ class Server {
   Status Apply(const Config& cfg, std::vector<std::string>* restart_required = nullptr);
   // The URL people reach this server at: http.external_url, or one made from the listen address.
   std::string ExternalUrl(const Config& cfg) const;
+  // The storage engines storage.metrics, storage.events and storage.bus select (docs/scale-out.md).
+  Status OpenMetricsStorage(const Config& cfg);
+  Status OpenTelemetryStore(const Config& cfg);
+  Status OpenBus(const Config& cfg);
   // --demo: starts the simulated fleet and writes its file_sd targets file under data_dir.
   Status StartDemoFleet(const std::string& data_dir);
   // What /api/v1/status/* read: this process, its flags, its configuration, its storage.
@@ -98,9 +127,25 @@ class Server {
   instrumentation::Registry registry_;
   auth::Guard guard_;
   http::Router router_;
+  // Rate limits and attack signals in front of the routes and in the guard (http/shield.h).
+  std::unique_ptr<http::Shield> shield_;
+  // The attack signals of HTTP access logs sent in (events/access_log.h); before hub_, which uses it.
+  std::unique_ptr<events::AccessLogSignals> access_logs_;
+  // The audit trail (<data_dir>/audit/): opened in Start before any route; outlives http_.
+  std::unique_ptr<audit::Trail> audit_;
+  std::unique_ptr<audit::RouteAuditor> route_audit_;
   std::unique_ptr<http::Server> http_;
   std::unique_ptr<FileLock> data_lock_;
+  // Metrics: the embedded engine db_ (null with storage.metrics: remote) or remote_metrics_; with
+  // remote_write, fanout_ gets a copy of every commit (tee_ puts it beside db_).
   std::unique_ptr<tsdb::DB> db_;
+  std::unique_ptr<remote::Fanout> fanout_;
+  std::unique_ptr<remote::TeeStorage> tee_;
+  std::unique_ptr<remote::RemoteStorage> remote_metrics_;
+  Storage* metrics_ = nullptr;  // where metrics are written and read: db_, tee_ or remote_metrics_
+  // Tenants: their limits, and each request's view of metrics_ (src/tenant/).
+  std::unique_ptr<tenant::Limiter> tenant_limiter_;
+  std::unique_ptr<tenant::Tenancy> tenancy_;
   std::unique_ptr<ingest::RemoteWriteReceiver> remote_write_;  // writes into db_
   std::unique_ptr<ingest::OtlpReceiver> otlp_;                // writes into db_
   metastore::MetadataStore metadata_;
@@ -109,7 +154,16 @@ class Server {
   std::unique_ptr<scrape::Manager> scrape_;                    // writes into db_, metadata_, exemplars_
   // Inference telemetry (docs/inference.md): spans, logs and events come in through hub_, which
   // derives metrics into db_ and exemplars_, and keeps the sampled, redacted rest in event_store_.
-  std::unique_ptr<eventstore::EventStore> event_store_;
+  std::unique_ptr<eventstore::EventStore> event_store_;  // the embedded store (storage.events: embedded)
+  std::unique_ptr<clickhouse::ClickHouseStore> clickhouse_;  // storage.events: clickhouse
+  eventstore::TelemetryStore* telemetry_ = nullptr;          // event_store_ or clickhouse_
+  // NATS (storage.bus or storage.shared_state: nats): the connection, and the durable consumer
+  // that feeds agents' batches to the ingest routes with bus_secret_ (bus_ingest.h).
+  std::unique_ptr<nats::Metrics> nats_metrics_;
+  std::unique_ptr<nats::Connection> nats_;
+  std::unique_ptr<nats::Consumer> bus_;
+  std::unique_ptr<nats::KeyValueStore> shared_state_;  // storage.shared_state: nats (docs/cluster.md)
+  std::string bus_secret_;
   redact::Redactor redactor_;
   events::DecodeLimits decode_limits_;
   std::unique_ptr<inference::Metrics> inference_metrics_;
@@ -117,6 +171,8 @@ class Server {
   evaluate::Registry evaluators_;
   std::unique_ptr<quality::Metrics> quality_metrics_;
   std::unique_ptr<quality::QualityMonitor> quality_;
+  // The key file's keys (security.encryption_key_file) for the stores; null: nothing encrypted.
+  std::shared_ptr<const crypto::FieldEncryption> encryption_;
   std::unique_ptr<inference::Hub> hub_;
   std::unique_ptr<simulate::Fleet> demo_fleet_;                // --demo only; scraped by scrape_
   // Built-in collectors and discovered inference servers; writes into db_, metadata_ (and
@@ -133,6 +189,8 @@ class Server {
   std::string demo_targets_file_;
   std::string demo_secret_;  // --demo: the write token its inference traffic sends to this server
   std::atomic<bool> ready_{false};
+  // The scale-out engines in use and how to ask each whether it answers (/-/ready); set in Start.
+  std::vector<std::pair<std::string, std::function<Status()>>> dependency_checks_;
   int64_t start_time_ms_ = 0;
 
   instrumentation::Gauge& reload_ok_;

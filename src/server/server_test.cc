@@ -6,8 +6,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
+#include <set>
 
+#include "audit/chain.h"
+#include "auth/auth.h"
 #include "common/log.h"
 #include "testing/http_client.h"
 #include "testing/temp_dir.h"
@@ -16,6 +20,21 @@ namespace tyto::server {
 namespace {
 
 using testing::HttpGet;
+
+// A request target for a route pattern: ":name" and "*name" segments become "x".
+std::string TargetOf(const std::string& pattern) {
+  if (pattern == "/") return "/";
+  std::string target;
+  for (size_t i = 1; i <= pattern.size();) {
+    size_t end = pattern.find('/', i);
+    if (end == std::string::npos) end = pattern.size();
+    std::string seg = pattern.substr(i, end - i);
+    if (!seg.empty() && (seg[0] == ':' || seg[0] == '*')) seg = "x";
+    target += "/" + seg;
+    i = end + 1;
+  }
+  return target;
+}
 
 class ServerFixture : public ::testing::Test {
  protected:
@@ -132,6 +151,186 @@ TEST_F(ServerFixture, TokensGuardEveryRouteButHealthAndReady) {
   EXPECT_EQ(Post("/-/reload", {{"Authorization", "Bearer " + admin}}).status, 200);
   // Admin implies read.
   EXPECT_EQ(HttpGet(port, "/metrics", {{"Authorization", "Bearer " + admin}})->status, 200);
+}
+
+// Every route, tried with a token of tenant team-a naming tenant team-b: each guarded route
+// refuses (403) before its handler runs; the routes that answer without credentials are the
+// few public ones.
+TEST_F(ServerFixture, EveryRouteRefusesATenantTheTokenIsNotGranted) {
+  const std::string a = "team-a-secret", b = "team-b-secret";
+  WriteConfig("auth:\n  tokens:\n"
+              "    - {name: a, secret_sha256: " + auth::HashSecret(a) + ", role: admin, tenants: [team-a]}\n"
+              "    - {name: b, secret_sha256: " + auth::HashSecret(b) + ", role: admin, tenants: [team-b]}\n");
+  ASSERT_TRUE(Start().ok());
+  const uint16_t port = server_->port();
+  std::set<std::string> public_routes;
+  size_t tried = 0;
+  for (const http::Router::RouteInfo& r : server_->Routes()) {
+    const std::string target = TargetOf(r.pattern);
+    for (const std::string& method : r.methods) {
+      auto anon = testing::HttpRequest(port, method, target, {}, "");
+      ASSERT_TRUE(anon.ok()) << method << " " << target;
+      if (anon->status != 401) {
+        public_routes.insert(r.pattern);
+        continue;
+      }
+      auto wrong = testing::HttpRequest(port, method, target,
+                                        {{"Authorization", "Bearer " + a}, {"X-Scope-OrgID", "team-b"}}, "");
+      ASSERT_TRUE(wrong.ok()) << method << " " << target;
+      EXPECT_EQ(wrong->status, 403) << method << " " << target << " answered: " << wrong->body;
+      EXPECT_NE(wrong->body.find("may not act for tenant 'team-b'"), std::string::npos) << method << " " << target;
+      ++tried;
+    }
+  }
+  EXPECT_GT(tried, 50u) << "the server has more guarded routes than that";
+  const std::set<std::string> allowed = {"/-/healthy", "/-/ready", "/", "/ui", "/ui/", "/ui/*path"};
+  for (const std::string& p : public_routes) EXPECT_TRUE(allowed.count(p)) << "public route: " << p;
+}
+
+// Metrics written for team-b are invisible to team-a through PromQL and the series, label and
+// label-value APIs, and visible to team-b.
+TEST_F(ServerFixture, ATenantsMetricsAreInvisibleToAnother) {
+  const std::string a = "team-a-secret", b = "team-b-secret";
+  WriteConfig("auth:\n  tokens:\n"
+              "    - {name: a, secret_sha256: " + auth::HashSecret(a) + ", role: admin, tenants: [team-a]}\n"
+              "    - {name: b, secret_sha256: " + auth::HashSecret(b) + ", role: admin, tenants: [team-b]}\n");
+  ASSERT_TRUE(Start().ok());
+  const uint16_t port = server_->port();
+  const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::string body =
+      R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"b_private_metric","gauge":{"dataPoints":[{"asDouble":42,"timeUnixNano":")" +
+      std::to_string(now_ns) + R"(","attributes":[{"key":"b_private_label","value":{"stringValue":"v"}}]}]}}]}]}]})";
+  auto w = testing::HttpRequest(port, "POST", "/v1/metrics",
+                                {{"Authorization", "Bearer " + b}, {"Content-Type", "application/json"}}, body);
+  ASSERT_TRUE(w.ok());
+  ASSERT_EQ(w->status, 200) << w->body;
+  auto get = [&](const std::string& secret, const std::string& target) {
+    auto r = HttpGet(port, target, {{"Authorization", "Bearer " + secret}});
+    EXPECT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 200) << target << ": " << r->body;
+    return r.ok() ? r->body : std::string();
+  };
+  for (const std::string& target :
+       {std::string("/api/v1/query?query=b_private_metric"), std::string("/api/v1/query?query=%7B__name__%3D~%22.%2B%22%7D"),
+        std::string("/api/v1/series?match[]=%7B__name__%3D~%22.%2B%22%7D"), std::string("/api/v1/labels"),
+        std::string("/api/v1/label/__name__/values"), std::string("/api/v1/label/b_private_label/values")}) {
+    EXPECT_EQ(get(a, target).find("b_private"), std::string::npos) << target;
+    EXPECT_EQ(get(a, target).find("__tenant__"), std::string::npos) << target;
+  }
+  const std::string seen = get(b, "/api/v1/query?query=b_private_metric");
+  EXPECT_NE(seen.find("\"42\""), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("__tenant__"), std::string::npos) << seen;
+  EXPECT_NE(get(b, "/api/v1/label/__name__/values").find("b_private_metric"), std::string::npos);
+}
+
+// A tenant over its event rate gets 429 naming the limit; another tenant is not held back.
+TEST_F(ServerFixture, ATenantOverItsEventRateIsRefusedWith429) {
+  const std::string a = "team-a-secret", b = "team-b-secret";
+  WriteConfig("auth:\n  tokens:\n"
+              "    - {name: a, secret_sha256: " + auth::HashSecret(a) + ", scopes: [write], tenants: [team-a]}\n"
+              "    - {name: b, secret_sha256: " + auth::HashSecret(b) + ", scopes: [write], tenants: [team-b]}\n"
+              "tenants:\n  - {name: team-a, limits: {event_rate: 1, event_burst: 3}}\n");
+  ASSERT_TRUE(Start().ok());
+  std::string events;
+  for (int i = 0; i < 5; ++i) events += "{\"model\":\"m\",\"request_id\":\"r-" + std::to_string(i) + "\"}\n";
+  auto post = [&](const std::string& secret) {
+    auto r = testing::HttpRequest(server_->port(), "POST", "/api/v1/events",
+                                  {{"Authorization", "Bearer " + secret}, {"Content-Type", "application/x-ndjson"}},
+                                  events);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : testing::TestResponse{};
+  };
+  EXPECT_LT(post(a).status, 300) << "a full bucket takes one request, even one larger than the burst";
+  testing::TestResponse refused = post(a);
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_NE(refused.body.find("tenant 'team-a': event rate limit of 1 records/s"), std::string::npos) << refused.body;
+  EXPECT_LT(post(b).status, 300) << "team-b has no limit";
+  EXPECT_LT(post(b).status, 300);
+}
+
+TEST_F(ServerFixture, AFailedLoginASilenceAndAReloadLeaveAuditRecords) {
+  const std::string admin = "admin-secret", tenant_admin = "default-admin-secret";
+  WriteConfig("auth:\n  tokens:\n"
+              "    - {name: ops, secret_sha256: " + auth::HashSecret(admin) + ", scopes: [admin], tenants: ['*']}\n"
+              "    - {name: local, secret_sha256: " + auth::HashSecret(tenant_admin) + ", scopes: [admin]}\n");
+  ASSERT_TRUE(Start().ok());
+  const uint16_t port = server_->port();
+  const std::vector<std::pair<std::string, std::string>> as_admin{{"Authorization", "Bearer " + admin}};
+  EXPECT_EQ(HttpGet(port, "/api/v1/query?query=up", {{"Authorization", "Bearer wrong"}})->status, 401);
+  {
+    auto c = testing::TestConnection::Connect(port);
+    ASSERT_TRUE(c.ok());
+    const std::string body = R"({"matchers":[{"name":"alertname","value":"Hot","isRegex":false}],)"
+                             R"("startsAt":"2030-01-01T00:00:00Z","endsAt":"2030-01-01T01:00:00Z",)"
+                             R"("createdBy":"alice","comment":"maintenance"})";
+    ASSERT_TRUE((*c)->Send("POST", "/api/v2/silences", {{"Authorization", "Bearer " + admin}, {"Content-Type", "application/json"}}, body).ok());
+    auto r = (*c)->Read();
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 200) << r->body;
+  }
+  EXPECT_EQ(Post("/-/reload", as_admin).status, 200);
+
+  auto trail = HttpGet(port, "/api/v1/audit", as_admin);
+  ASSERT_EQ(trail->status, 200) << trail->body;
+  const std::string& b = trail->body;
+  EXPECT_NE(b.find(R"("action":"server.start","outcome":"ok")"), std::string::npos) << b;
+  EXPECT_NE(b.find(R"("action":"auth.failed","outcome":"unauthenticated","target":"/api/v1/query","remote":"127.0.0.1:)"),
+            std::string::npos) << b;
+  EXPECT_NE(b.find(R"("action":"silence.create","outcome":"ok","target":")"), std::string::npos) << b;
+  EXPECT_NE(b.find(R"("action":"config.reload","outcome":"ok","principal":"ops")"), std::string::npos) << b;
+  // An admin of one tenant sees that tenant's records only: not the failed login, nor the start.
+  auto own = HttpGet(port, "/api/v1/audit", {{"Authorization", "Bearer " + tenant_admin}});
+  ASSERT_EQ(own->status, 200) << own->body;
+  EXPECT_NE(own->body.find("silence.create"), std::string::npos) << own->body;
+  EXPECT_EQ(own->body.find("auth.failed"), std::string::npos) << own->body;
+  EXPECT_EQ(own->body.find("server.start"), std::string::npos) << own->body;
+  // Filtered, and the file itself verifies.
+  auto reloads = HttpGet(port, "/api/v1/audit?action=config", as_admin);
+  EXPECT_EQ(reloads->body.find("silence.create"), std::string::npos) << reloads->body;
+  // A reload that adds a token says so (without its secret), before the reload itself.
+  WriteConfig("auth:\n  tokens:\n"
+              "    - {name: ops, secret_sha256: " + auth::HashSecret(admin) + ", scopes: [admin], tenants: ['*']}\n"
+              "    - {name: local, secret_sha256: " + auth::HashSecret(tenant_admin) + ", scopes: [admin]}\n"
+              "    - {name: ci, secret_sha256: " + auth::HashSecret("ci-secret") + ", scopes: [write]}\n");
+  EXPECT_EQ(Post("/-/reload", as_admin).status, 200);
+  auto tokens = HttpGet(port, "/api/v1/audit?action=token", as_admin);
+  EXPECT_NE(tokens->body.find(R"("action":"token.create","outcome":"ok","target":"ci","grants":"scopes=write","via":"reload")"),
+            std::string::npos) << tokens->body;
+  EXPECT_EQ(tokens->body.find(auth::HashSecret("ci-secret")), std::string::npos);
+  auto v = audit::Verify(Env::Default(), dir_ + "/data/audit/audit.log");
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_TRUE(v->intact()) << v->ToString("audit.log");
+  EXPECT_EQ(v->records, 6u);
+}
+
+// Every route that a token with only read or only write is refused (those for editors,
+// operators and admins: routes that change what people own) is on the audit trail's table.
+TEST_F(ServerFixture, EveryRouteForEditorsOperatorsAndAdminsIsAudited) {
+  const std::string viewer = "viewer-secret", writer = "writer-secret";
+  // Two refusals a route: the shield's limit on refusals per address must not answer first.
+  WriteConfig("http:\n  auth_failures_per_address: 10000\n  auth_failures_per_address_burst: 10000\n"
+              "auth:\n  tokens:\n"
+              "    - {name: v, secret_sha256: " + auth::HashSecret(viewer) + ", role: viewer}\n"
+              "    - {name: w, secret_sha256: " + auth::HashSecret(writer) + ", scopes: [write]}\n");
+  ASSERT_TRUE(Start().ok());
+  const uint16_t port = server_->port();
+  size_t privileged = 0;
+  for (const http::Router::RouteInfo& r : server_->Routes()) {
+    const std::string target = TargetOf(r.pattern);
+    for (const std::string& method : r.methods) {
+      if (method == "GET" || method == "HEAD") continue;
+      auto as_viewer = testing::HttpRequest(port, method, target, {{"Authorization", "Bearer " + viewer}}, "");
+      auto as_writer = testing::HttpRequest(port, method, target, {{"Authorization", "Bearer " + writer}}, "");
+      ASSERT_TRUE(as_viewer.ok() && as_writer.ok()) << method << " " << target;
+      ASSERT_NE(as_viewer->status, 429) << "rate-limited: " << method << " " << target;
+      if (as_viewer->status != 403 || as_writer->status != 403) continue;
+      ++privileged;
+      EXPECT_FALSE(audit::RouteAction(method, r.pattern).empty())
+          << method << " " << r.pattern << " needs editors, operators or admins but is not in src/audit/routes.cc";
+    }
+  }
+  EXPECT_GE(privileged, 10u);  // reload, log level, flush, silences, dashboards, incidents, erasure
 }
 
 TEST_F(ServerFixture, NonLoopbackWithoutTokensRefusesToStart) {

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 namespace tyto::testing {
@@ -30,5 +32,17 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Every byte of every regular file below `dir`, concatenated: for tests that a secret (a
+// planted prompt, an erased user) cannot be found anywhere in a data directory.
+inline std::string AllFileBytes(const std::string& dir) {
+  std::string all;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return all;
+}
 
 }  // namespace tyto::testing

@@ -146,7 +146,7 @@ class AlertingE2ETest : public ::testing::Test {
   }
 
   void StartTyto(const std::string& extra) {
-    ServedTyto s = ServeWithTokens(dir_, {{"ops", "w-secret", "write"}, {"viewer", "r-secret", "read"}}, Config(extra));
+    ServedTyto s = ServeWithTokens(dir_, {{"ops", "w-secret", "write, edit, operate"}, {"viewer", "r-secret", "read"}}, Config(extra));
     tyto_ = std::move(s.child);
     port_ = s.port;
     ASSERT_NE(port_, 0) << "tyto serve did not start; log:\n" << ReadFile(dir_.Path("serve.log"));
@@ -363,7 +363,7 @@ TEST_F(AlertingE2ETest, BadRuleAndPlaybookFilesAreRefusedWithTheirPlace) {
   r = RunCommand({TYTO_BINARY, "check", "config", dir_.Path("tyto.yml")});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("bad-rules.yml:5:"), std::string::npos) << r.err;
-  ServedTyto s = ServeWithTokens(dir_, {{"ops", "w-secret", "write"}}, "rule_files: [bad-rules.yml]\n");
+  ServedTyto s = ServeWithTokens(dir_, {{"ops", "w-secret", "write, edit, operate"}}, "rule_files: [bad-rules.yml]\n");
   EXPECT_EQ(s.port, 0);
   EXPECT_NE(ReadFile(dir_.Path("serve.log")).find("bad-rules.yml:5:"), std::string::npos)
       << ReadFile(dir_.Path("serve.log"));

@@ -104,12 +104,13 @@ int Child::Wait(std::chrono::milliseconds timeout, std::string* why) {
   }
 }
 
-uint16_t WaitUntilServing(Child* child, const std::string& log_path) {
-  static const std::regex kPort("\"msg\":\"Tyto started\".*\"port\":([0-9]+)");
+namespace {
+
+uint16_t WaitUntilStarted(Child* child, const std::string& log_path, const std::regex& announced) {
   for (int i = 0; i < 1000; ++i) {
     std::smatch m;
     const std::string text = ReadFile(log_path);
-    if (std::regex_search(text, m, kPort)) {
+    if (std::regex_search(text, m, announced)) {
       const auto port = static_cast<uint16_t>(std::stoi(m[1]));
       auto r = testing::HttpGet(port, "/-/ready");
       if (r.ok() && r->status == 200) return port;
@@ -117,6 +118,18 @@ uint16_t WaitUntilServing(Child* child, const std::string& log_path) {
     if (child->Wait(std::chrono::milliseconds(10)) != -1) break;  // exited
   }
   return 0;
+}
+
+}  // namespace
+
+uint16_t WaitUntilServing(Child* child, const std::string& log_path) {
+  static const std::regex kPort("\"msg\":\"Tyto started\".*\"port\":([0-9]+)");
+  return WaitUntilStarted(child, log_path, kPort);
+}
+
+uint16_t WaitUntilAgentServing(Child* child, const std::string& log_path) {
+  static const std::regex kPort("\"msg\":\"Tyto agent started\".*\"port\":([0-9]+)");
+  return WaitUntilStarted(child, log_path, kPort);
 }
 
 }  // namespace tyto::e2e

@@ -42,4 +42,8 @@ std::string ReadFile(const std::string& path);
 // or did not get there in time.
 uint16_t WaitUntilServing(Child* child, const std::string& log_path);
 
+// The same for a `tyto agent` child: waits (up to 10 s) until it has announced its port ("Tyto
+// agent started") and answers GET /-/ready with 200; the port, or 0.
+uint16_t WaitUntilAgentServing(Child* child, const std::string& log_path);
+
 }  // namespace tyto::e2e

@@ -34,7 +34,7 @@ constexpr const char* kConfig =
 class QualityE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ServedTyto s = ServeWithTokens(dir_, {{"app", "w-secret", "write"}, {"grafana", "r-secret", "read"}}, kConfig);
+    ServedTyto s = ServeWithTokens(dir_, {{"app", "w-secret", "write, edit"}, {"grafana", "r-secret", "read"}}, kConfig);
     child_ = std::move(s.child);
     port_ = s.port;
     ASSERT_NE(port_, 0) << "tyto serve did not start; log:\n" << ReadFile(dir_.Path("serve.log"));

@@ -304,13 +304,24 @@ TEST_F(ServeTest, TokenNewPrintsAWorkingConfigEntry) {
   ASSERT_TRUE(std::regex_search(t.out, m, std::regex("#   (tyto_[A-Za-z0-9_-]+)")));
   std::string secret = m[1];
   std::string entry = t.out.substr(t.out.find("    - name:"));
+  // A role for tenants, as a team's token would be.
+  CommandResult team = RunCommand({TYTO_BINARY, "token", "new", "--name", "team", "--role", "viewer", "--tenant", "team-a"});
+  ASSERT_EQ(team.exit_code, 0) << team.err;
+  ASSERT_TRUE(std::regex_search(team.out, m, std::regex("#   (tyto_[A-Za-z0-9_-]+)")));
+  const std::string team_secret = m[1];
+  entry += team.out.substr(team.out.find("    - name:"));
   std::string cfg = dir_ + "/tyto.yml";
   std::ofstream(cfg) << "auth:\n  tokens:\n" << entry;
   Child* c = Serve({"--config", cfg});
   ASSERT_TRUE(c);
   EXPECT_EQ(HttpGet(port_, "/metrics")->status, 401);
   EXPECT_EQ(HttpGet(port_, "/metrics", {{"Authorization", "Bearer " + secret}})->status, 200);
+  EXPECT_EQ(HttpGet(port_, "/api/v1/query?query=up", {{"Authorization", "Bearer " + team_secret}})->status, 200);
+  EXPECT_EQ(HttpGet(port_, "/api/v1/query?query=up",
+                    {{"Authorization", "Bearer " + team_secret}, {"X-Scope-OrgID", "team-b"}})->status, 403);
   EXPECT_EQ(RunCommand({TYTO_BINARY, "token", "new", "--name", "x", "--scope", "root"}).exit_code, 2);
+  EXPECT_EQ(RunCommand({TYTO_BINARY, "token", "new", "--name", "x", "--role", "root"}).exit_code, 2);
+  EXPECT_EQ(RunCommand({TYTO_BINARY, "token", "new", "--name", "x"}).exit_code, 2);
 }
 
 }  // namespace

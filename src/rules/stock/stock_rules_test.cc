@@ -102,7 +102,8 @@ TEST(StockRulesTest, EmbeddedCopiesAreTheFiles) {
   }
   EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
   EXPECT_EQ(embedded, on_disk);
-  for (const char* name : {"gpu.yml", "inference.yml", "pipelines.yml", "quality.yml", "slo.yml", "targets.yml"}) {
+  for (const char* name :
+       {"gpu.yml", "inference.yml", "pipelines.yml", "quality.yml", "security.yml", "slo.yml", "targets.yml"}) {
     EXPECT_TRUE(embedded.count(name)) << name;
   }
 }
@@ -656,6 +657,59 @@ TEST(StockRulesTest, TargetAlerts) {
   bench.ExpectQuiet("JobMostlyDown", 0, s2, kMinute, "job");
   bench.ExpectFires("TargetDown", s + kMinute, "instance", {"solo:9000", "v0:8000"});
   bench.ExpectFires("JobMostlyDown", s2 + kMinute, "job", {"vllm"});
+}
+
+// Tyto's own attack signals and those of access logs sent in: a brute-force run of wrong
+// credentials, a scanner's 404s, a spike of refused bodies, on one instance or service, beside a
+// calm one whose failures and 404s stay at the everyday trickle.
+TEST(StockRulesTest, SecurityAlerts) {
+  Bench bench;
+  constexpr int64_t s = kHour, end = 2 * kHour, step = 15 * kSecond;
+  auto after = [](double calm, double attack) { return [=](int64_t t) { return t >= s ? attack : calm; }; };
+  // Rates a second: 0.5 wrong secrets a second is 150 in 5 minutes; the calm trickle is 0.02.
+  bench.Counter(With("tyto_http_auth_failures_total", {"instance", "a:9800", "job", "tyto", "reason", "invalid_credentials"}),
+                0, end, step, after(0.02, 0.5));
+  bench.Counter(With("tyto_http_auth_failures_total", {"instance", "b:9800", "job", "tyto", "reason", "invalid_credentials"}),
+                0, end, step, after(0.02, 0.02));
+  bench.Counter(With("tyto_http_auth_failures_total", {"instance", "b:9800", "job", "tyto", "reason", "missing_scope"}),
+                0, end, step, after(0.02, 1));  // a token without the scope: not guessing
+  bench.Counter(With("tyto_http_unknown_path_requests_total", {"instance", "a:9800", "job", "tyto"}), 0, end, step,
+                after(0.01, 2));
+  bench.Counter(With("tyto_http_unknown_path_requests_total", {"instance", "b:9800", "job", "tyto"}), 0, end, step,
+                after(0.01, 0.01));
+  bench.Counter(With("tyto_http_requests_refused_total", {"instance", "b:9800", "job", "tyto", "reason", "decompressed_too_large"}),
+                0, end, step, after(0, 1));
+  bench.Counter(With("tyto_http_requests_refused_total", {"instance", "a:9800", "job", "tyto", "reason", "rate_limited"}),
+                0, end, step, after(0.01, 0.01));
+  // Access logs: nginx is attacked (guessing and scanning, 413s), api is busy and calm.
+  for (const auto& [service, total, calm_share] : {std::tuple{"nginx", 5.0, 0.01}, std::tuple{"api", 50.0, 0.01}}) {
+    const bool attacked = std::string(service) == "nginx";
+    bench.Counter(With("tyto_access_log_requests_total", {"service", service, "code", "2xx"}), 0, end, step,
+                  after(total, total));
+    bench.Counter(With("tyto_access_log_auth_failures_total", {"service", service}), 0, end, step,
+                  after(total * calm_share, attacked ? 3 : total * calm_share));
+    bench.Counter(With("tyto_access_log_unknown_path_total", {"service", service}), 0, end, step,
+                  after(total * calm_share, attacked ? 4 : total * calm_share));
+    bench.Counter(With("tyto_access_log_refused_total", {"service", service, "reason", "body_too_large"}), 0, end, step,
+                  after(0, attacked ? 1 : 0));
+  }
+  // A busy service's everyday 404s (0.5 a second: 150 in 5 minutes) are no scan: a small share.
+  bench.Counter(With("tyto_access_log_unknown_path_total", {"service", "busy"}), 0, end, step, after(0.5, 0.5));
+  bench.Counter(With("tyto_access_log_requests_total", {"service", "busy", "code", "2xx"}), 0, end, step, after(50, 50));
+
+  EXPECT_EQ(AlertsOf("security.yml").size(), 6u);
+  for (const char* alert : {"TytoAuthBruteForce", "TytoUnknownPathScan", "TytoRequestsRefusedSpike"}) {
+    bench.ExpectQuiet(alert, 10 * kMinute, s, kMinute, "instance");
+  }
+  for (const char* alert : {"AccessLogAuthFailures", "AccessLogUnknownPathScan", "AccessLogRefusedSpike"}) {
+    bench.ExpectQuiet(alert, 10 * kMinute, s, kMinute, "service");
+  }
+  bench.ExpectFires("TytoAuthBruteForce", s + 5 * kMinute, "instance", {"a:9800"});
+  bench.ExpectFires("TytoUnknownPathScan", s + 5 * kMinute, "instance", {"a:9800"});
+  bench.ExpectFires("TytoRequestsRefusedSpike", s + 5 * kMinute, "reason", {"decompressed_too_large"});
+  bench.ExpectFires("AccessLogAuthFailures", s + 5 * kMinute, "service", {"nginx"});
+  bench.ExpectFires("AccessLogUnknownPathScan", s + 5 * kMinute, "service", {"nginx"});
+  bench.ExpectFires("AccessLogRefusedSpike", s + 5 * kMinute, "service", {"nginx"});
 }
 
 // Scrapes every dcgm-exporter and model-server endpoint of `fleet` every 15 s while its clock

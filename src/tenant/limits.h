@@ -1,0 +1,119 @@
+// Per-tenant limits, so one team cannot starve the others: ingest rate (samples per second),
+// active series, query concurrency and samples per query, event rate (events, spans and log
+// records per second). Every refusal is kResourceExhausted with a message that names the tenant
+// and the limit and contains kLimitMarker; the HTTP API answers it with 429 (IsLimit).
+//
+// Rates are token buckets refilled continuously (burst: the bucket's size). Ingest is charged
+// after a request was taken, so one request may overdraw the bucket; the next ones are refused
+// until it refilled. Active series are those that received a sample within active_window (as
+// Mimir counts them), tracked by label-set hash for tenants that have the limit only.
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "common/mutex.h"
+#include "tyto/clock.h"
+#include "tyto/labels.h"
+#include "tyto/status.h"
+
+namespace tyto::tenant {
+
+inline constexpr std::string_view kLimitMarker = "tenant limit";
+
+struct TenantLimits {
+  double ingest_rate = 0;            // samples per second; 0: none
+  double ingest_burst = 0;           // bucket size; 0: one second of ingest_rate
+  uint64_t max_active_series = 0;    // 0: none
+  int max_query_concurrency = 0;     // queries running at once; 0: none
+  uint64_t max_query_samples = 0;    // samples one query may load; 0: the engine's limit
+  double event_rate = 0;             // events, spans and log records per second; 0: none
+  double event_burst = 0;            // 0: one second of event_rate
+  bool operator==(const TenantLimits&) const = default;
+  bool any() const {
+    return ingest_rate > 0 || max_active_series > 0 || max_query_concurrency > 0 || max_query_samples > 0 ||
+           event_rate > 0;
+  }
+};
+
+// Whether `s` is a tenant limit's refusal (answered 429).
+bool IsLimit(const Status& s);
+
+class Limiter {
+ public:
+  // Limits per tenant; tenants not named get `defaults`. `clock` must outlive the limiter.
+  Limiter(std::map<std::string, TenantLimits> limits, TenantLimits defaults, Clock* clock,
+          std::chrono::milliseconds active_window = std::chrono::minutes(20));
+  ~Limiter();
+
+  const TenantLimits& For(std::string_view tenant) const;
+
+  // Before a request of the tenant is decoded: refused while its bucket is overdrawn.
+  Status CheckIngest(std::string_view tenant) EXCLUDES(mu_);
+  Status CheckEvents(std::string_view tenant) EXCLUDES(mu_);
+  // After: what the request stored.
+  void ChargeIngest(std::string_view tenant, uint64_t samples) EXCLUDES(mu_);
+  void ChargeEvents(std::string_view tenant, uint64_t records) EXCLUDES(mu_);
+
+  // A sample for `series` (as stored) at time t: refused when it would be a new active series
+  // over the tenant's max_active_series.
+  Status AdmitSeries(std::string_view tenant, const Labels& series, int64_t t) EXCLUDES(mu_);
+  uint64_t ActiveSeries(std::string_view tenant) EXCLUDES(mu_);
+
+  // A running query of the tenant; the slot is given back when the permit goes.
+  class QueryPermit {
+   public:
+    QueryPermit() = default;
+    QueryPermit(QueryPermit&& o) noexcept : limiter_(o.limiter_), tenant_(std::move(o.tenant_)) { o.limiter_ = nullptr; }
+    QueryPermit& operator=(QueryPermit&& o) noexcept {
+      if (this != &o) {
+        Release();
+        limiter_ = o.limiter_;
+        tenant_ = std::move(o.tenant_);
+        o.limiter_ = nullptr;
+      }
+      return *this;
+    }
+    ~QueryPermit() { Release(); }
+
+   private:
+    friend class Limiter;
+    QueryPermit(Limiter* l, std::string t) : limiter_(l), tenant_(std::move(t)) {}
+    void Release();
+    Limiter* limiter_ = nullptr;
+    std::string tenant_;
+  };
+  Result<QueryPermit> StartQuery(std::string_view tenant) EXCLUDES(mu_);
+
+ private:
+  struct Bucket {
+    double tokens = 0;
+    int64_t at_ms = 0;
+    bool started = false;
+  };
+  struct State {
+    Bucket ingest, events;
+    std::unordered_map<uint64_t, int64_t> series;  // label-set hash -> last sample's wall time
+    int64_t last_purge_ms = 0;
+    int queries = 0;
+  };
+  State& StateFor(std::string_view tenant) REQUIRES(mu_);
+  static bool Overdrawn(Bucket* b, double rate, double burst, int64_t now_ms);
+  static void Charge(Bucket* b, double rate, double burst, double n, int64_t now_ms);
+
+  const std::map<std::string, TenantLimits, std::less<>> limits_;
+  const TenantLimits defaults_;
+  Clock* const clock_;
+  const int64_t active_window_ms_;
+  Mutex mu_;
+  std::map<std::string, State, std::less<>> states_ GUARDED_BY(mu_);
+};
+
+}  // namespace tyto::tenant

@@ -1,0 +1,72 @@
+#include "tenant/limits.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "testing/fake_clock.h"
+
+namespace tyto::tenant {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+TEST(LimiterTest, IngestRateIsABucketPerTenant) {
+  testing::FakeClock clock;
+  TenantLimits a;
+  a.ingest_rate = 100;
+  Limiter l({{"team-a", a}}, TenantLimits{}, &clock);
+  EXPECT_TRUE(l.CheckIngest("team-a").ok());
+  l.ChargeIngest("team-a", 250);  // one request may overdraw
+  Status refused = l.CheckIngest("team-a");
+  EXPECT_TRUE(IsLimit(refused)) << refused.ToString();
+  EXPECT_THAT(refused.message(), HasSubstr("tenant 'team-a'"));
+  EXPECT_THAT(refused.message(), HasSubstr("100 samples/s"));
+  EXPECT_TRUE(l.CheckIngest("team-b").ok()) << "other tenants are not held back";
+  l.ChargeIngest("team-b", 1'000'000);
+  EXPECT_TRUE(l.CheckIngest("team-b").ok()) << "team-b has no limit";
+  clock.Advance(1s);
+  EXPECT_FALSE(l.CheckIngest("team-a").ok()) << "-150 + 100 is still overdrawn";
+  clock.Advance(1s);
+  EXPECT_TRUE(l.CheckIngest("team-a").ok());
+}
+
+TEST(LimiterTest, ActiveSeriesCountNewSeriesOnlyAndExpire) {
+  testing::FakeClock clock;
+  TenantLimits d;
+  d.max_active_series = 2;
+  Limiter l({}, d, &clock, 20min);
+  const Labels s1 = Labels::Of({"__name__", "a"}), s2 = Labels::Of({"__name__", "b"}), s3 = Labels::Of({"__name__", "c"});
+  EXPECT_TRUE(l.AdmitSeries("t", s1, 0).ok());
+  EXPECT_TRUE(l.AdmitSeries("t", s2, 0).ok());
+  EXPECT_TRUE(l.AdmitSeries("t", s1, 0).ok()) << "a known series is always taken";
+  Status refused = l.AdmitSeries("t", s3, 0);
+  EXPECT_TRUE(IsLimit(refused));
+  EXPECT_THAT(refused.message(), HasSubstr("active series limit of 2"));
+  EXPECT_TRUE(l.AdmitSeries("other", s3, 0).ok()) << "per tenant";
+  clock.Advance(10min);
+  EXPECT_TRUE(l.AdmitSeries("t", s1, 0).ok());
+  clock.Advance(15min);  // s2 idle for 25 minutes: no longer active
+  EXPECT_TRUE(l.AdmitSeries("t", s3, 0).ok());
+  EXPECT_EQ(l.ActiveSeries("t"), 2u);
+}
+
+TEST(LimiterTest, QueryConcurrencyPermitsAreGivenBack) {
+  testing::FakeClock clock;
+  TenantLimits d;
+  d.max_query_concurrency = 1;
+  Limiter l({}, d, &clock);
+  {
+    auto first = l.StartQuery("t");
+    ASSERT_TRUE(first.ok());
+    auto second = l.StartQuery("t");
+    ASSERT_FALSE(second.ok());
+    EXPECT_TRUE(IsLimit(second.status()));
+    EXPECT_TRUE(l.StartQuery("u").ok());
+  }
+  EXPECT_TRUE(l.StartQuery("t").ok());
+  EXPECT_FALSE(IsLimit(Status(StatusCode::kResourceExhausted, "series limit")));
+}
+
+}  // namespace
+}  // namespace tyto::tenant
