@@ -2,6 +2,7 @@
 // group-commit queues (one per table), and inserts with retries that never store a batch twice.
 #include <algorithm>
 #include <optional>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -308,13 +309,26 @@ void ClickHouseStore::Impl::Leave(Pending* p) {
 Result<AppendResult> ClickHouseStore::Impl::Submit(Pending* p) {
   if (p->rows == 0) return p->result;
   if (p->maybe_repeated && !p->source.empty()) {
-    // Stored before (its rows are all there, or none: one insert is one part)? Then not again.
+    // Stored before? One insert is one part, and a body cut short stores the rows before the cut:
+    // an earlier copy holds all of the batch's rows, none, or its first ones. Only the rest is
+    // inserted. An earlier copy's insert still running (its server died meanwhile) ends first.
+    AwaitRunningInserts(p->table);
     TYTO_ASSIGN_OR_RETURN(uint64_t found, CountSource(p->table, p->source, p->min_second, p->max_second));
-    if (found > 0) {
-      metrics_.repeated.WithLabels({TableLabel(p->table)}).Inc();
+    if (found > 0) metrics_.repeated.WithLabels({TableLabel(p->table)}).Inc();
+    if (found >= p->rows) {
       if (p->arriving) Leave(p);
       p->result.stored = p->rows;
       return p->result;
+    }
+    if (found > 0) {
+      const size_t k = static_cast<size_t>(found);
+      const size_t cut = p->ends[k - 1];
+      p->encoded.erase(0, cut);
+      p->ends.erase(p->ends.begin(), p->ends.begin() + static_cast<std::ptrdiff_t>(k));
+      for (size_t& end : p->ends) end -= cut;
+      p->orgs.erase(p->orgs.begin(), p->orgs.begin() + static_cast<std::ptrdiff_t>(k));
+      p->rows -= k;
+      p->stored_before = k;
     }
   }
   const size_t t = static_cast<size_t>(p->table);
@@ -380,7 +394,7 @@ Result<AppendResult> ClickHouseStore::Impl::Submit(Pending* p) {
     if (!s.ok()) {
       x->status = s;
     } else {
-      x->result.stored = x->rows;
+      x->result.stored = x->stored_before + x->rows;
     }
   }
   --inserting_;
@@ -417,6 +431,8 @@ Status ClickHouseStore::Impl::WriteGroup(TableId table, const std::vector<Pendin
   for (const Pending* x : group) bytes += x->encoded.size() + x->rows * 20;
   body.reserve(bytes);
   RowBinaryWriter w(&body);
+  std::vector<size_t> row_ends;
+  row_ends.reserve(rows);
   uint32_t seq = 0;
   for (const Pending* x : group) {
     size_t begin = 0;
@@ -428,23 +444,18 @@ Status ClickHouseStore::Impl::WriteGroup(TableId table, const std::vector<Pendin
       w.String(x->orgs[r]);
       if (logs) w.UInt64(MakeId(base + seq, writer));
       body.append(x->encoded, begin, end - begin);
+      row_ends.push_back(body.size());
       begin = end;
       ++seq;
     }
   }
-  if (logs) logs_in_flight_.store(batch_id);
-  Status s = InsertBatch(table, batch_id, body, rows, min_second, max_second);
-  if (logs) {
-    if (s.ok()) {
-      const uint64_t last = MakeId(base + rows - 1, writer);
-      uint64_t prev = own_committed_.load();
-      while (prev < last && !own_committed_.compare_exchange_weak(prev, last)) {
-      }
-    }
-    logs_in_flight_.store(0);
-  }
-  if (s.ok() && table == TableId::kSpans) {
-    // trace_index: one row per trace of the batch, with the range of its spans' starts.
+  Status s;
+  if (table == TableId::kSpans) {
+    // trace_index first: one row per trace of the batch, with the range of its spans' starts.
+    // Before the spans, so spans are never stored without their index rows (a server dying in
+    // between, whose batch is then found by its source and not inserted again, would leave them
+    // unfindable by trace id); an index row whose spans never came, or one written twice, only
+    // widens a lookup's range (GetTrace takes min and max over a trace's rows).
     std::unordered_map<std::string, std::pair<int64_t, int64_t>> traces;
     for (const Pending* x : group) {
       for (const auto& [trace, start] : x->trace_starts) {
@@ -456,6 +467,7 @@ Status ClickHouseStore::Impl::WriteGroup(TableId table, const std::vector<Pendin
       }
     }
     std::string index;
+    std::vector<size_t> index_ends;
     RowBinaryWriter iw(&index);
     uint32_t n = 0;
     int64_t lo = 0;
@@ -472,8 +484,22 @@ Status ClickHouseStore::Impl::WriteGroup(TableId table, const std::vector<Pendin
       iw.FixedString(std::string_view(trace).substr(0, 16), 16);
       iw.Int64(range.first);
       iw.Int64(range.second);
+      index_ends.push_back(index.size());
     }
-    s = InsertBatch(TableId::kTraceIndex, batch_id, index, n, lo, hi);
+    if (n > 0) s = InsertBatch(TableId::kTraceIndex, batch_id, index, index_ends, lo, hi);
+  }
+  if (s.ok()) {
+    if (logs) logs_in_flight_.store(batch_id);
+    s = InsertBatch(table, batch_id, body, row_ends, min_second, max_second);
+    if (logs) {
+      if (s.ok()) {
+        const uint64_t last = MakeId(base + rows - 1, writer);
+        uint64_t prev = own_committed_.load();
+        while (prev < last && !own_committed_.compare_exchange_weak(prev, last)) {
+        }
+      }
+      logs_in_flight_.store(0);
+    }
   }
   if (s.ok()) {
     metrics_.inserted.WithLabels({TableLabel(table)}).Inc(static_cast<double>(rows));
@@ -498,8 +524,49 @@ Result<uint64_t> ClickHouseStore::Impl::CountSource(TableId table, const std::st
   return in.UInt64();
 }
 
-Status ClickHouseStore::Impl::InsertBatch(TableId table, uint64_t batch_id, const std::string& body, size_t rows,
-                                          int64_t min_second, int64_t max_second) {
+void ClickHouseStore::Impl::AwaitRunningInserts(TableId table) {
+  const std::string prefix = "tyto-" + std::string(TableLabel(table)) + "-";
+  const std::string sql = "SELECT query_id FROM system.processes WHERE query_id LIKE " + QuoteString(prefix + "%") +
+                          " FORMAT TabSeparated";
+  // The running inserts into the table, per server: other writers', and this one's own (a server
+  // restarted with the same writer_id is its dead predecessor's writer too; waiting for an own
+  // insert only waits for one insert).
+  auto running = [&](size_t server) {
+    std::set<std::string> ids;
+    Result<std::string> r = conn_.Query(server, sql, config_.query_timeout);
+    if (!r.ok()) {
+      metrics_.errors.WithLabels({"query"}).Inc();
+      return ids;  // the count that follows fails the same way, or the server went away
+    }
+    std::string_view rest = *r;
+    while (!rest.empty()) {
+      const size_t nl = rest.find('\n');
+      const std::string_view id = rest.substr(0, nl);
+      rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+      if (!id.empty()) ids.emplace(id);
+    }
+    return ids;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + config_.insert_timeout;
+  for (size_t server = 0; server < conn_.servers(); ++server) {
+    std::set<std::string> waiting = running(server);
+    while (!waiting.empty() && !closed_.load() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::set<std::string> now = running(server);
+      std::erase_if(waiting, [&](const std::string& id) { return now.count(id) == 0; });
+    }
+    for (const std::string& id : waiting) {
+      // Still running after an insert's whole timeout: its writer (alive) would have stopped it.
+      (void)conn_.Query(server, "KILL QUERY WHERE query_id = " + QuoteString(id) + " SYNC", config_.query_timeout);
+    }
+  }
+}
+
+Status ClickHouseStore::Impl::InsertBatch(TableId table, uint64_t batch_id, const std::string& body,
+                                          const std::vector<size_t>& row_ends, int64_t min_second,
+                                          int64_t max_second) {
+  const size_t rows = row_ends.size();
+  size_t stored = 0;  // leading rows known to be in (a failed insert stored a prefix)
   const auto started = std::chrono::steady_clock::now();
   const auto deadline = started + config_.retry_for;
   const std::string statement = layout_.InsertStatement(table);
@@ -523,7 +590,8 @@ Status ClickHouseStore::Impl::InsertBatch(TableId table, uint64_t batch_id, cons
   int attempt = 0;
   while (true) {
     CallError err;
-    Status s = conn_.Insert(server, statement, body, query_id, config_.insert_timeout, &err, params);
+    Status s = conn_.Insert(server, statement, stored == 0 ? body : body.substr(row_ends[stored - 1]), query_id,
+                            config_.insert_timeout, &err, params);
     if (s.ok()) return finish(Status::Ok());
     metrics_.errors.WithLabels({"insert"}).Inc();
     if (err.http_status != 0 && !IsTransient(err.exception_code) && err.http_status != 502 &&
@@ -567,11 +635,13 @@ Status ClickHouseStore::Impl::InsertBatch(TableId table, uint64_t batch_id, cons
         metrics_.found_after_retry.WithLabels({TableLabel(table)}).Inc();
         return finish(Status::Ok());
       }
-      if (*n != 0) {
+      if (*n < stored || *n > rows) {
         return Internal("batch " + std::to_string(batch_id) + " of " + std::string(TableLabel(table)) + ": " +
-                        std::to_string(*n) + " of " + std::to_string(rows) + " rows found after a failed insert");
+                        std::to_string(*n) + " of " + std::to_string(rows) + " rows found after a failed insert (" +
+                        std::to_string(stored) + " known stored)");
       }
-      break;  // not stored: insert again
+      stored = static_cast<size_t>(*n);  // none, or the rows before where the body was cut: the rest again
+      break;
     }
   }
 }

@@ -34,6 +34,7 @@ struct Pending {
   std::string encoded;           // the rows' other columns, one after the other
   std::vector<size_t> ends;      // end offset of each row in `encoded`
   std::vector<std::string> orgs;  // each row's `org` column (written by the leader, after source)
+  size_t stored_before = 0;      // leading rows an earlier copy of the batch stored (dropped here)
   int64_t min_second = 0;        // range of the rows' `time` column (for the dedup count)
   int64_t max_second = 0;
   // Spans only: each span's trace id (16 bytes) followed by its org, and its start, for trace_index.
@@ -94,12 +95,19 @@ class ClickHouseStore::Impl {
   // Uncounts `p` if it never reached Submit's queue (an append that returned early).
   void Leave(Pending* p);
   Result<eventstore::AppendResult> Submit(Pending* p);
-  // Inserts `body` (rows with every column) into `table` as batch `batch_id`, retrying as
-  // store.h says. `rows` and the seconds bound the dedup count.
   // Rows of `table` whose source column is `source`, in [min_second, max_second].
   Result<uint64_t> CountSource(TableId table, const std::string& source, int64_t min_second, int64_t max_second);
-  Status InsertBatch(TableId table, uint64_t batch_id, const std::string& body, size_t rows, int64_t min_second,
-                     int64_t max_second);
+  // Waits until the inserts into `table` running now (in system.processes of every server) are
+  // over, at most insert_timeout, then stops any left: a batch about to be looked for by its
+  // source may be in one of them (its first delivery's server died with the insert under way),
+  // which could otherwise commit after the look.
+  void AwaitRunningInserts(TableId table);
+  // Inserts `body` (rows with every column; row i ends at body offset row_ends[i]) into `table`
+  // as batch `batch_id`, retrying as store.h says. The seconds bound the dedup count. A failed
+  // insert may have stored a prefix of its rows (ClickHouse commits what it parsed when a body
+  // ends early): then only the rest is sent again.
+  Status InsertBatch(TableId table, uint64_t batch_id, const std::string& body, const std::vector<size_t>& row_ends,
+                     int64_t min_second, int64_t max_second);
   Status WriteGroup(TableId table, const std::vector<Pending*>& group);
 
   // store_query.cc

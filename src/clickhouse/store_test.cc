@@ -7,9 +7,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <set>
 #include <thread>
 
@@ -695,6 +702,166 @@ TEST_F(StoreTest, RepeatedSourcesAreStoredOnce) {
   ASSERT_TRUE(store_->AppendInferenceEvents(events, {.source = "nats:agent-1:0:100:abc", .maybe_repeated = true}).ok());
   EXPECT_EQ(Count("inference_events"), 1u);
   EXPECT_THAT(registry_->Expose(), HasSubstr("tyto_clickhouse_repeated_batches_total{table=\"logs\"} 1"));
+}
+
+// ClickHouse commits the rows it parsed when an insert's body ends early (its sender died, or
+// the connection broke): an earlier copy of a batch holds its first rows only. A batch appended
+// again with its source stores the rest, so every row is there once.
+TEST_F(StoreTest, ARepeatedSourceStoresOnlyTheRowsAnEarlierCutCopyLacks) {
+  Open(Config());
+  std::vector<events::LogRecord> logs;
+  for (int i = 0; i < 5; ++i) logs.push_back(MakeLog({.time_ms = kNow - 5 + i, .body = "line " + std::to_string(i)}));
+  const std::vector<events::LogRecord> first_three(logs.begin(), logs.begin() + 3);
+  auto cut = store_->AppendLogs(first_three, {.source = "nats:cut", .maybe_repeated = false});
+  ASSERT_TRUE(cut.ok()) << cut.status().ToString();
+  auto again = store_->AppendLogs(logs, {.source = "nats:cut", .maybe_repeated = true});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->stored, 5u);
+  auto rows = server_->Query("SELECT count(), uniqExact(body) FROM " + database_ + ".logs");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(*rows, "5\t5\n");
+
+  // Spans: the rest is stored, and the trace is whole.
+  const std::vector<events::Span> trace = ThreeSpanTrace(9, kNow - 60'000);
+  ASSERT_TRUE(store_->AppendSpans(std::vector<events::Span>{trace[0]}, {.source = "nats:cut-spans"}).ok());
+  auto spans = store_->AppendSpans(trace, {.source = "nats:cut-spans", .maybe_repeated = true});
+  ASSERT_TRUE(spans.ok()) << spans.status().ToString();
+  EXPECT_EQ(spans->stored, 3u);
+  EXPECT_EQ(Count("spans"), 3u);
+  auto got = store_->GetTrace(TraceId(9));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->size(), 3u);
+}
+
+// A TCP proxy to ClickHouse's HTTP port that cuts the first INSERT it sees: it forwards the
+// request with its body up to the start of row `cut_row` (RowBinary rows begin with the batch id
+// and their seq), then closes both connections, as a sender dying mid-body would. Everything
+// else passes through.
+class CuttingProxy {
+ public:
+  CuttingProxy(uint16_t target, uint32_t cut_row) : target_(target), cut_row_(cut_row) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(listener_, 16) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      return;
+    }
+    port_ = ntohs(a.sin_port);
+    acceptor_ = std::thread([this] { Accept(); });
+  }
+  ~CuttingProxy() {
+    stop_ = true;
+    ::shutdown(listener_, SHUT_RDWR);
+    ::close(listener_);
+    acceptor_.join();
+    for (std::thread& t : pipes_) t.join();
+  }
+  uint16_t port() const { return port_; }
+  bool cut() const { return cut_.load(); }
+
+ private:
+  void Accept() {
+    while (!stop_) {
+      pollfd p{listener_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      const int client = ::accept(listener_, nullptr, nullptr);
+      if (client < 0) continue;
+      pipes_.emplace_back([this, client] { Pipe(client); });
+    }
+  }
+  void Pipe(int client) {
+    const int server = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(target_);
+    if (::connect(server, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+      ::close(client);
+      ::close(server);
+      return;
+    }
+    std::string request;  // what the client sent and is held back (one INSERT to cut)
+    bool passing = false;
+    char buf[65536];
+    for (int rounds = 0; rounds < 600'000 && !stop_; ++rounds) {
+      pollfd p[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
+      if (::poll(p, 2, 100) <= 0) continue;
+      if (p[1].revents != 0) {
+        const ssize_t n = ::recv(server, buf, sizeof(buf), 0);
+        if (n <= 0 || ::send(client, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
+      }
+      if (p[0].revents == 0) continue;
+      const ssize_t n = ::recv(client, buf, sizeof(buf), 0);
+      if (n <= 0) break;
+      if (passing || cut_.load()) {
+        if (::send(server, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
+        continue;
+      }
+      request.append(buf, static_cast<size_t>(n));
+      const size_t head_end = request.find("\r\n\r\n");
+      if (head_end == std::string::npos) continue;
+      const std::string head = request.substr(0, head_end);
+      if (head.substr(0, head.find('\r')).find("INSERT") == std::string::npos) {
+        passing = true;  // not an insert: this connection passes through from here on
+        if (::send(server, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) break;
+        request.clear();
+        continue;
+      }
+      std::string lower = head;
+      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+      const size_t cl = lower.find("content-length:");
+      if (cl == std::string::npos) break;
+      const size_t length = std::stoul(head.substr(cl + 15));
+      const size_t body_at = head_end + 4;
+      if (request.size() < body_at + length) continue;
+      const std::string body = request.substr(body_at, length);
+      if (body.size() < 8) break;
+      std::string row = body.substr(0, 8);  // the batch id, then the seq (UInt32, little-endian)
+      for (int i = 0; i < 4; ++i) row.push_back(static_cast<char>((cut_row_ >> (8 * i)) & 0xff));
+      const size_t at = body.find(row);
+      if (at == std::string::npos) break;
+      const size_t keep = body_at + at;
+      (void)::send(server, request.data(), keep, MSG_NOSIGNAL);
+      cut_ = true;
+      std::this_thread::sleep_for(200ms);  // the bytes reach ClickHouse before the close
+      break;
+    }
+    ::close(client);
+    ::close(server);
+  }
+
+  const uint16_t target_;
+  const uint32_t cut_row_;
+  int listener_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> cut_{false};
+  std::thread acceptor_;
+  std::vector<std::thread> pipes_;  // only the acceptor adds, joined after it
+};
+
+// An insert cut mid-body stores its first rows (ClickHouse 18.16 commits what it parsed); the
+// store finds them by the batch id and sends only the rest: every row once, none lost.
+TEST_F(StoreTest, AnInsertCutMidBodyIsCompletedNotRepeated) {
+  CuttingProxy proxy(server_->http_port(), 40);
+  ASSERT_NE(proxy.port(), 0);
+  ClickHouseConfig c = Config();
+  c.urls = {"http://127.0.0.1:" + std::to_string(proxy.port())};
+  c.retry_for = 60s;
+  Open(c);
+  std::vector<events::LogRecord> logs;
+  for (int i = 0; i < 100; ++i) logs.push_back(MakeLog({.time_ms = kNow - 100 + i, .body = "row " + std::to_string(i)}));
+  auto r = store_->AppendLogs(logs);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stored, 100u);
+  EXPECT_TRUE(proxy.cut());
+  auto rows = server_->Query("SELECT count(), uniqExact(body) FROM " + database_ + ".logs");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(*rows, "100\t100\n");
+  EXPECT_THAT(registry_->Expose(), HasSubstr("tyto_clickhouse_insert_retries_total{table=\"logs\"}"));
 }
 
 // Issue 12: every row belongs to an org (the Tyto tenant that sent it); queries see only theirs,
