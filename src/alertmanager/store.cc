@@ -73,7 +73,8 @@ std::string EncodeSilences(const std::vector<Silence>& silences) {
 
 Result<std::vector<Silence>> DecodeSilences(std::string_view data) {
   char kind = 0;
-  TYTO_ASSIGN_OR_RETURN(std::string_view payload, Unframe(data, "ST", &kind));
+  constexpr char kKinds[] = {kKindSilences, kKindTenantSilences, '\0'};
+  TYTO_ASSIGN_OR_RETURN(std::string_view payload, Unframe(data, kKinds, &kind));
   const char* p = payload.data();
   const char* end = p + payload.size();
   uint64_t count = 0;

@@ -146,9 +146,10 @@ std::optional<playbook::Run> TenantRun(const Request& req, const playbook::Engin
 
 // Whose an audit record is: its "tenant" member, absent for the default tenant (Engine::Record).
 std::string RecordTenant(const playbook::AuditRecord& r) {
-  rapidjson::Document d;
-  d.Parse<rapidjson::kParseIterativeFlag>(r.json.data(), r.json.size());
-  if (d.HasParseError() || !d.IsObject()) return "";  // shown to no one
+  rapidjson::Document parsed;
+  parsed.Parse<rapidjson::kParseIterativeFlag>(r.json.data(), r.json.size());
+  if (parsed.HasParseError() || !parsed.IsObject()) return "";  // shown to no one
+  const rapidjson::Document& d = parsed;
   auto it = d.FindMember("tenant");
   if (it == d.MemberEnd()) return std::string(auth::kDefaultTenant);
   return it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength()) : "";
