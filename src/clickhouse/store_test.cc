@@ -41,6 +41,7 @@ using eventstore::testdata::MakeLog;
 using eventstore::testdata::MakeSpan;
 using eventstore::testdata::SpanId;
 using eventstore::testdata::TraceId;
+using eventstore::testdata::ThreeSpanTrace;
 using testing::ClickHouseServer;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -140,18 +141,6 @@ tyto::testing::TempDir* StoreTest::dir_ = nullptr;
 ClickHouseServer* StoreTest::server_ = nullptr;
 Status StoreTest::start_;
 
-std::vector<events::Span> ThreeSpanTrace(uint64_t trace, int64_t start_ms) {
-  events::Span root = MakeSpan({.trace = trace, .span = trace * 10, .service = "gateway", .name = "POST /chat",
-                                .model = "", .start_ms = start_ms, .duration_ms = 900});
-  events::Span llm = MakeSpan({.trace = trace, .span = trace * 10 + 1, .parent = static_cast<int64_t>(trace * 10),
-                               .start_ms = start_ms + 10, .duration_ms = 700});
-  llm.events = {{(start_ms + 20) * kMs, "gen_ai.content.prompt", {{"gen_ai.prompt", "[redacted]"}}},
-                {(start_ms + 500) * kMs, "first_token", {}}};
-  events::Span tool = MakeSpan({.trace = trace, .span = trace * 10 + 2, .parent = static_cast<int64_t>(trace * 10),
-                                .service = "retriever", .name = "vector search", .model = "",
-                                .start_ms = start_ms + 5, .duration_ms = 3});
-  return {root, llm, tool};
-}
 
 TEST_F(StoreTest, GetTraceReturnsEverySpanAsStored) {
   const auto spans = ThreeSpanTrace(1, kNow - 60'000);

@@ -27,6 +27,7 @@ using testdata::MakeSpan;
 using testdata::SpanId;
 using testdata::SpanSpec;
 using testdata::TraceId;
+using testdata::ThreeSpanTrace;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -85,31 +86,6 @@ class StoreTest : public ::testing::Test {
 };
 
 // A trace: a root server span and two client children.
-std::vector<events::Span> ThreeSpanTrace(uint64_t trace, int64_t start_ms) {
-  events::Span root = MakeSpan({.trace = trace,
-                                .span = trace * 10,
-                                .service = "gateway",
-                                .name = "POST /chat",
-                                .model = "",
-                                .start_ms = start_ms,
-                                .duration_ms = 900});
-  events::Span llm = MakeSpan({.trace = trace,
-                               .span = trace * 10 + 1,
-                               .parent = static_cast<int64_t>(trace * 10),
-                               .start_ms = start_ms + 10,
-                               .duration_ms = 700});
-  llm.events = {{(start_ms + 20) * kMs, "gen_ai.content.prompt", {{"gen_ai.prompt", "[redacted]"}}},
-                {(start_ms + 500) * kMs, "first_token", {}}};
-  events::Span tool = MakeSpan({.trace = trace,
-                                .span = trace * 10 + 2,
-                                .parent = static_cast<int64_t>(trace * 10),
-                                .service = "retriever",
-                                .name = "vector search",
-                                .model = "",
-                                .start_ms = start_ms + 5,
-                                .duration_ms = 3});
-  return {root, llm, tool};
-}
 
 TEST_F(StoreTest, GetTraceReturnsEverySpanAsStored) {
   const auto spans = ThreeSpanTrace(1, kNow - 60'000);

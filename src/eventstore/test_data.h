@@ -96,4 +96,19 @@ inline events::LogRecord MakeLog(const LogSpec& s) {
   return r;
 }
 
+// A chat request's trace: a gateway root, an LLM call (with a prompt event and first token) and a
+// vector search, both children of the root.
+inline std::vector<events::Span> ThreeSpanTrace(uint64_t trace, int64_t start_ms) {
+  events::Span root = MakeSpan({.trace = trace, .span = trace * 10, .service = "gateway", .name = "POST /chat",
+                                .model = "", .start_ms = start_ms, .duration_ms = 900});
+  events::Span llm = MakeSpan({.trace = trace, .span = trace * 10 + 1, .parent = static_cast<int64_t>(trace * 10),
+                               .start_ms = start_ms + 10, .duration_ms = 700});
+  llm.events = {{(start_ms + 20) * kNanosPerMilli, "gen_ai.content.prompt", {{"gen_ai.prompt", "[redacted]"}}},
+                {(start_ms + 500) * kNanosPerMilli, "first_token", {}}};
+  events::Span tool = MakeSpan({.trace = trace, .span = trace * 10 + 2, .parent = static_cast<int64_t>(trace * 10),
+                                .service = "retriever", .name = "vector search", .model = "",
+                                .start_ms = start_ms + 5, .duration_ms = 3});
+  return {root, llm, tool};
+}
+
 }  // namespace tyto::eventstore::testdata
