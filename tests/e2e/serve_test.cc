@@ -192,12 +192,15 @@ TEST_F(ServeTest, SighupReloadKeepsOldConfigOnError) {
 
 TEST_F(ServeTest, ScrapesTargetsFromAPrometheusScrapeConfigAndListsThem) {
   std::string cfg = dir_ + "/tyto.yml";
-  std::ofstream(cfg) << "log:\n  level: info\n";
+  std::ofstream(cfg) << "log:\n  level: info\ncollectors:\n  host:\n    enabled: false\n  gpu:\n    enabled: false\n";
   Child* c = Serve({"--config", cfg});
   ASSERT_TRUE(c);
   // Now that the port is known: Tyto scrapes its own /metrics, as a pasted prometheus.yml
-  // section, applied by a reload.
-  std::ofstream(cfg, std::ios::trunc) << "global:\n  scrape_interval: 200ms\n  scrape_timeout: 200ms\n"
+  // section, applied by a reload. The built-in host and GPU collectors are off, so that the
+  // only job whose series are listed is the scraped one (job="host" otherwise appears as soon as
+  // the host collector's first round has run).
+  std::ofstream(cfg, std::ios::trunc) << "collectors:\n  host:\n    enabled: false\n  gpu:\n    enabled: false\n"
+                                         "global:\n  scrape_interval: 200ms\n  scrape_timeout: 200ms\n"
                                          "scrape_configs:\n"
                                          "  - job_name: self\n"
                                          "    static_configs:\n"
