@@ -191,6 +191,38 @@ std::vector<std::string> Layout::AddMissingColumns(TableId id, const std::string
   return out;
 }
 
+namespace {
+
+// The bytes of a value of `type` named by `v` (a column, or an array's element).
+std::string ValueBytes(std::string_view type, const std::string& v, int depth) {
+  if (type.starts_with("Array(") && type.ends_with(")")) {
+    const std::string x = "x" + std::to_string(depth);
+    return "arraySum(arrayMap(" + x + " -> " + ValueBytes(type.substr(6, type.size() - 7), x, depth + 1) + ", " + v +
+           "))";
+  }
+  if (type == "String") return "length(" + v + ")";
+  if (type.starts_with("FixedString(")) return std::string(type.substr(12, type.size() - 13));
+  return "8";
+}
+
+}  // namespace
+
+std::string Layout::StoredBytesQuery(std::string_view org) const {
+  std::string rows;
+  for (TableId id : {TableId::kSpans, TableId::kLogs, TableId::kInferenceEvents}) {
+    std::string sum;
+    for (const Column& c : Spec(id).columns) {
+      const std::string_view name = c.name;
+      if (name == "batch_id" || name == "seq" || name == "source" || name == "cursor" || name == "time") continue;
+      if (!sum.empty()) sum += " + ";
+      sum += ValueBytes(c.type, QuoteIdentifier(name), 0);
+    }
+    if (!rows.empty()) rows += " UNION ALL ";
+    rows += "SELECT toUInt64(" + sum + ") AS b FROM " + Table(id) + " WHERE org = " + QuoteString(org);
+  }
+  return "SELECT toUInt64(sum(b)) FROM (" + rows + ") FORMAT RowBinary";
+}
+
 std::string Layout::InsertStatement(TableId id) const {
   const TableSpec& t = Spec(id);
   std::string sql = "INSERT INTO " + Table(id) + " (";

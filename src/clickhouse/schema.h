@@ -53,6 +53,10 @@ struct Layout {
                                              const std::vector<std::string>& existing) const;
   // INSERT INTO <table> (<columns>) FORMAT RowBinary
   std::string InsertStatement(TableId id) const;
+  // SELECT one UInt64 (FORMAT RowBinary): the bytes of the org's spans, log records and
+  // inference events: each value's (a string's length, a FixedString's size, 8 per number,
+  // summed over arrays), the bookkeeping columns (batch_id, seq, source, cursor, time) left out.
+  std::string StoredBytesQuery(std::string_view org) const;
 };
 
 }  // namespace tyto::clickhouse

@@ -132,6 +132,10 @@ class ClickHouseStore final : public eventstore::TelemetryStore {
   // Applied by DropExpired (SweepOrgRetention): a tenant's rows older than its retention are
   // erased as above (counted first: no mutation when none is).
   void SetOrgRetention(eventstore::OrgRetention retention) override;
+  // Sums the values of the org's rows in ClickHouse (Layout::StoredBytesQuery): a scan of the
+  // three tables' columns for the org, so callers cache it (tenant::Limiter does, 30 s). Rows
+  // still queued here are not counted yet.
+  Result<uint64_t> StoredBytes(std::string_view org) const override;
   Status SweepOrgRetention();
 
   // Drops the days (partitions) wholly older than now - retention from every table on every

@@ -144,6 +144,19 @@ void ClickHouseStore::SetOrgRetention(eventstore::OrgRetention retention) {
   impl_->org_retention_ = std::move(retention);
 }
 
+Result<uint64_t> ClickHouseStore::StoredBytes(std::string_view org) const {
+  const std::string sql = impl_->layout_.StoredBytesQuery(eventstore::OrgOf(org));
+  const size_t server = impl_->next_server_.fetch_add(1) % impl_->conn_.servers();
+  Result<std::string> summed = impl_->conn_.Query(server, sql, impl_->config_.query_timeout);
+  if (!summed.ok()) {
+    impl_->metrics_.errors.WithLabels({"query"}).Inc();
+    return Unavailable("summing tenant '" + std::string(eventstore::OrgOf(org)) +
+                       "'s stored bytes: " + summed.status().message());
+  }
+  RowBinaryReader in(*summed);
+  return in.UInt64();
+}
+
 Status ClickHouseStore::SweepOrgRetention() {
   Impl& m = *impl_;
   eventstore::OrgRetention retention;

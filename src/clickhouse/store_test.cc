@@ -988,8 +988,18 @@ TEST_F(StoreTest, RetentionPerTenant) {
     log.org = org;
     AppendLogs({log});
   }
+  // Each tenant's stored bytes (its storage limit's measure): the same rows but for numbers of
+  // one digit, so team-a's two sets are twice team-b's one.
+  const Result<uint64_t> a_bytes = store_->StoredBytes("team-a");
+  const Result<uint64_t> b_bytes = store_->StoredBytes("team-b");
+  ASSERT_TRUE(a_bytes.ok()) << a_bytes.status().ToString();
+  ASSERT_TRUE(b_bytes.ok()) << b_bytes.status().ToString();
+  EXPECT_GT(*b_bytes, 50u);
+  EXPECT_EQ(*a_bytes, 2 * *b_bytes);
+  EXPECT_EQ(*store_->StoredBytes("team-c"), 0u);
   store_->SetOrgRetention({{"team-a", std::chrono::hours(2)}});
   ASSERT_TRUE(store_->DropExpired().ok());
+  EXPECT_EQ(*store_->StoredBytes("team-a"), *b_bytes) << "the erased set's bytes are given back";
   auto a = store_->QueryInferenceEvents({.org = "team-a"});
   ASSERT_EQ(a->size(), 1u);
   EXPECT_EQ((*a)[0].request_id, "req-2");

@@ -16,9 +16,10 @@ namespace {
 
 const log::Logger kLog("eventstore");
 
-// The schema of format version 2; docs/format/eventstore.md explains each table and index.
+// The schema of format version 3; docs/format/eventstore.md explains each table and index.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE org_bytes(org TEXT PRIMARY KEY, bytes INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE attribute_keys(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
 CREATE TABLE resources(id INTEGER PRIMARY KEY, scope TEXT NOT NULL, attributes BLOB NOT NULL);
 CREATE TABLE trace_filter(id INTEGER PRIMARY KEY, spans_upto INTEGER NOT NULL, filter BLOB NOT NULL);
@@ -139,6 +140,18 @@ PRAGMA user_version=2;
 COMMIT;
 )sql";
 
+// Format version 2 to 3: org_bytes, filled from the rows there are (OrgBytesSql).
+constexpr const char* kUpgradeFrom2 =
+    "CREATE TABLE org_bytes(org TEXT PRIMARY KEY, bytes INTEGER NOT NULL) WITHOUT ROWID; "
+    "INSERT INTO org_bytes(org, bytes) ";
+
+// The bytes of a stored value as sqlite::Statement::BoundBytes counts a bound one.
+std::string ValueBytesSql(std::string_view column) {
+  const std::string c = "\"" + std::string(column) + "\"";
+  return "CASE typeof(" + c + ") WHEN 'null' THEN 0 WHEN 'integer' THEN 8 WHEN 'real' THEN 8 ELSE length(CAST(" + c +
+         " AS BLOB)) END";
+}
+
 // Read connections: never write; sorts and temporary b-trees in memory; SQLite's default page
 // cache (2 MiB, filled only as pages are read).
 constexpr const char* kReaderPragmas = "PRAGMA query_only=1; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-2048;";
@@ -241,6 +254,16 @@ Result<std::shared_ptr<Partition>> Partition::OpenExisting(Env* env, const std::
       (void)c->Exec("ROLLBACK");
       return Status(s.code(), path + ": upgrading from format version 1: " + s.message());
     }
+    version = 2;
+  }
+  if (version == 2) {
+    Result<std::string> fill = OrgBytesSql(*c, false);
+    Status s = fill.ok() ? c->Exec("BEGIN; " + std::string(kUpgradeFrom2) + *fill + "; PRAGMA user_version=3; COMMIT;")
+                         : fill.status();
+    if (!s.ok()) {
+      if (c->InTransaction()) (void)c->Exec("ROLLBACK");
+      return Status(s.code(), path + ": upgrading from format version 2: " + s.message());
+    }
     version = kFormatVersion;
   }
   if (version != kFormatVersion) {
@@ -252,6 +275,7 @@ Result<std::shared_ptr<Partition>> Partition::OpenExisting(Env* env, const std::
   if (end_ms <= start_ms) return Corruption(path + ": meta has an empty time range");
   auto p = std::shared_ptr<Partition>(new Partition(env, path, start_ms, end_ms, true, settings));
   TYTO_RETURN_IF_ERROR(p->LoadTraceFilter(*c));
+  TYTO_RETURN_IF_ERROR(p->LoadOrgBytes(*c));
   TYTO_RETURN_IF_ERROR(c->Exec(kReaderPragmas));
   p->ReleaseReader(std::move(c));  // the first idle reader
   return p;
@@ -294,6 +318,45 @@ void Partition::ReportQueryFailure(const Status& status) {
   if (!failure_reported_.exchange(true)) {
     kLog.Error("event store: a partition could not be read; queries skip it", {{"path", path_}, {"error", status}});
   }
+}
+
+Result<std::string> OrgBytesSql(sqlite::Connection& c, bool one_org) {
+  std::string rows;
+  for (const char* table : {"spans", "logs", "inference_events"}) {
+    TYTO_ASSIGN_OR_RETURN(sqlite::Statement info, c.Prepare(std::string("PRAGMA table_info(") + table + ")"));
+    std::string sum;
+    while (true) {
+      TYTO_ASSIGN_OR_RETURN(bool row, info.Step());
+      if (!row) break;
+      if (info.Text(1) == "id") continue;
+      if (!sum.empty()) sum += " + ";
+      sum += ValueBytesSql(info.Text(1));
+    }
+    if (sum.empty()) return Internal(std::string("event store: table ") + table + " has no columns");
+    if (!rows.empty()) rows += " UNION ALL ";
+    rows += "SELECT org, " + sum + " AS b FROM " + table + (one_org ? " WHERE org = ?1" : "");
+  }
+  return "SELECT org, sum(b) FROM (" + rows + ") GROUP BY org";
+}
+
+uint64_t Partition::OrgBytes(std::string_view org) const {
+  MutexLock lock(&usage_mu_);
+  auto it = org_bytes_.find(OrgOf(org));
+  return it != org_bytes_.end() ? it->second : 0;
+}
+
+Status Partition::LoadOrgBytes(sqlite::Connection& c) {
+  std::map<std::string, uint64_t, std::less<>> loaded;
+  TYTO_ASSIGN_OR_RETURN(sqlite::Statement * s, c.Cached("SELECT org, bytes FROM org_bytes"));
+  sqlite::ScopedReset reset(s);
+  while (true) {
+    TYTO_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    loaded[std::string(s->Text(0))] = static_cast<uint64_t>(std::max<int64_t>(0, s->Int(1)));
+  }
+  MutexLock lock(&usage_mu_);
+  org_bytes_ = std::move(loaded);
+  return Status::Ok();
 }
 
 bool Partition::MayHoldTrace(std::string_view trace_id) {

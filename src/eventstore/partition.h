@@ -38,7 +38,8 @@ namespace tyto::eventstore {
 // In the SQLite header of every partition file: PRAGMA application_id ("tyto") and
 // PRAGMA user_version.
 inline constexpr int32_t kApplicationId = 0x7479746f;
-inline constexpr int32_t kFormatVersion = 2;  // version 1 (no org columns) is upgraded at open
+// Versions 1 (no org columns) and 2 (no org_bytes) are upgraded at open.
+inline constexpr int32_t kFormatVersion = 3;
 // Bytes per SQLite page. 8 KiB rather than SQLite's 4 KiB: 5-15% less CPU per appended span and
 // shallower trees, within the noise of 16 KiB (bench/eventstore_bench.cc, docs/format/eventstore.md).
 inline constexpr int kPageSize = 8192;
@@ -149,6 +150,9 @@ class Partition {
   uint64_t FileBytes() const;
   // Logs `status` (a query's failure here) once per partition.
   void ReportQueryFailure(const Status& status);
+  // The bytes of the org's spans, log records and inference events here (their values, as
+  // sqlite::Statement::BoundBytes counts them; empty org: "default").
+  uint64_t OrgBytes(std::string_view org) const EXCLUDES(usage_mu_);
   // Whether the partition may hold spans of the trace (16-byte id): false means it holds none.
   bool MayHoldTrace(std::string_view trace_id) EXCLUDES(filter_mu_);
 
@@ -238,7 +242,11 @@ class Partition {
   void CloseWriter() REQUIRES(write_mu_);
   Status OpenWriter() REQUIRES(write_mu_);
   Status LoadWriterState() REQUIRES(write_mu_);
-  Status WriteRows(const PartitionRows& rows) REQUIRES(write_mu_);
+  // Adds to *added the bytes of each org's rows written.
+  Status WriteRows(const PartitionRows& rows, std::map<std::string, uint64_t, std::less<>>* added)
+      REQUIRES(write_mu_);
+  // Reads org_bytes into org_bytes_.
+  Status LoadOrgBytes(sqlite::Connection& c) EXCLUDES(usage_mu_);
   Result<int64_t> ResourceId(std::string_view scope, const std::vector<events::Attribute>& attrs, Status* key_error)
       REQUIRES(write_mu_);
   uint64_t KeyId(std::string_view key, Status* error) REQUIRES(write_mu_);
@@ -265,6 +273,8 @@ class Partition {
   std::map<std::string, int64_t> swept_ GUARDED_BY(write_mu_);
   Status EraseRows(const EraseRequest& request, std::set<std::string>* traces, bool events, EraseResult* out)
       REQUIRES(write_mu_);
+  // Sets the org's row of org_bytes from the rows that are left (in the erasing transaction).
+  Status RecountOrgBytes(std::string_view org) REQUIRES(write_mu_);
   Status ReadLogRows(sqlite::Connection& c, sqlite::Statement* s, const LogFilter& filter, size_t limit,
                      std::vector<LogEntry>* out);
 
@@ -288,12 +298,20 @@ class Partition {
   Mutex filter_mu_;
   TraceFilter filter_ GUARDED_BY(filter_mu_);
 
+  mutable Mutex usage_mu_;
+  std::map<std::string, uint64_t, std::less<>> org_bytes_ GUARDED_BY(usage_mu_);  // as the org_bytes table
+
   Mutex cache_mu_;
   std::shared_ptr<const KeyNames> keys_ GUARDED_BY(cache_mu_);
   Resources resources_ GUARDED_BY(cache_mu_);
   // The resources read from the file, all of them up to this id (for FilterTerms).
   int64_t resources_loaded_upto_ GUARDED_BY(cache_mu_) = 0;
 };
+
+// SELECT org, bytes: the bytes of each org's spans, log records and inference events in the
+// partition `c` has open (every value but the row id, as sqlite::Statement::BoundBytes counts
+// them), grouped by org; with `one_org`, of the org bound to ?1 only.
+Result<std::string> OrgBytesSql(sqlite::Connection& c, bool one_org);
 
 // "20260122T130000Z.db" for a partition starting at `start_ms` (a whole second), and back.
 std::string PartitionFileName(int64_t start_ms);

@@ -42,6 +42,7 @@ Status Partition::Erase(const EraseRequest& request, std::set<std::string>* trac
   TYTO_RETURN_IF_ERROR(writer_.conn->Exec("BEGIN IMMEDIATE"));
   EraseResult here;
   Status s = EraseRows(request, traces, events, &here);
+  if (s.ok() && here.spans + here.logs + here.inference_events > 0) s = RecountOrgBytes(OrgOf(request.org));
   if (s.ok()) s = writer_.conn->Exec("COMMIT");
   if (!s.ok()) {
     if (writer_.conn->InTransaction()) (void)writer_.conn->Exec("ROLLBACK");
@@ -52,6 +53,7 @@ Status Partition::Erase(const EraseRequest& request, std::set<std::string>* trac
   writer_.loaded = false;  // the resources and operations it knew may be gone
   if (sweep) swept_[swept_key] = request.before_ms;
   if (here.spans + here.logs + here.inference_events == 0) return Status::Ok();
+  TYTO_RETURN_IF_ERROR(LoadOrgBytes(*writer_.conn).WithContext("erasing from " + path_));
   // Rewrites the file without free pages, then copies the WAL (which holds the old pages) into
   // it and truncates it to nothing.
   TYTO_RETURN_IF_ERROR(writer_.conn->Exec("VACUUM").WithContext("erasing from " + path_));
@@ -66,6 +68,17 @@ Status Partition::Erase(const EraseRequest& request, std::set<std::string>* trac
   kLog.Info("event store: erased rows",
             {{"path", path_}, {"spans", here.spans}, {"logs", here.logs}, {"inference_events", here.inference_events}});
   return Status::Ok();
+}
+
+Status Partition::RecountOrgBytes(std::string_view org) {
+  sqlite::Connection& c = *writer_.conn;
+  TYTO_ASSIGN_OR_RETURN(std::string sum, OrgBytesSql(c, true));
+  TYTO_ASSIGN_OR_RETURN(sqlite::Statement * del, c.Cached("DELETE FROM org_bytes WHERE org = ?"));
+  del->BindText(1, org);
+  TYTO_RETURN_IF_ERROR(del->Run());
+  TYTO_ASSIGN_OR_RETURN(sqlite::Statement * ins, c.Cached("INSERT INTO org_bytes(org, bytes) " + sum));
+  ins->BindText(1, org);
+  return ins->Run();
 }
 
 Status Partition::EraseRows(const EraseRequest& request, std::set<std::string>* traces, bool events,

@@ -145,7 +145,8 @@ Status Partition::Write(const PartitionRows& rows, std::chrono::steady_clock::ti
     for (const PreparedSpan* p : rows.spans) filter_.Add(p->trace_id);
   }
   TYTO_RETURN_IF_ERROR(writer_.conn->Exec("BEGIN IMMEDIATE"));
-  Status s = WriteRows(rows);
+  std::map<std::string, uint64_t, std::less<>> added;
+  Status s = WriteRows(rows, &added);
   if (s.ok()) s = writer_.conn->Exec("COMMIT");
   if (!s.ok()) {
     if (writer_.conn->InTransaction()) {
@@ -160,10 +161,19 @@ Status Partition::Write(const PartitionRows& rows, std::chrono::steady_clock::ti
     return s;
   }
   for (const PreparedLog* l : rows.logs) NoteLogCursor(l->cursor);
+  MutexLock usage_lock(&usage_mu_);
+  for (const auto& [org, bytes] : added) org_bytes_[org] += bytes;
   return Status::Ok();
 }
 
-Status Partition::WriteRows(const PartitionRows& rows) {
+Status Partition::WriteRows(const PartitionRows& rows, std::map<std::string, uint64_t, std::less<>>* added) {
+  // The bytes of each org's rows (its spans, log records and inference events), kept in
+  // org_bytes in the same transaction: a tenant's stored bytes for its storage limit.
+  auto count = [&](std::string_view org, uint64_t bytes) {
+    auto it = added->find(org);
+    if (it == added->end()) it = added->emplace(std::string(org), 0).first;
+    it->second += bytes;
+  };
   sqlite::Connection& c = *writer_.conn;
   Status key_error;
   const KeyIdFn key_id = [&](std::string_view k) NO_THREAD_SAFETY_ANALYSIS { return KeyId(k, &key_error); };
@@ -215,6 +225,7 @@ Status Partition::WriteRows(const PartitionRows& rows) {
       ins->BindBlob(13, attrs);
       ins->BindBlobOrNull(14, extra);
       ins->BindText(15, OrgOf(span.org));
+      count(OrgOf(span.org), ins->BoundBytes());
       TYTO_RETURN_IF_ERROR(ins->Run());
       terms = p->terms;
       AppendResourceTerm(&terms, resource_id);
@@ -271,6 +282,7 @@ Status Partition::WriteRows(const PartitionRows& rows) {
       ins->BindInt(9, resource_id);
       ins->BindBlob(10, attrs);
       ins->BindText(11, OrgOf(log.org));
+      count(OrgOf(log.org), ins->BoundBytes(2));  // not the id, as ValueBytesSql
       TYTO_RETURN_IF_ERROR(ins->Run());
       terms = p->terms;
       AppendResourceTerm(&terms, resource_id);
@@ -327,6 +339,7 @@ Status Partition::WriteRows(const PartitionRows& rows) {
       ins->BindBlobOrNull(25, p->span_id);
       ins->BindText(26, OrgOf(e.org));
       ins->BindText(27, e.user);
+      count(OrgOf(e.org), ins->BoundBytes());
       TYTO_RETURN_IF_ERROR(ins->Run());
     }
   }
@@ -372,7 +385,19 @@ Status Partition::WriteRows(const PartitionRows& rows) {
       TYTO_RETURN_IF_ERROR(ins->Run());
     }
   }
-  return key_error;
+  TYTO_RETURN_IF_ERROR(key_error);
+  if (!added->empty()) {
+    TYTO_ASSIGN_OR_RETURN(sqlite::Statement * up,
+                          c.Cached("INSERT INTO org_bytes(org, bytes) VALUES(?, ?) "
+                                   "ON CONFLICT(org) DO UPDATE SET bytes = bytes + excluded.bytes"));
+    for (const auto& [org, bytes] : *added) {
+      up->Reset();
+      up->BindText(1, org);
+      up->BindInt(2, static_cast<int64_t>(bytes));
+      TYTO_RETURN_IF_ERROR(up->Run());
+    }
+  }
+  return Status::Ok();
 }
 
 Status Partition::StoreTraceFilter() {

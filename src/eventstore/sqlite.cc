@@ -50,33 +50,57 @@ Statement::~Statement() {
 }
 
 Statement::Statement(Statement&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), stmt_(std::exchange(other.stmt_, nullptr)) {}
+    : db_(std::exchange(other.db_, nullptr)),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      bound_(std::move(other.bound_)) {}
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
     if (stmt_ != nullptr) sqlite3_finalize(stmt_);
     db_ = std::exchange(other.db_, nullptr);
     stmt_ = std::exchange(other.stmt_, nullptr);
+    bound_ = std::move(other.bound_);
   }
   return *this;
 }
 
-void Statement::BindInt(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+void Statement::Note(int i, uint64_t bytes) {
+  if (i < 1) return;
+  if (bound_.size() < static_cast<size_t>(i)) bound_.resize(i, 0);
+  bound_[i - 1] = bytes;
+}
+
+uint64_t Statement::BoundBytes(int from) const {
+  uint64_t total = 0;
+  for (size_t i = from > 1 ? from - 1 : 0; i < bound_.size(); ++i) total += bound_[i];
+  return total;
+}
+
+void Statement::BindInt(int i, int64_t v) {
+  sqlite3_bind_int64(stmt_, i, v);
+  Note(i, 8);
+}
 void Statement::BindDouble(int i, double v) {
   if (std::isnan(v)) {
-    sqlite3_bind_null(stmt_, i);
+    BindNull(i);
   } else {
     sqlite3_bind_double(stmt_, i, v);
+    Note(i, 8);
   }
 }
 void Statement::BindText(int i, std::string_view v, bool copy) {
   sqlite3_bind_text64(stmt_, i, v.data(), v.size(), copy ? SQLITE_TRANSIENT : SQLITE_STATIC, SQLITE_UTF8);
+  Note(i, v.size());
 }
 void Statement::BindBlob(int i, std::string_view v, bool copy) {
   // A zero-length blob needs a non-null pointer, or SQLite binds NULL.
   sqlite3_bind_blob64(stmt_, i, v.empty() ? "" : v.data(), v.size(), copy ? SQLITE_TRANSIENT : SQLITE_STATIC);
+  Note(i, v.size());
 }
-void Statement::BindNull(int i) { sqlite3_bind_null(stmt_, i); }
+void Statement::BindNull(int i) {
+  sqlite3_bind_null(stmt_, i);
+  Note(i, 0);
+}
 void Statement::BindTextOrNull(int i, std::string_view v, bool copy) {
   if (v.empty()) {
     BindNull(i);
@@ -111,7 +135,10 @@ Status Statement::Run() {
 }
 
 void Statement::Reset() { sqlite3_reset(stmt_); }
-void Statement::ClearBindings() { sqlite3_clear_bindings(stmt_); }
+void Statement::ClearBindings() {
+  sqlite3_clear_bindings(stmt_);
+  bound_.clear();
+}
 
 int64_t Statement::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
 double Statement::Double(int col) const {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tyto/status.h"
 
@@ -39,6 +40,10 @@ class Statement {
   // Binds NULL when `v` is empty.
   void BindTextOrNull(int i, std::string_view v, bool copy = false);
   void BindBlobOrNull(int i, std::string_view v, bool copy = false);
+  // The bytes of the values bound now to parameters `from` and after: a text's or blob's
+  // length, 8 for a number, 0 for NULL. The stored row's values count the same way
+  // (ValueBytesSql in partition.cc), so a tenant's stored bytes can be kept as rows are written.
+  uint64_t BoundBytes(int from = 1) const;
 
   // Advances: true when a row is ready, false when done. The statement's SQL names where an
   // error happened.
@@ -57,8 +62,11 @@ class Statement {
   bool IsNull(int col) const;
 
  private:
+  void Note(int i, uint64_t bytes);
+
   sqlite3* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
+  std::vector<uint64_t> bound_;  // by parameter - 1: BoundBytes
 };
 
 // Resets a statement when leaving a scope, so a cached statement never holds a read

@@ -367,6 +367,18 @@ Result<std::vector<events::PipelineStageEvent>> EventStore::PipelineRuns(const P
 
 Status EventStore::Maintain() { return impl_->Maintain(); }
 void EventStore::StartBackground(std::chrono::milliseconds every) { impl_->StartBackground(every); }
+Result<uint64_t> EventStore::StoredBytes(std::string_view org) const {
+  if (impl_->closed()) return FailedPrecondition("the event store is closed");
+  return impl_->StoredBytes(org);
+}
+
+uint64_t EventStore::Impl::StoredBytes(std::string_view org) const {
+  uint64_t total = 0;
+  MutexLock lock(&mu_);
+  for (const auto& [start, p] : partitions_) total += p->OrgBytes(org);
+  return total;
+}
+
 Status EventStore::Health() const {
   if (impl_->closed()) return FailedPrecondition("the event store is closed");
   return Status::Ok();

@@ -214,6 +214,9 @@ class EventStore final : public TelemetryStore {
   Result<EraseResult> Erase(const EraseRequest& request) override;
   // Applied by Maintain: a tenant's rows older than its retention are erased as above.
   void SetOrgRetention(OrgRetention retention) override;
+  // Kept per partition as rows are written (the org_bytes table), so this costs one lookup per
+  // partition.
+  Result<uint64_t> StoredBytes(std::string_view org) const override;
 
   // Deletes partitions wholly older than the retention, then the oldest partitions while the
   // files total more than max_bytes (never one whose end is after now), closes write

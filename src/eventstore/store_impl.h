@@ -67,6 +67,7 @@ class EventStore::Impl {
   Status Maintain() EXCLUDES(mu_);
   void StartBackground(std::chrono::milliseconds every) EXCLUDES(bg_mu_);
   StoreStats Stats() const EXCLUDES(mu_);
+  uint64_t StoredBytes(std::string_view org) const EXCLUDES(mu_);
   const std::string& dir() const { return dir_; }
   bool closed() const { return closed_.load(); }
 

@@ -147,7 +147,7 @@ TEST_F(TenantStoreTest, VersionOneFilesReadAsDefault) {
         "CREATE TABLE ops1(service TEXT NOT NULL, name TEXT NOT NULL, kind INTEGER NOT NULL, "
         "PRIMARY KEY(service, name, kind)) WITHOUT ROWID; "
         "INSERT INTO ops1 SELECT service, name, kind FROM operations; DROP TABLE operations; "
-        "ALTER TABLE ops1 RENAME TO operations; PRAGMA user_version=1; COMMIT;");
+        "ALTER TABLE ops1 RENAME TO operations; DROP TABLE org_bytes; PRAGMA user_version=1; COMMIT;");
     ASSERT_TRUE(s.ok()) << s.ToString();
     ASSERT_EQ(*(*c)->QueryInt("SELECT count(*) FROM pragma_table_info('spans') WHERE name = 'org'"), 0);
   }
@@ -158,12 +158,60 @@ TEST_F(TenantStoreTest, VersionOneFilesReadAsDefault) {
   EXPECT_THAT(EventUsers("default"), ElementsAre(""));
   EXPECT_THAT(*store_->Services("default"), ElementsAre("svc-old"));
 
+  EXPECT_GT(*store_->StoredBytes("default"), 0u);  // counted by the upgrade
+
   AppendFor("team-a", 2, "svc-new");
   EXPECT_THAT(TraceServices("team-a"), ElementsAre("svc-new"));
   EXPECT_THAT(*store_->Services("team-a"), ElementsAre("svc-new"));
   EXPECT_THAT(TraceServices("default"), ElementsAre("svc-old"));
 }
 
+
+// Each org's stored bytes (its storage limit's measure) are kept as rows are written, survive a
+// restart, and are what the upgrade from version 2 counts from the rows themselves.
+TEST_F(TenantStoreTest, StoredBytesAreKeptPerOrgAsRowsAreWritten) {
+  EXPECT_EQ(*store_->StoredBytes("team-a"), 0u);
+  AppendFor("team-a", 1, "svc-a");
+  AppendFor("team-b", 2, "svc-b");
+  AppendFor("team-b", 3, "svc-c");
+  const uint64_t a = *store_->StoredBytes("team-a");
+  const uint64_t b = *store_->StoredBytes("team-b");
+  EXPECT_GT(a, 100u);
+  EXPECT_EQ(b, 2 * a);  // the same rows but for the trace ids and names of equal length
+  EXPECT_EQ(*store_->StoredBytes("team-c"), 0u);
+  // A prompt's bytes are counted.
+  events::InferenceEvent e;
+  e.org = "team-a";
+  e.timestamp_ms = kNow - 700;
+  e.request_id = "req-big";
+  e.model = "llama";
+  e.prompt = std::string(5000, 'p');
+  ASSERT_EQ(store_->AppendInferenceEvents(std::vector<events::InferenceEvent>{e})->stored, 1u);
+  const uint64_t a2 = *store_->StoredBytes("team-a");
+  EXPECT_GE(a2, a + 5000);
+  EXPECT_LT(a2, a + 5000 + 400);
+
+  ASSERT_TRUE(store_->Close().ok());
+  Open();
+  EXPECT_EQ(*store_->StoredBytes("team-a"), a2);
+  EXPECT_EQ(*store_->StoredBytes("team-b"), b);
+
+  // Counted again from the rows, as when a version 2 file is upgraded: the same figures.
+  ASSERT_TRUE(store_->Close().ok());
+  store_.reset();
+  const std::string path = dir_.Path("events") + "/" + PartitionFileName(kNow - kNow % 3'600'000);
+  {
+    auto c = sqlite::Connection::Open(path, sqlite::Connection::Mode::kReadWrite);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    ASSERT_TRUE((*c)->Exec("DROP TABLE org_bytes; PRAGMA user_version=2;").ok());
+  }
+  Open();
+  EXPECT_EQ(*store_->StoredBytes("team-a"), a2);
+  EXPECT_EQ(*store_->StoredBytes("team-b"), b);
+  auto c = sqlite::Connection::Open(path, sqlite::Connection::Mode::kReadWrite);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(*(*c)->QueryInt("PRAGMA user_version"), kFormatVersion);
+}
 
 class EraseTest : public TenantStoreTest {
  protected:
@@ -266,6 +314,27 @@ TEST_F(EraseTest, ByRequestIdAndByTenant) {
   EXPECT_THAT(EventUsers("team-b"), IsEmpty());
   EXPECT_THAT(LogBodies("team-a"), ::testing::SizeIs(2));
   EXPECT_EQ(store_->Erase({}).status().code(), StatusCode::kInvalidArgument);
+}
+
+// Erasure gives a tenant's bytes back (its storage limit counts what is left), and only its.
+TEST_F(EraseTest, ErasureGivesTheTenantsBytesBack) {
+  Request("team-a", "u1", 1, "alpha");
+  Request("team-a", "u2", 2, "beta");
+  Request("team-b", "u1", 3, "gamma");
+  const uint64_t a = *store_->StoredBytes("team-a");
+  const uint64_t b = *store_->StoredBytes("team-b");
+  ASSERT_GT(a, 0u);
+  ASSERT_TRUE(store_->Erase({.org = "team-a", .user = "u1"}).ok());
+  const uint64_t a_left = *store_->StoredBytes("team-a");
+  EXPECT_GT(a_left, 0u);
+  EXPECT_LT(a_left, a);
+  EXPECT_EQ(*store_->StoredBytes("team-b"), b);
+  ASSERT_TRUE(store_->Erase({.org = "team-a"}).ok());
+  EXPECT_EQ(*store_->StoredBytes("team-a"), 0u);
+  ASSERT_TRUE(store_->Close().ok());
+  Open();
+  EXPECT_EQ(*store_->StoredBytes("team-a"), 0u);
+  EXPECT_EQ(*store_->StoredBytes("team-b"), b);
 }
 
 // Retention per tenant: Maintain erases a tenant's rows older than its retention (their bytes

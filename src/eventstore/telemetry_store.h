@@ -271,6 +271,10 @@ class TelemetryStore {
   // Replaces the retention per tenant, applied by the store's maintenance (its next run; a
   // retention longer than the store's own changes nothing).
   virtual void SetOrgRetention(OrgRetention retention) = 0;
+  // The bytes of the org's spans, log records and inference events the store keeps: their
+  // values (a text's or blob's length, 8 per number), without indexes or the store's overhead.
+  // What a tenant's storage limit counts (tenant::TenantLimits::max_storage_bytes).
+  virtual Result<uint64_t> StoredBytes(std::string_view org) const = 0;
 
   // Whether the store can be reached and written now, for /-/ready: OK, or why not (naming the
   // server it could not reach). The embedded store is healthy while it is open.

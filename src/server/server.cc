@@ -257,6 +257,13 @@ Status Server::Start() {
   // Inference telemetry: the event store, the redactor, and the hub between them and db_.
   TYTO_ASSIGN_OR_RETURN(redactor_, redact::Redactor::Create(cfg.redaction));
   TYTO_RETURN_IF_ERROR(OpenTelemetryStore(cfg));
+  if (tenant_limiter_ != nullptr) {
+    // The embedded store keeps each tenant's bytes as it writes (a lookup per partition);
+    // ClickHouse sums them with a scan, so it is asked less often.
+    tenant_limiter_->SetStorageUsage([store = telemetry_](std::string_view t) { return store->StoredBytes(t); },
+                                     clickhouse_ != nullptr ? std::chrono::milliseconds(30'000)
+                                                            : std::chrono::milliseconds(100));
+  }
   inference_metrics_ = std::make_unique<inference::Metrics>(&registry_);
   evaluate::RegisterBuiltins(&evaluators_);
   judge::RegisterJudge(&evaluators_);

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "audit/chain.h"
 #include "auth/auth.h"
@@ -247,6 +248,48 @@ TEST_F(ServerFixture, ATenantOverItsEventRateIsRefusedWith429) {
   EXPECT_NE(refused.body.find("tenant 'team-a': event rate limit of 1 records/s"), std::string::npos) << refused.body;
   EXPECT_LT(post(b).status, 300) << "team-b has no limit";
   EXPECT_LT(post(b).status, 300);
+}
+
+// A tenant whose events, spans and logs fill its storage limit gets 429 for more; another
+// tenant is not held back.
+TEST_F(ServerFixture, ATenantAtItsStorageLimitIsRefusedWith429) {
+  const std::string a = "team-a-secret", b = "team-b-secret";
+  WriteConfig("auth:\n  tokens:\n"
+              "    - {name: a, secret_sha256: " + auth::HashSecret(a) + ", scopes: [write], tenants: [team-a]}\n"
+              "    - {name: b, secret_sha256: " + auth::HashSecret(b) + ", scopes: [write], tenants: [team-b]}\n"
+              "    - {name: a-admin, secret_sha256: " + auth::HashSecret(a + "-admin") +
+              ", role: admin, tenants: [team-a]}\n"
+              "tenants:\n  - {name: team-a, limits: {max_storage_bytes: 4KiB}}\n");
+  ASSERT_TRUE(Start().ok());
+  // 20 log lines of over 200 bytes each (log records are all kept; events are sampled).
+  const std::string words(200, 'w');
+  auto post = [&](const std::string& secret, int i) {
+    std::string lines;
+    for (int k = 0; k < 20; ++k) {
+      lines += "{\"service\":\"s\",\"message\":\"line " + std::to_string(i * 100 + k) + " " + words + "\"}\n";
+    }
+    auto r = testing::HttpRequest(server_->port(), "POST", "/api/v1/logs",
+                                  {{"Authorization", "Bearer " + secret}, {"Content-Type", "application/x-ndjson"}},
+                                  lines);
+    EXPECT_TRUE(r.ok());
+    // The limiter reads the store's figure again after 100 ms.
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    return r.ok() ? *r : testing::TestResponse{};
+  };
+  EXPECT_LT(post(a, 1).status, 300) << "under the limit before: taken whole";
+  testing::TestResponse refused = post(a, 2);
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_NE(refused.body.find("tenant 'team-a': storage limit of 4096 bytes reached"), std::string::npos)
+      << refused.body;
+  for (int i = 0; i < 3; ++i) EXPECT_LT(post(b, i).status, 300) << "team-b has no limit";
+  // Erasing the tenant's data makes room again.
+  auto erased = testing::HttpRequest(server_->port(), "POST", "/api/v1/admin/erase",
+                                     {{"Authorization", "Bearer " + a + "-admin"}, {"Content-Type", "application/json"}},
+                                     R"({"tenant":"team-a"})");
+  ASSERT_TRUE(erased.ok());
+  EXPECT_EQ(erased->status, 200) << erased->body;
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  EXPECT_LT(post(a, 4).status, 300);
 }
 
 TEST_F(ServerFixture, AFailedLoginASilenceAndAReloadLeaveAuditRecords) {

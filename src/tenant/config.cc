@@ -25,7 +25,10 @@ const config::Section<TenantLimits>& LimitsSchema() {
              "Samples one query may load (lower than query.max_samples to take effect).", 0,
              std::numeric_limits<int64_t>::max())
         .Number("event_rate", &TenantLimits::event_rate, "Inference events, spans and log records per second.")
-        .Number("event_burst", &TenantLimits::event_burst, "Records taken at once above the rate; 0: one second's.");
+        .Number("event_burst", &TenantLimits::event_burst, "Records taken at once above the rate; 0: one second's.")
+        .ByteSize("max_storage_bytes", &TenantLimits::max_storage_bytes,
+                  "Bytes of inference events, spans and log records kept (their values, without indexes; e.g. 50GiB); "
+                  "new records are refused while the tenant is at it.");
     return l;
   }();
   return *s;

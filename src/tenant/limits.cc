@@ -11,6 +11,12 @@ Status Refuse(std::string_view tenant, const std::string& what) {
                 std::string(kLimitMarker) + ": tenant '" + std::string(tenant) + "': " + what);
 }
 
+Status StorageRefusal(std::string_view tenant, uint64_t limit, uint64_t stored) {
+  return Refuse(tenant, "storage limit of " + std::to_string(limit) + " bytes reached (" + std::to_string(stored) +
+                            " bytes of events, spans and logs stored); new records are refused until retention or "
+                            "erasure frees space");
+}
+
 std::string Number(double v) {
   if (v == static_cast<double>(static_cast<int64_t>(v))) return std::to_string(static_cast<int64_t>(v));
   return std::to_string(v);
@@ -83,8 +89,40 @@ Status Limiter::CheckIngest(std::string_view tenant) {
   return Status::Ok();
 }
 
+void Limiter::SetStorageUsage(StorageUsageFn usage, std::chrono::milliseconds refresh) {
+  MutexLock lock(&mu_);
+  usage_ = std::move(usage);
+  usage_refresh_ms_ = std::max<int64_t>(1, refresh.count());
+}
+
+Status Limiter::CheckStorage(std::string_view tenant, uint64_t limit) {
+  const int64_t now = clock_->NowMillis();
+  StorageUsageFn usage;
+  {
+    MutexLock lock(&mu_);
+    State& s = StateFor(tenant);
+    const bool fresh = s.stored_at_ms != 0 && now - s.stored_at_ms < usage_refresh_ms_;
+    if (!usage_ || fresh || s.stored_reading) {
+      if (s.stored_at_ms == 0 || s.stored_bytes < limit) return Status::Ok();
+      return StorageRefusal(tenant, limit, s.stored_bytes);
+    }
+    s.stored_reading = true;
+    usage = usage_;
+  }
+  // Read outside the lock: a remote store's answer may take a while, and other tenants go on.
+  Result<uint64_t> stored = usage(tenant);
+  MutexLock lock(&mu_);
+  State& s = StateFor(tenant);
+  s.stored_reading = false;
+  s.stored_at_ms = now;  // a failed read is tried again after the refresh interval, not at once
+  if (stored.ok()) s.stored_bytes = *stored;
+  if (s.stored_bytes < limit) return Status::Ok();  // a store never read answers 0: let writes fail there
+  return StorageRefusal(tenant, limit, s.stored_bytes);
+}
+
 Status Limiter::CheckEvents(std::string_view tenant) {
   const TenantLimits& l = For(tenant);
+  if (l.max_storage_bytes > 0) TYTO_RETURN_IF_ERROR(CheckStorage(tenant, l.max_storage_bytes));
   if (l.event_rate <= 0) return Status::Ok();
   MutexLock lock(&mu_);
   if (Overdrawn(&StateFor(tenant).events, l.event_rate, l.event_burst, clock_->NowMillis())) {

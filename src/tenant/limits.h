@@ -1,17 +1,20 @@
 // Per-tenant limits, so one team cannot starve the others: ingest rate (samples per second),
 // active series, query concurrency and samples per query, event rate (events, spans and log
-// records per second). Every refusal is kResourceExhausted with a message that names the tenant
+// records per second), and the bytes of events, spans and logs stored. Every refusal is kResourceExhausted with a message that names the tenant
 // and the limit and contains kLimitMarker; the HTTP API answers it with 429 (IsLimit).
 //
 // Rates are token buckets refilled continuously (burst: the bucket's size). Ingest is charged
 // after a request was taken, so one request may overdraw the bucket; the next ones are refused
 // until it refilled. Active series are those that received a sample within active_window (as
-// Mimir counts them), tracked by label-set hash for tenants that have the limit only.
+// Mimir counts them), tracked by label-set hash for tenants that have the limit only. Stored
+// bytes come from the telemetry store (SetStorageUsage), read again when older than its refresh
+// interval, so a tenant may pass its storage limit by what it writes in one interval.
 // Thread-safe.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -36,10 +39,11 @@ struct TenantLimits {
   uint64_t max_query_samples = 0;    // samples one query may load; 0: the engine's limit
   double event_rate = 0;             // events, spans and log records per second; 0: none
   double event_burst = 0;            // 0: one second of event_rate
+  uint64_t max_storage_bytes = 0;    // bytes of events, spans and logs kept (StoredBytes); 0: none
   bool operator==(const TenantLimits&) const = default;
   bool any() const {
     return ingest_rate > 0 || max_active_series > 0 || max_query_concurrency > 0 || max_query_samples > 0 ||
-           event_rate > 0;
+           event_rate > 0 || max_storage_bytes > 0;
   }
 };
 
@@ -55,7 +59,14 @@ class Limiter {
 
   const TenantLimits& For(std::string_view tenant) const;
 
-  // Before a request of the tenant is decoded: refused while its bucket is overdrawn.
+  // The bytes of a tenant's events, spans and logs in the telemetry store
+  // (eventstore::TelemetryStore::StoredBytes); asked at most once per `refresh` per tenant, and
+  // only for tenants with max_storage_bytes. Set once, before requests arrive.
+  using StorageUsageFn = std::function<Result<uint64_t>(std::string_view tenant)>;
+  void SetStorageUsage(StorageUsageFn usage, std::chrono::milliseconds refresh) EXCLUDES(mu_);
+
+  // Before a request of the tenant is decoded: refused while its bucket is overdrawn (and for
+  // events, while its stored bytes are at max_storage_bytes or over).
   Status CheckIngest(std::string_view tenant) EXCLUDES(mu_);
   Status CheckEvents(std::string_view tenant) EXCLUDES(mu_);
   // After: what the request stored.
@@ -100,11 +111,15 @@ class Limiter {
   };
   struct State {
     Bucket ingest, events;
+    uint64_t stored_bytes = 0;     // as last read through usage_
+    int64_t stored_at_ms = 0;      // when; 0: never
+    bool stored_reading = false;   // a thread is reading it now
     std::unordered_map<uint64_t, int64_t> series;  // label-set hash -> last sample's wall time
     int64_t last_purge_ms = 0;
     int queries = 0;
   };
   State& StateFor(std::string_view tenant) REQUIRES(mu_);
+  Status CheckStorage(std::string_view tenant, uint64_t limit) EXCLUDES(mu_);
   static bool Overdrawn(Bucket* b, double rate, double burst, int64_t now_ms);
   static void Charge(Bucket* b, double rate, double burst, double n, int64_t now_ms);
 
@@ -114,6 +129,8 @@ class Limiter {
   const int64_t active_window_ms_;
   Mutex mu_;
   std::map<std::string, State, std::less<>> states_ GUARDED_BY(mu_);
+  StorageUsageFn usage_ GUARDED_BY(mu_);
+  int64_t usage_refresh_ms_ GUARDED_BY(mu_) = 1000;
 };
 
 }  // namespace tyto::tenant

@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "testing/fake_clock.h"
 
 namespace tyto::tenant {
@@ -66,6 +70,46 @@ TEST(LimiterTest, QueryConcurrencyPermitsAreGivenBack) {
   }
   EXPECT_TRUE(l.StartQuery("t").ok());
   EXPECT_FALSE(IsLimit(Status(StatusCode::kResourceExhausted, "series limit")));
+}
+
+// The storage limit: the store's figure, asked once per refresh interval and per tenant with
+// the limit; a failed read keeps the last figure (writes then fail at the store, if it is down).
+TEST(LimiterTest, StorageLimitRefusesEventsWhileTheStoreHoldsTooMuch) {
+  testing::FakeClock clock;
+  TenantLimits a;
+  a.max_storage_bytes = 1000;
+  Limiter l({{"team-a", a}}, TenantLimits{}, &clock);
+  EXPECT_TRUE(l.CheckEvents("team-a").ok()) << "no usage source: nothing to hold against";
+  std::map<std::string, uint64_t, std::less<>> stored = {{"team-a", 999}, {"team-b", 1'000'000}};
+  std::vector<std::string> asked;
+  bool fail = false;
+  l.SetStorageUsage(
+      [&](std::string_view t) -> Result<uint64_t> {
+        asked.emplace_back(t);
+        if (fail) return Unavailable("store down");
+        return stored[std::string(t)];
+      },
+      10s);
+  EXPECT_TRUE(l.CheckEvents("team-a").ok());
+  EXPECT_TRUE(l.CheckEvents("team-b").ok()) << "team-b has no storage limit";
+  stored["team-a"] = 1000;
+  EXPECT_TRUE(l.CheckEvents("team-a").ok()) << "read again only after the refresh interval";
+  EXPECT_EQ(asked, std::vector<std::string>{"team-a"});
+  clock.Advance(10s);
+  Status refused = l.CheckEvents("team-a");
+  EXPECT_TRUE(IsLimit(refused)) << refused.ToString();
+  EXPECT_THAT(refused.message(), HasSubstr("tenant 'team-a'"));
+  EXPECT_THAT(refused.message(), HasSubstr("storage limit of 1000 bytes reached (1000 bytes"));
+  EXPECT_TRUE(l.CheckIngest("team-a").ok()) << "metrics are limited by rate and series, not by this";
+  fail = true;
+  clock.Advance(10s);
+  EXPECT_TRUE(IsLimit(l.CheckEvents("team-a"))) << "a failed read keeps the last figure";
+  fail = false;
+  stored["team-a"] = 10;  // retention or erasure freed space
+  EXPECT_TRUE(IsLimit(l.CheckEvents("team-a"))) << "the failed read counts as a read";
+  clock.Advance(10s);
+  EXPECT_TRUE(l.CheckEvents("team-a").ok());
+  EXPECT_EQ(asked.size(), 4u);
 }
 
 }  // namespace
