@@ -474,10 +474,25 @@ TEST_F(ServerTest, ShutdownFinishesRequestsInFlightAndClosesIdleConnections) {
 }
 
 TEST_F(ServerTest, ShutdownReturnsByTheDeadlineEvenIfAHandlerIsStuck) {
-  StartServer();
+  // Shutdown leaves the stuck handler's thread running, so what that thread uses after this test
+  // (the handler and the session's metrics registry) must outlive the fixture: static storage,
+  // not the fixture's router and registry, which later tests' memory would replace.
+  static auto* registry = new instrumentation::Registry();
+  static auto* started = new std::atomic<int>(0);
+  static auto* release = new std::atomic<bool>(false);
+  server_ = std::make_unique<Server>(
+      [](Request&) {
+        ++*started;
+        for (int i = 0; i < 8000 && !release->load(); ++i) std::this_thread::sleep_for(1ms);
+        return Response::Text(200, "late");
+      },
+      registry, 2);
+  ASSERT_TRUE(server_->Listen({"127.0.0.1", 0}).ok());
+  server_->Start();
+  port_ = server_->port();
   auto busy = Connect();
-  ASSERT_TRUE(busy->Send("GET", "/slow?ms=8000").ok());
-  while (slow_started_ == 0) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(busy->Send("GET", "/stuck").ok());
+  while (*started == 0) std::this_thread::sleep_for(1ms);
   auto start = std::chrono::steady_clock::now();
   EXPECT_FALSE(server_->Shutdown(100ms));
   // Grace, then at most two seconds for the forced close; not the handler's eight.
@@ -486,6 +501,7 @@ TEST_F(ServerTest, ShutdownReturnsByTheDeadlineEvenIfAHandlerIsStuck) {
   auto r = busy->Read();
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
   server_.reset();
+  release->store(true);  // the abandoned thread ends soon, on state that is still there
 }
 
 class TlsServerTest : public ServerTest {
