@@ -229,13 +229,10 @@ Status Server::Start() {
   api::AddAuditRoutes(&router_, &guard_, audit_.get());
   TYTO_RETURN_IF_ERROR(OpenMetricsStorage(cfg));
   // Routes that need the storage are added once it is open, before the network threads start.
-  {
-    std::map<std::string, tenant::TenantLimits> limits;
-    for (const tenant::TenantConfig& t : cfg.tenants) limits[t.name] = t.limits;
-    bool any = cfg.tenant_defaults.any();
-    for (const auto& [name, l] : limits) any = any || l.any();
-    if (any) tenant_limiter_ = std::make_unique<tenant::Limiter>(std::move(limits), cfg.tenant_defaults, clock_);
-  }
+  // With no limits configured it checks nothing (Limiter::any); Apply sets them, at start and at
+  // every reload.
+  tenant_limiter_ = std::make_unique<tenant::Limiter>(std::map<std::string, tenant::TenantLimits>{},
+                                                      tenant::TenantLimits{}, clock_);
   tenancy_ = std::make_unique<tenant::Tenancy>(metrics_, tenant_limiter_.get());
   remote_write_ = std::make_unique<ingest::RemoteWriteReceiver>(metrics_, ingest::RemoteWriteOptions{}, &registry_);
   api::AddRemoteWriteRoutes(&router_, &guard_, &registry_, remote_write_.get(), tenancy_.get());
@@ -257,13 +254,11 @@ Status Server::Start() {
   // Inference telemetry: the event store, the redactor, and the hub between them and db_.
   TYTO_ASSIGN_OR_RETURN(redactor_, redact::Redactor::Create(cfg.redaction));
   TYTO_RETURN_IF_ERROR(OpenTelemetryStore(cfg));
-  if (tenant_limiter_ != nullptr) {
-    // The embedded store keeps each tenant's bytes as it writes (a lookup per partition);
-    // ClickHouse sums them with a scan, so it is asked less often.
-    tenant_limiter_->SetStorageUsage([store = telemetry_](std::string_view t) { return store->StoredBytes(t); },
-                                     clickhouse_ != nullptr ? std::chrono::milliseconds(30'000)
-                                                            : std::chrono::milliseconds(100));
-  }
+  // The embedded store keeps each tenant's bytes as it writes (a lookup per partition);
+  // ClickHouse sums them with a scan, so it is asked less often.
+  tenant_limiter_->SetStorageUsage([store = telemetry_](std::string_view t) { return store->StoredBytes(t); },
+                                   clickhouse_ != nullptr ? std::chrono::milliseconds(30'000)
+                                                          : std::chrono::milliseconds(100));
   inference_metrics_ = std::make_unique<inference::Metrics>(&registry_);
   evaluate::RegisterBuiltins(&evaluators_);
   judge::RegisterJudge(&evaluators_);
@@ -541,6 +536,11 @@ Status Server::Apply(const Config& cfg, std::vector<std::string>* restart_requir
     auth.tokens.push_back({"nats-bus", auth::HashSecret(bus_secret_), {"write"}, "", {"*"}, {}});
   }
   guard_.Set(MakeAuthenticator(auth));
+  {
+    std::map<std::string, tenant::TenantLimits> limits;
+    for (const tenant::TenantConfig& t : cfg.tenants) limits[t.name] = t.limits;
+    tenant_limiter_->SetLimits(std::move(limits), cfg.tenant_defaults);
+  }
   if (telemetry_ != nullptr) {
     eventstore::OrgRetention retention;  // events, spans and logs per tenant (tenants[].retention)
     for (const tenant::TenantConfig& t : cfg.tenants) {
@@ -686,16 +686,6 @@ api::ReloadOutcome Server::Reload() {
   if (cfg->redaction != config_.redaction) out.restart_required.push_back("redaction");
   if (cfg->security != config_.security) out.restart_required.push_back("security");
   if (cfg->quality != config_.quality) out.restart_required.push_back("quality");
-  {
-    auto limits_of = [](const Config& c) {
-      std::vector<std::pair<std::string, tenant::TenantLimits>> l;
-      for (const tenant::TenantConfig& t : c.tenants) l.emplace_back(t.name, t.limits);
-      return l;
-    };
-    if (limits_of(*cfg) != limits_of(config_) || !(cfg->tenant_defaults == config_.tenant_defaults)) {
-      out.restart_required.push_back("tenants[].limits, tenant_defaults");
-    }
-  }
   // Keys that need a restart keep running with their old values, and say so.
   Config applied = *cfg;
   applied.http.listen = config_.http.listen;

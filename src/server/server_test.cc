@@ -254,12 +254,15 @@ TEST_F(ServerFixture, ATenantOverItsEventRateIsRefusedWith429) {
 // tenant is not held back.
 TEST_F(ServerFixture, ATenantAtItsStorageLimitIsRefusedWith429) {
   const std::string a = "team-a-secret", b = "team-b-secret";
-  WriteConfig("auth:\n  tokens:\n"
-              "    - {name: a, secret_sha256: " + auth::HashSecret(a) + ", scopes: [write], tenants: [team-a]}\n"
-              "    - {name: b, secret_sha256: " + auth::HashSecret(b) + ", scopes: [write], tenants: [team-b]}\n"
-              "    - {name: a-admin, secret_sha256: " + auth::HashSecret(a + "-admin") +
-              ", role: admin, tenants: [team-a]}\n"
-              "tenants:\n  - {name: team-a, limits: {max_storage_bytes: 4KiB}}\n");
+  auto config = [&](const std::string& limit) {
+    WriteConfig("auth:\n  tokens:\n"
+                "    - {name: a, secret_sha256: " + auth::HashSecret(a) + ", scopes: [write], tenants: [team-a]}\n"
+                "    - {name: b, secret_sha256: " + auth::HashSecret(b) + ", scopes: [write], tenants: [team-b]}\n"
+                "    - {name: a-admin, secret_sha256: " + auth::HashSecret(a + "-admin") +
+                ", role: admin, tenants: [team-a]}\n"
+                "tenants:\n  - {name: team-a, limits: {max_storage_bytes: " + limit + "}}\n");
+  };
+  config("4KiB");
   ASSERT_TRUE(Start().ok());
   // 20 log lines of over 200 bytes each (log records are all kept; events are sampled).
   const std::string words(200, 'w');
@@ -282,6 +285,15 @@ TEST_F(ServerFixture, ATenantAtItsStorageLimitIsRefusedWith429) {
   EXPECT_NE(refused.body.find("tenant 'team-a': storage limit of 4096 bytes reached"), std::string::npos)
       << refused.body;
   for (int i = 0; i < 3; ++i) EXPECT_LT(post(b, i).status, 300) << "team-b has no limit";
+  // A reload changes the limit at once, both ways.
+  config("1MiB");
+  api::ReloadOutcome reloaded = server_->Reload();
+  ASSERT_TRUE(reloaded.status.ok()) << reloaded.status.ToString();
+  EXPECT_TRUE(reloaded.restart_required.empty());
+  EXPECT_LT(post(a, 3).status, 300);
+  config("4KiB");
+  ASSERT_TRUE(server_->Reload().status.ok());
+  EXPECT_EQ(post(a, 4).status, 429);
   // Erasing the tenant's data makes room again.
   auto erased = testing::HttpRequest(server_->port(), "POST", "/api/v1/admin/erase",
                                      {{"Authorization", "Bearer " + a + "-admin"}, {"Content-Type", "application/json"}},
@@ -289,7 +301,7 @@ TEST_F(ServerFixture, ATenantAtItsStorageLimitIsRefusedWith429) {
   ASSERT_TRUE(erased.ok());
   EXPECT_EQ(erased->status, 200) << erased->body;
   std::this_thread::sleep_for(std::chrono::milliseconds(150));
-  EXPECT_LT(post(a, 4).status, 300);
+  EXPECT_LT(post(a, 5).status, 300);
 }
 
 TEST_F(ServerFixture, AFailedLoginASilenceAndAReloadLeaveAuditRecords) {

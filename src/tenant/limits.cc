@@ -30,14 +30,23 @@ bool IsLimit(const Status& s) {
 
 Limiter::Limiter(std::map<std::string, TenantLimits> limits, TenantLimits defaults, Clock* clock,
                  std::chrono::milliseconds active_window)
-    : limits_(limits.begin(), limits.end()),
-      defaults_(defaults),
-      clock_(clock),
-      active_window_ms_(active_window.count()) {}
+    : clock_(clock), active_window_ms_(active_window.count()) {
+  SetLimits(std::move(limits), defaults);
+}
 
 Limiter::~Limiter() = default;
 
-const TenantLimits& Limiter::For(std::string_view tenant) const {
+void Limiter::SetLimits(std::map<std::string, TenantLimits> limits, TenantLimits defaults) {
+  bool any = defaults.any();
+  for (const auto& [name, l] : limits) any = any || l.any();
+  MutexLock lock(&table_mu_);
+  limits_ = std::map<std::string, TenantLimits, std::less<>>(limits.begin(), limits.end());
+  defaults_ = defaults;
+  any_.store(any, std::memory_order_relaxed);
+}
+
+TenantLimits Limiter::For(std::string_view tenant) const {
+  MutexLock lock(&table_mu_);
   auto it = limits_.find(tenant);
   return it != limits_.end() ? it->second : defaults_;
 }

@@ -12,6 +12,7 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -57,7 +58,12 @@ class Limiter {
           std::chrono::milliseconds active_window = std::chrono::minutes(20));
   ~Limiter();
 
-  const TenantLimits& For(std::string_view tenant) const;
+  // Replaces the limits (a config reload). Buckets, active series and running queries are kept;
+  // active series are tracked from the first sample after a tenant gains the limit.
+  void SetLimits(std::map<std::string, TenantLimits> limits, TenantLimits defaults) EXCLUDES(table_mu_);
+  // Whether any tenant has a limit; when none has, callers may skip the checks.
+  bool any() const { return any_.load(std::memory_order_relaxed); }
+  TenantLimits For(std::string_view tenant) const EXCLUDES(table_mu_);
 
   // The bytes of a tenant's events, spans and logs in the telemetry store
   // (eventstore::TelemetryStore::StoredBytes); asked at most once per `refresh` per tenant, and
@@ -123,8 +129,10 @@ class Limiter {
   static bool Overdrawn(Bucket* b, double rate, double burst, int64_t now_ms);
   static void Charge(Bucket* b, double rate, double burst, double n, int64_t now_ms);
 
-  const std::map<std::string, TenantLimits, std::less<>> limits_;
-  const TenantLimits defaults_;
+  mutable Mutex table_mu_;
+  std::map<std::string, TenantLimits, std::less<>> limits_ GUARDED_BY(table_mu_);
+  TenantLimits defaults_ GUARDED_BY(table_mu_);
+  std::atomic<bool> any_{false};
   Clock* const clock_;
   const int64_t active_window_ms_;
   Mutex mu_;

@@ -72,6 +72,30 @@ TEST(LimiterTest, QueryConcurrencyPermitsAreGivenBack) {
   EXPECT_FALSE(IsLimit(Status(StatusCode::kResourceExhausted, "series limit")));
 }
 
+// Limits change at a reload; what was counted (the bucket) is kept.
+TEST(LimiterTest, SetLimitsReplacesTheLimitsAndKeepsTheCounts) {
+  testing::FakeClock clock;
+  Limiter l({}, TenantLimits{}, &clock);
+  EXPECT_FALSE(l.any());
+  TenantLimits a;
+  a.ingest_rate = 10;
+  l.SetLimits({{"team-a", a}}, TenantLimits{});
+  EXPECT_TRUE(l.any());
+  EXPECT_EQ(l.For("team-a").ingest_rate, 10);
+  EXPECT_EQ(l.For("team-b").ingest_rate, 0);
+  l.ChargeIngest("team-a", 30);
+  EXPECT_TRUE(IsLimit(l.CheckIngest("team-a")));
+  a.ingest_rate = 1000;
+  l.SetLimits({{"team-a", a}}, TenantLimits{});
+  EXPECT_TRUE(IsLimit(l.CheckIngest("team-a"))) << "still overdrawn until refilled";
+  clock.Advance(1s);
+  EXPECT_TRUE(l.CheckIngest("team-a").ok()) << "refilled at the new rate";
+  l.SetLimits({}, TenantLimits{});
+  EXPECT_FALSE(l.any());
+  l.ChargeIngest("team-a", 1'000'000);
+  EXPECT_TRUE(l.CheckIngest("team-a").ok());
+}
+
 // The storage limit: the store's figure, asked once per refresh interval and per tenant with
 // the limit; a failed read keeps the last figure (writes then fail at the store, if it is down).
 TEST(LimiterTest, StorageLimitRefusesEventsWhileTheStoreHoldsTooMuch) {

@@ -12,14 +12,18 @@ namespace {
 
 class TenantAppender final : public Appender {
  public:
+  // The limits are the ones in force when the appender is made (one request's).
   TenantAppender(const TenantStorage* storage, std::unique_ptr<Appender> base, Limiter* limiter)
-      : storage_(storage), base_(std::move(base)), limiter_(limiter) {}
+      : storage_(storage),
+        base_(std::move(base)),
+        limiter_(limiter != nullptr && limiter->any() ? limiter : nullptr),
+        series_limited_(limiter_ != nullptr && limiter_->For(storage->tenant()).max_active_series > 0) {}
 
   Result<SeriesRef> Append(SeriesRef ref, const Labels& labels, int64_t t, double v) override {
     // Always the stored labels, even with a ref: a store that does not know the ref (any more)
     // creates the series from them, and it must be the tenant's.
     Labels stored = storage_->Stored(labels);
-    if (limiter_ != nullptr) TYTO_RETURN_IF_ERROR(limiter_->AdmitSeries(storage_->tenant(), stored, t));
+    if (series_limited_) TYTO_RETURN_IF_ERROR(limiter_->AdmitSeries(storage_->tenant(), stored, t));
     ++samples_;
     return base_->Append(ref, stored, t, v);
   }
@@ -42,7 +46,8 @@ class TenantAppender final : public Appender {
  private:
   const TenantStorage* storage_;
   std::unique_ptr<Appender> base_;
-  Limiter* limiter_;
+  Limiter* const limiter_;     // null when no tenant has a limit
+  const bool series_limited_;  // the tenant has max_active_series
   uint64_t samples_ = 0;
 };
 
