@@ -7,6 +7,7 @@
 #include "api/params.h"
 #include "metastore/metastore.h"
 #include "promql/parser.h"
+#include "tenant/tenant_storage.h"
 
 namespace tyto::api {
 namespace {
@@ -86,11 +87,14 @@ void AddMetastoreRoutes(http::Router* router, auth::Guard* guard, const metastor
                 }
                 // A series several selectors match has the same exemplars for each: once is enough.
                 std::map<Labels, std::vector<metastore::Exemplar>> by_series;
-                // Exemplars are kept for the default tenant's series (scrapes, the inference hub).
-                if (req.principal.tenant != auth::kDefaultTenant) selectors.clear();
+                // Exemplars are kept by the series' stored labels (scrapes and the inference hub's:
+                // a tenant's carry __tenant__), so each selector is the request tenant's, and the
+                // label is not shown.
                 for (const auto& matchers : selectors) {
-                  for (metastore::ExemplarSeries& s : exemplars->Query(matchers, start, end)) {
-                    by_series.try_emplace(std::move(s.series), std::move(s.exemplars));
+                  Result<std::vector<Matcher>> scoped = tenant::ScopeMatchers(req.principal.tenant, matchers);
+                  if (!scoped.ok()) return Response::Error(500, "internal", scoped.status().message());
+                  for (metastore::ExemplarSeries& s : exemplars->Query(*scoped, start, end)) {
+                    by_series.try_emplace(tenant::WithoutTenant(s.series), std::move(s.exemplars));
                   }
                 }
                 std::vector<metastore::ExemplarSeries> found;

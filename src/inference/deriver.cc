@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "eventstore/telemetry_store.h"
 #include "inference/metrics.h"
 #include "metastore/metastore.h"
+#include "tenant/tenant_storage.h"
 
 namespace tyto::inference {
 
@@ -152,7 +154,11 @@ Deriver::Deriver(const InferenceConfig& config, metastore::ExemplarStore* exempl
 Deriver::~Deriver() = default;
 
 Deriver::Set& Deriver::FindSet(const events::InferenceEvent& e, int64_t now_ms) {
-  std::string key;
+  // A request of a tenant other than the default counts in that tenant's series: the label its
+  // metrics view adds and reads (tenant/tenant_storage.h), in the key too, overflow included.
+  const std::string_view org = eventstore::OrgOf(e.org) == eventstore::kDefaultOrg ? "" : std::string_view(e.org);
+  std::string key(org);
+  key += '\xff';
   for (const std::string& dim : config_.dimensions) {
     key += DimensionValue(e, dim);
     key += '\xff';
@@ -162,7 +168,8 @@ Deriver::Set& Deriver::FindSet(const events::InferenceEvent& e, int64_t now_ms) 
     bool overflow = sets_.size() >= static_cast<size_t>(config_.max_dimension_sets);
     if (overflow) {
       if (metrics_ != nullptr) metrics_->dimension_overflow.Inc();
-      key.clear();
+      key.assign(org);
+      key += '\xff';
       for (size_t i = 0; i < config_.dimensions.size(); ++i) {
         key += kOverflow;
         key += '\xff';
@@ -175,6 +182,7 @@ Deriver::Set& Deriver::FindSet(const events::InferenceEvent& e, int64_t now_ms) 
       for (const std::string& dim : config_.dimensions) {
         b.Set(DimensionLabel(dim), overflow ? std::string(kOverflow) : DimensionValue(e, dim));
       }
+      if (!org.empty()) b.Set(tenant::kTenantLabel, org);
       set->base = b.Build();
       if (!overflow) {
         auto p = prices_.find(e.model);

@@ -159,6 +159,28 @@ TEST(DeriverTest, CapOnLabelSetsCountsTheRestAsOverflow) {
   EXPECT_TRUE(std::isnan(app.Last("tyto_inference_requests_total{model=\"c\", status=\"ok\"}")));
 }
 
+// A tenant's requests count in its own series (the __tenant__ label its metrics view reads);
+// the default tenant's carry none, whether their org is empty or "default".
+TEST(DeriverTest, EachTenantsRequestsCountInItsOwnSeries) {
+  InferenceConfig c = DefaultConfig();
+  c.dimensions = {"model"};
+  Deriver d(c, nullptr, nullptr, kT0);
+  for (std::string org : {"", "default", "team-a", "team-a", "team-b"}) {
+    events::InferenceEvent e = Event("m", 0.1);
+    e.org = org;
+    d.Observe(e, kT0);
+  }
+  EXPECT_EQ(d.label_sets(), 3u);
+  RecordingAppender app;
+  SeriesWriter w;
+  w.Begin(&app, kT0);
+  d.Flush(kT0, w);
+  ASSERT_TRUE(w.End().ok());
+  EXPECT_EQ(app.Last("tyto_inference_requests_total{model=\"m\", status=\"ok\"}"), 2);
+  EXPECT_EQ(app.Last("tyto_inference_requests_total{__tenant__=\"team-a\", model=\"m\", status=\"ok\"}"), 2);
+  EXPECT_EQ(app.Last("tyto_inference_requests_total{__tenant__=\"team-b\", model=\"m\", status=\"ok\"}"), 1);
+}
+
 TEST(DeriverTest, IdleSetsEndWithAStalenessMarker) {
   InferenceConfig c = DefaultConfig();
   c.dimensions = {"model"};

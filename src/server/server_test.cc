@@ -225,6 +225,52 @@ TEST_F(ServerFixture, ATenantsMetricsAreInvisibleToAnother) {
   EXPECT_NE(get(b, "/api/v1/label/__name__/values").find("b_private_metric"), std::string::npos);
 }
 
+// The metrics derived from a tenant's inference events are that tenant's: team-a reads its
+// request count; team-b and the default tenant see nothing of it.
+TEST_F(ServerFixture, MetricsDerivedFromATenantsEventsAreItsOwn) {
+  const std::string a = "team-a-secret", b = "team-b-secret", d = "default-secret";
+  WriteConfig("auth:\n  tokens:\n"
+              "    - {name: a, secret_sha256: " + auth::HashSecret(a) + ", role: admin, tenants: [team-a]}\n"
+              "    - {name: b, secret_sha256: " + auth::HashSecret(b) + ", role: admin, tenants: [team-b]}\n"
+              "    - {name: d, secret_sha256: " + auth::HashSecret(d) + ", role: admin}\n"
+              "inference:\n  flush_interval: 1s\n");
+  ASSERT_TRUE(Start().ok());
+  const uint16_t port = server_->port();
+  auto w = testing::HttpRequest(port, "POST", "/api/v1/events",
+                                {{"Authorization", "Bearer " + a}, {"Content-Type", "application/x-ndjson"}},
+                                "{\"model\":\"a-private-model\",\"request_id\":\"r-1\",\"latency_s\":0.5,"
+                                "\"trace_id\":\"5b8efff798038103d269b633813fc60c\"}\n");
+  ASSERT_TRUE(w.ok());
+  ASSERT_LT(w->status, 300) << w->body;
+  const std::string query = "/api/v1/query?query=sum%20by%20(model)%20(tyto_inference_requests_total)";
+  auto get = [&](const std::string& secret) {
+    auto r = HttpGet(port, query, {{"Authorization", "Bearer " + secret}});
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r->body : std::string();
+  };
+  std::string seen;
+  for (int i = 0; i < 100 && seen.find("a-private-model") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    seen = get(a);
+  }
+  EXPECT_NE(seen.find("\"model\":\"a-private-model\""), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("__tenant__"), std::string::npos) << seen;
+  EXPECT_EQ(get(b).find("a-private-model"), std::string::npos);
+  EXPECT_EQ(get(d).find("a-private-model"), std::string::npos);
+  // So are the exemplars of its latency buckets (the request's trace id).
+  auto exemplars = [&](const std::string& secret) {
+    auto r = HttpGet(port, "/api/v1/query_exemplars?query=gen_ai_server_request_duration_seconds_bucket&start=0",
+                     {{"Authorization", "Bearer " + secret}});
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r->body : std::string();
+  };
+  const std::string own = exemplars(a);
+  EXPECT_NE(own.find("5b8efff798038103d269b633813fc60c"), std::string::npos) << own;
+  EXPECT_EQ(own.find("__tenant__"), std::string::npos) << own;
+  EXPECT_EQ(exemplars(b).find("a-private-model"), std::string::npos);
+  EXPECT_EQ(exemplars(d).find("a-private-model"), std::string::npos);
+}
+
 // A tenant over its event rate gets 429 naming the limit; another tenant is not held back.
 TEST_F(ServerFixture, ATenantOverItsEventRateIsRefusedWith429) {
   const std::string a = "team-a-secret", b = "team-b-secret";

@@ -68,6 +68,26 @@ class TenantSeriesSet final : public SeriesSet {
   Labels labels_;
 };
 
+// ScopeMatchers, with the tenant's matcher and one that matches no series made.
+std::vector<Matcher> Scope(const std::vector<Matcher>& matchers, const Matcher& tenant, const Matcher& none) {
+  std::vector<Matcher> out;
+  out.reserve(matchers.size() + 1);
+  bool nothing = false;
+  for (const Matcher& m : matchers) {
+    if (m.name() != kTenantLabel) out.push_back(m);
+    else if (!m.MatchesEmpty()) nothing = true;  // it cannot widen the view
+  }
+  out.push_back(nothing ? none : tenant);
+  return out;
+}
+
+// The matcher of a tenant's series, and one no series has (no tenant has this name).
+Result<std::pair<Matcher, Matcher>> TenantMatchers(std::string_view label_value) {
+  TYTO_ASSIGN_OR_RETURN(Matcher m, Matcher::Make(MatchType::kEqual, std::string(kTenantLabel), std::string(label_value)));
+  TYTO_ASSIGN_OR_RETURN(Matcher none, Matcher::Make(MatchType::kEqual, std::string(kTenantLabel), "."));
+  return std::make_pair(std::move(m), std::move(none));
+}
+
 class TenantQuerier final : public Querier {
  public:
   TenantQuerier(std::unique_ptr<Querier> base, Matcher tenant, Matcher none)
@@ -90,20 +110,7 @@ class TenantQuerier final : public Querier {
   }
 
  private:
-  // The tenant's matcher is added. The caller's matchers on __tenant__ are taken as the tenant
-  // sees its series, without the label: one that "" satisfies is dropped (it cannot widen the
-  // view), any other selects nothing.
-  std::vector<Matcher> Scoped(const std::vector<Matcher>& matchers) const {
-    std::vector<Matcher> out;
-    out.reserve(matchers.size() + 1);
-    bool nothing = false;
-    for (const Matcher& m : matchers) {
-      if (m.name() != kTenantLabel) out.push_back(m);
-      else if (!m.MatchesEmpty()) nothing = true;
-    }
-    out.push_back(nothing ? none_ : tenant_);
-    return out;
-  }
+  std::vector<Matcher> Scoped(const std::vector<Matcher>& matchers) const { return Scope(matchers, tenant_, none_); }
 
   std::unique_ptr<Querier> base_;
   Matcher tenant_;
@@ -131,9 +138,14 @@ std::unique_ptr<Appender> TenantStorage::NewAppender() {
 
 Result<std::unique_ptr<Querier>> TenantStorage::NewQuerier(int64_t mint, int64_t maxt) {
   TYTO_ASSIGN_OR_RETURN(std::unique_ptr<Querier> q, base_->NewQuerier(mint, maxt));
-  TYTO_ASSIGN_OR_RETURN(Matcher m, Matcher::Make(MatchType::kEqual, std::string(kTenantLabel), label_value_));
-  TYTO_ASSIGN_OR_RETURN(Matcher none, Matcher::Make(MatchType::kEqual, std::string(kTenantLabel), "."));
-  return std::unique_ptr<Querier>(std::make_unique<TenantQuerier>(std::move(q), std::move(m), std::move(none)));
+  TYTO_ASSIGN_OR_RETURN(auto matchers, TenantMatchers(label_value_));
+  return std::unique_ptr<Querier>(
+      std::make_unique<TenantQuerier>(std::move(q), std::move(matchers.first), std::move(matchers.second)));
+}
+
+Result<std::vector<Matcher>> ScopeMatchers(std::string_view tenant, const std::vector<Matcher>& matchers) {
+  TYTO_ASSIGN_OR_RETURN(auto scoped, TenantMatchers(tenant == auth::kDefaultTenant ? std::string_view() : tenant));
+  return Scope(matchers, scoped.first, scoped.second);
 }
 
 Labels WithoutTenant(const Labels& labels) {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tyto/storage.h"
 
@@ -44,5 +45,12 @@ class TenantStorage final : public Storage {
 
 // The labels without __tenant__ (what a tenant is shown).
 Labels WithoutTenant(const Labels& labels);
+
+// The matchers a selection of `tenant` runs with over series stored with __tenant__ (as a
+// TenantStorage's queries, for stores beside the metrics one that key by the same labels, such
+// as exemplars): the caller's matchers on __tenant__ are taken as the tenant sees its series,
+// without the label (one that "" satisfies is dropped, any other selects nothing), and the
+// tenant's matcher is added.
+Result<std::vector<Matcher>> ScopeMatchers(std::string_view tenant, const std::vector<Matcher>& matchers);
 
 }  // namespace tyto::tenant
