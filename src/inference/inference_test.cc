@@ -43,6 +43,13 @@ events::InferenceEvent Event(std::string model, double latency_s) {
 
 InferenceConfig DefaultConfig() { return InferenceConfig{}; }
 
+// One flush of the deriver through `w` into `app`, at `t`.
+void FlushAt(Deriver& d, SeriesWriter& w, RecordingAppender* app, int64_t t) {
+  w.Begin(app, t);
+  d.Flush(t, w);
+  EXPECT_TRUE(w.End().ok());
+}
+
 constexpr int64_t kT0 = 1'700'000'000'000;
 
 
@@ -79,9 +86,7 @@ TEST(DeriverTest, CountsLatencyTokensAndErrors) {
 
   RecordingAppender app;
   SeriesWriter w;
-  w.Begin(&app, kT0 + 10'000);
-  d.Flush(kT0 + 10'000, w);
-  ASSERT_TRUE(w.End().ok());
+  FlushAt(d, w, &app, kT0 + 10'000);
 
   EXPECT_EQ(app.Last(Key("tyto_inference_requests_total", {{"status", "ok"}})), 2);
   EXPECT_EQ(app.Last(Key("tyto_inference_requests_total", {{"status", "error"}})), 2);
@@ -122,12 +127,8 @@ TEST(DeriverTest, CountersAreCumulativeAndWindowsReset) {
   d.Observe(Event("llama", 1), kT0);
   RecordingAppender app;
   SeriesWriter w;
-  w.Begin(&app, kT0 + 10'000);
-  d.Flush(kT0 + 10'000, w);
-  ASSERT_TRUE(w.End().ok());
-  w.Begin(&app, kT0 + 20'000);
-  d.Flush(kT0 + 20'000, w);
-  ASSERT_TRUE(w.End().ok());
+  FlushAt(d, w, &app, kT0 + 10'000);
+  FlushAt(d, w, &app, kT0 + 20'000);
   const auto& req = app.samples[Key("tyto_inference_requests_total", {{"status", "ok"}})];
   ASSERT_EQ(req.size(), 2u);
   EXPECT_EQ(req[0].v, 1);
@@ -151,9 +152,7 @@ TEST(DeriverTest, CapOnLabelSetsCountsTheRestAsOverflow) {
   EXPECT_EQ(metrics.dimension_overflow.Value(), 2);
   RecordingAppender app;
   SeriesWriter w;
-  w.Begin(&app, kT0);
-  d.Flush(kT0, w);
-  ASSERT_TRUE(w.End().ok());
+  FlushAt(d, w, &app, kT0);
   EXPECT_EQ(app.Last("tyto_inference_requests_total{model=\"a\", status=\"ok\"}"), 2);
   EXPECT_EQ(app.Last("tyto_inference_requests_total{model=\"_overflow\", status=\"ok\"}"), 2);
   EXPECT_TRUE(std::isnan(app.Last("tyto_inference_requests_total{model=\"c\", status=\"ok\"}")));
@@ -173,9 +172,7 @@ TEST(DeriverTest, EachTenantsRequestsCountInItsOwnSeries) {
   EXPECT_EQ(d.label_sets(), 3u);
   RecordingAppender app;
   SeriesWriter w;
-  w.Begin(&app, kT0);
-  d.Flush(kT0, w);
-  ASSERT_TRUE(w.End().ok());
+  FlushAt(d, w, &app, kT0);
   EXPECT_EQ(app.Last("tyto_inference_requests_total{model=\"m\", status=\"ok\"}"), 2);
   EXPECT_EQ(app.Last("tyto_inference_requests_total{__tenant__=\"team-a\", model=\"m\", status=\"ok\"}"), 2);
   EXPECT_EQ(app.Last("tyto_inference_requests_total{__tenant__=\"team-b\", model=\"m\", status=\"ok\"}"), 1);
@@ -189,13 +186,9 @@ TEST(DeriverTest, IdleSetsEndWithAStalenessMarker) {
   d.Observe(Event("old", 0.1), kT0);
   RecordingAppender app;
   SeriesWriter w;
-  w.Begin(&app, kT0 + 1000);
-  d.Flush(kT0 + 1000, w);
-  ASSERT_TRUE(w.End().ok());
+  FlushAt(d, w, &app, kT0 + 1000);
   d.Observe(Event("new", 0.1), kT0 + 120'000);
-  w.Begin(&app, kT0 + 121'000);
-  d.Flush(kT0 + 121'000, w);
-  ASSERT_TRUE(w.End().ok());
+  FlushAt(d, w, &app, kT0 + 121'000);
   EXPECT_EQ(d.label_sets(), 1u);
   EXPECT_TRUE(app.IsStale("tyto_inference_requests_total{model=\"old\", status=\"ok\"}"));
   EXPECT_FALSE(app.IsStale("tyto_inference_requests_total{model=\"new\", status=\"ok\"}"));
