@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "rules/engine_test_util.h"
+#include "tenant/limits.h"
 #include "tenant/tenant_storage.h"
 
 namespace tyto::rules {
@@ -121,6 +122,38 @@ TEST_F(TenantRulesTest, RemovedGroupsGoStaleInTheirTenant) {
   manager_->RunDueGroups();
   EXPECT_THAT(Raw(Labels::Of({"__name__", "r", "__tenant__", "acme"})), ElementsAre("0=1", "60=stale"));
   EXPECT_THAT(Raw(Labels::Of({"__name__", "r"})), IsEmpty());
+}
+
+// A tenant's recording rules count against its limits as any write does: a rule whose result
+// would be a series over max_active_series fails, and says why.
+TEST_F(TenantRulesTest, RecordingRulesCountAgainstTheTenantsSeriesLimit) {
+  WriteAs("acme", Labels::Of({"__name__", "m", "i", "a1"}), kT0, 1);
+  WriteAs("acme", Labels::Of({"__name__", "m", "i", "a2"}), kT0, 2);
+  registry_ = std::make_unique<instrumentation::Registry>();
+  tenant::TenantLimits acme;
+  acme.max_active_series = 1;  // WriteAs wrote without limits: only the rule's results count
+  tenant::Limiter limiter({{"acme", acme}}, tenant::TenantLimits{}, &clock_);
+  ManagerOptions options;
+  tsdb::DB* db = db_.get();
+  options.tenant_storage = [db, &limiter](const std::string& t) {
+    return std::make_unique<tenant::TenantStorage>(db, t, &limiter);
+  };
+  manager_ = std::make_unique<Manager>(engine_.get(), db_.get(), &clock_, registry_.get(), &receiver_, options);
+  Result<RuleFile> f = ParseRuleFile(
+      "groups:\n  - name: g\n    rules:\n      - record: m:copy\n        expr: m\n", "r.yml");
+  ASSERT_TRUE(f.ok());
+  f->tenant = "acme";
+  std::vector<RuleFile> files;
+  files.push_back(*f);
+  ASSERT_TRUE(manager_->Update(std::move(files)).ok());
+  (void)manager_->EvaluateGroup("r.yml", "g", kT0, "acme");
+  const std::vector<api::RuleGroup> groups = manager_->Groups();
+  ASSERT_EQ(groups.size(), 1u);
+  ASSERT_EQ(groups[0].rules.size(), 1u);
+  EXPECT_EQ(groups[0].rules[0].health, "err");
+  EXPECT_THAT(groups[0].rules[0].last_error, ::testing::HasSubstr("active series limit of 1"));
+  EXPECT_THAT(QueryAs("acme", "m:copy", kT0), ::testing::SizeIs(::testing::Le(1u)));
+  EXPECT_EQ(limiter.ActiveSeries("acme"), 1u);
 }
 
 }  // namespace

@@ -340,8 +340,8 @@ Result<std::unique_ptr<Alerting>> Alerting::Open(const Config& cfg, AlertingDeps
   // Every group, the default tenant's included, through its tenant's view: one tenant's rules
   // never read or write another's series.
   Storage* rule_storage = deps.storage;
-  ropt.tenant_storage = [rule_storage](const std::string& t) -> std::unique_ptr<Storage> {
-    return std::make_unique<tenant::TenantStorage>(rule_storage, t);
+  ropt.tenant_storage = [rule_storage, limiter = deps.limiter](const std::string& t) -> std::unique_ptr<Storage> {
+    return std::make_unique<tenant::TenantStorage>(rule_storage, t, limiter);
   };
   ropt.enrich = [rule_storage, clock = deps.clock](const alertmanager::LabelSet& labels, int64_t active_at_ms,
                                                    alertmanager::LabelSet* annotations) {

@@ -44,6 +44,9 @@ struct UiSources;
 namespace tyto::cluster {
 class KeyValue;
 }
+namespace tyto::tenant {
+class Limiter;
+}
 
 namespace tyto::server {
 
@@ -61,6 +64,9 @@ struct AlertingDeps {
   // server's host:port (skipped in cluster.peers). Null: this server alone.
   cluster::KeyValue* shared_state = nullptr;
   std::string self_address;
+  // The tenants' limits, which recording rules' and ALERTS series count against as any write
+  // does (active series, ingest rate). Null: none.
+  tenant::Limiter* limiter = nullptr;
 };
 
 class Alerting {

@@ -326,7 +326,8 @@ Status Server::Start() {
                                          return std::nullopt;
                                        },
                                        .shared_state = shared_state_.get(),
-                                       .self_address = cfg.http.listen}));
+                                       .self_address = cfg.http.listen,
+                                       .limiter = tenant_limiter_.get()}));
   alerting_->AddRoutes(&router_, &guard_);
   dashboards_ = std::make_unique<ui::DashboardStore>(env_, cfg.storage.data_dir + "/ui/dashboards");
   TYTO_RETURN_IF_ERROR(dashboards_->Open().WithContext("imported dashboards"));
