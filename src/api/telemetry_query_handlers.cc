@@ -20,6 +20,7 @@
 #include "eventstore/trace_tree.h"
 #include "http/sse.h"
 #include "inference/hub.h"
+#include "quality/ground_truth.h"
 #include "tenant/tenant_storage.h"
 
 namespace tyto::api {
@@ -872,9 +873,12 @@ Response ModelGpus(inference::Hub* hub, Storage* storage, const Clock* clock, st
 
 // POST /api/v1/admin/erase {"tenant": "...", "user": "...", "request_id": "..."}: the right to
 // be forgotten. Removes the records from the store (eventstore::TelemetryStore::Erase says which
-// and how) and answers the counts. The tenant is the one the request acts for (X-Scope-OrgID for
-// a token of several); naming another is refused.
-Response Erase(eventstore::TelemetryStore* store, const Request& req) {
+// and how), then the quality monitor's predictions and feedback of the erased events' request
+// ids (and of the named request id, for the default tenant, whose the quality monitor is: another
+// tenant's request ids are only those its erased events prove its own), and answers the counts.
+// The tenant is the one the request acts for (X-Scope-OrgID for a token of several); naming
+// another is refused.
+Response Erase(eventstore::TelemetryStore* store, quality::GroundTruth* ground_truth, const Request& req) {
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseIterativeFlag>(req.body.data(), req.body.size());
   if (doc.HasParseError() || !doc.IsObject()) {
@@ -898,6 +902,12 @@ Response Erase(eventstore::TelemetryStore* store, const Request& req) {
   }
   Result<eventstore::EraseResult> r = store->Erase(e);
   if (!r.ok()) return StoreError(r.status());
+  uint64_t predictions = 0, feedback = 0;
+  if (ground_truth != nullptr) {
+    std::vector<std::string> ids = std::move(r->request_ids);
+    if (!e.request_id.empty() && e.org == auth::kDefaultTenant) ids.push_back(e.request_id);
+    if (Status s = ground_truth->Erase(ids, &predictions, &feedback); !s.ok()) return StoreError(s);
+  }
   return Success([&](JsonWriter& w) {
     String(w, "tenant", e.org);
     Key(w, "spans");
@@ -906,13 +916,18 @@ Response Erase(eventstore::TelemetryStore* store, const Request& req) {
     w.Uint64(r->logs);
     Key(w, "inference_events");
     w.Uint64(r->inference_events);
+    Key(w, "predictions");
+    w.Uint64(predictions);
+    Key(w, "feedback");
+    w.Uint64(feedback);
   });
 }
 
 }  // namespace
 
 void AddTelemetryQueryRoutes(http::Router* router, auth::Guard* guard, eventstore::TelemetryStore* store,
-                             inference::Hub* hub, Storage* metrics_storage, Clock* clock) {
+                             inference::Hub* hub, Storage* metrics_storage, Clock* clock,
+                             quality::GroundTruth* ground_truth) {
   auto get = [&](const std::string& pattern, http::Handler h) {
     router->Add({"GET"}, pattern, pattern, guard->Require(auth::Scope::kRead, std::move(h)));
   };
@@ -931,7 +946,8 @@ void AddTelemetryQueryRoutes(http::Router* router, auth::Guard* guard, eventstor
   get("/api/v1/logs/tail", [store, clock](Request& req) { return TailLogs(store, clock, req); });
   get("/api/v1/events", [store, clock](Request& req) { return Events(store, clock, req); });
   router->Add({"POST"}, "/api/v1/admin/erase", "/api/v1/admin/erase",
-              guard->Require(auth::Scope::kAdmin, [store](Request& req) { return Erase(store, req); }));
+              guard->Require(auth::Scope::kAdmin,
+                             [store, ground_truth](Request& req) { return Erase(store, ground_truth, req); }));
   // Deployments and pipeline runs are the server's (only the default tenant writes them): other
   // tenants see none.
   const auto servers = [](Request& req, auto query) {

@@ -44,11 +44,17 @@ class TelemetryStore;
 namespace tyto::inference {
 class Hub;
 }
+namespace tyto::quality {
+class GroundTruth;
+}
 
 namespace tyto::api {
 
 // Everything must outlive the router.
+// `ground_truth` (the quality monitor's predictions and feedback; may be null) forgets the
+// request ids an erasure names or erases.
 void AddTelemetryQueryRoutes(http::Router* router, auth::Guard* guard, eventstore::TelemetryStore* store,
-                             inference::Hub* hub, Storage* metrics_storage, Clock* clock);
+                             inference::Hub* hub, Storage* metrics_storage, Clock* clock,
+                             quality::GroundTruth* ground_truth = nullptr);
 
 }  // namespace tyto::api

@@ -190,7 +190,7 @@ TEST_F(TelemetryTenantTest, AdminErasesItsTenantsRecordsOnly) {
   http::Response r = post(R"({"tenant":"team-a","user":"user-svc-a"})", "admin-a");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body,
-            R"({"status":"success","data":{"tenant":"team-a","spans":1,"logs":1,"inference_events":1}})");
+            R"({"status":"success","data":{"tenant":"team-a","spans":1,"logs":1,"inference_events":1,"predictions":0,"feedback":0}})");
   EXPECT_EQ(Get("/api/v1/traces/" + TraceId(1), "a").status, 404);
   r = Get("/api/v1/events", "b");
   EXPECT_NE(r.body.find("req-svc-b"), std::string::npos) << r.body;

@@ -109,6 +109,17 @@ Result<eventstore::EraseResult> ClickHouseStore::Erase(const eventstore::EraseRe
   if (aged) records += " AND start_ns < " + before_ns;
   eventstore::EraseResult out;
   TYTO_ASSIGN_OR_RETURN(out.inference_events, m.CountWhere(TableId::kInferenceEvents, events));
+  if (out.inference_events > 0 && (!request.user.empty() || !request.request_id.empty())) {
+    TYTO_ASSIGN_OR_RETURN(std::string rows, m.Select("SELECT DISTINCT request_id FROM " +
+                                                         m.layout_.Table(TableId::kInferenceEvents) + " WHERE " +
+                                                         events + " AND request_id != ''",
+                                                     "reading the request ids of erased events"));
+    RowBinaryReader in(rows);
+    while (!in.done()) {
+      TYTO_ASSIGN_OR_RETURN(std::string id, in.String());
+      out.request_ids.push_back(std::move(id));
+    }
+  }
   TYTO_ASSIGN_OR_RETURN(out.spans, m.CountWhere(TableId::kSpans, records));
   TYTO_ASSIGN_OR_RETURN(out.logs, m.CountWhere(TableId::kLogs, logs));
   // trace_index rows of traces left with no span of the org.

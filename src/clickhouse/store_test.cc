@@ -953,6 +953,7 @@ TEST_F(StoreTest, EraseRemovesAUsersRecords) {
   auto r = store_->Erase({.org = "team-a", .user = kUser});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->inference_events, 1u);
+  EXPECT_THAT(r->request_ids, ElementsAre("req-1"));  // for the quality monitor to forget
   EXPECT_EQ(r->spans, 1u);
   EXPECT_EQ(r->logs, 1u);
   EXPECT_EQ(count("inference_events", "org = 'team-a' AND user = '" + kUser + "'"), 0u);

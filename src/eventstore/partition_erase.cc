@@ -65,6 +65,7 @@ Status Partition::Erase(const EraseRequest& request, std::set<std::string>* trac
   out->spans += here.spans;
   out->logs += here.logs;
   out->inference_events += here.inference_events;
+  out->request_ids.insert(out->request_ids.end(), here.request_ids.begin(), here.request_ids.end());
   kLog.Info("event store: erased rows",
             {{"path", path_}, {"spans", here.spans}, {"logs", here.logs}, {"inference_events", here.inference_events}});
   return Status::Ok();
@@ -96,14 +97,17 @@ Status Partition::EraseRows(const EraseRequest& request, std::set<std::string>* 
       if (!request.user.empty()) s->BindText(n++, request.user);
       if (!request.request_id.empty()) s->BindText(n++, request.request_id);
     };
+    const bool named = !request.user.empty() || !request.request_id.empty();
     {
-      TYTO_ASSIGN_OR_RETURN(sqlite::Statement * s, c.Cached("SELECT trace_id FROM inference_events" + where));
+      TYTO_ASSIGN_OR_RETURN(sqlite::Statement * s,
+                            c.Cached("SELECT trace_id, request_id FROM inference_events" + where));
       sqlite::ScopedReset reset(s);
       bind(s);
       while (true) {
         TYTO_ASSIGN_OR_RETURN(bool row, s->Step());
         if (!row) break;
         if (s->Blob(0).size() == 16) traces->emplace(s->Blob(0));
+        if (named && !s->Text(1).empty()) out->request_ids.emplace_back(s->Text(1));
         ++out->inference_events;
       }
     }

@@ -221,6 +221,7 @@ Result<int64_t> Connection::QueryInt(const std::string& sql) {
 }
 
 int64_t Connection::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
+int64_t Connection::Changes() const { return sqlite3_changes64(db_); }
 bool Connection::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
 }  // namespace tyto::eventstore::sqlite

@@ -104,6 +104,8 @@ class Connection {
   Result<int64_t> QueryInt(const std::string& sql);
 
   int64_t LastInsertRowid() const;
+  // Rows the last INSERT, UPDATE or DELETE changed.
+  int64_t Changes() const;
   bool InTransaction() const;
   const std::string& path() const { return path_; }
   sqlite3* raw() const { return db_; }

@@ -298,6 +298,7 @@ TEST_F(EraseTest, ByRequestIdAndByTenant) {
   auto r = store_->Erase({.org = "team-a", .request_id = "req-1"});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->inference_events, 1u);
+  EXPECT_THAT(r->request_ids, ElementsAre("req-1"));  // for the quality monitor to forget
   EXPECT_EQ(r->spans, 2u);
   EXPECT_EQ(r->logs, 0u);  // its log record is not part of the trace
   EXPECT_THAT(EventUsers("team-a"), ElementsAre("u2"));
@@ -309,6 +310,7 @@ TEST_F(EraseTest, ByRequestIdAndByTenant) {
   auto all = store_->Erase({.org = "team-b"});
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->inference_events, 1u);
+  EXPECT_THAT(all->request_ids, IsEmpty()) << "not listed for a whole tenant";
   EXPECT_EQ(all->spans, 2u);
   EXPECT_EQ(all->logs, 1u);
   EXPECT_THAT(EventUsers("team-b"), IsEmpty());

@@ -174,6 +174,10 @@ struct EraseResult {
   uint64_t spans = 0;
   uint64_t logs = 0;
   uint64_t inference_events = 0;
+  // The request ids of the inference events erased, when the request named a user or a request
+  // id (not for a whole tenant or a retention sweep): what other stores keyed by request id (the
+  // quality monitor's predictions and feedback) must forget too.
+  std::vector<std::string> request_ids;
 };
 
 // Called after commits that stored log records, with the newest cursor, on the committing

@@ -177,6 +177,42 @@ Status GroundTruth::CommitLocked() {
   return Status::Ok();
 }
 
+Status GroundTruth::Erase(const std::vector<std::string>& request_ids, uint64_t* predictions, uint64_t* feedback) {
+  *predictions = 0;
+  *feedback = 0;
+  if (request_ids.empty()) return Status::Ok();
+  MutexLock lock(&db_mu_);
+  TYTO_RETURN_IF_ERROR(CommitLocked());  // a noted prediction of one of them goes too
+  TYTO_RETURN_IF_ERROR(db_->Exec("PRAGMA secure_delete=ON; BEGIN"));
+  Status st;
+  for (const auto& [table, count] : {std::pair<const char*, uint64_t*>{"predictions", predictions}, {"feedback", feedback}}) {
+    Result<eventstore::sqlite::Statement*> del =
+        db_->Cached(std::string("DELETE FROM ") + table + " WHERE request_id = ?1");
+    if (!del.ok()) {
+      st = del.status();
+      break;
+    }
+    for (const std::string& id : request_ids) {
+      (*del)->BindText(1, id);
+      st = (*del)->Run();
+      if (!st.ok()) break;
+      *count += static_cast<uint64_t>(db_->Changes());
+    }
+    if (!st.ok()) break;
+  }
+  if (!st.ok()) {
+    (void)db_->Exec("ROLLBACK");
+    return st.WithContext("erasing from the quality monitor's ground truth");
+  }
+  TYTO_RETURN_IF_ERROR(db_->Exec("COMMIT"));
+  if (*predictions + *feedback == 0) return Status::Ok();
+  // The old pages are in the WAL: copy it in, empty it, and rewrite the file without free pages.
+  TYTO_RETURN_IF_ERROR(db_->Exec("VACUUM"));
+  TYTO_ASSIGN_OR_RETURN(int64_t busy, db_->QueryInt("PRAGMA wal_checkpoint(TRUNCATE)"));
+  if (busy != 0) return Unavailable("erasing from the quality monitor's ground truth: the WAL is in use");
+  return Status::Ok();
+}
+
 Result<FeedbackResult> GroundTruth::Ingest(const std::vector<events::Feedback>& items, int64_t now_ms) {
   FeedbackResult out;
   MutexLock lock(&db_mu_);

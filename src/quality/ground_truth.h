@@ -66,6 +66,13 @@ class GroundTruth {
   // Writes the metrics of the last window; deletes predictions older than max_age.
   void Flush(int64_t now_ms, inference::SeriesWriter& w);
 
+  // Erasure (the right to be forgotten): deletes the predictions and feedback of these request
+  // ids, with their pages zeroed (secure_delete), the file VACUUMed and its WAL truncated, so no
+  // byte of them is left in the files. What they added to the window's counts stays (numbers,
+  // not the requests). Counts into *predictions and *feedback.
+  Status Erase(const std::vector<std::string>& request_ids, uint64_t* predictions, uint64_t* feedback)
+      EXCLUDES(db_mu_);
+
   // The metrics of one model version, for the API.
   struct Summary {
     std::string model, version;

@@ -635,5 +635,32 @@ TEST(GroundTruthTest, CorrectionsAreEncryptedWithAKeyFile) {
   }
 }
 
+// Erasure (issue 12): the predictions and feedback of the erased request ids leave no byte in
+// the files (unencrypted here, so the control scan would find them); others stay.
+TEST(GroundTruthTest, ErasedRequestsLeaveNoByteOnDisk) {
+  const std::string secret = "PLANTED-correction-quokka-5520";
+  testing::TempDir dir;
+  Result<std::unique_ptr<GroundTruth>> gt = GroundTruth::Open(GroundTruthConfig{}, dir.path(), nullptr, kT0);
+  ASSERT_TRUE(gt.ok()) << gt.status().message();
+  (*gt)->Record(Prediction("req-erased-4471", "yes", 0.9, "A"));
+  (*gt)->Record(Prediction("req-kept-9902", "yes", 0.8, "A"));
+  events::Feedback f = Label("req-erased-4471", "no");
+  f.correction = "the right answer was: " + secret;
+  ASSERT_TRUE((*gt)->Ingest({f, Label("req-kept-9902", "yes")}, kT0 + 1000).ok());
+  (*gt)->Record(Prediction("req-noted-only", "no", 0.5, "A"));  // noted, not yet committed
+  ASSERT_NE(testing::AllFileBytes(dir.path()).find(secret), std::string::npos) << "the control";
+  uint64_t predictions = 0, feedback = 0;
+  ASSERT_TRUE((*gt)->Erase({"req-erased-4471", "req-noted-only", "req-unknown"}, &predictions, &feedback).ok());
+  EXPECT_EQ(predictions, 2u);
+  EXPECT_EQ(feedback, 1u);
+  const std::string bytes = testing::AllFileBytes(dir.path());
+  EXPECT_EQ(bytes.find(secret), std::string::npos);
+  EXPECT_EQ(bytes.find("req-erased-4471"), std::string::npos);
+  EXPECT_EQ(bytes.find("req-noted-only"), std::string::npos);
+  EXPECT_NE(bytes.find("req-kept-9902"), std::string::npos);
+  ASSERT_TRUE((*gt)->Erase({}, &predictions, &feedback).ok());
+  EXPECT_EQ(predictions + feedback, 0u);
+}
+
 }  // namespace
 }  // namespace tyto::quality

@@ -303,7 +303,7 @@ Status Server::Start() {
   hub_->Start();
   api::AddTelemetryIngestRoutes(&router_, &guard_, &registry_, hub_.get(), inference_metrics_.get(), &decode_limits_,
                                 clock_, tenant_limiter_.get());
-  api::AddTelemetryQueryRoutes(&router_, &guard_, telemetry_, hub_.get(), metrics_, clock_);
+  api::AddTelemetryQueryRoutes(&router_, &guard_, telemetry_, hub_.get(), metrics_, clock_, quality_->ground_truth());
   api::AddQualityRoutes(&router_, &guard_, quality_.get(), &evaluators_, &decode_limits_, clock_);
   // NATS: the shared state alerting coordinates through, and the consumer (started with the rest).
   TYTO_RETURN_IF_ERROR(OpenBus(cfg));

@@ -271,6 +271,32 @@ TEST_F(ServerFixture, MetricsDerivedFromATenantsEventsAreItsOwn) {
   EXPECT_EQ(exemplars(d).find("a-private-model"), std::string::npos);
 }
 
+// Erasure reaches the quality monitor too: the prediction and the feedback (with its free-text
+// correction) of the erased request are gone, and counted in the answer.
+TEST_F(ServerFixture, ErasureForgetsTheRequestsPredictionAndFeedback) {
+  const std::string admin = "admin-secret";
+  WriteConfig("auth:\n  tokens:\n"
+              "    - {name: admin, secret_sha256: " + auth::HashSecret(admin) + ", role: admin}\n");
+  ASSERT_TRUE(Start().ok());
+  const uint16_t port = server_->port();
+  auto post = [&](const std::string& path, const std::string& type, const std::string& body) {
+    auto r = testing::HttpRequest(port, "POST", path, {{"Authorization", "Bearer " + admin}, {"Content-Type", type}},
+                                  body);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : testing::TestResponse{};
+  };
+  EXPECT_LT(post("/api/v1/events", "application/x-ndjson",
+                 "{\"model\":\"clf\",\"request_id\":\"r-81\",\"prediction\":{\"label\":\"refund\"}}\n")
+                .status,
+            300);
+  testing::TestResponse fed = post("/api/v1/feedback", "application/x-ndjson",
+                                   "{\"request_id\":\"r-81\",\"label\":\"cancel\",\"correction\":\"wanted to cancel\"}\n");
+  EXPECT_LT(fed.status, 300) << fed.body;
+  testing::TestResponse erased = post("/api/v1/admin/erase", "application/json", R"({"tenant":"default","request_id":"r-81"})");
+  EXPECT_EQ(erased.status, 200) << erased.body;
+  EXPECT_NE(erased.body.find("\"predictions\":1,\"feedback\":1"), std::string::npos) << erased.body;
+}
+
 // A tenant over its event rate gets 429 naming the limit; another tenant is not held back.
 TEST_F(ServerFixture, ATenantOverItsEventRateIsRefusedWith429) {
   const std::string a = "team-a-secret", b = "team-b-secret";
