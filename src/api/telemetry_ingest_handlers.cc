@@ -1,5 +1,6 @@
 #include "api/telemetry_ingest_handlers.h"
 
+#include <charconv>
 #include <chrono>
 #include <string>
 #include <utility>
@@ -65,6 +66,18 @@ struct Context {
   Clock* clock;
   tenant::Limiter* limiter;  // may be null: no limits
 };
+
+// The time given to records that carry none: when the batch was received. A batch from the NATS
+// bus says when it entered the stream (X-Tyto-Received-At, Unix ms), so every delivery of it
+// decodes to the same rows, and a store that looks for an earlier copy by time finds it.
+int64_t ReceivedAt(const Context& c, const Request& req) {
+  if (std::optional<std::string_view> h = req.Header("X-Tyto-Received-At")) {
+    int64_t ms = 0;
+    const auto [end, ec] = std::from_chars(h->data(), h->data() + h->size(), ms);
+    if (ec == std::errc() && end == h->data() + h->size() && ms > 0) return ms;
+  }
+  return c.clock->NowMillis();
+}
 
 // Every record belongs to the tenant the request acts for (Principal::tenant, set by the guard).
 template <typename T>
@@ -139,7 +152,7 @@ Response Events(const Context& c, Request& req) {
     c.metrics->rejected.WithLabels({"/api/v1/events", "body"}).Inc();
     return std::move(*refused);
   }
-  events::DecodedEvents d = events::DecodeEventsJsonLines(body, c.clock->NowMillis(), *c.limits);
+  events::DecodedEvents d = events::DecodeEventsJsonLines(body, ReceivedAt(c, req), *c.limits);
   events::LineReport report = std::move(d.report);
   CountStats(c.metrics, report.stats);
   if (report.rejected > 0) {
@@ -176,7 +189,7 @@ Response LogLines(const Context& c, Request& req) {
     c.metrics->rejected.WithLabels({"/api/v1/logs", "body"}).Inc();
     return std::move(*refused);
   }
-  events::DecodedLogLines d = events::DecodeLogsJsonLines(body, c.clock->NowMillis(), *c.limits);
+  events::DecodedLogLines d = events::DecodeLogsJsonLines(body, ReceivedAt(c, req), *c.limits);
   CountStats(c.metrics, d.report.stats);
   if (d.report.rejected > 0) {
     c.metrics->rejected.WithLabels({"/api/v1/logs", "line"}).Inc(static_cast<double>(d.report.rejected));

@@ -254,6 +254,7 @@ void Consumer::Handle(Worker* w, natsMsg* msg) {
   if (natsMsg_GetMetaData(&meta, msg) == NATS_OK && meta != nullptr) {
     message.stream_sequence = meta->Sequence.Stream;
     message.deliveries = std::max<uint64_t>(1, meta->NumDelivered);
+    message.stored_ms = meta->Timestamp > 0 ? meta->Timestamp / 1'000'000 : 0;  // nanoseconds in the metadata
     jsMsgMetaData_Destroy(meta);
   }
   const char** keys = nullptr;

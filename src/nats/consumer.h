@@ -57,6 +57,7 @@ struct Message {
   std::vector<std::pair<std::string_view, std::string_view>> headers;  // every header, in order
   uint64_t stream_sequence = 0;
   uint64_t deliveries = 1;  // 1 the first time
+  int64_t stored_ms = 0;    // when the stream stored it (Unix ms; the same at every delivery); 0: unknown
 };
 
 // Returns OK once the message's data is committed; kInvalidArgument when it can never be.

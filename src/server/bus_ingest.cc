@@ -44,6 +44,7 @@ Status DispatchIngest(const http::Router& router, const std::string& bearer, Bus
     req.headers.emplace_back("Idempotency-Key", message.source);
     if (message.first_delivery) req.headers.emplace_back("X-Tyto-First-Delivery", "true");
   }
+  if (message.received_ms > 0) req.headers.emplace_back("X-Tyto-Received-At", std::to_string(message.received_ms));
   req.body = std::move(message.body);
   http::Response resp = router.Dispatch(req);
   return IngestAnswer(resp.status, path, resp.body);

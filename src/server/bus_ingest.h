@@ -32,6 +32,9 @@ struct BusMessage {
   std::string source;
   // The message's first delivery: the store need not look for an earlier copy.
   bool first_delivery = false;
+  // When the message entered the stream (Unix ms; 0: unknown): sent as X-Tyto-Received-At, the
+  // time of records that carry none, so that every delivery of the batch decodes alike.
+  int64_t received_ms = 0;
   // The tenant of its subject (<prefix>.<tenant>.<kind>): sent as X-Scope-OrgID, so the handler
   // acts for it (the internal token may act for any tenant). Empty: "default".
   std::string tenant;

@@ -78,6 +78,11 @@ TEST(BusIngestTest, TheSourceGoesAsIdempotencyKeyAndSaysAFirstDelivery) {
   EXPECT_FALSE(f.last.Header("X-Tyto-First-Delivery").has_value());
   ASSERT_TRUE(DispatchIngest(f.router, "", Msg("events", "", "", "{}")).ok());
   EXPECT_FALSE(f.last.Header("Idempotency-Key").has_value());
+  EXPECT_FALSE(f.last.Header("X-Tyto-Received-At").has_value());
+  // When the stream stored it: the time of its records that carry none, at every delivery.
+  m.received_ms = 1'700'000'000'123;
+  ASSERT_TRUE(DispatchIngest(f.router, "", m).ok());
+  EXPECT_EQ(f.last.Header("X-Tyto-Received-At").value_or(""), "1700000000123");
 }
 
 TEST(BusIngestTest, AnswersMapToAcknowledgeTerminateOrRetry) {

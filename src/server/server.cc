@@ -481,6 +481,7 @@ Status Server::OpenBus(const Config& cfg) {
                             b.source = "nats:" + (m.id.empty() ? "seq:" + std::to_string(m.stream_sequence)
                                                                : std::string(m.id));
                             b.first_delivery = m.deliveries <= 1;
+                            b.received_ms = m.stored_ms;
                             b.tenant = std::string(m.tenant);
                             return DispatchIngest(router_, auth_on ? bus_secret_ : std::string(), std::move(b));
                           }));

@@ -297,6 +297,31 @@ TEST_F(ServerFixture, ErasureForgetsTheRequestsPredictionAndFeedback) {
   EXPECT_NE(erased.body.find("\"predictions\":1,\"feedback\":1"), std::string::npos) << erased.body;
 }
 
+// A log line without a time gets the batch's X-Tyto-Received-At (set from the NATS stream's
+// timestamp, so a redelivered batch decodes to the same rows and ClickHouse finds the earlier
+// copy in the same time range), not the time the server happens to read it.
+TEST_F(ServerFixture, LinesWithoutATimeTakeTheBatchsReceivedAt) {
+  WriteConfig("log:\n  level: info\n");
+  ASSERT_TRUE(Start().ok());
+  const uint16_t port = server_->port();
+  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t received_ms = (now_s - 7200) * 1000;  // two hours ago
+  auto w = testing::HttpRequest(port, "POST", "/api/v1/logs",
+                                {{"Content-Type", "application/x-ndjson"},
+                                 {"X-Tyto-Received-At", std::to_string(received_ms)}},
+                                "{\"service\":\"s\",\"message\":\"from-the-bus-7781\"}\n");
+  ASSERT_TRUE(w.ok());
+  ASSERT_LT(w->status, 300) << w->body;
+  auto around = [&](int64_t start_s, int64_t end_s) {
+    auto r = HttpGet(port, "/api/v1/logs?start=" + std::to_string(start_s) + "&end=" + std::to_string(end_s));
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r->body : std::string();
+  };
+  EXPECT_NE(around(now_s - 7201, now_s - 7199).find("from-the-bus-7781"), std::string::npos);
+  EXPECT_EQ(around(now_s - 60, now_s + 60).find("from-the-bus-7781"), std::string::npos);
+}
+
 // A tenant over its event rate gets 429 naming the limit; another tenant is not held back.
 TEST_F(ServerFixture, ATenantOverItsEventRateIsRefusedWith429) {
   const std::string a = "team-a-secret", b = "team-b-secret";

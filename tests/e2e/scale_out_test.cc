@@ -375,9 +375,14 @@ class ScaleOutE2ETest : public ::testing::Test {
                       std::to_string(count) + " rows, " + std::to_string(distinct) + " distinct" +
                       (why.empty() ? "" : " (" + why + ")");
     // Which ones: duplicated, and missing.
-    auto dups = clickhouse_->Query("SELECT " + column + ", count() AS c FROM tyto." + table + " WHERE " + where +
-                                   " GROUP BY " + column + " HAVING c > 1 ORDER BY " + column + " LIMIT 10");
-    if (dups.ok() && !dups->empty()) out += "; duplicated (id, count), at most 10:\n" + *dups;
+    // With the batches (a writer's retry repeats its batch id; a redelivered copy has another
+    // batch id and the same source) and where each copy sits in its batch.
+    auto dups = clickhouse_->Query("SELECT " + column + ", count() AS c, groupArray(batch_id), groupArray(source), " +
+                                   "groupArray(seq) FROM tyto." + table + " WHERE " + where + " GROUP BY " + column +
+                                   " HAVING c > 1 ORDER BY " + column + " LIMIT 10");
+    if (dups.ok() && !dups->empty()) {
+      out += "; duplicated (id, count, batch ids, sources, seqs), at most 10:\n" + *dups;
+    }
     auto present = clickhouse_->Query("SELECT DISTINCT " + column + " FROM tyto." + table + " WHERE " + where);
     if (present.ok()) {
       std::set<std::string> have;
