@@ -46,13 +46,14 @@ void CountStats(inference::Metrics* m, const events::DecodeStats& s) {
 // consumer sets (server/bus_ingest.cc). A keyed request may be a retry, so the store looks for it
 // first, unless the consumer says this is the message's first delivery.
 struct Source {
-  std::string key;
+  std::string key;  // what options.source views: it must live as long as the options
   eventstore::AppendOptions options;
   explicit Source(const Request& req) {
     key = std::string(req.Header("Idempotency-Key").value_or(""));
     if (key.size() > 256) key.resize(256);
     // Keys are the sender's: one tenant's key never matches another's earlier batch.
-    options.source = key.empty() || req.principal.tenant == auth::kDefaultTenant ? key : req.principal.tenant + "/" + key;
+    if (!key.empty() && req.principal.tenant != auth::kDefaultTenant) key = req.principal.tenant + "/" + key;
+    options.source = key;
     options.maybe_repeated = !key.empty() && req.Header("X-Tyto-First-Delivery").value_or("") != "true";
   }
   Source(const Source&) = delete;

@@ -4,11 +4,14 @@
 #include <rapidjson/document.h>
 
 #include "api/handler_test_util.h"
+#include "api/telemetry_ingest_handlers.h"
 #include "api/telemetry_query_handlers.h"
 #include "auth/auth.h"
 #include "eventstore/store.h"
 #include "eventstore/test_data.h"
 #include "inference/hub.h"
+#include "inference/metrics.h"
+#include "instrumentation/metrics.h"
 #include "tenant/tenant_storage.h"
 #include "tsdb/head.h"
 #include "testing/fake_clock.h"
@@ -194,6 +197,116 @@ TEST_F(TelemetryTenantTest, AdminErasesItsTenantsRecordsOnly) {
   EXPECT_EQ(Get("/api/v1/traces/" + TraceId(1), "a").status, 404);
   r = Get("/api/v1/events", "b");
   EXPECT_NE(r.body.find("req-svc-b"), std::string::npos) << r.body;
+}
+
+// The embedded store with each append's source recorded (copied when the append is made, as
+// the ClickHouse store does): what a store that keeps sources would be given.
+class SourceRecordingStore final : public eventstore::TelemetryStore {
+ public:
+  explicit SourceRecordingStore(eventstore::TelemetryStore* inner) : s_(inner) {}
+  std::vector<std::pair<std::string, bool>> sources;  // (source, maybe_repeated)
+
+  using O = eventstore::AppendOptions;
+  Result<eventstore::AppendResult> AppendSpans(std::span<const events::Span> v, const O& o) override {
+    Note(o);
+    return s_->AppendSpans(v, o);
+  }
+  Result<eventstore::AppendResult> AppendLogs(std::span<const events::LogRecord> v, const O& o) override {
+    Note(o);
+    return s_->AppendLogs(v, o);
+  }
+  Result<eventstore::AppendResult> AppendInferenceEvents(std::span<const events::InferenceEvent> v, const O& o) override {
+    Note(o);
+    return s_->AppendInferenceEvents(v, o);
+  }
+  Result<eventstore::AppendResult> AppendPipelineStageEvents(std::span<const events::PipelineStageEvent> v,
+                                                             const O& o) override {
+    return s_->AppendPipelineStageEvents(v, o);
+  }
+  Result<eventstore::AppendResult> AppendDeployments(std::span<const events::DeploymentEvent> v, const O& o) override {
+    return s_->AppendDeployments(v, o);
+  }
+  Result<std::vector<eventstore::TraceSummary>> FindTraces(const eventstore::TraceQuery& q) const override {
+    return s_->FindTraces(q);
+  }
+  Result<std::vector<events::Span>> GetTrace(std::string_view id, const eventstore::TraceLookup& l) const override {
+    return s_->GetTrace(id, l);
+  }
+  Result<std::vector<std::vector<events::Span>>> GetTraces(std::span<const std::string> ids,
+                                                           const eventstore::TraceLookup& l) const override {
+    return s_->GetTraces(ids, l);
+  }
+  Result<std::vector<std::string>> Services(std::string_view org, int64_t a, int64_t b) const override {
+    return s_->Services(org, a, b);
+  }
+  Result<std::vector<eventstore::Operation>> Operations(std::string_view org, std::string_view svc, int64_t a,
+                                                        int64_t b) const override {
+    return s_->Operations(org, svc, a, b);
+  }
+  Result<std::vector<eventstore::LogEntry>> SearchLogs(const eventstore::LogQuery& q) const override {
+    return s_->SearchLogs(q);
+  }
+  uint64_t LastLogCursor() const override { return s_->LastLogCursor(); }
+  Result<eventstore::LogPage> LogsAfter(uint64_t c, const eventstore::LogQuery& f, size_t n) const override {
+    return s_->LogsAfter(c, f, n);
+  }
+  bool WaitForLogs(uint64_t c, std::chrono::milliseconds t) const override { return s_->WaitForLogs(c, t); }
+  std::unique_ptr<eventstore::LogSubscription> SubscribeLogs(eventstore::LogListener l) override {
+    return s_->SubscribeLogs(std::move(l));
+  }
+  Result<std::vector<events::InferenceEvent>> QueryInferenceEvents(const eventstore::InferenceEventQuery& q) const override {
+    return s_->QueryInferenceEvents(q);
+  }
+  Result<std::vector<events::DeploymentEvent>> Deployments(const eventstore::DeploymentQuery& q) const override {
+    return s_->Deployments(q);
+  }
+  Result<std::vector<events::PipelineStageEvent>> PipelineRuns(const eventstore::PipelineRunQuery& q) const override {
+    return s_->PipelineRuns(q);
+  }
+  Result<eventstore::EraseResult> Erase(const eventstore::EraseRequest& r) override { return s_->Erase(r); }
+  void SetOrgRetention(eventstore::OrgRetention r) override { s_->SetOrgRetention(std::move(r)); }
+  Result<uint64_t> StoredBytes(std::string_view org) const override { return s_->StoredBytes(org); }
+  Status Health() const override { return s_->Health(); }
+
+ private:
+  void Note(const O& o) { sources.emplace_back(std::string(o.source), o.maybe_repeated); }
+  eventstore::TelemetryStore* s_;
+};
+
+// An Idempotency-Key reaches the store as the batch's source, the tenant's own (prefixed) for a
+// tenant other than the default, and marked maybe repeated unless a first delivery.
+TEST_F(TelemetryTenantTest, AnIdempotencyKeyReachesTheStoreAsTheTenantsSource) {
+  SourceRecordingStore recording(store_.get());
+  instrumentation::Registry registry;
+  inference::Metrics metrics(&registry);
+  inference::InferenceConfig config;
+  config.sampling.rate = 1;
+  inference::Hub hub(config, inference::HubDeps{.metrics_storage = head_.get(), .store = &recording, .clock = &clock_});
+  const events::DecodeLimits limits;
+  const uint32_t write = auth::EffectiveScopes({auth::Scope::kWrite});
+  guard_.Set(std::make_shared<const auth::Authenticator>(std::vector<auth::Token>{
+      {"w", auth::HashSecret("w"), write, {"default", "team-a"}}}));
+  http::Router router;
+  AddTelemetryIngestRoutes(&router, &guard_, &registry, &hub, &metrics, &limits, &clock_);
+  auto post = [&](const std::string& org, const std::string& key, bool first) {
+    http::Request req;
+    req.method = "POST";
+    req.target = "/api/v1/logs";
+    req.path = req.target;
+    req.headers = {{"Authorization", "Bearer w"}, {"Content-Type", "application/x-ndjson"}, {"X-Scope-OrgID", org},
+                   {"Idempotency-Key", key}};
+    if (first) req.headers.emplace_back("X-Tyto-First-Delivery", "true");
+    req.body = "{\"message\":\"keyed\",\"service\":\"s\"}\n";
+    http::Response r = router.Dispatch(req);
+    EXPECT_EQ(r.status, 200) << r.body;
+  };
+  // Keys longer than SSO, so a view of a temporary would read freed memory.
+  const std::string key = "nats:publisher-0123456789abcdef:42:" + std::string(40, 'k');
+  post("default", key, true);
+  post("team-a", key, false);
+  ASSERT_EQ(recording.sources.size(), 2u);
+  EXPECT_EQ(recording.sources[0], std::make_pair(key, false));
+  EXPECT_EQ(recording.sources[1], std::make_pair("team-a/" + key, true));
 }
 
 }  // namespace
