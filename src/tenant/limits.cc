@@ -88,6 +88,8 @@ void Limiter::Charge(Bucket* b, double rate, double burst, double n, int64_t now
 }
 
 Status Limiter::CheckIngest(std::string_view tenant) {
+  if (!any()) return Status::Ok();
+
   const TenantLimits& l = For(tenant);
   if (l.ingest_rate <= 0) return Status::Ok();
   MutexLock lock(&mu_);
@@ -130,6 +132,8 @@ Status Limiter::CheckStorage(std::string_view tenant, uint64_t limit) {
 }
 
 Status Limiter::CheckEvents(std::string_view tenant) {
+  if (!any()) return Status::Ok();
+
   const TenantLimits& l = For(tenant);
   if (l.max_storage_bytes > 0) TYTO_RETURN_IF_ERROR(CheckStorage(tenant, l.max_storage_bytes));
   if (l.event_rate <= 0) return Status::Ok();
@@ -142,6 +146,8 @@ Status Limiter::CheckEvents(std::string_view tenant) {
 }
 
 void Limiter::ChargeIngest(std::string_view tenant, uint64_t samples) {
+  if (!any()) return;
+
   const TenantLimits& l = For(tenant);
   if (l.ingest_rate <= 0 || samples == 0) return;
   MutexLock lock(&mu_);
@@ -149,6 +155,8 @@ void Limiter::ChargeIngest(std::string_view tenant, uint64_t samples) {
 }
 
 void Limiter::ChargeEvents(std::string_view tenant, uint64_t records) {
+  if (!any()) return;
+
   const TenantLimits& l = For(tenant);
   if (l.event_rate <= 0 || records == 0) return;
   MutexLock lock(&mu_);
@@ -156,6 +164,8 @@ void Limiter::ChargeEvents(std::string_view tenant, uint64_t records) {
 }
 
 Status Limiter::AdmitSeries(std::string_view tenant, const Labels& series, int64_t /*t*/) {
+  if (!any()) return Status::Ok();
+
   const TenantLimits& l = For(tenant);
   if (l.max_active_series == 0) return Status::Ok();
   const uint64_t h = series.Hash();
@@ -186,6 +196,8 @@ uint64_t Limiter::ActiveSeries(std::string_view tenant) {
 }
 
 Result<Limiter::QueryPermit> Limiter::StartQuery(std::string_view tenant) {
+  if (!any()) return QueryPermit();
+
   const TenantLimits& l = For(tenant);
   if (l.max_query_concurrency <= 0) return QueryPermit();
   MutexLock lock(&mu_);

@@ -61,7 +61,7 @@ class Limiter {
   // Replaces the limits (a config reload). Buckets, active series and running queries are kept;
   // active series are tracked from the first sample after a tenant gains the limit.
   void SetLimits(std::map<std::string, TenantLimits> limits, TenantLimits defaults) EXCLUDES(table_mu_);
-  // Whether any tenant has a limit; when none has, callers may skip the checks.
+  // Whether any tenant has a limit; when none has, every check returns at once, taking no lock.
   bool any() const { return any_.load(std::memory_order_relaxed); }
   TenantLimits For(std::string_view tenant) const EXCLUDES(table_mu_);
 
