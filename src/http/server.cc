@@ -176,11 +176,20 @@ struct Server::Impl {
 
   // A listening socket and the handler its requests go to: Listen()'s uses `handler`, each
   // AddListener() call adds one with its own.
+  // A listening socket and what serves its connections. Its acceptor runs on a strand of its
+  // own: the accept loop and the close at shutdown never touch it at once from two threads.
   struct Listener {
-    Listener(asio::io_context& ioc, const Handler* h) : acceptor(ioc), handler(h) {}
+    Listener(asio::io_context& ioc, const Handler* h) : acceptor(asio::make_strand(ioc)), handler(h) {}
     tcp::acceptor acceptor;
     const Handler* handler;
   };
+  // Runs `f(listener)` for each listener, on the listener's strand.
+  template <typename F>
+  void OnEachListener(F f) {
+    auto one = [f](Listener* l) { asio::post(l->acceptor.get_executor(), [f, l] { f(l); }); };
+    one(&primary);
+    for (auto& l : extra_listeners) one(l.get());
+  }
 
   void DoAccept(Listener* l);
   void OnAccept(Listener* l, beast::error_code ec, tcp::socket socket);
@@ -857,9 +866,8 @@ size_t Server::open_connections() const {
 void Server::Start() {
   impl_->started = true;
   impl_->work.emplace(impl_->ioc.get_executor());
-  asio::post(impl_->ioc, [impl = impl_.get()] {
-    if (impl->acceptor.is_open()) impl->DoAccept(&impl->primary);
-    for (auto& l : impl->extra_listeners) impl->DoAccept(l.get());
+  impl_->OnEachListener([impl = impl_.get()](Impl::Listener* l) {
+    if (l->acceptor.is_open()) impl->DoAccept(l);
   });
   for (int i = 0; i < impl_->threads_wanted; ++i) {
     impl_->threads.emplace_back([impl = impl_.get()] { impl->ioc.run(); });
@@ -869,10 +877,9 @@ void Server::Start() {
 bool Server::Shutdown(std::chrono::milliseconds grace) {
   if (!impl_ || !impl_->started.exchange(false)) return true;
   impl_->draining = true;
-  asio::post(impl_->ioc, [impl = impl_.get()] {
+  impl_->OnEachListener([](Impl::Listener* l) {
     beast::error_code ignored;
-    impl->acceptor.close(ignored);
-    for (auto& l : impl->extra_listeners) l->acceptor.close(ignored);
+    l->acceptor.close(ignored);
   });
   for (auto& s : impl_->Live()) s->Drain();
   auto deadline = std::chrono::steady_clock::now() + grace;
