@@ -3,8 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "config/schema.h"
-#include "config/yaml.h"
+#include "testing/config_decode.h"
 #include "testing/temp_dir.h"
 #include "tyto/env.h"
 
@@ -14,19 +13,8 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-struct File {
-  ClickHouseConfig clickhouse;
-};
-
 Result<ClickHouseConfig> Decode(std::string_view text) {
-  config::Section<File> root("", "test");
-  root.Nested("clickhouse", &File::clickhouse, ClickHouseSchema());
-  TYTO_ASSIGN_OR_RETURN(config::Node n, config::ParseYaml(text, "tyto.yml"));
-  File f;
-  config::Diagnostics d;
-  root.Decode(n, &f, &d);
-  TYTO_RETURN_IF_ERROR(d.ToStatus());
-  return f.clickhouse;
+  return testing::DecodeSection("clickhouse", ClickHouseSchema(), text);
 }
 
 TEST(ClickHouseConfigTest, DefaultsAndEveryOption) {

@@ -3,8 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "config/schema.h"
-#include "config/yaml.h"
+#include "testing/config_decode.h"
 
 namespace tyto::cluster {
 namespace {
@@ -12,19 +11,8 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-struct File {
-  ClusterConfig cluster;
-};
-
 Result<ClusterConfig> Decode(std::string_view text) {
-  config::Section<File> root("", "test");
-  root.Nested("cluster", &File::cluster, ClusterSchema());
-  TYTO_ASSIGN_OR_RETURN(config::Node n, config::ParseYaml(text, "tyto.yml"));
-  File f;
-  config::Diagnostics d;
-  root.Decode(n, &f, &d);
-  TYTO_RETURN_IF_ERROR(d.ToStatus());
-  return f.cluster;
+  return testing::DecodeSection("cluster", ClusterSchema(), text);
 }
 
 TEST(ClusterConfigTest, DefaultsAndHostName) {

@@ -3,8 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "config/schema.h"
-#include "config/yaml.h"
+#include "testing/config_decode.h"
 
 namespace tyto::eventstore {
 namespace {
@@ -12,19 +11,8 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-struct File {
-  EventStoreConfig event_store;
-};
-
 Result<EventStoreConfig> Decode(std::string_view text) {
-  config::Section<File> root("", "test");
-  root.Nested("event_store", &File::event_store, EventStoreSchema());
-  TYTO_ASSIGN_OR_RETURN(config::Node n, config::ParseYaml(text, "tyto.yml"));
-  File f;
-  config::Diagnostics d;
-  root.Decode(n, &f, &d);
-  TYTO_RETURN_IF_ERROR(d.ToStatus());
-  return f.event_store;
+  return testing::DecodeSection("event_store", EventStoreSchema(), text);
 }
 
 TEST(EventStoreConfigTest, Defaults) {

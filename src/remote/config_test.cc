@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "config/schema.h"
-#include "config/yaml.h"
+#include "testing/config_decode.h"
 
 namespace tyto::remote {
 namespace {
@@ -21,12 +21,7 @@ Result<File> Decode(std::string_view text) {
   config::Section<File> root("", "test");
   root.List("remote_write", &File::remote_write, RemoteWriteSchema())
       .Nested("remote_query", &File::remote_query, RemoteQuerySchema());
-  TYTO_ASSIGN_OR_RETURN(config::Node n, config::ParseYaml(text, "tyto.yml"));
-  File f;
-  config::Diagnostics d;
-  root.Decode(n, &f, &d);
-  TYTO_RETURN_IF_ERROR(d.ToStatus());
-  return f;
+  return testing::DecodeYaml(root, text, "tyto.yml");
 }
 
 TEST(RemoteConfigTest, APrometheusRemoteWriteSectionDecodes) {

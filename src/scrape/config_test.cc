@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "config/schema.h"
-#include "config/yaml.h"
+#include "testing/config_decode.h"
 
 namespace tyto::scrape {
 namespace {
@@ -18,12 +18,7 @@ struct File {
 Result<File> Decode(std::string_view text) {
   config::Section<File> root("", "test");
   root.Nested("global", &File::global, GlobalSchema()).List("scrape_configs", &File::scrape_configs, ScrapeConfigSchema());
-  TYTO_ASSIGN_OR_RETURN(config::Node n, config::ParseYaml(text, "prometheus.yml"));
-  File f;
-  config::Diagnostics d;
-  root.Decode(n, &f, &d);
-  TYTO_RETURN_IF_ERROR(d.ToStatus());
-  return f;
+  return testing::DecodeYaml(root, text, "prometheus.yml");
 }
 
 TEST(ScrapeConfigTest, ASectionPastedFromPrometheusYmlDecodes) {

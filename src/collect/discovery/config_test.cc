@@ -2,27 +2,15 @@
 
 #include <gtest/gtest.h>
 
-#include "config/schema.h"
-#include "config/yaml.h"
+#include "testing/config_decode.h"
 
 namespace tyto::collect::discovery {
 namespace {
 
 using namespace std::chrono_literals;
 
-struct File {
-  InferenceServersConfig inference_servers;
-};
-
 Result<InferenceServersConfig> Decode(std::string_view text) {
-  config::Section<File> root("", "test");
-  root.Nested("inference_servers", &File::inference_servers, InferenceServersSchema());
-  TYTO_ASSIGN_OR_RETURN(config::Node n, config::ParseYaml(text, "tyto.yml"));
-  File f;
-  config::Diagnostics d;
-  root.Decode(n, &f, &d);
-  TYTO_RETURN_IF_ERROR(d.ToStatus());
-  return f.inference_servers;
+  return testing::DecodeSection("inference_servers", InferenceServersSchema(), text);
 }
 
 TEST(InferenceServersConfigTest, DefaultsWithoutTheSection) {
