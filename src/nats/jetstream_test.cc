@@ -266,31 +266,48 @@ TEST_F(NatsTest, PoisonIsTerminatedAndCountedNotRetried) {
   EXPECT_EQ(conn->metrics()->messages.WithLabels({"metrics", "acked"}).Value(), 2);
 }
 
+// A sink that holds each message it is given until Release: a server busy storing it.
+class HoldingSink {
+ public:
+  Sink sink() {
+    return [this](const Message&) {
+      std::unique_lock<std::mutex> l(mu_);
+      entered_ = true;
+      cv_.notify_all();
+      cv_.wait(l, [&] { return release_; });
+      return Status::Ok();
+    };
+  }
+  // Whether a message reached the sink within `timeout`.
+  bool WaitEntered(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> l(mu_);
+    return cv_.wait_for(l, timeout, [&] { return entered_; });
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      release_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool entered_ = false, release_ = false;
+};
+
 TEST_F(NatsTest, StopWaitsForTheMessageInTheSink) {
   auto conn = Connect();
   ASSERT_NE(conn, nullptr);
   ASSERT_TRUE(conn->EnsureStream().ok());
   Publisher pub(conn.get());
   ASSERT_TRUE(pub.Publish(MakeBatch("t", Kind::kMetrics, "slow", "id")).ok());
-  std::mutex mu;
-  std::condition_variable cv;
-  bool entered = false, release = false;
-  auto consumer = Consumer::Create(
-      conn.get(),
-      [&](const Message&) {
-        std::unique_lock<std::mutex> l(mu);
-        entered = true;
-        cv.notify_all();
-        cv.wait(l, [&] { return release; });
-        return Status::Ok();
-      },
-      FastOptions());
+  HoldingSink held;
+  auto consumer = Consumer::Create(conn.get(), held.sink(), FastOptions());
   ASSERT_TRUE(consumer.ok());
   (*consumer)->Start();
-  {
-    std::unique_lock<std::mutex> l(mu);
-    ASSERT_TRUE(cv.wait_for(l, 60s, [&] { return entered; }));
-  }
+  ASSERT_TRUE(held.WaitEntered(60s));
   std::atomic<bool> stopped{false};
   std::thread stopper([&] {
     (*consumer)->Stop();
@@ -298,11 +315,7 @@ TEST_F(NatsTest, StopWaitsForTheMessageInTheSink) {
   });
   std::this_thread::sleep_for(200ms);  // gives a wrong Stop the chance to return early
   EXPECT_FALSE(stopped.load()) << "Stop returned while the sink was still storing";
-  {
-    std::lock_guard<std::mutex> l(mu);
-    release = true;
-  }
-  cv.notify_all();
+  held.Release();
   stopper.join();
   EXPECT_EQ((*consumer)->stats().acked, 1u) << "the message in the sink is acknowledged before Stop returns";
 }
@@ -318,31 +331,13 @@ TEST_F(NatsTest, CrashedConsumerLosesNothing) {
   }
 
   // Server A takes the first message and crashes (its connection goes away) while storing it.
-  std::mutex mu;
-  std::condition_variable cv;
-  bool entered = false, release = false;
-  auto a = Consumer::Create(
-      conn_a.get(),
-      [&](const Message&) {
-        std::unique_lock<std::mutex> l(mu);
-        entered = true;
-        cv.notify_all();
-        cv.wait(l, [&] { return release; });
-        return Status::Ok();  // "stored", but the acknowledgement cannot leave any more
-      },
-      FastOptions());
+  HoldingSink held;  // "stored" once released, but the acknowledgement cannot leave any more
+  auto a = Consumer::Create(conn_a.get(), held.sink(), FastOptions());
   ASSERT_TRUE(a.ok());
   (*a)->Start();
-  {
-    std::unique_lock<std::mutex> l(mu);
-    ASSERT_TRUE(cv.wait_for(l, 60s, [&] { return entered; }));
-  }
+  ASSERT_TRUE(held.WaitEntered(60s));
   conn_a->Close();
-  {
-    std::lock_guard<std::mutex> l(mu);
-    release = true;
-  }
-  cv.notify_all();
+  held.Release();
   (*a)->Stop();
   EXPECT_EQ((*a)->stats().acked, 0u);
   EXPECT_GE((*a)->stats().ack_failed, 1u);
